@@ -1,0 +1,277 @@
+//! `apply`: what an accepted event changes. A pure fold step; the node writes the result.
+
+use std::sync::Arc;
+
+use crate::event::{EventId, EventKind, Route, SignedEvent};
+use crate::occupation::Catalogue;
+use crate::policy::Policy;
+use crate::state::{
+    BodyRecord, BodyStatus, CredentialRecord, CredentialStatus, Holding, KeyPeriod, LedgerInfo,
+    PersonRecord, PolicyVersion, RecordView, Registry, RouteKind, StatusChange,
+};
+use crate::subject::SubjectId;
+
+/// A change to the in-memory registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryChange {
+    Ledger(LedgerInfo),
+    Catalogue(Arc<Catalogue>),
+    Policy(PolicyVersion),
+    Body(Box<BodyRecord>),
+}
+
+/// Everything one accepted event changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changes {
+    pub event_id: EventId,
+    pub index: u64,
+    pub registry: Option<RegistryChange>,
+    pub credential: Option<CredentialRecord>,
+    pub person: Option<(SubjectId, PersonRecord)>,
+    /// Statistics counter deltas, by counter name (see [`stat`]).
+    pub stats: Vec<(String, i64)>,
+}
+
+/// Statistics counter names. Stable: `stats --json` is built from them.
+pub mod stat {
+    pub const ISSUED: &str = "certificates.issued";
+    pub const REVOKED: &str = "certificates.revoked";
+    pub const ISSUED_YEAR: &str = "certificates.issued.year.";
+    pub const VALID_LEVEL: &str = "certificates.valid.level.";
+    pub const VALID_PROVINCE: &str = "certificates.valid.province.";
+    pub const VALID_GROUP: &str = "certificates.valid.group.";
+    pub const VALID_YEAR: &str = "certificates.valid.year.";
+    pub const VALID_ROUTE: &str = "certificates.valid.route.";
+    pub const HOLDERS: &str = "holders.total";
+    pub const HOLDERS_HIGHEST: &str = "holders.highest.";
+}
+
+impl Registry {
+    /// Takes in a registry change produced by [`apply`].
+    pub fn absorb(&mut self, change: RegistryChange) {
+        match change {
+            RegistryChange::Ledger(ledger) => self.ledger = Some(ledger),
+            RegistryChange::Catalogue(catalogue) => self.catalogue = Some(catalogue),
+            RegistryChange::Policy(version) => self.policies.push(version),
+            RegistryChange::Body(body) => {
+                self.bodies.insert(body.registration_number, *body);
+            }
+        }
+    }
+}
+
+/// What `signed` (accepted by `decide`, at log `index`) changes.
+///
+/// # Panics
+/// When the event could not have passed `decide` (e.g. a policy that does not parse): the
+/// log holds only decided events, so this is an invariant, not an input error.
+pub fn apply(
+    registry: &Registry,
+    records: &impl RecordView,
+    signed: &SignedEvent,
+    index: u64,
+) -> Changes {
+    let mut changes = Changes {
+        event_id: signed.event.id,
+        index,
+        registry: None,
+        credential: None,
+        person: None,
+        stats: Vec::new(),
+    };
+    let body_change = |registration_number, update: &dyn Fn(&mut BodyRecord)| {
+        let mut body = registry
+            .bodies
+            .get(&registration_number)
+            .cloned()
+            .unwrap_or_else(|| panic!("entry {index}: body {registration_number} must exist"));
+        update(&mut body);
+        Some(RegistryChange::Body(Box::new(body)))
+    };
+    let status_change = |change: &crate::event::BodyStatusChange, status| {
+        body_change(change.registration_number, &|body: &mut BodyRecord| {
+            body.status_changes.push(StatusChange {
+                effective: change.effective,
+                status,
+                reason: change.reason.clone(),
+                entry_index: index,
+            })
+        })
+    };
+    match &signed.event.kind {
+        EventKind::LedgerEstablished(established) => {
+            changes.registry = Some(RegistryChange::Ledger(LedgerInfo {
+                origin: established.origin.clone(),
+                province: established.province,
+                authority_name: established.authority_name.clone(),
+                authority_keys: vec![KeyPeriod {
+                    from: crate::date::Date::from_days_since_unix_epoch(i32::MIN / 2)
+                        .unwrap_or(established.date),
+                    public_key: established.authority_key,
+                }],
+                established: established.date,
+            }));
+        }
+        EventKind::CatalogueAdopted(adopted) => {
+            let catalogue = Catalogue::from_toml(&adopted.source_toml)
+                .unwrap_or_else(|error| panic!("entry {index}: decided catalogue: {error}"));
+            changes.registry = Some(RegistryChange::Catalogue(Arc::new(catalogue)));
+        }
+        EventKind::PolicyAdopted(adopted) => {
+            let policy = Policy::from_toml(&adopted.source_toml)
+                .unwrap_or_else(|error| panic!("entry {index}: decided policy: {error}"));
+            changes.registry = Some(RegistryChange::Policy(PolicyVersion {
+                policy: Arc::new(policy),
+                entry_index: index,
+            }));
+        }
+        EventKind::BodyRegistered(registered) => {
+            changes.registry = Some(RegistryChange::Body(Box::new(BodyRecord {
+                registration_number: registered.registration_number,
+                name: registered.name.clone(),
+                keys: vec![KeyPeriod {
+                    from: registered.valid_from.min(registered.date),
+                    public_key: registered.public_key,
+                }],
+                valid_from: registered.valid_from,
+                valid_until: registered.valid_until,
+                audience: registered.audience,
+                scope: registered.scope.clone(),
+                direct_recognition: registered.direct_recognition,
+                registered: registered.date,
+                status_changes: Vec::new(),
+                entry_index: index,
+            })));
+        }
+        EventKind::BodyKeyRotated(rotated) => {
+            changes.registry = body_change(rotated.registration_number, &|body| {
+                body.keys.push(KeyPeriod {
+                    from: rotated.effective,
+                    public_key: rotated.public_key,
+                })
+            });
+        }
+        EventKind::BodySuspended(change) => {
+            changes.registry = status_change(change, BodyStatus::Suspended)
+        }
+        EventKind::BodyReinstated(change) => {
+            changes.registry = status_change(change, BodyStatus::Active)
+        }
+        EventKind::BodyCancelled(change) => {
+            changes.registry = status_change(change, BodyStatus::Cancelled)
+        }
+        EventKind::LevelCertified(certified) => {
+            let route = match certified.route {
+                Route::Evaluation(_) => RouteKind::Evaluation,
+                Route::DirectRecognition { .. } => RouteKind::DirectRecognition,
+            };
+            let credential = CredentialRecord {
+                certificate_number: certified.certificate_number,
+                subject: certified.subject,
+                name_commitment: certified.name_commitment,
+                occupation: certified.occupation,
+                work_type: certified.work_type.clone(),
+                level: certified.level,
+                issued: certified.issued,
+                route,
+                status: CredentialStatus::Valid,
+                entry_index: index,
+            };
+            let mut person = records.person(&certified.subject).unwrap_or_default();
+            let highest_before = person.highest_overall();
+            person.holdings.push(Holding {
+                certificate_number: certified.certificate_number,
+                occupation: certified.occupation,
+                level: certified.level,
+                issued: certified.issued,
+                route,
+                revoked: false,
+            });
+            changes.stats.push((stat::ISSUED.to_string(), 1));
+            changes.stats.push((
+                format!("{}{}", stat::ISSUED_YEAR, certified.issued.year()),
+                1,
+            ));
+            valid_counters(&credential, 1, &mut changes.stats);
+            holder_counters(highest_before, person.highest_overall(), &mut changes.stats);
+            changes.credential = Some(credential);
+            changes.person = Some((certified.subject, person));
+        }
+        EventKind::CredentialRevoked(revoked) => {
+            let mut credential = records
+                .credential(&revoked.certificate_number)
+                .unwrap_or_else(|| panic!("entry {index}: revoked credential must exist"));
+            credential.status = CredentialStatus::Revoked {
+                effective: revoked.effective,
+                reason: revoked.reason.clone(),
+                by: signed.signer,
+                entry_index: index,
+            };
+            let mut person = records.person(&credential.subject).unwrap_or_default();
+            let highest_before = person.highest_overall();
+            for holding in &mut person.holdings {
+                if holding.certificate_number == revoked.certificate_number {
+                    holding.revoked = true;
+                }
+            }
+            changes.stats.push((stat::REVOKED.to_string(), 1));
+            valid_counters(&credential, -1, &mut changes.stats);
+            holder_counters(highest_before, person.highest_overall(), &mut changes.stats);
+            changes.person = Some((credential.subject, person));
+            changes.credential = Some(credential);
+        }
+    }
+    changes
+}
+
+fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(String, i64)>) {
+    stats.push((
+        format!("{}{}", stat::VALID_LEVEL, credential.level.id()),
+        delta,
+    ));
+    stats.push((
+        format!(
+            "{}{}",
+            stat::VALID_PROVINCE,
+            credential.certificate_number.province()
+        ),
+        delta,
+    ));
+    stats.push((
+        format!(
+            "{}{}",
+            stat::VALID_GROUP,
+            credential.occupation.major_group()
+        ),
+        delta,
+    ));
+    stats.push((
+        format!("{}{}", stat::VALID_YEAR, credential.issued.year()),
+        delta,
+    ));
+    stats.push((
+        format!("{}{}", stat::VALID_ROUTE, credential.route.id()),
+        delta,
+    ));
+}
+
+fn holder_counters(
+    before: Option<crate::ladder::Level>,
+    after: Option<crate::ladder::Level>,
+    stats: &mut Vec<(String, i64)>,
+) {
+    if before == after {
+        return;
+    }
+    match (before, after) {
+        (None, Some(_)) => stats.push((stat::HOLDERS.to_string(), 1)),
+        (Some(_), None) => stats.push((stat::HOLDERS.to_string(), -1)),
+        _ => {}
+    }
+    if let Some(level) = before {
+        stats.push((format!("{}{}", stat::HOLDERS_HIGHEST, level.id()), -1));
+    }
+    if let Some(level) = after {
+        stats.push((format!("{}{}", stat::HOLDERS_HIGHEST, level.id()), 1));
+    }
+}

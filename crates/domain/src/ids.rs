@@ -1,0 +1,371 @@
+//! Identifiers with a public structure: provinces, registration numbers (备案编号) and
+//! certificate numbers (职业技能等级证书编码, 人社鉴发〔2019〕2号).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::ladder::Level;
+
+/// A province-level division by its two-digit code (Chongqing `50`, Sichuan `51`).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Debug,
+    bincode::Encode,
+    bincode::Decode,
+    Serialize,
+    Deserialize,
+)]
+pub struct Province(pub u8);
+
+impl Province {
+    pub const CHONGQING: Province = Province(50);
+    pub const SICHUAN: Province = Province(51);
+
+    pub fn is_well_formed(self) -> bool {
+        (11..=82).contains(&self.0)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self.0 {
+            50 => "重庆市",
+            51 => "四川省",
+            11 => "北京市",
+            31 => "上海市",
+            _ => "其他省份",
+        }
+    }
+}
+
+impl fmt::Display for Province {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}", self.0)
+    }
+}
+
+/// The kind of evaluation body, the first character of its registration number.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, bincode::Encode, bincode::Decode,
+)]
+pub enum BodyKind {
+    /// `Y`: an employer (用人单位) evaluating its own staff.
+    Enterprise,
+    /// `S`: a social training-evaluation organisation (社会培训评价组织).
+    SocialOrganisation,
+}
+
+impl BodyKind {
+    pub fn letter(self) -> char {
+        match self {
+            BodyKind::Enterprise => 'Y',
+            BodyKind::SocialOrganisation => 'S',
+        }
+    }
+
+    pub fn from_letter(letter: char) -> Option<BodyKind> {
+        match letter {
+            'Y' => Some(BodyKind::Enterprise),
+            'S' => Some(BodyKind::SocialOrganisation),
+            _ => None,
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            BodyKind::Enterprise => "用人单位",
+            BodyKind::SocialOrganisation => "社会培训评价组织",
+        }
+    }
+}
+
+impl Serialize for BodyKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.letter().to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for BodyKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<BodyKind, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let mut chars = text.chars();
+        match (chars.next().and_then(BodyKind::from_letter), chars.next()) {
+            (Some(kind), None) => Ok(kind),
+            _ => Err(serde::de::Error::custom(format!(
+                "'{text}' is not a body kind: use Y (enterprise) or S (social organisation)"
+            ))),
+        }
+    }
+}
+
+/// Why an identifier text was refused; the message names the position at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{text}' is not a valid {what}: {reason}")]
+pub struct IdParseError {
+    pub what: &'static str,
+    pub text: String,
+    pub reason: String,
+}
+
+fn check_ascii_layout<'a>(
+    what: &'static str,
+    text: &'a str,
+    length: usize,
+) -> Result<(BodyKind, &'a [u8]), IdParseError> {
+    let error = |reason: String| IdParseError {
+        what,
+        text: text.to_string(),
+        reason,
+    };
+    let bytes = text.as_bytes();
+    if bytes.len() != length {
+        return Err(error(format!(
+            "it has {} characters, {length} expected",
+            text.chars().count()
+        )));
+    }
+    let kind = BodyKind::from_letter(char::from(bytes[0])).ok_or_else(|| {
+        error("position 1 must be Y (enterprise) or S (social organisation)".to_string())
+    })?;
+    if let Some(position) = bytes[1..].iter().position(|b| !b.is_ascii_digit()) {
+        return Err(error(format!("position {} must be a digit", position + 2)));
+    }
+    let province = Province((bytes[5] - b'0') * 10 + (bytes[6] - b'0'));
+    if !province.is_well_formed() {
+        return Err(error(format!(
+            "positions 6-7 ({province}) are not a province code"
+        )));
+    }
+    Ok((kind, bytes))
+}
+
+/// An evaluation body's registration number: the 13-character prefix of its certificate
+/// numbers, e.g. `Y000050001064` (kind, 4-digit ministry code or `0000`, province, serial).
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode,
+)]
+pub struct RegistrationNumber([u8; 13]);
+
+impl RegistrationNumber {
+    pub fn kind(&self) -> BodyKind {
+        BodyKind::from_letter(char::from(self.0[0])).unwrap_or(BodyKind::Enterprise)
+    }
+
+    pub fn province(&self) -> Province {
+        Province((self.0[5] - b'0') * 10 + (self.0[6] - b'0'))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Constructed only from validated ASCII.
+        std::str::from_utf8(&self.0).unwrap_or("?")
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 13] {
+        &self.0
+    }
+
+    /// Whether decoded bytes still form a valid number.
+    pub fn is_well_formed(&self) -> bool {
+        std::str::from_utf8(&self.0)
+            .ok()
+            .is_some_and(|text| text.parse::<RegistrationNumber>().is_ok())
+    }
+}
+
+impl FromStr for RegistrationNumber {
+    type Err = IdParseError;
+
+    fn from_str(text: &str) -> Result<RegistrationNumber, IdParseError> {
+        let (_, bytes) = check_ascii_layout("registration number", text, 13)?;
+        let mut number = [0u8; 13];
+        number.copy_from_slice(bytes);
+        Ok(RegistrationNumber(number))
+    }
+}
+
+impl fmt::Display for RegistrationNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for RegistrationNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A certificate number: 22 characters, one capital letter and 21 digits.
+///
+/// | positions | meaning |
+/// |---|---|
+/// | 1–13 | the issuing body's registration number |
+/// | 14–15 | year issued, two digits |
+/// | 16 | national level number 1–5 |
+/// | 17–22 | serial within the body and year |
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode,
+)]
+pub struct CertificateNumber([u8; 22]);
+
+impl CertificateNumber {
+    /// Builds a number from its parts (used by issuers and the demo).
+    pub fn compose(
+        body: RegistrationNumber,
+        year: i32,
+        level: Level,
+        serial: u32,
+    ) -> Option<CertificateNumber> {
+        let number = level.national_number()?;
+        if serial > 999_999 {
+            return None;
+        }
+        let text = format!(
+            "{}{:02}{}{:06}",
+            body.as_str(),
+            year.rem_euclid(100),
+            number,
+            serial
+        );
+        text.parse().ok()
+    }
+
+    pub fn registration_number(&self) -> RegistrationNumber {
+        let mut prefix = [0u8; 13];
+        prefix.copy_from_slice(&self.0[..13]);
+        RegistrationNumber(prefix)
+    }
+
+    pub fn province(&self) -> Province {
+        self.registration_number().province()
+    }
+
+    /// The two-digit year issued.
+    pub fn year_two_digits(&self) -> u8 {
+        (self.0[13] - b'0') * 10 + (self.0[14] - b'0')
+    }
+
+    /// The national level number written in position 16.
+    pub fn level_number(&self) -> u8 {
+        self.0[15] - b'0'
+    }
+
+    pub fn serial(&self) -> u32 {
+        self.0[16..]
+            .iter()
+            .fold(0u32, |value, digit| value * 10 + u32::from(digit - b'0'))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("?")
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 22] {
+        &self.0
+    }
+
+    /// Whether decoded bytes still form a valid number.
+    pub fn is_well_formed(&self) -> bool {
+        std::str::from_utf8(&self.0)
+            .ok()
+            .is_some_and(|text| text.parse::<CertificateNumber>().is_ok())
+    }
+}
+
+impl FromStr for CertificateNumber {
+    type Err = IdParseError;
+
+    fn from_str(text: &str) -> Result<CertificateNumber, IdParseError> {
+        const WHAT: &str = "certificate number";
+        let (_, bytes) = check_ascii_layout(WHAT, text, 22)?;
+        let level_digit = bytes[15] - b'0';
+        if !(1..=5).contains(&level_digit) {
+            return Err(IdParseError {
+                what: WHAT,
+                text: text.to_string(),
+                reason: format!("position 16 is the level number 1-5, found {level_digit}"),
+            });
+        }
+        let mut number = [0u8; 22];
+        number.copy_from_slice(bytes);
+        Ok(CertificateNumber(number))
+    }
+}
+
+impl fmt::Display for CertificateNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CertificateNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! serde_via_str {
+    ($type:ty) => {
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$type, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+serde_via_str!(RegistrationNumber);
+serde_via_str!(CertificateNumber);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_number_parts() {
+        let number: RegistrationNumber = "Y000051001064".parse().expect("valid");
+        assert_eq!(number.kind(), BodyKind::Enterprise);
+        assert_eq!(number.province(), Province::SICHUAN);
+        let error = "X000051001064".parse::<RegistrationNumber>().unwrap_err();
+        assert!(error.reason.contains("position 1"), "{error}");
+        let error = "Y00005100106".parse::<RegistrationNumber>().unwrap_err();
+        assert!(error.reason.contains("12 characters"), "{error}");
+        let error = "Y0000510010a4".parse::<RegistrationNumber>().unwrap_err();
+        assert!(error.reason.contains("position 12"), "{error}");
+    }
+
+    #[test]
+    fn certificate_number_parts() {
+        let number: CertificateNumber = "S000050000123243000017".parse().expect("valid");
+        assert_eq!(number.registration_number().as_str(), "S000050000123");
+        assert_eq!(number.province(), Province::CHONGQING);
+        assert_eq!(number.year_two_digits(), 24);
+        assert_eq!(number.level_number(), 3);
+        assert_eq!(number.serial(), 17);
+        let error = "S000050000123246000017".parse::<CertificateNumber>().unwrap_err();
+        assert!(error.reason.contains("position 16"), "{error}");
+        let error = "S000099000123243000017".parse::<CertificateNumber>().unwrap_err();
+        assert!(error.reason.contains("province"), "{error}");
+    }
+
+    #[test]
+    fn compose_round_trips() {
+        let body: RegistrationNumber = "S000050000123".parse().expect("valid");
+        let number = CertificateNumber::compose(body, 2024, Level::Senior, 17).expect("compose");
+        assert_eq!(number.as_str(), "S000050000123243000017");
+        assert!(CertificateNumber::compose(body, 2024, Level::Apprentice, 1).is_none());
+        assert!(CertificateNumber::compose(body, 2024, Level::Senior, 1_000_000).is_none());
+    }
+}

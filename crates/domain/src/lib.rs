@@ -1,0 +1,73 @@
+//! # skill-ledger-domain: the rules of skill credentials
+//!
+//! This crate is the part of skill-ledger that knows what a vocational skill credential is and
+//! when one may be issued. It holds the eight-level ladder ([`Level`]), occupation codes and
+//! the catalogue ([`OccupationCode`], [`Catalogue`]), evaluation bodies and their registration
+//! numbers ([`RegistrationNumber`], [`BodyRecord`]), certificate numbers per 人社鉴发〔2019〕2号
+//! ([`CertificateNumber`]), pseudonyms ([`PseudonymKey`], [`SubjectId`]), the events of a
+//! ledger ([`Event`], [`SignedEvent`]), the policy ([`Policy`]), and the two functions every
+//! node is built around:
+//!
+//! * [`decide`]`(registry, records, event) -> Result<(), Rejection>`: may this event join the
+//!   log after everything before it? Each rule has its own [`Rejection`] variant.
+//! * [`apply`]`(registry, records, event, index) -> Changes`: what an accepted event changes in
+//!   the projections. A node's state is the fold of `apply` over its log.
+//!
+//! ## The key decision: no I/O, no clock
+//! Nothing here reads a file, a socket or the time. Every date a rule needs is a field of the
+//! event (issue date, effective date), and the policy that judges an event is the one in force
+//! at *that* date. So replaying a log always gives the same decisions and the same state,
+//! whichever machine does it and however much later. The large records (credentials, persons)
+//! are read through the [`RecordView`] trait, so a node can keep them in an embedded database
+//! while tests use [`MemoryLedger`].
+//!
+//! ## Example
+//! ```
+//! use skill_ledger_domain::{CertificateNumber, Level};
+//!
+//! let number: CertificateNumber = "S000050000123243000017".parse().unwrap();
+//! assert_eq!(number.level_number(), 3);
+//! assert_eq!(Level::from_national_number(3), Some(Level::Senior));
+//! assert_eq!(number.registration_number().as_str(), "S000050000123");
+//! ```
+
+mod apply;
+mod catalogue_policy_checks;
+mod date;
+mod event;
+mod ids;
+mod ladder;
+mod memory;
+mod occupation;
+mod policy;
+mod rejection;
+mod rules;
+mod state;
+mod subject;
+
+pub use apply::{apply, stat, Changes, RegistryChange};
+pub use date::{Date, DateParseError};
+pub use event::{
+    encode_event, signing_message, Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange,
+    CatalogueAdopted, CredentialRevoked, EntryError, EvaluationBasis, Event, EventId, EventKind,
+    LedgerEstablished, LevelCertified, PolicyAdopted, Route, ScopeItem, SignedEvent, Signer,
+    BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+};
+pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
+pub use ladder::{Level, LevelParseError};
+pub use memory::MemoryLedger;
+pub use occupation::{
+    Catalogue, CatalogueError, Occupation, OccupationCode, OccupationCodeParseError,
+    SAMPLE_CATALOGUE_TOML,
+};
+pub use policy::{Policy, PolicyError, DEFAULT_POLICY_TOML};
+pub use rejection::Rejection;
+pub use rules::{decide, DOCUMENT_BYTES_MAX, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX};
+pub use state::{
+    key_at, BodyRecord, BodyStatus, CredentialRecord, CredentialStatus, Holding, KeyPeriod,
+    LedgerInfo, PersonRecord, PolicyVersion, RecordView, Registry, RouteKind, StatusChange,
+};
+pub use subject::{
+    normalise_document_number, normalise_name, IdDocumentType, NameCommitment, PseudonymKey,
+    SubjectId,
+};

@@ -1,0 +1,239 @@
+//! Typed rejections: one variant per rule, each with a stable code.
+
+use crate::date::Date;
+use crate::event::{EventId, Signer};
+use crate::ids::{CertificateNumber, RegistrationNumber};
+use crate::ladder::Level;
+use crate::occupation::OccupationCode;
+use crate::state::BodyStatus;
+
+/// Why an event was refused. Nothing is written for a rejected event.
+///
+/// [`Rejection::code`] is stable: the HTTP API uses it as the problem `type` and the CLI
+/// prints it, so clients may match on it. New rules add variants.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    #[error("the ledger is not established: entry 0 must be LedgerEstablished")]
+    LedgerNotEstablished,
+    #[error("the ledger is already established")]
+    LedgerAlreadyEstablished,
+    #[error("origin '{found}' does not match this ledger's origin '{expected}'")]
+    OriginMismatch { expected: String, found: String },
+    #[error("event id {} was already used by entry {first_index} for different content", event_id.to_hex())]
+    DuplicateEventId { event_id: EventId, first_index: u64 },
+    #[error("the signature does not verify for the ledger origin and the given public key")]
+    BadSignature,
+    #[error("{event} must be signed by {expected}, not by {found:?}")]
+    WrongSigner {
+        event: &'static str,
+        expected: &'static str,
+        found: Signer,
+    },
+    #[error("public key is weak (small order) and cannot be used")]
+    WeakKey,
+    #[error("body {registration_number} is not registered on this ledger")]
+    UnknownBody { registration_number: RegistrationNumber },
+    #[error("the key that signed is not the key of {signer} valid at {date}")]
+    KeyNotValidAtDate { signer: String, date: Date },
+    #[error("body {registration_number} is {} at {date}", status.id())]
+    BodyNotActive {
+        registration_number: RegistrationNumber,
+        status: BodyStatus,
+        date: Date,
+    },
+    #[error("{date} is outside the registration window of {registration_number} ({valid_from} to {valid_until})")]
+    OutsideRegistrationWindow {
+        registration_number: RegistrationNumber,
+        date: Date,
+        valid_from: Date,
+        valid_until: Date,
+    },
+    #[error("body {registration_number} may not certify {} in {occupation} (its scope allows {})", level.id(), level_max.map_or("nothing in this occupation", |l| l.id()))]
+    OutOfScope {
+        registration_number: RegistrationNumber,
+        occupation: OccupationCode,
+        level: Level,
+        level_max: Option<Level>,
+    },
+    #[error("no occupation catalogue has been adopted")]
+    NoCatalogue,
+    #[error("occupation {occupation} is not in the catalogue in force")]
+    UnknownOccupation { occupation: OccupationCode },
+    #[error("work type '{work_type}' is not listed for occupation {occupation}")]
+    UnknownWorkType {
+        occupation: OccupationCode,
+        work_type: String,
+    },
+    #[error("no policy is in force at {date}")]
+    NoPolicyInForce { date: Date },
+    #[error("certificate number {certificate_number}: {reason}")]
+    BadCertificateNumber {
+        certificate_number: String,
+        reason: String,
+    },
+    #[error("certificate number {certificate_number} belongs to body {}, but {signer} signed it", certificate_number.registration_number())]
+    CertificateBodyMismatch {
+        certificate_number: CertificateNumber,
+        signer: RegistrationNumber,
+    },
+    #[error("certificate number {certificate_number} says year 20{:02}, but the issue date is {issued}", certificate_number.year_two_digits())]
+    CertificateYearMismatch {
+        certificate_number: CertificateNumber,
+        issued: Date,
+    },
+    #[error("certificate number {certificate_number} says level {}, but the credential is {}", certificate_number.level_number(), level.id())]
+    CertificateLevelMismatch {
+        certificate_number: CertificateNumber,
+        level: Level,
+    },
+    #[error("level {} carries no state certificate and cannot be certified here", level.id())]
+    LevelNotCertifiable { level: Level },
+    #[error("certificate number {certificate_number} is already on the ledger")]
+    DuplicateCertificate { certificate_number: CertificateNumber },
+    #[error("the subject already holds {} in {occupation}", held.id())]
+    AlreadyHoldsLevel {
+        occupation: OccupationCode,
+        held: Level,
+    },
+    #[error("{} in {occupation} is not reachable by evaluation from {} (policy v{policy_version}: one level at a time)", requested.id(), held.map_or("no level held", |l| l.id()))]
+    LevelNotReachable {
+        occupation: OccupationCode,
+        held: Option<Level>,
+        requested: Level,
+        policy_version: u32,
+    },
+    #[error("{} in {occupation} needs {required_years} full years after {since}: earliest {earliest} (policy v{policy_version})", level.id())]
+    TooFewYears {
+        occupation: OccupationCode,
+        level: Level,
+        required_years: u32,
+        since: Date,
+        earliest: Date,
+        policy_version: u32,
+    },
+    #[error("an attested basis allows at most {} (policy v{policy_version}), not {}", attested_entry_max.id(), level.id())]
+    AttestedBasisNotAllowed {
+        level: Level,
+        attested_entry_max: Level,
+        policy_version: u32,
+    },
+    #[error("body {registration_number} may not recognise directly: {reason} (policy v{policy_version})")]
+    DirectRecognitionNotAllowed {
+        registration_number: RegistrationNumber,
+        reason: String,
+        policy_version: u32,
+    },
+    #[error("direct recognition goes up to {} (policy v{policy_version}), not {}", level_max.id(), level.id())]
+    AboveDirectRecognitionLimit {
+        level: Level,
+        level_max: Level,
+        policy_version: u32,
+    },
+    #[error("field {field} must not be empty")]
+    EmptyField { field: &'static str },
+    #[error("field {field} is {length} characters, over the limit of {length_max}")]
+    FieldTooLong {
+        field: &'static str,
+        length: usize,
+        length_max: usize,
+    },
+    #[error("field {field} is malformed: {reason}")]
+    Malformed { field: &'static str, reason: String },
+    #[error("body {registration_number} is already registered")]
+    DuplicateBody { registration_number: RegistrationNumber },
+    #[error("body {registration_number} is registered in province {found}, but this ledger serves {expected}")]
+    ProvinceMismatch {
+        registration_number: RegistrationNumber,
+        expected: String,
+        found: String,
+    },
+    #[error("registration window is empty: valid_from {valid_from} is not before valid_until {valid_until}")]
+    InvalidValidityWindow { valid_from: Date, valid_until: Date },
+    #[error("scope lists occupation {occupation} twice")]
+    DuplicateScopeOccupation { occupation: OccupationCode },
+    #[error("body {registration_number} cannot become {} while {}", to.id(), from.id())]
+    StatusChangeNotAllowed {
+        registration_number: RegistrationNumber,
+        from: BodyStatus,
+        to: BodyStatus,
+    },
+    #[error("{what} dated {date} is before the last change of the same kind ({last})")]
+    DateBeforeLastChange {
+        what: &'static str,
+        date: Date,
+        last: Date,
+    },
+    #[error("credential {certificate_number} is not on the ledger")]
+    UnknownCredential { certificate_number: CertificateNumber },
+    #[error("credential {certificate_number} is already revoked")]
+    AlreadyRevoked { certificate_number: CertificateNumber },
+    #[error("credential {certificate_number} was issued by {issuer}: only its issuer or the authority may revoke it")]
+    NotIssuer {
+        certificate_number: CertificateNumber,
+        issuer: RegistrationNumber,
+    },
+    #[error("revocation dated {effective} is before the credential's issue date {issued}")]
+    RevocationBeforeIssue { effective: Date, issued: Date },
+    #[error("policy refused: {message}")]
+    InvalidPolicy { message: String },
+    #[error("policy version {version} is not above the latest adopted version {latest}")]
+    PolicyVersionNotIncreasing { version: u32, latest: u32 },
+    #[error("catalogue refused: {message}")]
+    InvalidCatalogue { message: String },
+    #[error("catalogue version {version} is not above the version in force {latest}")]
+    CatalogueVersionNotIncreasing { version: u32, latest: u32 },
+}
+
+impl Rejection {
+    /// The stable identifier of the rule (kebab-case).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::LedgerNotEstablished => "ledger-not-established",
+            Rejection::LedgerAlreadyEstablished => "ledger-already-established",
+            Rejection::OriginMismatch { .. } => "origin-mismatch",
+            Rejection::DuplicateEventId { .. } => "duplicate-event-id",
+            Rejection::BadSignature => "bad-signature",
+            Rejection::WrongSigner { .. } => "wrong-signer",
+            Rejection::WeakKey => "weak-key",
+            Rejection::UnknownBody { .. } => "unknown-body",
+            Rejection::KeyNotValidAtDate { .. } => "key-not-valid-at-date",
+            Rejection::BodyNotActive { .. } => "body-not-active",
+            Rejection::OutsideRegistrationWindow { .. } => "outside-registration-window",
+            Rejection::OutOfScope { .. } => "out-of-scope",
+            Rejection::NoCatalogue => "no-catalogue",
+            Rejection::UnknownOccupation { .. } => "unknown-occupation",
+            Rejection::UnknownWorkType { .. } => "unknown-work-type",
+            Rejection::NoPolicyInForce { .. } => "no-policy-in-force",
+            Rejection::BadCertificateNumber { .. } => "bad-certificate-number",
+            Rejection::CertificateBodyMismatch { .. } => "certificate-body-mismatch",
+            Rejection::CertificateYearMismatch { .. } => "certificate-year-mismatch",
+            Rejection::CertificateLevelMismatch { .. } => "certificate-level-mismatch",
+            Rejection::LevelNotCertifiable { .. } => "level-not-certifiable",
+            Rejection::DuplicateCertificate { .. } => "duplicate-certificate",
+            Rejection::AlreadyHoldsLevel { .. } => "already-holds-level",
+            Rejection::LevelNotReachable { .. } => "level-not-reachable",
+            Rejection::TooFewYears { .. } => "too-few-years",
+            Rejection::AttestedBasisNotAllowed { .. } => "attested-basis-not-allowed",
+            Rejection::DirectRecognitionNotAllowed { .. } => "direct-recognition-not-allowed",
+            Rejection::AboveDirectRecognitionLimit { .. } => "above-direct-recognition-limit",
+            Rejection::EmptyField { .. } => "empty-field",
+            Rejection::FieldTooLong { .. } => "field-too-long",
+            Rejection::Malformed { .. } => "malformed",
+            Rejection::DuplicateBody { .. } => "duplicate-body",
+            Rejection::ProvinceMismatch { .. } => "province-mismatch",
+            Rejection::InvalidValidityWindow { .. } => "invalid-validity-window",
+            Rejection::DuplicateScopeOccupation { .. } => "duplicate-scope-occupation",
+            Rejection::StatusChangeNotAllowed { .. } => "status-change-not-allowed",
+            Rejection::DateBeforeLastChange { .. } => "date-before-last-change",
+            Rejection::UnknownCredential { .. } => "unknown-credential",
+            Rejection::AlreadyRevoked { .. } => "already-revoked",
+            Rejection::NotIssuer { .. } => "not-issuer",
+            Rejection::RevocationBeforeIssue { .. } => "revocation-before-issue",
+            Rejection::InvalidPolicy { .. } => "invalid-policy",
+            Rejection::PolicyVersionNotIncreasing { .. } => "policy-version-not-increasing",
+            Rejection::InvalidCatalogue { .. } => "invalid-catalogue",
+            Rejection::CatalogueVersionNotIncreasing { .. } => "catalogue-version-not-increasing",
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! `decide`: whether an event may join the log, given the log before it.
+//!
+//! Pure: reads only the registry, the records and the event (with its own dates). The
+//! signature itself is checked by the caller (the node verifies in batches); `decide` checks
+//! that the key that signed is the one the log says was valid for that signer at that date.
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::catalogue_policy_checks::{check_catalogue, check_policy};
+use crate::date::Date;
+use crate::event::{
+    BodyKeyRotated, BodyRegistered, BodyStatusChange, CredentialRevoked, EvaluationBasis,
+    EventKind, LevelCertified, Route, SignedEvent, Signer,
+};
+use crate::ids::BodyKind;
+use crate::rejection::Rejection;
+use crate::state::{key_at, BodyRecord, BodyStatus, RecordView, Registry};
+
+/// Longest names (characters).
+pub const NAME_CHARS_MAX: usize = 200;
+/// Longest free texts: reasons, justifications, statements (characters).
+pub const TEXT_CHARS_MAX: usize = 2_000;
+/// Most occupations in one body's scope.
+pub const SCOPE_ITEMS_MAX: usize = 2_000;
+/// Longest policy or catalogue document (bytes).
+pub const DOCUMENT_BYTES_MAX: usize = 60_000;
+
+/// Decides whether `signed` may be appended after the state in `registry` and `records`.
+pub fn decide(
+    registry: &Registry,
+    records: &impl RecordView,
+    signed: &SignedEvent,
+) -> Result<(), Rejection> {
+    let event = &signed.event;
+    if let Some(first_index) = records.event_index(&event.id) {
+        return Err(Rejection::DuplicateEventId {
+            event_id: event.id,
+            first_index,
+        });
+    }
+    let Some(ledger) = &registry.ledger else {
+        return match &event.kind {
+            EventKind::LedgerEstablished(established) => {
+                require_authority(signed, "ledger_established")?;
+                if signed.public_key != established.authority_key {
+                    return Err(Rejection::KeyNotValidAtDate {
+                        signer: "the authority".to_string(),
+                        date: established.date,
+                    });
+                }
+                check_key_not_weak(&established.authority_key)?;
+                check_text("authority_name", &established.authority_name, NAME_CHARS_MAX)?;
+                check_text("origin", &established.origin, NAME_CHARS_MAX)
+            }
+            _ => Err(Rejection::LedgerNotEstablished),
+        };
+    };
+    let date = event.kind.date();
+    match &event.kind {
+        EventKind::LedgerEstablished(_) => Err(Rejection::LedgerAlreadyEstablished),
+        EventKind::CatalogueAdopted(adopted) => {
+            authority_signed(registry, signed, "catalogue_adopted", date)?;
+            check_catalogue(registry, adopted)
+        }
+        EventKind::PolicyAdopted(adopted) => {
+            authority_signed(registry, signed, "policy_adopted", date)?;
+            check_policy(registry, adopted)
+        }
+        EventKind::BodyRegistered(registered) => {
+            authority_signed(registry, signed, "body_registered", date)?;
+            check_registration(registry, ledger.province, registered)
+        }
+        EventKind::BodyKeyRotated(rotated) => {
+            authority_signed(registry, signed, "body_key_rotated", date)?;
+            check_key_rotation(registry, rotated)
+        }
+        EventKind::BodySuspended(change) => {
+            authority_signed(registry, signed, "body_suspended", date)?;
+            check_status_change(registry, change, BodyStatus::Suspended)
+        }
+        EventKind::BodyReinstated(change) => {
+            authority_signed(registry, signed, "body_reinstated", date)?;
+            check_status_change(registry, change, BodyStatus::Active)
+        }
+        EventKind::BodyCancelled(change) => {
+            authority_signed(registry, signed, "body_cancelled", date)?;
+            check_status_change(registry, change, BodyStatus::Cancelled)
+        }
+        EventKind::LevelCertified(certified) => {
+            check_certification(registry, records, signed, certified)
+        }
+        EventKind::CredentialRevoked(revoked) => {
+            check_revocation(registry, records, signed, revoked)
+        }
+    }
+}
+
+fn require_authority(signed: &SignedEvent, event: &'static str) -> Result<(), Rejection> {
+    match signed.signer {
+        Signer::Authority => Ok(()),
+        found => Err(Rejection::WrongSigner {
+            event,
+            expected: "the authority",
+            found,
+        }),
+    }
+}
+
+fn authority_signed(
+    registry: &Registry,
+    signed: &SignedEvent,
+    event: &'static str,
+    date: Date,
+) -> Result<(), Rejection> {
+    require_authority(signed, event)?;
+    let keys = registry
+        .ledger
+        .as_ref()
+        .map(|ledger| ledger.authority_keys.as_slice())
+        .unwrap_or_default();
+    if key_at(keys, date) != Some(signed.public_key) {
+        return Err(Rejection::KeyNotValidAtDate {
+            signer: "the authority".to_string(),
+            date,
+        });
+    }
+    Ok(())
+}
+
+/// The body's record, checked to be the signer and to hold the signing key at `date`.
+fn body_signed<'a>(
+    registry: &'a Registry,
+    signed: &SignedEvent,
+    event: &'static str,
+    date: Date,
+) -> Result<&'a BodyRecord, Rejection> {
+    let Signer::Body(registration_number) = signed.signer else {
+        return Err(Rejection::WrongSigner {
+            event,
+            expected: "an evaluation body",
+            found: signed.signer,
+        });
+    };
+    let body = registry
+        .bodies
+        .get(&registration_number)
+        .ok_or(Rejection::UnknownBody {
+            registration_number,
+        })?;
+    if body.key_at(date) != Some(signed.public_key) {
+        return Err(Rejection::KeyNotValidAtDate {
+            signer: format!("body {registration_number}"),
+            date,
+        });
+    }
+    Ok(body)
+}
+
+fn check_key_not_weak(key: &[u8; 32]) -> Result<(), Rejection> {
+    match VerifyingKey::from_bytes(key) {
+        Ok(key) if !key.is_weak() => Ok(()),
+        _ => Err(Rejection::WeakKey),
+    }
+}
+
+pub(crate) fn check_text(
+    field: &'static str,
+    text: &str,
+    length_max: usize,
+) -> Result<(), Rejection> {
+    if text.trim().is_empty() {
+        return Err(Rejection::EmptyField { field });
+    }
+    let length = text.chars().count();
+    if length > length_max {
+        return Err(Rejection::FieldTooLong {
+            field,
+            length,
+            length_max,
+        });
+    }
+    Ok(())
+}
+
+fn check_registration(
+    registry: &Registry,
+    province: crate::ids::Province,
+    registered: &BodyRegistered,
+) -> Result<(), Rejection> {
+    let registration_number = registered.registration_number;
+    if !registration_number.is_well_formed() {
+        return Err(Rejection::Malformed {
+            field: "registration_number",
+            reason: "not a 13-character registration number".to_string(),
+        });
+    }
+    if registry.bodies.contains_key(&registration_number) {
+        return Err(Rejection::DuplicateBody {
+            registration_number,
+        });
+    }
+    if registration_number.province() != province {
+        return Err(Rejection::ProvinceMismatch {
+            registration_number,
+            expected: province.to_string(),
+            found: registration_number.province().to_string(),
+        });
+    }
+    check_text("name", &registered.name, NAME_CHARS_MAX)?;
+    check_key_not_weak(&registered.public_key)?;
+    if registered.valid_from >= registered.valid_until {
+        return Err(Rejection::InvalidValidityWindow {
+            valid_from: registered.valid_from,
+            valid_until: registered.valid_until,
+        });
+    }
+    if registered.scope.is_empty() {
+        return Err(Rejection::EmptyField { field: "scope" });
+    }
+    if registered.scope.len() > SCOPE_ITEMS_MAX {
+        return Err(Rejection::FieldTooLong {
+            field: "scope",
+            length: registered.scope.len(),
+            length_max: SCOPE_ITEMS_MAX,
+        });
+    }
+    let catalogue = registry.catalogue.as_ref().ok_or(Rejection::NoCatalogue)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for item in &registered.scope {
+        if !seen.insert(item.occupation) {
+            return Err(Rejection::DuplicateScopeOccupation {
+                occupation: item.occupation,
+            });
+        }
+        if catalogue.get(item.occupation).is_none() {
+            return Err(Rejection::UnknownOccupation {
+                occupation: item.occupation,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn existing_body<'a>(
+    registry: &'a Registry,
+    registration_number: crate::ids::RegistrationNumber,
+) -> Result<&'a BodyRecord, Rejection> {
+    registry
+        .bodies
+        .get(&registration_number)
+        .ok_or(Rejection::UnknownBody {
+            registration_number,
+        })
+}
+
+fn check_key_rotation(registry: &Registry, rotated: &BodyKeyRotated) -> Result<(), Rejection> {
+    let body = existing_body(registry, rotated.registration_number)?;
+    check_key_not_weak(&rotated.public_key)?;
+    check_text("reason", &rotated.reason, TEXT_CHARS_MAX)?;
+    if let Some(last) = body.keys.last() {
+        if rotated.effective <= last.from {
+            return Err(Rejection::DateBeforeLastChange {
+                what: "key rotation",
+                date: rotated.effective,
+                last: last.from,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_status_change(
+    registry: &Registry,
+    change: &BodyStatusChange,
+    to: BodyStatus,
+) -> Result<(), Rejection> {
+    let body = existing_body(registry, change.registration_number)?;
+    check_text("reason", &change.reason, TEXT_CHARS_MAX)?;
+    if let Some(last) = body.status_changes.last() {
+        if change.effective < last.effective {
+            return Err(Rejection::DateBeforeLastChange {
+                what: "status change",
+                date: change.effective,
+                last: last.effective,
+            });
+        }
+    }
+    let from = body.status_now();
+    let allowed = match to {
+        BodyStatus::Suspended => from == BodyStatus::Active,
+        BodyStatus::Active => from == BodyStatus::Suspended,
+        BodyStatus::Cancelled => from != BodyStatus::Cancelled,
+    };
+    if !allowed {
+        return Err(Rejection::StatusChangeNotAllowed {
+            registration_number: change.registration_number,
+            from,
+            to,
+        });
+    }
+    Ok(())
+}
+
+fn check_certificate_number(certified: &LevelCertified) -> Result<(), Rejection> {
+    let number = certified.certificate_number;
+    if !number.is_well_formed() {
+        return Err(Rejection::BadCertificateNumber {
+            certificate_number: String::from_utf8_lossy(number.as_bytes()).into_owned(),
+            reason: "not 22 characters of one letter and 21 digits".to_string(),
+        });
+    }
+    if certified.level.national_number().is_none() {
+        return Err(Rejection::LevelNotCertifiable {
+            level: certified.level,
+        });
+    }
+    if i32::from(number.year_two_digits()) != certified.issued.year().rem_euclid(100) {
+        return Err(Rejection::CertificateYearMismatch {
+            certificate_number: number,
+            issued: certified.issued,
+        });
+    }
+    if Some(number.level_number()) != certified.level.national_number() {
+        return Err(Rejection::CertificateLevelMismatch {
+            certificate_number: number,
+            level: certified.level,
+        });
+    }
+    if !certified.occupation.is_well_formed() {
+        return Err(Rejection::Malformed {
+            field: "occupation",
+            reason: "not an occupation code".to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn check_certification(
+    registry: &Registry,
+    records: &impl RecordView,
+    signed: &SignedEvent,
+    certified: &LevelCertified,
+) -> Result<(), Rejection> {
+    check_certificate_number(certified)?;
+    let number = certified.certificate_number;
+    let date = certified.issued;
+    if let Signer::Body(signer) = signed.signer {
+        if signer != number.registration_number() {
+            return Err(Rejection::CertificateBodyMismatch {
+                certificate_number: number,
+                signer,
+            });
+        }
+    }
+    let body = body_signed(registry, signed, "level_certified", date)?;
+    if records.credential(&number).is_some() {
+        return Err(Rejection::DuplicateCertificate {
+            certificate_number: number,
+        });
+    }
+    check_body_may_issue(body, date)?;
+    check_occupation(registry, certified)?;
+    let level_max = body.scope_level_max(certified.occupation);
+    if level_max.is_none_or(|level_max| certified.level > level_max) {
+        return Err(Rejection::OutOfScope {
+            registration_number: body.registration_number,
+            occupation: certified.occupation,
+            level: certified.level,
+            level_max,
+        });
+    }
+    let policy = registry
+        .policy_at(date)
+        .ok_or(Rejection::NoPolicyInForce { date })?;
+    let person = records.person(&certified.subject).unwrap_or_default();
+    let held = person.highest_in(certified.occupation, date);
+    if let Some((held_level, _)) = held {
+        if certified.level <= held_level {
+            return Err(Rejection::AlreadyHoldsLevel {
+                occupation: certified.occupation,
+                held: held_level,
+            });
+        }
+    }
+    match &certified.route {
+        Route::Evaluation(EvaluationBasis::PriorLevel) => {
+            let below = certified.level.below();
+            let Some((held_level, since)) = held.filter(|(level, _)| Some(*level) == below)
+            else {
+                return Err(Rejection::LevelNotReachable {
+                    occupation: certified.occupation,
+                    held: held.map(|(level, _)| level),
+                    requested: certified.level,
+                    policy_version: policy.version,
+                });
+            };
+            debug_assert_eq!(Some(held_level), below);
+            let required_years =
+                policy.min_years_after_previous(certified.occupation, certified.level);
+            let earliest = since.add_years(required_years);
+            if date < earliest {
+                return Err(Rejection::TooFewYears {
+                    occupation: certified.occupation,
+                    level: certified.level,
+                    required_years,
+                    since,
+                    earliest,
+                    policy_version: policy.version,
+                });
+            }
+            Ok(())
+        }
+        Route::Evaluation(EvaluationBasis::Attested { statement }) => {
+            check_text("route.statement", statement, TEXT_CHARS_MAX)?;
+            let attested_entry_max = policy.evaluation.attested_entry_max;
+            if certified.level > attested_entry_max {
+                return Err(Rejection::AttestedBasisNotAllowed {
+                    level: certified.level,
+                    attested_entry_max,
+                    policy_version: policy.version,
+                });
+            }
+            Ok(())
+        }
+        Route::DirectRecognition { justification } => {
+            let refuse = |reason: &str| Rejection::DirectRecognitionNotAllowed {
+                registration_number: body.registration_number,
+                reason: reason.to_string(),
+                policy_version: policy.version,
+            };
+            let kind = body.registration_number.kind();
+            if !policy.direct_recognition.body_kinds.contains(&kind) {
+                return Err(refuse(match kind {
+                    BodyKind::Enterprise => "the policy gives enterprises no such right",
+                    BodyKind::SocialOrganisation => {
+                        "only the body kinds the policy names may recognise directly"
+                    }
+                }));
+            }
+            if !body.direct_recognition {
+                return Err(refuse("its registration does not grant the right"));
+            }
+            let level_max = policy.direct_recognition.level_max;
+            if certified.level > level_max {
+                return Err(Rejection::AboveDirectRecognitionLimit {
+                    level: certified.level,
+                    level_max,
+                    policy_version: policy.version,
+                });
+            }
+            check_text("route.justification", justification, TEXT_CHARS_MAX)
+        }
+    }
+}
+
+/// A body may issue at `date` only while active and inside its registration window.
+fn check_body_may_issue(body: &BodyRecord, date: Date) -> Result<(), Rejection> {
+    let status = body.status_at(date);
+    if status != BodyStatus::Active {
+        return Err(Rejection::BodyNotActive {
+            registration_number: body.registration_number,
+            status,
+            date,
+        });
+    }
+    if date < body.valid_from || date > body.valid_until {
+        return Err(Rejection::OutsideRegistrationWindow {
+            registration_number: body.registration_number,
+            date,
+            valid_from: body.valid_from,
+            valid_until: body.valid_until,
+        });
+    }
+    Ok(())
+}
+
+fn check_occupation(registry: &Registry, certified: &LevelCertified) -> Result<(), Rejection> {
+    let catalogue = registry.catalogue.as_ref().ok_or(Rejection::NoCatalogue)?;
+    let occupation =
+        catalogue
+            .get(certified.occupation)
+            .ok_or(Rejection::UnknownOccupation {
+                occupation: certified.occupation,
+            })?;
+    if let Some(work_type) = &certified.work_type {
+        if !occupation.work_types.iter().any(|known| known == work_type) {
+            return Err(Rejection::UnknownWorkType {
+                occupation: certified.occupation,
+                work_type: work_type.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_revocation(
+    registry: &Registry,
+    records: &impl RecordView,
+    signed: &SignedEvent,
+    revoked: &CredentialRevoked,
+) -> Result<(), Rejection> {
+    let number = revoked.certificate_number;
+    let date = revoked.effective;
+    match signed.signer {
+        Signer::Authority => authority_signed(registry, signed, "credential_revoked", date)?,
+        Signer::Body(_) => {
+            body_signed(registry, signed, "credential_revoked", date)?;
+        }
+    }
+    let credential = records
+        .credential(&number)
+        .ok_or(Rejection::UnknownCredential {
+            certificate_number: number,
+        })?;
+    if let Signer::Body(signer) = signed.signer {
+        if signer != credential.body() {
+            return Err(Rejection::NotIssuer {
+                certificate_number: number,
+                issuer: credential.body(),
+            });
+        }
+    }
+    if !credential.is_valid() {
+        return Err(Rejection::AlreadyRevoked {
+            certificate_number: number,
+        });
+    }
+    if date < credential.issued {
+        return Err(Rejection::RevocationBeforeIssue {
+            effective: date,
+            issued: credential.issued,
+        });
+    }
+    check_text("reason", &revoked.reason, TEXT_CHARS_MAX)
+}

@@ -1,0 +1,349 @@
+//! Signed checkpoints: C2SP tlog-checkpoint bodies in C2SP signed notes,
+//! Ed25519, plus the persisted "latest signed checkpoint" that makes
+//! signing two inconsistent checkpoints impossible, even across restarts.
+
+use crate::error::{LogError, LogErrorKind};
+use crate::fsio;
+use crate::merkle::{verify_consistency, Hash, TreeReader};
+use base64::prelude::{Engine, BASE64_STANDARD};
+use ed25519_dalek::SigningKey;
+use signed_note::{Note, Signer, StandardVerifier, VerifierList};
+use std::path::{Path, PathBuf};
+
+/// File (inside the signer's directory) holding the latest signed note.
+pub const CHECKPOINT_FILE_NAME: &str = "checkpoint";
+
+/// Signed-note algorithm byte for Ed25519.
+const ALG_ED25519: u8 = 1;
+
+/// A tree head: what a signed checkpoint commits to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The log's identity, e.g. `skills.example.org/ledger`; also the key name.
+    pub origin: String,
+    /// Number of entries in the tree.
+    pub size: u64,
+    /// RFC 6962 root of the first `size` entries.
+    pub root: Hash,
+    /// When it was signed (Unix seconds), in the `time <seconds>` extension line.
+    pub time_unix_s: u64,
+}
+
+/// A checkpoint with the whole signed note it was parsed from or signed as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub checkpoint: Checkpoint,
+    pub note_text: String,
+}
+
+fn malformed(detail: impl Into<String>) -> LogError {
+    LogError::new(LogErrorKind::Malformed, detail)
+}
+
+impl Checkpoint {
+    /// The note body: origin, size, base64 root, `time <seconds>`, each
+    /// followed by a newline.
+    pub fn body(&self) -> String {
+        format!(
+            "{}\n{}\n{}\ntime {}\n",
+            self.origin,
+            self.size,
+            BASE64_STANDARD.encode(self.root),
+            self.time_unix_s
+        )
+    }
+
+    /// Parses a body written by [`Checkpoint::body`]; only that exact,
+    /// canonical form is accepted (so one checkpoint has one encoding).
+    pub fn parse_body(body: &str) -> Result<Checkpoint, LogError> {
+        let lines: Vec<&str> = body
+            .strip_suffix('\n')
+            .ok_or_else(|| malformed("checkpoint body does not end in a newline"))?
+            .split('\n')
+            .collect();
+        let [origin, size, root, time] = lines[..] else {
+            return Err(malformed("checkpoint body must have exactly 4 lines"));
+        };
+        if !signed_note::is_key_name_valid(origin) {
+            return Err(malformed("checkpoint origin is not a valid key name"));
+        }
+        let size: u64 = size
+            .parse()
+            .map_err(|_| malformed("checkpoint size is not a decimal number"))?;
+        let root: Hash = BASE64_STANDARD
+            .decode(root)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| malformed("checkpoint root is not 32 bytes of base64"))?;
+        let time_unix_s: u64 = time
+            .strip_prefix("time ")
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| malformed("checkpoint lacks the `time <unix seconds>` line"))?;
+        let checkpoint = Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+            time_unix_s,
+        };
+        if checkpoint.body() != body {
+            return Err(malformed("checkpoint body is not in canonical form"));
+        }
+        Ok(checkpoint)
+    }
+}
+
+/// Verifies `note_text` with the key `verifier_key_text`
+/// (`name+hex(keyID)+base64(0x01‖pubkey)`) and parses its checkpoint. The
+/// origin must equal the key name. Extra signatures by unknown keys (e.g.
+/// witness cosignatures) are ignored.
+pub fn parse_and_verify_checkpoint(
+    note_text: &str,
+    verifier_key_text: &str,
+) -> Result<Checkpoint, LogError> {
+    let verifier = StandardVerifier::new(verifier_key_text)
+        .map_err(|e| malformed(format!("verifier key: {e}")))?;
+    let name = signed_note::Verifier::name(&verifier).to_string();
+    let note = Note::from_bytes(note_text.as_bytes())
+        .map_err(|e| malformed(format!("signed note: {e}")))?;
+    note.verify(&VerifierList::new(vec![Box::new(verifier)]))
+        .map_err(|e| LogError::new(LogErrorKind::BadSignature, e.to_string()))?;
+    let body =
+        std::str::from_utf8(note.text()).map_err(|_| malformed("checkpoint body is not UTF-8"))?;
+    let checkpoint = Checkpoint::parse_body(body)?;
+    if checkpoint.origin != name {
+        return Err(LogError::new(
+            LogErrorKind::BadSignature,
+            format!(
+                "checkpoint origin {:?} differs from key name {name:?}",
+                checkpoint.origin
+            ),
+        ));
+    }
+    Ok(checkpoint)
+}
+
+/// The signed-note key id: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[..4].
+fn key_id(name: &str, key: &SigningKey) -> u32 {
+    let mut public = vec![ALG_ED25519];
+    public.extend_from_slice(key.verifying_key().as_bytes());
+    signed_note::key_id(name, &public)
+}
+
+/// Verifier key text `name+hex(keyID)+base64(0x01‖pubkey)`.
+pub fn verifier_key_text(name: &str, key: &SigningKey) -> String {
+    signed_note::new_ed25519_verifier_key(name, &key.verifying_key())
+}
+
+/// Private key text `PRIVATE+KEY+name+hex(keyID)+base64(0x01‖seed)`, the
+/// form used by Go's golang.org/x/mod/sumdb/note. Keep it secret.
+pub fn signer_key_text(name: &str, key: &SigningKey) -> String {
+    let mut private = vec![ALG_ED25519];
+    private.extend_from_slice(&key.to_bytes());
+    format!(
+        "PRIVATE+KEY+{name}+{:08x}+{}",
+        key_id(name, key),
+        BASE64_STANDARD.encode(private)
+    )
+}
+
+/// Parses [`signer_key_text`]'s form, checking the key id; returns the
+/// key name and the signing key.
+pub fn parse_signer_key_text(text: &str) -> Result<(String, SigningKey), LogError> {
+    let bad = |why: &str| malformed(format!("signer key: {why}"));
+    let rest = text
+        .trim_end_matches('\n')
+        .strip_prefix("PRIVATE+KEY+")
+        .ok_or_else(|| bad("missing PRIVATE+KEY+ prefix"))?;
+    // base64 may itself contain '+': split off name and id only.
+    let mut parts = rest.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("expected name+id+key"));
+    };
+    if !signed_note::is_key_name_valid(name) {
+        return Err(bad("invalid name"));
+    }
+    if id_hex.len() != 8 {
+        return Err(bad("key id must be 8 hex digits"));
+    }
+    let id = u32::from_str_radix(id_hex, 16).map_err(|_| bad("key id is not hex"))?;
+    let bytes = BASE64_STANDARD
+        .decode(key_b64)
+        .map_err(|_| bad("key is not base64"))?;
+    let (Some(&ALG_ED25519), Ok(seed)) = (
+        bytes.first(),
+        <[u8; 32]>::try_from(&bytes[1.min(bytes.len())..]),
+    ) else {
+        return Err(bad("not an Ed25519 key (0x01 ‖ 32-byte seed)"));
+    };
+    let key = SigningKey::from_bytes(&seed);
+    if key_id(name, &key) != id {
+        return Err(bad("key id does not match the key"));
+    }
+    Ok((name.to_string(), key))
+}
+
+/// Adapts an Ed25519 key to signed_note's `Signer`.
+struct NoteSigner<'a> {
+    name: &'a str,
+    id: u32,
+    key: &'a SigningKey,
+}
+
+impl Signer for NoteSigner<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, ed25519_dalek::SignatureError> {
+        Ok(ed25519_dalek::Signer::sign(self.key, msg)
+            .to_bytes()
+            .to_vec())
+    }
+}
+
+/// Signs `text` (which must end in a newline) as a signed note by `name`.
+pub fn sign_note(text: &str, name: &str, key: &SigningKey) -> Result<String, LogError> {
+    let mut note =
+        Note::new(text.as_bytes(), &[]).map_err(|e| malformed(format!("note text: {e}")))?;
+    let signer = NoteSigner {
+        name,
+        id: key_id(name, key),
+        key,
+    };
+    note.add_sigs(&[&signer])
+        .map_err(|e| malformed(format!("signing: {e}")))?;
+    String::from_utf8(note.to_bytes()).map_err(|_| malformed("signed note is not UTF-8"))
+}
+
+/// Holds the log's signing key and the latest signed checkpoint, persisted
+/// in `dir/checkpoint`.
+pub struct CheckpointSigner {
+    dir: PathBuf,
+    origin: String,
+    key: SigningKey,
+    latest: Option<SignedCheckpoint>,
+}
+
+impl std::fmt::Debug for CheckpointSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key.
+        f.debug_struct("CheckpointSigner")
+            .field("dir", &self.dir)
+            .field("origin", &self.origin)
+            .field("latest", &self.latest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CheckpointSigner {
+    /// Opens the signer, loading and verifying the latest signed checkpoint
+    /// if one exists. A checkpoint file that does not verify with this key
+    /// and origin refuses to open: signing without knowing what was signed
+    /// before could fork the log.
+    pub fn open(dir: &Path, origin: &str, key: SigningKey) -> Result<CheckpointSigner, LogError> {
+        if !signed_note::is_key_name_valid(origin) {
+            return Err(LogError::new(
+                LogErrorKind::InvalidArgument,
+                "origin must be non-empty, without spaces or '+'",
+            ));
+        }
+        fsio::create_dir_all(dir)?;
+        let path = dir.join(CHECKPOINT_FILE_NAME);
+        let latest = match fsio::read_optional(&path)? {
+            None => None,
+            Some(bytes) => {
+                let note_text = String::from_utf8(bytes)
+                    .map_err(|_| malformed("checkpoint file is not UTF-8").at_path(&path))?;
+                let checkpoint =
+                    parse_and_verify_checkpoint(&note_text, &verifier_key_text(origin, &key))
+                        .map_err(|e| e.at_path(&path))?;
+                Some(SignedCheckpoint {
+                    checkpoint,
+                    note_text,
+                })
+            }
+        };
+        Ok(CheckpointSigner {
+            dir: dir.to_path_buf(),
+            origin: origin.to_string(),
+            key,
+            latest,
+        })
+    }
+
+    /// The latest signed checkpoint, if any.
+    pub fn latest(&self) -> Option<&SignedCheckpoint> {
+        self.latest.as_ref()
+    }
+
+    /// This signer's verifier key text.
+    pub fn verifier_key_text(&self) -> String {
+        verifier_key_text(&self.origin, &self.key)
+    }
+
+    /// Signs the tree at `size`, after checking it is consistent with the
+    /// latest signed checkpoint (size not smaller; same root at the same
+    /// size; a consistency proof from the tree verifies against the *signed*
+    /// old root; time not earlier), then persists it atomically before
+    /// returning it.
+    pub fn sign(
+        &mut self,
+        tree: &TreeReader,
+        size: u64,
+        time_unix_s: u64,
+    ) -> Result<SignedCheckpoint, LogError> {
+        let root = tree.root(size)?;
+        if let Some(latest) = &self.latest {
+            let old = &latest.checkpoint;
+            let refuse = |why: String| Err(LogError::new(LogErrorKind::Inconsistent, why));
+            if size < old.size {
+                return refuse(format!(
+                    "size {size} is below the latest signed size {}",
+                    old.size
+                ));
+            }
+            if time_unix_s < old.time_unix_s {
+                return refuse(format!(
+                    "time {time_unix_s} is before the latest signed time {}",
+                    old.time_unix_s
+                ));
+            }
+            if size == old.size {
+                if root != old.root {
+                    return refuse(format!("root at size {size} differs from the signed one"));
+                }
+            } else if old.size > 0 {
+                let proof = tree.consistency_proof(old.size, size)?;
+                verify_consistency(old.size, size, old.root, root, &proof).map_err(|e| {
+                    LogError::new(
+                        LogErrorKind::Inconsistent,
+                        format!("tree does not extend the latest signed checkpoint: {e}"),
+                    )
+                })?;
+            }
+        }
+        let checkpoint = Checkpoint {
+            origin: self.origin.clone(),
+            size,
+            root,
+            time_unix_s,
+        };
+        let note_text = sign_note(&checkpoint.body(), &self.origin, &self.key)?;
+        // What we hand out must verify with our own published key.
+        let reparsed = parse_and_verify_checkpoint(&note_text, &self.verifier_key_text());
+        assert!(
+            matches!(&reparsed, Ok(c) if *c == checkpoint),
+            "freshly signed checkpoint does not verify: {reparsed:?}"
+        );
+        fsio::write_atomically(&self.dir, CHECKPOINT_FILE_NAME, note_text.as_bytes())?;
+        let signed = SignedCheckpoint {
+            checkpoint,
+            note_text,
+        };
+        self.latest = Some(signed.clone());
+        Ok(signed)
+    }
+}

@@ -1,0 +1,159 @@
+//! Every file-system call the crate makes lives here, so that a
+//! fault-injecting layer (torn writes, failed fsyncs, short reads) can later
+//! replace this one module without touching the format code. Each function
+//! maps `io::Error` to a [`LogError`] naming the path.
+
+use crate::error::LogError;
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+pub(crate) fn create_dir_all(dir: &Path) -> Result<(), LogError> {
+    fs::create_dir_all(dir).map_err(|e| LogError::io(e, "create directory", dir))
+}
+
+/// File names (not paths) in `dir`, unsorted.
+pub(crate) fn list_dir(dir: &Path) -> Result<Vec<String>, LogError> {
+    let mut names = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| LogError::io(e, "read directory", dir))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| LogError::io(e, "read directory", dir))?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// Opens an existing file for reading and writing.
+pub(crate) fn open_rw(path: &Path) -> Result<File, LogError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| LogError::io(e, "open", path))
+}
+
+/// Opens a file for reading and writing, creating it empty if missing.
+pub(crate) fn open_or_create_rw(path: &Path) -> Result<File, LogError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| LogError::io(e, "open or create", path))
+}
+
+pub(crate) fn file_len(file: &File, path: &Path) -> Result<u64, LogError> {
+    file.metadata()
+        .map(|m| m.len())
+        .map_err(|e| LogError::io(e, "stat", path))
+}
+
+/// Reads exactly `buf.len()` bytes at `offset` (pread; no shared cursor, so
+/// concurrent readers do not contend).
+pub(crate) fn read_exact_at(
+    file: &File,
+    path: &Path,
+    buf: &mut [u8],
+    offset: u64,
+) -> Result<(), LogError> {
+    file.read_exact_at(buf, offset)
+        .map_err(|e| LogError::io(e, "read", path).at_offset(offset))
+}
+
+/// Reads up to `buf.len()` bytes at `offset`; returns how many were read
+/// (fewer only at end of file).
+pub(crate) fn read_at_most(
+    file: &File,
+    path: &Path,
+    buf: &mut [u8],
+    offset: u64,
+) -> Result<usize, LogError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LogError::io(e, "read", path).at_offset(offset)),
+        }
+    }
+    Ok(filled)
+}
+
+pub(crate) fn write_all_at(
+    file: &File,
+    path: &Path,
+    bytes: &[u8],
+    offset: u64,
+) -> Result<(), LogError> {
+    file.write_all_at(bytes, offset)
+        .map_err(|e| LogError::io(e, "write", path).at_offset(offset))
+}
+
+/// fdatasync: file contents (and the size, which data sync covers).
+pub(crate) fn sync_data(file: &File, path: &Path) -> Result<(), LogError> {
+    file.sync_data()
+        .map_err(|e| LogError::io(e, "fdatasync", path))
+}
+
+/// fsync of a directory, so that a created or renamed name is durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    let handle = File::open(dir).map_err(|e| LogError::io(e, "open directory", dir))?;
+    handle
+        .sync_all()
+        .map_err(|e| LogError::io(e, "fsync directory", dir))
+}
+
+/// Shortens a file and makes the new length durable.
+pub(crate) fn truncate_durably(file: &File, path: &Path, len: u64) -> Result<(), LogError> {
+    file.set_len(len)
+        .map_err(|e| LogError::io(e, "truncate", path).at_offset(len))?;
+    file.sync_all().map_err(|e| LogError::io(e, "fsync", path))
+}
+
+/// Shortens a file without syncing (for derived data such as the hashes).
+pub(crate) fn truncate(file: &File, path: &Path, len: u64) -> Result<(), LogError> {
+    file.set_len(len)
+        .map_err(|e| LogError::io(e, "truncate", path).at_offset(len))
+}
+
+/// Reads a whole small file; `None` if it does not exist.
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LogError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LogError::io(e, "read", path)),
+    }
+}
+
+/// Writes `bytes` to `path` so that after a crash the file holds either the
+/// old or the new contents: write `path.tmp`, fsync, rename, fsync the
+/// directory. A stale `.tmp` from an earlier crash is overwritten; it never
+/// held anything that had been made durable under the final name.
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), LogError> {
+    let path = dir.join(name);
+    let tmp = temp_path(&path);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(|e| LogError::io(e, "create", &tmp))?;
+    file.write_all(bytes)
+        .map_err(|e| LogError::io(e, "write", &tmp))?;
+    file.sync_all()
+        .map_err(|e| LogError::io(e, "fsync", &tmp))?;
+    drop(file);
+    fs::rename(&tmp, &path).map_err(|e| LogError::io(e, "rename", &tmp))?;
+    sync_dir(dir)
+}
+
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    let mut os = path.as_os_str().to_owned();
+    os.push(".tmp");
+    PathBuf::from(os)
+}

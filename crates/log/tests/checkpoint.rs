@@ -1,0 +1,157 @@
+//! Signed checkpoints: known answers from the signed-note spec, refusals,
+//! persistence.
+
+use ed25519_dalek::SigningKey;
+use skill_ledger_log::{
+    leaf_hash, parse_and_verify_checkpoint, parse_signer_key_text, sign_note, signer_key_text,
+    verifier_key_text, CheckpointSigner, Hash, LogErrorKind, MerkleTree,
+};
+
+/// The example key and note from c2sp.org/signed-note (and Go's note package).
+const PETER_SKEY: &str =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+const PETER_TEXT: &str = "If you think cryptography is the answer to your problem,\n\
+                          then you don't know what your problem is.\n";
+const PETER_NOTE: &str = "If you think cryptography is the answer to your problem,\n\
+                          then you don't know what your problem is.\n\
+                          \n\
+                          — PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+
+const ORIGIN: &str = "skills.example.org/ledger";
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+fn tree_with(dir: &std::path::Path, leaves: &[&[u8]]) -> MerkleTree {
+    let mut tree = MerkleTree::open(dir).unwrap();
+    let hashes: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l)).collect();
+    tree.append(&hashes).unwrap();
+    tree
+}
+
+#[test]
+fn signed_note_spec_example_known_answer() {
+    let (name, key) = parse_signer_key_text(PETER_SKEY).unwrap();
+    assert_eq!(name, "PeterNeumann");
+    assert_eq!(signer_key_text(&name, &key), PETER_SKEY);
+    assert_eq!(verifier_key_text(&name, &key), PETER_VKEY);
+    assert_eq!(sign_note(PETER_TEXT, &name, &key).unwrap(), PETER_NOTE);
+    // A wrong key id is refused.
+    let bad = PETER_SKEY.replace("c74f20a3", "c74f20a4");
+    assert_eq!(
+        parse_signer_key_text(&bad).unwrap_err().kind(),
+        &LogErrorKind::Malformed
+    );
+}
+
+#[test]
+fn checkpoint_round_trip_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = tree_with(&dir.path().join("tree"), &[b"a", b"b", b"c"]);
+    let mut signer = CheckpointSigner::open(&dir.path().join("cp"), ORIGIN, key(1)).unwrap();
+    assert!(signer.latest().is_none());
+    let signed = signer.sign(&tree.reader(), 3, 1_700_000_000).unwrap();
+    let vkey = signer.verifier_key_text();
+    let body = format!(
+        "{ORIGIN}\n3\n{}\ntime 1700000000\n",
+        base64_of(&tree.reader().root(3).unwrap())
+    );
+    assert!(signed
+        .note_text
+        .starts_with(&format!("{body}\n— {ORIGIN} ")));
+    let checkpoint = parse_and_verify_checkpoint(&signed.note_text, &vkey).unwrap();
+    assert_eq!(checkpoint, signed.checkpoint);
+    assert_eq!(checkpoint.size, 3);
+    assert_eq!(checkpoint.time_unix_s, 1_700_000_000);
+
+    // Signed by another key (same name): refused.
+    let other = CheckpointSigner::open(&dir.path().join("cp2"), ORIGIN, key(2)).unwrap();
+    assert_eq!(
+        parse_and_verify_checkpoint(&signed.note_text, &other.verifier_key_text())
+            .unwrap_err()
+            .kind(),
+        &LogErrorKind::BadSignature
+    );
+    // Tampered body: refused.
+    let tampered = signed.note_text.replacen("\n3\n", "\n4\n", 1);
+    assert_eq!(
+        parse_and_verify_checkpoint(&tampered, &vkey)
+            .unwrap_err()
+            .kind(),
+        &LogErrorKind::BadSignature
+    );
+    // Garbage: malformed.
+    assert_eq!(
+        parse_and_verify_checkpoint("hello", &vkey)
+            .unwrap_err()
+            .kind(),
+        &LogErrorKind::Malformed
+    );
+}
+
+fn base64_of(h: &Hash) -> String {
+    use base64::prelude::{Engine, BASE64_STANDARD};
+    BASE64_STANDARD.encode(h)
+}
+
+#[test]
+fn sign_refuses_inconsistent_trees_and_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp_dir = dir.path().join("cp");
+    let tree = tree_with(&dir.path().join("tree"), &[b"a", b"b", b"c", b"d"]);
+    let forked = tree_with(&dir.path().join("fork"), &[b"a", b"b", b"X", b"d", b"e"]);
+    let mut signer = CheckpointSigner::open(&cp_dir, ORIGIN, key(1)).unwrap();
+    signer.sign(&tree.reader(), 0, 10).unwrap();
+    signer.sign(&tree.reader(), 2, 11).unwrap();
+    signer.sign(&tree.reader(), 3, 12).unwrap();
+    let latest = signer.latest().unwrap().clone();
+
+    // Same size, different tree.
+    let err = signer.sign(&forked.reader(), 3, 13).unwrap_err();
+    assert_eq!(err.kind(), &LogErrorKind::Inconsistent);
+    // Larger but not an extension.
+    let err = signer.sign(&forked.reader(), 5, 13).unwrap_err();
+    assert_eq!(err.kind(), &LogErrorKind::Inconsistent);
+    // Smaller, or earlier in time.
+    assert_eq!(
+        signer.sign(&tree.reader(), 2, 13).unwrap_err().kind(),
+        &LogErrorKind::Inconsistent
+    );
+    assert_eq!(
+        signer.sign(&tree.reader(), 4, 11).unwrap_err().kind(),
+        &LogErrorKind::Inconsistent
+    );
+    assert_eq!(signer.latest().unwrap(), &latest);
+
+    // Across a restart the refusal still holds.
+    drop(signer);
+    let mut signer = CheckpointSigner::open(&cp_dir, ORIGIN, key(1)).unwrap();
+    assert_eq!(signer.latest().unwrap(), &latest);
+    assert_eq!(
+        signer.sign(&forked.reader(), 5, 20).unwrap_err().kind(),
+        &LogErrorKind::Inconsistent
+    );
+    let next = signer.sign(&tree.reader(), 4, 20).unwrap();
+    assert_eq!(next.checkpoint.size, 4);
+    drop(signer);
+
+    // Opening with another key refuses: it cannot vouch for the history.
+    assert_eq!(
+        CheckpointSigner::open(&cp_dir, ORIGIN, key(2))
+            .unwrap_err()
+            .kind(),
+        &LogErrorKind::BadSignature
+    );
+    // A damaged checkpoint file refuses.
+    let path = cp_dir.join("checkpoint");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("time 20", "time 21", 1)).unwrap();
+    assert_eq!(
+        CheckpointSigner::open(&cp_dir, ORIGIN, key(1))
+            .unwrap_err()
+            .kind(),
+        &LogErrorKind::BadSignature
+    );
+}

@@ -1,0 +1,118 @@
+//! The node's error type.
+
+use std::path::PathBuf;
+
+/// What went wrong in a node operation; [`NodeError::kind`] says which kind.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct NodeError {
+    kind: NodeErrorKind,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// The kinds of node error. Callers match on these; the message carries the context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NodeErrorKind {
+    /// A file or directory could not be read or written.
+    Io,
+    /// The log of record refused to open or append (damage, torn tail elsewhere, fsync failure).
+    Log,
+    /// The projection database failed.
+    Projection,
+    /// The ledger directory is missing, incomplete or already initialised.
+    Directory,
+    /// Configuration or key material is malformed.
+    Config,
+    /// The stored state disagrees with itself (e.g. a checkpoint larger than the log).
+    Integrity,
+    /// The node stopped after a storage failure and accepts no more submissions.
+    Stopped,
+    /// The submission queue is full: retry later.
+    Overloaded,
+}
+
+impl NodeError {
+    pub fn new(kind: NodeErrorKind, message: impl Into<String>) -> NodeError {
+        NodeError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub fn with_source(
+        kind: NodeErrorKind,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> NodeError {
+        NodeError {
+            kind,
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    pub fn io(path: &std::path::Path, action: &str, source: std::io::Error) -> NodeError {
+        NodeError::with_source(
+            NodeErrorKind::Io,
+            format!("cannot {action} {}: {source}", path.display()),
+            source,
+        )
+    }
+
+    pub fn kind(&self) -> NodeErrorKind {
+        self.kind
+    }
+}
+
+impl From<skill_ledger_log::LogError> for NodeError {
+    fn from(error: skill_ledger_log::LogError) -> NodeError {
+        NodeError::new(NodeErrorKind::Log, error.to_string())
+    }
+}
+
+impl From<sled::Error> for NodeError {
+    fn from(error: sled::Error) -> NodeError {
+        NodeError::with_source(
+            NodeErrorKind::Projection,
+            format!("projection database: {error}"),
+            error,
+        )
+    }
+}
+
+/// Where a ledger keeps its parts (see docs/formats.md).
+#[derive(Clone, Debug)]
+pub struct LedgerPaths {
+    pub root: PathBuf,
+}
+
+impl LedgerPaths {
+    pub fn new(root: impl Into<PathBuf>) -> LedgerPaths {
+        LedgerPaths { root: root.into() }
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join("ledger.toml")
+    }
+    pub fn keys(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+    pub fn authority_key(&self) -> PathBuf {
+        self.keys().join("authority.key")
+    }
+    pub fn pseudonym_key(&self) -> PathBuf {
+        self.keys().join("pseudonym.key")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.root.join("log")
+    }
+    pub fn tree(&self) -> PathBuf {
+        self.root.join("tree")
+    }
+    pub fn projections(&self) -> PathBuf {
+        self.root.join("projections")
+    }
+}

@@ -1,0 +1,57 @@
+//! # skill-ledger-node: one ledger node
+//!
+//! A [`Node`] owns a ledger directory: the log of record (`log/`), the Merkle tree and the
+//! latest signed checkpoint (`tree/`), the projections in sled (`projections/`), the keys
+//! (`keys/`) and `ledger.toml`. It runs the sequencer thread that takes signed submissions,
+//! decides them with the domain rules, makes accepted ones durable (one fsync per batch),
+//! integrates them into the tree, signs a checkpoint and folds them into the projections
+//! before answering. Queries read the projections.
+//!
+//! ## The key decision: the log is the truth, sled is a cache
+//! Every projection is a fold of the log, committed together with its cursor in one sled
+//! batch, and sled is never fsynced per batch. At start-up the node replays the log from the
+//! cursor; a damaged or missing projection directory is rebuilt from entry 0
+//! ([`rebuild`]). So sled's durability is never what an acknowledgement depends on.
+//!
+//! ## Example
+//! ```no_run
+//! use skill_ledger_node::{InitOptions, Node};
+//!
+//! let node = Node::init(std::path::Path::new("/tmp/ledger-50"), InitOptions::chongqing())?;
+//! println!("authority key: {}", node.verifier_key_text());
+//! node.close()?;
+//! # Ok::<(), skill_ledger_node::NodeError>(())
+//! ```
+
+mod config;
+mod error;
+mod metrics;
+mod node;
+mod projection;
+mod sequencer;
+
+pub use config::{LedgerConfig, SequencerConfig};
+pub use error::{LedgerPaths, NodeError, NodeErrorKind};
+pub use metrics::{Histogram, Metrics};
+pub use node::{
+    rebuild, InitOptions, NameCheck, Node, OpenReport, PendingReceipt, RebuildReport, StorageSizes,
+};
+pub use projection::Projection;
+pub use sequencer::{Receipt, SequencerOptions, SubmitError};
+
+/// Wall-clock time, behind a trait so tests and simulations can drive it.
+pub trait Clock: Send + Sync {
+    fn now_unix_s(&self) -> u64;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix_s(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|duration| duration.as_secs())
+            .unwrap_or(0)
+    }
+}

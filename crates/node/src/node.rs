@@ -1,0 +1,768 @@
+//! The node: opening and recovering a ledger directory, submitting, querying, rebuilding.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use ed25519_dalek::SigningKey;
+use skill_ledger_domain::{
+    apply, BodyRecord, Catalogue, CatalogueAdopted, CertificateNumber, CredentialRecord, Date,
+    Event, EventId, EventKind, LedgerEstablished, PersonRecord, Policy, PolicyAdopted,
+    PolicyVersion, Province, PseudonymKey, RegistrationNumber, Registry, SignedEvent, Signer,
+    SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
+};
+use skill_ledger_log::{
+    audit, catch_up_tree, parse_signer_key_text, signer_key_text, CheckpointSigner, Log,
+    LogOptions, LogReader, MerkleTree, Recovery, SignedCheckpoint, TreeReader,
+};
+
+use crate::config::{LedgerConfig, SequencerConfig};
+use crate::error::{LedgerPaths, NodeError, NodeErrorKind};
+use crate::metrics::Metrics;
+use crate::projection::{Overlay, OverlayView, Projection};
+use crate::sequencer::{Message, Receipt, Sequencer, Shared, SubmitError, Submission};
+use crate::{Clock, SystemClock};
+
+/// Entries folded per projection commit during replay and rebuild.
+const REPLAY_BATCH_ENTRIES: u64 = 8_192;
+
+/// How a new ledger is set up by [`Node::init`].
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    pub origin: String,
+    pub province: Province,
+    pub authority_name: String,
+    pub date: Date,
+    pub catalogue_toml: String,
+    pub policy_toml: String,
+    /// The pseudonym key shared with partner authorities; a new random key when `None`.
+    pub pseudonym_key: Option<[u8; 32]>,
+    pub sequencer: SequencerConfig,
+}
+
+impl InitOptions {
+    /// Chongqing with the sample catalogue and the default policy.
+    pub fn chongqing() -> InitOptions {
+        InitOptions::for_province(Province::CHONGQING, "重庆市人力资源和社会保障局")
+    }
+
+    pub fn for_province(province: Province, authority_name: &str) -> InitOptions {
+        InitOptions {
+            origin: format!("skill-ledger/{province}"),
+            province,
+            authority_name: authority_name.to_string(),
+            date: Date::from_ymd(2019, 1, 1).unwrap_or_else(|| unreachable!("valid date")),
+            catalogue_toml: SAMPLE_CATALOGUE_TOML.to_string(),
+            policy_toml: DEFAULT_POLICY_TOML.to_string(),
+            pseudonym_key: None,
+            sequencer: SequencerConfig::default(),
+        }
+    }
+}
+
+/// What [`Node::open`] found and did.
+#[derive(Clone, Debug)]
+pub struct OpenReport {
+    pub recovery: Recovery,
+    /// Entries folded into the projections at start-up (after a crash or a rebuild).
+    pub replayed: u64,
+    /// Whether the projection database was unreadable and rebuilt from the log.
+    pub projections_rebuilt: bool,
+}
+
+/// The answer of a name check against a credential's commitment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NameCheck {
+    Unknown,
+    Mismatch,
+    Matched(Box<CredentialRecord>),
+}
+
+/// Bytes on disk per part of the ledger directory.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StorageSizes {
+    pub log: u64,
+    pub tree: u64,
+    pub projections: u64,
+}
+
+/// A submission in flight: wait for its durable answer.
+pub struct PendingReceipt(tokio::sync::oneshot::Receiver<Result<Receipt, SubmitError>>);
+
+impl PendingReceipt {
+    /// Blocks until the sequencer answers. Do not call from inside an async runtime: await
+    /// [`PendingReceipt::into_receiver`] there instead.
+    pub fn wait(self) -> Result<Receipt, SubmitError> {
+        self.0.blocking_recv().unwrap_or_else(|_| {
+            Err(SubmitError::Stopped(
+                "the sequencer ended before answering".to_string(),
+            ))
+        })
+    }
+
+    pub fn into_receiver(self) -> tokio::sync::oneshot::Receiver<Result<Receipt, SubmitError>> {
+        self.0
+    }
+}
+
+/// An open ledger node. Dropping it stops the sequencer after the queued work.
+pub struct Node {
+    paths: LedgerPaths,
+    config: LedgerConfig,
+    authority_key: SigningKey,
+    pseudonym_key: PseudonymKey,
+    sender: Option<SyncSender<Message>>,
+    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    projection: Projection,
+    log_reader: LogReader,
+    tree_reader: TreeReader,
+    verifier_key_text: String,
+    _lock: File,
+}
+
+fn read_key_file(path: &Path) -> Result<String, NodeError> {
+    std::fs::read_to_string(path).map_err(|error| NodeError::io(path, "read key file", error))
+}
+
+fn write_secret_file(path: &Path, contents: &str) -> Result<(), NodeError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|error| NodeError::io(path, "create", error))?;
+    file.write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|error| NodeError::io(path, "write", error))
+}
+
+/// Reads the pseudonym key file (64 hex characters).
+pub fn load_pseudonym_key(path: &Path) -> Result<PseudonymKey, NodeError> {
+    let text = read_key_file(path)?;
+    let bytes = hex::decode(text.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| {
+            NodeError::new(
+                NodeErrorKind::Config,
+                format!("{}: expected 64 hex characters (a 32-byte key)", path.display()),
+            )
+        })?;
+    Ok(PseudonymKey::from_bytes(bytes))
+}
+
+fn lock_directory(paths: &LedgerPaths) -> Result<File, NodeError> {
+    let path = paths.root.join("LOCK");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|error| NodeError::io(&path, "open", error))?;
+    file.try_lock().map_err(|_| {
+        NodeError::new(
+            NodeErrorKind::Directory,
+            format!(
+                "ledger directory {} is in use by another skill-ledger process",
+                paths.root.display()
+            ),
+        )
+    })?;
+    Ok(file)
+}
+
+fn new_event_id() -> EventId {
+    EventId(rand::random())
+}
+
+fn directory_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(metadata) if metadata.is_dir() => directory_size(&entry.path()),
+            Ok(metadata) => metadata.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Reads the catalogue and policy documents the registry needs back out of the log.
+fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, NodeError> {
+    let (ledger, bodies, documents) = projection.load_registry_parts()?;
+    let read_document = |index: u64| -> Result<EventKind, NodeError> {
+        let entry = log.read(index)?;
+        let signed = SignedEvent::from_entry(&entry).map_err(|error| {
+            NodeError::new(
+                NodeErrorKind::Integrity,
+                format!("entry {index} does not decode: {error}"),
+            )
+        })?;
+        Ok(signed.event.kind)
+    };
+    let integrity = |index: u64, what: &str| {
+        NodeError::new(
+            NodeErrorKind::Integrity,
+            format!("entry {index} should hold a {what}; run `skill-ledger rebuild`"),
+        )
+    };
+    let catalogue = match documents.catalogue {
+        Some(index) => match read_document(index)? {
+            EventKind::CatalogueAdopted(adopted) => Some(Arc::new(
+                Catalogue::from_toml(&adopted.source_toml)
+                    .map_err(|_| integrity(index, "catalogue"))?,
+            )),
+            _ => return Err(integrity(index, "catalogue")),
+        },
+        None => None,
+    };
+    let mut policies = Vec::new();
+    for index in documents.policies.values() {
+        match read_document(*index)? {
+            EventKind::PolicyAdopted(adopted) => policies.push(PolicyVersion {
+                policy: Arc::new(
+                    Policy::from_toml(&adopted.source_toml)
+                        .map_err(|_| integrity(*index, "policy"))?,
+                ),
+                entry_index: *index,
+            }),
+            _ => return Err(integrity(*index, "policy")),
+        }
+    }
+    Ok(Registry {
+        ledger,
+        catalogue,
+        policies,
+        bodies,
+    })
+}
+
+/// Folds entries `[from, to)` into the projections, committing every few thousand.
+fn replay(
+    log: &LogReader,
+    projection: &Projection,
+    registry: &mut Registry,
+    stats: &mut BTreeMap<String, i64>,
+    from: u64,
+    to: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), NodeError> {
+    let mut overlay = Overlay::default();
+    let mut start = from;
+    while start < to {
+        let end = (start + REPLAY_BATCH_ENTRIES).min(to);
+        overlay.clear();
+        let mut failure: Option<NodeError> = None;
+        log.for_each(start, end, |index, entry| {
+            let signed = match SignedEvent::from_entry(entry) {
+                Ok(signed) => signed,
+                Err(error) => {
+                    failure = Some(NodeError::new(
+                        NodeErrorKind::Integrity,
+                        format!("entry {index} does not decode: {error}"),
+                    ));
+                    return Ok(());
+                }
+            };
+            let view = OverlayView::new(projection, &overlay);
+            let changes = apply(registry, &view, &signed, index);
+            if let Some(error) = view.take_failure() {
+                failure.get_or_insert(error);
+            }
+            overlay.absorb(changes, registry, stats);
+            Ok(())
+        })?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        projection.commit(&overlay, stats, end)?;
+        progress(end);
+        start = end;
+    }
+    Ok(())
+}
+
+impl Node {
+    /// Creates a new ledger directory: keys, `ledger.toml`, and the first three entries
+    /// (ledger established, catalogue adopted, policy adopted), all signed by the new
+    /// authority key.
+    pub fn init(dir: &Path, options: InitOptions) -> Result<Node, NodeError> {
+        let paths = LedgerPaths::new(dir);
+        if paths.config().exists() {
+            return Err(NodeError::new(
+                NodeErrorKind::Directory,
+                format!("{} is already a ledger directory", dir.display()),
+            ));
+        }
+        std::fs::create_dir_all(paths.keys())
+            .map_err(|error| NodeError::io(&paths.keys(), "create", error))?;
+        let authority_key = SigningKey::generate(&mut rand::rngs::OsRng);
+        write_secret_file(
+            &paths.authority_key(),
+            &signer_key_text(&options.origin, &authority_key),
+        )?;
+        let pseudonym = options.pseudonym_key.unwrap_or_else(rand::random);
+        write_secret_file(&paths.pseudonym_key(), &format!("{}\n", hex::encode(pseudonym)))?;
+        let config = LedgerConfig {
+            origin: options.origin.clone(),
+            province: options.province.0,
+            sequencer: options.sequencer,
+        };
+        std::fs::write(paths.config(), config.to_toml())
+            .map_err(|error| NodeError::io(&paths.config(), "write", error))?;
+        let (node, _) = Node::open(dir)?;
+        let date = options.date;
+        let events = [
+            EventKind::LedgerEstablished(LedgerEstablished {
+                origin: options.origin.clone(),
+                province: options.province,
+                authority_name: options.authority_name.clone(),
+                authority_key: authority_key.verifying_key().to_bytes(),
+                date,
+            }),
+            EventKind::CatalogueAdopted(CatalogueAdopted {
+                source_toml: options.catalogue_toml.clone(),
+                date,
+            }),
+            EventKind::PolicyAdopted(PolicyAdopted {
+                source_toml: options.policy_toml.clone(),
+                date,
+            }),
+        ];
+        for kind in events {
+            let signed = node.sign_as_authority(kind);
+            node.submit(signed).map_err(|error| {
+                NodeError::new(NodeErrorKind::Config, format!("initial entry refused: {error}"))
+            })?;
+        }
+        Ok(node)
+    }
+
+    /// Opens a ledger directory: recovers the log, brings the tree and checkpoint level with
+    /// it (checking the log against the last signed checkpoint), replays the projections
+    /// from their cursor, and starts the sequencer.
+    pub fn open(dir: &Path) -> Result<(Node, OpenReport), NodeError> {
+        Self::open_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Node, OpenReport), NodeError> {
+        let paths = LedgerPaths::new(dir);
+        let config = LedgerConfig::load(&paths.config())?;
+        let lock = lock_directory(&paths)?;
+        let (key_name, authority_key) =
+            parse_signer_key_text(read_key_file(&paths.authority_key())?.trim())?;
+        if key_name != config.origin {
+            return Err(NodeError::new(
+                NodeErrorKind::Config,
+                format!(
+                    "{} names '{key_name}', but the ledger origin is '{}'",
+                    paths.authority_key().display(),
+                    config.origin
+                ),
+            ));
+        }
+        let pseudonym_key = load_pseudonym_key(&paths.pseudonym_key())?;
+        std::fs::create_dir_all(paths.tree())
+            .map_err(|error| NodeError::io(&paths.tree(), "create", error))?;
+        let signer = CheckpointSigner::open(&paths.tree(), &config.origin, authority_key.clone())?;
+        let signed_size = signer.latest().map_or(0, |latest| latest.checkpoint.size);
+        let (log, recovery) = Log::open(&paths.log(), LogOptions::default(), signed_size)?;
+        if let Some((file, offset)) = &recovery.truncated_at {
+            tracing::warn!(file = %file.display(), offset, bytes = recovery.truncated_bytes,
+                "cut a torn tail (unacknowledged) from the log");
+        }
+        let log_reader = log.reader();
+        let mut tree = MerkleTree::open(&paths.tree())?;
+        catch_up_tree(&mut tree, &log_reader, signed_size)?;
+        if let Some(latest) = signer.latest() {
+            audit(&log_reader, &tree.reader(), &latest.checkpoint, |_| {}).map_err(|error| {
+                NodeError::new(
+                    NodeErrorKind::Integrity,
+                    format!(
+                        "the log does not match the last signed checkpoint (size {}): {error}",
+                        latest.checkpoint.size
+                    ),
+                )
+            })?;
+        }
+        let (projection, projections_rebuilt) = match Projection::open(&paths.projections()) {
+            Ok(projection) if projection.cursor()? <= log.entry_count() => (projection, false),
+            opened => {
+                let reason = match &opened {
+                    Ok(_) => "its cursor is ahead of the log".to_string(),
+                    Err(error) => error.to_string(),
+                };
+                tracing::warn!(%reason, "projection database unusable: rebuilding it from the log");
+                drop(opened);
+                let _ = std::fs::remove_dir_all(paths.projections());
+                (Projection::open(&paths.projections())?, true)
+            }
+        };
+        let mut registry = load_registry(&projection, &log_reader)?;
+        let mut stats = projection.stats()?;
+        let cursor = projection.cursor()?;
+        replay(
+            &log_reader,
+            &projection,
+            &mut registry,
+            &mut stats,
+            cursor,
+            log.entry_count(),
+            &mut |_| {},
+        )?;
+        let mut signer = signer;
+        tree.sync()?;
+        if signer.latest().map(|latest| latest.checkpoint.size) != Some(log.entry_count())
+            && log.entry_count() > 0
+        {
+            let time = clock
+                .now_unix_s()
+                .max(signer.latest().map_or(0, |l| l.checkpoint.time_unix_s));
+            signer.sign(&tree.reader(), log.entry_count(), time)?;
+        }
+        let checkpoint = signer.latest().cloned().map(Arc::new);
+        let shared = Arc::new(Shared {
+            registry: RwLock::new(Arc::new(registry.clone())),
+            checkpoint: RwLock::new(checkpoint),
+            stopped: Mutex::new(None),
+            metrics: Metrics::default(),
+        });
+        shared
+            .metrics
+            .tree_size
+            .store(log.entry_count(), Ordering::Relaxed);
+        let options = config.sequencer.options();
+        let (sender, receiver) = sync_channel(options.queue_events_max);
+        let tree_reader = tree.reader();
+        let verifier_key_text = signer.verifier_key_text();
+        let sequencer = Sequencer {
+            origin: config.origin.clone(),
+            log,
+            tree,
+            signer,
+            projection: projection.clone(),
+            registry,
+            stats,
+            shared: shared.clone(),
+            clock,
+            options,
+            overlay: Overlay::default(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("sequencer".to_string())
+            .spawn(move || sequencer.run(receiver))
+            .map_err(|error| NodeError::io(dir, "start the sequencer thread for", error))?;
+        let replayed = recovery.entry_count - cursor.min(recovery.entry_count);
+        Ok((
+            Node {
+                paths,
+                config,
+                authority_key,
+                pseudonym_key,
+                sender: Some(sender),
+                thread: Some(thread),
+                shared,
+                projection,
+                log_reader,
+                tree_reader,
+                verifier_key_text,
+                _lock: lock,
+            },
+            OpenReport {
+                recovery,
+                replayed,
+                projections_rebuilt,
+            },
+        ))
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.config.origin
+    }
+
+    pub fn province(&self) -> Province {
+        Province(self.config.province)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.paths.root
+    }
+
+    pub fn authority_key(&self) -> &SigningKey {
+        &self.authority_key
+    }
+
+    pub fn pseudonym_key(&self) -> &PseudonymKey {
+        &self.pseudonym_key
+    }
+
+    /// The checkpoint verifier key, `origin+hex(keyID)+base64(0x01‖key)`.
+    pub fn verifier_key_text(&self) -> &str {
+        &self.verifier_key_text
+    }
+
+    /// Signs an administrative event with the authority key (a new random event id).
+    pub fn sign_as_authority(&self, kind: EventKind) -> SignedEvent {
+        SignedEvent::sign(
+            &self.config.origin,
+            Signer::Authority,
+            &self.authority_key,
+            Event {
+                id: new_event_id(),
+                kind,
+            },
+        )
+    }
+
+    fn enqueue(&self, signed: SignedEvent, block: bool) -> Result<PendingReceipt, SubmitError> {
+        if let Some(reason) = self.stopped_reason() {
+            return Err(SubmitError::Stopped(reason));
+        }
+        let (entry, event_offset) = signed
+            .to_entry_with_offset()
+            .map_err(|error| SubmitError::Malformed(error.to_string()))?;
+        let (reply, receiver) = tokio::sync::oneshot::channel();
+        let message = Message::Submit(Submission {
+            signed,
+            entry,
+            event_offset,
+            enqueued: Instant::now(),
+            reply,
+        });
+        let sender = self
+            .sender
+            .as_ref()
+            .ok_or_else(|| SubmitError::Stopped("the node is closing".to_string()))?;
+        self.shared.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+        let sent = if block {
+            sender.send(message).map_err(|_| SubmitError::Stopped("sequencer ended".to_string()))
+        } else {
+            sender.try_send(message).map_err(|error| match error {
+                TrySendError::Full(_) => SubmitError::Overloaded,
+                TrySendError::Disconnected(_) => {
+                    SubmitError::Stopped("sequencer ended".to_string())
+                }
+            })
+        };
+        if let Err(error) = sent {
+            self.shared.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(error);
+        }
+        Ok(PendingReceipt(receiver))
+    }
+
+    /// Queues a submission, waiting for queue space; the receipt comes after the commit.
+    pub fn submit_pending(&self, signed: SignedEvent) -> Result<PendingReceipt, SubmitError> {
+        self.enqueue(signed, true)
+    }
+
+    /// Queues a submission, or answers [`SubmitError::Overloaded`] at once when the queue is full.
+    pub fn try_submit(&self, signed: SignedEvent) -> Result<PendingReceipt, SubmitError> {
+        self.enqueue(signed, false)
+    }
+
+    /// Submits and waits for the durable answer.
+    pub fn submit(&self, signed: SignedEvent) -> Result<Receipt, SubmitError> {
+        self.submit_pending(signed)?.wait()
+    }
+
+    fn stopped_reason(&self) -> Option<String> {
+        match self.shared.stopped.lock() {
+            Ok(stopped) => stopped.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Why the node stopped accepting submissions, if it did.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped_reason()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    pub fn registry(&self) -> Arc<Registry> {
+        match self.shared.registry.read() {
+            Ok(registry) => registry.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn body(&self, number: &RegistrationNumber) -> Option<BodyRecord> {
+        self.registry().bodies.get(number).cloned()
+    }
+
+    pub fn credential(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<CredentialRecord>, NodeError> {
+        self.projection.credential(number)
+    }
+
+    pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
+        self.projection.person(subject)
+    }
+
+    /// Compares a typed holder name with the credential's commitment.
+    pub fn check_name(&self, number: &CertificateNumber, name: &str) -> Result<NameCheck, NodeError> {
+        let Some(credential) = self.credential(number)? else {
+            return Ok(NameCheck::Unknown);
+        };
+        let commitment = self.pseudonym_key.commit_name(number.as_str(), name);
+        Ok(if commitment == credential.name_commitment {
+            NameCheck::Matched(Box::new(credential))
+        } else {
+            NameCheck::Mismatch
+        })
+    }
+
+    pub fn stats(&self) -> Result<BTreeMap<String, i64>, NodeError> {
+        self.projection.stats()
+    }
+
+    pub fn checkpoint(&self) -> Option<Arc<SignedCheckpoint>> {
+        match self.shared.checkpoint.read() {
+            Ok(checkpoint) => checkpoint.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn log_reader(&self) -> &LogReader {
+        &self.log_reader
+    }
+
+    pub fn tree_reader(&self) -> &TreeReader {
+        &self.tree_reader
+    }
+
+    pub fn entry_count(&self) -> u64 {
+        self.log_reader.entry_count()
+    }
+
+    pub fn read_event(&self, index: u64) -> Result<SignedEvent, NodeError> {
+        let entry = self.log_reader.read(index)?;
+        SignedEvent::from_entry(&entry).map_err(|error| {
+            NodeError::new(
+                NodeErrorKind::Integrity,
+                format!("entry {index} does not decode: {error}"),
+            )
+        })
+    }
+
+    /// SHA-256 over the projections (after the queued work is committed).
+    pub fn projection_digest(&self) -> Result<[u8; 32], NodeError> {
+        self.flush()?;
+        self.projection.digest()
+    }
+
+    pub fn storage_sizes(&self) -> StorageSizes {
+        StorageSizes {
+            log: directory_size(&self.paths.log()),
+            tree: directory_size(&self.paths.tree()),
+            projections: directory_size(&self.paths.projections()),
+        }
+    }
+
+    /// Waits until everything queued so far is committed and the projections are flushed.
+    pub fn flush(&self) -> Result<(), NodeError> {
+        let (done, wait) = std::sync::mpsc::channel();
+        if let Some(sender) = &self.sender {
+            if sender.send(Message::Flush(done)).is_ok() {
+                return match wait.recv() {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(message)) => Err(NodeError::new(NodeErrorKind::Projection, message)),
+                    Err(_) => Err(NodeError::new(
+                        NodeErrorKind::Stopped,
+                        "the sequencer ended during a flush",
+                    )),
+                };
+            }
+        }
+        self.projection.flush()
+    }
+
+    /// Finishes the queued work, flushes, and stops the sequencer.
+    pub fn close(mut self) -> Result<(), NodeError> {
+        self.shutdown();
+        self.projection.flush()
+    }
+
+    fn shutdown(&mut self) {
+        self.sender.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    pub fn paths(&self) -> &LedgerPaths {
+        &self.paths
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// What [`rebuild`] did.
+#[derive(Clone, Debug)]
+pub struct RebuildReport {
+    pub entries: u64,
+    /// Digest of the projections before the rebuild (`None` if they were unreadable).
+    pub digest_before: Option<[u8; 32]>,
+    pub digest_after: [u8; 32],
+    pub seconds: f64,
+    pub path: PathBuf,
+}
+
+/// Recomputes every projection from entry 0 and reports the digests before and after.
+pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<RebuildReport, NodeError> {
+    let started = Instant::now();
+    let (node, _) = Node::open(dir)?;
+    node.flush()?;
+    let digest_before = node.projection.digest().ok();
+    let entries = node.entry_count();
+    let log_reader = node.log_reader.clone();
+    let projection = node.projection.clone();
+    let paths = node.paths.clone();
+    // Keep the directory lock while rebuilding: stop the sequencer but hold the node.
+    let mut node = node;
+    node.shutdown();
+    projection.clear()?;
+    let mut registry = Registry::default();
+    let mut stats = BTreeMap::new();
+    replay(
+        &log_reader,
+        &projection,
+        &mut registry,
+        &mut stats,
+        0,
+        entries,
+        &mut |done| progress(done, entries),
+    )?;
+    projection.flush()?;
+    let digest_after = projection.digest()?;
+    drop(node);
+    Ok(RebuildReport {
+        entries,
+        digest_before,
+        digest_after,
+        seconds: started.elapsed().as_secs_f64(),
+        path: paths.root,
+    })
+}
