@@ -1,1 +1,174 @@
-fn main() {}
+//! `skill-ledger`: the command line of the skill-ledger node.
+//!
+//! Exit codes: 0 success, 1 verification failed or event rejected, 2 usage or I/O error.
+
+mod admin;
+mod bench;
+mod demo;
+mod output;
+mod query;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A failure with the exit code it maps to.
+pub struct Failure {
+    pub exit_code: u8,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    /// Verification failed or the ledger refused the event (exit 1).
+    pub fn refused(error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            exit_code: 1,
+            error: error.into(),
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(error: E) -> Failure {
+        Failure {
+            exit_code: 2,
+            error: error.into(),
+        }
+    }
+}
+
+pub type CliResult = Result<(), Failure>;
+
+#[derive(Parser)]
+#[command(
+    name = "skill-ledger",
+    version,
+    about = "A tamper-evident ledger of vocational skill credentials (新八级, 川渝互认)",
+    long_about = None
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The ledger directory a command works on.
+#[derive(Args, Clone)]
+pub struct DirArg {
+    /// Ledger directory (e.g. the demo's D/50).
+    #[arg(long, short = 'd', env = "SKILL_LEDGER_DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a ledger directory with new authority and pseudonym keys.
+    Init(admin::InitArgs),
+    /// Signing keys for evaluation bodies.
+    Key {
+        #[command(subcommand)]
+        command: admin::KeyCommand,
+    },
+    /// Register, suspend, reinstate or cancel an evaluation body (signed by the authority).
+    Body {
+        #[command(subcommand)]
+        command: admin::BodyCommand,
+    },
+    /// Issue a credential, signed by the issuing body's key.
+    Issue(admin::IssueArgs),
+    /// Revoke a credential (by its issuer with --key, otherwise by the authority).
+    Revoke(admin::RevokeArgs),
+    /// Show a credential, a person or a body.
+    Show {
+        #[command(subcommand)]
+        command: query::ShowCommand,
+    },
+    /// Verify a certificate number and holder name: valid, revoked or unknown.
+    Verify(query::VerifyArgs),
+    /// Recompute every projection from the log and compare digests.
+    Rebuild(DirArg),
+    /// Statistics: counts per level, province, occupation group, year; high-skill share.
+    Stats(DirArg),
+    /// Print the latest signed checkpoint (or, with --vkey, the verifier key).
+    Checkpoint(query::CheckpointArgs),
+    /// Inclusion and consistency proofs.
+    Proof {
+        #[command(subcommand)]
+        command: query::ProofCommand,
+    },
+    /// Recompute the Merkle tree from the log and check it against the signed checkpoint.
+    Audit(DirArg),
+    /// Create a realistic synthetic ledger for Chongqing.
+    Demo(demo::DemoArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // A usage error under --json still prints its one JSON object (exit 2).
+            if error.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
+                let rendered = error.render().to_string();
+                let message = rendered
+                    .lines()
+                    .take_while(|line| !line.trim().is_empty())
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                output::print_json(&serde_json::json!({
+                    "error": message.strip_prefix("error: ").unwrap_or(&message),
+                    "exit_code": 2,
+                }));
+            }
+            error.exit()
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SKILL_LEDGER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Init(args) => admin::init(args, json),
+        Command::Key { command } => admin::key(command, json),
+        Command::Body { command } => admin::body(command, json),
+        Command::Issue(args) => admin::issue(args, json),
+        Command::Revoke(args) => admin::revoke(args, json),
+        Command::Show { command } => query::show(command, json),
+        Command::Verify(args) => query::verify(args, json),
+        Command::Rebuild(args) => query::rebuild(args, json),
+        Command::Stats(args) => query::stats(args, json),
+        Command::Checkpoint(args) => query::checkpoint(args, json),
+        Command::Proof { command } => query::proof(command, json),
+        Command::Audit(args) => query::audit(args, json),
+        Command::Demo(args) => demo::run(args, json),
+        Command::Bench { command } => bench::run(command, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            // One JSON object on stdout: a command that already printed its own
+            // (a rejection, a failed verification) is not followed by a second.
+            if json && !output::json_printed() {
+                let body = serde_json::json!({
+                    "error": format!("{:#}", failure.error),
+                    "exit_code": failure.exit_code,
+                });
+                println!("{body}");
+            }
+            eprintln!("skill-ledger: {:#}", failure.error);
+            ExitCode::from(failure.exit_code)
+        }
+    }
+}

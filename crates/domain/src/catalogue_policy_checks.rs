@@ -23,10 +23,11 @@ pub(crate) fn check_catalogue(
     adopted: &CatalogueAdopted,
 ) -> Result<(), Rejection> {
     check_document_size("source_toml", &adopted.source_toml)?;
-    let catalogue =
-        Catalogue::from_toml(&adopted.source_toml).map_err(|error| Rejection::InvalidCatalogue {
+    let catalogue = Catalogue::from_toml(&adopted.source_toml).map_err(|error| {
+        Rejection::InvalidCatalogue {
             message: error.to_string(),
-        })?;
+        }
+    })?;
     if let Some(current) = &registry.catalogue {
         if catalogue.version <= current.version {
             return Err(Rejection::CatalogueVersionNotIncreasing {
@@ -40,11 +41,10 @@ pub(crate) fn check_catalogue(
 
 pub(crate) fn check_policy(registry: &Registry, adopted: &PolicyAdopted) -> Result<(), Rejection> {
     check_document_size("source_toml", &adopted.source_toml)?;
-    let policy = Policy::from_toml(&adopted.source_toml).map_err(|error| {
-        Rejection::InvalidPolicy {
+    let policy =
+        Policy::from_toml(&adopted.source_toml).map_err(|error| Rejection::InvalidPolicy {
             message: error.to_string(),
-        }
-    })?;
+        })?;
     if let Some(latest) = registry.latest_policy() {
         if policy.version <= latest.version {
             return Err(Rejection::PolicyVersionNotIncreasing {

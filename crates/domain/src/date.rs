@@ -23,7 +23,9 @@ impl Date {
     /// Builds a date from its parts, or `None` when it does not exist (e.g. 2023-02-29).
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
         let month = Month::try_from(month).ok()?;
-        CivilDate::from_calendar_date(year, month, day).ok().map(Date)
+        CivilDate::from_calendar_date(year, month, day)
+            .ok()
+            .map(Date)
     }
 
     /// Days since 1970-01-01 (negative before it): the wire form.
@@ -161,14 +163,23 @@ mod tests {
         let date = Date::from_ymd(1970, 1, 1).expect("epoch");
         assert_eq!(date.days_since_unix_epoch(), 0);
         let date = Date::from_ymd(2025, 11, 22).expect("date");
-        assert_eq!(Date::from_days_since_unix_epoch(date.days_since_unix_epoch()), Some(date));
+        assert_eq!(
+            Date::from_days_since_unix_epoch(date.days_since_unix_epoch()),
+            Some(date)
+        );
     }
 
     #[test]
     fn leap_day_plus_years_is_the_last_day_of_february() {
         let leap = Date::from_ymd(2020, 2, 29).expect("leap day");
-        assert_eq!(leap.add_years(1), Date::from_ymd(2021, 2, 28).expect("date"));
+        assert_eq!(
+            leap.add_years(1),
+            Date::from_ymd(2021, 2, 28).expect("date")
+        );
         assert_eq!(leap.add_years(4), leap.add_years(4));
-        assert_eq!(leap.add_years(4), Date::from_ymd(2024, 2, 29).expect("date"));
+        assert_eq!(
+            leap.add_years(4),
+            Date::from_ymd(2024, 2, 29).expect("date")
+        );
     }
 }

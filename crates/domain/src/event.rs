@@ -361,9 +361,12 @@ impl SignedEvent {
         if entry.len() > ENTRY_BYTES_MAX {
             return Err(EntryError::TooLarge(entry.len()));
         }
-        let decode_error = |error: bincode::error::DecodeError| EntryError::Decode(error.to_string());
-        let ((signer, public_key, signature), header_length): ((Signer, [u8; 32], [u8; 64]), usize) =
-            bincode::decode_from_slice(rest, BINCODE_CONFIG).map_err(decode_error)?;
+        let decode_error =
+            |error: bincode::error::DecodeError| EntryError::Decode(error.to_string());
+        let ((signer, public_key, signature), header_length): (
+            (Signer, [u8; 32], [u8; 64]),
+            usize,
+        ) = bincode::decode_from_slice(rest, BINCODE_CONFIG).map_err(decode_error)?;
         let (event, event_length): (Event, usize) =
             bincode::decode_from_slice(&rest[header_length..], BINCODE_CONFIG)
                 .map_err(decode_error)?;

@@ -147,9 +147,7 @@ fn check_ascii_layout<'a>(
 
 /// An evaluation body's registration number: the 13-character prefix of its certificate
 /// numbers, e.g. `Y000050001064` (kind, 4-digit ministry code or `0000`, province, serial).
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct RegistrationNumber([u8; 13]);
 
 impl RegistrationNumber {
@@ -209,9 +207,7 @@ impl fmt::Debug for RegistrationNumber {
 /// | 14–15 | year issued, two digits |
 /// | 16 | national level number 1–5 |
 /// | 17–22 | serial within the body and year |
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct CertificateNumber([u8; 22]);
 
 impl CertificateNumber {
@@ -354,9 +350,13 @@ mod tests {
         assert_eq!(number.year_two_digits(), 24);
         assert_eq!(number.level_number(), 3);
         assert_eq!(number.serial(), 17);
-        let error = "S000050000123246000017".parse::<CertificateNumber>().unwrap_err();
+        let error = "S000050000123246000017"
+            .parse::<CertificateNumber>()
+            .unwrap_err();
         assert!(error.reason.contains("position 16"), "{error}");
-        let error = "S000099000123243000017".parse::<CertificateNumber>().unwrap_err();
+        let error = "S000099000123243000017"
+            .parse::<CertificateNumber>()
+            .unwrap_err();
         assert!(error.reason.contains("province"), "{error}");
     }
 

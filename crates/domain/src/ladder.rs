@@ -142,8 +142,13 @@ impl FromStr for Level {
 
     /// Accepts the Chinese name, the id, the certificate label, "三级" or a bare digit 1–5.
     fn from_str(text: &str) -> Result<Level, LevelParseError> {
-        const NUMERAL_NAMES: [(&str, u8); 5] =
-            [("一级", 1), ("二级", 2), ("三级", 3), ("四级", 4), ("五级", 5)];
+        const NUMERAL_NAMES: [(&str, u8); 5] = [
+            ("一级", 1),
+            ("二级", 2),
+            ("三级", 3),
+            ("四级", 4),
+            ("五级", 5),
+        ];
         let text_trimmed = text.trim();
         for level in Level::ALL {
             if text_trimmed == level.name_zh()

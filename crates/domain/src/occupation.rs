@@ -9,9 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// An occupation code `大类-中类-小类-细类`, e.g. `6-18-01-01`.
 ///
 /// Stored as its four numbers (four bytes on the wire); the major group is 1–8.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct OccupationCode {
     major: u8,
     middle: u8,
@@ -176,7 +174,14 @@ mod tests {
         let code: OccupationCode = "6-18-01-01".parse().expect("valid");
         assert_eq!(code.to_string(), "6-18-01-01");
         assert_eq!(code.major_group(), 6);
-        for bad in ["9-18-01-01", "6-18-01", "6-1-01-01", "6-18-01-0a", "0-00-00-00", ""] {
+        for bad in [
+            "9-18-01-01",
+            "6-18-01",
+            "6-1-01-01",
+            "6-18-01-0a",
+            "0-00-00-00",
+            "",
+        ] {
             assert!(bad.parse::<OccupationCode>().is_err(), "{bad}");
         }
     }

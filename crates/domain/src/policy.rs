@@ -189,10 +189,16 @@ mod tests {
         assert_eq!(policy.version, 1);
         let welder: OccupationCode = "6-18-02-04".parse().expect("code");
         let turner: OccupationCode = "6-18-01-01".parse().expect("code");
-        assert_eq!(policy.min_years_after_previous(turner, Level::Intermediate), 4);
+        assert_eq!(
+            policy.min_years_after_previous(turner, Level::Intermediate),
+            4
+        );
         assert_eq!(policy.min_years_after_previous(turner, Level::Senior), 5);
         assert_eq!(policy.min_years_after_previous(welder, Level::Senior), 4);
-        assert_eq!(policy.direct_recognition.body_kinds, vec![BodyKind::Enterprise]);
+        assert_eq!(
+            policy.direct_recognition.body_kinds,
+            vec![BodyKind::Enterprise]
+        );
     }
 
     #[test]

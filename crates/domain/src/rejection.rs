@@ -33,7 +33,9 @@ pub enum Rejection {
     #[error("public key is weak (small order) and cannot be used")]
     WeakKey,
     #[error("body {registration_number} is not registered on this ledger")]
-    UnknownBody { registration_number: RegistrationNumber },
+    UnknownBody {
+        registration_number: RegistrationNumber,
+    },
     #[error("the key that signed is not the key of {signer} valid at {date}")]
     KeyNotValidAtDate { signer: String, date: Date },
     #[error("body {registration_number} is {} at {date}", status.id())]
@@ -90,7 +92,9 @@ pub enum Rejection {
     #[error("level {} carries no state certificate and cannot be certified here", level.id())]
     LevelNotCertifiable { level: Level },
     #[error("certificate number {certificate_number} is already on the ledger")]
-    DuplicateCertificate { certificate_number: CertificateNumber },
+    DuplicateCertificate {
+        certificate_number: CertificateNumber,
+    },
     #[error("the subject already holds {} in {occupation}", held.id())]
     AlreadyHoldsLevel {
         occupation: OccupationCode,
@@ -141,7 +145,9 @@ pub enum Rejection {
     #[error("field {field} is malformed: {reason}")]
     Malformed { field: &'static str, reason: String },
     #[error("body {registration_number} is already registered")]
-    DuplicateBody { registration_number: RegistrationNumber },
+    DuplicateBody {
+        registration_number: RegistrationNumber,
+    },
     #[error("body {registration_number} is registered in province {found}, but this ledger serves {expected}")]
     ProvinceMismatch {
         registration_number: RegistrationNumber,
@@ -165,9 +171,13 @@ pub enum Rejection {
         last: Date,
     },
     #[error("credential {certificate_number} is not on the ledger")]
-    UnknownCredential { certificate_number: CertificateNumber },
+    UnknownCredential {
+        certificate_number: CertificateNumber,
+    },
     #[error("credential {certificate_number} is already revoked")]
-    AlreadyRevoked { certificate_number: CertificateNumber },
+    AlreadyRevoked {
+        certificate_number: CertificateNumber,
+    },
     #[error("credential {certificate_number} was issued by {issuer}: only its issuer or the authority may revoke it")]
     NotIssuer {
         certificate_number: CertificateNumber,

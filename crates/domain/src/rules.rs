@@ -49,7 +49,11 @@ pub fn decide(
                     });
                 }
                 check_key_not_weak(&established.authority_key)?;
-                check_text("authority_name", &established.authority_name, NAME_CHARS_MAX)?;
+                check_text(
+                    "authority_name",
+                    &established.authority_name,
+                    NAME_CHARS_MAX,
+                )?;
                 check_text("origin", &established.origin, NAME_CHARS_MAX)
             }
             _ => Err(Rejection::LedgerNotEstablished),
@@ -241,10 +245,10 @@ fn check_registration(
     Ok(())
 }
 
-fn existing_body<'a>(
-    registry: &'a Registry,
+fn existing_body(
+    registry: &Registry,
     registration_number: crate::ids::RegistrationNumber,
-) -> Result<&'a BodyRecord, Rejection> {
+) -> Result<&BodyRecord, Rejection> {
     registry
         .bodies
         .get(&registration_number)
@@ -385,8 +389,7 @@ fn check_certification(
     match &certified.route {
         Route::Evaluation(EvaluationBasis::PriorLevel) => {
             let below = certified.level.below();
-            let Some((held_level, since)) = held.filter(|(level, _)| Some(*level) == below)
-            else {
+            let Some((held_level, since)) = held.filter(|(level, _)| Some(*level) == below) else {
                 return Err(Rejection::LevelNotReachable {
                     occupation: certified.occupation,
                     held: held.map(|(level, _)| level),
@@ -476,12 +479,11 @@ fn check_body_may_issue(body: &BodyRecord, date: Date) -> Result<(), Rejection> 
 
 fn check_occupation(registry: &Registry, certified: &LevelCertified) -> Result<(), Rejection> {
     let catalogue = registry.catalogue.as_ref().ok_or(Rejection::NoCatalogue)?;
-    let occupation =
-        catalogue
-            .get(certified.occupation)
-            .ok_or(Rejection::UnknownOccupation {
-                occupation: certified.occupation,
-            })?;
+    let occupation = catalogue
+        .get(certified.occupation)
+        .ok_or(Rejection::UnknownOccupation {
+            occupation: certified.occupation,
+        })?;
     if let Some(work_type) = &certified.work_type {
         if !occupation.work_types.iter().any(|known| known == work_type) {
             return Err(Rejection::UnknownWorkType {

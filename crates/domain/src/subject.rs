@@ -155,7 +155,10 @@ macro_rules! hash_newtype {
     };
 }
 hash_newtype!(SubjectId, "A person's pseudonym on every partner ledger.");
-hash_newtype!(NameCommitment, "A keyed commitment to the holder name on one certificate.");
+hash_newtype!(
+    NameCommitment,
+    "A keyed commitment to the holder name on one certificate."
+);
 
 #[cfg(test)]
 mod tests {
@@ -168,8 +171,14 @@ mod tests {
         let b = key.subject(IdDocumentType::ResidentIdCard, "5001011990010112-34X");
         assert_eq!(a, b);
         let other_key = PseudonymKey::from_bytes([8; 32]);
-        assert_ne!(a, other_key.subject(IdDocumentType::ResidentIdCard, "500101199001011234X"));
-        assert_ne!(a, key.subject(IdDocumentType::Passport, "500101199001011234X"));
+        assert_ne!(
+            a,
+            other_key.subject(IdDocumentType::ResidentIdCard, "500101199001011234X")
+        );
+        assert_ne!(
+            a,
+            key.subject(IdDocumentType::Passport, "500101199001011234X")
+        );
     }
 
     #[test]
@@ -183,11 +192,12 @@ mod tests {
 
     #[test]
     fn golden_subject_vector() {
-        // Pinned: partners must derive the same subject forever (docs/formats.md).
+        // Pinned: partners must derive the same subject forever (docs/formats.md (part 3)).
         let key = PseudonymKey::from_bytes([0x11; 32]);
         let subject = key.subject(IdDocumentType::ResidentIdCard, "11010519491231002X");
         assert_eq!(subject.to_hex(), GOLDEN_SUBJECT_HEX);
     }
 
-    const GOLDEN_SUBJECT_HEX: &str = "GOLDEN";
+    const GOLDEN_SUBJECT_HEX: &str =
+        "5d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470";
 }

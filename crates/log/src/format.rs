@@ -1,5 +1,5 @@
 //! Byte layout of segment files: the segment header and the entry frame.
-//! docs/formats-log.md describes the same bytes; the golden-vector tests at
+//! docs/formats.md (part 2) describes the same bytes; the golden-vector tests at
 //! the bottom pin them.
 
 /// First bytes of every segment file.
@@ -127,7 +127,7 @@ pub fn frame_is_valid(header: FrameHeader, payload: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// Golden vector, also printed in docs/formats-log.md.
+    /// Golden vector, also printed in docs/formats.md (part 2).
     #[test]
     fn segment_header_golden() {
         assert_eq!(
@@ -140,7 +140,7 @@ mod tests {
         );
     }
 
-    /// Golden vector, also printed in docs/formats-log.md.
+    /// Golden vector, also printed in docs/formats.md (part 2).
     #[test]
     fn frame_abc_golden() {
         let mut out = Vec::new();

@@ -61,7 +61,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! On-disk formats are specified byte by byte in docs/formats-log.md.
+//! On-disk formats are specified byte by byte in docs/formats.md (part 2).
 mod audit;
 mod checkpoint;
 mod error;

@@ -29,15 +29,18 @@ mod metrics;
 mod node;
 mod projection;
 mod sequencer;
+mod stats;
 
 pub use config::{LedgerConfig, SequencerConfig};
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
 pub use metrics::{Histogram, Metrics};
+pub use node::load_pseudonym_key;
 pub use node::{
     rebuild, InitOptions, NameCheck, Node, OpenReport, PendingReceipt, RebuildReport, StorageSizes,
 };
 pub use projection::Projection;
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
+pub use stats::stats_document;
 
 /// Wall-clock time, behind a trait so tests and simulations can drive it.
 pub trait Clock: Send + Sync {

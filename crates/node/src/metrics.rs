@@ -19,7 +19,9 @@ const POWERS: u32 = 40;
 impl Default for Histogram {
     fn default() -> Histogram {
         Histogram {
-            buckets: (0..SUB_BUCKETS * POWERS).map(|_| AtomicU64::new(0)).collect(),
+            buckets: (0..SUB_BUCKETS * POWERS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
             count: AtomicU64::new(0),
             sum_us: AtomicU64::new(0),
         }

@@ -25,7 +25,7 @@ use crate::config::{LedgerConfig, SequencerConfig};
 use crate::error::{LedgerPaths, NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
 use crate::projection::{Overlay, OverlayView, Projection};
-use crate::sequencer::{Message, Receipt, Sequencer, Shared, SubmitError, Submission};
+use crate::sequencer::{Message, Receipt, Sequencer, Shared, Submission, SubmitError};
 use crate::{Clock, SystemClock};
 
 /// Entries folded per projection commit during replay and rebuild.
@@ -153,7 +153,10 @@ pub fn load_pseudonym_key(path: &Path) -> Result<PseudonymKey, NodeError> {
         .ok_or_else(|| {
             NodeError::new(
                 NodeErrorKind::Config,
-                format!("{}: expected 64 hex characters (a 32-byte key)", path.display()),
+                format!(
+                    "{}: expected 64 hex characters (a 32-byte key)",
+                    path.display()
+                ),
             )
         })?;
     Ok(PseudonymKey::from_bytes(bytes))
@@ -312,7 +315,10 @@ impl Node {
             &signer_key_text(&options.origin, &authority_key),
         )?;
         let pseudonym = options.pseudonym_key.unwrap_or_else(rand::random);
-        write_secret_file(&paths.pseudonym_key(), &format!("{}\n", hex::encode(pseudonym)))?;
+        write_secret_file(
+            &paths.pseudonym_key(),
+            &format!("{}\n", hex::encode(pseudonym)),
+        )?;
         let config = LedgerConfig {
             origin: options.origin.clone(),
             province: options.province.0,
@@ -342,7 +348,10 @@ impl Node {
         for kind in events {
             let signed = node.sign_as_authority(kind);
             node.submit(signed).map_err(|error| {
-                NodeError::new(NodeErrorKind::Config, format!("initial entry refused: {error}"))
+                NodeError::new(
+                    NodeErrorKind::Config,
+                    format!("initial entry refused: {error}"),
+                )
             })?;
         }
         Ok(node)
@@ -398,8 +407,13 @@ impl Node {
                 )
             })?;
         }
+        // A missing projection directory is rebuilt from the log just like an unreadable one
+        // (sled creates an empty database): report it as rebuilt when the log has entries.
+        let projections_missing = !paths.projections().exists() && log.entry_count() > 0;
         let (projection, projections_rebuilt) = match Projection::open(&paths.projections()) {
-            Ok(projection) if projection.cursor()? <= log.entry_count() => (projection, false),
+            Ok(projection) if projection.cursor()? <= log.entry_count() => {
+                (projection, projections_missing)
+            }
             opened => {
                 let reason = match &opened {
                     Ok(_) => "its cursor is ahead of the log".to_string(),
@@ -460,6 +474,7 @@ impl Node {
             clock,
             options,
             overlay: Overlay::default(),
+            key_cache: Default::default(),
         };
         let thread = std::thread::Builder::new()
             .name("sequencer".to_string())
@@ -528,27 +543,49 @@ impl Node {
     }
 
     fn enqueue(&self, signed: SignedEvent, block: bool) -> Result<PendingReceipt, SubmitError> {
-        if let Some(reason) = self.stopped_reason() {
-            return Err(SubmitError::Stopped(reason));
-        }
         let (entry, event_offset) = signed
             .to_entry_with_offset()
             .map_err(|error| SubmitError::Malformed(error.to_string()))?;
+        self.enqueue_encoded(signed, entry, event_offset, block)
+    }
+
+    /// Queues an already encoded entry (decoded once here), waiting for queue space.
+    pub fn submit_entry_pending(&self, entry: Vec<u8>) -> Result<PendingReceipt, SubmitError> {
+        let (signed, event_offset) = SignedEvent::from_entry_with_offset(&entry)
+            .map_err(|error| SubmitError::Malformed(error.to_string()))?;
+        self.enqueue_encoded(signed, entry, event_offset, true)
+    }
+
+    fn enqueue_encoded(
+        &self,
+        signed: SignedEvent,
+        entry: Vec<u8>,
+        event_offset: usize,
+        block: bool,
+    ) -> Result<PendingReceipt, SubmitError> {
+        if let Some(reason) = self.stopped_reason() {
+            return Err(SubmitError::Stopped(reason));
+        }
         let (reply, receiver) = tokio::sync::oneshot::channel();
-        let message = Message::Submit(Submission {
+        let message = Message::Submit(Box::new(Submission {
             signed,
             entry,
             event_offset,
             enqueued: Instant::now(),
             reply,
-        });
+        }));
         let sender = self
             .sender
             .as_ref()
             .ok_or_else(|| SubmitError::Stopped("the node is closing".to_string()))?;
-        self.shared.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .queue_depth
+            .fetch_add(1, Ordering::Relaxed);
         let sent = if block {
-            sender.send(message).map_err(|_| SubmitError::Stopped("sequencer ended".to_string()))
+            sender
+                .send(message)
+                .map_err(|_| SubmitError::Stopped("sequencer ended".to_string()))
         } else {
             sender.try_send(message).map_err(|error| match error {
                 TrySendError::Full(_) => SubmitError::Overloaded,
@@ -558,7 +595,10 @@ impl Node {
             })
         };
         if let Err(error) = sent {
-            self.shared.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            self.shared
+                .metrics
+                .queue_depth
+                .fetch_sub(1, Ordering::Relaxed);
             return Err(error);
         }
         Ok(PendingReceipt(receiver))
@@ -618,7 +658,11 @@ impl Node {
     }
 
     /// Compares a typed holder name with the credential's commitment.
-    pub fn check_name(&self, number: &CertificateNumber, name: &str) -> Result<NameCheck, NodeError> {
+    pub fn check_name(
+        &self,
+        number: &CertificateNumber,
+        name: &str,
+    ) -> Result<NameCheck, NodeError> {
         let Some(credential) = self.credential(number)? else {
             return Ok(NameCheck::Unknown);
         };

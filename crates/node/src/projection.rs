@@ -46,7 +46,9 @@ fn decode<T: bincode::Decode<()>>(bytes: &[u8], what: &str) -> Result<T, NodeErr
         .map_err(|error| {
             NodeError::new(
                 NodeErrorKind::Projection,
-                format!("projection record {what} does not decode: {error}; run `skill-ledger rebuild`"),
+                format!(
+                    "projection record {what} does not decode: {error}; run `skill-ledger rebuild`"
+                ),
             )
         })
 }
@@ -58,6 +60,13 @@ pub struct DocumentIndexes {
     /// policy version → entry index
     pub policies: BTreeMap<u32, u64>,
 }
+
+/// The persisted parts of the registry: ledger record, bodies, document indexes.
+pub type RegistryParts = (
+    Option<LedgerInfo>,
+    BTreeMap<skill_ledger_domain::RegistrationNumber, BodyRecord>,
+    DocumentIndexes,
+);
 
 /// The sled-backed projection store (cheap to clone: sled handles are shared).
 #[derive(Clone)]
@@ -91,7 +100,10 @@ impl Projection {
             .unwrap_or(0))
     }
 
-    pub fn credential(&self, number: &CertificateNumber) -> Result<Option<CredentialRecord>, NodeError> {
+    pub fn credential(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<CredentialRecord>, NodeError> {
         self.tree
             .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
             .map(|bytes| decode(&bytes, "credential"))
@@ -114,9 +126,7 @@ impl Projection {
     }
 
     /// Loads the registry's bodies and ledger record, and where its documents are in the log.
-    pub fn load_registry_parts(
-        &self,
-    ) -> Result<(Option<LedgerInfo>, BTreeMap<skill_ledger_domain::RegistrationNumber, BodyRecord>, DocumentIndexes), NodeError> {
+    pub fn load_registry_parts(&self) -> Result<RegistryParts, NodeError> {
         let ledger = self
             .tree
             .get(KEY_LEDGER)?
@@ -156,7 +166,12 @@ impl Projection {
     }
 
     /// Commits the changes of a batch and the new cursor atomically.
-    pub fn commit(&self, overlay: &Overlay, stats: &BTreeMap<String, i64>, cursor: u64) -> Result<(), NodeError> {
+    pub fn commit(
+        &self,
+        overlay: &Overlay,
+        stats: &BTreeMap<String, i64>,
+        cursor: u64,
+    ) -> Result<(), NodeError> {
         let mut batch = sled::Batch::default();
         for (number, record) in &overlay.credentials {
             batch.insert(key(PREFIX_CREDENTIAL, number.as_bytes()), encode(record));
@@ -174,7 +189,9 @@ impl Projection {
                     key(PREFIX_BODY, body.registration_number.as_bytes()),
                     encode(body.as_ref()),
                 ),
-                PersistedRegistryChange::Catalogue(index) => batch.insert(KEY_CATALOGUE, encode(index)),
+                PersistedRegistryChange::Catalogue(index) => {
+                    batch.insert(KEY_CATALOGUE, encode(index))
+                }
                 PersistedRegistryChange::Policy(version, index) => {
                     batch.insert(key(PREFIX_POLICY, &version.to_be_bytes()), encode(index))
                 }
@@ -255,7 +272,12 @@ impl Overlay {
     }
 
     /// Takes in one event's changes, updating the working registry and statistics too.
-    pub fn absorb(&mut self, changes: Changes, registry: &mut Registry, stats: &mut BTreeMap<String, i64>) {
+    pub fn absorb(
+        &mut self,
+        changes: Changes,
+        registry: &mut Registry,
+        stats: &mut BTreeMap<String, i64>,
+    ) {
         self.event_indexes.insert(changes.event_id, changes.index);
         if let Some(change) = changes.registry {
             let persisted = match &change {
@@ -270,7 +292,8 @@ impl Overlay {
             registry.absorb(change);
         }
         if let Some(credential) = changes.credential {
-            self.credentials.insert(credential.certificate_number, credential);
+            self.credentials
+                .insert(credential.certificate_number, credential);
         }
         if let Some((subject, person)) = changes.person {
             self.persons.insert(subject, person);

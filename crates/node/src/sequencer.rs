@@ -57,7 +57,7 @@ pub(crate) struct Submission {
 }
 
 pub(crate) enum Message {
-    Submit(Submission),
+    Submit(Box<Submission>),
     Flush(std::sync::mpsc::Sender<Result<(), String>>),
 }
 
@@ -99,6 +99,7 @@ pub(crate) struct Sequencer {
     pub clock: Arc<dyn Clock>,
     pub options: SequencerOptions,
     pub overlay: Overlay,
+    pub key_cache: KeyCache,
 }
 
 enum Outcome {
@@ -113,14 +114,14 @@ impl Sequencer {
         while let Ok(message) = receiver.recv() {
             let mut flushes = Vec::new();
             match message {
-                Message::Submit(submission) => batch.push(submission),
+                Message::Submit(submission) => batch.push(*submission),
                 Message::Flush(done) => flushes.push(done),
             }
             let deadline = Instant::now() + self.options.batch_delay_max;
             while batch.len() < self.options.batch_events_max && flushes.is_empty() {
                 let wait = deadline.saturating_duration_since(Instant::now());
                 match receiver.recv_timeout(wait) {
-                    Ok(Message::Submit(submission)) => batch.push(submission),
+                    Ok(Message::Submit(submission)) => batch.push(*submission),
                     Ok(Message::Flush(done)) => flushes.push(done),
                     Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
                 }
@@ -161,11 +162,13 @@ impl Sequencer {
     fn process(&mut self, batch: &mut Vec<Submission>) {
         if let Some(reason) = self.stopped_reason() {
             for submission in batch.drain(..) {
-                let _ = submission.reply.send(Err(SubmitError::Stopped(reason.clone())));
+                let _ = submission
+                    .reply
+                    .send(Err(SubmitError::Stopped(reason.clone())));
             }
             return;
         }
-        let signature_ok = verify_signatures(&self.origin, batch);
+        let signature_ok = verify_signatures(&self.origin, batch, &mut self.key_cache);
         match self.decide_batch(batch, &signature_ok) {
             Ok(outcomes) => match self.commit(batch, &outcomes) {
                 Ok(checkpoint) => self.answer(batch, outcomes, checkpoint),
@@ -196,43 +199,48 @@ impl Sequencer {
         let mut outcomes = Vec::with_capacity(batch.len());
         for (position, submission) in batch.iter().enumerate() {
             let view = OverlayView::new(&self.projection, &self.overlay);
-            let outcome = if let Some(first) = view.event_index(&submission.signed.event.id) {
+            // `Ok(changes)` when accepted, `Err(outcome)` otherwise.
+            let decided = if let Some(first) = view.event_index(&submission.signed.event.id) {
                 let first_entry = if first >= base_index {
-                    batch[accepted_entries[(first - base_index) as usize]].entry.clone()
+                    batch[accepted_entries[(first - base_index) as usize]]
+                        .entry
+                        .clone()
                 } else {
                     self.log.reader().read(first)?
                 };
                 if first_entry == submission.entry {
-                    Outcome::Duplicate(first)
+                    Err(Outcome::Duplicate(first))
                 } else {
-                    Outcome::Rejected(Rejection::DuplicateEventId {
+                    Err(Outcome::Rejected(Rejection::DuplicateEventId {
                         event_id: submission.signed.event.id,
                         first_index: first,
-                    })
+                    }))
                 }
             } else if !signature_ok[position] {
-                Outcome::Rejected(Rejection::BadSignature)
+                Err(Outcome::Rejected(Rejection::BadSignature))
             } else if let Err(rejection) = self.check_origin(&submission.signed) {
-                Outcome::Rejected(rejection)
+                Err(Outcome::Rejected(rejection))
             } else {
                 match decide(&self.registry, &view, &submission.signed) {
-                    Ok(()) => {
-                        let changes = apply(&self.registry, &view, &submission.signed, next_index);
-                        if let Some(error) = view.take_failure() {
-                            return Err(error);
-                        }
-                        self.overlay
-                            .absorb(changes, &mut self.registry, &mut self.stats);
-                        accepted_entries.push(position);
-                        next_index += 1;
-                        Outcome::Accepted(next_index - 1)
-                    }
-                    Err(rejection) => Outcome::Rejected(rejection),
+                    Ok(()) => Ok(apply(&self.registry, &view, &submission.signed, next_index)),
+                    Err(rejection) => Err(Outcome::Rejected(rejection)),
                 }
             };
-            if let Some(error) = OverlayView::new(&self.projection, &self.overlay).take_failure() {
+            // A store read that failed while deciding is fatal to the batch, whatever the
+            // decision was: a rejection based on a failed read would be a wrong answer.
+            if let Some(error) = view.take_failure() {
                 return Err(error);
             }
+            let outcome = match decided {
+                Ok(changes) => {
+                    self.overlay
+                        .absorb(changes, &mut self.registry, &mut self.stats);
+                    accepted_entries.push(position);
+                    next_index += 1;
+                    Outcome::Accepted(next_index - 1)
+                }
+                Err(outcome) => outcome,
+            };
             outcomes.push(outcome);
         }
         Ok(outcomes)
@@ -272,8 +280,11 @@ impl Sequencer {
         let leaves: Vec<_> = entries.iter().map(|entry| leaf_hash(entry)).collect();
         self.tree.append(&leaves)?;
         assert_eq!(self.tree.size(), range.end, "tree and log sizes diverged");
-        let checkpoint =
-            Arc::new(self.signer.sign(&self.tree.reader(), range.end, self.clock.now_unix_s())?);
+        let checkpoint = Arc::new(self.signer.sign(
+            &self.tree.reader(),
+            range.end,
+            self.clock.now_unix_s(),
+        )?);
         self.projection
             .commit(&self.overlay, &self.stats, range.end)?;
         if !self.overlay.registry_changes.is_empty() {
@@ -335,18 +346,18 @@ impl Sequencer {
 
 /// Checks every signature of the batch: batch verification on two halves in parallel, and
 /// one-by-one only for a half that fails, to find the culprits. Weak keys never verify.
-pub(crate) fn verify_signatures(origin: &str, batch: &[Submission]) -> Vec<bool> {
+pub(crate) fn verify_signatures(
+    origin: &str,
+    batch: &[Submission],
+    key_cache: &mut KeyCache,
+) -> Vec<bool> {
     let messages: Vec<Vec<u8>> = batch
         .iter()
         .map(|submission| signing_message(origin, &submission.entry[submission.event_offset..]))
         .collect();
     let keys: Vec<Option<VerifyingKey>> = batch
         .iter()
-        .map(|submission| {
-            VerifyingKey::from_bytes(&submission.signed.public_key)
-                .ok()
-                .filter(|key| !key.is_weak())
-        })
+        .map(|submission| key_cache.get(&submission.signed.public_key))
         .collect();
     let signatures: Vec<Signature> = batch
         .iter()
@@ -368,6 +379,32 @@ pub(crate) fn verify_signatures(origin: &str, batch: &[Submission]) -> Vec<bool>
         }
     });
     results
+}
+
+/// Decompressed public keys by their bytes. Decompression costs about as much as a
+/// verification, and a ledger has few signers (its bodies and its authority), so keys are
+/// decompressed (and checked for weakness) once. Bounded: cleared when it grows too large.
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>>,
+}
+
+const KEY_CACHE_ENTRIES_MAX: usize = 100_000;
+
+impl KeyCache {
+    fn get(&mut self, bytes: &[u8; 32]) -> Option<VerifyingKey> {
+        if let Some(key) = self.keys.get(bytes) {
+            return *key;
+        }
+        if self.keys.len() >= KEY_CACHE_ENTRIES_MAX {
+            self.keys.clear();
+        }
+        let key = VerifyingKey::from_bytes(bytes)
+            .ok()
+            .filter(|key| !key.is_weak());
+        self.keys.insert(*bytes, key);
+        key
+    }
 }
 
 fn verify_chunk(

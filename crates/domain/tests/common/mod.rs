@@ -9,8 +9,8 @@ use skill_ledger_domain::{
     Audience, BodyRegistered, BodyStatusChange, CatalogueAdopted, CertificateNumber,
     CredentialRevoked, EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, Level,
     LevelCertified, MemoryLedger, NameCommitment, OccupationCode, PolicyAdopted, Province,
-    RegistrationNumber, Route, ScopeItem, SignedEvent, Signer, SubjectId,
-    DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
+    RegistrationNumber, Route, ScopeItem, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML,
+    SAMPLE_CATALOGUE_TOML,
 };
 
 pub use skill_ledger_domain::Date;

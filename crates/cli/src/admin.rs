@@ -1,0 +1,501 @@
+//! Commands that write: init, key, body, issue, revoke.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Subcommand};
+use ed25519_dalek::SigningKey;
+use serde_json::json;
+use skill_ledger_domain::{
+    Audience, BodyRegistered, BodyStatusChange, CertificateNumber, CredentialRevoked, Date,
+    EvaluationBasis, Event, EventId, EventKind, IdDocumentType, Level, LevelCertified,
+    OccupationCode, Province, RegistrationNumber, Route, ScopeItem, SignedEvent, Signer,
+};
+use skill_ledger_log::{parse_signer_key_text, signer_key_text, verifier_key_text};
+use skill_ledger_node::{InitOptions, Node, Receipt, SubmitError};
+
+use crate::output::{print_human, print_json};
+use crate::{CliResult, DirArg, Failure};
+
+#[derive(Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Two-digit province code of the authority (50 Chongqing, 51 Sichuan).
+    #[arg(long, default_value = "50")]
+    pub province: u8,
+    /// Log origin; default `skill-ledger/<province>`.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Authority name as registered.
+    #[arg(long)]
+    pub authority_name: Option<String>,
+    /// Date of establishment (YYYY-MM-DD).
+    #[arg(long, default_value = "2019-01-01")]
+    pub date: Date,
+    /// Occupation catalogue (TOML); default: the shipped sample catalogue.
+    #[arg(long)]
+    pub catalogue: Option<PathBuf>,
+    /// Policy (TOML); default: the shipped national template.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// File with the pseudonym key shared with partner authorities (64 hex characters).
+    #[arg(long)]
+    pub pseudonym_key: Option<PathBuf>,
+}
+
+pub fn init(args: InitArgs, json: bool) -> CliResult {
+    let province = Province(args.province);
+    if !province.is_well_formed() {
+        return Err(anyhow!(
+            "--province {} is not a two-digit province code",
+            args.province
+        )
+        .into());
+    }
+    let mut options = InitOptions::for_province(
+        province,
+        args.authority_name.as_deref().unwrap_or(match province.0 {
+            50 => "重庆市人力资源和社会保障局",
+            51 => "四川省人力资源和社会保障厅",
+            _ => "人力资源和社会保障部门",
+        }),
+    );
+    if let Some(origin) = args.origin {
+        options.origin = origin;
+    }
+    options.date = args.date;
+    if let Some(path) = &args.catalogue {
+        options.catalogue_toml = read_text(path)?;
+    }
+    if let Some(path) = &args.policy {
+        options.policy_toml = read_text(path)?;
+    }
+    if let Some(path) = &args.pseudonym_key {
+        options.pseudonym_key = Some(*skill_ledger_node::load_pseudonym_key(path)?.as_bytes());
+    }
+    let node = Node::init(&args.dir.dir, options)?;
+    let value = json!({
+        "dir": args.dir.dir,
+        "origin": node.origin(),
+        "authority_public_key": hex::encode(node.authority_key().verifying_key().to_bytes()),
+        "verifier_key": node.verifier_key_text(),
+        "entries": node.entry_count(),
+    });
+    node.close()?;
+    if json {
+        print_json(&value);
+    } else {
+        println!(
+            "created ledger {} in {}",
+            value["origin"],
+            args.dir.dir.display()
+        );
+        println!("authority public key: {}", value["authority_public_key"]);
+        println!(
+            "checkpoint verifier key: {}",
+            value["verifier_key"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+pub fn read_text(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))
+        .map_err(Failure::from)
+}
+
+/// Reads a private key file (signed-note `PRIVATE+KEY+name+hash+data` form).
+pub fn read_signing_key(path: &Path) -> Result<(String, SigningKey), Failure> {
+    let text = read_text(path)?;
+    parse_signer_key_text(text.trim())
+        .with_context(|| format!("{} is not a private key file", path.display()))
+        .map_err(Failure::from)
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Generate a new Ed25519 signing key for a body; prints its public key.
+    New {
+        /// Key name, e.g. the body's registration number.
+        #[arg(long)]
+        name: String,
+        /// Where to write the private key (created, never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn key(command: KeyCommand, json: bool) -> CliResult {
+    let KeyCommand::New { name, out } = command;
+    if out.exists() {
+        return Err(anyhow!("{} exists: refusing to overwrite a key", out.display()).into());
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let text = signer_key_text(&name, &key);
+    write_private(&out, &text)?;
+    let public = hex::encode(key.verifying_key().to_bytes());
+    if json {
+        print_json(&json!({"name": name, "file": out, "public_key": public,
+            "verifier_key": verifier_key_text(&name, &key)}));
+    } else {
+        println!("wrote {}", out.display());
+        println!("public key: {public}");
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{text}").with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum BodyCommand {
+    /// Register (备案) an evaluation body.
+    Register(RegisterArgs),
+    /// Suspend a body from a date.
+    Suspend(StatusArgs),
+    /// Reinstate a suspended body.
+    Reinstate(StatusArgs),
+    /// Cancel a body's registration.
+    Cancel(StatusArgs),
+}
+
+#[derive(Args)]
+pub struct RegisterArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Registration number (13 characters, e.g. Y000050001064).
+    #[arg(long)]
+    pub reg_no: RegistrationNumber,
+    /// Name as registered.
+    #[arg(long)]
+    pub name: String,
+    /// The body's public key (64 hex characters), or use --key-file.
+    #[arg(long, required_unless_present = "key_file")]
+    pub public_key: Option<String>,
+    /// The body's private key file (only its public half is used).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Scope items OCCUPATION:LEVEL (e.g. 6-18-01-01:技师); repeat or separate with commas.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub scope: Vec<String>,
+    #[arg(long)]
+    pub valid_from: Date,
+    #[arg(long)]
+    pub valid_until: Date,
+    /// Whom it may evaluate: public, staff or students.
+    #[arg(long, default_value = "public")]
+    pub audience: String,
+    /// Grant the right of direct recognition (enterprises, per policy).
+    #[arg(long)]
+    pub direct_recognition: bool,
+    /// Registration date (default: --valid-from).
+    #[arg(long)]
+    pub date: Option<Date>,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long)]
+    pub reg_no: RegistrationNumber,
+    /// Effective date.
+    #[arg(long)]
+    pub date: Date,
+    #[arg(long)]
+    pub reason: String,
+}
+
+fn parse_scope(items: &[String]) -> Result<Vec<ScopeItem>, Failure> {
+    items
+        .iter()
+        .map(|item| {
+            let (occupation, level) = item.split_once(':').ok_or_else(|| {
+                anyhow!("--scope '{item}' must be OCCUPATION:LEVEL, e.g. 6-18-01-01:技师")
+            })?;
+            Ok(ScopeItem {
+                occupation: occupation.trim().parse::<OccupationCode>()?,
+                level_max: level.trim().parse::<Level>()?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map_err(Failure::from)
+}
+
+fn parse_public_key(text: &str) -> Result<[u8; 32], Failure> {
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| anyhow!("--public-key must be 64 hex characters").into())
+}
+
+/// Submits and prints the receipt; a rejection exits 1 with its code.
+pub fn submit_and_report(node: &Node, signed: SignedEvent, json: bool) -> CliResult {
+    let kind = signed.event.kind.name();
+    let event_id = signed.event.id.to_hex();
+    match node.submit(signed) {
+        Ok(receipt) => {
+            report_receipt(kind, &event_id, &receipt, json);
+            Ok(())
+        }
+        Err(SubmitError::Rejected(rejection)) => {
+            if json {
+                print_json(
+                    &json!({"accepted": false, "event": kind, "event_id": event_id,
+                    "rejection": rejection.code(), "message": rejection.to_string()}),
+                );
+            }
+            Err(Failure::refused(anyhow!(
+                "rejected ({}): {rejection}",
+                rejection.code()
+            )))
+        }
+        Err(error) => Err(anyhow!(error).into()),
+    }
+}
+
+fn report_receipt(kind: &str, event_id: &str, receipt: &Receipt, json: bool) {
+    let value = json!({
+        "accepted": true,
+        "event": kind,
+        "event_id": event_id,
+        "index": receipt.index,
+        "duplicate": receipt.duplicate,
+        "checkpoint_size": receipt.checkpoint.checkpoint.size,
+    });
+    if json {
+        print_json(&value);
+    } else {
+        println!(
+            "accepted {kind} at entry {} (checkpoint size {})",
+            receipt.index, receipt.checkpoint.checkpoint.size
+        );
+    }
+}
+
+pub fn open(dir: &DirArg) -> Result<Node, Failure> {
+    let (node, report) = Node::open(&dir.dir)?;
+    if report.recovery.truncated_bytes > 0 || report.projections_rebuilt {
+        eprintln!(
+            "note: recovery cut {} torn bytes; replayed {} entries{}",
+            report.recovery.truncated_bytes,
+            report.replayed,
+            if report.projections_rebuilt {
+                "; projections rebuilt"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(node)
+}
+
+pub fn body(command: BodyCommand, json: bool) -> CliResult {
+    match command {
+        BodyCommand::Register(args) => {
+            let public_key = match (&args.public_key, &args.key_file) {
+                (Some(text), _) => parse_public_key(text)?,
+                (None, Some(path)) => read_signing_key(path)?.1.verifying_key().to_bytes(),
+                (None, None) => return Err(anyhow!("give --public-key or --key-file").into()),
+            };
+            let audience = Audience::from_id(&args.audience).ok_or_else(|| {
+                anyhow!(
+                    "--audience '{}' must be public, staff or students",
+                    args.audience
+                )
+            })?;
+            let scope = parse_scope(&args.scope)?;
+            let node = open(&args.dir)?;
+            let signed = node.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
+                registration_number: args.reg_no,
+                name: args.name,
+                public_key,
+                valid_from: args.valid_from,
+                valid_until: args.valid_until,
+                audience,
+                scope,
+                direct_recognition: args.direct_recognition,
+                date: args.date.unwrap_or(args.valid_from),
+            }));
+            let result = submit_and_report(&node, signed, json);
+            node.close()?;
+            result
+        }
+        BodyCommand::Suspend(args) => status_change(args, json, EventKind::BodySuspended),
+        BodyCommand::Reinstate(args) => status_change(args, json, EventKind::BodyReinstated),
+        BodyCommand::Cancel(args) => status_change(args, json, EventKind::BodyCancelled),
+    }
+}
+
+fn status_change(
+    args: StatusArgs,
+    json: bool,
+    make: fn(BodyStatusChange) -> EventKind,
+) -> CliResult {
+    let node = open(&args.dir)?;
+    let signed = node.sign_as_authority(make(BodyStatusChange {
+        registration_number: args.reg_no,
+        effective: args.date,
+        reason: args.reason,
+    }));
+    let result = submit_and_report(&node, signed, json);
+    node.close()?;
+    result
+}
+
+#[derive(Args)]
+pub struct IssueArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The issuing body's private key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Certificate number (22 characters); its first 13 name the issuing body.
+    #[arg(long)]
+    pub cert_no: CertificateNumber,
+    /// Identity-document number (never stored in clear).
+    #[arg(long)]
+    pub id_number: String,
+    /// Identity-document type: resident_id, hmt, passport, foreign_permanent.
+    #[arg(long, default_value = "resident_id")]
+    pub id_type: String,
+    /// Holder name (stored only as a keyed commitment).
+    #[arg(long)]
+    pub name: String,
+    /// Occupation code, e.g. 6-18-01-01.
+    #[arg(long)]
+    pub occupation: OccupationCode,
+    /// Work type (工种), if the occupation has them.
+    #[arg(long)]
+    pub work_type: Option<String>,
+    /// Level: name (高级工), number (三级) or id (senior).
+    #[arg(long)]
+    pub level: Level,
+    /// Issue date.
+    #[arg(long)]
+    pub date: Date,
+    /// Evaluation on an attested basis (diploma, years in the occupation): the statement.
+    #[arg(long, conflicts_with = "direct")]
+    pub attested: Option<String>,
+    /// Direct recognition by an enterprise: the justification.
+    #[arg(long)]
+    pub direct: Option<String>,
+    /// Event id (32 hex characters) to make a retry idempotent; random by default.
+    #[arg(long)]
+    pub event_id: Option<String>,
+}
+
+fn event_id(text: &Option<String>) -> Result<EventId, Failure> {
+    match text {
+        Some(text) => EventId::from_hex(text)
+            .ok_or_else(|| anyhow!("--event-id must be 32 hex characters").into()),
+        None => Ok(EventId(rand::random())),
+    }
+}
+
+pub fn issue(args: IssueArgs, json: bool) -> CliResult {
+    let (_, key) = read_signing_key(&args.key)?;
+    let id_type = IdDocumentType::from_code(&args.id_type).ok_or_else(|| {
+        anyhow!(
+            "--id-type '{}' must be resident_id, hmt, passport or foreign_permanent",
+            args.id_type
+        )
+    })?;
+    let route = match (&args.attested, &args.direct) {
+        (Some(statement), _) => Route::Evaluation(EvaluationBasis::Attested {
+            statement: statement.clone(),
+        }),
+        (None, Some(justification)) => Route::DirectRecognition {
+            justification: justification.clone(),
+        },
+        (None, None) => Route::Evaluation(EvaluationBasis::PriorLevel),
+    };
+    let node = open(&args.dir)?;
+    let pseudonyms = node.pseudonym_key();
+    let kind = EventKind::LevelCertified(LevelCertified {
+        certificate_number: args.cert_no,
+        subject: pseudonyms.subject(id_type, &args.id_number),
+        name_commitment: pseudonyms.commit_name(args.cert_no.as_str(), &args.name),
+        occupation: args.occupation,
+        work_type: args.work_type,
+        level: args.level,
+        issued: args.date,
+        route,
+    });
+    let signed = SignedEvent::sign(
+        node.origin(),
+        Signer::Body(args.cert_no.registration_number()),
+        &key,
+        Event {
+            id: event_id(&args.event_id)?,
+            kind,
+        },
+    );
+    let result = submit_and_report(&node, signed, json);
+    node.close()?;
+    result
+}
+
+#[derive(Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long)]
+    pub cert_no: CertificateNumber,
+    #[arg(long)]
+    pub reason: String,
+    /// Effective date.
+    #[arg(long)]
+    pub date: Date,
+    /// The issuing body's key file; without it the authority revokes.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+pub fn revoke(args: RevokeArgs, json: bool) -> CliResult {
+    let node = open(&args.dir)?;
+    let kind = EventKind::CredentialRevoked(CredentialRevoked {
+        certificate_number: args.cert_no,
+        effective: args.date,
+        reason: args.reason,
+    });
+    let signed = match &args.key {
+        Some(path) => {
+            let (_, key) = read_signing_key(path)?;
+            SignedEvent::sign(
+                node.origin(),
+                Signer::Body(args.cert_no.registration_number()),
+                &key,
+                Event {
+                    id: EventId(rand::random()),
+                    kind,
+                },
+            )
+        }
+        None => node.sign_as_authority(kind),
+    };
+    let result = submit_and_report(&node, signed, json);
+    node.close()?;
+    result
+}
+
+#[allow(dead_code)]
+pub fn print(value: &serde_json::Value, json: bool) {
+    if json {
+        print_json(value)
+    } else {
+        print_human(value)
+    }
+}

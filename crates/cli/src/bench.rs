@@ -1,0 +1,296 @@
+//! `skill-ledger bench`: measured figures, with the machine's raw limits from the same run.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context};
+use clap::Subcommand;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde_json::json;
+use skill_ledger_domain::{
+    Audience, BodyRegistered, CertificateNumber, Date, EvaluationBasis, Event, EventId, EventKind,
+    Level, LevelCertified, NameCommitment, Route, ScopeItem, SignedEvent, Signer, SubjectId,
+};
+use skill_ledger_node::{InitOptions, Node, PendingReceipt};
+
+use crate::output::print_json;
+use crate::CliResult;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Durable ingest through the real sequencer: N signed certification events.
+    Ingest {
+        /// Number of events.
+        #[arg(long, default_value = "100000")]
+        events: u64,
+        /// Ledger directory to create (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Events in flight at once (the submitters' window).
+        #[arg(long, default_value = "2048")]
+        window: usize,
+    },
+}
+
+pub fn run(command: BenchCommand, json: bool) -> CliResult {
+    match command {
+        BenchCommand::Ingest {
+            events,
+            dir,
+            window,
+        } => ingest(events, dir, window.max(1), json),
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), in MiB.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The machine's Ed25519 batch-verification rate on all cores, measured for about a second.
+pub fn batch_verify_per_s() -> f64 {
+    const BATCH: usize = 512;
+    let key = SigningKey::from_bytes(&[9; 32]);
+    let messages: Vec<Vec<u8>> = (0..BATCH)
+        .map(|i| {
+            format!(
+                "message {i} of a batch, about the size of an event {}",
+                "x".repeat(200)
+            )
+            .into_bytes()
+        })
+        .collect();
+    let signatures: Vec<Signature> = messages.iter().map(|m| key.sign(m)).collect();
+    let keys: Vec<VerifyingKey> = vec![key.verifying_key(); BATCH];
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let deadline = Instant::now() + Duration::from_millis(1_000);
+    let started = Instant::now();
+    let verified: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+                    let mut count = 0;
+                    while Instant::now() < deadline {
+                        if ed25519_dalek::verify_batch(&refs, &signatures, &keys).is_ok() {
+                            count += BATCH;
+                        }
+                    }
+                    count
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    verified as f64 / started.elapsed().as_secs_f64()
+}
+
+struct Workload {
+    origin: String,
+    bodies: Vec<(skill_ledger_domain::RegistrationNumber, SigningKey)>,
+}
+
+const BENCH_BODIES: u64 = 16;
+const OCCUPATION: &str = "6-18-01-01";
+
+impl Workload {
+    /// Event `i`: pairs of (初级工 on an attested basis, 中级工 four-plus years later) per subject,
+    /// spread over bodies and years so certificate serials stay in range.
+    fn event(&self, i: u64) -> SignedEvent {
+        let subject_number = i / 2;
+        let promoted = i % 2 == 1;
+        let body_index = (subject_number % BENCH_BODIES) as usize;
+        let (number, key) = &self.bodies[body_index];
+        let year_offset = ((subject_number / BENCH_BODIES) % 2) as i32;
+        let (year, level, route) = if promoted {
+            (
+                2024 + year_offset,
+                Level::Intermediate,
+                Route::Evaluation(EvaluationBasis::PriorLevel),
+            )
+        } else {
+            (
+                2019 + year_offset,
+                Level::Junior,
+                Route::Evaluation(EvaluationBasis::Attested {
+                    statement: "本职业工作满1年".to_string(),
+                }),
+            )
+        };
+        let serial = (subject_number / (BENCH_BODIES * 2)) as u32 + 1;
+        let certificate_number = CertificateNumber::compose(*number, year, level, serial)
+            .unwrap_or_else(|| panic!("bench serial {serial} out of range"));
+        let mut subject = [0u8; 32];
+        subject[..8].copy_from_slice(&subject_number.to_le_bytes());
+        subject[8] = 0xb5;
+        let mut commitment = [0u8; 32];
+        commitment[..8].copy_from_slice(&i.to_le_bytes());
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&i.to_le_bytes());
+        id[8] = 0xbe;
+        SignedEvent::sign(
+            &self.origin,
+            Signer::Body(*number),
+            key,
+            Event {
+                id: EventId(id),
+                kind: EventKind::LevelCertified(LevelCertified {
+                    certificate_number,
+                    subject: SubjectId(subject),
+                    name_commitment: NameCommitment(commitment),
+                    occupation: OCCUPATION.parse().unwrap_or_else(|_| unreachable!("code")),
+                    work_type: None,
+                    level,
+                    issued: Date::from_ymd(year, 6, 1 + (i % 28) as u8)
+                        .unwrap_or_else(|| unreachable!("date")),
+                    route,
+                }),
+            },
+        )
+    }
+}
+
+fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
+    if events == 0 || events > 100_000_000 {
+        return Err(anyhow!("--events must be between 1 and 100000000").into());
+    }
+    let temporary = match &dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("creating a temporary directory")?),
+    };
+    let root = dir.unwrap_or_else(|| {
+        temporary
+            .as_ref()
+            .map(|t| t.path().join("ledger"))
+            .unwrap_or_default()
+    });
+    let node = Node::init(&root, InitOptions::chongqing())?;
+    let mut workload = Workload {
+        origin: node.origin().to_string(),
+        bodies: Vec::new(),
+    };
+    for b in 0..BENCH_BODIES {
+        let number: skill_ledger_domain::RegistrationNumber =
+            format!("S0000500{:05}", 900 + b).parse()?;
+        let key = SigningKey::from_bytes(&[(b as u8).wrapping_add(40); 32]);
+        let from = Date::from_ymd(2019, 1, 1).unwrap_or_else(|| unreachable!("date"));
+        node.submit(
+            node.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
+                registration_number: number,
+                name: format!("基准测试评价机构 {b}"),
+                public_key: key.verifying_key().to_bytes(),
+                valid_from: from,
+                valid_until: Date::from_ymd(2030, 12, 31).unwrap_or_else(|| unreachable!("date")),
+                audience: Audience::Public,
+                scope: vec![ScopeItem {
+                    occupation: OCCUPATION.parse()?,
+                    level_max: Level::Senior,
+                }],
+                direct_recognition: false,
+                date: from,
+            })),
+        )?;
+        workload.bodies.push((number, key));
+    }
+    let limit = batch_verify_per_s();
+    // Sign everything first (on all cores), as bodies would before submitting.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let sign_started = Instant::now();
+    let entries: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let workload = &workload;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let start = events * t / threads;
+                    let end = events * (t + 1) / threads;
+                    (start..end)
+                        .map(|i| workload.event(i).to_entry().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let sign_seconds = sign_started.elapsed().as_secs_f64();
+    let entry_bytes_total: u64 = entries.iter().map(|entry| entry.len() as u64).sum();
+    let entry_bytes_mean = entry_bytes_total as f64 / events as f64;
+    let log_before = node.storage_sizes();
+    let started = Instant::now();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<PendingReceipt>(window);
+    let waiter = std::thread::spawn(move || {
+        let mut failures = 0u64;
+        let mut first_failure = None;
+        while let Ok(pending) = receiver.recv() {
+            if let Err(error) = pending.wait() {
+                failures += 1;
+                first_failure.get_or_insert(error.to_string());
+            }
+        }
+        (failures, first_failure)
+    });
+    for entry in entries {
+        let pending = node.submit_entry_pending(entry)?;
+        if sender.send(pending).is_err() {
+            break;
+        }
+    }
+    drop(sender);
+    let (failures, first_failure) = waiter
+        .join()
+        .map_err(|_| anyhow!("waiter thread panicked"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    node.flush()?;
+    let sizes = node.storage_sizes();
+    let bytes_total = (sizes.log + sizes.tree + sizes.projections)
+        .saturating_sub(log_before.log + log_before.tree + log_before.projections);
+    let metrics = node.metrics();
+    let events_per_s = events as f64 / seconds;
+    let value = json!({
+        "benchmark": "ingest",
+        "events": events,
+        "seconds": seconds,
+        "events_per_s": events_per_s,
+        "commit_p50_ms": metrics.commit_latency_us.quantile(0.50) as f64 / 1000.0,
+        "commit_p99_ms": metrics.commit_latency_us.quantile(0.99) as f64 / 1000.0,
+        "batches": metrics.batches.load(std::sync::atomic::Ordering::Relaxed),
+        "failures": failures,
+        "first_failure": first_failure,
+        "entry_bytes_mean": entry_bytes_mean,
+        "bytes_per_event": bytes_total as f64 / events as f64,
+        "bytes_per_event_over_entry": bytes_total as f64 / events as f64 / entry_bytes_mean,
+        "bytes_log": sizes.log,
+        "bytes_tree": sizes.tree,
+        "bytes_projections": sizes.projections,
+        "peak_rss_mb": peak_rss_mb(),
+        "batch_verify_per_s": limit,
+        "ratio_to_batch_verify": events_per_s / limit,
+        "sign_seconds": sign_seconds,
+        "window": window,
+        "threads": threads,
+    });
+    node.close()?;
+    if json {
+        print_json(&value);
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    }
+    if failures > 0 {
+        return Err(anyhow!("{failures} events were refused: {}", value["first_failure"]).into());
+    }
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! Commands that read: show, verify, stats, rebuild, checkpoint, proof, audit.
+
+use anyhow::anyhow;
+use base64::Engine as _;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use skill_ledger_domain::{CertificateNumber, IdDocumentType, RegistrationNumber};
+use skill_ledger_node::{stats_document, NameCheck};
+
+use crate::admin::open;
+use crate::output::{body_json, credential_json, person_json, print_human, print_json};
+use crate::{CliResult, DirArg, Failure};
+
+fn emit(value: &serde_json::Value, json: bool) {
+    if json {
+        print_json(value)
+    } else {
+        print_human(value)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ShowCommand {
+    /// A credential by certificate number.
+    Credential {
+        #[command(flatten)]
+        dir: DirArg,
+        cert_no: CertificateNumber,
+    },
+    /// A person's credentials, by identity-document number (pseudonymised before lookup).
+    Person {
+        #[command(flatten)]
+        dir: DirArg,
+        #[arg(long)]
+        id_number: String,
+        #[arg(long, default_value = "resident_id")]
+        id_type: String,
+    },
+    /// An evaluation body by registration number.
+    Body {
+        #[command(flatten)]
+        dir: DirArg,
+        reg_no: RegistrationNumber,
+    },
+}
+
+pub fn show(command: ShowCommand, json: bool) -> CliResult {
+    match command {
+        ShowCommand::Credential { dir, cert_no } => {
+            let node = open(&dir)?;
+            match node.credential(&cert_no)? {
+                Some(credential) => emit(&credential_json(&credential, &node.registry()), json),
+                None => {
+                    emit(
+                        &json!({"certificate_number": cert_no.as_str(), "status": "unknown"}),
+                        json,
+                    );
+                    return Err(Failure::refused(anyhow!(
+                        "credential {cert_no} is not on this ledger"
+                    )));
+                }
+            }
+        }
+        ShowCommand::Person {
+            dir,
+            id_number,
+            id_type,
+        } => {
+            let id_type = IdDocumentType::from_code(&id_type)
+                .ok_or_else(|| anyhow!("--id-type '{id_type}' is not a document type"))?;
+            let node = open(&dir)?;
+            let subject = node.pseudonym_key().subject(id_type, &id_number);
+            match node.person(&subject)? {
+                Some(person) => {
+                    let mut value = person_json(&person);
+                    value["subject"] = json!(subject.to_hex());
+                    emit(&value, json)
+                }
+                None => {
+                    emit(
+                        &json!({"subject": subject.to_hex(), "credentials": []}),
+                        json,
+                    );
+                    return Err(Failure::refused(anyhow!("no credential for this person")));
+                }
+            }
+        }
+        ShowCommand::Body { dir, reg_no } => {
+            let node = open(&dir)?;
+            match node.body(&reg_no) {
+                Some(body) => emit(&body_json(&body), json),
+                None => return Err(Failure::refused(anyhow!("body {reg_no} is not registered"))),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long)]
+    pub cert_no: CertificateNumber,
+    /// Holder name as printed on the certificate.
+    #[arg(long)]
+    pub name: String,
+}
+
+pub fn verify(args: VerifyArgs, json: bool) -> CliResult {
+    let node = open(&args.dir)?;
+    let checkpoint = node.checkpoint();
+    let checked_against = checkpoint.as_ref().map(|signed| {
+        json!({"origin": signed.checkpoint.origin, "size": signed.checkpoint.size,
+               "time_unix_s": signed.checkpoint.time_unix_s})
+    });
+    let (value, ok) = match node.check_name(&args.cert_no, &args.name)? {
+        NameCheck::Unknown => (
+            json!({"certificate_number": args.cert_no.as_str(), "status": "unknown", "matched": false}),
+            false,
+        ),
+        NameCheck::Mismatch => (
+            json!({"certificate_number": args.cert_no.as_str(), "status": "name_mismatch", "matched": false}),
+            false,
+        ),
+        NameCheck::Matched(credential) => {
+            let mut value = credential_json(&credential, &node.registry());
+            value["matched"] = json!(true);
+            let valid = credential.is_valid();
+            (value, valid)
+        }
+    };
+    let mut value = value;
+    value["checked_against"] = checked_against.unwrap_or(serde_json::Value::Null);
+    if json {
+        print_json(&value);
+    } else {
+        let status = value["status"].as_str().unwrap_or("unknown");
+        let label = match status {
+            "valid" => "VALID (有效)",
+            "revoked" => "REVOKED (已撤销)",
+            "name_mismatch" => "NAME DOES NOT MATCH (姓名不符)",
+            _ => "UNKNOWN (查无此证)",
+        };
+        println!("{}: {label}", args.cert_no);
+        if value["matched"] == json!(true) {
+            println!(
+                "  {} · {} {} · {} · issued {}",
+                value["level_name"].as_str().unwrap_or(""),
+                value["occupation"].as_str().unwrap_or(""),
+                value["occupation_name"].as_str().unwrap_or(""),
+                value["body_name"].as_str().unwrap_or(""),
+                value["issued"].as_str().unwrap_or("")
+            );
+        }
+    }
+    node.close()?;
+    if ok {
+        Ok(())
+    } else {
+        let status = value["status"].as_str().unwrap_or("unknown");
+        Err(Failure::refused(anyhow!(
+            "certificate {} is {}",
+            args.cert_no,
+            match status {
+                "revoked" => "revoked",
+                "name_mismatch" => "not held under this name",
+                _ => "not on this ledger",
+            }
+        )))
+    }
+}
+
+pub fn stats(args: DirArg, json: bool) -> CliResult {
+    let node = open(&args)?;
+    let document = stats_document(&node.stats()?);
+    node.close()?;
+    if json {
+        print_json(&document);
+    } else {
+        print_human(&document);
+    }
+    Ok(())
+}
+
+fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+pub fn rebuild(args: DirArg, json: bool) -> CliResult {
+    let mut bar: Option<ProgressBar> = None;
+    let report = skill_ledger_node::rebuild(&args.dir, &mut |done, total| {
+        let bar = bar.get_or_insert_with(|| progress_bar(total, "rebuild"));
+        bar.set_position(done);
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let identical = report.digest_before == Some(report.digest_after);
+    let value = json!({
+        "entries": report.entries,
+        "digest_before": report.digest_before.map(hex::encode),
+        "digest_after": hex::encode(report.digest_after),
+        "identical": identical,
+        "seconds": report.seconds,
+    });
+    if json {
+        print_json(&value);
+    } else {
+        println!(
+            "rebuilt {} entries in {:.2} s\n  before: {}\n  after:  {}\n  {}",
+            report.entries,
+            report.seconds,
+            value["digest_before"].as_str().unwrap_or("(unreadable)"),
+            value["digest_after"].as_str().unwrap_or(""),
+            if identical {
+                "identical"
+            } else {
+                "DIFFERENT: the old projections were wrong; the rebuilt ones are now in place"
+            }
+        );
+    }
+    if identical {
+        Ok(())
+    } else {
+        Err(Failure::refused(anyhow!(
+            "projection digest changed on rebuild"
+        )))
+    }
+}
+
+#[derive(Args)]
+pub struct CheckpointArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Print the ledger's verifier key instead.
+    #[arg(long)]
+    pub vkey: bool,
+}
+
+pub fn checkpoint(args: CheckpointArgs, json: bool) -> CliResult {
+    let node = open(&args.dir)?;
+    if args.vkey {
+        if json {
+            print_json(&json!({"verifier_key": node.verifier_key_text()}));
+        } else {
+            println!("{}", node.verifier_key_text());
+        }
+        return Ok(());
+    }
+    let checkpoint = node
+        .checkpoint()
+        .ok_or_else(|| anyhow!("the ledger has no signed checkpoint yet"))?;
+    if json {
+        print_json(&json!({
+            "origin": checkpoint.checkpoint.origin,
+            "size": checkpoint.checkpoint.size,
+            "root": base64::engine::general_purpose::STANDARD.encode(checkpoint.checkpoint.root),
+            "time_unix_s": checkpoint.checkpoint.time_unix_s,
+            "note": checkpoint.note_text,
+        }));
+    } else {
+        print!("{}", checkpoint.note_text);
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum ProofCommand {
+    /// Inclusion proof of entry INDEX in the tree of --size entries (default: latest checkpoint).
+    Inclusion {
+        #[command(flatten)]
+        dir: DirArg,
+        index: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof between tree sizes OLD and NEW.
+    Consistency {
+        #[command(flatten)]
+        dir: DirArg,
+        old: u64,
+        new: u64,
+    },
+}
+
+pub fn proof(command: ProofCommand, json: bool) -> CliResult {
+    let b64 = |hash: &[u8; 32]| base64::engine::general_purpose::STANDARD.encode(hash);
+    let value = match command {
+        ProofCommand::Inclusion { dir, index, size } => {
+            let node = open(&dir)?;
+            let size = size.unwrap_or_else(|| node.checkpoint().map_or(0, |c| c.checkpoint.size));
+            if index >= size {
+                return Err(anyhow!("index {index} is not below the tree size {size}").into());
+            }
+            let tree = node.tree_reader();
+            let proof = tree.inclusion_proof(index, size)?;
+            json!({
+                "index": index,
+                "size": size,
+                "leaf_hash": hex::encode(tree.leaf_hash(index)?),
+                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                "root": b64(&tree.root(size)?),
+            })
+        }
+        ProofCommand::Consistency { dir, old, new } => {
+            let node = open(&dir)?;
+            let tree = node.tree_reader();
+            if old == 0 || old > new || new > tree.size() {
+                return Err(anyhow!(
+                    "need 0 < OLD ≤ NEW ≤ tree size {}; got {old} and {new}",
+                    tree.size()
+                )
+                .into());
+            }
+            let proof = tree.consistency_proof(old, new)?;
+            json!({
+                "old": old,
+                "new": new,
+                "old_root": b64(&tree.root(old)?),
+                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                "root": b64(&tree.root(new)?),
+            })
+        }
+    };
+    emit(&value, json);
+    Ok(())
+}
+
+pub fn audit(args: DirArg, json: bool) -> CliResult {
+    let node = open(&args)?;
+    let checkpoint = node
+        .checkpoint()
+        .ok_or_else(|| anyhow!("the ledger has no signed checkpoint to audit against"))?;
+    let bar = progress_bar(checkpoint.checkpoint.size, "audit");
+    let result = skill_ledger_log::audit(
+        node.log_reader(),
+        node.tree_reader(),
+        &checkpoint.checkpoint,
+        |done| bar.set_position(done),
+    );
+    bar.finish_and_clear();
+    let value = json!({
+        "size": checkpoint.checkpoint.size,
+        "ok": result.is_ok(),
+        "error": result.as_ref().err().map(|error| error.to_string()),
+    });
+    emit(&value, json);
+    result.map_err(|error| Failure::refused(anyhow!(error)))
+}

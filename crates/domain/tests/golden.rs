@@ -1,0 +1,243 @@
+//! Golden vectors: exact bytes that must never change (docs/formats.md (part 3) lists them).
+//! A failure here means the signed or stored format changed: every existing signature and
+//! every partner ledger would break. Do not update a constant without a new format version.
+
+mod common;
+
+use common::*;
+use skill_ledger_domain::{
+    encode_event, signing_message, CertificateNumber, EvaluationBasis, Event, EventId, EventKind,
+    IdDocumentType, LedgerEstablished, Level, LevelCertified, Province, PseudonymKey, Route,
+    SignedEvent, Signer,
+};
+
+const PSEUDONYM_KEY: [u8; 32] = [0x11; 32];
+const CERTIFICATE: &str = "Y000050000001243000017";
+
+/// Entry 0 of the golden ledger: authority key = seed [1; 32], id 00 01 … 0f.
+fn golden_established() -> SignedEvent {
+    let mut id = [0u8; 16];
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = i as u8;
+    }
+    SignedEvent::sign(
+        ORIGIN,
+        Signer::Authority,
+        &authority_key(),
+        Event {
+            id: EventId(id),
+            kind: EventKind::LedgerEstablished(LedgerEstablished {
+                origin: ORIGIN.to_string(),
+                province: Province::CHONGQING,
+                authority_name: "重庆人社".to_string(),
+                authority_key: authority_key().verifying_key().to_bytes(),
+                date: d("2019-01-01"),
+            }),
+        },
+    )
+}
+
+/// A 高级工 credential in 焊工/电焊工 by body Y000050000001 (key seed [2; 32]), id [0xaa; 16].
+fn golden_certified() -> SignedEvent {
+    let key = PseudonymKey::from_bytes(PSEUDONYM_KEY);
+    let certificate_number: CertificateNumber = CERTIFICATE.parse().expect("number");
+    SignedEvent::sign(
+        ORIGIN,
+        Signer::Body(y_body().number),
+        &y_body().key,
+        Event {
+            id: EventId([0xaa; 16]),
+            kind: EventKind::LevelCertified(LevelCertified {
+                certificate_number,
+                subject: key.subject(IdDocumentType::ResidentIdCard, "11010519491231002X"),
+                name_commitment: key.commit_name(CERTIFICATE, "张三"),
+                occupation: welder(),
+                work_type: Some("电焊工".to_string()),
+                level: Level::Senior,
+                issued: d("2024-06-30"),
+                route: Route::Evaluation(EvaluationBasis::PriorLevel),
+            }),
+        },
+    )
+}
+
+const ESTABLISHED_ENTRY_HEX: &str =
+    "01000000008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5cdbccdec285fa65850e0210a747e8f8ea9604206197e1622a895840f4d156449d2d1d103606f0ecd1928b5bf4b069cbd0ebe5f8852df1fe1aa2f1314043581b04000102030405060708090a0b0c0d0e0f000000000f00000000000000736b696c6c2d6c65646765722f3530320c00000000000000e9878de5ba86e4babae7a4be8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5ce9450000";
+const CERTIFIED_ENTRY_HEX: &str =
+    "0101000000593030303035303030303030318139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b39426d75165f13f092c7b3779279a37a4d413c8a1c777a00de5efee24f7f2dc29d2a17c8aabe9a956663e1123d6798e06280d3b988bfa43bd11e10d55717357a505aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa08000000593030303035303030303030313234333030303031375d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470d5a0fc11b4aeba56daa8b2773f1169ada63deea270b17f807eadb3f8898d545d06120204010900000000000000e794b5e7848ae5b7a503000000c04d00000000000000000000";
+const CERTIFIED_SIGNING_MESSAGE_HEX: &str =
+    "736b696c6c2d6c65646765722f6576656e742f76310a736b696c6c2d6c65646765722f35300aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa08000000593030303035303030303030313234333030303031375d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470d5a0fc11b4aeba56daa8b2773f1169ada63deea270b17f807eadb3f8898d545d06120204010900000000000000e794b5e7848ae5b7a503000000c04d00000000000000000000";
+const SUBJECT_HEX: &str = "5d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470";
+const NAME_COMMITMENT_HEX: &str =
+    "d5a0fc11b4aeba56daa8b2773f1169ada63deea270b17f807eadb3f8898d545d";
+
+#[test]
+fn established_entry_bytes() {
+    let entry = golden_established().to_entry().expect("encodes");
+    assert_eq!(hex::encode(&entry), ESTABLISHED_ENTRY_HEX);
+    assert_eq!(SignedEvent::from_entry(&entry), Ok(golden_established()));
+}
+
+#[test]
+fn certified_entry_bytes() {
+    let entry = golden_certified().to_entry().expect("encodes");
+    assert_eq!(hex::encode(&entry), CERTIFIED_ENTRY_HEX);
+    assert_eq!(SignedEvent::from_entry(&entry), Ok(golden_certified()));
+}
+
+#[test]
+fn certified_signing_message_bytes() {
+    let signed = golden_certified();
+    let message = signing_message(ORIGIN, &encode_event(&signed.event));
+    assert_eq!(hex::encode(&message), CERTIFIED_SIGNING_MESSAGE_HEX);
+    assert!(message.starts_with(b"skill-ledger/event/v1\nskill-ledger/50\n"));
+    assert!(signed.verify_signature(ORIGIN));
+}
+
+#[test]
+fn pseudonym_vectors() {
+    let key = PseudonymKey::from_bytes(PSEUDONYM_KEY);
+    let subject = key.subject(IdDocumentType::ResidentIdCard, "11010519491231002X");
+    assert_eq!(subject.to_hex(), SUBJECT_HEX);
+    assert_eq!(
+        key.commit_name(CERTIFICATE, "张三").to_hex(),
+        NAME_COMMITMENT_HEX
+    );
+    // Normalisation happens before hashing: these spellings give the same values.
+    assert_eq!(
+        key.subject(IdDocumentType::ResidentIdCard, "110105 19491231 002x"),
+        subject
+    );
+    assert_eq!(
+        key.commit_name(CERTIFICATE, " 张 三 ").to_hex(),
+        NAME_COMMITMENT_HEX
+    );
+}
+
+/// The documented HMAC construction, rebuilt by hand: HMAC-SHA-256 over each part prefixed
+/// with its length as u32 little-endian.
+#[test]
+fn pseudonym_construction_matches_the_documentation() {
+    use hmac::{Hmac, Mac};
+    let mac = |parts: &[&[u8]]| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&PSEUDONYM_KEY).expect("key");
+        for part in parts {
+            mac.update(&(part.len() as u32).to_le_bytes());
+            mac.update(part);
+        }
+        hex::encode(mac.finalize().into_bytes())
+    };
+    assert_eq!(
+        mac(&[
+            b"skill-ledger/subject/v1",
+            b"resident_id",
+            b"11010519491231002X"
+        ]),
+        SUBJECT_HEX
+    );
+    assert_eq!(
+        mac(&[
+            b"skill-ledger/name/v1",
+            CERTIFICATE.as_bytes(),
+            "张三".as_bytes()
+        ]),
+        NAME_COMMITMENT_HEX
+    );
+}
+
+/// The entry layout field by field, as docs/formats.md (part 3) describes it.
+#[test]
+fn established_entry_layout() {
+    let signed = golden_established();
+    let entry = signed.to_entry().expect("encodes");
+    let mut at = 0;
+    let mut take = |length: usize| {
+        let field = &entry[at..at + length];
+        at += length;
+        field.to_vec()
+    };
+    assert_eq!(take(1), [1], "format version");
+    assert_eq!(take(4), 0u32.to_le_bytes(), "Signer::Authority tag");
+    assert_eq!(take(32), signed.public_key, "public key");
+    assert_eq!(take(64), signed.signature, "signature");
+    // Event
+    assert_eq!(take(16), signed.event.id.0, "event id");
+    assert_eq!(
+        take(4),
+        0u32.to_le_bytes(),
+        "EventKind::LedgerEstablished tag"
+    );
+    assert_eq!(
+        take(8),
+        (ORIGIN.len() as u64).to_le_bytes(),
+        "origin length"
+    );
+    assert_eq!(take(ORIGIN.len()), ORIGIN.as_bytes(), "origin");
+    assert_eq!(take(1), [50], "province");
+    let name = "重庆人社".as_bytes();
+    assert_eq!(take(8), (name.len() as u64).to_le_bytes(), "name length");
+    assert_eq!(take(name.len()), name, "authority name");
+    assert_eq!(
+        take(32),
+        authority_key().verifying_key().to_bytes(),
+        "authority key"
+    );
+    let days = d("2019-01-01").days_since_unix_epoch();
+    assert_eq!(days, 17_897);
+    assert_eq!(take(4), days.to_le_bytes(), "date");
+    assert_eq!(at, entry.len(), "nothing after the event");
+}
+
+/// The LevelCertified event layout field by field.
+#[test]
+fn certified_event_layout() {
+    let signed = golden_certified();
+    let EventKind::LevelCertified(certified) = &signed.event.kind else {
+        unreachable!()
+    };
+    let entry = signed.to_entry().expect("encodes");
+    let mut at = 0;
+    let mut take = |length: usize| {
+        let field = &entry[at..at + length];
+        at += length;
+        field.to_vec()
+    };
+    assert_eq!(take(1), [1], "format version");
+    assert_eq!(take(4), 1u32.to_le_bytes(), "Signer::Body tag");
+    assert_eq!(take(13), b"Y000050000001", "registration number");
+    assert_eq!(take(32), signed.public_key, "public key");
+    assert_eq!(take(64), signed.signature, "signature");
+    // The event starts after 1 + 4 + 13 + 32 + 64 header bytes.
+    let event_start = 114;
+    assert_eq!(take(16), [0xaa; 16], "event id");
+    assert_eq!(take(4), 8u32.to_le_bytes(), "EventKind::LevelCertified tag");
+    assert_eq!(take(22), CERTIFICATE.as_bytes(), "certificate number");
+    assert_eq!(take(32), certified.subject.0, "subject");
+    assert_eq!(take(32), certified.name_commitment.0, "name commitment");
+    assert_eq!(take(4), [6, 18, 2, 4], "occupation 6-18-02-04");
+    assert_eq!(take(1), [1], "Option::Some");
+    let work_type = "电焊工".as_bytes();
+    assert_eq!(
+        take(8),
+        (work_type.len() as u64).to_le_bytes(),
+        "work type length"
+    );
+    assert_eq!(take(work_type.len()), work_type, "work type");
+    assert_eq!(take(4), 3u32.to_le_bytes(), "Level::Senior rank");
+    assert_eq!(
+        take(4),
+        d("2024-06-30").days_since_unix_epoch().to_le_bytes(),
+        "issued"
+    );
+    assert_eq!(take(4), 0u32.to_le_bytes(), "Route::Evaluation tag");
+    assert_eq!(
+        take(4),
+        0u32.to_le_bytes(),
+        "EvaluationBasis::PriorLevel tag"
+    );
+    assert_eq!(at, entry.len(), "nothing after the event");
+    assert_eq!(
+        &entry[event_start..],
+        encode_event(&signed.event).as_slice()
+    );
+}

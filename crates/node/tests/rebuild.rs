@@ -1,0 +1,363 @@
+//! Rebuild equals incremental: the projections a node maintains batch by batch are exactly
+//! the fold of its log, and its decisions are those of the reference `MemoryLedger`.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::FileFailurePersistence;
+use skill_ledger_domain::{
+    apply, decide, CertificateNumber, EventKind, Level, LevelCertified, MemoryLedger,
+    OccupationCode, RecordView, Rejection, SignedEvent,
+};
+use skill_ledger_node::{rebuild, Node, NodeErrorKind, PendingReceipt, Receipt, SubmitError};
+
+/// Checks that a full rebuild of the closed ledger at `fx` reproduces `digest` exactly.
+fn check_rebuild_reproduces(fx: &Fixture, digest: [u8; 32], entries: u64) {
+    let mut progress = Vec::new();
+    let report =
+        rebuild(&fx.path(), &mut |done, total| progress.push((done, total))).expect("rebuild");
+    assert_eq!(report.entries, entries);
+    assert_eq!(
+        report.digest_before,
+        Some(digest),
+        "digest before the rebuild"
+    );
+    assert_eq!(report.digest_after, digest, "digest after the rebuild");
+    assert_eq!(
+        progress.last(),
+        Some(&(entries, entries)),
+        "progress ends at the end"
+    );
+}
+
+#[test]
+fn given_a_ledger_with_history_when_it_is_rebuilt_then_the_projections_are_unchanged() {
+    let (fx, node) = Fixture::init();
+    let (y, s) = (y_body(), s_body());
+    let mut issued = Vec::new();
+    for n in 0..20 {
+        let body = if n % 3 == 0 { &s } else { &y };
+        let signed = fx.junior(body, &format!("50010119900101{n:04}"), "张三");
+        node.submit(signed.clone()).expect("accepted");
+        issued.push((body.clone(), signed));
+    }
+    for (body, signed) in issued.iter().step_by(4) {
+        node.submit(fx.revocation(body, number_of(signed), "2022-01-01"))
+            .expect("revocation accepted");
+    }
+    let entries = node.entry_count();
+    let digest = node.projection_digest().expect("digest");
+    let stats = node.stats().expect("stats");
+    node.close().expect("close");
+
+    check_rebuild_reproduces(&fx, digest, entries);
+
+    let (node, report) = fx.reopen().expect("reopen after the rebuild");
+    assert_eq!(report.replayed, 0);
+    assert_eq!(node.stats().expect("stats"), stats);
+    assert!(!node
+        .credential(&number_of(&issued[0].1))
+        .expect("query")
+        .expect("credential")
+        .is_valid());
+}
+
+#[test]
+fn given_an_open_node_when_a_rebuild_is_attempted_then_the_directory_lock_refuses_it() {
+    let (fx, node) = Fixture::init();
+    let error = rebuild(&fx.path(), &mut |_, _| {}).expect_err("the directory is locked");
+    assert_eq!(error.kind(), NodeErrorKind::Directory, "{error}");
+    assert!(error.to_string().contains("in use"), "{error}");
+    node.submit(fx.junior(&y_body(), "500101199001011234", "张三"))
+        .expect("the node still works");
+}
+
+/// One generated submission.
+#[derive(Clone, Debug)]
+enum Op {
+    /// A certification; `s_body` picks the issuer, `person` one of a handful of subjects.
+    Certify {
+        s_body: bool,
+        person: u8,
+        occupation: u8,
+        level: u8,
+        year: u8,
+        prior: bool,
+    },
+    /// A new event that reuses an earlier certificate number for another person.
+    ReuseNumber { target: Index, person: u8 },
+    /// A revocation of an earlier certificate number, by its issuer or by the other body.
+    Revoke {
+        target: Index,
+        by_issuer: bool,
+        year: u8,
+    },
+    /// A certification whose signature is broken.
+    Forged { person: u8 },
+    /// An earlier submission again, byte for byte.
+    Resubmit { target: Index },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (
+            prop::bool::weighted(0.3),
+            0..5u8,
+            0..8u8,
+            prop_oneof![4 => Just(1u8), 3 => Just(2u8), 2 => Just(3u8), 1 => Just(4u8)],
+            0..12u8,
+            any::<bool>(),
+        )
+            .prop_map(
+            |(s_body, person, occupation, level, year, prior)| Op::Certify {
+                s_body,
+                person,
+                occupation,
+                level,
+                year,
+                prior,
+            }
+        ),
+        1 => (any::<Index>(), 0..5u8).prop_map(|(target, person)| Op::ReuseNumber { target, person }),
+        3 => (any::<Index>(), prop::bool::weighted(0.8), 0..12u8)
+            .prop_map(|(target, by_issuer, year)| Op::Revoke { target, by_issuer, year }),
+        1 => (0..5u8).prop_map(|person| Op::Forged { person }),
+        1 => any::<Index>().prop_map(|target| Op::Resubmit { target }),
+    ]
+}
+
+/// Generated submissions, each with whether to wait for the answers queued so far after it.
+fn ops() -> impl Strategy<Value = Vec<(Op, bool)>> {
+    prop::collection::vec((op(), prop::bool::weighted(0.1)), 1..200)
+}
+
+/// Turns generated operations into signed events, remembering what it made.
+struct Generator<'a> {
+    fx: &'a Fixture,
+    certified: Vec<LevelCertified>,
+    /// The certifications the model accepted: what revocations and reused numbers refer to.
+    issued: Vec<LevelCertified>,
+    /// Every submission so far, and whether its signature was broken on purpose.
+    submitted: Vec<(SignedEvent, bool)>,
+}
+
+impl Generator<'_> {
+    fn document(person: u8) -> String {
+        format!("5001011990010{person:05}")
+    }
+
+    fn body(s: bool) -> Body {
+        if s {
+            s_body()
+        } else {
+            y_body()
+        }
+    }
+
+    fn body_of(number: &CertificateNumber) -> Body {
+        Self::body(number.registration_number() == s_body().number)
+    }
+
+    /// Mostly 车工 (both bodies), some 焊工 (Y only), a little 中式烹调师 (nobody).
+    fn occupation(code: u8) -> OccupationCode {
+        match code {
+            0..=4 => turner(),
+            5 | 6 => welder(),
+            _ => cook(),
+        }
+    }
+
+    fn certify(&mut self, body: &Body, certified: LevelCertified) -> SignedEvent {
+        self.certified.push(certified.clone());
+        self.fx.by_body(body, EventKind::LevelCertified(certified))
+    }
+
+    /// The signed event for `op`, and whether its signature is broken.
+    fn event(&mut self, op: &Op) -> (SignedEvent, bool) {
+        let fx = self.fx;
+        let (signed, forged) = match op {
+            Op::Certify {
+                s_body,
+                person,
+                occupation,
+                level,
+                year,
+                prior: use_prior,
+            } => {
+                let body = Self::body(*s_body);
+                let level = Level::from_rank(*level).expect("a certifiable level");
+                let certified = fx.certified(
+                    &body,
+                    &Self::document(*person),
+                    &format!("持证人{person}"),
+                    Self::occupation(*occupation),
+                    level,
+                    &format!("{}-06-01", 2019 + u32::from(*year)),
+                    if *use_prior { prior() } else { attested() },
+                );
+                (self.certify(&body, certified), false)
+            }
+            Op::ReuseNumber { target, person } if !self.issued.is_empty() => {
+                let mut certified = target.get(&self.issued).clone();
+                certified.subject = fx.subject(&Self::document(*person));
+                let body = Self::body_of(&certified.certificate_number);
+                (self.certify(&body, certified), false)
+            }
+            Op::Revoke {
+                target,
+                by_issuer,
+                year,
+            } if !self.certified.is_empty() => {
+                // Mostly credentials on the ledger, sometimes any number ever generated.
+                let pool = if self.issued.is_empty() || target.index(4) == 0 {
+                    &self.certified
+                } else {
+                    &self.issued
+                };
+                let number = target.get(pool).certificate_number;
+                let issuer = Self::body_of(&number);
+                let signer = if *by_issuer {
+                    issuer
+                } else {
+                    Self::body(issuer.number != s_body().number)
+                };
+                let effective = format!("{}-09-01", 2019 + u32::from(*year));
+                (fx.revocation(&signer, number, &effective), false)
+            }
+            Op::Resubmit { target } if !self.submitted.is_empty() => {
+                target.get(&self.submitted).clone()
+            }
+            Op::Forged { person } => {
+                let mut signed = fx.junior(&y_body(), &Self::document(*person), "伪造");
+                signed.signature[0] ^= 0x80;
+                (signed, true)
+            }
+            // Nothing to refer to yet: a revocation of a number nobody issued.
+            _ => {
+                let unknown =
+                    CertificateNumber::compose(y_body().number, 2021, Level::Junior, 999_999)
+                        .expect("certificate number");
+                (fx.revocation(&y_body(), unknown, "2022-01-01"), false)
+            }
+        };
+        self.submitted.push((signed.clone(), forged));
+        (signed, forged)
+    }
+}
+
+/// An answer as compared: `(index, duplicate)` or the rejection code.
+type Answer = Result<(u64, bool), String>;
+
+/// What the reference model says the node must answer. The model decides like
+/// `MemoryLedger::submit` but takes the signature check from the generator (`forged`): a
+/// debug-build Ed25519 verification costs ~10 ms, and the node verifies every one anyway.
+fn expected_answer(model: &mut MemoryLedger, signed: &SignedEvent, forged: bool) -> Answer {
+    if let Some(first_index) = model.event_index(&signed.event.id) {
+        return if model.entries[first_index as usize] == *signed {
+            Ok((first_index, true))
+        } else {
+            Err(Rejection::DuplicateEventId {
+                event_id: signed.event.id,
+                first_index,
+            }
+            .code()
+            .to_string())
+        };
+    }
+    if forged {
+        return Err(Rejection::BadSignature.code().to_string());
+    }
+    decide(&model.registry, model, signed).map_err(|rejection| rejection.code().to_string())?;
+    let index = model.entries.len() as u64;
+    let changes = apply(&model.registry, model, signed, index);
+    model.absorb(changes);
+    model.entries.push(signed.clone());
+    Ok((index, false))
+}
+
+/// Checks the node answered what the model decided.
+fn check_answer(answer: Result<Receipt, SubmitError>, expected: Answer, signed: &SignedEvent) {
+    let found = match answer {
+        Ok(receipt) => Ok((receipt.index, receipt.duplicate)),
+        Err(SubmitError::Rejected(rejection)) => Err(rejection.code().to_string()),
+        Err(other) => panic!("submission failed: {other}"),
+    };
+    assert_eq!(found, expected, "answer to {signed:?}");
+}
+
+/// Checks the node's projections against the fold of its own log.
+fn check_projections_are_the_fold(node: &Node, model: &MemoryLedger) {
+    let entries: Vec<SignedEvent> = (0..node.entry_count())
+        .map(|index| node.read_event(index).expect("read entry"))
+        .collect();
+    assert_eq!(
+        entries, model.entries,
+        "the log holds what the model accepted"
+    );
+    let fold = MemoryLedger::fold(&entries);
+    assert_eq!(node.stats().expect("stats"), fold.stats, "statistics");
+    for (number, record) in &fold.credentials {
+        assert_eq!(
+            node.credential(number).expect("query").as_ref(),
+            Some(record)
+        );
+    }
+    for (subject, record) in &fold.persons {
+        assert_eq!(node.person(subject).expect("query").as_ref(), Some(record));
+    }
+    assert_eq!(fold.stats, model.stats, "fold equals the incremental model");
+}
+
+fn run(ops: &[(Op, bool)]) {
+    let (fx, node) = Fixture::init();
+    let setup: Vec<SignedEvent> = (0..node.entry_count())
+        .map(|index| node.read_event(index).expect("read entry"))
+        .collect();
+    let mut model = MemoryLedger::fold(&setup);
+    let mut generator = Generator {
+        fx: &fx,
+        certified: Vec::new(),
+        issued: Vec::new(),
+        submitted: Vec::new(),
+    };
+    let mut queued: Vec<(PendingReceipt, Answer, SignedEvent)> = Vec::new();
+    for (position, (op, wait)) in ops.iter().enumerate() {
+        let (signed, forged) = generator.event(op);
+        let expected = expected_answer(&mut model, &signed, forged);
+        if let (Ok((_, false)), EventKind::LevelCertified(certified)) =
+            (&expected, &signed.event.kind)
+        {
+            generator.issued.push(certified.clone());
+        }
+        let pending = node.submit_pending(signed.clone()).expect("queued");
+        queued.push((pending, expected, signed));
+        if *wait || position + 1 == ops.len() {
+            for (pending, expected, signed) in queued.drain(..) {
+                check_answer(pending.wait(), expected, &signed);
+            }
+        }
+    }
+    check_projections_are_the_fold(&node, &model);
+    let entries = node.entry_count();
+    let digest = node.projection_digest().expect("digest");
+    node.close().expect("close");
+    check_rebuild_reproduces(&fx, digest, entries);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 8,
+        max_shrink_iters: 200,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn given_random_submissions_when_the_node_decides_them_then_projections_equal_the_fold_and_a_rebuild(
+        ops in ops()
+    ) {
+        run(&ops);
+    }
+}

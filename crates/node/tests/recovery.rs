@@ -1,0 +1,322 @@
+//! Recovery through the real files: close the node, damage or extend what is under the ledger
+//! directory, reopen.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use skill_ledger_domain::{CertificateNumber, CredentialStatus, SignedEvent};
+use skill_ledger_log::{Log, LogOptions};
+use skill_ledger_node::{rebuild, Node, NodeErrorKind};
+
+/// A closed ledger with six certifications after the setup, and what it looked like.
+struct Closed {
+    fx: Fixture,
+    numbers: Vec<CertificateNumber>,
+    entry_count: u64,
+    digest: [u8; 32],
+}
+
+fn closed_ledger() -> Closed {
+    let (fx, node) = Fixture::init();
+    let mut numbers = Vec::new();
+    for n in 0..6 {
+        let body = if n % 2 == 0 { y_body() } else { s_body() };
+        let signed = fx.junior(&body, &format!("50010119900101{n:04}"), "张三");
+        node.submit(signed.clone()).expect("certification accepted");
+        numbers.push(number_of(&signed));
+    }
+    let entry_count = node.entry_count();
+    let digest = node.projection_digest().expect("digest");
+    node.close().expect("close");
+    Closed {
+        fx,
+        numbers,
+        entry_count,
+        digest,
+    }
+}
+
+/// Checks a reopened node holds exactly what it held when it was closed.
+fn check_intact(node: &Node, closed: &Closed) {
+    assert_eq!(node.entry_count(), closed.entry_count, "entries");
+    assert_eq!(
+        node.checkpoint().expect("checkpoint").checkpoint.size,
+        closed.entry_count,
+        "checkpoint size"
+    );
+    assert_eq!(
+        node.projection_digest().expect("digest"),
+        closed.digest,
+        "projections"
+    );
+    for number in &closed.numbers {
+        let record = node
+            .credential(number)
+            .expect("query")
+            .unwrap_or_else(|| panic!("{number} is missing"));
+        assert_eq!(record.status, CredentialStatus::Valid);
+    }
+    for index in 0..closed.entry_count {
+        node.read_event(index).expect("every entry reads back");
+    }
+}
+
+/// Checks `Node::open` refuses with an error of `kind` whose message names every fragment,
+/// and that the refusal changed no byte of the log or the tree.
+fn check_refused(fx: &Fixture, kind: NodeErrorKind, fragments: &[&str]) -> String {
+    let log_before = snapshot(&fx.log_dir());
+    let tree_before = snapshot(&fx.path().join("tree"));
+    let error = match fx.reopen() {
+        Ok(_) => panic!("the damaged ledger opened"),
+        Err(error) => error,
+    };
+    let message = error.to_string();
+    eprintln!("refused to open: {message}");
+    assert_eq!(error.kind(), kind, "{message}");
+    for fragment in fragments {
+        assert!(message.contains(fragment), "'{fragment}' not in: {message}");
+    }
+    assert!(snapshot(&fx.log_dir()) == log_before, "the log was changed");
+    assert!(
+        snapshot(&fx.path().join("tree")) == tree_before,
+        "the tree was changed"
+    );
+    message
+}
+
+fn append_bytes(path: &Path, bytes: &[u8]) {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open segment");
+    file.write_all(bytes).expect("append");
+    file.sync_all().expect("sync");
+}
+
+fn truncate(path: &Path, length: u64) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open segment");
+    file.set_len(length).expect("truncate");
+    file.sync_all().expect("sync");
+}
+
+/// Appends entries straight to the log of a closed ledger, as a crash after the log's fsync
+/// but before the projections (and checkpoint) caught up would leave them.
+fn append_to_log(fx: &Fixture, events: &[SignedEvent]) {
+    let (mut log, _) =
+        Log::open(&fx.log_dir(), LogOptions::default(), 0).expect("open the log directly");
+    let entries: Vec<Vec<u8>> = events
+        .iter()
+        .map(|signed| signed.to_entry().expect("entry bytes"))
+        .collect();
+    let slices: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    log.append_batch(&slices).expect("append");
+}
+
+#[test]
+fn given_a_torn_tail_of_junk_when_the_node_opens_then_it_is_cut_and_the_data_is_intact() {
+    let closed = closed_ledger();
+    let segment = closed.fx.last_segment();
+    let length = std::fs::metadata(&segment).expect("metadata").len();
+    append_bytes(&segment, &[0xff; 37]);
+
+    let (node, report) = closed.fx.reopen().expect("reopen after a torn tail");
+
+    assert_eq!(report.recovery.truncated_bytes, 37);
+    assert_eq!(
+        report.recovery.truncated_at,
+        Some((segment.clone(), length))
+    );
+    assert_eq!(report.replayed, 0);
+    check_intact(&node, &closed);
+    assert_eq!(std::fs::metadata(&segment).expect("metadata").len(), length);
+}
+
+#[test]
+fn given_an_unacknowledged_entry_cut_in_half_when_the_node_opens_then_it_is_dropped() {
+    let closed = closed_ledger();
+    let fx = &closed.fx;
+    let extra = fx.junior(&y_body(), "500101199909099999", "赵六");
+    append_to_log(fx, std::slice::from_ref(&extra));
+    let segment = fx.last_segment();
+    let (start, end) = *frames(&segment).last().expect("the extra frame");
+    let cut = start + (end - start) / 2;
+    truncate(&segment, cut);
+
+    let (node, report) = fx.reopen().expect("reopen after a torn entry");
+
+    assert_eq!(report.recovery.truncated_bytes, cut - start);
+    assert_eq!(report.recovery.truncated_at, Some((segment, start)));
+    check_intact(&node, &closed);
+    assert!(node
+        .credential(&number_of(&extra))
+        .expect("query")
+        .is_none());
+    // The cut entry was never acknowledged: submitting it now is a first acceptance.
+    let receipt = node.submit(extra).expect("accepted");
+    assert_eq!(
+        (receipt.index, receipt.duplicate),
+        (closed.entry_count, false)
+    );
+}
+
+#[test]
+fn given_a_flipped_byte_in_an_acknowledged_entry_when_the_node_opens_then_it_refuses_naming_the_place(
+) {
+    let closed = closed_ledger();
+    let fx = &closed.fx;
+    let segment = fx.last_segment();
+    let frames = frames(&segment);
+    // A middle entry, and the last one (which a careless recovery would take for a torn tail).
+    for index in [4usize, frames.len() - 1] {
+        let (start, end) = frames[index];
+        let original = std::fs::read(&segment).expect("read");
+        let mut damaged = original.clone();
+        damaged[((start + end) / 2) as usize] ^= 0x40;
+        std::fs::write(&segment, &damaged).expect("write");
+
+        let message = check_refused(
+            fx,
+            NodeErrorKind::Log,
+            &[
+                "checksum",
+                &format!("byte offset {start}"),
+                &format!("entry {index}"),
+                "acknowledged",
+            ],
+        );
+        assert_eq!(std::fs::read(&segment).expect("read"), damaged, "{message}");
+
+        std::fs::write(&segment, &original).expect("repair");
+    }
+    let (node, _) = fx.reopen().expect("reopen after the repair");
+    check_intact(&node, &closed);
+}
+
+#[test]
+fn given_decided_entries_in_the_log_beyond_the_projections_when_the_node_opens_then_they_are_replayed(
+) {
+    let closed = closed_ledger();
+    let fx = &closed.fx;
+    // The crash: three accepted certifications and a revocation reached the log (fsynced),
+    // neither the projections nor the checkpoint.
+    let y = y_body();
+    let late: Vec<SignedEvent> = (0..3)
+        .map(|n| fx.junior(&y, &format!("50010219950505{n:04}"), "钱七"))
+        .collect();
+    let mut appended = late.clone();
+    appended.push(fx.revocation(&y, number_of(&late[0]), "2023-01-01"));
+    append_to_log(fx, &appended);
+
+    let (node, report) = fx.reopen().expect("reopen after the crash");
+
+    assert_eq!(report.replayed, appended.len() as u64);
+    assert!(!report.projections_rebuilt);
+    assert_eq!(report.recovery.truncated_bytes, 0);
+    let count = closed.entry_count + appended.len() as u64;
+    assert_eq!(node.entry_count(), count);
+    assert_eq!(
+        node.checkpoint().expect("checkpoint").checkpoint.size,
+        count
+    );
+    for (offset, signed) in late.iter().enumerate() {
+        let record = node
+            .credential(&number_of(signed))
+            .expect("query")
+            .expect("replayed credential");
+        assert_eq!(record.entry_index, closed.entry_count + offset as u64);
+    }
+    let revoked = node
+        .credential(&number_of(&late[0]))
+        .expect("query")
+        .expect("credential");
+    assert!(!revoked.is_valid());
+    let stats = node.stats().expect("stats");
+    assert_eq!(stats.get("certificates.issued"), Some(&9));
+    assert_eq!(stats.get("certificates.revoked"), Some(&1));
+    // The replayed events are known: resubmitting one is a duplicate.
+    let receipt = node.submit(late[1].clone()).expect("duplicate");
+    assert_eq!(
+        (receipt.index, receipt.duplicate),
+        (closed.entry_count + 1, true)
+    );
+
+    let digest = node.projection_digest().expect("digest");
+    node.close().expect("close");
+    let rebuilt = rebuild(&fx.path(), &mut |_, _| {}).expect("rebuild");
+    assert_eq!(rebuilt.digest_before, Some(digest));
+    assert_eq!(rebuilt.digest_after, digest, "replay equals a full rebuild");
+}
+
+#[test]
+fn given_a_deleted_projections_directory_when_the_node_opens_then_it_is_rebuilt_from_the_log() {
+    let closed = closed_ledger();
+    let fx = &closed.fx;
+    std::fs::remove_dir_all(fx.path().join("projections")).expect("delete projections");
+
+    let (node, report) = fx.reopen().expect("reopen without projections");
+
+    assert!(report.projections_rebuilt, "{report:?}");
+    assert_eq!(report.replayed, closed.entry_count);
+    check_intact(&node, &closed);
+    // The registry came back too: bodies can still issue.
+    let receipt = node
+        .submit(fx.junior(&s_body(), "500101199909099999", "赵六"))
+        .expect("accepted after the rebuild");
+    assert_eq!(receipt.index, closed.entry_count);
+}
+
+#[test]
+fn given_a_checkpoint_signed_by_another_key_when_the_node_opens_then_it_refuses() {
+    let closed = closed_ledger();
+    // Another ledger with the same origin but its own authority key.
+    let (other, other_node) = Fixture::init();
+    other_node.close().expect("close");
+    let checkpoint = |fx: &Fixture| {
+        fx.path()
+            .join("tree")
+            .join(skill_ledger_log::CHECKPOINT_FILE_NAME)
+    };
+    std::fs::copy(checkpoint(&other), checkpoint(&closed.fx)).expect("replace the checkpoint");
+
+    let message = check_refused(&closed.fx, NodeErrorKind::Log, &["checkpoint"]);
+    assert!(message.to_lowercase().contains("signature"), "{message}");
+}
+
+#[test]
+fn given_a_log_shorter_than_the_signed_checkpoint_when_the_node_opens_then_it_refuses() {
+    let closed = closed_ledger();
+    let fx = &closed.fx;
+    let segment = fx.last_segment();
+    let (start, end) = *frames(&segment).last().expect("last frame");
+    let acknowledged = closed.entry_count.to_string();
+    let original = std::fs::read(&segment).expect("read");
+
+    // The last acknowledged entry cut in half: not a torn tail, it was acknowledged.
+    truncate(&segment, (start + end) / 2);
+    check_refused(
+        fx,
+        NodeErrorKind::Log,
+        &[&format!("entry {}", closed.entry_count - 1), &acknowledged],
+    );
+
+    // The last acknowledged entry removed whole.
+    truncate(&segment, start);
+    check_refused(
+        fx,
+        NodeErrorKind::Log,
+        &[
+            &format!("holds {} entries", closed.entry_count - 1),
+            &acknowledged,
+        ],
+    );
+
+    std::fs::write(&segment, original).expect("repair");
+    let (node, _) = fx.reopen().expect("reopen after the repair");
+    check_intact(&node, &closed);
+}

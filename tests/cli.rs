@@ -1,0 +1,1234 @@
+//! Black-box tests of the `skill-ledger` binary: every test drives the built binary
+//! through its command line only (no library calls), in given/when/then form.
+//!
+//! Exit codes under test: 0 success, 1 verification failed or event rejected,
+//! 2 usage or I/O error. With `--json` every command prints exactly one JSON object.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// Runs the binary with `args`; returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_skill-ledger"))
+        .args(args)
+        // The environment must not choose a ledger or a log level for us.
+        .env_remove("SKILL_LEDGER_DIR")
+        .env_remove("SKILL_LEDGER_LOG")
+        .output()
+        .expect("the skill-ledger binary runs");
+    let code = output
+        .status
+        .code()
+        .expect("the binary exits normally, not by a signal");
+    (
+        code,
+        String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    )
+}
+
+/// Runs the binary with `args` and `--json`; stdout must be exactly one JSON object.
+fn json(args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, stdout, stderr) = run(&all);
+    let value: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|error| {
+        panic!("`{}` must print one JSON object ({error}); exit {code}\nstdout: {stdout}\nstderr: {stderr}", all.join(" "))
+    });
+    assert!(
+        value.is_object(),
+        "`{}` printed {value}, not an object",
+        all.join(" ")
+    );
+    (code, value)
+}
+
+/// Runs with `--json`, asserting the exit code; returns the JSON object.
+fn json_ok(args: &[&str], expected: i32) -> Value {
+    let (code, value) = json(args);
+    assert_eq!(
+        code,
+        expected,
+        "`{} --json` exited {code}: {value}",
+        args.join(" ")
+    );
+    value
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+const BODY: &str = "Y000050000001";
+const ID: &str = "500101199001011234";
+const NAME: &str = "张三";
+const JUNIOR: &str = "Y000050000001205000001";
+const INTERMEDIATE: &str = "Y000050000001244000001";
+const DIRECT: &str = "Y000050000001222000001";
+const DIRECT_ID: &str = "500101198505051234";
+const DIRECT_NAME: &str = "王五";
+
+/// A ledger directory in a temporary directory, with a body key beside it.
+struct Ledger {
+    _temp: tempfile::TempDir,
+    root: PathBuf,
+    dir: PathBuf,
+    key: PathBuf,
+}
+
+impl Ledger {
+    fn d(&self) -> &str {
+        s(&self.dir)
+    }
+
+    fn k(&self) -> &str {
+        s(&self.key)
+    }
+
+    /// Issues a credential for `id`/`name` in 6-18-01-01 with extra flags; returns (code, JSON).
+    fn issue(&self, cert_no: &str, level: &str, date: &str, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec![
+            "issue",
+            "--dir",
+            self.d(),
+            "--key",
+            self.k(),
+            "--cert-no",
+            cert_no,
+            "--id-number",
+            ID,
+            "--name",
+            NAME,
+            "--occupation",
+            "6-18-01-01",
+            "--level",
+            level,
+            "--date",
+            date,
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    }
+
+    fn size(&self) -> u64 {
+        json_ok(&["checkpoint", "--dir", self.d()], 0)["size"]
+            .as_u64()
+            .expect("checkpoint size")
+    }
+
+    fn first_segment(&self) -> PathBuf {
+        self.segments().into_iter().next().expect("a segment")
+    }
+
+    fn segments(&self) -> Vec<PathBuf> {
+        let mut segments: Vec<PathBuf> = std::fs::read_dir(self.dir.join("log"))
+            .expect("log directory")
+            .map(|entry| entry.expect("directory entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "seg"))
+            .collect();
+        segments.sort();
+        segments
+    }
+}
+
+/// Given: a fresh ledger (`init`) and a body key file (`key new`), no body yet.
+fn given_ledger() -> Ledger {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let root = temp.path().to_path_buf();
+    let dir = root.join("D");
+    let key = root.join("K");
+    json_ok(&["init", "--dir", s(&dir)], 0);
+    json_ok(&["key", "new", "--name", BODY, "--out", s(&key)], 0);
+    Ledger {
+        _temp: temp,
+        root,
+        dir,
+        key,
+    }
+}
+
+fn register_args(ledger: &Ledger) -> Vec<&str> {
+    vec![
+        "body",
+        "register",
+        "--dir",
+        ledger.d(),
+        "--reg-no",
+        BODY,
+        "--name",
+        "重庆测试装备制造有限公司",
+        "--key-file",
+        ledger.k(),
+        "--scope",
+        "6-18-01-01:高级技师,6-18-02-04:技师",
+        "--valid-from",
+        "2020-01-01",
+        "--valid-until",
+        "2029-12-31",
+        "--direct-recognition",
+    ]
+}
+
+/// Given: a ledger with the enterprise body Y000050000001 registered.
+fn given_ledger_with_body() -> Ledger {
+    let ledger = given_ledger();
+    json_ok(&register_args(&ledger), 0);
+    ledger
+}
+
+/// Given: the body has certified 张三 初级工 (2020) and 中级工 (2024), and 王五 技师 directly.
+fn given_ledger_with_credentials() -> Ledger {
+    let ledger = given_ledger_with_body();
+    let (code, value) = ledger.issue(
+        JUNIOR,
+        "初级工",
+        "2020-06-01",
+        &["--attested", "本职业工作满1年"],
+    );
+    assert_eq!(code, 0, "{value}");
+    let (code, value) = ledger.issue(INTERMEDIATE, "中级工", "2024-06-01", &[]);
+    assert_eq!(code, 0, "{value}");
+    json_ok(
+        &[
+            "issue",
+            "--dir",
+            ledger.d(),
+            "--key",
+            ledger.k(),
+            "--cert-no",
+            DIRECT,
+            "--id-number",
+            DIRECT_ID,
+            "--name",
+            DIRECT_NAME,
+            "--occupation",
+            "6-18-02-04",
+            "--level",
+            "技师",
+            "--date",
+            "2022-06-01",
+            "--direct",
+            "一线岗位技术骨干，经企业评价委员会评审并公示",
+        ],
+        0,
+    );
+    ledger
+}
+
+/// Given: the credentials above, and 张三's 初级工 revoked by the authority.
+fn given_ledger_with_revocation() -> Ledger {
+    let ledger = given_ledger_with_credentials();
+    json_ok(
+        &[
+            "revoke",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            JUNIOR,
+            "--reason",
+            "作弊",
+            "--date",
+            "2025-01-01",
+        ],
+        0,
+    );
+    ledger
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create copy");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. init
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn init_prints_origin_and_keys_and_refuses_an_existing_ledger() {
+    // given
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("D");
+    // when
+    let value = json_ok(&["init", "--dir", s(&dir)], 0);
+    // then
+    assert_eq!(value["origin"], "skill-ledger/50");
+    let authority = value["authority_public_key"]
+        .as_str()
+        .expect("authority key");
+    assert_eq!(authority.len(), 64, "{authority}");
+    assert!(authority.bytes().all(|b| b.is_ascii_hexdigit()));
+    let vkey = value["verifier_key"].as_str().expect("verifier key");
+    assert!(vkey.starts_with("skill-ledger/50+"), "{vkey}");
+
+    // when: a second init on the same directory
+    let (code, value) = json(&["init", "--dir", s(&dir)]);
+    // then
+    assert_eq!(code, 2, "{value}");
+    let error = value["error"].as_str().expect("error message");
+    assert!(error.contains("already a ledger directory"), "{error}");
+    // and the first ledger is intact
+    assert_eq!(
+        json_ok(&["checkpoint", "--dir", s(&dir), "--vkey"], 0)["verifier_key"],
+        vkey
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. key new
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn key_new_writes_a_key_file_and_refuses_to_overwrite() {
+    // given
+    let temp = tempfile::tempdir().unwrap();
+    let key = temp.path().join("K");
+    // when
+    let value = json_ok(&["key", "new", "--name", BODY, "--out", s(&key)], 0);
+    // then
+    let public = value["public_key"].as_str().expect("public key");
+    assert_eq!(public.len(), 64);
+    let text = std::fs::read(&key).expect("key file written");
+    assert!(!text.is_empty());
+
+    // when: the same output path again
+    let (code, value) = json(&["key", "new", "--name", BODY, "--out", s(&key)]);
+    // then
+    assert_eq!(code, 2, "{value}");
+    assert!(
+        value["error"].as_str().unwrap().contains("overwrite"),
+        "{value}"
+    );
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        text,
+        "the key file is untouched"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. body register / show body
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn body_register_is_shown_active_and_a_second_registration_is_rejected() {
+    // given
+    let ledger = given_ledger();
+    // when
+    let receipt = json_ok(&register_args(&ledger), 0);
+    // then
+    assert_eq!(receipt["accepted"], true);
+    assert!(receipt["index"].is_u64(), "{receipt}");
+
+    // when
+    let body = json_ok(&["show", "body", BODY, "--dir", ledger.d()], 0);
+    // then
+    assert_eq!(body["registration_number"], BODY);
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["direct_recognition"], true);
+    let scope: Vec<(String, String)> = body["scope"]
+        .as_array()
+        .expect("scope")
+        .iter()
+        .map(|item| {
+            (
+                item["occupation"].as_str().unwrap().to_string(),
+                item["level_max"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        scope,
+        vec![
+            ("6-18-01-01".to_string(), "senior_technician".to_string()),
+            ("6-18-02-04".to_string(), "technician".to_string()),
+        ]
+    );
+
+    // when: registered again
+    let (code, value) = json(&register_args(&ledger));
+    // then
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(value["accepted"], false);
+    assert_eq!(value["rejection"], "duplicate-body");
+}
+
+#[test]
+fn body_register_with_a_malformed_registration_number_is_a_usage_error() {
+    // given
+    let ledger = given_ledger();
+    let mut args = register_args(&ledger);
+    let position = args.iter().position(|arg| *arg == BODY).unwrap();
+    args[position] = "X00005000000";
+    // when
+    let (code, stdout, stderr) = run(&args);
+    // then
+    assert_eq!(code, 2, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.contains("X00005000000"), "{stderr}");
+    assert!(stderr.contains("registration number"), "{stderr}");
+    // and under --json the problem is named in the one JSON object
+    let value = json_ok(&args, 2);
+    assert!(
+        value["error"].as_str().unwrap().contains("X00005000000"),
+        "{value}"
+    );
+    // and nothing was registered
+    let (code, _, _) = run(&["show", "body", "X00005000000", "--dir", ledger.d()]);
+    assert_eq!(code, 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. issue
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn issue_climbs_the_ladder_by_evaluation_and_by_direct_recognition() {
+    // given
+    let ledger = given_ledger_with_body();
+    // when: 初级工 on an attested basis
+    let (code, first) = ledger.issue(
+        JUNIOR,
+        "初级工",
+        "2020-06-01",
+        &["--attested", "本职业工作满1年"],
+    );
+    // then
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(first["accepted"], true);
+    assert_eq!(first["event"], "level_certified");
+
+    // when: 中级工 four years later on the prior-level basis
+    let (code, second) = ledger.issue(INTERMEDIATE, "中级工", "2024-06-01", &[]);
+    // then
+    assert_eq!(code, 0, "{second}");
+    assert!(second["index"].as_u64() > first["index"].as_u64());
+
+    // when: direct recognition to 技师 by the enterprise body
+    let (code, direct) = json(&[
+        "issue",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        "--cert-no",
+        DIRECT,
+        "--id-number",
+        DIRECT_ID,
+        "--name",
+        DIRECT_NAME,
+        "--occupation",
+        "6-18-02-04",
+        "--level",
+        "技师",
+        "--date",
+        "2022-06-01",
+        "--direct",
+        "一线岗位技术骨干",
+    ]);
+    // then
+    assert_eq!(code, 0, "{direct}");
+    let shown = json_ok(&["show", "credential", DIRECT, "--dir", ledger.d()], 0);
+    assert_eq!(shown["level"], "technician");
+    assert_eq!(shown["route"], "direct");
+    assert_eq!(shown["status"], "valid");
+}
+
+#[test]
+fn issue_rejections_exit_1_with_their_code_and_leave_the_log_unchanged() {
+    // given: 张三 holds 初级工 from 2020-06-01
+    let ledger = given_ledger_with_body();
+    let (code, value) = ledger.issue(
+        JUNIOR,
+        "初级工",
+        "2020-06-01",
+        &["--attested", "本职业工作满1年"],
+    );
+    assert_eq!(code, 0, "{value}");
+    let size = ledger.size();
+
+    let cases: Vec<(&str, &str, &str, &str, &str)> = vec![
+        // (cert no, level, date, occupation, expected rejection)
+        (
+            "Y000050000001234000001",
+            "中级工",
+            "2023-06-01",
+            "6-18-01-01",
+            "too-few-years",
+        ),
+        (
+            "Y000050000001254000001",
+            "中级工",
+            "2024-06-01",
+            "6-18-01-01",
+            "certificate-year-mismatch",
+        ),
+        (
+            "Y000050000001243000001",
+            "中级工",
+            "2024-06-01",
+            "6-18-01-01",
+            "certificate-level-mismatch",
+        ),
+        (
+            "Y000050000001244000002",
+            "中级工",
+            "2024-06-01",
+            "6-29-01-03",
+            "out-of-scope",
+        ),
+        (
+            JUNIOR,
+            "初级工",
+            "2020-06-01",
+            "6-18-01-01",
+            "duplicate-certificate",
+        ),
+    ];
+    for (cert_no, level, date, occupation, expected) in cases {
+        // when
+        let (code, value) = json(&[
+            "issue",
+            "--dir",
+            ledger.d(),
+            "--key",
+            ledger.k(),
+            "--cert-no",
+            cert_no,
+            "--id-number",
+            ID,
+            "--name",
+            NAME,
+            "--occupation",
+            occupation,
+            "--level",
+            level,
+            "--date",
+            date,
+        ]);
+        // then
+        assert_eq!(code, 1, "{cert_no}: {value}");
+        assert_eq!(value["accepted"], false, "{value}");
+        assert_eq!(value["rejection"], expected, "{cert_no}: {value}");
+        assert!(
+            value["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{value}"
+        );
+    }
+    // and no rejected event entered the log
+    assert_eq!(ledger.size(), size);
+    // and the rejected numbers are unknown
+    let (code, value) = json(&[
+        "verify",
+        "--dir",
+        ledger.d(),
+        "--cert-no",
+        "Y000050000001234000001",
+        "--name",
+        NAME,
+    ]);
+    assert_eq!((code, value["status"].as_str()), (1, Some("unknown")));
+}
+
+#[test]
+fn issue_rejection_without_json_is_reported_on_stderr() {
+    // given
+    let ledger = given_ledger_with_body();
+    // when: the cert number's level digit (4, 中级工) disagrees with --level 初级工
+    let (code, stdout, stderr) = run(&[
+        "issue",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        "--cert-no",
+        "Y000050000001204000001",
+        "--id-number",
+        ID,
+        "--name",
+        NAME,
+        "--occupation",
+        "6-18-01-01",
+        "--level",
+        "初级工",
+        "--date",
+        "2020-06-01",
+        "--attested",
+        "本职业工作满1年",
+    ]);
+    // then
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stderr.contains("certificate-level-mismatch"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. verify / revoke / show
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn verify_reports_valid_name_mismatch_and_unknown() {
+    // given
+    let ledger = given_ledger_with_credentials();
+    // when / then: the right name
+    let value = json_ok(
+        &[
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            INTERMEDIATE,
+            "--name",
+            NAME,
+        ],
+        0,
+    );
+    assert_eq!(value["status"], "valid");
+    assert_eq!(value["matched"], true);
+    assert_eq!(value["level"], "intermediate");
+    assert_eq!(value["checked_against"]["origin"], "skill-ledger/50");
+
+    // when / then: a wrong name
+    let value = json_ok(
+        &[
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            INTERMEDIATE,
+            "--name",
+            "李四",
+        ],
+        1,
+    );
+    assert_eq!(value["status"], "name_mismatch");
+    assert_eq!(value["matched"], false);
+    assert!(
+        value.get("level").is_none(),
+        "a mismatch reveals nothing: {value}"
+    );
+
+    // when / then: a number not on the ledger
+    let value = json_ok(
+        &[
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            "Y000050000001244999999",
+            "--name",
+            NAME,
+        ],
+        1,
+    );
+    assert_eq!(value["status"], "unknown");
+    assert_eq!(value["matched"], false);
+}
+
+#[test]
+fn revoke_makes_verify_say_revoked_and_a_second_revocation_is_rejected() {
+    // given
+    let ledger = given_ledger_with_credentials();
+    // when
+    let receipt = json_ok(
+        &[
+            "revoke",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            JUNIOR,
+            "--reason",
+            "作弊",
+            "--date",
+            "2025-01-01",
+        ],
+        0,
+    );
+    // then
+    assert_eq!(receipt["event"], "credential_revoked");
+    let value = json_ok(
+        &[
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            JUNIOR,
+            "--name",
+            NAME,
+        ],
+        1,
+    );
+    assert_eq!(value["status"], "revoked");
+    assert_eq!(value["matched"], true);
+
+    // when: revoked again
+    let (code, value) = json(&[
+        "revoke",
+        "--dir",
+        ledger.d(),
+        "--cert-no",
+        JUNIOR,
+        "--reason",
+        "作弊",
+        "--date",
+        "2025-01-01",
+    ]);
+    // then
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(value["rejection"], "already-revoked");
+
+    // when
+    let shown = json_ok(&["show", "credential", JUNIOR, "--dir", ledger.d()], 0);
+    // then
+    assert_eq!(shown["status"], "revoked");
+    assert_eq!(shown["revocation"]["reason"], "作弊");
+    assert_eq!(shown["revocation"]["effective"], "2025-01-01");
+    assert_eq!(shown["revocation"]["by"], "authority");
+    // and the other credential is untouched
+    json_ok(
+        &[
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            INTERMEDIATE,
+            "--name",
+            NAME,
+        ],
+        0,
+    );
+}
+
+#[test]
+fn show_person_lists_credentials_and_never_reveals_identity_or_name() {
+    // given
+    let ledger = given_ledger_with_revocation();
+    // when
+    let (code, stdout, stderr) = run(&[
+        "show",
+        "person",
+        "--id-number",
+        ID,
+        "--dir",
+        ledger.d(),
+        "--json",
+    ]);
+    // then
+    assert_eq!(code, 0, "{stderr}");
+    let value: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let mut listed: Vec<(&str, &str)> = value["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .map(|c| {
+            (
+                c["certificate_number"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(listed, vec![(JUNIOR, "revoked"), (INTERMEDIATE, "valid")]);
+    assert!(!stdout.contains(ID) && !stdout.contains(NAME), "{stdout}");
+
+    // and in text form too
+    let (code, stdout, _) = run(&["show", "person", "--id-number", ID, "--dir", ledger.d()]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(INTERMEDIATE), "{stdout}");
+    assert!(!stdout.contains(ID) && !stdout.contains(NAME), "{stdout}");
+
+    // and neither the id number nor the name is stored in clear anywhere in the ledger
+    for file in files_under(&ledger.dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        for secret in [ID, NAME, DIRECT_ID, DIRECT_NAME] {
+            assert!(
+                !contains(&bytes, secret.as_bytes()),
+                "{} holds {secret} in clear",
+                file.display()
+            );
+        }
+    }
+
+    // when: a person with no credential
+    let value = json_ok(
+        &[
+            "show",
+            "person",
+            "--id-number",
+            "500101200001011234",
+            "--dir",
+            ledger.d(),
+        ],
+        1,
+    );
+    // then
+    assert_eq!(value["credentials"], serde_json::json!([]));
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. stats / rebuild
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn stats_are_right_and_byte_identical_across_rebuild() {
+    // given
+    let ledger = given_ledger_with_revocation();
+    // when
+    let (code, before, stderr) = run(&["stats", "--dir", ledger.d(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rebuilt = json_ok(&["rebuild", "--dir", ledger.d()], 0);
+    let (code, after, stderr) = run(&["stats", "--dir", ledger.d(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    // then
+    assert_eq!(rebuilt["identical"], true, "{rebuilt}");
+    assert_eq!(rebuilt["digest_before"], rebuilt["digest_after"]);
+    assert_eq!(
+        before, after,
+        "stats must be byte-identical across a rebuild"
+    );
+    let stats: Value = serde_json::from_str(before.trim()).unwrap();
+    assert_eq!(stats["certificates"]["issued"], 3, "{stats}");
+    assert_eq!(stats["certificates"]["revoked"], 1, "{stats}");
+    assert_eq!(stats["certificates"]["valid"], 2, "{stats}");
+    assert_eq!(stats["holders"]["total"], 2, "{stats}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. demo
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn demo_samples_verify_as_valid_and_as_revoked() {
+    // given
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("X");
+    // when
+    let summary = json_ok(
+        &["demo", "--dir", s(&root), "--no-serve", "--workers", "300"],
+        0,
+    );
+    // then
+    let node = &summary["nodes"]["50"];
+    assert!(node["url"].is_null(), "{node}");
+    let dir = node["dir"].as_str().expect("nodes.50.dir").to_string();
+    assert!(Path::new(&dir).join("ledger.toml").exists(), "{dir}");
+    let valid = summary["samples"]["valid"]
+        .as_array()
+        .expect("valid samples");
+    let revoked = summary["samples"]["revoked"]
+        .as_array()
+        .expect("revoked samples");
+    assert!(!valid.is_empty() && !revoked.is_empty(), "{summary}");
+    for (samples, expected_code, expected_status) in [(valid, 0, "valid"), (revoked, 1, "revoked")]
+    {
+        for sample in samples {
+            let cert_no = sample["cert_no"].as_str().expect("cert_no");
+            let name = sample["name"].as_str().expect("name");
+            let value = json_ok(
+                &[
+                    "verify",
+                    "--dir",
+                    &dir,
+                    "--cert-no",
+                    cert_no,
+                    "--name",
+                    name,
+                ],
+                expected_code,
+            );
+            assert_eq!(value["status"], expected_status, "{cert_no}: {value}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. checkpoint / proofs / audit
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn checkpoint_proofs_and_audit() {
+    // given
+    let ledger = given_ledger_with_credentials();
+    let size = ledger.size();
+    assert!(size >= 5, "{size}");
+
+    // when
+    let (code, note, stderr) = run(&["checkpoint", "--dir", ledger.d()]);
+    // then: a signed note: origin, size, root, blank line, signature line
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = note.lines().collect();
+    assert_eq!(lines[0], "skill-ledger/50", "{note}");
+    assert_eq!(lines[1], size.to_string(), "{note}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("— skill-ledger/50 ")),
+        "{note}"
+    );
+
+    // when
+    let (code, vkey, _) = run(&["checkpoint", "--dir", ledger.d(), "--vkey"]);
+    // then: skill-ledger/50+<8 hex>+<base64>
+    assert_eq!(code, 0);
+    let parts: Vec<&str> = vkey.trim().split('+').collect();
+    assert_eq!(parts.len(), 3, "{vkey}");
+    assert_eq!(parts[0], "skill-ledger/50");
+    assert!(
+        parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{vkey}"
+    );
+    assert!(
+        !parts[2].is_empty()
+            && parts[2]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+' || b == b'='),
+        "{vkey}"
+    );
+
+    // when
+    let inclusion = json_ok(&["proof", "inclusion", "1", "--dir", ledger.d()], 0);
+    // then
+    let mut keys: Vec<&str> = inclusion
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["index", "leaf_hash", "proof", "root", "size"]);
+    assert_eq!(inclusion["index"], 1);
+    assert_eq!(inclusion["size"], size);
+    assert!(inclusion["proof"].is_array());
+
+    // when
+    let consistency = json_ok(&["proof", "consistency", "2", "5", "--dir", ledger.d()], 0);
+    // then
+    assert_eq!(consistency["old"], 2);
+    assert_eq!(consistency["new"], 5);
+    assert!(
+        consistency["proof"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty()),
+        "{consistency}"
+    );
+    // and its new root is the root an inclusion proof at size 5 reports
+    let at_five = json_ok(
+        &[
+            "proof",
+            "inclusion",
+            "0",
+            "--size",
+            "5",
+            "--dir",
+            ledger.d(),
+        ],
+        0,
+    );
+    assert_eq!(consistency["root"], at_five["root"]);
+
+    // when / then: out-of-range proofs are usage errors
+    json_ok(
+        &["proof", "inclusion", &size.to_string(), "--dir", ledger.d()],
+        2,
+    );
+    json_ok(&["proof", "consistency", "5", "2", "--dir", ledger.d()], 2);
+
+    // when
+    let audit = json_ok(&["audit", "--dir", ledger.d()], 0);
+    // then
+    assert_eq!(audit["ok"], true, "{audit}");
+    assert_eq!(audit["size"], size);
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. durability through the binary
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_flipped_byte_inside_an_early_entry_is_refused_and_left_untouched() {
+    // given
+    let ledger = given_ledger_with_revocation();
+    let segment = ledger.first_segment();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    // frames follow the 32-byte header: u32 LE length, u32 crc, payload; damage entry 1
+    let first_len = u32::from_le_bytes(bytes[32..36].try_into().unwrap()) as usize;
+    let second = 32 + 8 + first_len;
+    let second_len = u32::from_le_bytes(bytes[second..second + 4].try_into().unwrap()) as usize;
+    let offset = second + 8 + second_len / 2;
+    assert!(offset < bytes.len() / 2 + bytes.len() / 4, "an early entry");
+    bytes[offset] ^= 0x5a;
+    std::fs::write(&segment, &bytes).unwrap();
+
+    // when
+    let (code, value) = json(&["stats", "--dir", ledger.d()]);
+    // then
+    assert_eq!(code, 2, "{value}");
+    let error = value["error"].as_str().expect("error");
+    assert!(
+        error.contains("offset") || error.contains("entry"),
+        "{error}"
+    );
+    assert!(
+        error.contains("damaged") || error.contains("checksum"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(&segment).unwrap(),
+        bytes,
+        "the damaged segment is not overwritten"
+    );
+
+    // and other commands refuse too, still without touching it
+    let (code, _, stderr) = run(&[
+        "verify",
+        "--dir",
+        ledger.d(),
+        "--cert-no",
+        INTERMEDIATE,
+        "--name",
+        NAME,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    json_ok(
+        &[
+            "body",
+            "register",
+            "--dir",
+            ledger.d(),
+            "--reg-no",
+            "Y000050000002",
+            "--name",
+            "x",
+            "--key-file",
+            ledger.k(),
+            "--scope",
+            "6-18-01-01:技师",
+            "--valid-from",
+            "2020-01-01",
+            "--valid-until",
+            "2029-12-31",
+        ],
+        2,
+    );
+    assert_eq!(
+        std::fs::read(&segment).unwrap(),
+        bytes,
+        "the damaged segment is not overwritten"
+    );
+    assert_eq!(ledger.segments().len(), 1);
+}
+
+#[test]
+fn a_torn_tail_is_cut_and_the_counts_are_unchanged() {
+    // given: a fresh copy of a ledger with junk appended to its last segment
+    let ledger = given_ledger_with_revocation();
+    let (code, before, _) = run(&["stats", "--dir", ledger.d(), "--json"]);
+    assert_eq!(code, 0);
+    let copy = ledger.root.join("torn");
+    copy_dir(&ledger.dir, &copy);
+    let last = {
+        let mut segments: Vec<PathBuf> = std::fs::read_dir(copy.join("log"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "seg"))
+            .collect();
+        segments.sort();
+        segments.pop().expect("a segment")
+    };
+    let length = std::fs::metadata(&last).unwrap().len();
+    let mut bytes = std::fs::read(&last).unwrap();
+    bytes.extend_from_slice(b"\x17\x00\x00\x00torn-tail-junk\x01\x02\x03");
+    std::fs::write(&last, &bytes).unwrap();
+
+    // when
+    let (code, after, stderr) = run(&["stats", "--dir", s(&copy), "--json"]);
+    // then
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(before, after, "counts unchanged");
+    assert_eq!(
+        std::fs::metadata(&last).unwrap().len(),
+        length,
+        "the torn tail was cut"
+    );
+    // and the copy keeps working
+    json_ok(&["audit", "--dir", s(&copy)], 0);
+    json_ok(
+        &[
+            "verify",
+            "--dir",
+            s(&copy),
+            "--cert-no",
+            INTERMEDIATE,
+            "--name",
+            NAME,
+        ],
+        0,
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. usage errors
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn usage_errors_exit_2() {
+    // given
+    let ledger = given_ledger_with_credentials();
+
+    // when / then: an unknown subcommand
+    let (code, _, stderr) = run(&["frobnicate"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("frobnicate"), "{stderr}");
+
+    // when / then: a missing --dir
+    let (code, _, stderr) = run(&["stats"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--dir"), "{stderr}");
+
+    // when / then: a malformed date names the date
+    let (code, _, stderr) = run(&[
+        "revoke",
+        "--dir",
+        ledger.d(),
+        "--cert-no",
+        INTERMEDIATE,
+        "--reason",
+        "作弊",
+        "--date",
+        "2024-13-01",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("2024-13-01"), "{stderr}");
+    // and nothing was revoked
+    json_ok(
+        &[
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            INTERMEDIATE,
+            "--name",
+            NAME,
+        ],
+        0,
+    );
+
+    // when / then: under --json each usage error is still one JSON object naming the problem
+    for (args, named) in [
+        (vec!["frobnicate"], "frobnicate"),
+        (vec!["stats"], "--dir"),
+        (
+            vec![
+                "revoke",
+                "--dir",
+                ledger.d(),
+                "--cert-no",
+                INTERMEDIATE,
+                "--reason",
+                "x",
+                "--date",
+                "2024-13-01",
+            ],
+            "2024-13-01",
+        ),
+    ] {
+        let value = json_ok(&args, 2);
+        assert_eq!(value["exit_code"], 2, "{value}");
+        assert!(value["error"].as_str().unwrap().contains(named), "{value}");
+    }
+
+    // when / then: a directory that is not a ledger
+    let (code, value) = json(&["stats", "--dir", s(&ledger.root.join("nowhere"))]);
+    assert_eq!(code, 2, "{value}");
+    assert!(
+        value["error"].as_str().unwrap().contains("ledger"),
+        "{value}"
+    );
+
+    // when / then: a key file that is not a key
+    let junk = ledger.root.join("junk.key");
+    std::fs::write(&junk, "not a key\n").unwrap();
+    let (code, value) = json(&[
+        "issue",
+        "--dir",
+        ledger.d(),
+        "--key",
+        s(&junk),
+        "--cert-no",
+        "Y000050000001205000009",
+        "--id-number",
+        ID,
+        "--name",
+        NAME,
+        "--occupation",
+        "6-18-01-01",
+        "--level",
+        "初级工",
+        "--date",
+        "2020-06-01",
+        "--attested",
+        "x",
+    ]);
+    assert_eq!(code, 2, "{value}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. bench
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn bench_ingest_smoke() {
+    // when
+    let value = json_ok(&["bench", "ingest", "--events", "2000"], 0);
+    // then
+    assert_eq!(value["events"], 2000);
+    assert!(
+        value["events_per_s"]
+            .as_f64()
+            .is_some_and(|rate| rate > 0.0),
+        "{value}"
+    );
+    for key in [
+        "commit_p99_ms",
+        "bytes_per_event",
+        "peak_rss_mb",
+        "batch_verify_per_s",
+    ] {
+        assert!(
+            value[key].as_f64().is_some_and(|figure| figure >= 0.0),
+            "{key}: {value}"
+        );
+    }
+    assert_eq!(value["failures"], 0, "{value}");
+}
