@@ -901,7 +901,8 @@ fn checkpoint_proofs_and_audit() {
     let (code, vkey, _) = run(&["checkpoint", "--dir", ledger.d(), "--vkey"]);
     // then: skill-ledger/50+<8 hex>+<base64>
     assert_eq!(code, 0);
-    let parts: Vec<&str> = vkey.trim().split('+').collect();
+    // The base64 part may itself contain '+': split off the first two fields only.
+    let parts: Vec<&str> = vkey.trim().splitn(3, '+').collect();
     assert_eq!(parts.len(), 3, "{vkey}");
     assert_eq!(parts[0], "skill-ledger/50");
     assert!(

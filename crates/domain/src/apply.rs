@@ -105,8 +105,9 @@ pub fn apply(
                 province: established.province,
                 authority_name: established.authority_name.clone(),
                 authority_keys: vec![KeyPeriod {
-                    from: crate::date::Date::from_days_since_unix_epoch(i32::MIN / 2)
-                        .unwrap_or(established.date),
+                    // The authority existed before its ledger: its key signs records dated
+                    // earlier too (e.g. a body registered before the ledger started).
+                    from: crate::date::Date::from_ymd(1900, 1, 1).unwrap_or(established.date),
                     public_key: established.authority_key,
                 }],
                 established: established.date,

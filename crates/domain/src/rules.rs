@@ -280,6 +280,13 @@ fn check_status_change(
 ) -> Result<(), Rejection> {
     let body = existing_body(registry, change.registration_number)?;
     check_text("reason", &change.reason, TEXT_CHARS_MAX)?;
+    if change.effective < body.registered {
+        return Err(Rejection::DateBeforeLastChange {
+            what: "status change",
+            date: change.effective,
+            last: body.registered,
+        });
+    }
     if let Some(last) = body.status_changes.last() {
         if change.effective < last.effective {
             return Err(Rejection::DateBeforeLastChange {

@@ -419,12 +419,12 @@ fn key_not_valid_at_date() {
         EventKind::LedgerEstablished(fx.establishment()),
     );
     check(vec![], established, Err("key-not-valid-at-date"));
-    // The authority key is valid from the establishment date only (see the report: apply
-    // means it to be valid "forever", but the far-past date does not exist).
+    // The authority key also signs records dated before the ledger was established, but a
+    // status change cannot predate the body's registration.
     check(
         fx.setup(),
         fx.suspend(&old, "2018-12-31"),
-        Err("key-not-valid-at-date"),
+        Err("date-before-last-change"),
     );
 }
 
