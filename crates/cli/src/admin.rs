@@ -14,7 +14,7 @@ use skill_ledger_domain::{
 use skill_ledger_log::{parse_signer_key_text, signer_key_text, verifier_key_text};
 use skill_ledger_node::{InitOptions, Node, Receipt, SubmitError};
 
-use crate::output::{print_human, print_json};
+use crate::output::print_json;
 use crate::{CliResult, DirArg, Failure};
 
 #[derive(Args)]
@@ -489,13 +489,4 @@ pub fn revoke(args: RevokeArgs, json: bool) -> CliResult {
     let result = submit_and_report(&node, signed, json);
     node.close()?;
     result
-}
-
-#[allow(dead_code)]
-pub fn print(value: &serde_json::Value, json: bool) {
-    if json {
-        print_json(value)
-    } else {
-        print_human(value)
-    }
 }

@@ -563,7 +563,7 @@ impl Node {
         event_offset: usize,
         block: bool,
     ) -> Result<PendingReceipt, SubmitError> {
-        if let Some(reason) = self.stopped_reason() {
+        if let Some(reason) = self.shared.stopped_reason() {
             return Err(SubmitError::Stopped(reason));
         }
         let (reply, receiver) = tokio::sync::oneshot::channel();
@@ -619,16 +619,9 @@ impl Node {
         self.submit_pending(signed)?.wait()
     }
 
-    fn stopped_reason(&self) -> Option<String> {
-        match self.shared.stopped.lock() {
-            Ok(stopped) => stopped.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
     /// Why the node stopped accepting submissions, if it did.
     pub fn stopped(&self) -> Option<String> {
-        self.stopped_reason()
+        self.shared.stopped_reason()
     }
 
     pub fn metrics(&self) -> &Metrics {

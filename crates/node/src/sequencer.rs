@@ -87,6 +87,16 @@ pub(crate) struct Shared {
     pub metrics: Metrics,
 }
 
+impl Shared {
+    /// Why the sequencer stopped accepting submissions, if it did.
+    pub fn stopped_reason(&self) -> Option<String> {
+        match self.stopped.lock() {
+            Ok(stopped) => stopped.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
 pub(crate) struct Sequencer {
     pub origin: String,
     pub log: Log,
@@ -143,13 +153,6 @@ impl Sequencer {
         }
     }
 
-    fn stopped_reason(&self) -> Option<String> {
-        match self.shared.stopped.lock() {
-            Ok(stopped) => stopped.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
     fn stop(&self, error: &NodeError) {
         tracing::error!(%error, "sequencer stopped: no further submissions are acknowledged");
         let mut stopped = match self.shared.stopped.lock() {
@@ -160,7 +163,7 @@ impl Sequencer {
     }
 
     fn process(&mut self, batch: &mut Vec<Submission>) {
-        if let Some(reason) = self.stopped_reason() {
+        if let Some(reason) = self.shared.stopped_reason() {
             for submission in batch.drain(..) {
                 let _ = submission
                     .reply
