@@ -838,11 +838,14 @@ fn demo_samples_verify_as_valid_and_as_revoked() {
         &["demo", "--dir", s(&root), "--no-serve", "--workers", "300"],
         0,
     );
-    // then
-    let node = &summary["nodes"]["50"];
-    assert!(node["url"].is_null(), "{node}");
-    let dir = node["dir"].as_str().expect("nodes.50.dir").to_string();
-    assert!(Path::new(&dir).join("ledger.toml").exists(), "{dir}");
+    // then: both partners' ledgers exist, neither served
+    for key in ["50", "51"] {
+        let node = &summary["nodes"][key];
+        assert!(node["url"].is_null(), "{node}");
+        let dir = node["dir"].as_str().expect("nodes.*.dir");
+        assert!(Path::new(dir).join("ledger.toml").exists(), "{dir}");
+        assert!(node["credentials"].as_u64().unwrap_or(0) > 100, "{node}");
+    }
     let valid = summary["samples"]["valid"]
         .as_array()
         .expect("valid samples");
@@ -855,16 +858,11 @@ fn demo_samples_verify_as_valid_and_as_revoked() {
         for sample in samples {
             let cert_no = sample["cert_no"].as_str().expect("cert_no");
             let name = sample["name"].as_str().expect("name");
+            let key = sample["node"].as_str().expect("node");
+            let dir = summary["nodes"][key]["dir"].as_str().expect("dir");
+            assert_eq!(&cert_no[5..7], key, "a sample names its own ledger");
             let value = json_ok(
-                &[
-                    "verify",
-                    "--dir",
-                    &dir,
-                    "--cert-no",
-                    cert_no,
-                    "--name",
-                    name,
-                ],
+                &["verify", "--dir", dir, "--cert-no", cert_no, "--name", name],
                 expected_code,
             );
             assert_eq!(value["status"], expected_status, "{cert_no}: {value}");

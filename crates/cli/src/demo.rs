@@ -1,4 +1,5 @@
-//! `skill-ledger demo`: a realistic synthetic ledger for Chongqing.
+//! `skill-ledger demo`: realistic synthetic ledgers for the two partners, Chongqing (`50`)
+//! and Sichuan (`51`).
 //!
 //! Bodies of both kinds, thousands of workers with careers that climb the ladder by
 //! evaluation (attested entry, then one level at a time after the policy's years) and by
@@ -27,7 +28,7 @@ use crate::CliResult;
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Where to create the demo (the Chongqing node goes in DIR/50).
+    /// Where to create the demo (the Chongqing node goes in DIR/50, Sichuan in DIR/51).
     #[arg(long, short = 'd')]
     pub dir: PathBuf,
     /// Only generate the data and exit (do not serve).
@@ -62,77 +63,172 @@ const GIVEN: &[&str] = &[
 /// (registration number, name, scope as (occupation, highest level), direct recognition).
 type BodySpec = (&'static str, &'static str, Vec<(&'static str, Level)>, bool);
 
-fn body_specs() -> Vec<BodySpec> {
-    use Level::*;
-    vec![
-        (
-            "Y000050000101",
-            "重庆示例汽车制造有限公司（演示）",
-            vec![
-                ("4-12-01-01", SeniorTechnician),
-                ("6-18-01-01", SeniorTechnician),
-                ("6-18-02-04", Technician),
-            ],
-            true,
-        ),
-        (
-            "Y000050000102",
-            "重庆示例电力设备有限公司（演示）",
-            vec![("6-31-01-03", SeniorTechnician), ("6-31-01-10", Technician)],
-            true,
-        ),
-        (
-            "Y000050000103",
-            "重庆示例建工集团（演示）",
-            vec![("6-29-01-03", Technician), ("6-18-02-04", Senior)],
-            false,
-        ),
-        (
-            "Y000050000104",
-            "重庆示例装备制造有限公司（演示）",
-            vec![
-                ("6-18-01-02", SeniorTechnician),
-                ("6-20-03-00", SeniorTechnician),
-            ],
-            true,
-        ),
-        (
-            "S000050000201",
-            "重庆示例职业技能鉴定中心（演示）",
-            vec![
-                ("4-03-02-01", SeniorTechnician),
-                ("4-10-01-06", Technician),
-                ("4-04-05-05", Technician),
-            ],
-            false,
-        ),
-        (
-            "S000050000202",
-            "重庆示例技师学院评价中心（演示）",
-            vec![
-                ("6-18-01-01", Technician),
-                ("6-31-01-03", Technician),
-                ("4-12-01-01", Technician),
-            ],
-            false,
-        ),
-        (
-            "S000050000203",
-            "重庆示例社会培训评价组织（演示）",
-            vec![
-                ("4-03-02-01", Senior),
-                ("6-29-01-03", Senior),
-                ("4-10-01-06", Senior),
-            ],
-            false,
-        ),
-    ]
+/// One partner authority of the demo: its ledger, its bodies and where its people live.
+struct Authority {
+    /// The node's directory name under the demo directory (the province code).
+    key: &'static str,
+    province: Province,
+    name: &'static str,
+    label: &'static str,
+    /// Resident identity-card district prefixes (GB/T 2260) of the province.
+    districts: &'static [&'static str],
+    bodies: Vec<BodySpec>,
 }
 
-fn identity_number(rng: &mut StdRng) -> String {
-    let districts = [
-        "500101", "500103", "500105", "500106", "500112", "500113", "500116", "500118",
-    ];
+fn chongqing() -> Authority {
+    use Level::*;
+    Authority {
+        key: "50",
+        province: Province::CHONGQING,
+        name: "重庆市人力资源和社会保障局",
+        label: "Chongqing",
+        districts: &[
+            "500101", "500103", "500105", "500106", "500112", "500113", "500116", "500118",
+        ],
+        bodies: vec![
+            (
+                "Y000050000101",
+                "重庆示例汽车制造有限公司（演示）",
+                vec![
+                    ("4-12-01-01", SeniorTechnician),
+                    ("6-18-01-01", SeniorTechnician),
+                    ("6-18-02-04", Technician),
+                ],
+                true,
+            ),
+            (
+                "Y000050000102",
+                "重庆示例电力设备有限公司（演示）",
+                vec![("6-31-01-03", SeniorTechnician), ("6-31-01-10", Technician)],
+                true,
+            ),
+            (
+                "Y000050000103",
+                "重庆示例建工集团（演示）",
+                vec![("6-29-01-03", Technician), ("6-18-02-04", Senior)],
+                false,
+            ),
+            (
+                "Y000050000104",
+                "重庆示例装备制造有限公司（演示）",
+                vec![
+                    ("6-18-01-02", SeniorTechnician),
+                    ("6-20-03-00", SeniorTechnician),
+                ],
+                true,
+            ),
+            (
+                "S000050000201",
+                "重庆示例职业技能鉴定中心（演示）",
+                vec![
+                    ("4-03-02-01", SeniorTechnician),
+                    ("4-10-01-06", Technician),
+                    ("4-04-05-05", Technician),
+                ],
+                false,
+            ),
+            (
+                "S000050000202",
+                "重庆示例技师学院评价中心（演示）",
+                vec![
+                    ("6-18-01-01", Technician),
+                    ("6-31-01-03", Technician),
+                    ("4-12-01-01", Technician),
+                ],
+                false,
+            ),
+            (
+                "S000050000203",
+                "重庆示例社会培训评价组织（演示）",
+                vec![
+                    ("4-03-02-01", Senior),
+                    ("6-29-01-03", Senior),
+                    ("4-10-01-06", Senior),
+                ],
+                false,
+            ),
+        ],
+    }
+}
+
+fn sichuan() -> Authority {
+    use Level::*;
+    Authority {
+        key: "51",
+        province: Province::SICHUAN,
+        name: "四川省人力资源和社会保障厅",
+        label: "Sichuan",
+        districts: &[
+            "510104", "510105", "510106", "510107", "510108", "510112", "510701", "511302",
+        ],
+        bodies: vec![
+            (
+                "Y000051000101",
+                "四川示例重型机械有限公司（演示）",
+                vec![
+                    ("6-18-01-02", SeniorTechnician),
+                    ("6-20-03-00", SeniorTechnician),
+                    ("6-18-01-01", Technician),
+                ],
+                true,
+            ),
+            (
+                "Y000051000102",
+                "四川示例电网检修有限公司（演示）",
+                vec![("6-31-01-03", SeniorTechnician), ("6-31-01-10", Technician)],
+                true,
+            ),
+            (
+                "Y000051000103",
+                "四川示例航空装备有限公司（演示）",
+                vec![("4-12-01-01", SeniorTechnician), ("6-18-02-04", Technician)],
+                false,
+            ),
+            (
+                "S000051000201",
+                "四川示例职业技能鉴定指导中心（演示）",
+                vec![
+                    ("4-03-02-01", SeniorTechnician),
+                    ("4-10-01-06", Technician),
+                    ("6-29-01-03", Technician),
+                ],
+                false,
+            ),
+            (
+                "S000051000202",
+                "四川示例技师学院评价中心（演示）",
+                vec![
+                    ("4-04-05-05", Technician),
+                    ("6-18-01-01", Technician),
+                    ("4-03-02-01", Senior),
+                ],
+                false,
+            ),
+        ],
+    }
+}
+
+/// A synthetic person: name and resident identity-card number.
+#[derive(Clone)]
+struct Worker {
+    name: String,
+    id_number: String,
+}
+
+fn workers(rng: &mut StdRng, count: usize, districts: &[&str]) -> Vec<Worker> {
+    (0..count)
+        .map(|_| Worker {
+            name: format!(
+                "{}{}",
+                SURNAMES[rng.gen_range(0..SURNAMES.len())],
+                GIVEN[rng.gen_range(0..GIVEN.len())]
+            ),
+            id_number: identity_number(rng, districts),
+        })
+        .collect()
+}
+
+fn identity_number(rng: &mut StdRng, districts: &[&str]) -> String {
     let district = districts[rng.gen_range(0..districts.len())];
     let year = rng.gen_range(1965..=2003);
     let month = rng.gen_range(1..=12);
@@ -169,41 +265,139 @@ struct Planned {
 /// The summary file a demo leaves next to its nodes, so a second run can reuse the data.
 const SUMMARY_FILE: &str = "demo.json";
 
+/// Every tenth Chongqing worker also holds a credential on the Sichuan ledger (people move
+/// between the two; the shared pseudonym key gives them the same subject on both).
+const MOVED_EVERY: usize = 10;
+
 pub fn run(args: DemoArgs, json: bool) -> CliResult {
-    let dir = args.dir.join("50");
     let summary_path = args.dir.join(SUMMARY_FILE);
-    if dir.exists() {
+    let authorities = [chongqing(), sichuan()];
+    let existing: Vec<PathBuf> = authorities
+        .iter()
+        .map(|authority| args.dir.join(authority.key))
+        .filter(|dir| dir.exists())
+        .collect();
+    if !existing.is_empty() {
         // Re-running the demo reuses what an earlier run made (names exist only there).
         let text = std::fs::read_to_string(&summary_path).with_context(|| {
             format!(
                 "{} exists but holds no finished demo ({} is missing): remove the directory or choose another --dir",
-                dir.display(),
+                existing[0].display(),
                 summary_path.display()
             )
         })?;
         let summary: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a demo summary", summary_path.display()))?;
-        // Opening checks the ledger against its checkpoint before anything is shown.
-        crate::admin::open(&crate::DirArg { dir: dir.clone() })?.close()?;
-        report(&summary, &dir, json, args.no_serve, true);
+        for authority in &authorities {
+            // Opening checks each ledger against its checkpoint before anything is shown.
+            let dir = args.dir.join(authority.key);
+            crate::admin::open(&crate::DirArg { dir })?.close()?;
+        }
+        report(&summary, json, args.no_serve, true);
         return Ok(());
     }
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut options = InitOptions::for_province(Province::CHONGQING, "重庆市人力资源和社会保障局");
+    // The partners share one pseudonym key (configured out of band in a real deployment).
+    let pseudonym_key: [u8; 32] = rng.gen();
+    let count = args.workers as usize;
+    let chongqing_workers = workers(&mut rng, count, authorities[0].districts);
+    let mut sichuan_workers: Vec<Worker> = chongqing_workers
+        .iter()
+        .step_by(MOVED_EVERY)
+        .cloned()
+        .collect();
+    let born_in_sichuan = count.saturating_sub(sichuan_workers.len());
+    sichuan_workers.extend(workers(&mut rng, born_in_sichuan, authorities[1].districts));
+
+    let mut nodes = serde_json::Map::new();
+    let mut valid_samples = Vec::new();
+    let mut revoked_samples = Vec::new();
+    for (authority, people) in authorities
+        .iter()
+        .zip([&chongqing_workers, &sichuan_workers])
+    {
+        let dir = args.dir.join(authority.key);
+        let made = build_ledger(&dir, authority, people, pseudonym_key, &mut rng)?;
+        let sample = |list: &[(CertificateNumber, usize)], count: usize| {
+            list.iter()
+                .take(count)
+                .map(|(number, worker)| {
+                    json!({
+                        "cert_no": number.as_str(),
+                        "name": people[*worker].name,
+                        "node": authority.key,
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        valid_samples.extend(sample(&made.valid, 5));
+        revoked_samples.extend(sample(&made.revoked, 3));
+        nodes.insert(
+            authority.key.to_string(),
+            json!({
+                "dir": dir,
+                "url": serde_json::Value::Null,
+                "origin": made.origin,
+                "label": authority.label,
+                "entries": made.entries,
+                "bodies": authority.bodies.len(),
+                "workers": people.len(),
+                "credentials": made.credentials,
+                "revoked": made.revoked.len(),
+                "rejected_by_rule": made.rejected_codes,
+                "stats": made.stats,
+            }),
+        );
+    }
+    let summary = json!({
+        "nodes": nodes,
+        "samples": {"valid": valid_samples, "revoked": revoked_samples},
+        "workers_on_both_ledgers": chongqing_workers.len().div_ceil(MOVED_EVERY),
+    });
+    std::fs::write(&summary_path, format!("{summary}\n"))
+        .with_context(|| format!("writing {}", summary_path.display()))?;
+    report(&summary, json, args.no_serve, false);
+    Ok(())
+}
+
+/// What one demo ledger ended up holding.
+struct MadeLedger {
+    origin: String,
+    entries: u64,
+    credentials: usize,
+    /// Valid credentials, newest first, with the worker's position.
+    valid: Vec<(CertificateNumber, usize)>,
+    revoked: Vec<(CertificateNumber, usize)>,
+    rejected_codes: BTreeMap<String, u64>,
+    stats: serde_json::Value,
+}
+
+/// Creates one authority's ledger in `dir` and fills it with its bodies and its workers'
+/// careers.
+fn build_ledger(
+    dir: &std::path::Path,
+    authority: &Authority,
+    workers: &[Worker],
+    pseudonym_key: [u8; 32],
+    rng: &mut StdRng,
+) -> Result<MadeLedger, anyhow::Error> {
+    let mut options = InitOptions::for_province(authority.province, authority.name);
     options.date = Date::from_ymd(2019, 1, 1).unwrap_or_else(|| unreachable!("valid date"));
-    let node = Node::init(&dir, options)
+    options.pseudonym_key = Some(pseudonym_key);
+    let node = Node::init(dir, options)
         .with_context(|| format!("creating the demo in {}", dir.display()))?;
     let keys_dir = dir.join("keys");
-    let bodies: Vec<DemoBody> = body_specs()
-        .into_iter()
+    let bodies: Vec<DemoBody> = authority
+        .bodies
+        .iter()
         .map(|(number, name, scope, direct)| DemoBody {
             number: number
                 .parse()
                 .unwrap_or_else(|_| unreachable!("valid demo number")),
             name,
             key: SigningKey::from_bytes(&rng.gen()),
-            scope,
-            direct,
+            scope: scope.clone(),
+            direct: *direct,
         })
         .collect();
     let register_date = Date::from_ymd(2019, 3, 1).unwrap_or_else(|| unreachable!("date"));
@@ -246,100 +440,13 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     }
     wait_all(pending)?;
 
-    // Plan careers.
-    let mut workers: Vec<(String, String)> = Vec::new();
-    let mut plans: Vec<Planned> = Vec::new();
-    for worker in 0..args.workers as usize {
-        let name = format!(
-            "{}{}",
-            SURNAMES[rng.gen_range(0..SURNAMES.len())],
-            GIVEN[rng.gen_range(0..GIVEN.len())]
-        );
-        workers.push((name, identity_number(&mut rng)));
-        let body_index = rng.gen_range(0..bodies.len());
-        let body = &bodies[body_index];
-        let (code, level_max) = body.scope[rng.gen_range(0..body.scope.len())];
-        let occupation: OccupationCode = code.parse().unwrap_or_else(|_| unreachable!("code"));
-        let mut year = rng.gen_range(2019..=2022);
-        let mut level = if rng.gen_bool(0.55) {
-            Level::Intermediate
-        } else {
-            Level::Junior
-        };
-        if body.direct && rng.gen_bool(0.10) {
-            // Direct recognition of an outstanding front-line worker, skipping levels.
-            let target = Level::Technician.min(level_max);
-            plans.push(Planned {
-                issued: date(year, &mut rng),
-                body: body_index,
-                worker,
-                occupation,
-                level: target,
-                route: Route::DirectRecognition {
-                    justification:
-                        "一线岗位技术骨干，获企业技术创新一等奖，经企业评价委员会评审并公示"
-                            .to_string(),
-                },
-            });
-            continue;
-        }
-        let mut issued = date(year, &mut rng);
-        plans.push(Planned {
-            issued,
-            body: body_index,
-            worker,
-            occupation,
-            level,
-            route: Route::Evaluation(EvaluationBasis::Attested {
-                statement: if level == Level::Junior {
-                    "本职业工作满1年".to_string()
-                } else {
-                    "取得技工学校本专业毕业证书".to_string()
-                },
-            }),
-        });
-        // Climb while the policy's years allow and the worker keeps at it.
-        while let Some(next) = level.above() {
-            if next > level_max || next.national_number().is_none() || !rng.gen_bool(0.9) {
-                break;
-            }
-            let years = match next {
-                Level::Intermediate => 4,
-                Level::Senior if code == "6-18-02-04" => 4,
-                Level::Senior => 5,
-                _ => 4,
-            };
-            year = issued.year() + years + rng.gen_range(0..2);
-            let candidate = date(year, &mut rng);
-            let earliest = issued.add_years(years as u32);
-            let next_issued = if candidate < earliest {
-                earliest
-            } else {
-                candidate
-            };
-            if next_issued.year() > 2025 {
-                break;
-            }
-            plans.push(Planned {
-                issued: next_issued,
-                body: body_index,
-                worker,
-                occupation,
-                level: next,
-                route: Route::Evaluation(EvaluationBasis::PriorLevel),
-            });
-            level = next;
-            issued = next_issued;
-        }
-    }
-    plans.sort_by_key(|plan| (plan.issued, plan.worker));
-
+    let plans = plan_careers(&bodies, workers.len(), rng);
     let origin = node.origin().to_string();
     let pseudonyms = node.pseudonym_key().clone();
     let mut serials: BTreeMap<(usize, i32), u32> = BTreeMap::new();
-    let mut issued_certs: Vec<(CertificateNumber, usize, usize)> = Vec::new();
+    let mut issued_certs: Vec<(CertificateNumber, usize)> = Vec::new();
     let mut pending = Vec::new();
-    for (position, plan) in plans.iter().enumerate() {
+    for plan in &plans {
         let body = &bodies[plan.body];
         // Serials run within the body and year (positions 17-22).
         let serial = serials.entry((plan.body, plan.issued.year())).or_insert(0);
@@ -347,7 +454,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
         let number =
             CertificateNumber::compose(body.number, plan.issued.year(), plan.level, *serial)
                 .ok_or_else(|| anyhow!("demo certificate number out of range"))?;
-        let (name, id_number) = &workers[plan.worker];
+        let worker = &workers[plan.worker];
         let signed = SignedEvent::sign(
             &origin,
             Signer::Body(body.number),
@@ -356,8 +463,8 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                 id: EventId(rng.gen()),
                 kind: EventKind::LevelCertified(LevelCertified {
                     certificate_number: number,
-                    subject: pseudonyms.subject(IdDocumentType::ResidentIdCard, id_number),
-                    name_commitment: pseudonyms.commit_name(number.as_str(), name),
+                    subject: pseudonyms.subject(IdDocumentType::ResidentIdCard, &worker.id_number),
+                    name_commitment: pseudonyms.commit_name(number.as_str(), &worker.name),
                     occupation: plan.occupation,
                     work_type: None,
                     level: plan.level,
@@ -367,12 +474,12 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
             },
         );
         pending.push(node.submit_pending(signed)?);
-        issued_certs.push((number, plan.worker, position));
+        issued_certs.push((number, plan.worker));
     }
     let outcomes = wait_outcomes(pending);
     let mut accepted: Vec<(CertificateNumber, usize)> = Vec::new();
     let mut rejected_codes: BTreeMap<String, u64> = BTreeMap::new();
-    for ((number, worker, _), outcome) in issued_certs.iter().zip(outcomes) {
+    for ((number, worker), outcome) in issued_certs.iter().zip(outcomes) {
         match outcome {
             Ok(_) => accepted.push((*number, *worker)),
             Err(SubmitError::Rejected(rejection)) => {
@@ -380,7 +487,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                     .entry(rejection.code().to_string())
                     .or_insert(0) += 1
             }
-            Err(error) => return Err(anyhow!(error).into()),
+            Err(error) => return Err(anyhow!(error)),
         }
     }
 
@@ -438,88 +545,165 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
 
     let revoked_set: std::collections::BTreeSet<CertificateNumber> =
         revoked.iter().map(|(number, _)| *number).collect();
-    let sample = |list: &[(CertificateNumber, usize)], count: usize| -> Vec<serde_json::Value> {
-        list.iter()
-            .take(count)
-            .map(|(number, worker)| json!({"cert_no": number.as_str(), "name": workers[*worker].0}))
-            .collect()
-    };
     let valid: Vec<(CertificateNumber, usize)> = accepted
         .iter()
         .filter(|(number, _)| !revoked_set.contains(number))
         .rev()
         .copied()
         .collect();
-    let stats = skill_ledger_node::stats_document(&node.stats()?);
-    let summary = json!({
-        "nodes": {"50": {"dir": dir, "url": serde_json::Value::Null}},
-        "samples": {"valid": sample(&valid, 5), "revoked": sample(&revoked, 3)},
-        "entries": node.entry_count(),
-        "bodies": bodies.len(),
-        "workers": args.workers,
-        "credentials": accepted.len(),
-        "revoked": revoked.len(),
-        "rejected_by_rule": rejected_codes,
-        "stats": stats,
-    });
+    let made = MadeLedger {
+        origin,
+        entries: node.entry_count(),
+        credentials: accepted.len(),
+        valid,
+        revoked,
+        rejected_codes,
+        stats: skill_ledger_node::stats_document(&node.stats()?),
+    };
     node.close()?;
-    std::fs::write(&summary_path, format!("{summary}\n"))
-        .with_context(|| format!("writing {}", summary_path.display()))?;
-    report(&summary, &dir, json, args.no_serve, false);
-    Ok(())
+    Ok(made)
 }
 
-fn report(
-    summary: &serde_json::Value,
-    dir: &std::path::Path,
-    json: bool,
-    no_serve: bool,
-    reused: bool,
-) {
+/// Careers: an attested entry level (or a direct recognition), then one level at a time after
+/// the policy's years, while the worker keeps at it.
+fn plan_careers(bodies: &[DemoBody], workers: usize, rng: &mut StdRng) -> Vec<Planned> {
+    let mut plans: Vec<Planned> = Vec::new();
+    for worker in 0..workers {
+        let body_index = rng.gen_range(0..bodies.len());
+        let body = &bodies[body_index];
+        let (code, level_max) = body.scope[rng.gen_range(0..body.scope.len())];
+        let occupation: OccupationCode = code.parse().unwrap_or_else(|_| unreachable!("code"));
+        let mut year = rng.gen_range(2019..=2022);
+        let mut level = if rng.gen_bool(0.55) {
+            Level::Intermediate
+        } else {
+            Level::Junior
+        };
+        if body.direct && rng.gen_bool(0.10) {
+            // Direct recognition of an outstanding front-line worker, skipping levels.
+            let target = Level::Technician.min(level_max);
+            plans.push(Planned {
+                issued: date(year, rng),
+                body: body_index,
+                worker,
+                occupation,
+                level: target,
+                route: Route::DirectRecognition {
+                    justification:
+                        "一线岗位技术骨干，获企业技术创新一等奖，经企业评价委员会评审并公示"
+                            .to_string(),
+                },
+            });
+            continue;
+        }
+        let mut issued = date(year, rng);
+        plans.push(Planned {
+            issued,
+            body: body_index,
+            worker,
+            occupation,
+            level,
+            route: Route::Evaluation(EvaluationBasis::Attested {
+                statement: if level == Level::Junior {
+                    "本职业工作满1年".to_string()
+                } else {
+                    "取得技工学校本专业毕业证书".to_string()
+                },
+            }),
+        });
+        while let Some(next) = level.above() {
+            if next > level_max || next.national_number().is_none() || !rng.gen_bool(0.9) {
+                break;
+            }
+            let years = match next {
+                Level::Intermediate => 4,
+                Level::Senior if code == "6-18-02-04" => 4,
+                Level::Senior => 5,
+                _ => 4,
+            };
+            year = issued.year() + years + rng.gen_range(0..2);
+            let candidate = date(year, rng);
+            let earliest = issued.add_years(years as u32);
+            let next_issued = if candidate < earliest {
+                earliest
+            } else {
+                candidate
+            };
+            if next_issued.year() > 2025 {
+                break;
+            }
+            plans.push(Planned {
+                issued: next_issued,
+                body: body_index,
+                worker,
+                occupation,
+                level: next,
+                route: Route::Evaluation(EvaluationBasis::PriorLevel),
+            });
+            level = next;
+            issued = next_issued;
+        }
+    }
+    plans.sort_by_key(|plan| (plan.issued, plan.worker));
+    plans
+}
+
+fn report(summary: &serde_json::Value, json: bool, no_serve: bool, reused: bool) {
     if json {
         print_json(summary);
-    } else {
-        if reused {
-            println!("reusing the demo made earlier (remove its directory for a fresh one)");
-        }
-        println!("demo ledger for Chongqing (50) in {}", dir.display());
-        println!(
-            "  {} entries: {} bodies, {} workers, {} credentials, {} revoked",
-            summary["entries"],
-            summary["bodies"],
-            summary["workers"],
-            summary["credentials"],
-            summary["revoked"]
-        );
-        println!(
-            "  high-skill share: {}",
-            summary["stats"]["holders"]["high_skill_share"]
-        );
-        println!("  try a valid certificate:");
-        for item in summary["samples"]["valid"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .take(3)
-        {
+        return;
+    }
+    if reused {
+        println!("reusing the demo made earlier (remove its directory for a fresh one)");
+    }
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or("").to_string();
+    if let Some(nodes) = summary["nodes"].as_object() {
+        for (key, node) in nodes {
             println!(
-                "    skill-ledger verify --dir {} --cert-no {} --name {}",
-                dir.display(),
-                item["cert_no"].as_str().unwrap_or(""),
-                item["name"].as_str().unwrap_or("")
+                "demo ledger for {} ({key}) in {}",
+                text(&node["label"]),
+                text(&node["dir"])
+            );
+            println!(
+                "  {} entries: {} bodies, {} workers, {} credentials, {} revoked; high-skill share {}",
+                node["entries"],
+                node["bodies"],
+                node["workers"],
+                node["credentials"],
+                node["revoked"],
+                node["stats"]["holders"]["high_skill_share"]
             );
         }
-        if let Some(item) = summary["samples"]["revoked"].get(0) {
-            println!(
-                "  and a revoked one:\n    skill-ledger verify --dir {} --cert-no {} --name {}",
-                dir.display(),
-                item["cert_no"].as_str().unwrap_or(""),
-                item["name"].as_str().unwrap_or("")
-            );
-        }
-        if !no_serve {
-            println!("  (serving the portal arrives with the HTTP service; the data is ready)");
-        }
+    }
+    println!(
+        "  {} workers hold credentials on both ledgers (same pseudonymous subject)",
+        summary["workers_on_both_ledgers"]
+    );
+    let dir_of = |item: &serde_json::Value| text(&summary["nodes"][text(&item["node"])]["dir"]);
+    println!("  try a valid certificate:");
+    for item in summary["samples"]["valid"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .step_by(3)
+    {
+        println!(
+            "    skill-ledger verify --dir {} --cert-no {} --name {}",
+            dir_of(item),
+            text(&item["cert_no"]),
+            text(&item["name"])
+        );
+    }
+    if let Some(item) = summary["samples"]["revoked"].get(0) {
+        println!(
+            "  and a revoked one:\n    skill-ledger verify --dir {} --cert-no {} --name {}",
+            dir_of(item),
+            text(&item["cert_no"]),
+            text(&item["name"])
+        );
+    }
+    if !no_serve {
+        println!("  (serving the portal arrives with the HTTP service; the data is ready)");
     }
 }
 
