@@ -20,6 +20,9 @@ pub struct Date(CivilDate);
 const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
 impl Date {
+    /// The latest representable date: "as of now, whatever is on the ledger".
+    pub const MAX: Date = Date(CivilDate::MAX);
+
     /// Builds a date from its parts, or `None` when it does not exist (e.g. 2023-02-29).
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
         let month = Month::try_from(month).ok()?;

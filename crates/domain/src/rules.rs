@@ -384,15 +384,17 @@ fn check_certification(
         .policy_at(date)
         .ok_or(Rejection::NoPolicyInForce { date })?;
     let person = records.person(&certified.subject).unwrap_or_default();
-    let held = person.highest_in(certified.occupation, date);
-    if let Some((held_level, _)) = held {
-        if certified.level <= held_level {
+    // Against everything held now, not only at the issue date: a backdated certificate at or
+    // below a level already held would otherwise restart the clock of the next level's years.
+    if let Some((held_now, _)) = person.highest_in(certified.occupation, Date::MAX) {
+        if certified.level <= held_now {
             return Err(Rejection::AlreadyHoldsLevel {
                 occupation: certified.occupation,
-                held: held_level,
+                held: held_now,
             });
         }
     }
+    let held = person.highest_in(certified.occupation, date);
     match &certified.route {
         Route::Evaluation(EvaluationBasis::PriorLevel) => {
             let below = certified.level.below();

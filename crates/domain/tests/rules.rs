@@ -803,6 +803,25 @@ fn already_holds_level() {
         ),
         Err("already-holds-level"),
     );
+    // Backdated below what is held: a second 中级工 dated before the first would restart the
+    // years counted toward 高级工, and a 初级工 before it adds nothing.
+    check(
+        given_events.clone(),
+        fx.certify(
+            &y,
+            1,
+            turner(),
+            Level::Intermediate,
+            "2019-06-01",
+            attested(),
+        ),
+        Err("already-holds-level"),
+    );
+    check(
+        given_events.clone(),
+        fx.certify(&y, 1, turner(), Level::Junior, "2019-06-01", attested()),
+        Err("already-holds-level"),
+    );
     // Another occupation, or another person, is unaffected.
     check(
         given_events.clone(),
