@@ -1,0 +1,209 @@
+//! Evidence of a partner's misbehaviour, kept on disk for anyone to check, and the alarm it
+//! raises.
+//!
+//! Each record is a directory `mirrors/<origin>/evidence/<NNNNNN>-<kind>/` holding
+//! `record.json` (what, when, why) and the signed material itself: for a fork the two signed
+//! checkpoints that are inconsistent (`held.checkpoint`, `seen.checkpoint`); for a rule
+//! violation the signed checkpoint covering the entry, the entry (`entry.hex`) and its
+//! inclusion proof (`inclusion-proof.txt`). A record is written under a temporary name and
+//! renamed, so it is whole or absent. Records are never deleted: an operator who has settled
+//! the matter adds `cleared.json`, which ends the alarm but keeps the evidence.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SyncError, SyncErrorKind};
+use crate::fsutil;
+
+/// What a record proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// Two signed checkpoints of the partner are inconsistent.
+    Fork,
+    /// An entry covered by a signed checkpoint breaks the ledger rules.
+    RuleViolation,
+}
+
+impl EvidenceKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            EvidenceKind::Fork => "fork",
+            EvidenceKind::RuleViolation => "rule-violation",
+        }
+    }
+}
+
+/// Who cleared an alarm, when and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cleared {
+    pub cleared_unix_s: u64,
+    pub reason: String,
+}
+
+/// The `record.json` of an evidence record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSummary {
+    pub kind: EvidenceKind,
+    pub partner: String,
+    pub detected_unix_s: u64,
+    pub detail: String,
+    /// The files of the record besides `record.json`, in order.
+    pub files: Vec<String>,
+}
+
+/// One evidence record read back from disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceRecord {
+    /// The record directory.
+    pub path: PathBuf,
+    pub summary: RecordSummary,
+    /// `(file name, content)` of each evidence file, as text.
+    pub files: Vec<(String, String)>,
+    pub cleared: Option<Cleared>,
+}
+
+const RECORD_FILE: &str = "record.json";
+const CLEARED_FILE: &str = "cleared.json";
+/// Most records kept per partner; a partner past this is plainly misbehaving, and the first
+/// ones are what matters.
+pub const EVIDENCE_RECORDS_MAX: usize = 1000;
+
+fn store_error(message: String) -> SyncError {
+    SyncError::new(SyncErrorKind::Store, message)
+}
+
+fn record_directories(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(SyncError::io(dir, "list", error)),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|error| SyncError::io(dir, "list", error))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.ends_with(".tmp") && entry.path().join(RECORD_FILE).exists() {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Writes a new record in `dir` (the partner's evidence directory).
+pub fn record(
+    dir: &Path,
+    kind: EvidenceKind,
+    partner: &str,
+    detail: &str,
+    files: &[(&str, &[u8])],
+    now_unix_s: u64,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|error| SyncError::io(dir, "create", error))?;
+    let existing = record_directories(dir)?;
+    if existing.len() >= EVIDENCE_RECORDS_MAX {
+        return Err(store_error(format!(
+            "{} already holds {EVIDENCE_RECORDS_MAX} evidence records; not adding more",
+            dir.display()
+        )));
+    }
+    let number = existing
+        .iter()
+        .filter_map(|path| path.file_name()?.to_str()?.get(..6)?.parse::<u32>().ok())
+        .max()
+        .map_or(1, |n| n + 1);
+    let name = format!("{number:06}-{}", kind.id());
+    let temporary = dir.join(format!("{name}.tmp"));
+    if temporary.exists() {
+        std::fs::remove_dir_all(&temporary)
+            .map_err(|error| SyncError::io(&temporary, "remove", error))?;
+    }
+    let summary = RecordSummary {
+        kind,
+        partner: partner.to_string(),
+        detected_unix_s: now_unix_s,
+        detail: detail.to_string(),
+        files: files.iter().map(|(name, _)| name.to_string()).collect(),
+    };
+    let json = serde_json::to_vec_pretty(&summary)
+        .map_err(|error| store_error(format!("evidence record: {error}")))?;
+    for (file, contents) in files.iter().copied().chain([(RECORD_FILE, json.as_slice())]) {
+        fsutil::write_atomically(&temporary, file, contents)?;
+    }
+    let target = dir.join(&name);
+    std::fs::rename(&temporary, &target)
+        .map_err(|error| SyncError::io(&target, "rename to", error))?;
+    fsutil::sync_directory(dir)?;
+    Ok(target)
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|error| SyncError::io(path, "read", error))?;
+    String::from_utf8(bytes).map_err(|_| store_error(format!("{} is not UTF-8", path.display())))
+}
+
+/// Reads one record directory.
+pub fn read_record(path: &Path) -> Result<EvidenceRecord> {
+    let summary: RecordSummary = serde_json::from_str(&read_text(&path.join(RECORD_FILE))?)
+        .map_err(|error| store_error(format!("{}: {error}", path.join(RECORD_FILE).display())))?;
+    let mut files = Vec::new();
+    for name in &summary.files {
+        files.push((name.clone(), read_text(&path.join(name))?));
+    }
+    let cleared = match fsutil::read_optional(&path.join(CLEARED_FILE))? {
+        None => None,
+        Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(|error| {
+            store_error(format!("{}: {error}", path.join(CLEARED_FILE).display()))
+        })?),
+    };
+    Ok(EvidenceRecord {
+        path: path.to_path_buf(),
+        summary,
+        files,
+        cleared,
+    })
+}
+
+/// Every record in `dir`, oldest first.
+pub fn list(dir: &Path) -> Result<Vec<EvidenceRecord>> {
+    record_directories(dir)?
+        .iter()
+        .map(|path| read_record(path))
+        .collect()
+}
+
+/// The oldest record not yet cleared: while there is one, the partner is not mirrored.
+pub fn active_alarm(dir: &Path) -> Result<Option<EvidenceRecord>> {
+    for path in record_directories(dir)? {
+        if !path.join(CLEARED_FILE).exists() {
+            return read_record(&path).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Marks every uncleared record cleared (the evidence stays); returns how many.
+pub fn clear(dir: &Path, reason: &str, now_unix_s: u64) -> Result<usize> {
+    if reason.trim().is_empty() {
+        return Err(SyncError::new(
+            SyncErrorKind::Config,
+            "clearing an alarm needs a reason",
+        ));
+    }
+    let mut cleared = 0;
+    for path in record_directories(dir)? {
+        if path.join(CLEARED_FILE).exists() {
+            continue;
+        }
+        let json = serde_json::to_vec_pretty(&Cleared {
+            cleared_unix_s: now_unix_s,
+            reason: reason.to_string(),
+        })
+        .map_err(|error| store_error(format!("cleared record: {error}")))?;
+        fsutil::write_atomically(&path, CLEARED_FILE, &json)?;
+        cleared += 1;
+    }
+    Ok(cleared)
+}

@@ -1,0 +1,46 @@
+//! Durable small files: write to a temporary name, fsync, rename, fsync the directory, so a
+//! reader sees the old content or the new, never a mix.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Result, SyncError};
+
+/// Replaces `dir/name` with `contents` atomically and durably.
+pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|error| SyncError::io(dir, "create", error))?;
+    let temporary = dir.join(format!("{name}.tmp"));
+    let target = dir.join(name);
+    let mut file =
+        std::fs::File::create(&temporary).map_err(|e| SyncError::io(&temporary, "create", e))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| SyncError::io(&temporary, "write", e))?;
+    drop(file);
+    std::fs::rename(&temporary, &target).map_err(|e| SyncError::io(&target, "rename to", e))?;
+    sync_directory(dir)
+}
+
+/// fsync of a directory, so a rename or a new entry in it survives a crash.
+pub fn sync_directory(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|directory| directory.sync_all())
+        .map_err(|error| SyncError::io(dir, "sync directory", error))
+}
+
+/// Reads a file that may be absent.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(SyncError::io(path, "read", error)),
+    }
+}
+
+/// Seconds since the Unix epoch by the system clock.
+pub fn now_unix_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|duration| duration.as_secs())
+        .unwrap_or(0)
+}

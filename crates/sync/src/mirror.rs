@@ -1,0 +1,1258 @@
+//! The mirror of one partner ledger: verified catch-up from the partner's C2SP static files
+//! into a foreign-credential projection, with fork and rule-violation alarms.
+//!
+//! ## What a pull does
+//! 1. Fetch `/checkpoint`; verify its signature with the configured key (`BadCheckpoint`).
+//! 2. Check it against the checkpoint held: same size needs the same root; a larger one must
+//!    extend the held tree: the root at the held size is recomputed from the new
+//!    checkpoint's hash tiles, which `tlog_tiles::TileHashReader` authenticates against the
+//!    new signed root. A mismatch between two signed checkpoints is a fork: both notes are
+//!    kept as evidence and mirroring stops. Tiles that do not hash to the signed root are
+//!    refused (`BadTile`) and change nothing. The new checkpoint is then held.
+//! 3. In bounded batches, fetch the entry bundles up to the held size, check every entry
+//!    against its leaf hash from the authenticated tiles (`BadEntry`), then decode it, check
+//!    its signature against the partner's own registry and `decide` it by the same rules a
+//!    node uses. An entry the rules refuse is a rule violation: evidence, alarm, stop.
+//!    Accepted entries are folded with `apply` and committed in one sled batch with the
+//!    cursor; the partner's leaf hashes go into the mirror's own Merkle tree (`tree/hashes`),
+//!    synced before the batch commits, so the mirror can prove what it holds.
+//!
+//! ## Invariants
+//! * Nothing enters the mirror unless a verified partner checkpoint covers it.
+//! * Fork and rule-violation evidence is never deleted; an alarm blocks pulls until cleared.
+//! * An interrupted pull resumes at the committed cursor: nothing committed is fetched again.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::prelude::{Engine, BASE64_STANDARD};
+use skill_ledger_domain::{
+    apply, decide, BodyRecord, CertificateNumber, CredentialRecord, EventId, EventKind,
+    MemoryLedger, PersonRecord, RecordView, Registry, SignedEvent, SubjectId, BINCODE_CONFIG,
+};
+use skill_ledger_log::{
+    entry_bundle_path, leaf_hash, parse_and_verify_checkpoint, tile_path, Checkpoint, Hash,
+    MerkleTree, SignedCheckpoint, EMPTY_TREE_ROOT, TILE_HEIGHT, TILE_WIDTH_MAX,
+};
+use tlog_tiles::{HashReader, Tile, TileHashReader, TileReader};
+
+use crate::config::{Home, PartnerConfig};
+use crate::error::{Result, SyncError, SyncErrorKind};
+use crate::evidence::{self, EvidenceKind, EvidenceRecord};
+use crate::fsutil;
+use crate::transport::{FetchResult, PartnerLog, TransportError, TransportErrorKind};
+
+const KEY_CURSOR: &[u8] = b"m/cursor";
+const KEY_CHECKPOINT: &[u8] = b"m/checkpoint";
+const KEY_LAST_PULL: &[u8] = b"m/last_pull";
+const KEY_CREDENTIALS: &[u8] = b"m/credentials";
+const PREFIX_CREDENTIAL: u8 = b'c';
+const PREFIX_PERSON: u8 = b'p';
+const PREFIX_EVENT: u8 = b'e';
+const PREFIX_REGISTRY_ENTRY: u8 = b'r';
+
+/// Verified tiles kept in memory during one pull (8 KiB each at most).
+const TILE_CACHE_MAX: usize = 64;
+
+/// A partner credential as the mirror holds it: the record the partner's own fold gives,
+/// and the leaf hash of the entry that certified it (entry `record.entry_index`).
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct ForeignCredential {
+    pub record: CredentialRecord,
+    pub leaf_hash: [u8; 32],
+}
+
+/// How a pull is bounded and paced.
+#[derive(Clone, Debug)]
+pub struct PullOptions {
+    /// Entries fetched, verified and committed together (rounded to whole bundles when ≥ 256).
+    pub batch_entries_max: u64,
+    /// Stop after this many batches (the next pull resumes); `None` runs to the checkpoint.
+    pub batches_max: Option<u64>,
+    /// Retries of one fetch the partner answered "unavailable".
+    pub retries_max: u32,
+    pub backoff_ms_initial: u64,
+    pub backoff_ms_max: u64,
+    /// How to wait between retries (tests pass a function that does not sleep).
+    pub sleep: fn(Duration),
+    /// The clock for "last pull" and evidence times.
+    pub now_unix_s: fn() -> u64,
+}
+
+impl Default for PullOptions {
+    fn default() -> PullOptions {
+        PullOptions {
+            batch_entries_max: 1024,
+            batches_max: None,
+            retries_max: 4,
+            backoff_ms_initial: 250,
+            backoff_ms_max: 8_000,
+            sleep: std::thread::sleep,
+            now_unix_s: fsutil::now_unix_s,
+        }
+    }
+}
+
+/// Fetches made by one pull.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FetchCounts {
+    pub checkpoints: u64,
+    pub tiles: u64,
+    pub bundles: u64,
+    pub retries: u64,
+}
+
+/// What a pull did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PullReport {
+    pub partner: String,
+    pub source: String,
+    /// The partner checkpoint the mirror holds after the pull.
+    pub checkpoint: Checkpoint,
+    /// The partner served a checkpoint older than the one held (consistent with it).
+    pub stale_checkpoint: bool,
+    pub cursor_before: u64,
+    pub cursor_after: u64,
+    pub batches: u64,
+    pub fetches: FetchCounts,
+    pub credentials: u64,
+}
+
+impl PullReport {
+    /// Whether the mirror holds every entry of the partner checkpoint it holds.
+    pub fn caught_up(&self) -> bool {
+        self.cursor_after == self.checkpoint.size
+    }
+}
+
+/// Progress of a pull: entries folded so far and the size being caught up to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PullProgress {
+    pub cursor: u64,
+    pub target: u64,
+}
+
+/// Freshness and state of a mirror, for `sync status`, `/healthz` and the portal.
+#[derive(Clone, Debug)]
+pub struct MirrorStatus {
+    pub partner: String,
+    /// The partner checkpoint held (size, root, its signing time).
+    pub checkpoint: Option<Checkpoint>,
+    /// Partner entries verified and folded.
+    pub cursor: u64,
+    pub last_pull_unix_s: Option<u64>,
+    /// Partner credentials known (valid or revoked).
+    pub credentials: u64,
+    /// The oldest uncleared evidence record, if mirroring is stopped.
+    pub alarm: Option<EvidenceRecord>,
+}
+
+impl MirrorStatus {
+    pub fn caught_up(&self) -> bool {
+        self.checkpoint
+            .as_ref()
+            .is_some_and(|checkpoint| checkpoint.size == self.cursor)
+    }
+}
+
+fn store_error(message: String) -> SyncError {
+    SyncError::new(SyncErrorKind::Store, message)
+}
+
+fn decode<T: bincode::Decode<()>>(bytes: &[u8], what: &str) -> Result<T> {
+    bincode::decode_from_slice(bytes, BINCODE_CONFIG)
+        .map(|(value, _)| value)
+        .map_err(|error| store_error(format!("mirror store: {what} does not decode: {error}")))
+}
+
+fn encode<T: bincode::Encode>(value: &T) -> Vec<u8> {
+    bincode::encode_to_vec(value, BINCODE_CONFIG)
+        .unwrap_or_else(|error| panic!("records are bounded far below the encoding limit: {error}"))
+}
+
+fn u64_value(bytes: &[u8], what: &str) -> Result<u64> {
+    <[u8; 8]>::try_from(bytes)
+        .map(u64::from_le_bytes)
+        .map_err(|_| store_error(format!("mirror store: {what} is not 8 bytes")))
+}
+
+fn key(prefix: u8, rest: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + rest.len());
+    key.push(prefix);
+    key.extend_from_slice(rest);
+    key
+}
+
+/// Changes of one batch, before they commit.
+#[derive(Default)]
+struct Overlay {
+    credentials: BTreeMap<CertificateNumber, ForeignCredential>,
+    persons: BTreeMap<SubjectId, PersonRecord>,
+    events: BTreeMap<EventId, u64>,
+    registry_entries: Vec<(u64, Vec<u8>)>,
+    new_credentials: u64,
+}
+
+/// The records `decide` and `apply` read: the batch overlay over the sled store.
+struct View<'a> {
+    records: &'a sled::Tree,
+    overlay: &'a Overlay,
+    failure: RefCell<Option<SyncError>>,
+}
+
+impl View<'_> {
+    fn read<T: bincode::Decode<()>>(&self, key: Vec<u8>, what: &str) -> Option<T> {
+        let found = self
+            .records
+            .get(key)
+            .map_err(SyncError::from)
+            .and_then(|value| value.map(|bytes| decode(&bytes, what)).transpose());
+        found.unwrap_or_else(|error| {
+            self.failure.borrow_mut().get_or_insert(error);
+            None
+        })
+    }
+
+    fn foreign_credential(&self, number: &CertificateNumber) -> Option<ForeignCredential> {
+        if let Some(found) = self.overlay.credentials.get(number) {
+            return Some(found.clone());
+        }
+        self.read(key(PREFIX_CREDENTIAL, number.as_bytes()), "a credential")
+    }
+
+    fn take_failure(&self) -> Result<()> {
+        match self.failure.borrow_mut().take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl RecordView for View<'_> {
+    fn credential(&self, number: &CertificateNumber) -> Option<CredentialRecord> {
+        self.foreign_credential(number).map(|found| found.record)
+    }
+
+    fn person(&self, subject: &SubjectId) -> Option<PersonRecord> {
+        if let Some(found) = self.overlay.persons.get(subject) {
+            return Some(found.clone());
+        }
+        self.read(key(PREFIX_PERSON, &subject.0), "a person")
+    }
+
+    fn event_index(&self, id: &EventId) -> Option<u64> {
+        if let Some(found) = self.overlay.events.get(id) {
+            return Some(*found);
+        }
+        let found = self
+            .records
+            .get(key(PREFIX_EVENT, &id.0))
+            .map_err(SyncError::from)
+            .and_then(|value| value.map(|bytes| u64_value(&bytes, "an event index")).transpose());
+        found.unwrap_or_else(|error| {
+            self.failure.borrow_mut().get_or_insert(error);
+            None
+        })
+    }
+}
+
+/// Reads the partner's tiles through a [`PartnerLog`], with retries, the C2SP full-tile
+/// fallback for partial tiles, fetch counting and a small cache of authenticated tiles.
+struct TileFetcher<'a> {
+    log: &'a dyn PartnerLog,
+    options: &'a PullOptions,
+    counts: Cell<FetchCounts>,
+    cache: RefCell<BTreeMap<(u8, u64, u32), (u64, Vec<u8>)>>,
+    uses: Cell<u64>,
+    failure: RefCell<Option<SyncError>>,
+}
+
+impl<'a> TileFetcher<'a> {
+    fn new(log: &'a dyn PartnerLog, options: &'a PullOptions) -> TileFetcher<'a> {
+        TileFetcher {
+            log,
+            options,
+            counts: Cell::new(FetchCounts::default()),
+            cache: RefCell::new(BTreeMap::new()),
+            uses: Cell::new(0),
+            failure: RefCell::new(None),
+        }
+    }
+
+    fn count(&self, update: impl FnOnce(&mut FetchCounts)) {
+        let mut counts = self.counts.get();
+        update(&mut counts);
+        self.counts.set(counts);
+    }
+
+    /// Calls `fetch`, retrying with exponential backoff while the partner is unavailable.
+    fn with_retries<T>(&self, mut fetch: impl FnMut() -> FetchResult<T>) -> FetchResult<T> {
+        let mut delay_ms = self.options.backoff_ms_initial;
+        let mut attempt = 0;
+        loop {
+            match fetch() {
+                Err(error) if error.is_retryable() && attempt < self.options.retries_max => {
+                    attempt += 1;
+                    self.count(|counts| counts.retries += 1);
+                    tracing::debug!(%error, attempt, delay_ms, "partner unavailable; retrying");
+                    (self.options.sleep)(Duration::from_millis(delay_ms));
+                    delay_ms = (delay_ms.saturating_mul(2)).min(self.options.backoff_ms_max);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn transport_error(&self, what: &str, error: TransportError) -> SyncError {
+        SyncError::new(
+            SyncErrorKind::Transport,
+            format!("{what} from {}: {error}", self.log.describe()),
+        )
+    }
+
+    fn checkpoint(&self) -> Result<String> {
+        self.count(|counts| counts.checkpoints += 1);
+        self.with_retries(|| self.log.checkpoint())
+            .map_err(|error| self.transport_error("checkpoint", error))
+    }
+
+    /// Fetches one resource of `width` items; a missing partial one falls back to the full
+    /// one (the partner may have grown past the checkpoint and replaced it), of which the
+    /// first `width` items are the partial one's.
+    fn fetch_with_fallback(
+        &self,
+        width: u16,
+        mut fetch: impl FnMut(u16) -> FetchResult<Vec<u8>>,
+    ) -> FetchResult<(Vec<u8>, u16)> {
+        match self.with_retries(|| fetch(width)) {
+            Err(error) if error.kind == TransportErrorKind::NotFound && width < TILE_WIDTH_MAX => {
+                self.with_retries(|| fetch(TILE_WIDTH_MAX))
+                    .map(|bytes| (bytes, TILE_WIDTH_MAX))
+            }
+            other => other.map(|bytes| (bytes, width)),
+        }
+    }
+
+    fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>> {
+        let path = tile_path(level, index, width);
+        self.count(|counts| counts.tiles += 1);
+        let (bytes, served_width) = self
+            .fetch_with_fallback(width, |w| self.log.tile(level, index, w))
+            .map_err(|error| self.transport_error(&format!("tile {path}"), error))?;
+        let expected = usize::from(served_width) * 32;
+        if bytes.len() != expected {
+            return Err(SyncError::new(
+                SyncErrorKind::BadTile,
+                format!(
+                    "tile {} from {} is {} bytes, expected {expected}",
+                    tile_path(level, index, served_width),
+                    self.log.describe(),
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(bytes[..usize::from(width) * 32].to_vec())
+    }
+
+    fn bundle(&self, index: u64, width: u16) -> Result<Vec<Vec<u8>>> {
+        let path = entry_bundle_path(index, width);
+        self.count(|counts| counts.bundles += 1);
+        let (bytes, served_width) = self
+            .fetch_with_fallback(width, |w| self.log.entry_bundle(index, w))
+            .map_err(|error| self.transport_error(&format!("entry bundle {path}"), error))?;
+        let served_path = entry_bundle_path(index, served_width);
+        let mut entries = parse_bundle(&bytes, usize::from(served_width)).map_err(|why| {
+            SyncError::new(
+                SyncErrorKind::BadEntry,
+                format!(
+                    "entry bundle {served_path} from {}: {why}",
+                    self.log.describe()
+                ),
+            )
+        })?;
+        entries.truncate(usize::from(width));
+        Ok(entries)
+    }
+
+    /// Converts a tlog error of a tile-authenticated read, preferring a parked fetch error.
+    fn tile_error(&self, error: tlog_tiles::Error, checkpoint: &Checkpoint) -> SyncError {
+        if let Some(failure) = self.failure.borrow_mut().take() {
+            return failure;
+        }
+        SyncError::new(
+            SyncErrorKind::BadTile,
+            format!(
+                "hash tiles from {} do not hash to the signed root of the checkpoint of size {} \
+                 ({error}): a tile was altered or belongs to another tree",
+                self.log.describe(),
+                checkpoint.size
+            ),
+        )
+    }
+
+    /// Hashes with the given stored indexes, authenticated against `checkpoint`.
+    fn authenticated(&self, checkpoint: &Checkpoint, indexes: &[u64]) -> Result<Vec<Hash>> {
+        let reader = TileHashReader::new(checkpoint.size, tlog_tiles::Hash(checkpoint.root), self);
+        reader
+            .read_hashes(indexes)
+            .map(|hashes| hashes.into_iter().map(|hash| hash.0).collect())
+            .map_err(|error| self.tile_error(error, checkpoint))
+    }
+
+    /// The root of the first `size` leaves of the tree of `checkpoint`, from its tiles.
+    fn root_at(&self, size: u64, checkpoint: &Checkpoint) -> Result<Hash> {
+        assert!(size <= checkpoint.size, "a prefix of the checkpoint's tree");
+        if size == 0 {
+            return Ok(EMPTY_TREE_ROOT);
+        }
+        let reader = TileHashReader::new(checkpoint.size, tlog_tiles::Hash(checkpoint.root), self);
+        tlog_tiles::tree_hash(size, &reader)
+            .map(|hash| hash.0)
+            .map_err(|error| self.tile_error(error, checkpoint))
+    }
+}
+
+impl TileReader for TileFetcher<'_> {
+    fn height(&self) -> u8 {
+        TILE_HEIGHT
+    }
+
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        let mut data = Vec::with_capacity(tiles.len());
+        for tile in tiles {
+            let key = (tile.level(), tile.level_index(), tile.width());
+            let use_number = self.uses.get() + 1;
+            self.uses.set(use_number);
+            if let Some((last_use, bytes)) = self.cache.borrow_mut().get_mut(&key) {
+                *last_use = use_number;
+                data.push(bytes.clone());
+                continue;
+            }
+            let width = u16::try_from(tile.width()).map_err(|_| tlog_tiles::Error::BadMath)?;
+            match self.tile(tile.level(), tile.level_index(), width) {
+                Ok(bytes) => data.push(bytes),
+                Err(error) => {
+                    self.failure.borrow_mut().get_or_insert(error);
+                    return Err(tlog_tiles::Error::InvalidTile);
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    fn save_tiles(&self, tiles: &[Tile], data: &[Vec<u8>]) {
+        // Called only once the tiles are authenticated against the signed root.
+        let mut cache = self.cache.borrow_mut();
+        for (tile, bytes) in tiles.iter().zip(data) {
+            let key = (tile.level(), tile.level_index(), tile.width());
+            cache.insert(key, (self.uses.get(), bytes.clone()));
+        }
+        while cache.len() > TILE_CACHE_MAX {
+            let oldest = cache
+                .iter()
+                .min_by_key(|(_, (last_use, _))| *last_use)
+                .map(|(key, _)| *key);
+            match oldest {
+                Some(key) => cache.remove(&key),
+                None => break,
+            };
+        }
+    }
+}
+
+/// Splits a C2SP entry bundle into exactly `count` entries.
+pub fn parse_bundle(bytes: &[u8], count: usize) -> Result<Vec<Vec<u8>>, String> {
+    let mut entries = Vec::with_capacity(count);
+    let mut offset = 0usize;
+    while offset < bytes.len() {
+        if entries.len() == count {
+            return Err(format!(
+                "{} bytes after its {count} entries (from offset {offset})",
+                bytes.len() - offset
+            ));
+        }
+        let Some(length) = bytes.get(offset..offset + 2) else {
+            return Err(format!(
+                "entry {} at offset {offset}: truncated length",
+                entries.len()
+            ));
+        };
+        let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
+        let Some(entry) = bytes.get(offset + 2..offset + 2 + length) else {
+            return Err(format!(
+                "entry {} at offset {offset} claims {length} bytes, {} remain",
+                entries.len(),
+                bytes.len() - offset - 2
+            ));
+        };
+        entries.push(entry.to_vec());
+        offset += 2 + length;
+    }
+    if entries.len() != count {
+        return Err(format!("holds {} entries, expected {count}", entries.len()));
+    }
+    Ok(entries)
+}
+
+/// The end of the batch starting at `start`: at most `batch` entries, ending on a bundle
+/// boundary when the batch spans whole bundles (so no bundle is fetched twice).
+fn batch_end(start: u64, size: u64, batch: u64) -> u64 {
+    let width = u64::from(TILE_WIDTH_MAX);
+    let end = start.saturating_add(batch).min(size);
+    if end == size || batch < width {
+        return end;
+    }
+    let aligned = end / width * width;
+    if aligned > start {
+        aligned
+    } else {
+        end
+    }
+}
+
+/// One partner's mirror, stored under `mirrors/<origin>/` of the home ledger.
+pub struct Mirror {
+    origin: String,
+    vkey: String,
+    dir: PathBuf,
+    db: sled::Db,
+    records: sled::Tree,
+    tree: MerkleTree,
+    registry: Registry,
+    cursor: u64,
+    credentials: u64,
+    checkpoint: Option<SignedCheckpoint>,
+    last_pull_unix_s: Option<u64>,
+}
+
+impl std::fmt::Debug for Mirror {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mirror")
+            .field("origin", &self.origin)
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mirror {
+    /// Opens (or creates) the mirror of `partner` in the home ledger directory. Takes the
+    /// mirror store's lock: a second process mirroring the same partner is refused.
+    pub fn open(home: &Home, partner: &PartnerConfig) -> Result<Mirror> {
+        let dir = home.mirror_dir(&partner.origin);
+        std::fs::create_dir_all(&dir).map_err(|error| SyncError::io(&dir, "create", error))?;
+        let db_path = dir.join("db");
+        let db = sled::Config::new().path(&db_path).open().map_err(|error| {
+            store_error(format!(
+                "mirror store {}: {error} (is another `skill-ledger sync` using it?)",
+                db_path.display()
+            ))
+        })?;
+        let records = db.open_tree("mirror")?;
+        let read_u64 = |key: &[u8], what: &str| -> Result<Option<u64>> {
+            records
+                .get(key)?
+                .map(|bytes| u64_value(&bytes, what))
+                .transpose()
+        };
+        let cursor = read_u64(KEY_CURSOR, "the cursor")?.unwrap_or(0);
+        let credentials = read_u64(KEY_CREDENTIALS, "the credential count")?.unwrap_or(0);
+        let last_pull_unix_s = read_u64(KEY_LAST_PULL, "the last pull time")?;
+        let checkpoint = match records.get(KEY_CHECKPOINT)? {
+            None => None,
+            Some(bytes) => {
+                let note_text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    store_error("mirror store: the held checkpoint is not UTF-8".to_string())
+                })?;
+                let checkpoint =
+                    parse_and_verify_checkpoint(&note_text, &partner.vkey).map_err(|error| {
+                        SyncError::new(
+                            SyncErrorKind::Config,
+                            format!(
+                                "the held checkpoint of {} does not verify with the configured \
+                                 vkey ({error}); was the partner's key changed in partners.toml?",
+                                partner.origin
+                            ),
+                        )
+                    })?;
+                Some(SignedCheckpoint {
+                    checkpoint,
+                    note_text,
+                })
+            }
+        };
+        let held_size = checkpoint.as_ref().map_or(0, |held| held.checkpoint.size);
+        if cursor > held_size {
+            return Err(store_error(format!(
+                "mirror store of {}: cursor {cursor} is past the held checkpoint ({held_size})",
+                partner.origin
+            )));
+        }
+        let mut tree = MerkleTree::open(&dir.join("tree"))
+            .map_err(|error| store_error(format!("mirror tree of {}: {error}", partner.origin)))?;
+        if tree.size() > cursor {
+            // Leaves of a batch whose commit did not happen.
+            tree.truncate_to(cursor)
+                .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+        }
+        if tree.size() < cursor {
+            return Err(store_error(format!(
+                "mirror tree of {} holds {} leaves, fewer than the {cursor} entries folded: \
+                 remove {} and {} to mirror the partner again",
+                partner.origin,
+                tree.size(),
+                dir.join("db").display(),
+                dir.join("tree").display()
+            )));
+        }
+        if let Some(held) = &checkpoint {
+            if cursor == held.checkpoint.size && cursor > 0 {
+                let root = tree
+                    .reader()
+                    .root(cursor)
+                    .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+                if root != held.checkpoint.root {
+                    return Err(store_error(format!(
+                        "mirror tree of {} does not match the held checkpoint: remove {} and {} \
+                         to mirror the partner again",
+                        partner.origin,
+                        dir.join("db").display(),
+                        dir.join("tree").display()
+                    )));
+                }
+            }
+        }
+        let registry = load_registry(&records)?;
+        Ok(Mirror {
+            origin: partner.origin.clone(),
+            vkey: partner.vkey.clone(),
+            dir,
+            db,
+            records,
+            tree,
+            registry,
+            cursor,
+            credentials,
+            checkpoint,
+            last_pull_unix_s,
+        })
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `mirrors/<origin>/` of the home ledger.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `mirrors/<origin>/evidence/`.
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.dir.join("evidence")
+    }
+
+    /// Partner entries verified and folded.
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// The partner checkpoint held (verified, consistent with every earlier one held).
+    pub fn checkpoint(&self) -> Option<&SignedCheckpoint> {
+        self.checkpoint.as_ref()
+    }
+
+    /// The partner's registry (bodies, policies, catalogue) as its log made it.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn body(&self, number: &skill_ledger_domain::RegistrationNumber) -> Option<&BodyRecord> {
+        self.registry.bodies.get(number)
+    }
+
+    /// A partner credential by certificate number.
+    pub fn credential(&self, number: &CertificateNumber) -> Result<Option<ForeignCredential>> {
+        self.records
+            .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
+            .map(|bytes| decode(&bytes, "a credential"))
+            .transpose()
+    }
+
+    /// A person's holdings on the partner ledger (the subject is shared between partners).
+    pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>> {
+        self.records
+            .get(key(PREFIX_PERSON, &subject.0))?
+            .map(|bytes| decode(&bytes, "a person"))
+            .transpose()
+    }
+
+    /// The oldest uncleared evidence record: while there is one, pulls are refused.
+    pub fn alarm(&self) -> Result<Option<EvidenceRecord>> {
+        evidence::active_alarm(&self.evidence_dir())
+    }
+
+    /// Every evidence record of this partner, oldest first.
+    pub fn evidence(&self) -> Result<Vec<EvidenceRecord>> {
+        evidence::list(&self.evidence_dir())
+    }
+
+    pub fn status(&self) -> Result<MirrorStatus> {
+        Ok(MirrorStatus {
+            partner: self.origin.clone(),
+            checkpoint: self.checkpoint.as_ref().map(|held| held.checkpoint.clone()),
+            cursor: self.cursor,
+            last_pull_unix_s: self.last_pull_unix_s,
+            credentials: self.credentials,
+            alarm: self.alarm()?,
+        })
+    }
+
+    /// An inclusion proof of partner entry `index` in the held checkpoint, from the mirror's
+    /// own tree (the mirror must have caught up with that checkpoint).
+    pub fn inclusion_proof(&self, index: u64) -> Result<(Vec<Hash>, SignedCheckpoint)> {
+        let held = self
+            .checkpoint
+            .clone()
+            .filter(|held| held.checkpoint.size == self.cursor)
+            .ok_or_else(|| {
+                store_error(format!(
+                    "the mirror of {} has not caught up with its checkpoint",
+                    self.origin
+                ))
+            })?;
+        let proof = self
+            .tree
+            .reader()
+            .inclusion_proof(index, held.checkpoint.size)
+            .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+        Ok((proof, held))
+    }
+
+    /// Ends the alarm (the evidence stays, marked cleared) and forgets the mirrored state, so
+    /// the next pull mirrors the partner from its current log. For an operator who has
+    /// settled the matter with the partner.
+    pub fn clear_alarm(&mut self, reason: &str, now_unix_s: u64) -> Result<usize> {
+        let cleared = evidence::clear(&self.evidence_dir(), reason, now_unix_s)?;
+        self.records.clear()?;
+        self.db.flush()?;
+        self.tree
+            .truncate_to(0)
+            .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+        self.registry = Registry::default();
+        self.cursor = 0;
+        self.credentials = 0;
+        self.checkpoint = None;
+        self.last_pull_unix_s = None;
+        Ok(cleared)
+    }
+
+    /// Catches up with the partner as far as `options` allow. See the module documentation.
+    pub fn pull(
+        &mut self,
+        log: &dyn PartnerLog,
+        options: &PullOptions,
+        progress: &mut dyn FnMut(PullProgress),
+    ) -> Result<PullReport> {
+        if options.batch_entries_max == 0 {
+            return Err(SyncError::new(
+                SyncErrorKind::Config,
+                "batch_entries_max must be at least 1",
+            ));
+        }
+        if let Some(alarm) = self.alarm()? {
+            return Err(SyncError::new(
+                SyncErrorKind::Alarm,
+                format!(
+                    "mirroring of {} is stopped: {} detected at {} ({}); evidence in {}; \
+                     see `skill-ledger sync evidence`",
+                    self.origin,
+                    alarm.summary.kind.id(),
+                    alarm.summary.detected_unix_s,
+                    alarm.summary.detail,
+                    alarm.path.display()
+                ),
+            ));
+        }
+        let fetcher = TileFetcher::new(log, options);
+        let cursor_before = self.cursor;
+        let note = fetcher.checkpoint()?;
+        let seen = self.verify_checkpoint(note, log)?;
+        let stale_checkpoint = self.advance_checkpoint(&seen, &fetcher, options)?;
+        let Some(target) = self.checkpoint.clone() else {
+            unreachable!("advance_checkpoint holds a checkpoint")
+        };
+        let mut batches = 0;
+        while self.cursor < target.checkpoint.size {
+            if options.batches_max.is_some_and(|max| batches >= max) {
+                break;
+            }
+            self.pull_batch(&fetcher, &target, options)?;
+            batches += 1;
+            progress(PullProgress {
+                cursor: self.cursor,
+                target: target.checkpoint.size,
+            });
+        }
+        if self.cursor == target.checkpoint.size && self.cursor > cursor_before {
+            // Pair assertion: every leaf was authenticated one by one; the whole must give
+            // the signed root.
+            let root = self
+                .tree
+                .reader()
+                .root(self.cursor)
+                .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+            if root != target.checkpoint.root {
+                return Err(store_error(format!(
+                    "mirror tree of {} at size {} does not give the signed root",
+                    self.origin, self.cursor
+                )));
+            }
+        }
+        let now = (options.now_unix_s)();
+        self.records.insert(KEY_LAST_PULL, &now.to_le_bytes())?;
+        self.db.flush()?;
+        self.last_pull_unix_s = Some(now);
+        Ok(PullReport {
+            partner: self.origin.clone(),
+            source: log.describe(),
+            checkpoint: target.checkpoint,
+            stale_checkpoint,
+            cursor_before,
+            cursor_after: self.cursor,
+            batches,
+            fetches: fetcher.counts.get(),
+            credentials: self.credentials,
+        })
+    }
+
+    fn verify_checkpoint(&self, note_text: String, log: &dyn PartnerLog) -> Result<SignedCheckpoint> {
+        let checkpoint = parse_and_verify_checkpoint(&note_text, &self.vkey).map_err(|error| {
+            SyncError::new(
+                SyncErrorKind::BadCheckpoint,
+                format!(
+                    "checkpoint from {} does not verify with the configured key of {}: {error}",
+                    log.describe(),
+                    self.origin
+                ),
+            )
+        })?;
+        Ok(SignedCheckpoint {
+            checkpoint,
+            note_text,
+        })
+    }
+
+    /// Checks the seen checkpoint against the held one and holds it if it is newer. Returns
+    /// whether it was older than the held one.
+    fn advance_checkpoint(
+        &mut self,
+        seen: &SignedCheckpoint,
+        fetcher: &TileFetcher<'_>,
+        options: &PullOptions,
+    ) -> Result<bool> {
+        let Some(held) = self.checkpoint.clone() else {
+            self.hold(seen)?;
+            return Ok(false);
+        };
+        let (old, new) = (&held.checkpoint, &seen.checkpoint);
+        if new.size == old.size {
+            if new.root != old.root {
+                return Err(self.fork(
+                    &held,
+                    seen,
+                    &format!("two signed checkpoints of size {} with different roots", new.size),
+                    options,
+                ));
+            }
+            return Ok(false);
+        }
+        if new.size > old.size {
+            let root = fetcher.root_at(old.size, new)?;
+            if root != old.root {
+                return Err(self.fork(
+                    &held,
+                    seen,
+                    &format!(
+                        "the signed tree of size {} does not extend the signed tree of size {}: \
+                         its first {} leaves have root {}, the held checkpoint says {}",
+                        new.size,
+                        old.size,
+                        old.size,
+                        BASE64_STANDARD.encode(root),
+                        BASE64_STANDARD.encode(old.root)
+                    ),
+                    options,
+                ));
+            }
+            self.hold(seen)?;
+            return Ok(false);
+        }
+        // An older checkpoint (a stale cache, or a rollback): it must be a prefix of ours.
+        let root = if new.size <= self.cursor {
+            Some(
+                self.tree
+                    .reader()
+                    .root(new.size)
+                    .map_err(|error| store_error(format!("mirror tree: {error}")))?,
+            )
+        } else {
+            fetcher.root_at(new.size, old).ok()
+        };
+        if let Some(root) = root {
+            if root != new.root {
+                return Err(self.fork(
+                    &held,
+                    seen,
+                    &format!(
+                        "the signed tree of size {} is not a prefix of the signed tree of size {}",
+                        new.size, old.size
+                    ),
+                    options,
+                ));
+            }
+        }
+        Ok(true)
+    }
+
+    fn hold(&mut self, seen: &SignedCheckpoint) -> Result<()> {
+        self.records
+            .insert(KEY_CHECKPOINT, seen.note_text.as_bytes())?;
+        self.db.flush()?;
+        self.checkpoint = Some(seen.clone());
+        Ok(())
+    }
+
+    fn fork(
+        &self,
+        held: &SignedCheckpoint,
+        seen: &SignedCheckpoint,
+        detail: &str,
+        options: &PullOptions,
+    ) -> SyncError {
+        let recorded = evidence::record(
+            &self.evidence_dir(),
+            EvidenceKind::Fork,
+            &self.origin,
+            detail,
+            &[
+                ("held.checkpoint", held.note_text.as_bytes()),
+                ("seen.checkpoint", seen.note_text.as_bytes()),
+            ],
+            (options.now_unix_s)(),
+        );
+        match recorded {
+            Ok(path) => SyncError::new(
+                SyncErrorKind::Fork,
+                format!(
+                    "fork of {} detected: {detail}; both signed checkpoints kept in {}; \
+                     mirroring stopped until an operator clears the alarm",
+                    self.origin,
+                    path.display()
+                ),
+            ),
+            Err(error) => error.context(format!(
+                "fork of {} detected ({detail}) but its evidence could not be written",
+                self.origin
+            )),
+        }
+    }
+
+    fn pull_batch(
+        &mut self,
+        fetcher: &TileFetcher<'_>,
+        target: &SignedCheckpoint,
+        options: &PullOptions,
+    ) -> Result<()> {
+        let size = target.checkpoint.size;
+        let start = self.cursor;
+        let end = batch_end(start, size, options.batch_entries_max);
+        let width = u64::from(TILE_WIDTH_MAX);
+        let mut entries = Vec::with_capacity((end - start) as usize);
+        for bundle in start / width..=(end - 1) / width {
+            let bundle_start = bundle * width;
+            let bundle_width = (size - bundle_start).min(width) as u16;
+            let bundle_entries = fetcher.bundle(bundle, bundle_width)?;
+            let from = start.max(bundle_start) - bundle_start;
+            let to = end.min(bundle_start + width) - bundle_start;
+            entries.extend(
+                bundle_entries
+                    .into_iter()
+                    .skip(from as usize)
+                    .take((to - from) as usize),
+            );
+        }
+        assert_eq!(entries.len() as u64, end - start, "bundles cover the batch");
+        let indexes: Vec<u64> = (start..end)
+            .map(|index| tlog_tiles::stored_hash_index(0, index))
+            .collect();
+        let expected = fetcher.authenticated(&target.checkpoint, &indexes)?;
+        let mut leaf_hashes = Vec::with_capacity(entries.len());
+        for (offset, (entry, expected)) in entries.iter().zip(&expected).enumerate() {
+            let index = start + offset as u64;
+            let hash = leaf_hash(entry);
+            if hash != *expected {
+                return Err(SyncError::new(
+                    SyncErrorKind::BadEntry,
+                    format!(
+                        "entry {index} from {} (bundle {}) does not hash to the partner's leaf \
+                         {index} under the signed checkpoint of size {size}: the entry was altered",
+                        fetcher.log.describe(),
+                        entry_bundle_path(index / width, (size - index / width * width).min(width) as u16)
+                    ),
+                ));
+            }
+            leaf_hashes.push(hash);
+        }
+        self.fold_and_commit(start, &entries, &leaf_hashes, target, fetcher, options)
+    }
+
+    /// Why entry `index` may not join the partner's ledger, if it may not.
+    fn check_entry(
+        &self,
+        registry: &Registry,
+        view: &View<'_>,
+        entry: &[u8],
+        index: u64,
+    ) -> Result<SignedEvent, String> {
+        let signed = SignedEvent::from_entry(entry)
+            .map_err(|error| format!("entry {index} does not decode: {error}"))?;
+        let kind = signed.event.kind.name();
+        if let EventKind::LedgerEstablished(established) = &signed.event.kind {
+            if established.origin != self.origin {
+                return Err(format!(
+                    "entry {index} establishes origin {:?}, not {:?}",
+                    established.origin, self.origin
+                ));
+            }
+        }
+        if !signed.verify_signature(&self.origin) {
+            return Err(format!(
+                "entry {index} ({kind}): the signature does not verify for {}",
+                self.origin
+            ));
+        }
+        decide(registry, view, &signed).map_err(|rejection| {
+            format!(
+                "entry {index} ({kind}) breaks the rules: {} ({rejection})",
+                rejection.code()
+            )
+        })?;
+        Ok(signed)
+    }
+
+    fn fold_and_commit(
+        &mut self,
+        start: u64,
+        entries: &[Vec<u8>],
+        leaf_hashes: &[Hash],
+        target: &SignedCheckpoint,
+        fetcher: &TileFetcher<'_>,
+        options: &PullOptions,
+    ) -> Result<()> {
+        let mut registry = self.registry.clone();
+        let mut overlay = Overlay::default();
+        let mut violation = None;
+        for (offset, entry) in entries.iter().enumerate() {
+            let index = start + offset as u64;
+            let view = View {
+                records: &self.records,
+                overlay: &overlay,
+                failure: RefCell::new(None),
+            };
+            let checked = self.check_entry(&registry, &view, entry, index);
+            view.take_failure()?;
+            let signed = match checked {
+                Ok(signed) => signed,
+                Err(why) => {
+                    violation = Some((index, why));
+                    break;
+                }
+            };
+            let changes = apply(&registry, &view, &signed, index);
+            let revoked_leaf = changes
+                .credential
+                .as_ref()
+                .filter(|credential| credential.entry_index != index)
+                .and_then(|credential| view.foreign_credential(&credential.certificate_number))
+                .map(|found| found.leaf_hash);
+            view.take_failure()?;
+            drop(view);
+            overlay.events.insert(changes.event_id, index);
+            if let Some(change) = changes.registry {
+                registry.absorb(change);
+                overlay.registry_entries.push((index, entry.clone()));
+            }
+            if let Some(credential) = changes.credential {
+                let leaf_hash = match revoked_leaf {
+                    Some(leaf) => leaf,
+                    None => {
+                        overlay.new_credentials += 1;
+                        leaf_hashes[offset]
+                    }
+                };
+                overlay.credentials.insert(
+                    credential.certificate_number,
+                    ForeignCredential {
+                        record: credential,
+                        leaf_hash,
+                    },
+                );
+            }
+            if let Some((subject, person)) = changes.person {
+                overlay.persons.insert(subject, person);
+            }
+        }
+        let folded = violation
+            .as_ref()
+            .map_or(entries.len() as u64, |(index, _)| index - start);
+        self.commit(start + folded, &leaf_hashes[..folded as usize], overlay)?;
+        self.registry = registry;
+        match violation {
+            None => Ok(()),
+            Some((index, why)) => Err(self.rule_violation(index, &entries[(index - start) as usize], &why, target, fetcher, options)),
+        }
+    }
+
+    fn commit(&mut self, end: u64, leaf_hashes: &[Hash], overlay: Overlay) -> Result<()> {
+        if leaf_hashes.is_empty() {
+            return Ok(());
+        }
+        // The tree first, synced: on reopen a tree ahead of the cursor is cut back, a tree
+        // behind it would be damage.
+        self.tree
+            .append(leaf_hashes)
+            .and_then(|_| self.tree.sync())
+            .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+        let mut batch = sled::Batch::default();
+        for (number, credential) in &overlay.credentials {
+            batch.insert(key(PREFIX_CREDENTIAL, number.as_bytes()), encode(credential));
+        }
+        for (subject, person) in &overlay.persons {
+            batch.insert(key(PREFIX_PERSON, &subject.0), encode(person));
+        }
+        for (id, index) in &overlay.events {
+            batch.insert(key(PREFIX_EVENT, &id.0), &index.to_le_bytes());
+        }
+        for (index, entry) in &overlay.registry_entries {
+            batch.insert(key(PREFIX_REGISTRY_ENTRY, &index.to_be_bytes()), entry.as_slice());
+        }
+        let credentials = self.credentials + overlay.new_credentials;
+        batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
+        batch.insert(KEY_CURSOR, &end.to_le_bytes());
+        self.records.apply_batch(batch)?;
+        self.db.flush()?;
+        self.cursor = end;
+        self.credentials = credentials;
+        Ok(())
+    }
+
+    fn rule_violation(
+        &self,
+        index: u64,
+        entry: &[u8],
+        why: &str,
+        target: &SignedCheckpoint,
+        fetcher: &TileFetcher<'_>,
+        options: &PullOptions,
+    ) -> SyncError {
+        // The inclusion proof makes the evidence self-contained: the partner signed a tree
+        // that holds this entry at this index.
+        let reader = TileHashReader::new(
+            target.checkpoint.size,
+            tlog_tiles::Hash(target.checkpoint.root),
+            fetcher,
+        );
+        let proof = tlog_tiles::prove_record(target.checkpoint.size, index, &reader)
+            .map(|proof| {
+                proof
+                    .iter()
+                    .map(|hash| format!("{}\n", BASE64_STANDARD.encode(hash.0)))
+                    .collect::<String>()
+            })
+            .unwrap_or_else(|error| format!("(no proof: {error})\n"));
+        let proof_text = format!("index {index}\n{proof}");
+        let entry_hex = format!("{}\n", hex::encode(entry));
+        let recorded = evidence::record(
+            &self.evidence_dir(),
+            EvidenceKind::RuleViolation,
+            &self.origin,
+            why,
+            &[
+                ("checkpoint", target.note_text.as_bytes()),
+                ("entry.hex", entry_hex.as_bytes()),
+                ("inclusion-proof.txt", proof_text.as_bytes()),
+            ],
+            (options.now_unix_s)(),
+        );
+        match recorded {
+            Ok(path) => SyncError::new(
+                SyncErrorKind::RuleViolation,
+                format!(
+                    "partner {} signed a checkpoint over an entry the rules refuse: {why}; \
+                     evidence kept in {}; mirroring stopped at entry {index} until an operator \
+                     clears the alarm",
+                    self.origin,
+                    path.display()
+                ),
+            ),
+            Err(error) => error.context(format!(
+                "rule violation by {} ({why}) but its evidence could not be written",
+                self.origin
+            )),
+        }
+    }
+}
+
+/// Rebuilds the partner's registry from the registry entries the mirror keeps (`r` keys),
+/// folded in log order. Their `apply` reads only the registry, never the records.
+fn load_registry(records: &sled::Tree) -> Result<Registry> {
+    let mut registry = Registry::default();
+    let empty = MemoryLedger::default();
+    for item in records.scan_prefix([PREFIX_REGISTRY_ENTRY]) {
+        let (key, entry) = item?;
+        let index = key
+            .get(1..9)
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| store_error("mirror store: a registry key is malformed".to_string()))?;
+        let signed = SignedEvent::from_entry(&entry).map_err(|error| {
+            store_error(format!("mirror store: registry entry {index}: {error}"))
+        })?;
+        if let Some(change) = apply(&registry, &empty, &signed, index).registry {
+            registry.absorb(change);
+        }
+    }
+    Ok(registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_end_on_bundle_boundaries_when_they_can() {
+        assert_eq!(batch_end(0, 10_000, 1024), 1024);
+        assert_eq!(batch_end(100, 10_000, 1024), 1024);
+        assert_eq!(batch_end(1000, 10_000, 1024), 1792);
+        assert_eq!(batch_end(9_500, 10_000, 1024), 10_000);
+        assert_eq!(batch_end(5, 10_000, 10), 15);
+        assert_eq!(batch_end(250, 10_000, 256), 256);
+    }
+
+    #[test]
+    fn bundles_parse_exactly_or_name_the_fault() {
+        let bundle = skill_ledger_log::entry_bundle(&[b"ab", b"", b"xyz"]);
+        assert_eq!(
+            parse_bundle(&bundle, 3).expect("parse"),
+            vec![b"ab".to_vec(), vec![], b"xyz".to_vec()]
+        );
+        assert!(parse_bundle(&bundle, 2).expect_err("extra").contains("after its 2"));
+        assert!(parse_bundle(&bundle, 4).expect_err("short").contains("holds 3"));
+        assert!(parse_bundle(&bundle[..bundle.len() - 1], 3)
+            .expect_err("cut")
+            .contains("claims 3 bytes"));
+        assert!(parse_bundle(&[0], 1).expect_err("cut length").contains("truncated"));
+    }
+}
