@@ -240,7 +240,9 @@ impl Partners {
     }
 
     pub fn get(&self, origin: &str) -> Option<&PartnerConfig> {
-        self.partners.iter().find(|partner| partner.origin == origin)
+        self.partners
+            .iter()
+            .find(|partner| partner.origin == origin)
     }
 
     /// The partner named `origin`, or the only one when `origin` is `None`.

@@ -101,9 +101,7 @@ impl Cosigner {
                 "timestamp {timestamp} exceeds 2^63 - 1"
             )));
         }
-        let signature = self
-            .key
-            .sign(&cosigned_message(checkpoint_body, timestamp));
+        let signature = self.key.sign(&cosigned_message(checkpoint_body, timestamp));
         let mut bytes = Vec::with_capacity(COSIGNATURE_BYTES);
         bytes.extend_from_slice(&self.key_id.to_be_bytes());
         bytes.extend_from_slice(&timestamp.to_be_bytes());
@@ -141,11 +139,9 @@ pub fn parse_signature_line(line: &str) -> Result<SignatureLine> {
             "signature line {line:?} has an invalid key name"
         )));
     }
-    let bytes = BASE64_STANDARD.decode(encoded).map_err(|_| {
-        witness_error(format!(
-            "signature line {line:?}: signature is not base64"
-        ))
-    })?;
+    let bytes = BASE64_STANDARD
+        .decode(encoded)
+        .map_err(|_| witness_error(format!("signature line {line:?}: signature is not base64")))?;
     if bytes.len() < 4 {
         return Err(witness_error(format!(
             "signature line {line:?}: shorter than a key ID"
@@ -171,7 +167,9 @@ impl CosignatureVerifier {
     /// Parses `<name>+<key ID hex>+base64(0x04 ‖ public key)`, checking the key ID.
     pub fn from_vkey(text: &str) -> Result<CosignatureVerifier> {
         let bad = |why: &str| witness_error(format!("cosigner key {text:?}: {why}"));
-        let (name, rest) = text.split_once('+').ok_or_else(|| bad("expected name+id+key"))?;
+        let (name, rest) = text
+            .split_once('+')
+            .ok_or_else(|| bad("expected name+id+key"))?;
         let (id_hex, key_b64) = rest
             .split_once('+')
             .ok_or_else(|| bad("expected name+id+key"))?;
@@ -275,7 +273,8 @@ pub fn split_note(note: &str) -> Result<(&str, Vec<&str>)> {
 mod tests {
     use super::*;
 
-    const BODY: &str = "skill-ledger/50\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\ntime 1700000000\n";
+    const BODY: &str =
+        "skill-ledger/50\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\ntime 1700000000\n";
 
     fn cosigner() -> Cosigner {
         Cosigner::new("skill-ledger/51/witness", SigningKey::from_bytes(&[3; 32]))
@@ -296,7 +295,10 @@ mod tests {
         assert_eq!(line, GOLDEN_LINE, "cosignature line");
         let verifier = CosignatureVerifier::from_vkey(GOLDEN_VKEY).expect("parse vkey");
         let parsed = parse_signature_line(&line).expect("parse line");
-        assert_eq!(verifier.verify(BODY, &parsed).expect("verifies"), 1_700_000_100);
+        assert_eq!(
+            verifier.verify(BODY, &parsed).expect("verifies"),
+            1_700_000_100
+        );
     }
 
     const GOLDEN_VKEY: &str =
@@ -331,8 +333,11 @@ mod tests {
     fn a_changed_body_time_or_key_does_not_verify() {
         let cosigner = cosigner();
         let verifier = CosignatureVerifier::from_vkey(&cosigner.verifier_key_text()).expect("vkey");
-        let line = parse_signature_line(&cosigner.cosign(BODY, 10).expect("cosign")).expect("parse");
-        assert!(verifier.verify(&BODY.replace("\n5\n", "\n6\n"), &line).is_err());
+        let line =
+            parse_signature_line(&cosigner.cosign(BODY, 10).expect("cosign")).expect("parse");
+        assert!(verifier
+            .verify(&BODY.replace("\n5\n", "\n6\n"), &line)
+            .is_err());
         let mut later = line.clone();
         later.signature[7] ^= 1;
         assert!(verifier.verify(BODY, &later).is_err());

@@ -129,7 +129,11 @@ pub fn record(
     };
     let json = serde_json::to_vec_pretty(&summary)
         .map_err(|error| store_error(format!("evidence record: {error}")))?;
-    for (file, contents) in files.iter().copied().chain([(RECORD_FILE, json.as_slice())]) {
+    for (file, contents) in files
+        .iter()
+        .copied()
+        .chain([(RECORD_FILE, json.as_slice())])
+    {
         fsutil::write_atomically(&temporary, file, contents)?;
     }
     let target = dir.join(&name);

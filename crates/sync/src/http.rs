@@ -98,7 +98,10 @@ pub fn request(
     body: Option<(&str, &[u8])>,
 ) -> FetchResult<Response> {
     let url = base.url(path);
-    let address = (base.host.trim_start_matches('[').trim_end_matches(']'), base.port)
+    let address = (
+        base.host.trim_start_matches('[').trim_end_matches(']'),
+        base.port,
+    )
         .to_socket_addrs()
         .map_err(|error| unavailable(format!("{url}: cannot resolve the host: {error}")))?
         .next()
@@ -153,7 +156,11 @@ fn read_response(mut reader: impl BufRead, url: &str) -> FetchResult<Response> {
         .strip_prefix("HTTP/1.")
         .and_then(|rest| rest.get(2..5))
         .and_then(|code| code.parse().ok())
-        .ok_or_else(|| refused(format!("{url}: not an HTTP/1.x status line: {status_line:?}")))?;
+        .ok_or_else(|| {
+            refused(format!(
+                "{url}: not an HTTP/1.x status line: {status_line:?}"
+            ))
+        })?;
     let mut content_length: Option<usize> = None;
     let mut chunked = false;
     let mut content_type = None;
@@ -264,8 +271,12 @@ impl HttpLog {
 impl PartnerLog for HttpLog {
     fn checkpoint(&self) -> FetchResult<String> {
         let bytes = self.get("checkpoint")?;
-        String::from_utf8(bytes)
-            .map_err(|_| refused(format!("{}: checkpoint is not UTF-8", self.base.url("checkpoint"))))
+        String::from_utf8(bytes).map_err(|_| {
+            refused(format!(
+                "{}: checkpoint is not UTF-8",
+                self.base.url("checkpoint")
+            ))
+        })
     }
 
     fn tile(&self, level: u8, index: u64, width: u16) -> FetchResult<Vec<u8>> {
@@ -325,7 +336,10 @@ mod tests {
                 prefix: "/ledger".into()
             }
         );
-        assert_eq!(BaseUrl::parse("http://example.org").expect("parse").port, 80);
+        assert_eq!(
+            BaseUrl::parse("http://example.org").expect("parse").port,
+            80
+        );
         for (url, fault) in [
             ("https://example.org", "https"),
             ("ftp://example.org", "http://"),
@@ -342,18 +356,31 @@ mod tests {
     fn responses_with_length_chunks_or_close_parse() {
         let url = "http://test/";
         let with_length = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc".as_slice();
-        assert_eq!(read_response(with_length, url).expect("length").body, b"abc");
+        assert_eq!(
+            read_response(with_length, url).expect("length").body,
+            b"abc"
+        );
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1;x\r\nc\r\n0\r\n\r\n"
                 .as_slice();
         assert_eq!(read_response(chunked, url).expect("chunked").body, b"abc");
-        let closed = b"HTTP/1.0 409 Conflict\r\nContent-Type: text/x.tlog.size\r\n\r\n12\n".as_slice();
+        let closed =
+            b"HTTP/1.0 409 Conflict\r\nContent-Type: text/x.tlog.size\r\n\r\n12\n".as_slice();
         let response = read_response(closed, url).expect("close-delimited");
-        assert_eq!((response.status, response.body.as_slice()), (409, b"12\n".as_slice()));
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (409, b"12\n".as_slice())
+        );
         assert_eq!(response.content_type.as_deref(), Some("text/x.tlog.size"));
         let gzip = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n".as_slice();
-        assert!(read_response(gzip, url).expect_err("gzip").message.contains("gzip"));
+        assert!(read_response(gzip, url)
+            .expect_err("gzip")
+            .message
+            .contains("gzip"));
         let short = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab".as_slice();
-        assert!(read_response(short, url).is_err(), "a truncated body is an error");
+        assert!(
+            read_response(short, url).is_err(),
+            "a truncated body is an error"
+        );
     }
 }

@@ -36,7 +36,9 @@ use skill_ledger_log::{
     entry_bundle_path, leaf_hash, parse_and_verify_checkpoint, tile_path, Checkpoint, Hash,
     MerkleTree, SignedCheckpoint, EMPTY_TREE_ROOT, TILE_HEIGHT, TILE_WIDTH_MAX,
 };
-use tlog_tiles::{HashReader, Tile, TileHashReader, TileReader};
+use std::collections::HashMap;
+
+use tlog_tiles::{HashReader, Tile};
 
 use crate::config::{Home, PartnerConfig};
 use crate::error::{Result, SyncError, SyncErrorKind};
@@ -250,7 +252,11 @@ impl RecordView for View<'_> {
             .records
             .get(key(PREFIX_EVENT, &id.0))
             .map_err(SyncError::from)
-            .and_then(|value| value.map(|bytes| u64_value(&bytes, "an event index")).transpose());
+            .and_then(|value| {
+                value
+                    .map(|bytes| u64_value(&bytes, "an event index"))
+                    .transpose()
+            });
         found.unwrap_or_else(|error| {
             self.failure.borrow_mut().get_or_insert(error);
             None
@@ -394,7 +400,7 @@ impl<'a> TileFetcher<'a> {
 
     /// Hashes with the given stored indexes, authenticated against `checkpoint`.
     fn authenticated(&self, checkpoint: &Checkpoint, indexes: &[u64]) -> Result<Vec<Hash>> {
-        let reader = TileHashReader::new(checkpoint.size, tlog_tiles::Hash(checkpoint.root), self);
+        let reader = AuthenticatedTiles::new(checkpoint, self);
         reader
             .read_hashes(indexes)
             .map(|hashes| hashes.into_iter().map(|hash| hash.0).collect())
@@ -407,18 +413,15 @@ impl<'a> TileFetcher<'a> {
         if size == 0 {
             return Ok(EMPTY_TREE_ROOT);
         }
-        let reader = TileHashReader::new(checkpoint.size, tlog_tiles::Hash(checkpoint.root), self);
+        let reader = AuthenticatedTiles::new(checkpoint, self);
         tlog_tiles::tree_hash(size, &reader)
             .map(|hash| hash.0)
             .map_err(|error| self.tile_error(error, checkpoint))
     }
 }
 
-impl TileReader for TileFetcher<'_> {
-    fn height(&self) -> u8 {
-        TILE_HEIGHT
-    }
-
+impl TileFetcher<'_> {
+    /// The bytes of each tile, from the cache or the partner. Unauthenticated.
     fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
         let mut data = Vec::with_capacity(tiles.len());
         for tile in tiles {
@@ -442,8 +445,8 @@ impl TileReader for TileFetcher<'_> {
         Ok(data)
     }
 
+    /// Keeps tiles that were authenticated against a signed root.
     fn save_tiles(&self, tiles: &[Tile], data: &[Vec<u8>]) {
-        // Called only once the tiles are authenticated against the signed root.
         let mut cache = self.cache.borrow_mut();
         for (tile, bytes) in tiles.iter().zip(data) {
             let key = (tile.level(), tile.level_index(), tile.width());
@@ -459,6 +462,128 @@ impl TileReader for TileFetcher<'_> {
                 None => break,
             };
         }
+    }
+}
+
+/// Hashes of the tree of a signed checkpoint, read from the partner's tiles, every tile
+/// authenticated: the tiles holding the root's subtrees against the signed root, every other
+/// tile against its (already authenticated) parent.
+///
+/// This is Go tlog's `TileHashReader` algorithm, done here because `tlog_tiles` 0.2.0's port
+/// (like its model) starts the parent check at the count of subtree *indexes* rather than of
+/// the distinct tiles holding them: when two subtree roots share a tile (a tree of 704
+/// leaves, say), the first tile after them is never checked, and an altered tile passes.
+/// The test `given_tampered_or_unverifiable_data_…` caught that.
+struct AuthenticatedTiles<'a, 'b> {
+    size: u64,
+    root: Hash,
+    fetcher: &'a TileFetcher<'b>,
+}
+
+impl<'a, 'b> AuthenticatedTiles<'a, 'b> {
+    fn new(checkpoint: &Checkpoint, fetcher: &'a TileFetcher<'b>) -> AuthenticatedTiles<'a, 'b> {
+        AuthenticatedTiles {
+            size: checkpoint.size,
+            root: checkpoint.root,
+            fetcher,
+        }
+    }
+}
+
+impl HashReader for AuthenticatedTiles<'_, '_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::Error> {
+        use tlog_tiles::Error::{BadMath, InconsistentTile, IndexesNotInTree};
+        if self.size == 0 {
+            return Err(IndexesNotInTree);
+        }
+        let height = TILE_HEIGHT;
+        let mut order: HashMap<Tile, usize> = HashMap::new();
+        let mut tiles: Vec<Tile> = Vec::new();
+        let mut add = |tile: Tile, order: &mut HashMap<Tile, usize>| -> usize {
+            *order.entry(tile).or_insert_with(|| {
+                tiles.push(tile);
+                tiles.len() - 1
+            })
+        };
+        // The tiles holding the roots of the perfect subtrees that make up the tree.
+        let subtrees = tlog_tiles::sub_tree_index(0, self.size, Vec::new());
+        let mut subtree_tiles = Vec::with_capacity(subtrees.len());
+        for &index in &subtrees {
+            let tile = Tile::from_index(height, index)
+                .parent(0, self.size)
+                .ok_or(BadMath)?;
+            subtree_tiles.push(add(tile, &mut order));
+        }
+        let authenticated_by_root = order.len();
+        // The tiles holding the requested hashes, and the full tiles between them and an
+        // authenticated ancestor, parents before children.
+        let mut index_tiles = Vec::with_capacity(indexes.len());
+        for &index in indexes {
+            if index >= tlog_tiles::stored_hash_index(0, self.size) {
+                return Err(IndexesNotInTree);
+            }
+            let tile = Tile::from_index(height, index);
+            let mut up = 0u8;
+            loop {
+                let parent = tile.parent(up, self.size).ok_or(BadMath)?;
+                if order.contains_key(&parent) {
+                    break;
+                }
+                up = up.checked_add(1).filter(|up| *up < 8).ok_or(BadMath)?;
+            }
+            for k in (0..up).rev() {
+                let parent = tile.parent(k, self.size).ok_or(BadMath)?;
+                if parent.width() != 1 << height {
+                    return Err(BadMath); // only full tiles have parents
+                }
+                add(parent, &mut order);
+            }
+            let own = tile.parent(0, self.size).ok_or(BadMath)?;
+            index_tiles.push(*order.get(&own).ok_or(BadMath)?);
+        }
+        let data = self.fetcher.read_tiles(&tiles)?;
+        if data.len() != tiles.len() {
+            return Err(BadMath);
+        }
+        for (tile, bytes) in tiles.iter().zip(&data) {
+            if bytes.len() != tile.width() as usize * tlog_tiles::HASH_SIZE {
+                return Err(BadMath);
+            }
+        }
+        // The subtree roots hash to the signed root.
+        let last = subtrees.len() - 1;
+        let mut root =
+            tiles[subtree_tiles[last]].hash_at_index(&data[subtree_tiles[last]], subtrees[last])?;
+        for position in (0..last).rev() {
+            let tile = subtree_tiles[position];
+            let left = tiles[tile].hash_at_index(&data[tile], subtrees[position])?;
+            root = tlog_tiles::node_hash(left, root);
+        }
+        if root.0 != self.root {
+            return Err(InconsistentTile);
+        }
+        // Every other tile hashes to its entry in its parent tile.
+        for position in authenticated_by_root..tiles.len() {
+            let tile = tiles[position];
+            let parent = tile.parent(1, self.size).ok_or(BadMath)?;
+            let parent_position = *order.get(&parent).ok_or(BadMath)?;
+            if parent_position >= position {
+                return Err(BadMath);
+            }
+            let expected = parent.hash_at_index(
+                &data[parent_position],
+                tlog_tiles::stored_hash_index(parent.level() * height, tile.level_index()),
+            )?;
+            if expected != Tile::subtree_hash(&data[position]) {
+                return Err(InconsistentTile);
+            }
+        }
+        self.fetcher.save_tiles(&tiles, &data);
+        indexes
+            .iter()
+            .zip(index_tiles)
+            .map(|(&index, position)| tiles[position].hash_at_index(&data[position], index))
+            .collect()
     }
 }
 
@@ -827,7 +952,11 @@ impl Mirror {
         })
     }
 
-    fn verify_checkpoint(&self, note_text: String, log: &dyn PartnerLog) -> Result<SignedCheckpoint> {
+    fn verify_checkpoint(
+        &self,
+        note_text: String,
+        log: &dyn PartnerLog,
+    ) -> Result<SignedCheckpoint> {
         let checkpoint = parse_and_verify_checkpoint(&note_text, &self.vkey).map_err(|error| {
             SyncError::new(
                 SyncErrorKind::BadCheckpoint,
@@ -862,7 +991,10 @@ impl Mirror {
                 return Err(self.fork(
                     &held,
                     seen,
-                    &format!("two signed checkpoints of size {} with different roots", new.size),
+                    &format!(
+                        "two signed checkpoints of size {} with different roots",
+                        new.size
+                    ),
                     options,
                 ));
             }
@@ -999,7 +1131,10 @@ impl Mirror {
                         "entry {index} from {} (bundle {}) does not hash to the partner's leaf \
                          {index} under the signed checkpoint of size {size}: the entry was altered",
                         fetcher.log.describe(),
-                        entry_bundle_path(index / width, (size - index / width * width).min(width) as u16)
+                        entry_bundle_path(
+                            index / width,
+                            (size - index / width * width).min(width) as u16
+                        )
                     ),
                 ));
             }
@@ -1111,7 +1246,14 @@ impl Mirror {
         self.registry = registry;
         match violation {
             None => Ok(()),
-            Some((index, why)) => Err(self.rule_violation(index, &entries[(index - start) as usize], &why, target, fetcher, options)),
+            Some((index, why)) => Err(self.rule_violation(
+                index,
+                &entries[(index - start) as usize],
+                &why,
+                target,
+                fetcher,
+                options,
+            )),
         }
     }
 
@@ -1127,7 +1269,10 @@ impl Mirror {
             .map_err(|error| store_error(format!("mirror tree: {error}")))?;
         let mut batch = sled::Batch::default();
         for (number, credential) in &overlay.credentials {
-            batch.insert(key(PREFIX_CREDENTIAL, number.as_bytes()), encode(credential));
+            batch.insert(
+                key(PREFIX_CREDENTIAL, number.as_bytes()),
+                encode(credential),
+            );
         }
         for (subject, person) in &overlay.persons {
             batch.insert(key(PREFIX_PERSON, &subject.0), encode(person));
@@ -1136,7 +1281,10 @@ impl Mirror {
             batch.insert(key(PREFIX_EVENT, &id.0), &index.to_le_bytes());
         }
         for (index, entry) in &overlay.registry_entries {
-            batch.insert(key(PREFIX_REGISTRY_ENTRY, &index.to_be_bytes()), entry.as_slice());
+            batch.insert(
+                key(PREFIX_REGISTRY_ENTRY, &index.to_be_bytes()),
+                entry.as_slice(),
+            );
         }
         let credentials = self.credentials + overlay.new_credentials;
         batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
@@ -1159,11 +1307,7 @@ impl Mirror {
     ) -> SyncError {
         // The inclusion proof makes the evidence self-contained: the partner signed a tree
         // that holds this entry at this index.
-        let reader = TileHashReader::new(
-            target.checkpoint.size,
-            tlog_tiles::Hash(target.checkpoint.root),
-            fetcher,
-        );
+        let reader = AuthenticatedTiles::new(&target.checkpoint, fetcher);
         let proof = tlog_tiles::prove_record(target.checkpoint.size, index, &reader)
             .map(|proof| {
                 proof
@@ -1248,11 +1392,17 @@ mod tests {
             parse_bundle(&bundle, 3).expect("parse"),
             vec![b"ab".to_vec(), vec![], b"xyz".to_vec()]
         );
-        assert!(parse_bundle(&bundle, 2).expect_err("extra").contains("after its 2"));
-        assert!(parse_bundle(&bundle, 4).expect_err("short").contains("holds 3"));
+        assert!(parse_bundle(&bundle, 2)
+            .expect_err("extra")
+            .contains("after its 2"));
+        assert!(parse_bundle(&bundle, 4)
+            .expect_err("short")
+            .contains("holds 3"));
         assert!(parse_bundle(&bundle[..bundle.len() - 1], 3)
             .expect_err("cut")
             .contains("claims 3 bytes"));
-        assert!(parse_bundle(&[0], 1).expect_err("cut length").contains("truncated"));
+        assert!(parse_bundle(&[0], 1)
+            .expect_err("cut length")
+            .contains("truncated"));
     }
 }

@@ -80,7 +80,8 @@ impl AddCheckpointRequest {
         if body.len() > REQUEST_BYTES_MAX {
             return Err(format!("request body over {REQUEST_BYTES_MAX} bytes"));
         }
-        let text = std::str::from_utf8(body).map_err(|_| "request body is not UTF-8".to_string())?;
+        let text =
+            std::str::from_utf8(body).map_err(|_| "request body is not UTF-8".to_string())?;
         let (head, checkpoint_note) = text
             .split_once("\n\n")
             .ok_or_else(|| "no empty line before the checkpoint".to_string())?;
@@ -241,7 +242,11 @@ impl Witness {
             .iter()
             .map(|partner| (partner.origin.clone(), partner.vkey.clone()))
             .collect();
-        Ok(Witness::new(&home.dir, load_or_create_cosigner(home)?, logs))
+        Ok(Witness::new(
+            &home.dir,
+            load_or_create_cosigner(home)?,
+            logs,
+        ))
     }
 
     /// A witness with an explicit key and log list (state kept under `home_dir/witness/`).
@@ -295,7 +300,9 @@ impl Witness {
             .unwrap_or_default()
             .to_string();
         let Some(vkey) = self.logs.get(&origin) else {
-            return WitnessAnswer::UnknownLog(format!("{origin:?} is not a log this witness witnesses"));
+            return WitnessAnswer::UnknownLog(format!(
+                "{origin:?} is not a log this witness witnesses"
+            ));
         };
         let checkpoint = match parse_and_verify_checkpoint(&request.checkpoint_note, vkey) {
             Ok(checkpoint) => checkpoint,
@@ -365,7 +372,11 @@ impl Witness {
                 );
                 // Proof of a fork: keep both notes with the partner's other evidence.
                 let recorded = evidence::record(
-                    &self.home_dir.join("mirrors").join(&old.origin).join("evidence"),
+                    &self
+                        .home_dir
+                        .join("mirrors")
+                        .join(&old.origin)
+                        .join("evidence"),
                     EvidenceKind::Fork,
                     &old.origin,
                     &format!("witness: {detail}"),
@@ -390,13 +401,19 @@ impl Witness {
             }
             return Ok(());
         }
-        verify_consistency(old.size, checkpoint.size, old.root, checkpoint.root, &request.proof)
-            .map_err(|error| {
-                WitnessAnswer::Unprocessable(format!(
-                    "the consistency proof from the cosigned size {} does not verify: {error}",
-                    old.size
-                ))
-            })
+        verify_consistency(
+            old.size,
+            checkpoint.size,
+            old.root,
+            checkpoint.root,
+            &request.proof,
+        )
+        .map_err(|error| {
+            WitnessAnswer::Unprocessable(format!(
+                "the consistency proof from the cosigned size {} does not verify: {error}",
+                old.size
+            ))
+        })
     }
 }
 
@@ -443,7 +460,11 @@ pub fn cosigned_path(home_dir: &Path, partner_origin: &str) -> PathBuf {
 }
 
 /// The latest home checkpoint cosigned by `partner`'s witness, as persisted.
-pub fn load_cosigned(home_dir: &Path, node: &Node, partner: &PartnerConfig) -> Result<Option<Checkpoint>> {
+pub fn load_cosigned(
+    home_dir: &Path,
+    node: &Node,
+    partner: &PartnerConfig,
+) -> Result<Option<Checkpoint>> {
     let path = cosigned_path(home_dir, &partner.origin);
     let Some(bytes) = fsutil::read_optional(&path)? else {
         return Ok(None);
@@ -501,12 +522,14 @@ pub fn request_cosignature(
             proof,
             checkpoint_note: signed.note_text.clone(),
         };
-        let (status, body) = witness.add_checkpoint(&request.to_bytes()).map_err(|error| {
-            SyncError::new(
-                SyncErrorKind::Transport,
-                format!("{}: {error}", witness.describe()),
-            )
-        })?;
+        let (status, body) = witness
+            .add_checkpoint(&request.to_bytes())
+            .map_err(|error| {
+                SyncError::new(
+                    SyncErrorKind::Transport,
+                    format!("{}: {error}", witness.describe()),
+                )
+            })?;
         let text = String::from_utf8_lossy(&body);
         match status {
             200 => return attach(home_dir, &signed, partner, &verifier, &text),
@@ -547,7 +570,10 @@ fn attach(
     let (body, _) = split_note(&signed.note_text)?;
     let mut valid = Vec::new();
     let mut time = 0;
-    for line in response.split_inclusive('\n').filter(|l| !l.trim().is_empty()) {
+    for line in response
+        .split_inclusive('\n')
+        .filter(|l| !l.trim().is_empty())
+    {
         let parsed = parse_signature_line(line)?;
         if !verifier.is_mine(&parsed) {
             continue; // The spec: ignore cosignatures from unknown keys.
