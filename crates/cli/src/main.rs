@@ -7,6 +7,7 @@ mod bench;
 mod demo;
 mod output;
 mod query;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -103,6 +104,11 @@ pub enum Command {
     Audit(DirArg),
     /// Create a realistic synthetic ledger for Chongqing.
     Demo(demo::DemoArgs),
+    /// 川渝 federation: mirror partner ledgers, fork evidence, witness cosignatures.
+    Sync {
+        #[command(subcommand)]
+        command: sync::SyncCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -153,6 +159,7 @@ fn main() -> ExitCode {
         Command::Proof { command } => query::proof(command, json),
         Command::Audit(args) => query::audit(args, json),
         Command::Demo(args) => demo::run(args, json),
+        Command::Sync { command } => sync::run(command, json),
         Command::Bench { command } => bench::run(command, json),
     };
     match result {

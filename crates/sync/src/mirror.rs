@@ -264,13 +264,16 @@ impl RecordView for View<'_> {
     }
 }
 
+/// Authenticated tiles by (level, index, width): (last use, bytes).
+type TileCache = BTreeMap<(u8, u64, u32), (u64, Vec<u8>)>;
+
 /// Reads the partner's tiles through a [`PartnerLog`], with retries, the C2SP full-tile
 /// fallback for partial tiles, fetch counting and a small cache of authenticated tiles.
 struct TileFetcher<'a> {
     log: &'a dyn PartnerLog,
     options: &'a PullOptions,
     counts: Cell<FetchCounts>,
-    cache: RefCell<BTreeMap<(u8, u64, u32), (u64, Vec<u8>)>>,
+    cache: RefCell<TileCache>,
     uses: Cell<u64>,
     failure: RefCell<Option<SyncError>>,
 }
