@@ -4,9 +4,11 @@
 
 mod admin;
 mod bench;
+mod bench_verify;
 mod demo;
 mod output;
 mod query;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -103,6 +105,8 @@ pub enum Command {
     Audit(DirArg),
     /// Create a realistic synthetic ledger for Chongqing.
     Demo(demo::DemoArgs),
+    /// Serve the HTTP API, the log tiles and metrics on a ledger directory.
+    Serve(serve::ServeArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -131,12 +135,18 @@ fn main() -> ExitCode {
             error.exit()
         }
     };
+    // A server logs its requests by default; other commands only warnings.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SKILL_LEDGER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let json = cli.json;
     let result = match cli.command {
@@ -153,6 +163,7 @@ fn main() -> ExitCode {
         Command::Proof { command } => query::proof(command, json),
         Command::Audit(args) => query::audit(args, json),
         Command::Demo(args) => demo::run(args, json),
+        Command::Serve(args) => serve::run(args, json),
         Command::Bench { command } => bench::run(command, json),
     };
     match result {

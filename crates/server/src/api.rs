@@ -118,12 +118,12 @@ fn unknown_certificate(number: &CertificateNumber) -> Problem {
         format!("certificate {number} is not on this ledger"),
     )
     .with("certificate_number", number.to_string())
-    .with("status", "unknown")
+    .with("certificate_status", "unknown")
 }
 
 /// A credential by certificate number: status, level, occupation, body, dates, entry index.
 ///
-/// An unknown certificate is a 404 problem with `status: "unknown"`. Holder data is never
+/// An unknown certificate is a 404 problem with `certificate_status: "unknown"`. Holder data is never
 /// shown; to check a holder, use `POST /v1/verify`.
 #[utoipa::path(
     get, path = "/v1/credentials/{cert_no}", tag = "credentials",
@@ -131,7 +131,7 @@ fn unknown_certificate(number: &CertificateNumber) -> Problem {
     responses(
         (status = 200, description = "The credential (valid or revoked)", body = CredentialResponse),
         (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 404, description = "Not on this ledger (status unknown)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Not on this ledger (certificate_status unknown)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn credential(

@@ -25,7 +25,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest request body accepted (413 above). An entry is at most 64 KiB, 88 KiB in base64.
     pub body_bytes_max: u64,
-    /// Longest a request may take, body included (408 for a slow body, 503 otherwise).
+    /// Longest wait for a request body (408 after it); a whole request may take twice
+    /// this before it is answered 503 with `Retry-After`.
     pub request_timeout_ms: u64,
     /// Requests handled at once; more are answered 503 with `Retry-After` at once.
     pub concurrency_max: u32,

@@ -111,13 +111,15 @@ pub async fn verify_rate_limit(
     next.run(request).await
 }
 
-/// Middleware: the whole request within `request_timeout_ms`, else 503 with `Retry-After`.
+/// Middleware: the whole request within twice `request_timeout_ms` (the body has the first
+/// `request_timeout_ms`, answered 408 by [`ApiJson`]; the work the rest), else 503 with
+/// `Retry-After`.
 pub async fn request_timeout(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let limit = state.config.request_timeout();
+    let limit = state.config.request_timeout() * 2;
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {

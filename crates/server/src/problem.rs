@@ -192,7 +192,8 @@ impl Problem {
 
     /// The JSON body.
     pub fn document(&self) -> Value {
-        let mut body = Map::new();
+        // Extensions first: they can never replace a member RFC 9457 defines.
+        let mut body = self.extensions.clone();
         body.insert(
             "type".to_string(),
             Value::from(format!("{PROBLEM_TYPE_PREFIX}{}", self.code)),
@@ -201,9 +202,6 @@ impl Problem {
         body.insert("status".to_string(), Value::from(self.status.as_u16()));
         body.insert("detail".to_string(), Value::from(self.detail.clone()));
         body.insert("code".to_string(), Value::from(self.code));
-        for (name, value) in &self.extensions {
-            body.insert(name.clone(), value.clone());
-        }
         Value::Object(body)
     }
 }
@@ -243,6 +241,12 @@ mod tests {
         assert_eq!(document["type"], "urn:skill-ledger:problem:bad-signature");
         assert_eq!(document["code"], "bad-signature");
         assert_eq!(document["status"], 422);
+        let shadowing = Problem::rejection(&Rejection::BadSignature).with("status", "x");
+        assert_eq!(
+            shadowing.document()["status"],
+            422,
+            "extensions never replace members"
+        );
         assert!(document["detail"]
             .as_str()
             .is_some_and(|detail| detail.contains("signature")));
