@@ -1108,6 +1108,25 @@ fn the_openapi_document_is_3_1_and_describes_every_route() {
     let reply = get(address, "/openapi.json");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
+    // It parses as an OpenAPI 3.1 document (the oas3 crate's model and version check), and
+    // its operations are exactly the routes below.
+    let spec = oas3::from_json(reply.text()).expect("a valid OpenAPI document");
+    let spec_version = spec
+        .validate_version()
+        .expect("a supported OpenAPI version");
+    assert_eq!((spec_version.major, spec_version.minor), (3, 1));
+    let mut operations: Vec<(String, String)> = spec
+        .operations()
+        .map(|(path, method, _)| (method.as_str().to_lowercase(), path))
+        .collect();
+    operations.sort();
+    let mut expected: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(method, path, _)| (method.to_string(), path.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(operations, expected);
+
     let document = reply.json();
     let version = document["openapi"].as_str().expect("openapi version");
     assert!(version.starts_with("3.1."), "{version}");

@@ -43,9 +43,37 @@ pub struct VerifyArgs {
     /// Worker threads of the runtime that runs the server and the client.
     #[arg(long, default_value = "2")]
     pub worker_threads: usize,
-    /// Ledger directory to create (default: a temporary directory, removed afterwards).
+    /// Ledger directory: created if missing, reused if an earlier run of this benchmark
+    /// built it with at least N credentials (default: a temporary directory, removed
+    /// afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+/// The benchmark's bodies (fixed keys, so a ledger built by an earlier run can be reused).
+fn bench_bodies() -> anyhow::Result<Vec<(RegistrationNumber, SigningKey)>> {
+    (0..BODIES)
+        .map(|b| {
+            let number: RegistrationNumber = format!("S0000500{:05}", 700 + b).parse()?;
+            Ok((
+                number,
+                SigningKey::from_bytes(&[(b as u8).wrapping_add(90); 32]),
+            ))
+        })
+        .collect()
+}
+
+/// Opens a ledger an earlier run built, checking that it holds credential N - 1.
+fn reuse_ledger(root: &std::path::Path, credentials: u64) -> anyhow::Result<Node> {
+    let (node, _) = Node::open(root)?;
+    let last = certificate(&bench_bodies()?, credentials - 1)?;
+    match node.check_name(&last, &holder_name(credentials - 1))? {
+        skill_ledger_node::NameCheck::Matched(_) => Ok(node),
+        _ => Err(anyhow!(
+            "{} was not built by `bench verify` with at least {credentials} credentials",
+            root.display()
+        )),
+    }
 }
 
 const BODIES: u64 = 16;
@@ -122,10 +150,9 @@ fn build_ledger(
     node: &Node,
     credentials: u64,
 ) -> anyhow::Result<Vec<(RegistrationNumber, SigningKey)>> {
-    let mut bodies = Vec::new();
-    for b in 0..BODIES {
-        let number: RegistrationNumber = format!("S0000500{:05}", 700 + b).parse()?;
-        let key = SigningKey::from_bytes(&[(b as u8).wrapping_add(90); 32]);
+    let bodies = bench_bodies()?;
+    for (b, (number, key)) in bodies.iter().enumerate() {
+        let number = *number;
         node.submit(
             node.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
                 registration_number: number,
@@ -142,7 +169,6 @@ fn build_ledger(
                 date: date(2019, 1, 1),
             })),
         )?;
-        bodies.push((number, key));
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let origin = node.origin().to_string();
@@ -323,8 +349,13 @@ pub fn run(args: VerifyArgs, json: bool) -> CliResult {
         (None, None) => unreachable!("a directory or a temporary one"),
     };
     let build_started = Instant::now();
-    let node = Node::init(&root, InitOptions::chongqing())?;
-    let bodies = build_ledger(&node, args.credentials)?;
+    let (node, bodies) = if root.join("ledger.toml").exists() {
+        (reuse_ledger(&root, args.credentials)?, bench_bodies()?)
+    } else {
+        let node = Node::init(&root, InitOptions::chongqing())?;
+        let bodies = build_ledger(&node, args.credentials)?;
+        (node, bodies)
+    };
     let build_seconds = build_started.elapsed().as_secs_f64();
     let requests = Arc::new(request_bodies(&bodies, args.credentials)?);
     let node = Arc::new(node);
