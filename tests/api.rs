@@ -1428,3 +1428,29 @@ fn verification_in_process_uses_the_same_function_as_the_portal_will() {
     assert_eq!(reply.json()["status"], "valid");
     assert_eq!(reply.json()["credential"]["body_name"], "进程内评价机构");
 }
+
+#[test]
+fn bench_verify_reports_throughput_and_latency_without_errors() {
+    // A small load through the real binary: the figures are present and no answer failed.
+    let value = cli(&[
+        "bench",
+        "verify",
+        "--credentials",
+        "300",
+        "--seconds",
+        "1",
+        "--connections",
+        "2",
+    ]);
+    assert_eq!(value["benchmark"], "verify");
+    assert_eq!(value["credentials"], 300);
+    assert_eq!(value["errors"], 0, "{value}");
+    assert!(value["requests"].as_u64().is_some_and(|n| n > 0), "{value}");
+    for field in ["requests_per_s", "p50_ms", "p99_ms"] {
+        assert!(
+            value[field].as_f64().is_some_and(|x| x > 0.0),
+            "{field}: {value}"
+        );
+    }
+    assert!(value["p50_ms"].as_f64() <= value["p99_ms"].as_f64());
+}
