@@ -518,7 +518,10 @@ fn report(
             );
         }
         if !no_serve {
-            println!("  (serving the portal arrives with the HTTP service; the data is ready)");
+            println!(
+                "  serve it over HTTP (API, log tiles, metrics):\n    skill-ledger serve --dir {} --listen 127.0.0.1:8080",
+                dir.display()
+            );
         }
     }
 }
