@@ -30,6 +30,8 @@ pub enum BenchCommand {
         #[arg(long, default_value = "2048")]
         window: usize,
     },
+    /// `POST /v1/verify` under load on loopback against a served ledger of N credentials.
+    Verify(crate::bench_verify::VerifyArgs),
 }
 
 pub fn run(command: BenchCommand, json: bool) -> CliResult {
@@ -39,6 +41,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             dir,
             window,
         } => ingest(events, dir, window.max(1), json),
+        BenchCommand::Verify(args) => crate::bench_verify::run(args, json),
     }
 }
 

@@ -4,9 +4,11 @@
 
 mod admin;
 mod bench;
+mod bench_verify;
 mod demo;
 mod output;
 mod query;
+mod serve;
 mod sync;
 
 use std::path::PathBuf;
@@ -109,6 +111,8 @@ pub enum Command {
         #[command(subcommand)]
         command: sync::SyncCommand,
     },
+    /// Serve the HTTP API, the log tiles and metrics on a ledger directory.
+    Serve(serve::ServeArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -137,12 +141,18 @@ fn main() -> ExitCode {
             error.exit()
         }
     };
+    // A server logs its requests by default; other commands only warnings.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SKILL_LEDGER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let json = cli.json;
     let result = match cli.command {
@@ -160,6 +170,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => query::audit(args, json),
         Command::Demo(args) => demo::run(args, json),
         Command::Sync { command } => sync::run(command, json),
+        Command::Serve(args) => serve::run(args, json),
         Command::Bench { command } => bench::run(command, json),
     };
     match result {

@@ -556,6 +556,15 @@ impl Node {
         self.enqueue_encoded(signed, entry, event_offset, true)
     }
 
+    /// Queues an already encoded entry, or answers [`SubmitError::Overloaded`] at once when
+    /// the queue is full (what an HTTP handler needs: it must never block its thread). The
+    /// entry is stored byte for byte as given.
+    pub fn try_submit_entry(&self, entry: Vec<u8>) -> Result<PendingReceipt, SubmitError> {
+        let (signed, event_offset) = SignedEvent::from_entry_with_offset(&entry)
+            .map_err(|error| SubmitError::Malformed(error.to_string()))?;
+        self.enqueue_encoded(signed, entry, event_offset, false)
+    }
+
     fn enqueue_encoded(
         &self,
         signed: SignedEvent,

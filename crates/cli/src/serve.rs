@@ -1,0 +1,152 @@
+//! `skill-ledger serve`: the HTTP service on a ledger directory.
+//!
+//! Configuration, later sources winning: the defaults, a TOML file (`--config`), then each
+//! flag or its `SKILL_LEDGER_*` environment variable.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use clap::Args;
+use serde_json::json;
+use skill_ledger_node::Node;
+use skill_ledger_server::{AppState, ServerConfig};
+
+use crate::output::print_json;
+use crate::{CliResult, DirArg};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, env = "SKILL_LEDGER_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// TOML file with any of the settings below (see docs/formats.md, "serve configuration").
+    #[arg(long, env = "SKILL_LEDGER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Largest request body, bytes (413 above).
+    #[arg(long, env = "SKILL_LEDGER_BODY_BYTES_MAX")]
+    pub body_bytes_max: Option<u64>,
+    /// Longest a request may take, milliseconds (408 slow body, 503 otherwise).
+    #[arg(long, env = "SKILL_LEDGER_REQUEST_TIMEOUT_MS")]
+    pub request_timeout_ms: Option<u64>,
+    /// Requests handled at once (503 with Retry-After above).
+    #[arg(long, env = "SKILL_LEDGER_CONCURRENCY_MAX")]
+    pub concurrency_max: Option<u32>,
+    /// Verifications per second per client address; 0 turns the limit off (429 above).
+    #[arg(long, env = "SKILL_LEDGER_VERIFY_RATE_PER_S")]
+    pub verify_rate_per_s: Option<f64>,
+    /// Verifications a client may send in a burst.
+    #[arg(long, env = "SKILL_LEDGER_VERIFY_BURST")]
+    pub verify_burst: Option<u32>,
+    /// Seconds told by Retry-After on 503 answers.
+    #[arg(long, env = "SKILL_LEDGER_RETRY_AFTER_S")]
+    pub retry_after_s: Option<u32>,
+    /// Worker threads of the HTTP runtime (default: one per core).
+    #[arg(long, env = "SKILL_LEDGER_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
+}
+
+impl ServeArgs {
+    /// Defaults, then the file, then flags and environment.
+    pub fn server_config(&self) -> anyhow::Result<ServerConfig> {
+        let mut config = match &self.config {
+            Some(path) => ServerConfig::from_toml_file(path)?,
+            None => ServerConfig::default(),
+        };
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        if let Some(value) = self.body_bytes_max {
+            config.body_bytes_max = value;
+        }
+        if let Some(value) = self.request_timeout_ms {
+            config.request_timeout_ms = value;
+        }
+        if let Some(value) = self.concurrency_max {
+            config.concurrency_max = value;
+        }
+        if let Some(value) = self.verify_rate_per_s {
+            config.verify_rate_per_s = value;
+        }
+        if let Some(value) = self.verify_burst {
+            config.verify_burst = value;
+        }
+        if let Some(value) = self.retry_after_s {
+            config.retry_after_s = value;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in progress");
+}
+
+pub fn run(args: ServeArgs, json: bool) -> CliResult {
+    let config = args.server_config()?;
+    let (node, report) = Node::open(&args.dir.dir)?;
+    if report.replayed > 0 || report.projections_rebuilt {
+        tracing::info!(
+            replayed = report.replayed,
+            rebuilt = report.projections_rebuilt,
+            "projections brought level with the log"
+        );
+    }
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all().thread_name("http");
+    if let Some(threads) = args.worker_threads {
+        runtime.worker_threads(threads.clamp(1, 256));
+    }
+    let runtime = runtime.build().context("starting the HTTP runtime")?;
+    let node = Arc::new(node);
+    let origin = node.origin().to_string();
+    let state = AppState::new(node.clone(), config.clone());
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        if json {
+            print_json(&json!({
+                "listening": address.to_string(),
+                "url": format!("http://{address}"),
+                "origin": origin,
+                "dir": args.dir.dir,
+            }));
+        } else {
+            println!("skill-ledger {origin} listening on http://{address}");
+            let _ = std::io::stdout().flush();
+        }
+        tracing::info!(%address, %origin, "serving");
+        skill_ledger_server::serve(listener, state, shutdown_signal())
+            .await
+            .context("serving HTTP")
+    })?;
+    drop(runtime);
+    match Arc::try_unwrap(node) {
+        Ok(node) => node.close()?,
+        Err(_) => return Err(anyhow!("the node was still in use at shutdown").into()),
+    }
+    Ok(())
+}

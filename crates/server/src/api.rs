@@ -1,0 +1,266 @@
+//! The JSON API under `/v1`: submit signed events, read credentials and bodies, verify,
+//! statistics.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use base64::Engine as _;
+use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
+use skill_ledger_node::{stats_document, SubmitError};
+
+use crate::limits::{verify_rate_limit, ApiJson};
+use crate::problem::{code, Problem, ProblemDocument};
+use crate::state::AppState;
+use crate::verify::{verify, Verification, VerifyQuery, VerifyRequest};
+use crate::views::{
+    BodyView, CheckpointView, CredentialResponse, CredentialView, SubmitRequest, SubmitResponse,
+};
+
+/// The `/v1` routes.
+pub fn routes(state: AppState) -> Router<AppState> {
+    let verify_route =
+        post(verify_handler).route_layer(middleware::from_fn_with_state(state, verify_rate_limit));
+    Router::new()
+        .route("/v1/events", post(submit))
+        .route("/v1/credentials/{cert_no}", get(credential))
+        .route("/v1/credentials/{cert_no}/bundle", get(credential_bundle))
+        .route("/v1/verify", verify_route)
+        .route("/v1/bodies/{reg_no}", get(body))
+        .route("/v1/stats", get(stats))
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Submit a signed event.
+///
+/// Answers after the durable commit (fsync) with the entry index and a signed checkpoint
+/// whose tree contains it, or with a typed rejection (`type` ends in the rule's code; nothing
+/// is stored). Resubmitting the same entry returns the first result (`duplicate: true`).
+#[utoipa::path(
+    post, path = "/v1/events", tag = "events",
+    request_body = SubmitRequest,
+    responses(
+        (status = 200, description = "Committed durably", body = SubmitResponse),
+        (status = 400, description = "Malformed JSON or entry", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "Event rejected by a rule (type = urn:skill-ledger:problem:<rule code>)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Queue full or node stopped; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn submit(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SubmitRequest>,
+) -> Result<Response, Problem> {
+    state.counters.submissions.fetch_add(1, Ordering::Relaxed);
+    let entry = base64::engine::general_purpose::STANDARD
+        .decode(request.entry.trim())
+        .map_err(|error| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                code::MALFORMED_ENTRY,
+                "Malformed entry",
+                format!("field entry is not standard base64: {error}"),
+            )
+            .with_field("entry")
+        })?;
+    let retry = state.config.retry_after_s;
+    let signed = SignedEvent::from_entry(&entry).map_err(|error| {
+        Problem::submit_error(&SubmitError::Malformed(error.to_string()), retry)
+    })?;
+    let pending = state.node.try_submit_entry(entry).map_err(|error| {
+        if matches!(error, SubmitError::Overloaded) {
+            state.counters.count_overloaded();
+        }
+        Problem::submit_error(&error, retry)
+    })?;
+    let receipt = pending
+        .into_receiver()
+        .await
+        .map_err(|_| {
+            Problem::submit_error(
+                &SubmitError::Stopped("the sequencer ended before answering".to_string()),
+                retry,
+            )
+        })?
+        .map_err(|error| Problem::submit_error(&error, retry))?;
+    Ok(no_store(
+        Json(SubmitResponse {
+            index: receipt.index,
+            duplicate: receipt.duplicate,
+            event_id: signed.event.id.to_hex(),
+            event: signed.event.kind.name().to_string(),
+            checkpoint: CheckpointView::new(&receipt.checkpoint),
+        })
+        .into_response(),
+    ))
+}
+
+fn parse_certificate_number(text: &str) -> Result<CertificateNumber, Problem> {
+    text.parse().map_err(|error: IdParseError| {
+        Problem::bad_request(format!("path parameter cert_no: {error}")).with_field("cert_no")
+    })
+}
+
+fn unknown_certificate(number: &CertificateNumber) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        code::UNKNOWN_CERTIFICATE,
+        "Unknown certificate",
+        format!("certificate {number} is not on this ledger"),
+    )
+    .with("certificate_number", number.to_string())
+    .with("certificate_status", "unknown")
+}
+
+/// A credential by certificate number: status, level, occupation, body, dates, entry index.
+///
+/// An unknown certificate is a 404 problem with `certificate_status: "unknown"`. Holder data is never
+/// shown; to check a holder, use `POST /v1/verify`.
+#[utoipa::path(
+    get, path = "/v1/credentials/{cert_no}", tag = "credentials",
+    params(("cert_no" = String, Path, description = "22-character certificate number", example = "Y000050000001244000001")),
+    responses(
+        (status = 200, description = "The credential (valid or revoked)", body = CredentialResponse),
+        (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Not on this ledger (certificate_status unknown)", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn credential(
+    State(state): State<AppState>,
+    Path(cert_no): Path<String>,
+) -> Result<Response, Problem> {
+    let number = parse_certificate_number(&cert_no)?;
+    let record = state
+        .node
+        .credential(&number)?
+        .ok_or_else(|| unknown_certificate(&number))?;
+    let checkpoint = state
+        .node
+        .checkpoint()
+        .map(|signed| CheckpointView::new(&signed));
+    Ok(no_store(
+        Json(CredentialResponse {
+            credential: CredentialView::new(&record, &state.node.registry()),
+            checkpoint,
+        })
+        .into_response(),
+    ))
+}
+
+/// The offline bundle of a credential (C2SP tlog-proof with its entries).
+///
+/// This build does not serve bundles: the answer is a 501 problem.
+#[utoipa::path(
+    get, path = "/v1/credentials/{cert_no}/bundle", tag = "credentials",
+    params(("cert_no" = String, Path, description = "22-character certificate number")),
+    responses(
+        (status = 501, description = "Offline bundles are not served by this build", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Not on this ledger", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn credential_bundle(
+    State(state): State<AppState>,
+    Path(cert_no): Path<String>,
+) -> Result<Response, Problem> {
+    let number = parse_certificate_number(&cert_no)?;
+    if state.node.credential(&number)?.is_none() {
+        return Err(unknown_certificate(&number));
+    }
+    Err(Problem::new(
+        StatusCode::NOT_IMPLEMENTED,
+        code::NOT_IMPLEMENTED,
+        "Not implemented",
+        "offline bundles are not served by this build",
+    ))
+}
+
+/// Verify a certificate number against the holder's name (and optionally document number).
+///
+/// The name is compared with the stored commitment; nothing personal is echoed back.
+/// `status` is `valid` or `revoked` when the holder data matches, `mismatch` when the
+/// certificate exists but the data does not match, `unknown` when no such certificate is on
+/// the ledger. Rate-limited per client address (429 with Retry-After).
+#[utoipa::path(
+    post, path = "/v1/verify", tag = "verification",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "Checked against the signed checkpoint in checked_against", body = Verification),
+        (status = 400, description = "Malformed JSON", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid (named in field)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Over the per-client verification rate", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify_handler(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<VerifyRequest>,
+) -> Result<Response, Problem> {
+    state.counters.verifications.fetch_add(1, Ordering::Relaxed);
+    let query = VerifyQuery::from_request(&request)?;
+    let verification: Verification = verify(&state.node, &query)?;
+    Ok(no_store(Json(verification).into_response()))
+}
+
+fn parse_registration_number(text: &str) -> Result<RegistrationNumber, Problem> {
+    text.parse().map_err(|error: IdParseError| {
+        Problem::bad_request(format!("path parameter reg_no: {error}")).with_field("reg_no")
+    })
+}
+
+/// A registered evaluation body by registration number.
+#[utoipa::path(
+    get, path = "/v1/bodies/{reg_no}", tag = "bodies",
+    params(("reg_no" = String, Path, description = "13-character registration number", example = "Y000050000001")),
+    responses(
+        (status = 200, description = "The body as registered, with its status history", body = BodyView),
+        (status = 400, description = "Malformed registration number", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Not registered on this ledger", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn body(
+    State(state): State<AppState>,
+    Path(reg_no): Path<String>,
+) -> Result<Response, Problem> {
+    let number = parse_registration_number(&reg_no)?;
+    let record = state.node.body(&number).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            code::UNKNOWN_BODY,
+            "Unknown body",
+            format!("body {number} is not registered on this ledger"),
+        )
+        .with("registration_number", number.to_string())
+    })?;
+    Ok(no_store(Json(BodyView::new(&record)).into_response()))
+}
+
+/// Statistics: certificates per level, province, occupation group and year; holders per
+/// highest level; the high-skill share (高技能人才占比).
+#[utoipa::path(
+    get, path = "/v1/stats", tag = "statistics",
+    responses(
+        (status = 200, description = "The statistics document (sorted keys, no timestamps)", body = Object,
+         example = json!({"certificates": {"issued": 2, "revoked": 0, "valid": 2, "issued_by_year": {"2024": 2},
+            "valid_by_level": {"junior": 1, "intermediate": 1}, "valid_by_province": {"50": 2},
+            "valid_by_occupation_group": {"6": 2}, "valid_by_year": {"2024": 2}, "valid_by_route": {"evaluation": 2}},
+            "holders": {"total": 1, "by_highest_level": {"intermediate": 1}, "high_skill": 0, "high_skill_share": 0.0}})),
+    )
+)]
+pub async fn stats(State(state): State<AppState>) -> Result<Response, Problem> {
+    let counters = state.node.stats()?;
+    let mut response = Json(stats_document(&counters)).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=5"),
+    );
+    Ok(response)
+}

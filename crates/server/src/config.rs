@@ -1,0 +1,150 @@
+//! The service's limits and addresses: defaults, a TOML file, and overrides from flags or
+//! `SKILL_LEDGER_*` environment variables (applied by the command line).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything `serve` can be told. Every field has a default; a TOML file may set any of them.
+///
+/// ```toml
+/// listen = "127.0.0.1:8080"
+/// body_bytes_max = 131072
+/// request_timeout_ms = 10000
+/// concurrency_max = 1024
+/// verify_rate_per_s = 20.0
+/// verify_burst = 40
+/// retry_after_s = 1
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    pub listen: SocketAddr,
+    /// Largest request body accepted (413 above). An entry is at most 64 KiB, 88 KiB in base64.
+    pub body_bytes_max: u64,
+    /// Longest wait for a request body (408 after it); a whole request may take twice
+    /// this before it is answered 503 with `Retry-After`.
+    pub request_timeout_ms: u64,
+    /// Requests handled at once; more are answered 503 with `Retry-After` at once.
+    pub concurrency_max: u32,
+    /// Verifications per second allowed per client address (token bucket); 0 turns the
+    /// limit off.
+    pub verify_rate_per_s: f64,
+    /// Verifications a client may send in a burst above its rate.
+    pub verify_burst: u32,
+    /// Seconds to wait, told by `Retry-After` on 503 answers.
+    pub retry_after_s: u32,
+    /// `Cache-Control: max-age` of `/checkpoint`.
+    pub checkpoint_max_age_s: u32,
+    /// `Cache-Control: max-age` of partial tiles and entry bundles.
+    pub partial_tile_max_age_s: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_bytes_max: 128 * 1024,
+            request_timeout_ms: 10_000,
+            concurrency_max: 1_024,
+            verify_rate_per_s: 20.0,
+            verify_burst: 40,
+            retry_after_s: 1,
+            checkpoint_max_age_s: 2,
+            partial_tile_max_age_s: 10,
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("{path}: {error}")]
+    Parse {
+        path: String,
+        error: toml::de::Error,
+    },
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl ServerConfig {
+    /// Reads a TOML file; fields it does not set keep their defaults, unknown fields are refused.
+    pub fn from_toml_file(path: &Path) -> Result<ServerConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.display().to_string(),
+            error,
+        })?;
+        toml::from_str(&text).map_err(|error| ConfigError::Parse {
+            path: path.display().to_string(),
+            error,
+        })
+    }
+
+    /// Checks the bounds: every limit must be a limit.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason: &str| {
+            Err(ConfigError::Invalid {
+                field,
+                reason: reason.to_string(),
+            })
+        };
+        if self.body_bytes_max < 1_024 || self.body_bytes_max > 64 * 1024 * 1024 {
+            return invalid("body_bytes_max", "must be between 1024 and 67108864 bytes");
+        }
+        if self.request_timeout_ms == 0 || self.request_timeout_ms > 600_000 {
+            return invalid("request_timeout_ms", "must be between 1 and 600000");
+        }
+        if self.concurrency_max == 0 || self.concurrency_max > 1_000_000 {
+            return invalid("concurrency_max", "must be between 1 and 1000000");
+        }
+        if !self.verify_rate_per_s.is_finite() || self.verify_rate_per_s < 0.0 {
+            return invalid("verify_rate_per_s", "must be 0 (off) or a positive number");
+        }
+        if self.verify_rate_per_s > 0.0 && self.verify_burst == 0 {
+            return invalid("verify_burst", "must be at least 1 when a rate is set");
+        }
+        if self.retry_after_s == 0 || self.retry_after_s > 3_600 {
+            return invalid("retry_after_s", "must be between 1 and 3600");
+        }
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_sets_some_fields_and_keeps_the_other_defaults() {
+        let config: ServerConfig =
+            toml::from_str("listen = \"127.0.0.1:0\"\nverify_burst = 5\n").unwrap();
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.verify_burst, 5);
+        assert_eq!(
+            config.body_bytes_max,
+            ServerConfig::default().body_bytes_max
+        );
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_and_broken_limits_are_refused() {
+        assert!(toml::from_str::<ServerConfig>("listen_adress = \"x\"").is_err());
+        let config = ServerConfig {
+            concurrency_max: 0,
+            ..ServerConfig::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("concurrency_max"), "{error}");
+    }
+}

@@ -1,0 +1,69 @@
+//! The OpenAPI 3.1 document served at `/openapi.json` (utoipa).
+
+use utoipa::OpenApi;
+
+use crate::problem::ProblemDocument;
+use crate::verify::{Verification, VerifyRequest, VerifyStatus};
+use crate::views::{
+    BodyView, CheckpointView, CredentialResponse, CredentialView, Health, KeyPeriodView,
+    RevocationView, ScopeItemView, StatusChangeView, SubmitRequest, SubmitResponse,
+};
+
+/// Every route the router serves, with its schemas.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "skill-ledger",
+        description = "A tamper-evident ledger of vocational skill credentials (新八级, 川渝互认): \
+            signed events, credential queries and verification, statistics, and the log in the \
+            C2SP tlog-tiles layout. Errors are RFC 9457 problem documents whose `type` is \
+            `urn:skill-ledger:problem:<code>`; a refused event's code is the rule's stable code.",
+    ),
+    paths(
+        crate::api::submit,
+        crate::api::credential,
+        crate::api::credential_bundle,
+        crate::api::verify_handler,
+        crate::api::body,
+        crate::api::stats,
+        crate::log_routes::checkpoint,
+        crate::log_routes::tile,
+        crate::ops::healthz,
+        crate::ops::metrics,
+        crate::ops::openapi,
+    ),
+    components(schemas(
+        ProblemDocument,
+        SubmitRequest,
+        SubmitResponse,
+        CheckpointView,
+        CredentialView,
+        CredentialResponse,
+        RevocationView,
+        VerifyRequest,
+        Verification,
+        VerifyStatus,
+        BodyView,
+        ScopeItemView,
+        KeyPeriodView,
+        StatusChangeView,
+        Health,
+    )),
+    tags(
+        (name = "events", description = "Signed submissions (evaluation bodies and the authority)"),
+        (name = "credentials", description = "Credentials by certificate number"),
+        (name = "verification", description = "Holder verification (rate-limited per client)"),
+        (name = "bodies", description = "Registered evaluation bodies"),
+        (name = "statistics", description = "Counts for the regional plans"),
+        (name = "log", description = "C2SP tlog-tiles: checkpoint, hash tiles, entry bundles"),
+        (name = "operations", description = "Health, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as JSON text.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+}

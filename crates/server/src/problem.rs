@@ -1,0 +1,265 @@
+//! RFC 9457 problem details: every error the service answers, as `application/problem+json`.
+//!
+//! The `type` of a problem is `urn:skill-ledger:problem:<code>`, where `<code>` is stable:
+//! for a refused event it is [`Rejection::code`], for everything else one of the constants
+//! below. Clients match on `type` (or the `code` extension member, the same text).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use skill_ledger_domain::Rejection;
+use skill_ledger_node::SubmitError;
+use utoipa::ToSchema;
+
+/// Prefix of every problem `type`.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:skill-ledger:problem:";
+/// The media type of every error answer.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Stable codes of the problems that are not rule rejections.
+pub mod code {
+    /// The request body is not JSON (syntax), or a parameter is malformed.
+    pub const BAD_REQUEST: &str = "bad-request";
+    /// The JSON is well formed but a field is missing, of the wrong type, or invalid.
+    pub const INVALID_FIELD: &str = "invalid-field";
+    /// The submitted entry bytes do not decode as an entry.
+    pub const MALFORMED_ENTRY: &str = "malformed-entry";
+    /// The request body is larger than `body_bytes_max`.
+    pub const BODY_TOO_LARGE: &str = "body-too-large";
+    /// The request body is not `application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported-media-type";
+    /// The request body did not arrive within the request timeout.
+    pub const REQUEST_TIMEOUT: &str = "request-timeout";
+    /// The service is at its limit (queue full, too many requests in flight, slow commit).
+    pub const OVERLOADED: &str = "overloaded";
+    /// A client sent more verifications than its rate allows.
+    pub const RATE_LIMITED: &str = "rate-limited";
+    /// The node stopped accepting submissions (an I/O failure in the sequencer).
+    pub const STOPPED: &str = "stopped";
+    /// No certificate with this number is on the ledger.
+    pub const UNKNOWN_CERTIFICATE: &str = "unknown-certificate";
+    /// No body with this registration number is registered.
+    pub const UNKNOWN_BODY: &str = "unknown-body";
+    /// The path names no resource (including tiles beyond the published tree).
+    pub const NOT_FOUND: &str = "not-found";
+    /// The path exists but not with this method.
+    pub const METHOD_NOT_ALLOWED: &str = "method-not-allowed";
+    /// A feature this build does not serve.
+    pub const NOT_IMPLEMENTED: &str = "not-implemented";
+    /// The ledger itself failed to answer (storage error).
+    pub const INTERNAL: &str = "internal";
+}
+
+/// An RFC 9457 problem, ready to answer.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: String,
+    pub detail: String,
+    /// Seconds for the `Retry-After` header (503 and 429).
+    pub retry_after_s: Option<u32>,
+    /// Extension members (e.g. `field`, `certificate_number`).
+    pub extensions: Map<String, Value>,
+}
+
+/// The JSON shape of a problem (for the OpenAPI document).
+#[derive(Serialize, ToSchema)]
+pub struct ProblemDocument {
+    /// `urn:skill-ledger:problem:<code>`.
+    #[schema(example = "urn:skill-ledger:problem:bad-signature")]
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    /// What is wrong, naming the field or position at fault.
+    pub detail: String,
+    /// The stable code alone (the last part of `type`).
+    #[schema(example = "bad-signature")]
+    pub code: String,
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            status,
+            code,
+            title: title.into(),
+            detail: detail.into(),
+            retry_after_s: None,
+            extensions: Map::new(),
+        }
+    }
+
+    /// Adds an extension member.
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Problem {
+        self.extensions.insert(name.to_string(), value.into());
+        self
+    }
+
+    pub fn with_field(self, field: &str) -> Problem {
+        self.with("field", field)
+    }
+
+    pub fn retry_after(mut self, seconds: u32) -> Problem {
+        self.retry_after_s = Some(seconds.max(1));
+        self
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            code::BAD_REQUEST,
+            "Bad request",
+            detail,
+        )
+    }
+
+    pub fn invalid_field(field: &str, detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code::INVALID_FIELD,
+            "Invalid field",
+            detail,
+        )
+        .with_field(field)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, code::NOT_FOUND, "Not found", detail)
+    }
+
+    pub fn overloaded(detail: impl Into<String>, retry_after_s: u32) -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::OVERLOADED,
+            "Overloaded: retry later",
+            detail,
+        )
+        .retry_after(retry_after_s)
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code::INTERNAL,
+            "Internal error",
+            detail,
+        )
+    }
+
+    /// A refused event: 422 with the rule's stable code as the type.
+    pub fn rejection(rejection: &Rejection) -> Problem {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            rejection.code(),
+            "Event rejected",
+            rejection.to_string(),
+        )
+    }
+
+    /// Why a submission got no receipt.
+    pub fn submit_error(error: &SubmitError, retry_after_s: u32) -> Problem {
+        match error {
+            SubmitError::Rejected(rejection) => Problem::rejection(rejection),
+            SubmitError::Malformed(detail) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                code::MALFORMED_ENTRY,
+                "Malformed entry",
+                format!("field entry: {detail}"),
+            )
+            .with_field("entry"),
+            SubmitError::Overloaded => Problem::overloaded(
+                "the submission queue is full: retry later with the same entry (resubmission is idempotent)",
+                retry_after_s,
+            ),
+            SubmitError::Stopped(reason) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::STOPPED,
+                "The node has stopped accepting submissions",
+                reason.clone(),
+            )
+            .retry_after(retry_after_s),
+        }
+    }
+
+    /// The JSON body.
+    pub fn document(&self) -> Value {
+        // Extensions first: they can never replace a member RFC 9457 defines.
+        let mut body = self.extensions.clone();
+        body.insert(
+            "type".to_string(),
+            Value::from(format!("{PROBLEM_TYPE_PREFIX}{}", self.code)),
+        );
+        body.insert("title".to_string(), Value::from(self.title.clone()));
+        body.insert("status".to_string(), Value::from(self.status.as_u16()));
+        body.insert("detail".to_string(), Value::from(self.detail.clone()));
+        body.insert("code".to_string(), Value::from(self.code));
+        Value::Object(body)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = self.document().to_string();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self.retry_after_s {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<skill_ledger_node::NodeError> for Problem {
+    fn from(error: skill_ledger_node::NodeError) -> Problem {
+        tracing::error!(%error, "node query failed");
+        Problem::internal(format!("the ledger could not answer: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejection_becomes_a_problem_typed_by_its_code() {
+        let problem = Problem::rejection(&Rejection::BadSignature);
+        let document = problem.document();
+        assert_eq!(document["type"], "urn:skill-ledger:problem:bad-signature");
+        assert_eq!(document["code"], "bad-signature");
+        assert_eq!(document["status"], 422);
+        let shadowing = Problem::rejection(&Rejection::BadSignature).with("status", "x");
+        assert_eq!(
+            shadowing.document()["status"],
+            422,
+            "extensions never replace members"
+        );
+        assert!(document["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("signature")));
+    }
+
+    #[test]
+    fn overload_carries_retry_after() {
+        let response = Problem::submit_error(&SubmitError::Overloaded, 3).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            PROBLEM_CONTENT_TYPE
+        );
+    }
+}

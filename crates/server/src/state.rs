@@ -1,0 +1,51 @@
+//! What every handler shares: the node, the configuration, the limiter and the counters.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use skill_ledger_node::Node;
+
+use crate::config::ServerConfig;
+use crate::limits::RateLimiter;
+
+/// The state handed to every route (cheap to clone). The portal's routes take the same.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Arc<Node>,
+    pub config: Arc<ServerConfig>,
+    pub limiter: Arc<RateLimiter>,
+    pub counters: Arc<HttpCounters>,
+}
+
+impl AppState {
+    pub fn new(node: Arc<Node>, config: ServerConfig) -> AppState {
+        AppState {
+            limiter: Arc::new(RateLimiter::new(
+                config.verify_rate_per_s,
+                config.verify_burst,
+            )),
+            node,
+            config: Arc::new(config),
+            counters: Arc::new(HttpCounters::default()),
+        }
+    }
+}
+
+/// HTTP-level counters for `/metrics` (the node keeps its own).
+#[derive(Default)]
+pub struct HttpCounters {
+    pub rate_limited: AtomicU64,
+    pub overloaded: AtomicU64,
+    pub verifications: AtomicU64,
+    pub submissions: AtomicU64,
+}
+
+impl HttpCounters {
+    pub fn count_rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_overloaded(&self) {
+        self.overloaded.fetch_add(1, Ordering::Relaxed);
+    }
+}
