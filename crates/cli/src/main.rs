@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bundle;
 mod demo;
 mod output;
 mod query;
@@ -101,6 +102,10 @@ pub enum Command {
     },
     /// Recompute the Merkle tree from the log and check it against the signed checkpoint.
     Audit(DirArg),
+    /// Write the offline bundle of a credential: its entry, its body's entries, their proofs.
+    Bundle(bundle::BundleArgs),
+    /// Verify an offline bundle with the ledger's verifier key only: issued or invalid.
+    VerifyBundle(bundle::VerifyBundleArgs),
     /// Create a realistic synthetic ledger for Chongqing.
     Demo(demo::DemoArgs),
     /// Benchmarks.
@@ -152,6 +157,8 @@ fn main() -> ExitCode {
         Command::Checkpoint(args) => query::checkpoint(args, json),
         Command::Proof { command } => query::proof(command, json),
         Command::Audit(args) => query::audit(args, json),
+        Command::Bundle(args) => bundle::bundle(args, json),
+        Command::VerifyBundle(args) => bundle::verify_bundle(args, json),
         Command::Demo(args) => demo::run(args, json),
         Command::Bench { command } => bench::run(command, json),
     };
