@@ -30,6 +30,19 @@ pub enum BenchCommand {
         #[arg(long, default_value = "2048")]
         window: usize,
     },
+    /// Inclusion-proof generation on one thread over a tree of N synthetic leaves, and the
+    /// time to verify one offline credential bundle.
+    Proofs {
+        /// Leaves in the tree.
+        #[arg(long, default_value = "10000000")]
+        entries: u64,
+        /// Tree directory to build or reuse (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// How long to generate proofs.
+        #[arg(long, default_value = "5")]
+        seconds: f64,
+    },
 }
 
 pub fn run(command: BenchCommand, json: bool) -> CliResult {
@@ -39,6 +52,11 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             dir,
             window,
         } => ingest(events, dir, window.max(1), json),
+        BenchCommand::Proofs {
+            entries,
+            dir,
+            seconds,
+        } => crate::bench_proofs::proofs(entries, dir, seconds, json),
     }
 }
 

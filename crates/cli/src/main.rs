@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bench_proofs;
 mod bundle;
 mod demo;
 mod output;
