@@ -1065,13 +1065,41 @@ fn statistics_bodies_and_the_bundle_route_answer() {
     assert_eq!(body["registration_number"], BODY);
     assert_eq!(body["audience"], "public");
 
-    // The bundle route is in place; this build answers 501 for a known certificate.
+    // The offline bundle downloads as a file and verifies with the verifier key alone.
     let bundle = get(address, &format!("/v1/credentials/{JUNIOR}/bundle"));
-    let document = bundle.problem(501, "not-implemented");
+    assert_eq!(bundle.status, 200, "{}", bundle.text());
     assert_eq!(
-        document["detail"],
-        "offline bundles are not served by this build"
+        bundle.header("content-type"),
+        Some("text/plain; charset=utf-8")
     );
+    assert!(
+        bundle
+            .header("content-disposition")
+            .is_some_and(|value| value.contains(&format!("{JUNIOR}.bundle"))),
+        "{:?}",
+        bundle.headers
+    );
+    assert!(bundle.text().starts_with("skill-ledger/bundle/v1\n"));
+    let file = ledger._temp.path().join("downloaded.bundle");
+    std::fs::write(&file, &bundle.body).expect("bundle written");
+    let vkey = Command::new(BIN)
+        .args(["checkpoint", "--vkey", "--dir", s(&ledger.dir)])
+        .output()
+        .expect("the binary runs");
+    let vkey = String::from_utf8_lossy(&vkey.stdout).trim().to_string();
+    let checked = cli(&["verify-bundle", s(&file), "--trust", &vkey]);
+    assert_eq!(checked["certificate_number"], JUNIOR, "{checked}");
+    assert_eq!(checked["status"], "issued", "{checked}");
+    // A flipped byte in the downloaded file is refused.
+    let mut tampered = bundle.body.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0x01;
+    std::fs::write(&file, &tampered).expect("bundle written");
+    let output = Command::new(BIN)
+        .args(["verify-bundle", s(&file), "--trust", &vkey])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(1));
     get(address, "/v1/credentials/Y000050000001205000099/bundle")
         .problem(404, "unknown-certificate");
 }

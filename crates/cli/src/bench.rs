@@ -32,6 +32,19 @@ pub enum BenchCommand {
     },
     /// `POST /v1/verify` under load on loopback against a served ledger of N credentials.
     Verify(crate::bench_verify::VerifyArgs),
+    /// Inclusion-proof generation on one thread over a tree of N synthetic leaves, and the
+    /// time to verify one offline credential bundle.
+    Proofs {
+        /// Leaves in the tree.
+        #[arg(long, default_value = "10000000")]
+        entries: u64,
+        /// Tree directory to build or reuse (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// How long to generate proofs.
+        #[arg(long, default_value = "5")]
+        seconds: f64,
+    },
 }
 
 pub fn run(command: BenchCommand, json: bool) -> CliResult {
@@ -42,6 +55,11 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             window,
         } => ingest(events, dir, window.max(1), json),
         BenchCommand::Verify(args) => crate::bench_verify::run(args, json),
+        BenchCommand::Proofs {
+            entries,
+            dir,
+            seconds,
+        } => crate::bench_proofs::proofs(entries, dir, seconds, json),
     }
 }
 

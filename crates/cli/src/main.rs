@@ -4,7 +4,9 @@
 
 mod admin;
 mod bench;
+mod bench_proofs;
 mod bench_verify;
+mod bundle;
 mod demo;
 mod output;
 mod query;
@@ -104,6 +106,10 @@ pub enum Command {
     },
     /// Recompute the Merkle tree from the log and check it against the signed checkpoint.
     Audit(DirArg),
+    /// Write the offline bundle of a credential: its entry, its body's entries, their proofs.
+    Bundle(bundle::BundleArgs),
+    /// Verify an offline bundle with the ledger's verifier key only: issued or invalid.
+    VerifyBundle(bundle::VerifyBundleArgs),
     /// Create a realistic synthetic ledger for Chongqing.
     Demo(demo::DemoArgs),
     /// 川渝 federation: mirror partner ledgers, fork evidence, witness cosignatures.
@@ -168,6 +174,8 @@ fn main() -> ExitCode {
         Command::Checkpoint(args) => query::checkpoint(args, json),
         Command::Proof { command } => query::proof(command, json),
         Command::Audit(args) => query::audit(args, json),
+        Command::Bundle(args) => bundle::bundle(args, json),
+        Command::VerifyBundle(args) => bundle::verify_bundle(args, json),
         Command::Demo(args) => demo::run(args, json),
         Command::Sync { command } => sync::run(command, json),
         Command::Serve(args) => serve::run(args, json),

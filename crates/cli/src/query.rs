@@ -247,15 +247,17 @@ pub struct CheckpointArgs {
 }
 
 pub fn checkpoint(args: CheckpointArgs, json: bool) -> CliResult {
-    let node = open(&args.dir)?;
     if args.vkey {
+        // Read from the key file, so it works while the ledger is being served.
+        let vkey = skill_ledger_node::read_verifier_key(&args.dir.dir)?;
         if json {
-            print_json(&json!({"verifier_key": node.verifier_key_text()}));
+            print_json(&json!({"verifier_key": vkey}));
         } else {
-            println!("{}", node.verifier_key_text());
+            println!("{vkey}");
         }
         return Ok(());
     }
+    let node = open(&args.dir)?;
     let checkpoint = node
         .checkpoint()
         .ok_or_else(|| anyhow!("the ledger has no signed checkpoint yet"))?;

@@ -39,6 +39,7 @@ mod ids;
 mod ladder;
 mod memory;
 mod occupation;
+mod offline;
 mod policy;
 mod rejection;
 mod rules;
@@ -60,9 +61,15 @@ pub use occupation::{
     Catalogue, CatalogueError, Occupation, OccupationCode, OccupationCodeParseError,
     SAMPLE_CATALOGUE_TOML,
 };
+pub use offline::{
+    check_credential_offline, BundleRole, OfflineCredential, OfflineError, ProvenEvent,
+};
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY_TOML};
 pub use rejection::Rejection;
-pub use rules::{decide, DOCUMENT_BYTES_MAX, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX};
+pub use rules::{
+    check_certification_by_body, decide, DOCUMENT_BYTES_MAX, NAME_CHARS_MAX, SCOPE_ITEMS_MAX,
+    TEXT_CHARS_MAX,
+};
 pub use state::{
     key_at, BodyRecord, BodyStatus, CredentialRecord, CredentialStatus, Holding, KeyPeriod,
     LedgerInfo, PersonRecord, PolicyVersion, RecordView, Registry, RouteKind, StatusChange,

@@ -371,15 +371,7 @@ fn check_certification(
     }
     check_body_may_issue(body, date)?;
     check_occupation(registry, certified)?;
-    let level_max = body.scope_level_max(certified.occupation);
-    if level_max.is_none_or(|level_max| certified.level > level_max) {
-        return Err(Rejection::OutOfScope {
-            registration_number: body.registration_number,
-            occupation: certified.occupation,
-            level: certified.level,
-            level_max,
-        });
-    }
+    check_scope(body, certified)?;
     let policy = registry
         .policy_at(date)
         .ok_or(Rejection::NoPolicyInForce { date })?;
@@ -463,6 +455,58 @@ fn check_certification(
             check_text("route.justification", justification, TEXT_CHARS_MAX)
         }
     }
+}
+
+/// The level must be within the body's scope for the occupation.
+fn check_scope(body: &BodyRecord, certified: &LevelCertified) -> Result<(), Rejection> {
+    let level_max = body.scope_level_max(certified.occupation);
+    if level_max.is_none_or(|level_max| certified.level > level_max) {
+        return Err(Rejection::OutOfScope {
+            registration_number: body.registration_number,
+            occupation: certified.occupation,
+            level: certified.level,
+            level_max,
+        });
+    }
+    Ok(())
+}
+
+/// The rules of a certification that need only the issuing body's record as the log made it
+/// before the certification: a well-formed certificate number that belongs to the body and
+/// agrees with the year and level, signed as that body with the key valid at the issue date,
+/// the body active and inside its registration window at that date, the level within its
+/// scope. An offline verifier (see `offline.rs`) runs exactly these; the catalogue, the
+/// policy and the holder's earlier levels are not in a bundle.
+pub fn check_certification_by_body(
+    body: &BodyRecord,
+    signed: &SignedEvent,
+    certified: &LevelCertified,
+) -> Result<(), Rejection> {
+    check_certificate_number(certified)?;
+    let number = certified.certificate_number;
+    let Signer::Body(signer) = signed.signer else {
+        return Err(Rejection::WrongSigner {
+            event: "level_certified",
+            expected: "an evaluation body",
+            found: signed.signer,
+        });
+    };
+    for candidate in [signer, body.registration_number] {
+        if candidate != number.registration_number() {
+            return Err(Rejection::CertificateBodyMismatch {
+                certificate_number: number,
+                signer: candidate,
+            });
+        }
+    }
+    if body.key_at(certified.issued) != Some(signed.public_key) {
+        return Err(Rejection::KeyNotValidAtDate {
+            signer: format!("body {signer}"),
+            date: certified.issued,
+        });
+    }
+    check_body_may_issue(body, certified.issued)?;
+    check_scope(body, certified)
 }
 
 /// A body may issue at `date` only while active and inside its registration window.

@@ -122,6 +122,13 @@ pub fn parse_and_verify_checkpoint(
     Ok(checkpoint)
 }
 
+/// Checks verifier key text (`name+hex(keyID)+base64(0x01‖pubkey)`) and returns its name.
+pub fn parse_verifier_key_text(text: &str) -> Result<String, LogError> {
+    let verifier =
+        StandardVerifier::new(text).map_err(|e| malformed(format!("verifier key: {e}")))?;
+    Ok(signed_note::Verifier::name(&verifier).to_string())
+}
+
 /// The signed-note key id: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[..4].
 fn key_id(name: &str, key: &SigningKey) -> u32 {
     let mut public = vec![ALG_ED25519];

@@ -63,6 +63,7 @@
 //!
 //! On-disk formats are specified byte by byte in docs/formats.md (part 2).
 mod audit;
+mod bundle;
 mod checkpoint;
 mod error;
 mod format;
@@ -71,9 +72,15 @@ mod log;
 mod merkle;
 
 pub use crate::audit::{audit, catch_up_tree, AUDIT_PROGRESS_ENTRIES};
+pub use crate::bundle::{
+    Bundle, BundleError, BundleErrorKind, BundleSection, ProvenEntry, TlogProof, VerifiedBundle,
+    BUNDLE_BYTES_MAX, BUNDLE_HEADER, BUNDLE_SECTIONS_MAX, PROOF_HASHES_MAX,
+    SECTION_LABEL_BYTES_MAX, TLOG_PROOF_HEADER,
+};
 pub use crate::checkpoint::{
-    parse_and_verify_checkpoint, parse_signer_key_text, sign_note, signer_key_text,
-    verifier_key_text, Checkpoint, CheckpointSigner, SignedCheckpoint, CHECKPOINT_FILE_NAME,
+    parse_and_verify_checkpoint, parse_signer_key_text, parse_verifier_key_text, sign_note,
+    signer_key_text, verifier_key_text, Checkpoint, CheckpointSigner, SignedCheckpoint,
+    CHECKPOINT_FILE_NAME,
 };
 pub use crate::error::{LogError, LogErrorKind};
 pub use crate::format::{ENTRY_BYTES_MAX_FORMAT, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES};

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use tlog_tiles::{HashReader, Tile};
 
 /// A SHA-256 digest: leaf, interior node or tree root.
@@ -43,11 +43,71 @@ pub fn node_hash(left: Hash, right: Hash) -> Hash {
 /// Root of the empty tree: SHA-256 of the empty string.
 pub const EMPTY_TREE_ROOT: Hash = tlog_tiles::EMPTY_HASH.0;
 
+/// Most hashes of tree level 8 and above kept in memory by [`TreeReader`] (32 MiB of hashes;
+/// a tree of 10^8 leaves has about 780,000 such hashes).
+pub const UPPER_HASHES_CACHED_MAX: usize = 1 << 20;
+/// Needed stored hashes at most this many apart are read with one positioned read (the
+/// bytes between are read and dropped: cheaper than another system call).
+const READ_GAP_HASHES_MAX: u64 = 32;
+
+/// Hashes at tree level `TILE_HEIGHT` and above, by level and node index, in
+/// dense arrays (an all-zero entry is "not cached": no SHA-256 output is
+/// expected to be zero). They are written once and never change while the
+/// tree only grows; [`MerkleTree::truncate_to`] clears them and bumps the
+/// generation, so a read that began before a truncation never caches what it
+/// read.
+#[derive(Default)]
+struct UpperHashCache {
+    generation: u64,
+    /// `levels[level - TILE_HEIGHT][n]`.
+    levels: Vec<Vec<Hash>>,
+    slots_total: usize,
+}
+
+impl UpperHashCache {
+    fn get(&self, level: u8, n: u64) -> Option<Hash> {
+        let hash = self
+            .levels
+            .get(usize::from(level.checked_sub(TILE_HEIGHT)?))?
+            .get(usize::try_from(n).ok()?)?;
+        (*hash != [0u8; HASH_BYTES as usize]).then_some(*hash)
+    }
+
+    fn insert(&mut self, level: u8, n: u64, hash: Hash) {
+        let (Some(row), Ok(n)) = (level.checked_sub(TILE_HEIGHT), usize::try_from(n)) else {
+            return;
+        };
+        let row = usize::from(row);
+        if self.levels.len() <= row {
+            self.levels.resize_with(row + 1, Vec::new);
+        }
+        let hashes = &mut self.levels[row];
+        if hashes.len() <= n {
+            let grow = n + 1 - hashes.len();
+            if self.slots_total + grow > UPPER_HASHES_CACHED_MAX {
+                return;
+            }
+            hashes.resize(n + 1, [0u8; HASH_BYTES as usize]);
+            self.slots_total += grow;
+        }
+        hashes[n] = hash;
+    }
+
+    fn clear(&mut self) {
+        self.generation += 1;
+        self.levels.clear();
+        self.slots_total = 0;
+    }
+}
+
 struct TreeShared {
     path: PathBuf,
     file: File,
     /// Leaves whose stored hashes are all written; readers never look past.
     size: AtomicU64,
+    upper: RwLock<UpperHashCache>,
+    /// The last root computed, with its tree size (cleared on truncation).
+    last_root: Mutex<Option<(u64, Hash)>>,
 }
 
 /// The writer of the tree, owned by the sequencer.
@@ -167,6 +227,8 @@ impl MerkleTree {
                 path,
                 file,
                 size: AtomicU64::new(size),
+                upper: RwLock::new(UpperHashCache::default()),
+                last_root: Mutex::new(None),
             }),
         })
     }
@@ -231,6 +293,19 @@ impl MerkleTree {
         }
         // Lower the visible size first so no reader asks for cut hashes.
         self.shared.size.store(size, Ordering::Release);
+        {
+            let mut upper = self
+                .shared
+                .upper
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            upper.clear();
+        }
+        *self
+            .shared
+            .last_root
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
         fsio::truncate(
             &self.shared.file,
             &self.shared.path,
@@ -279,9 +354,83 @@ impl TreeReader {
     /// Root of the tree's first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash, LogError> {
         self.check_size(size)?;
+        let last_root = || {
+            self.shared
+                .last_root
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some((cached_size, root)) = *last_root() {
+            if cached_size == size {
+                return Ok(root);
+            }
+        }
         let stored = self.stored();
         let result = tlog_tiles::tree_hash(size, &stored);
-        stored.finish(result).map(|h| h.0)
+        let root = stored.finish(result)?.0;
+        *last_root() = Some((size, root));
+        Ok(root)
+    }
+
+    /// Reads the hashes at tree coordinates `(level, n)`: hashes of level 8 and above from
+    /// memory when cached (and cached once read), the rest with as few positioned reads as
+    /// their closeness allows.
+    fn read_nodes(&self, nodes: &[(u8, u64)]) -> Result<Vec<Hash>, LogError> {
+        let mut hashes = vec![[0u8; HASH_BYTES as usize]; nodes.len()];
+        let mut missing: Vec<(u64, usize)> = Vec::with_capacity(nodes.len());
+        let generation = {
+            let upper = self
+                .shared
+                .upper
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (slot, &(level, n)) in nodes.iter().enumerate() {
+                match upper.get(level, n) {
+                    Some(hash) => hashes[slot] = hash,
+                    None => missing.push((tlog_tiles::stored_hash_index(level, n), slot)),
+                }
+            }
+            upper.generation
+        };
+        if missing.is_empty() {
+            return Ok(hashes);
+        }
+        missing.sort_unstable();
+        let mut buffer = Vec::new();
+        let mut start = 0;
+        while start < missing.len() {
+            let first = missing[start].0;
+            let mut end = start + 1;
+            while end < missing.len() && missing[end].0 - missing[end - 1].0 <= READ_GAP_HASHES_MAX
+            {
+                end += 1;
+            }
+            let count = missing[end - 1].0 - first + 1;
+            buffer.resize((count * HASH_BYTES) as usize, 0);
+            fsio::read_exact_at(
+                &self.shared.file,
+                &self.shared.path,
+                &mut buffer,
+                first * HASH_BYTES,
+            )?;
+            for &(index, slot) in &missing[start..end] {
+                let at = ((index - first) * HASH_BYTES) as usize;
+                hashes[slot].copy_from_slice(&buffer[at..at + HASH_BYTES as usize]);
+            }
+            start = end;
+        }
+        let mut upper = self
+            .shared
+            .upper
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if upper.generation == generation {
+            for &(_, slot) in &missing {
+                let (level, n) = nodes[slot];
+                upper.insert(level, n, hashes[slot]);
+            }
+        }
+        Ok(hashes)
     }
 
     /// RFC 6962 audit path for leaf `index` in the tree of `size` leaves,
@@ -294,14 +443,31 @@ impl TreeReader {
                 format!("leaf {index} is not in a tree of {size}"),
             ));
         }
-        let stored = self.stored();
-        let result = tlog_tiles::prove_record(size, index, &stored);
-        let proof: Vec<Hash> = stored.finish(result)?.iter().map(|h| h.0).collect();
+        // One batch of reads: the leaf, then the complete subtrees each proof
+        // element is made of (see `inclusion_proof_plan`).
+        let mut nodes = Vec::with_capacity(80);
+        nodes.push((0, index));
+        let mut parts_per_element = Vec::with_capacity(64);
+        inclusion_proof_plan(index, size, &mut nodes, &mut parts_per_element);
+        let hashes = self.read_nodes(&nodes)?;
+        let leaf = hashes[0];
+        let mut next = 1;
+        let mut proof = Vec::with_capacity(parts_per_element.len());
+        for &count in &parts_per_element {
+            let parts = &hashes[next..next + usize::from(count)];
+            next += usize::from(count);
+            // Fold the complete subtrees from the right (RFC 6962 MTH of a range).
+            let mut hash = parts[parts.len() - 1];
+            for left in parts[..parts.len() - 1].iter().rev() {
+                hash = node_hash(*left, hash);
+            }
+            proof.push(hash);
+        }
         // The proof and the root come from different stored hashes; if the
         // file is damaged they disagree, and we must not hand out a proof
         // that does not verify.
         let root = self.root(size)?;
-        verify_inclusion(self.leaf_hash(index)?, index, size, &proof, root)
+        verify_inclusion(leaf, index, size, &proof, root)
             .map_err(|e| e.at_path(&self.shared.path).at_entry(index))?;
         Ok(proof)
     }
@@ -348,6 +514,49 @@ impl TreeReader {
         let stored = self.stored();
         let result = tile.read_data(&stored);
         stored.finish(result)
+    }
+}
+
+/// The RFC 6962 audit path of leaf `index` in a tree of `size` leaves, as
+/// the complete subtrees `(level, n)` each proof element (leaf's sibling
+/// first) is made of: appended to `nodes`, their count per element to
+/// `parts_per_element`. An element is one complete subtree, except on the
+/// tree's right edge, where it is the fold from the right of several.
+fn inclusion_proof_plan(
+    index: u64,
+    size: u64,
+    nodes: &mut Vec<(u8, u64)>,
+    parts_per_element: &mut Vec<u8>,
+) {
+    // Walk down from the root recording the subtree not taken (its range),
+    // then emit them in reverse: RFC 6962 lists the path from the leaf up.
+    let mut not_taken = [(0u64, 0u64); 64];
+    let mut depth = 0;
+    let (mut lo, mut hi) = (0u64, size);
+    while hi - lo > 1 {
+        // k: the largest power of two smaller than hi - lo.
+        let k = 1u64 << (63 - (hi - lo - 1).leading_zeros());
+        if index < lo + k {
+            not_taken[depth] = (lo + k, hi);
+            hi = lo + k;
+        } else {
+            not_taken[depth] = (lo, lo + k);
+            lo += k;
+        }
+        depth += 1;
+    }
+    for &(mut lo, hi) in not_taken[..depth].iter().rev() {
+        let mut parts = 0u8;
+        while lo < hi {
+            // The largest power of two not above what remains; `lo` is a
+            // multiple of it (each range starts at a multiple of its width).
+            let level = 63 - (hi - lo).leading_zeros() as u8;
+            debug_assert_eq!(lo % (1u64 << level), 0, "aligned subtree");
+            nodes.push((level, lo >> level));
+            lo += 1u64 << level;
+            parts += 1;
+        }
+        parts_per_element.push(parts);
     }
 }
 
@@ -527,6 +736,49 @@ pub fn entry_bundle(entries: &[&[u8]]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The batched, cached proof generation gives exactly tlog's proofs.
+    #[test]
+    fn inclusion_proofs_equal_tlogs_at_every_index_and_size() {
+        let dir = std::env::temp_dir().join(format!("merkle-plan-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut tree = MerkleTree::open(&dir).unwrap();
+        let leaves: Vec<Hash> = (0u64..700).map(|i| leaf_hash(&i.to_le_bytes())).collect();
+        tree.append(&leaves).unwrap();
+        let reader = tree.reader();
+        for size in (1..=700u64).filter(|s| *s < 80 || s % 37 == 0 || *s == 700) {
+            for index in 0..size {
+                let stored = reader.stored();
+                let expected: Vec<Hash> = stored
+                    .finish(tlog_tiles::prove_record(size, index, &stored))
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.0)
+                    .collect();
+                assert_eq!(
+                    reader.inclusion_proof(index, size).unwrap(),
+                    expected,
+                    "index {index}, size {size}"
+                );
+            }
+        }
+        // The cache is cleared on truncation: proofs after regrowing with other leaves
+        // are those of the new tree.
+        tree.truncate_to(300).unwrap();
+        let other: Vec<Hash> = (0u64..400)
+            .map(|i| leaf_hash(&(i + 9999).to_le_bytes()))
+            .collect();
+        tree.append(&other).unwrap();
+        let stored = reader.stored();
+        let expected: Vec<Hash> = stored
+            .finish(tlog_tiles::prove_record(700, 5, &stored))
+            .unwrap()
+            .iter()
+            .map(|h| h.0)
+            .collect();
+        assert_eq!(reader.inclusion_proof(5, 700).unwrap(), expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn size_for_hash_count_inverts_stored_hash_count() {

@@ -23,6 +23,7 @@
 //! # Ok::<(), skill_ledger_node::NodeError>(())
 //! ```
 
+mod bundle;
 mod config;
 mod error;
 mod metrics;
@@ -31,10 +32,11 @@ mod projection;
 mod sequencer;
 mod stats;
 
+pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
 pub use config::{LedgerConfig, SequencerConfig};
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
 pub use metrics::{Histogram, Metrics};
-pub use node::load_pseudonym_key;
+pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{
     rebuild, InitOptions, NameCheck, Node, OpenReport, PendingReceipt, RebuildReport, StorageSizes,
 };

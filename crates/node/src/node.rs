@@ -126,6 +126,36 @@ pub struct Node {
     _lock: File,
 }
 
+/// The ledger's checkpoint verifier key (`name+hex(keyID)+base64(0x01‖pubkey)`), read from
+/// its configuration and authority key file without opening the node: it works while another
+/// process (e.g. `serve`) holds the ledger.
+pub fn read_verifier_key(dir: &Path) -> Result<String, NodeError> {
+    let paths = LedgerPaths::new(dir);
+    let config = LedgerConfig::load(&paths.config())?;
+    let authority_key = load_authority_key(&paths, &config)?;
+    Ok(skill_ledger_log::verifier_key_text(
+        &config.origin,
+        &authority_key,
+    ))
+}
+
+/// The authority's signing key, which must be named after the ledger's origin.
+fn load_authority_key(paths: &LedgerPaths, config: &LedgerConfig) -> Result<SigningKey, NodeError> {
+    let (key_name, authority_key) =
+        parse_signer_key_text(read_key_file(&paths.authority_key())?.trim())?;
+    if key_name != config.origin {
+        return Err(NodeError::new(
+            NodeErrorKind::Config,
+            format!(
+                "{} names '{key_name}', but the ledger origin is '{}'",
+                paths.authority_key().display(),
+                config.origin
+            ),
+        ));
+    }
+    Ok(authority_key)
+}
+
 fn read_key_file(path: &Path) -> Result<String, NodeError> {
     std::fs::read_to_string(path).map_err(|error| NodeError::io(path, "read key file", error))
 }
@@ -371,18 +401,7 @@ impl Node {
         let paths = LedgerPaths::new(dir);
         let config = LedgerConfig::load(&paths.config())?;
         let lock = lock_directory(&paths)?;
-        let (key_name, authority_key) =
-            parse_signer_key_text(read_key_file(&paths.authority_key())?.trim())?;
-        if key_name != config.origin {
-            return Err(NodeError::new(
-                NodeErrorKind::Config,
-                format!(
-                    "{} names '{key_name}', but the ledger origin is '{}'",
-                    paths.authority_key().display(),
-                    config.origin
-                ),
-            ));
-        }
+        let authority_key = load_authority_key(&paths, &config)?;
         let pseudonym_key = load_pseudonym_key(&paths.pseudonym_key())?;
         std::fs::create_dir_all(paths.tree())
             .map_err(|error| NodeError::io(&paths.tree(), "create", error))?;

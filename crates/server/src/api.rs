@@ -156,14 +156,17 @@ pub async fn credential(
     ))
 }
 
-/// The offline bundle of a credential (C2SP tlog-proof with its entries).
+/// The offline bundle of a credential: its entry, the issuing body's registration entries and
+/// the ledger's entry 0, each with a C2SP `tlog-proof@v1` inclusion proof against one signed
+/// checkpoint (docs/formats.md, Part 4).
 ///
-/// This build does not serve bundles: the answer is a 501 problem.
+/// `skill-ledger verify-bundle FILE --trust VKEY` checks it without the network. A revocation
+/// recorded after the checkpoint cannot be seen offline; the online check is authoritative.
 #[utoipa::path(
     get, path = "/v1/credentials/{cert_no}/bundle", tag = "credentials",
     params(("cert_no" = String, Path, description = "22-character certificate number")),
     responses(
-        (status = 501, description = "Offline bundles are not served by this build", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 200, description = "The bundle (text, skill-ledger/bundle/v1)", body = String, content_type = "text/plain; charset=utf-8"),
         (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Not on this ledger", body = ProblemDocument, content_type = "application/problem+json"),
     )
@@ -173,14 +176,26 @@ pub async fn credential_bundle(
     Path(cert_no): Path<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
-    if state.node.credential(&number)?.is_none() {
+    let node = state.node.clone();
+    let bundle = tokio::task::spawn_blocking(move || node.credential_bundle(&number))
+        .await
+        .map_err(|error| Problem::internal(format!("building the bundle failed: {error}")))??;
+    let Some(text) = bundle else {
         return Err(unknown_certificate(&number));
-    }
-    Err(Problem::new(
-        StatusCode::NOT_IMPLEMENTED,
-        code::NOT_IMPLEMENTED,
-        "Not implemented",
-        "offline bundles are not served by this build",
+    };
+    let disposition = format!("attachment; filename=\"{}.bundle\"", number.as_str());
+    Ok(no_store(
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_string(),
+                ),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            text,
+        )
+            .into_response(),
     ))
 }
 

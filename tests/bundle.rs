@@ -1,0 +1,591 @@
+//! Black-box tests of the offline credential bundle (`bundle`, `verify-bundle`) and of
+//! tampering with a ledger's files, through the built `skill-ledger` binary only.
+//!
+//! Exit codes under test: 0 valid, 1 invalid (with a reason naming what is wrong), 2 usage or
+//! I/O error. The helpers are a small copy of those in `tests/cli.rs`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_skill-ledger"))
+        .args(args)
+        .env_remove("SKILL_LEDGER_DIR")
+        .env_remove("SKILL_LEDGER_LOG")
+        .output()
+        .expect("the skill-ledger binary runs");
+    (
+        output.status.code().expect("exits normally"),
+        String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    )
+}
+
+/// Runs with `--json`, asserting the exit code and that stdout is one JSON object.
+fn json_ok(args: &[&str], expected: i32) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, stdout, stderr) = run(&all);
+    let value: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|error| {
+        panic!(
+            "`{}`: not one JSON object ({error})\nstdout: {stdout}\nstderr: {stderr}",
+            all.join(" ")
+        )
+    });
+    assert_eq!(
+        code,
+        expected,
+        "`{}` exited {code}: {value}\n{stderr}",
+        all.join(" ")
+    );
+    value
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+const BODY: &str = "Y000050000001";
+const OTHER_BODY: &str = "S000050000002";
+const CERT: &str = "Y000050000001205000001";
+const OTHER_CERT: &str = "S000050000002205000001";
+const NAME: &str = "张三";
+
+/// A ledger with two bodies, each of which issued one 初级工 credential (2020).
+struct Ledger {
+    _temp: tempfile::TempDir,
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+impl Ledger {
+    fn d(&self) -> &str {
+        s(&self.dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// `bundle CERT --out FILE`; returns the file's path.
+    fn bundle(&self, cert: &str, name: &str) -> PathBuf {
+        let out = self.path(name);
+        json_ok(&["bundle", "--dir", self.d(), cert, "--out", s(&out)], 0);
+        out
+    }
+
+    /// The verifier key, written to a file; returns (text, path).
+    fn vkey(&self) -> (String, PathBuf) {
+        let (code, text, stderr) = run(&["checkpoint", "--dir", self.d(), "--vkey"]);
+        assert_eq!(code, 0, "{stderr}");
+        let path = self.path("vkey");
+        std::fs::write(&path, &text).expect("write vkey");
+        (text.trim().to_string(), path)
+    }
+
+    fn size(&self) -> u64 {
+        json_ok(&["checkpoint", "--dir", self.d()], 0)["size"]
+            .as_u64()
+            .expect("size")
+    }
+}
+
+fn register(dir: &str, number: &str, key: &str) {
+    json_ok(
+        &[
+            "body",
+            "register",
+            "--dir",
+            dir,
+            "--reg-no",
+            number,
+            "--name",
+            "重庆测试评价机构",
+            "--key-file",
+            key,
+            "--scope",
+            "6-18-01-01:技师",
+            "--valid-from",
+            "2019-06-01",
+            "--valid-until",
+            "2029-12-31",
+        ],
+        0,
+    );
+}
+
+fn issue(dir: &str, key: &str, cert: &str, id_number: &str) {
+    json_ok(
+        &[
+            "issue",
+            "--dir",
+            dir,
+            "--key",
+            key,
+            "--cert-no",
+            cert,
+            "--id-number",
+            id_number,
+            "--name",
+            NAME,
+            "--occupation",
+            "6-18-01-01",
+            "--level",
+            "初级工",
+            "--date",
+            "2020-06-01",
+            "--attested",
+            "本职业工作满1年",
+        ],
+        0,
+    );
+}
+
+/// Given: a ledger, two bodies registered (entries 3, 4), then one credential each (5, 6).
+fn given_ledger() -> Ledger {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let root = temp.path().to_path_buf();
+    let dir = root.join("D");
+    json_ok(&["init", "--dir", s(&dir)], 0);
+    let bodies = [
+        (BODY, root.join("K1"), CERT, "500101199001011234"),
+        (
+            OTHER_BODY,
+            root.join("K2"),
+            OTHER_CERT,
+            "500101199202021234",
+        ),
+    ];
+    for (number, key, _, _) in &bodies {
+        json_ok(&["key", "new", "--name", number, "--out", s(key)], 0);
+        register(s(&dir), number, s(key));
+    }
+    for (_, key, cert, id) in &bodies {
+        issue(s(&dir), s(key), cert, id);
+    }
+    Ledger {
+        _temp: temp,
+        root,
+        dir,
+    }
+}
+
+/// `verify-bundle FILE --trust KEY --json`, asserting the exit code.
+fn verify_bundle(file: &Path, trust: &str, expected: i32) -> Value {
+    json_ok(&["verify-bundle", s(file), "--trust", trust], expected)
+}
+
+/// Checks an invalid verdict: exit 1, the code, and every fragment in the reason.
+fn check_invalid(file: &Path, trust: &str, code: &str, fragments: &[&str]) {
+    let value = verify_bundle(file, trust, 1);
+    assert_eq!(value["valid"], false, "{value}");
+    assert_eq!(value["status"], "invalid", "{value}");
+    assert_eq!(value["code"], code, "{value}");
+    let reason = value["reason"].as_str().expect("reason");
+    for fragment in fragments {
+        assert!(reason.contains(fragment), "'{fragment}' not in: {reason}");
+    }
+}
+
+/// The bundle's lines, changed by `change`, written to `name`.
+fn tampered(
+    ledger: &Ledger,
+    from: &Path,
+    name: &str,
+    change: impl FnOnce(&mut Vec<String>),
+) -> PathBuf {
+    let text = std::fs::read_to_string(from).expect("read bundle");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    change(&mut lines);
+    let path = ledger.path(name);
+    std::fs::write(&path, format!("{}\n", lines.join("\n"))).expect("write");
+    path
+}
+
+/// Line number (0-based) of the first line after `section LABEL` that starts with `prefix`.
+fn line_in_section(lines: &[String], label: &str, prefix: &str) -> usize {
+    let start = lines
+        .iter()
+        .position(|line| line == &format!("section {label}"))
+        .unwrap_or_else(|| panic!("no section {label}"));
+    start
+        + lines[start..]
+            .iter()
+            .position(|line| line.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in section {label}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// bundle → verify-bundle
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_bundle_verifies_offline_with_the_verifier_key_only() {
+    // given
+    let ledger = given_ledger();
+    let (vkey, vkey_file) = ledger.vkey();
+
+    // when
+    let file = ledger.bundle(CERT, "cert.bundle");
+    // then: the ledger directory is not needed any more
+    let copy = ledger.path("elsewhere.bundle");
+    std::fs::copy(&file, &copy).expect("copy");
+    std::fs::remove_dir_all(&ledger.dir).expect("remove the ledger");
+    for trust in [s(&vkey_file), vkey.as_str()] {
+        let value = verify_bundle(&copy, trust, 0);
+        assert_eq!(value["valid"], true, "{value}");
+        assert_eq!(value["status"], "issued", "{value}");
+        assert_eq!(value["certificate_number"], CERT);
+        assert_eq!(value["body"], BODY);
+        assert_eq!(value["level"], "junior");
+        assert_eq!(value["issued"], "2020-06-01");
+        assert_eq!(value["ledger"], "skill-ledger/50");
+        assert_eq!(value["revocation_visible"], false);
+        assert!(
+            value["note"].as_str().unwrap().contains("revocation"),
+            "{value}"
+        );
+        assert_eq!(value["checkpoint"]["size"], 7, "{value}");
+        assert!(value["checkpoint"]["time_unix_s"].as_u64().unwrap() > 1_700_000_000);
+    }
+    // and the human form says the same, with freshness and the caveat
+    let (code, stdout, stderr) = run(&["verify-bundle", s(&copy), "--trust", &vkey]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("ISSUED") && stdout.contains(CERT),
+        "{stdout}"
+    );
+    assert!(stdout.contains("checkpoint: size 7"), "{stdout}");
+    assert!(stdout.contains("revocation"), "{stdout}");
+}
+
+#[test]
+fn bundle_prints_on_stdout_without_out_and_refuses_an_unknown_certificate() {
+    let ledger = given_ledger();
+    let file = ledger.bundle(CERT, "cert.bundle");
+    let (code, stdout, stderr) = run(&["bundle", "--dir", ledger.d(), CERT]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, std::fs::read_to_string(&file).unwrap());
+    assert!(
+        stdout.starts_with("skill-ledger/bundle/v1\nsections 3\nsection ledger\n"),
+        "{stdout}"
+    );
+
+    let value = json_ok(
+        &["bundle", "--dir", ledger.d(), "Y000050000001205999999"],
+        1,
+    );
+    assert_eq!(value["status"], "unknown", "{value}");
+}
+
+#[test]
+fn usage_errors_of_verify_bundle_exit_2() {
+    let ledger = given_ledger();
+    let file = ledger.bundle(CERT, "cert.bundle");
+    let (vkey, _) = ledger.vkey();
+    let value = verify_bundle(&file, "not-a-key", 2);
+    assert!(
+        value["error"].as_str().unwrap().contains("--trust"),
+        "{value}"
+    );
+    let value = verify_bundle(&ledger.path("missing.bundle"), &vkey, 2);
+    assert!(
+        value["error"].as_str().unwrap().contains("missing.bundle"),
+        "{value}"
+    );
+    let (code, _, _) = run(&["verify-bundle", s(&file)]);
+    assert_eq!(code, 2, "--trust is required");
+}
+
+// ---------------------------------------------------------------------------------------
+// tampering with a bundle
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
+    // given
+    let ledger = given_ledger();
+    let (vkey, _) = ledger.vkey();
+    let file = ledger.bundle(CERT, "cert.bundle");
+    verify_bundle(&file, &vkey, 0);
+    let b64 = base64::engine::general_purpose::STANDARD;
+
+    // a byte of the credential entry flipped (re-encoded, so the text still parses)
+    let flipped = tampered(&ledger, &file, "entry.bundle", |lines| {
+        let k = line_in_section(lines, "credential", "entry ");
+        let mut entry = b64.decode(&lines[k]["entry ".len()..]).unwrap();
+        let middle = entry.len() / 2;
+        entry[middle] ^= 0x01;
+        lines[k] = format!("entry {}", b64.encode(entry));
+    });
+    check_invalid(
+        &flipped,
+        &vkey,
+        "inclusion-failed",
+        &["section 3 `credential`", "entry"],
+    );
+
+    // a proof hash of the body section changed
+    let changed = tampered(&ledger, &file, "hash.bundle", |lines| {
+        let k = line_in_section(lines, "body", "index ") + 1;
+        let mut hash = b64.decode(&lines[k]).unwrap();
+        hash[0] ^= 0x80;
+        lines[k] = b64.encode(hash);
+    });
+    check_invalid(&changed, &vkey, "inclusion-failed", &["section 2 `body`"]);
+
+    // the checkpoint's size changed in every section: its signature no longer verifies
+    let size = ledger.size().to_string();
+    let resized = tampered(&ledger, &file, "size.bundle", |lines| {
+        for line in lines.iter_mut().filter(|line| **line == size) {
+            *line = "8".to_string();
+        }
+    });
+    check_invalid(&resized, &vkey, "bad-checkpoint", &["signature"]);
+
+    // the checkpoint changed in one section only
+    let one = tampered(&ledger, &file, "one.bundle", |lines| {
+        let k = line_in_section(lines, "credential", "time ");
+        lines[k] = "time 1".to_string();
+    });
+    check_invalid(&one, &vkey, "checkpoints-differ", &["section 3"]);
+
+    // the checkpoint replaced by one signed by another key for the same origin
+    let other = tempfile::tempdir().unwrap();
+    let other_dir = other.path().join("D");
+    json_ok(&["init", "--dir", s(&other_dir)], 0);
+    let other_note = json_ok(&["checkpoint", "--dir", s(&other_dir)], 0)["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let own_note = json_ok(&["checkpoint", "--dir", ledger.d()], 0)["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let forged = ledger.path("forged.bundle");
+    std::fs::write(&forged, text.replace(&own_note, &other_note)).unwrap();
+    check_invalid(&forged, &vkey, "bad-checkpoint", &[]);
+
+    // the right bundle, the wrong trusted key
+    let (code, other_vkey, _) = run(&["checkpoint", "--dir", s(&other_dir), "--vkey"]);
+    assert_eq!(code, 0);
+    check_invalid(&file, other_vkey.trim(), "bad-checkpoint", &[]);
+
+    // the body section taken from another body's bundle (same checkpoint): not the issuer
+    let other_bundle = ledger.bundle(OTHER_CERT, "other.bundle");
+    let other_lines: Vec<String> = std::fs::read_to_string(&other_bundle)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let swapped = tampered(&ledger, &file, "swapped.bundle", |lines| {
+        let (from, to) = (
+            line_in_section(lines, "body", "section"),
+            line_in_section(lines, "credential", "section"),
+        );
+        let (other_from, other_to) = (
+            line_in_section(&other_lines, "body", "section"),
+            line_in_section(&other_lines, "credential", "section"),
+        );
+        lines.splice(from..to, other_lines[other_from..other_to].iter().cloned());
+    });
+    check_invalid(
+        &swapped,
+        &vkey,
+        "certificate-body-mismatch",
+        &[OTHER_BODY, "section 3"],
+    );
+
+    // the ledger section removed: the authority key is not established
+    let dropped = tampered(&ledger, &file, "dropped.bundle", |lines| {
+        let to = line_in_section(lines, "body", "section");
+        lines.drain(2..to);
+        lines[1] = "sections 2".to_string();
+    });
+    check_invalid(&dropped, &vkey, "bundle-structure", &["section"]);
+
+    // a truncated file names the line where it ends
+    let text = std::fs::read_to_string(&file).unwrap();
+    let truncated = ledger.path("truncated.bundle");
+    let cut: String = text
+        .lines()
+        .take(30)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&truncated, cut).unwrap();
+    check_invalid(&truncated, &vkey, "malformed", &["line 31"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// revocation: offline cannot see it, online does
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_revoked_credential_still_verifies_offline_as_issued_and_online_as_revoked() {
+    // given: a bundle made before the revocation
+    let ledger = given_ledger();
+    let (vkey, _) = ledger.vkey();
+    let before = ledger.bundle(CERT, "before.bundle");
+
+    // when
+    json_ok(
+        &[
+            "revoke",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            CERT,
+            "--reason",
+            "作弊",
+            "--date",
+            "2025-01-01",
+        ],
+        0,
+    );
+    let after = ledger.bundle(CERT, "after.bundle");
+
+    // then: both bundles verify offline as issued, and say what they cannot see
+    for file in [&before, &after] {
+        let value = verify_bundle(file, &vkey, 0);
+        assert_eq!(value["status"], "issued", "{value}");
+        assert_eq!(value["revocation_visible"], false, "{value}");
+    }
+    let (code, stdout, _) = run(&["verify-bundle", s(&before), "--trust", &vkey]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("cannot see a revocation"), "{stdout}");
+    // and the online verification says revoked
+    let value = json_ok(
+        &[
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            CERT,
+            "--name",
+            NAME,
+        ],
+        1,
+    );
+    assert_eq!(value["status"], "revoked", "{value}");
+}
+
+// ---------------------------------------------------------------------------------------
+// tampering with the ledger's files: detected at open / audit, named, nothing overwritten
+// ---------------------------------------------------------------------------------------
+
+/// (start, end) byte ranges of the frames of a segment (32-byte header, then u32 LE length,
+/// u32 crc, payload).
+fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut frames = Vec::new();
+    let mut offset = 32;
+    while offset + 8 <= bytes.len() {
+        let length = u32::from_le_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize;
+        frames.push((offset, offset + 8 + length));
+        offset += 8 + length;
+    }
+    frames
+}
+
+fn segment(ledger: &Ledger) -> PathBuf {
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(ledger.dir.join("log"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "seg"))
+        .collect();
+    segments.sort();
+    assert_eq!(segments.len(), 1);
+    segments.remove(0)
+}
+
+/// Every file under the log and tree directories, with its bytes.
+fn snapshot(ledger: &Ledger) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for sub in ["log", "tree"] {
+        for entry in std::fs::read_dir(ledger.dir.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            files.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
+
+/// `audit` and a query both refuse (exit 2) with every fragment named, and change nothing.
+fn check_refused(ledger: &Ledger, fragments: &[&str]) {
+    let before = snapshot(ledger);
+    for args in [
+        vec!["audit", "--dir", ledger.d()],
+        vec![
+            "verify",
+            "--dir",
+            ledger.d(),
+            "--cert-no",
+            CERT,
+            "--name",
+            NAME,
+        ],
+    ] {
+        let value = json_ok(&args, 2);
+        let error = value["error"].as_str().expect("error");
+        for fragment in fragments {
+            assert!(error.contains(fragment), "'{fragment}' not in: {error}");
+        }
+        assert!(
+            snapshot(ledger) == before,
+            "a refused open changed the ledger's files"
+        );
+    }
+}
+
+#[test]
+fn an_entry_dropped_from_the_middle_of_the_log_is_refused() {
+    let ledger = given_ledger();
+    let size = ledger.size();
+    let path = segment(&ledger);
+    let bytes = std::fs::read(&path).unwrap();
+    let (start, end) = frames(&bytes)[3];
+    let mut dropped = bytes[..start].to_vec();
+    dropped.extend_from_slice(&bytes[end..]);
+    std::fs::write(&path, &dropped).unwrap();
+
+    check_refused(
+        &ledger,
+        &[&format!("holds {} entries", size - 1), &size.to_string()],
+    );
+}
+
+#[test]
+fn two_entries_swapped_in_the_log_are_refused_naming_the_first() {
+    let ledger = given_ledger();
+    let path = segment(&ledger);
+    let bytes = std::fs::read(&path).unwrap();
+    let all = frames(&bytes);
+    let ((a0, a1), (b0, b1)) = (all[3], all[4]);
+    let mut swapped = bytes[..a0].to_vec();
+    swapped.extend_from_slice(&bytes[b0..b1]);
+    swapped.extend_from_slice(&bytes[a0..a1]);
+    swapped.extend_from_slice(&bytes[b1..]);
+    assert_eq!(swapped.len(), bytes.len());
+    std::fs::write(&path, &swapped).unwrap();
+
+    check_refused(&ledger, &["entry 3", "checkpoint"]);
+}
+
+#[test]
+fn a_checkpoint_signed_by_another_key_is_refused() {
+    let ledger = given_ledger();
+    let other = tempfile::tempdir().unwrap();
+    let other_dir = other.path().join("D");
+    json_ok(&["init", "--dir", s(&other_dir)], 0);
+    std::fs::copy(
+        other_dir.join("tree/checkpoint"),
+        ledger.dir.join("tree/checkpoint"),
+    )
+    .unwrap();
+
+    check_refused(&ledger, &["checkpoint", "signature"]);
+}
