@@ -25,6 +25,7 @@
 
 mod config;
 mod error;
+mod event_index;
 mod metrics;
 mod node;
 mod projection;
@@ -38,7 +39,7 @@ pub use node::load_pseudonym_key;
 pub use node::{
     rebuild, InitOptions, NameCheck, Node, OpenReport, PendingReceipt, RebuildReport, StorageSizes,
 };
-pub use projection::Projection;
+pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
 pub use stats::stats_document;
 
