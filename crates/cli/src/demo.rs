@@ -339,6 +339,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     let mut serials: BTreeMap<(usize, i32), u32> = BTreeMap::new();
     let mut issued_certs: Vec<(CertificateNumber, usize, usize)> = Vec::new();
     let mut pending = Vec::new();
+    let bar = crate::bench::progress_bar(plans.len() as u64, "certifying", json);
     for (position, plan) in plans.iter().enumerate() {
         let body = &bodies[plan.body];
         // Serials run within the body and year (positions 17-22).
@@ -368,8 +369,10 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
         );
         pending.push(node.submit_pending(signed)?);
         issued_certs.push((number, plan.worker, position));
+        bar.inc(1);
     }
     let outcomes = wait_outcomes(pending);
+    bar.finish_and_clear();
     let mut accepted: Vec<(CertificateNumber, usize)> = Vec::new();
     let mut rejected_codes: BTreeMap<String, u64> = BTreeMap::new();
     for ((number, worker, _), outcome) in issued_certs.iter().zip(outcomes) {
