@@ -1,11 +1,13 @@
 //! `skill-ledger bench`: measured figures, with the machine's raw limits from the same run.
 
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use clap::Subcommand;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use skill_ledger_domain::{
     Audience, BodyRegistered, CertificateNumber, Date, EvaluationBasis, Event, EventId, EventKind,
@@ -61,6 +63,70 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             seconds,
         } => crate::bench_proofs::proofs(entries, dir, seconds, json),
     }
+}
+
+/// A progress bar on stderr: hidden when stderr is not a terminal, and when `hidden` (e.g.
+/// with `--json`).
+pub(crate) fn progress_bar(total: u64, what: &str, hidden: bool) -> ProgressBar {
+    let bar = if hidden {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Events signed per round before they are written out: bounds the benchmark's own memory.
+const SIGN_ROUND_EVENTS: u64 = 65_536;
+
+/// Signs events `0..events` on all cores into an anonymous file of length-prefixed entries
+/// (u32 LE length ‖ entry), so the workload never sits in memory whole.
+fn sign_to_file(
+    workload: &Workload,
+    events: u64,
+    threads: u64,
+    bar: &ProgressBar,
+) -> anyhow::Result<(std::fs::File, u64)> {
+    let mut file = BufWriter::new(tempfile::tempfile().context("creating the workload file")?);
+    let mut total_bytes = 0u64;
+    let mut round_start = 0;
+    while round_start < events {
+        let round_end = (round_start + SIGN_ROUND_EVENTS).min(events);
+        let parts: Vec<Vec<Vec<u8>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let count = round_end - round_start;
+                    let start = round_start + count * t / threads;
+                    let end = round_start + count * (t + 1) / threads;
+                    scope.spawn(move || {
+                        (start..end)
+                            .map(|i| workload.event(i).to_entry().unwrap_or_default())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for entry in parts.iter().flatten() {
+            file.write_all(&(entry.len() as u32).to_le_bytes())?;
+            file.write_all(entry)?;
+            total_bytes += entry.len() as u64;
+        }
+        bar.set_position(round_end);
+        round_start = round_end;
+    }
+    let mut file = file.into_inner().map_err(|error| error.into_error())?;
+    file.rewind()?;
+    Ok((file, total_bytes))
 }
 
 /// Peak resident set size of this process (VmHWM), in MiB.
@@ -223,29 +289,15 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         workload.bodies.push((number, key));
     }
     let limit = batch_verify_per_s();
-    // Sign everything first (on all cores), as bodies would before submitting.
+    // Sign everything first (on all cores), as bodies would before submitting, into a file
+    // that the submitter streams from.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let sign_started = Instant::now();
-    let entries: Vec<Vec<u8>> = std::thread::scope(|scope| {
-        let workload = &workload;
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    let start = events * t / threads;
-                    let end = events * (t + 1) / threads;
-                    (start..end)
-                        .map(|i| workload.event(i).to_entry().unwrap_or_default())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+    let signing_bar = progress_bar(events, "signing", json);
+    let (workload_file, entry_bytes_total) =
+        sign_to_file(&workload, events, threads, &signing_bar)?;
+    signing_bar.finish_and_clear();
     let sign_seconds = sign_started.elapsed().as_secs_f64();
-    let entry_bytes_total: u64 = entries.iter().map(|entry| entry.len() as u64).sum();
     let entry_bytes_mean = entry_bytes_total as f64 / events as f64;
     let log_before = node.storage_sizes();
     let started = Instant::now();
@@ -261,23 +313,39 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         }
         (failures, first_failure)
     });
-    for entry in entries {
+    let bar = progress_bar(events, "ingest", json);
+    let mut reader = BufReader::with_capacity(1 << 20, workload_file);
+    for _ in 0..events {
+        let mut length = [0u8; 4];
+        reader.read_exact(&mut length)?;
+        let mut entry = vec![0u8; u32::from_le_bytes(length) as usize];
+        reader.read_exact(&mut entry)?;
         let pending = node.submit_entry_pending(entry)?;
         if sender.send(pending).is_err() {
             break;
         }
+        bar.inc(1);
     }
     drop(sender);
     let (failures, first_failure) = waiter
         .join()
         .map_err(|_| anyhow!("waiter thread panicked"))?;
     let seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
     node.flush()?;
     let sizes = node.storage_sizes();
     let bytes_total = (sizes.log + sizes.tree + sizes.projections)
         .saturating_sub(log_before.log + log_before.tree + log_before.projections);
     let metrics = node.metrics();
     let events_per_s = events as f64 / seconds;
+    let stage_s = |counter: &std::sync::atomic::AtomicU64| {
+        counter.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6
+    };
+    let sequencer_s = stage_s(&metrics.sequencer_us);
+    let writer_s = stage_s(&metrics.writer_us);
+    let merkle_s = stage_s(&metrics.merkle_us);
+    // The ordered work after verification (what one thread did before the pipeline).
+    let ordered_s = sequencer_s + writer_s;
     let value = json!({
         "benchmark": "ingest",
         "events": events,
@@ -298,6 +366,18 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         "batch_verify_per_s": limit,
         "ratio_to_batch_verify": events_per_s / limit,
         "sign_seconds": sign_seconds,
+        // Where the time goes: busy (wall) seconds per stage: the verifier (on all cores),
+        // the sequencer thread (decide, log append) and the writer thread (Merkle, checkpoint,
+        // projections, answers); `merkle_share` is the share of the ordered work after
+        // verification (sequencer + writer) spent on Merkle integration and checkpoint signing.
+        "verify_stage_s": stage_s(&metrics.verify_us),
+        "sequencer_s": sequencer_s,
+        "decide_s": stage_s(&metrics.decide_us),
+        "log_append_s": stage_s(&metrics.log_us),
+        "writer_s": writer_s,
+        "merkle_s": merkle_s,
+        "projection_commit_s": stage_s(&metrics.projection_us),
+        "merkle_share": if ordered_s > 0.0 { merkle_s / ordered_s } else { 0.0 },
         "window": window,
         "threads": threads,
     });

@@ -317,7 +317,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
         .zip([&chongqing_workers, &sichuan_workers])
     {
         let dir = args.dir.join(authority.key);
-        let made = build_ledger(&dir, authority, people, pseudonym_key, &mut rng)?;
+        let made = build_ledger(&dir, authority, people, pseudonym_key, &mut rng, json)?;
         let sample = |list: &[(CertificateNumber, usize)], count: usize| {
             list.iter()
                 .take(count)
@@ -380,6 +380,7 @@ fn build_ledger(
     workers: &[Worker],
     pseudonym_key: [u8; 32],
     rng: &mut StdRng,
+    json: bool,
 ) -> Result<MadeLedger, anyhow::Error> {
     let mut options = InitOptions::for_province(authority.province, authority.name);
     options.date = Date::from_ymd(2019, 1, 1).unwrap_or_else(|| unreachable!("valid date"));
@@ -446,6 +447,7 @@ fn build_ledger(
     let mut serials: BTreeMap<(usize, i32), u32> = BTreeMap::new();
     let mut issued_certs: Vec<(CertificateNumber, usize)> = Vec::new();
     let mut pending = Vec::new();
+    let bar = crate::bench::progress_bar(plans.len() as u64, "certifying", json);
     for plan in &plans {
         let body = &bodies[plan.body];
         // Serials run within the body and year (positions 17-22).
@@ -475,8 +477,10 @@ fn build_ledger(
         );
         pending.push(node.submit_pending(signed)?);
         issued_certs.push((number, plan.worker));
+        bar.inc(1);
     }
     let outcomes = wait_outcomes(pending);
+    bar.finish_and_clear();
     let mut accepted: Vec<(CertificateNumber, usize)> = Vec::new();
     let mut rejected_codes: BTreeMap<String, u64> = BTreeMap::new();
     for ((number, worker), outcome) in issued_certs.iter().zip(outcomes) {

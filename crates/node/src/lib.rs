@@ -26,6 +26,7 @@
 mod bundle;
 mod config;
 mod error;
+mod event_index;
 mod metrics;
 mod node;
 mod projection;
@@ -40,7 +41,7 @@ pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{
     rebuild, InitOptions, NameCheck, Node, OpenReport, PendingReceipt, RebuildReport, StorageSizes,
 };
-pub use projection::Projection;
+pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
 pub use stats::stats_document;
 

@@ -116,6 +116,22 @@ pub struct Metrics {
     /// From enqueue to the durable answer, microseconds.
     pub commit_latency_us: Histogram,
     pub tree_size: AtomicU64,
+    /// Time spent per stage, microseconds in total (where the time goes).
+    /// Verifier stage: signature verification (wall time of the stage, on all cores).
+    pub verify_us: AtomicU64,
+    /// Sequencer thread: all of its work on batches (decide, log append).
+    pub sequencer_us: AtomicU64,
+    /// Sequencer thread: deciding the batch (rules, state reads, fold into the overlay).
+    pub decide_us: AtomicU64,
+    /// Sequencer thread: appending to the log of record, with its fsync.
+    pub log_us: AtomicU64,
+    /// Writer thread: all of its work on batches (Merkle, checkpoint, projections, answers).
+    pub writer_us: AtomicU64,
+    /// Writer thread: Merkle integration (leaf hashes, tree append) and checkpoint signing
+    /// (with the checkpoint's atomic, fsynced replacement).
+    pub merkle_us: AtomicU64,
+    /// Writer thread: committing the projections (one sled batch).
+    pub projection_us: AtomicU64,
 }
 
 impl Metrics {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -23,9 +23,12 @@ use skill_ledger_log::{
 
 use crate::config::{LedgerConfig, SequencerConfig};
 use crate::error::{LedgerPaths, NodeError, NodeErrorKind};
+use crate::event_index::EventIndex;
 use crate::metrics::Metrics;
 use crate::projection::{Overlay, OverlayView, Projection};
-use crate::sequencer::{Message, Receipt, Sequencer, Shared, Submission, SubmitError};
+use crate::sequencer::{
+    Message, Receipt, Sequencer, Shared, Submission, SubmitError, Verifier, Writer,
+};
 use crate::{Clock, SystemClock};
 
 /// Entries folded per projection commit during replay and rebuild.
@@ -281,11 +284,13 @@ fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, N
 }
 
 /// Folds entries `[from, to)` into the projections, committing every few thousand.
+#[allow(clippy::too_many_arguments)]
 fn replay(
     log: &LogReader,
     projection: &Projection,
     registry: &mut Registry,
     stats: &mut BTreeMap<String, i64>,
+    ids: &mut EventIndex,
     from: u64,
     to: u64,
     progress: &mut dyn FnMut(u64),
@@ -307,7 +312,7 @@ fn replay(
                     return Ok(());
                 }
             };
-            let view = OverlayView::new(projection, &overlay);
+            let view = OverlayView::new(projection, &overlay, ids);
             let changes = apply(registry, &view, &signed, index);
             if let Some(error) = view.take_failure() {
                 failure.get_or_insert(error);
@@ -319,6 +324,9 @@ fn replay(
             return Err(error);
         }
         projection.commit(&overlay, stats, end)?;
+        for (index, id) in &overlay.new_ids {
+            ids.insert(id, *index);
+        }
         progress(end);
         start = end;
     }
@@ -429,7 +437,10 @@ impl Node {
         // A missing projection directory is rebuilt from the log just like an unreadable one
         // (sled creates an empty database): report it as rebuilt when the log has entries.
         let projections_missing = !paths.projections().exists() && log.entry_count() > 0;
-        let (projection, projections_rebuilt) = match Projection::open(&paths.projections()) {
+        let (projection, projections_rebuilt) = match Projection::open(
+            &paths.projections(),
+            log_reader.clone(),
+        ) {
             Ok(projection) if projection.cursor()? <= log.entry_count() => {
                 (projection, projections_missing)
             }
@@ -441,17 +452,22 @@ impl Node {
                 tracing::warn!(%reason, "projection database unusable: rebuilding it from the log");
                 drop(opened);
                 let _ = std::fs::remove_dir_all(paths.projections());
-                (Projection::open(&paths.projections())?, true)
+                (
+                    Projection::open(&paths.projections(), log_reader.clone())?,
+                    true,
+                )
             }
         };
         let mut registry = load_registry(&projection, &log_reader)?;
         let mut stats = projection.stats()?;
         let cursor = projection.cursor()?;
+        let mut event_ids = projection.load_event_index()?;
         replay(
             &log_reader,
             &projection,
             &mut registry,
             &mut stats,
+            &mut event_ids,
             cursor,
             log.entry_count(),
             &mut |_| {},
@@ -472,6 +488,7 @@ impl Node {
             checkpoint: RwLock::new(checkpoint),
             stopped: Mutex::new(None),
             metrics: Metrics::default(),
+            projected: AtomicU64::new(log.entry_count()),
         });
         shared
             .metrics
@@ -481,23 +498,50 @@ impl Node {
         let (sender, receiver) = sync_channel(options.queue_events_max);
         let tree_reader = tree.reader();
         let verifier_key_text = signer.verifier_key_text();
-        let sequencer = Sequencer {
+        let verifier = Verifier {
             origin: config.origin.clone(),
-            log,
+            options,
+            shared: shared.clone(),
+            key_cache: Default::default(),
+        };
+        let writer = Writer {
             tree,
             signer,
+            clock,
+            projection: projection.clone(),
+            shared: shared.clone(),
+        };
+        // Up to four decided batches wait for the writer (their overlays stay readable).
+        let (writer_sender, writer_receiver) = sync_channel(4);
+        let writer_thread = std::thread::Builder::new()
+            .name("projection-writer".to_string())
+            .spawn(move || writer.run(writer_receiver))
+            .map_err(|error| NodeError::io(dir, "start the projection writer thread for", error))?;
+        let sequencer = Sequencer {
+            pending: Vec::new(),
+            writer: Some(writer_sender),
+            origin: config.origin.clone(),
+            log,
             projection: projection.clone(),
             registry,
             stats,
             shared: shared.clone(),
-            clock,
-            options,
             overlay: Overlay::default(),
-            key_cache: Default::default(),
+            event_ids,
         };
+        // The verifier runs one batch ahead of the sequencer (a channel of one batch).
+        let (verified_sender, verified_receiver) = sync_channel(1);
+        let verifier_thread = std::thread::Builder::new()
+            .name("verifier".to_string())
+            .spawn(move || verifier.run(receiver, verified_sender))
+            .map_err(|error| NodeError::io(dir, "start the verifier thread for", error))?;
         let thread = std::thread::Builder::new()
             .name("sequencer".to_string())
-            .spawn(move || sequencer.run(receiver))
+            .spawn(move || {
+                sequencer.run(verified_receiver);
+                let _ = verifier_thread.join();
+                let _ = writer_thread.join();
+            })
             .map_err(|error| NodeError::io(dir, "start the sequencer thread for", error))?;
         let replayed = recovery.entry_count - cursor.min(recovery.entry_count);
         Ok((
@@ -816,6 +860,7 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
         &projection,
         &mut registry,
         &mut stats,
+        &mut EventIndex::default(),
         0,
         entries,
         &mut |done| progress(done, entries),

@@ -4,17 +4,27 @@
 //! accepted events becomes one `sled::Batch` that also moves the cursor, so the cursor and
 //! the records it covers commit together; sled is not fsynced per batch because the log of
 //! record is: after a crash the node replays the log from the cursor.
+//!
+//! sled costs a few microseconds and well over a hundred bytes on disk per key, so the layout
+//! keeps keys per event few and values lean: a credential is the index of the entry that
+//! issued it (and of the one that revoked it), read back from the log on a query; a person
+//! is a packed list of 33-byte holdings; event ids are packed 1,024 to a key by entry index
+//! and looked up in memory ([`crate::event_index::EventIndex`]). `m/format` names the layout;
+//! a projection written with another layout is rebuilt from the log, never misread.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use skill_ledger_domain::{
-    BodyRecord, CertificateNumber, Changes, CredentialRecord, EventId, LedgerInfo, PersonRecord,
-    RecordView, Registry, RegistryChange, SubjectId, BINCODE_CONFIG,
+    BodyRecord, CertificateNumber, Changes, CredentialRecord, CredentialStatus, Date, EventId,
+    EventKind, Holding, LedgerInfo, Level, OccupationCode, PersonRecord, RecordView, Registry,
+    RegistryChange, Route, RouteKind, SignedEvent, SubjectId, BINCODE_CONFIG,
 };
+use skill_ledger_log::LogReader;
 
 use crate::error::{NodeError, NodeErrorKind};
+use crate::event_index::EventIndex;
 
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
@@ -25,6 +35,99 @@ const PREFIX_STAT: u8 = b's';
 const KEY_LEDGER: &[u8] = b"g/ledger";
 const KEY_CATALOGUE: &[u8] = b"g/catalogue";
 const KEY_CURSOR: &[u8] = b"m/cursor";
+const KEY_FORMAT: &[u8] = b"m/format";
+
+/// The projection layout version, stored at `m/format`. Bump it whenever a key or a value
+/// encoding changes: a projection of another version is rebuilt from the log at start-up.
+/// Version 1 (no marker) had full bincode credential and person records and a key per event id.
+pub const PROJECTION_FORMAT: u32 = 2;
+
+/// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
+pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;
+
+/// Bytes of one packed holding in a person value.
+const HOLDING_BYTES: usize = 33;
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> NodeError {
+    NodeError::new(
+        NodeErrorKind::Projection,
+        format!("projection record {what} is damaged: {detail}; run `skill-ledger rebuild`"),
+    )
+}
+
+fn u64_at(bytes: &[u8], offset: usize) -> Option<u64> {
+    let slice = bytes.get(offset..offset + 8)?;
+    let mut array = [0u8; 8];
+    array.copy_from_slice(slice);
+    Some(u64::from_le_bytes(array))
+}
+
+fn route_byte(route: RouteKind) -> u8 {
+    match route {
+        RouteKind::Evaluation => 0,
+        RouteKind::DirectRecognition => 1,
+    }
+}
+
+/// A person value: each holding as certificate number (22) ‖ occupation (4) ‖ level rank (1) ‖
+/// issued, days since 1970 (i32 LE, 4) ‖ route (1: 0 evaluation, 1 direct) ‖ revoked (1: 0/1).
+pub(crate) fn encode_person(person: &PersonRecord, out: &mut Vec<u8>) {
+    out.reserve(person.holdings.len() * HOLDING_BYTES);
+    for holding in &person.holdings {
+        out.extend_from_slice(holding.certificate_number.as_bytes());
+        out.extend_from_slice(&encode(&holding.occupation));
+        out.push(holding.level.rank());
+        out.extend_from_slice(&holding.issued.days_since_unix_epoch().to_le_bytes());
+        out.push(route_byte(holding.route));
+        out.push(u8::from(holding.revoked));
+    }
+}
+
+pub(crate) fn decode_person(bytes: &[u8]) -> Result<PersonRecord, NodeError> {
+    if !bytes.len().is_multiple_of(HOLDING_BYTES) {
+        return Err(corrupt("person", format!("{} bytes", bytes.len())));
+    }
+    let mut holdings = Vec::with_capacity(bytes.len() / HOLDING_BYTES);
+    for chunk in bytes.chunks_exact(HOLDING_BYTES) {
+        let certificate_number: CertificateNumber = decode(&chunk[..22], "person")?;
+        let occupation: OccupationCode = decode(&chunk[22..26], "person")?;
+        let level = Level::from_rank(chunk[26]).ok_or_else(|| corrupt("person", "level"))?;
+        let mut days = [0u8; 4];
+        days.copy_from_slice(&chunk[27..31]);
+        let issued = Date::from_days_since_unix_epoch(i32::from_le_bytes(days))
+            .ok_or_else(|| corrupt("person", "date"))?;
+        let route = match chunk[31] {
+            0 => RouteKind::Evaluation,
+            1 => RouteKind::DirectRecognition,
+            other => return Err(corrupt("person", format!("route {other}"))),
+        };
+        let revoked = match chunk[32] {
+            0 => false,
+            1 => true,
+            other => return Err(corrupt("person", format!("revoked flag {other}"))),
+        };
+        holdings.push(Holding {
+            certificate_number,
+            occupation,
+            level,
+            issued,
+            route,
+            revoked,
+        });
+    }
+    Ok(PersonRecord { holdings })
+}
+
+/// A credential value: the index of the issuing entry (u64 LE), then, once revoked, the index
+/// of the revoking entry (u64 LE). Everything else is read back from those entries.
+pub(crate) fn encode_credential(record: &CredentialRecord) -> Vec<u8> {
+    let mut value = Vec::with_capacity(16);
+    value.extend_from_slice(&record.entry_index.to_le_bytes());
+    if let CredentialStatus::Revoked { entry_index, .. } = &record.status {
+        value.extend_from_slice(&entry_index.to_le_bytes());
+    }
+    value
+}
 
 fn key(prefix: u8, id: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + id.len());
@@ -68,15 +171,19 @@ pub type RegistryParts = (
     DocumentIndexes,
 );
 
-/// The sled-backed projection store (cheap to clone: sled handles are shared).
+/// The sled-backed projection store (cheap to clone: sled handles are shared). Credentials
+/// are read back from the log, so it holds a log reader too.
 #[derive(Clone)]
 pub struct Projection {
     db: sled::Db,
     tree: sled::Tree,
+    log: LogReader,
 }
 
 impl Projection {
-    pub fn open(path: &Path) -> Result<Projection, NodeError> {
+    /// Opens the projections; an error when they were written with another layout version
+    /// (the node then rebuilds them from the log).
+    pub fn open(path: &Path, log: LogReader) -> Result<Projection, NodeError> {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(128 * 1024 * 1024)
@@ -84,7 +191,21 @@ impl Projection {
             .flush_every_ms(Some(1_000))
             .open()?;
         let tree = db.open_tree("projection")?;
-        Ok(Projection { db, tree })
+        let projection = Projection { db, tree, log };
+        let format = projection.tree.get(KEY_FORMAT)?.and_then(|bytes| {
+            let array: [u8; 4] = bytes.as_ref().try_into().ok()?;
+            Some(u32::from_le_bytes(array))
+        });
+        if format != Some(PROJECTION_FORMAT) && !projection.tree.is_empty() {
+            return Err(NodeError::new(
+                NodeErrorKind::Projection,
+                format!(
+                    "the projections have layout version {}, this build writes {PROJECTION_FORMAT}",
+                    format.map_or("1".to_string(), |v| v.to_string())
+                ),
+            ));
+        }
+        Ok(projection)
     }
 
     /// Entries applied so far.
@@ -100,29 +221,127 @@ impl Projection {
             .unwrap_or(0))
     }
 
+    fn read_entry(&self, index: u64) -> Result<SignedEvent, NodeError> {
+        let entry = self.log.read(index)?;
+        SignedEvent::from_entry(&entry).map_err(|error| {
+            NodeError::new(
+                NodeErrorKind::Integrity,
+                format!("entry {index} does not decode: {error}"),
+            )
+        })
+    }
+
+    /// A credential, rebuilt from the entry that issued it (and the one that revoked it).
     pub fn credential(
         &self,
         number: &CertificateNumber,
     ) -> Result<Option<CredentialRecord>, NodeError> {
-        self.tree
-            .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
-            .map(|bytes| decode(&bytes, "credential"))
-            .transpose()
+        let Some(value) = self.tree.get(key(PREFIX_CREDENTIAL, number.as_bytes()))? else {
+            return Ok(None);
+        };
+        let issued_at = u64_at(&value, 0).ok_or_else(|| corrupt("credential", "too short"))?;
+        let revoked_at = match value.len() {
+            8 => None,
+            16 => u64_at(&value, 8),
+            other => return Err(corrupt("credential", format!("{other} bytes"))),
+        };
+        let not_matching = |index: u64| {
+            NodeError::new(
+                NodeErrorKind::Integrity,
+                format!("entry {index} does not concern credential {number}; run `skill-ledger rebuild`"),
+            )
+        };
+        let EventKind::LevelCertified(certified) = self.read_entry(issued_at)?.event.kind else {
+            return Err(not_matching(issued_at));
+        };
+        if certified.certificate_number != *number {
+            return Err(not_matching(issued_at));
+        }
+        let status = match revoked_at {
+            None => CredentialStatus::Valid,
+            Some(index) => {
+                let signed = self.read_entry(index)?;
+                match signed.event.kind {
+                    EventKind::CredentialRevoked(revoked)
+                        if revoked.certificate_number == *number =>
+                    {
+                        CredentialStatus::Revoked {
+                            effective: revoked.effective,
+                            reason: revoked.reason,
+                            by: signed.signer,
+                            entry_index: index,
+                        }
+                    }
+                    _ => return Err(not_matching(index)),
+                }
+            }
+        };
+        Ok(Some(CredentialRecord {
+            certificate_number: certified.certificate_number,
+            subject: certified.subject,
+            name_commitment: certified.name_commitment,
+            occupation: certified.occupation,
+            work_type: certified.work_type,
+            level: certified.level,
+            issued: certified.issued,
+            route: match certified.route {
+                Route::Evaluation(_) => RouteKind::Evaluation,
+                Route::DirectRecognition { .. } => RouteKind::DirectRecognition,
+            },
+            status,
+            entry_index: issued_at,
+        }))
     }
 
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
         self.tree
             .get(key(PREFIX_PERSON, &subject.0))?
-            .map(|bytes| decode(&bytes, "person"))
+            .map(|bytes| decode_person(&bytes))
             .transpose()
     }
 
-    pub fn event_index(&self, id: &EventId) -> Result<Option<u64>, NodeError> {
-        Ok(self.tree.get(key(PREFIX_EVENT, &id.0))?.map(|bytes| {
-            let mut array = [0u8; 8];
-            array.copy_from_slice(&bytes[..8.min(bytes.len())]);
-            u64::from_le_bytes(array)
-        }))
+    /// The entry that carried `id` among the index's candidates, confirmed against the log.
+    pub(crate) fn event_index(
+        &self,
+        ids: &EventIndex,
+        id: &EventId,
+    ) -> Result<Option<u64>, NodeError> {
+        for candidate in ids.candidates(id) {
+            if candidate < self.log.entry_count() && self.read_entry(candidate)?.event.id == *id {
+                return Ok(Some(candidate));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The in-memory event-id index of everything committed, from the packed `e` chunks.
+    pub(crate) fn load_event_index(&self) -> Result<EventIndex, NodeError> {
+        let mut ids = EventIndex::default();
+        let mut expected = 0u64;
+        for item in self.tree.scan_prefix([PREFIX_EVENT]) {
+            let (key, value) = item?;
+            let chunk = key
+                .get(1..9)
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| corrupt("event ids", "bad key"))?;
+            if chunk * EVENT_IDS_PER_CHUNK != expected || !value.len().is_multiple_of(16) {
+                return Err(corrupt("event ids", format!("chunk {chunk}")));
+            }
+            for (offset, bytes) in value.chunks_exact(16).enumerate() {
+                let mut id = [0u8; 16];
+                id.copy_from_slice(bytes);
+                ids.insert(&EventId(id), expected + offset as u64);
+            }
+            expected += (value.len() / 16) as u64;
+        }
+        if expected != self.cursor()? {
+            return Err(corrupt(
+                "event ids",
+                format!("{expected} ids for a cursor of {}", self.cursor()?),
+            ));
+        }
+        Ok(ids)
     }
 
     /// Loads the registry's bodies and ledger record, and where its documents are in the log.
@@ -174,14 +393,18 @@ impl Projection {
     ) -> Result<(), NodeError> {
         let mut batch = sled::Batch::default();
         for (number, record) in &overlay.credentials {
-            batch.insert(key(PREFIX_CREDENTIAL, number.as_bytes()), encode(record));
+            batch.insert(
+                key(PREFIX_CREDENTIAL, number.as_bytes()),
+                encode_credential(record),
+            );
         }
+        let mut value = Vec::new();
         for (subject, record) in &overlay.persons {
-            batch.insert(key(PREFIX_PERSON, &subject.0), encode(record));
+            value.clear();
+            encode_person(record, &mut value);
+            batch.insert(key(PREFIX_PERSON, &subject.0), value.as_slice());
         }
-        for (id, index) in &overlay.event_indexes {
-            batch.insert(key(PREFIX_EVENT, &id.0), &index.to_le_bytes());
-        }
+        self.pack_event_ids(&overlay.new_ids, &mut batch)?;
         for change in &overlay.registry_changes {
             match change {
                 PersistedRegistryChange::Ledger(ledger) => batch.insert(KEY_LEDGER, encode(ledger)),
@@ -205,7 +428,54 @@ impl Projection {
             }
         }
         batch.insert(KEY_CURSOR, &cursor.to_le_bytes());
+        batch.insert(KEY_FORMAT, &PROJECTION_FORMAT.to_le_bytes());
         self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Appends the ids of new entries (consecutive, in index order) to their `e` chunks; a
+    /// partly filled chunk is read back and rewritten whole.
+    fn pack_event_ids(
+        &self,
+        new_ids: &[(u64, EventId)],
+        batch: &mut sled::Batch,
+    ) -> Result<(), NodeError> {
+        let mut position = 0;
+        while position < new_ids.len() {
+            let first = new_ids[position].0;
+            let chunk = first / EVENT_IDS_PER_CHUNK;
+            let chunk_key = key(PREFIX_EVENT, &chunk.to_be_bytes());
+            let mut value: Vec<u8> = if first.is_multiple_of(EVENT_IDS_PER_CHUNK) {
+                Vec::new()
+            } else {
+                self.tree
+                    .get(&chunk_key)?
+                    .map(|bytes| bytes.to_vec())
+                    .unwrap_or_default()
+            };
+            let in_chunk = (first % EVENT_IDS_PER_CHUNK) as usize;
+            if value.len() != in_chunk * 16 {
+                return Err(corrupt(
+                    "event ids",
+                    format!(
+                        "chunk {chunk} holds {} ids, expected {in_chunk}",
+                        value.len() / 16
+                    ),
+                ));
+            }
+            value.reserve(EVENT_IDS_PER_CHUNK as usize * 16 - value.len());
+            let mut next = first;
+            while position < new_ids.len() && new_ids[position].0 / EVENT_IDS_PER_CHUNK == chunk {
+                let (index, id) = &new_ids[position];
+                if *index != next {
+                    return Err(corrupt("event ids", format!("entry {index} out of order")));
+                }
+                value.extend_from_slice(&id.0);
+                next += 1;
+                position += 1;
+            }
+            batch.insert(chunk_key, value);
+        }
         Ok(())
     }
 
@@ -254,6 +524,8 @@ pub struct Overlay {
     pub credentials: HashMap<CertificateNumber, CredentialRecord>,
     pub persons: HashMap<SubjectId, PersonRecord>,
     pub event_indexes: HashMap<EventId, u64>,
+    /// The accepted entries' ids in index order (what the `e` chunks and the index take in).
+    pub new_ids: Vec<(u64, EventId)>,
     pub registry_changes: Vec<PersistedRegistryChange>,
     pub touched_stats: std::collections::BTreeSet<String>,
 }
@@ -267,6 +539,7 @@ impl Overlay {
         self.credentials.clear();
         self.persons.clear();
         self.event_indexes.clear();
+        self.new_ids.clear();
         self.registry_changes.clear();
         self.touched_stats.clear();
     }
@@ -279,6 +552,7 @@ impl Overlay {
         stats: &mut BTreeMap<String, i64>,
     ) {
         self.event_indexes.insert(changes.event_id, changes.index);
+        self.new_ids.push((changes.index, changes.event_id));
         if let Some(change) = changes.registry {
             let persisted = match &change {
                 RegistryChange::Ledger(ledger) => PersistedRegistryChange::Ledger(ledger.clone()),
@@ -299,8 +573,16 @@ impl Overlay {
             self.persons.insert(subject, person);
         }
         for (name, delta) in changes.stats {
-            *stats.entry(name.clone()).or_insert(0) += delta;
-            self.touched_stats.insert(name);
+            // Counters are few and long-lived: look up before allocating a key.
+            match stats.get_mut(&name) {
+                Some(value) => *value += delta,
+                None => {
+                    stats.insert(name.clone(), delta);
+                }
+            }
+            if !self.touched_stats.contains(&name) {
+                self.touched_stats.insert(name);
+            }
         }
     }
 }
@@ -310,16 +592,42 @@ impl Overlay {
 pub struct OverlayView<'a> {
     pub store: &'a Projection,
     pub overlay: &'a Overlay,
+    pub(crate) ids: &'a EventIndex,
+    /// Overlays of earlier batches not yet in the store (newest last), with their cursors.
+    pub(crate) pending: &'a [(u64, std::sync::Arc<Overlay>)],
+    /// The last person read from the store: `decide` and `apply` of one event read the same
+    /// person, and the second read is then free.
+    person_read: std::cell::RefCell<Option<(SubjectId, Option<PersonRecord>)>>,
     pub failure: std::cell::RefCell<Option<NodeError>>,
 }
 
 impl<'a> OverlayView<'a> {
-    pub fn new(store: &'a Projection, overlay: &'a Overlay) -> OverlayView<'a> {
+    pub(crate) fn new(
+        store: &'a Projection,
+        overlay: &'a Overlay,
+        ids: &'a EventIndex,
+    ) -> OverlayView<'a> {
         OverlayView {
             store,
             overlay,
+            ids,
+            pending: &[],
+            person_read: std::cell::RefCell::new(None),
             failure: std::cell::RefCell::new(None),
         }
+    }
+
+    pub(crate) fn with_pending(
+        mut self,
+        pending: &'a [(u64, std::sync::Arc<Overlay>)],
+    ) -> OverlayView<'a> {
+        self.pending = pending;
+        self
+    }
+
+    /// The overlays to read before the store, newest first.
+    fn overlays(&self) -> impl Iterator<Item = &Overlay> {
+        std::iter::once(self.overlay).chain(self.pending.iter().rev().map(|(_, o)| o.as_ref()))
     }
 
     fn remember<T>(&self, result: Result<Option<T>, NodeError>) -> Option<T> {
@@ -339,23 +647,116 @@ impl<'a> OverlayView<'a> {
 
 impl RecordView for OverlayView<'_> {
     fn credential(&self, number: &CertificateNumber) -> Option<CredentialRecord> {
-        if let Some(record) = self.overlay.credentials.get(number) {
-            return Some(record.clone());
+        for overlay in self.overlays() {
+            if let Some(record) = overlay.credentials.get(number) {
+                return Some(record.clone());
+            }
         }
         self.remember(self.store.credential(number))
     }
 
     fn person(&self, subject: &SubjectId) -> Option<PersonRecord> {
-        if let Some(record) = self.overlay.persons.get(subject) {
-            return Some(record.clone());
+        for overlay in self.overlays() {
+            if let Some(record) = overlay.persons.get(subject) {
+                return Some(record.clone());
+            }
         }
-        self.remember(self.store.person(subject))
+        if let Some((read, record)) = &*self.person_read.borrow() {
+            if read == subject {
+                return record.clone();
+            }
+        }
+        let record = self.remember(self.store.person(subject));
+        if self.failure.borrow().is_none() {
+            *self.person_read.borrow_mut() = Some((*subject, record.clone()));
+        }
+        record
     }
 
     fn event_index(&self, id: &EventId) -> Option<u64> {
-        if let Some(index) = self.overlay.event_indexes.get(id) {
-            return Some(*index);
+        for overlay in self.overlays() {
+            if let Some(index) = overlay.event_indexes.get(id) {
+                return Some(*index);
+            }
         }
-        self.remember(self.store.event_index(id))
+        self.remember(self.store.event_index(self.ids, id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holding(serial: u32, revoked: bool) -> Holding {
+        let body: skill_ledger_domain::RegistrationNumber =
+            "Y000050000001".parse().expect("registration number");
+        Holding {
+            certificate_number: CertificateNumber::compose(body, 2024, Level::Senior, serial)
+                .expect("certificate number"),
+            occupation: "6-18-02-04".parse().expect("occupation"),
+            level: Level::Senior,
+            issued: Date::from_ymd(2024, 6, 30).expect("date"),
+            route: RouteKind::DirectRecognition,
+            revoked,
+        }
+    }
+
+    /// Pins the person value layout documented in docs/formats.md.
+    #[test]
+    fn person_values_have_the_documented_bytes_and_round_trip() {
+        let person = PersonRecord {
+            holdings: vec![holding(17, false), holding(18, true)],
+        };
+        let mut bytes = Vec::new();
+        encode_person(&person, &mut bytes);
+        assert_eq!(bytes.len(), 2 * HOLDING_BYTES);
+        assert_eq!(
+            hex::encode(&bytes[..HOLDING_BYTES]),
+            concat!(
+                "59303030303530303030303031323433303030303137", // Y000050000001243000017
+                "06120204",                                     // 6-18-02-04
+                "03",                                           // Senior
+                "c04d0000",                                     // 2024-06-30
+                "01",                                           // direct recognition
+                "00",                                           // not revoked
+            )
+        );
+        assert_eq!(bytes[2 * HOLDING_BYTES - 1], 1, "revoked flag");
+        assert_eq!(decode_person(&bytes).expect("decode"), person);
+        assert!(decode_person(&bytes[..HOLDING_BYTES + 1]).is_err());
+        let mut bad = bytes.clone();
+        bad[32] = 2;
+        assert!(
+            decode_person(&bad).is_err(),
+            "a revoked flag other than 0/1"
+        );
+    }
+
+    #[test]
+    fn credential_values_are_the_issuing_and_revoking_entry_indexes() {
+        let held = holding(17, false);
+        let mut record = CredentialRecord {
+            certificate_number: held.certificate_number,
+            subject: SubjectId([5; 32]),
+            name_commitment: skill_ledger_domain::NameCommitment([6; 32]),
+            occupation: held.occupation,
+            work_type: None,
+            level: held.level,
+            issued: held.issued,
+            route: held.route,
+            status: CredentialStatus::Valid,
+            entry_index: 0x0102,
+        };
+        assert_eq!(hex::encode(encode_credential(&record)), "0201000000000000");
+        record.status = CredentialStatus::Revoked {
+            effective: held.issued,
+            reason: "r".to_string(),
+            by: skill_ledger_domain::Signer::Authority,
+            entry_index: 7,
+        };
+        assert_eq!(
+            hex::encode(encode_credential(&record)),
+            "02010000000000000700000000000000"
+        );
     }
 }

@@ -5,10 +5,14 @@
 //! log with one fsync, integrate them into the Merkle tree, sign a checkpoint, commit the
 //! projections with their cursor, and only then answer each submitter. A rejected event writes
 //! nothing. A storage failure stops the sequencer: nothing after it is acknowledged.
+//!
+//! Two stages run as a pipeline: the verifier thread forms batch k+1 and checks its signatures
+//! (on all cores) while the sequencer thread decides and commits batch k. The sequencer takes
+//! batches strictly in order, so the order of the log is the order of the queue.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -19,6 +23,7 @@ use skill_ledger_domain::{
 use skill_ledger_log::{leaf_hash, CheckpointSigner, Log, MerkleTree, SignedCheckpoint};
 
 use crate::error::NodeError;
+use crate::event_index::EventIndex;
 use crate::metrics::Metrics;
 use crate::projection::{Overlay, OverlayView, Projection};
 use crate::Clock;
@@ -85,6 +90,8 @@ pub(crate) struct Shared {
     pub checkpoint: RwLock<Option<Arc<SignedCheckpoint>>>,
     pub stopped: Mutex<Option<String>>,
     pub metrics: Metrics,
+    /// Entries the projections hold (the cursor of the last projection commit).
+    pub projected: AtomicU64,
 }
 
 impl Shared {
@@ -98,30 +105,39 @@ impl Shared {
 }
 
 pub(crate) struct Sequencer {
+    /// Batches whose projection commit is still with the writer: their overlays stay readable
+    /// (newest last) until the projections hold them.
+    pub pending: Vec<(u64, Arc<Overlay>)>,
+    pub writer: Option<SyncSender<WriterMessage>>,
     pub origin: String,
     pub log: Log,
-    pub tree: MerkleTree,
-    pub signer: CheckpointSigner,
     pub projection: Projection,
     pub registry: Registry,
     pub stats: BTreeMap<String, i64>,
     pub shared: Arc<Shared>,
-    pub clock: Arc<dyn Clock>,
-    pub options: SequencerOptions,
     pub overlay: Overlay,
+    pub event_ids: EventIndex,
+}
+
+/// A batch whose signatures are checked, on its way from the verifier to the sequencer.
+pub(crate) struct Verified {
+    batch: Vec<Submission>,
+    signature_ok: Vec<bool>,
+    flushes: Vec<std::sync::mpsc::Sender<Result<(), String>>>,
+}
+
+/// The first stage: forms batches from the queue and verifies their signatures.
+pub(crate) struct Verifier {
+    pub origin: String,
+    pub options: SequencerOptions,
+    pub shared: Arc<Shared>,
     pub key_cache: KeyCache,
 }
 
-enum Outcome {
-    Accepted(u64),
-    Duplicate(u64),
-    Rejected(Rejection),
-}
-
-impl Sequencer {
-    pub fn run(mut self, receiver: Receiver<Message>) {
-        let mut batch: Vec<Submission> = Vec::with_capacity(self.options.batch_events_max);
+impl Verifier {
+    pub fn run(mut self, receiver: Receiver<Message>, next: SyncSender<Verified>) {
         while let Ok(message) = receiver.recv() {
+            let mut batch: Vec<Submission> = Vec::with_capacity(self.options.batch_events_max);
             let mut flushes = Vec::new();
             match message {
                 Message::Submit(submission) => batch.push(*submission),
@@ -140,29 +156,65 @@ impl Sequencer {
                 .metrics
                 .queue_depth
                 .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+            let started = Instant::now();
+            let signature_ok = if batch.is_empty() || self.shared.stopped_reason().is_some() {
+                vec![false; batch.len()]
+            } else {
+                verify_signatures(&self.origin, &batch, &mut self.key_cache)
+            };
+            self.shared
+                .metrics
+                .verify_us
+                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            let verified = Verified {
+                batch,
+                signature_ok,
+                flushes,
+            };
+            if next.send(verified).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Accepted(u64),
+    Duplicate(u64),
+    Rejected(Rejection),
+}
+
+impl Sequencer {
+    pub fn run(mut self, receiver: Receiver<Verified>) {
+        while let Ok(Verified {
+            mut batch,
+            signature_ok,
+            flushes,
+        }) = receiver.recv()
+        {
             if !batch.is_empty() {
-                self.process(&mut batch);
+                let started = Instant::now();
+                self.process(&mut batch, &signature_ok);
+                self.shared
+                    .metrics
+                    .sequencer_us
+                    .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
             }
             for done in flushes {
-                let result = self.projection.flush().map_err(|error| error.to_string());
-                let _ = done.send(result);
+                // The writer flushes after the projection commits queued before it.
+                if let Some(writer) = &self.writer {
+                    let _ = writer.send(WriterMessage::Flush(done));
+                }
             }
         }
-        if let Err(error) = self.projection.flush() {
-            tracing::error!(%error, "flushing projections at shutdown failed");
-        }
+        self.writer.take();
     }
 
     fn stop(&self, error: &NodeError) {
-        tracing::error!(%error, "sequencer stopped: no further submissions are acknowledged");
-        let mut stopped = match self.shared.stopped.lock() {
-            Ok(stopped) => stopped,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        stopped.get_or_insert_with(|| error.to_string());
+        stop(&self.shared, error);
     }
 
-    fn process(&mut self, batch: &mut Vec<Submission>) {
+    fn process(&mut self, batch: &mut Vec<Submission>, signature_ok: &[bool]) {
         if let Some(reason) = self.shared.stopped_reason() {
             for submission in batch.drain(..) {
                 let _ = submission
@@ -171,10 +223,47 @@ impl Sequencer {
             }
             return;
         }
-        let signature_ok = verify_signatures(&self.origin, batch, &mut self.key_cache);
-        match self.decide_batch(batch, &signature_ok) {
+        let projected = self.shared.projected.load(Ordering::Acquire);
+        self.pending.retain(|(end, _)| *end > projected);
+        let started = Instant::now();
+        let decided = self.decide_batch(batch, signature_ok);
+        self.shared
+            .metrics
+            .decide_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        match decided {
             Ok(outcomes) => match self.commit(batch, &outcomes) {
-                Ok(checkpoint) => self.answer(batch, outcomes, checkpoint),
+                Ok(cursor) => {
+                    let overlay = Arc::new(std::mem::take(&mut self.overlay));
+                    let stats = overlay
+                        .touched_stats
+                        .iter()
+                        .filter_map(|name| Some((name.clone(), *self.stats.get(name)?)))
+                        .collect();
+                    if !overlay.is_empty() {
+                        self.pending.push((cursor, overlay.clone()));
+                    }
+                    let work = ProjectionWork {
+                        overlay,
+                        stats,
+                        cursor,
+                        batch: std::mem::take(batch),
+                        outcomes,
+                    };
+                    let sent = self
+                        .writer
+                        .as_ref()
+                        .map(|writer| writer.send(WriterMessage::Commit(Box::new(work))));
+                    if let Some(Err(std::sync::mpsc::SendError(WriterMessage::Commit(work)))) = sent
+                    {
+                        let mut batch = work.batch;
+                        let error = NodeError::new(
+                            crate::error::NodeErrorKind::Stopped,
+                            "the projection writer ended",
+                        );
+                        self.fail(&mut batch, &error);
+                    }
+                }
                 Err(error) => self.fail(batch, &error),
             },
             Err(error) => self.fail(batch, &error),
@@ -201,7 +290,8 @@ impl Sequencer {
         let mut accepted_entries: Vec<usize> = Vec::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for (position, submission) in batch.iter().enumerate() {
-            let view = OverlayView::new(&self.projection, &self.overlay);
+            let view = OverlayView::new(&self.projection, &self.overlay, &self.event_ids)
+                .with_pending(&self.pending);
             // `Ok(changes)` when accepted, `Err(outcome)` otherwise.
             let decided = if let Some(first) = view.event_index(&submission.signed.event.id) {
                 let first_entry = if first >= base_index {
@@ -262,34 +352,23 @@ impl Sequencer {
     }
 
     /// Makes the accepted entries durable and visible; returns the checkpoint covering them.
-    fn commit(
-        &mut self,
-        batch: &[Submission],
-        outcomes: &[Outcome],
-    ) -> Result<Arc<SignedCheckpoint>, NodeError> {
-        let entries: Vec<&[u8]> = batch
-            .iter()
-            .zip(outcomes)
-            .filter(|(_, outcome)| matches!(outcome, Outcome::Accepted(_)))
-            .map(|(submission, _)| submission.entry.as_slice())
-            .collect();
-        let latest = self.shared.checkpoint.read().ok().and_then(|c| c.clone());
+    /// Makes the accepted entries durable (one append, one fsync); returns the new log size.
+    /// Merkle integration, the checkpoint and the projections follow in the writer.
+    fn commit(&mut self, batch: &[Submission], outcomes: &[Outcome]) -> Result<u64, NodeError> {
+        let entries: Vec<&[u8]> = accepted_entries(batch, outcomes).collect();
         if entries.is_empty() {
-            if let Some(latest) = latest {
-                return Ok(latest);
-            }
+            return Ok(self.log.entry_count());
         }
+        let started = Instant::now();
         let range = self.log.append_batch(&entries)?;
-        let leaves: Vec<_> = entries.iter().map(|entry| leaf_hash(entry)).collect();
-        self.tree.append(&leaves)?;
-        assert_eq!(self.tree.size(), range.end, "tree and log sizes diverged");
-        let checkpoint = Arc::new(self.signer.sign(
-            &self.tree.reader(),
-            range.end,
-            self.clock.now_unix_s(),
-        )?);
-        self.projection
-            .commit(&self.overlay, &self.stats, range.end)?;
+        self.shared
+            .metrics
+            .log_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        // The entries are in the log: the index can confirm candidates from now on.
+        for (index, id) in &self.overlay.new_ids {
+            self.event_ids.insert(id, *index);
+        }
         if !self.overlay.registry_changes.is_empty() {
             let mut shared = match self.shared.registry.write() {
                 Ok(shared) => shared,
@@ -297,53 +376,211 @@ impl Sequencer {
             };
             *shared = Arc::new(self.registry.clone());
         }
+        Ok(range.end)
+    }
+}
+
+fn accepted_entries<'a>(
+    batch: &'a [Submission],
+    outcomes: &'a [Outcome],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    batch
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, outcome)| matches!(outcome, Outcome::Accepted(_)))
+        .map(|(submission, _)| submission.entry.as_slice())
+}
+
+fn stop(shared: &Shared, error: &NodeError) {
+    tracing::error!(%error, "sequencer stopped: no further submissions are acknowledged");
+    let mut stopped = match shared.stopped.lock() {
+        Ok(stopped) => stopped,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    stopped.get_or_insert_with(|| error.to_string());
+}
+
+/// What the writer does for one batch (already durable in the log): integrate it into the
+/// Merkle tree, sign a checkpoint, commit the projections, then answer its submitters.
+pub(crate) struct ProjectionWork {
+    overlay: Arc<Overlay>,
+    /// The values of the counters the batch touched, after it.
+    stats: BTreeMap<String, i64>,
+    cursor: u64,
+    batch: Vec<Submission>,
+    outcomes: Vec<Outcome>,
+}
+
+pub(crate) enum WriterMessage {
+    Commit(Box<ProjectionWork>),
+    Flush(std::sync::mpsc::Sender<Result<(), String>>),
+}
+
+/// The last stage, in batch order: integrates the batch's entries (durable in the log) into
+/// the Merkle tree, signs a checkpoint covering them, commits the projections with their
+/// cursor (one sled batch), then answers the batch's submitters, so a receipt is only given
+/// once the entry is durable, covered by a signed checkpoint, and readable. It runs while the
+/// sequencer decides and appends the next batch.
+pub(crate) struct Writer {
+    pub tree: MerkleTree,
+    pub signer: CheckpointSigner,
+    pub clock: Arc<dyn Clock>,
+    pub projection: Projection,
+    pub shared: Arc<Shared>,
+}
+
+impl Writer {
+    pub fn run(mut self, receiver: Receiver<WriterMessage>) {
+        let mut group: Vec<ProjectionWork> = Vec::new();
+        while let Ok(message) = receiver.recv() {
+            let mut flush = None;
+            match message {
+                WriterMessage::Commit(work) => group.push(*work),
+                WriterMessage::Flush(done) => flush = Some(done),
+            }
+            // Batches that queued up while the last group was written share its successor's
+            // checkpoint: one signature and one checkpoint fsync for all of them.
+            while flush.is_none() && group.len() < WRITER_GROUP_BATCHES_MAX {
+                match receiver.try_recv() {
+                    Ok(WriterMessage::Commit(work)) => group.push(*work),
+                    Ok(WriterMessage::Flush(done)) => flush = Some(done),
+                    Err(_) => break,
+                }
+            }
+            if !group.is_empty() {
+                self.commit(&mut group);
+            }
+            if let Some(done) = flush {
+                let result = self.projection.flush().map_err(|error| error.to_string());
+                let _ = done.send(result);
+            }
+        }
+        if let Err(error) = self.projection.flush() {
+            tracing::error!(%error, "flushing projections at shutdown failed");
+        }
+    }
+
+    /// Brings the tree level with the log at the group's last cursor; returns the checkpoint
+    /// covering the whole group.
+    fn integrate(&mut self, group: &[ProjectionWork]) -> Result<Arc<SignedCheckpoint>, NodeError> {
+        let cursor = group.last().map_or(0, |work| work.cursor);
+        let latest = self.shared.checkpoint.read().ok().and_then(|c| c.clone());
+        if let Some(latest) = latest {
+            if latest.checkpoint.size == cursor {
+                return Ok(latest);
+            }
+        }
+        let leaves: Vec<_> = group
+            .iter()
+            .flat_map(|work| accepted_entries(&work.batch, &work.outcomes))
+            .map(leaf_hash)
+            .collect();
+        self.tree.append(&leaves)?;
+        assert_eq!(self.tree.size(), cursor, "tree and log sizes diverged");
+        let checkpoint = Arc::new(self.signer.sign(
+            &self.tree.reader(),
+            cursor,
+            self.clock.now_unix_s(),
+        )?);
         if let Ok(mut shared) = self.shared.checkpoint.write() {
             *shared = Some(checkpoint.clone());
         }
         self.shared
             .metrics
             .tree_size
-            .store(range.end, Ordering::Relaxed);
+            .store(cursor, Ordering::Relaxed);
         Ok(checkpoint)
     }
 
-    fn answer(
-        &mut self,
-        batch: &mut Vec<Submission>,
-        outcomes: Vec<Outcome>,
-        checkpoint: Arc<SignedCheckpoint>,
-    ) {
-        let metrics = &self.shared.metrics;
-        metrics.batches.fetch_add(1, Ordering::Relaxed);
-        metrics.batch_events.record(batch.len() as u64);
-        for (submission, outcome) in batch.drain(..).zip(outcomes) {
-            let result = match outcome {
-                Outcome::Accepted(index) => {
-                    metrics.accepted.fetch_add(1, Ordering::Relaxed);
-                    Ok(Receipt {
-                        index,
-                        duplicate: false,
-                        checkpoint: checkpoint.clone(),
-                    })
+    fn commit(&mut self, group: &mut Vec<ProjectionWork>) {
+        let fail_all = |group: &mut Vec<ProjectionWork>, reason: String| {
+            for work in group.drain(..) {
+                for submission in work.batch {
+                    let _ = submission
+                        .reply
+                        .send(Err(SubmitError::Stopped(reason.clone())));
                 }
-                Outcome::Duplicate(index) => {
-                    metrics.duplicates.fetch_add(1, Ordering::Relaxed);
-                    Ok(Receipt {
-                        index,
-                        duplicate: true,
-                        checkpoint: checkpoint.clone(),
-                    })
-                }
-                Outcome::Rejected(rejection) => {
-                    metrics.count_rejection(rejection.code());
-                    Err(SubmitError::Rejected(rejection))
-                }
-            };
-            metrics
-                .commit_latency_us
-                .record_duration(submission.enqueued.elapsed());
-            let _ = submission.reply.send(result);
+            }
+        };
+        if let Some(reason) = self.shared.stopped_reason() {
+            return fail_all(group, reason);
         }
+        let started = Instant::now();
+        let checkpoint = match self.integrate(group) {
+            Ok(checkpoint) => checkpoint,
+            Err(error) => {
+                stop(&self.shared, &error);
+                return fail_all(group, error.to_string());
+            }
+        };
+        let integrated = Instant::now();
+        let metrics = &self.shared.metrics;
+        metrics
+            .merkle_us
+            .fetch_add((integrated - started).as_micros() as u64, Ordering::Relaxed);
+        for work in group.iter() {
+            if !work.overlay.is_empty() {
+                if let Err(error) = self
+                    .projection
+                    .commit(&work.overlay, &work.stats, work.cursor)
+                {
+                    stop(&self.shared, &error);
+                    return fail_all(group, error.to_string());
+                }
+            }
+            self.shared.projected.store(work.cursor, Ordering::Release);
+        }
+        metrics
+            .projection_us
+            .fetch_add(integrated.elapsed().as_micros() as u64, Ordering::Relaxed);
+        for work in group.drain(..) {
+            let mut batch = work.batch;
+            answer(metrics, &mut batch, work.outcomes, checkpoint.clone());
+        }
+        metrics
+            .writer_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Most batches the writer integrates under one checkpoint.
+const WRITER_GROUP_BATCHES_MAX: usize = 8;
+
+fn answer(
+    metrics: &Metrics,
+    batch: &mut Vec<Submission>,
+    outcomes: Vec<Outcome>,
+    checkpoint: Arc<SignedCheckpoint>,
+) {
+    metrics.batches.fetch_add(1, Ordering::Relaxed);
+    metrics.batch_events.record(batch.len() as u64);
+    for (submission, outcome) in batch.drain(..).zip(outcomes) {
+        let result = match outcome {
+            Outcome::Accepted(index) => {
+                metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                Ok(Receipt {
+                    index,
+                    duplicate: false,
+                    checkpoint: checkpoint.clone(),
+                })
+            }
+            Outcome::Duplicate(index) => {
+                metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+                Ok(Receipt {
+                    index,
+                    duplicate: true,
+                    checkpoint: checkpoint.clone(),
+                })
+            }
+            Outcome::Rejected(rejection) => {
+                metrics.count_rejection(rejection.code());
+                Err(SubmitError::Rejected(rejection))
+            }
+        };
+        metrics
+            .commit_latency_us
+            .record_duration(submission.enqueued.elapsed());
+        let _ = submission.reply.send(result);
     }
 }
 
@@ -354,9 +591,26 @@ pub(crate) fn verify_signatures(
     batch: &[Submission],
     key_cache: &mut KeyCache,
 ) -> Vec<bool> {
-    let messages: Vec<Vec<u8>> = batch
+    // Every signing message in one buffer: no allocation per event.
+    let prefix = signing_message(origin, &[]);
+    let event_bytes: usize = batch
         .iter()
-        .map(|submission| signing_message(origin, &submission.entry[submission.event_offset..]))
+        .map(|submission| submission.entry.len() - submission.event_offset)
+        .sum();
+    let mut buffer = Vec::with_capacity(batch.len() * prefix.len() + event_bytes);
+    let mut ends = Vec::with_capacity(batch.len());
+    for submission in batch {
+        buffer.extend_from_slice(&prefix);
+        buffer.extend_from_slice(&submission.entry[submission.event_offset..]);
+        ends.push(buffer.len());
+    }
+    let messages: Vec<&[u8]> = ends
+        .iter()
+        .enumerate()
+        .map(|(position, end)| {
+            let start = if position == 0 { 0 } else { ends[position - 1] };
+            &buffer[start..*end]
+        })
         .collect();
     let keys: Vec<Option<VerifyingKey>> = batch
         .iter()
@@ -373,12 +627,19 @@ pub(crate) fn verify_signatures(
         .clamp(1, 8);
     let chunk = batch.len().div_ceil(threads).max(64);
     std::thread::scope(|scope| {
-        for (chunk_index, out) in results.chunks_mut(chunk).enumerate() {
+        let mut chunks = results.chunks_mut(chunk).enumerate();
+        // The first chunk runs on this thread, the others on helpers.
+        let first = chunks.next();
+        for (chunk_index, out) in chunks {
             let start = chunk_index * chunk;
             let messages = &messages[start..start + out.len()];
             let keys = &keys[start..start + out.len()];
             let signatures = &signatures[start..start + out.len()];
             scope.spawn(move || verify_chunk(messages, keys, signatures, out));
+        }
+        if let Some((_, out)) = first {
+            let len = out.len();
+            verify_chunk(&messages[..len], &keys[..len], &signatures[..len], out);
         }
     });
     results
@@ -411,22 +672,21 @@ impl KeyCache {
 }
 
 fn verify_chunk(
-    messages: &[Vec<u8>],
+    messages: &[&[u8]],
     keys: &[Option<VerifyingKey>],
     signatures: &[Signature],
     out: &mut [bool],
 ) {
     if keys.iter().all(Option::is_some) {
-        let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
         let key_values: Vec<VerifyingKey> = keys.iter().flatten().copied().collect();
-        if ed25519_dalek::verify_batch(&message_refs, signatures, &key_values).is_ok() {
+        if ed25519_dalek::verify_batch(messages, signatures, &key_values).is_ok() {
             out.fill(true);
             return;
         }
     }
     for (position, result) in out.iter_mut().enumerate() {
         *result = keys[position].is_some_and(|key| {
-            key.verify_strict(&messages[position], &signatures[position])
+            key.verify_strict(messages[position], &signatures[position])
                 .is_ok()
         });
     }

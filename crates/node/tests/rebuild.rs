@@ -361,3 +361,30 @@ proptest! {
         run(&ops);
     }
 }
+
+#[test]
+fn given_projections_of_an_older_layout_when_the_node_opens_then_they_are_rebuilt_not_misread() {
+    let (fx, node) = Fixture::init();
+    let y = y_body();
+    let signed = fx.junior(&y, "500101199001010001", "张三");
+    node.submit(signed.clone()).expect("accepted");
+    let digest = node.projection_digest().expect("digest");
+    let credential = node.credential(&number_of(&signed)).expect("read");
+    node.close().expect("close");
+
+    // Projections written before the layout marker existed carry no `m/format`.
+    {
+        let db = sled::open(fx.path().join("projections")).expect("sled");
+        let tree = db.open_tree("projection").expect("tree");
+        assert!(tree.remove(b"m/format").expect("remove").is_some());
+        db.flush().expect("flush");
+    }
+
+    let (node, report) = fx.reopen().expect("reopen");
+    assert!(report.projections_rebuilt, "an old layout is rebuilt");
+    assert_eq!(node.projection_digest().expect("digest"), digest);
+    assert_eq!(
+        node.credential(&number_of(&signed)).expect("read"),
+        credential
+    );
+}
