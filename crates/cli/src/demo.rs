@@ -40,6 +40,12 @@ pub struct DemoArgs {
     /// Seed of the synthetic data.
     #[arg(long, default_value = "2025")]
     pub seed: u64,
+    /// Address the nodes listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Chongqing listens on this port and Sichuan on the next; 0 picks free ports.
+    #[arg(long, default_value = "8050")]
+    pub port_base: u16,
 }
 
 struct DemoBody {
@@ -288,13 +294,16 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
         })?;
         let summary: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a demo summary", summary_path.display()))?;
-        for authority in &authorities {
-            // Opening checks each ledger against its checkpoint before anything is shown.
-            let dir = args.dir.join(authority.key);
-            crate::admin::open(&crate::DirArg { dir })?.close()?;
+        if args.no_serve {
+            for authority in &authorities {
+                // Opening checks each ledger against its checkpoint before anything is shown.
+                let dir = args.dir.join(authority.key);
+                crate::admin::open(&crate::DirArg { dir })?.close()?;
+            }
+            report(&summary, json, true);
+            return Ok(());
         }
-        report(&summary, json, args.no_serve, true);
-        return Ok(());
+        return serve(&args, &authorities, summary, json, true);
     }
     let mut rng = StdRng::seed_from_u64(args.seed);
     // The partners share one pseudonym key (configured out of band in a real deployment).
@@ -356,7 +365,89 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     });
     std::fs::write(&summary_path, format!("{summary}\n"))
         .with_context(|| format!("writing {}", summary_path.display()))?;
-    report(&summary, json, args.no_serve, false);
+    if args.no_serve {
+        report(&summary, json, false);
+        return Ok(());
+    }
+    serve(&args, &authorities, summary, json, false)
+}
+
+/// Serves both ledgers (API, log tiles, portal) until interrupted, each on its own port,
+/// and prints the summary with their addresses once both listen.
+fn serve(
+    args: &DemoArgs,
+    authorities: &[Authority],
+    mut summary: serde_json::Value,
+    json: bool,
+    reused: bool,
+) -> CliResult {
+    let mut nodes = Vec::new();
+    for authority in authorities {
+        // Opening checks each ledger against its checkpoint before anything is served.
+        let node = crate::admin::open(&crate::DirArg {
+            dir: args.dir.join(authority.key),
+        })?;
+        nodes.push((authority.key, std::sync::Arc::new(node)));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("http")
+        .build()
+        .context("starting the HTTP runtime")?;
+    let served = runtime.block_on(async {
+        let mut listeners = Vec::new();
+        for (offset, (key, node)) in nodes.iter().enumerate() {
+            let port = if args.port_base == 0 {
+                0
+            } else {
+                args.port_base.saturating_add(offset as u16)
+            };
+            let address = std::net::SocketAddr::new(args.host, port);
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| {
+                    format!("listening on {address} (choose others with --port-base)")
+                })?;
+            let local = listener.local_addr()?;
+            summary["nodes"][*key]["url"] = json!(format!("http://{local}"));
+            let config = skill_ledger_server::ServerConfig {
+                listen: local,
+                ..Default::default()
+            };
+            listeners.push((
+                listener,
+                skill_ledger_server::AppState::new(node.clone(), config),
+            ));
+        }
+        report(&summary, json, reused);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for (listener, state) in listeners {
+            let mut stopped = stopped.clone();
+            tasks.push(tokio::spawn(skill_ledger_server::serve(
+                listener,
+                state,
+                async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+            )));
+        }
+        crate::serve::shutdown_signal().await;
+        let _ = stop.send(true);
+        for task in tasks {
+            task.await
+                .map_err(|error| anyhow!("a demo server failed: {error}"))?
+                .context("serving HTTP")?;
+        }
+        Ok::<(), anyhow::Error>(())
+    });
+    drop(runtime);
+    served?;
+    for (key, node) in nodes {
+        let node = std::sync::Arc::try_unwrap(node)
+            .map_err(|_| anyhow!("the {key} node was still in use at shutdown"))?;
+        node.close()?;
+    }
     Ok(())
 }
 
@@ -652,7 +743,7 @@ fn plan_careers(bodies: &[DemoBody], workers: usize, rng: &mut StdRng) -> Vec<Pl
     plans
 }
 
-fn report(summary: &serde_json::Value, json: bool, no_serve: bool, reused: bool) {
+fn report(summary: &serde_json::Value, json: bool, reused: bool) {
     if json {
         print_json(summary);
         return;
@@ -683,7 +774,21 @@ fn report(summary: &serde_json::Value, json: bool, no_serve: bool, reused: bool)
         "  {} workers hold credentials on both ledgers (same pseudonymous subject)",
         summary["workers_on_both_ledgers"]
     );
-    let dir_of = |item: &serde_json::Value| text(&summary["nodes"][text(&item["node"])]["dir"]);
+    let node_of = |item: &serde_json::Value| &summary["nodes"][text(&item["node"])];
+    // Served: a link to the portal's answer; not served: the command line.
+    let try_line = |item: &serde_json::Value| match node_of(item)["url"].as_str() {
+        Some(url) => format!(
+            "    {url}/query?cert_no={}&name={}",
+            text(&item["cert_no"]),
+            skill_ledger_server::portal::model::query_escape(&text(&item["name"]))
+        ),
+        None => format!(
+            "    skill-ledger verify --dir {} --cert-no {} --name {}",
+            text(&node_of(item)["dir"]),
+            text(&item["cert_no"]),
+            text(&item["name"])
+        ),
+    };
     println!("  try a valid certificate:");
     for item in summary["samples"]["valid"]
         .as_array()
@@ -691,24 +796,30 @@ fn report(summary: &serde_json::Value, json: bool, no_serve: bool, reused: bool)
         .flatten()
         .step_by(3)
     {
-        println!(
-            "    skill-ledger verify --dir {} --cert-no {} --name {}",
-            dir_of(item),
-            text(&item["cert_no"]),
-            text(&item["name"])
-        );
+        println!("{}", try_line(item));
     }
     if let Some(item) = summary["samples"]["revoked"].get(0) {
-        println!(
-            "  and a revoked one:\n    skill-ledger verify --dir {} --cert-no {} --name {}",
-            dir_of(item),
-            text(&item["cert_no"]),
-            text(&item["name"])
-        );
+        println!("  and a revoked one:\n{}", try_line(item));
     }
-    if !no_serve {
-        println!("  (serving the portal arrives with the HTTP service; the data is ready)");
+    let served: Vec<(&String, &str)> = summary["nodes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, node)| node["url"].as_str().map(|url| (key, url)))
+        .collect();
+    if served.is_empty() {
+        println!("  serve both with: skill-ledger demo --dir <the same directory>");
+    } else {
+        for (key, url) in &served {
+            println!(
+                "  {} ({key}): portal {url}/  statistics {url}/stats  API {url}/v1/  log {url}/checkpoint",
+                text(&summary["nodes"][*key]["label"])
+            );
+        }
+        println!("  serving until interrupted (Ctrl-C)");
     }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
 }
 
 fn wait_outcomes(

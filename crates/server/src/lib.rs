@@ -45,6 +45,7 @@ pub mod limits;
 pub mod log_routes;
 pub mod openapi;
 pub mod ops;
+pub mod portal;
 pub mod problem;
 pub mod state;
 pub mod verify;
@@ -79,6 +80,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(api::routes(state.clone()))
         .merge(log_routes())
         .merge(ops::ops_routes())
+        .merge(portal::routes(state.clone()))
 }
 
 /// Request ids: the process start time and a counter, unique across restarts in practice

@@ -1,0 +1,340 @@
+//! The verification portal: server-rendered zh-CN pages for employers (证书查询), planners
+//! (统计) and anyone checking a body (评价机构). Plain HTML and one inline stylesheet, no
+//! script, readable on a phone.
+//!
+//! The lookup form calls the same [`verify::verify`](crate::verify::verify) as
+//! `POST /v1/verify` and is under the same per-client rate limit. The answer to an unknown
+//! number and to a name that does not match is the same page, so the form cannot be used to
+//! learn which numbers exist; nothing personal is shown that the visitor did not type.
+//!
+//! * `charts.rs`: SVG bar and line charts. `pages.rs`: the pages from plain view models.
+//! * `model.rs`: from ledger state and API views to those view models; the QR code.
+
+pub mod charts;
+pub mod model;
+pub mod pages;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::Markup;
+use serde::Deserialize;
+use skill_ledger_domain::{Level, RegistrationNumber};
+use skill_ledger_node::stats_document;
+
+use crate::limits::verify_rate_limit;
+use crate::state::AppState;
+use crate::verify::{verify, VerifyRequest, VerifyStatus};
+use pages::{Lookup, ProvinceStats};
+
+/// The portal's routes.
+pub fn routes(state: AppState) -> Router<AppState> {
+    let query_route =
+        get(query).route_layer(middleware::from_fn_with_state(state, verify_rate_limit));
+    Router::new()
+        .route("/", get(lookup))
+        .route("/query", query_route)
+        .route("/stats", get(stats))
+        .route("/bodies", get(bodies))
+        .route("/bodies/{reg_no}", get(body))
+}
+
+fn html(status: StatusCode, markup: Markup, cache: &'static str) -> Response {
+    let mut response = (status, markup.into_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+fn ledger_label(state: &AppState) -> &'static str {
+    state.node.province().name_zh()
+}
+
+/// 证书查询: the form.
+async fn lookup(State(state): State<AppState>) -> Response {
+    html(
+        StatusCode::OK,
+        pages::lookup_page(ledger_label(&state)),
+        "public, max-age=60",
+    )
+}
+
+#[derive(Deserialize)]
+struct LookupQuery {
+    #[serde(default)]
+    cert_no: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_no: String,
+}
+
+/// The address this result is at, for the QR code: scheme and host as the visitor used them,
+/// the certificate number and name, never the identity-document number.
+fn result_url(headers: &HeaderMap, cert_no: &str, name: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| *value == "https")
+        .unwrap_or("http");
+    format!(
+        "{scheme}://{host}/query?cert_no={}&name={}",
+        model::query_escape(cert_no),
+        model::query_escape(name)
+    )
+}
+
+/// 证书查询: the result of a lookup.
+async fn query(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(form): Query<LookupQuery>,
+) -> Response {
+    let label = ledger_label(&state);
+    let cert_no = form.cert_no.trim().to_string();
+    let id_no = form.id_no.trim();
+    let request = VerifyRequest {
+        certificate_number: cert_no.clone(),
+        name: form.name.clone(),
+        id_number: (!id_no.is_empty()).then(|| id_no.to_string()),
+        id_type: None,
+    };
+    let (status, lookup) = match crate::verify::VerifyQuery::from_request(&request) {
+        Err(problem) => {
+            let field = match problem
+                .extensions
+                .get("field")
+                .and_then(|value| value.as_str())
+            {
+                Some("certificate_number") => "cert_no",
+                Some("name") => "name",
+                Some("id_number") => "id_no",
+                _ => "form",
+            };
+            let message = match field {
+                "cert_no" => format!(
+                    "证书编号应为 22 位（1 位字母加 21 位数字）：{}",
+                    problem.detail
+                ),
+                "name" => "请填写证书上的姓名（不超过 200 字）。".to_string(),
+                "id_no" => "身份证件号码过长。".to_string(),
+                _ => problem.detail.clone(),
+            };
+            (StatusCode::BAD_REQUEST, Lookup::BadInput { field, message })
+        }
+        Ok(query) => {
+            let node = state.node.clone();
+            let answer = tokio::task::spawn_blocking(move || verify(&node, &query)).await;
+            match answer {
+                Ok(Ok(verification)) => {
+                    let checked = verification
+                        .checked_against
+                        .as_ref()
+                        .map(model::checked_against);
+                    match (&verification.status, &verification.credential, checked) {
+                        (
+                            VerifyStatus::Valid | VerifyStatus::Revoked,
+                            Some(credential),
+                            Some(checked),
+                        ) => {
+                            let url = result_url(&headers, &cert_no, &form.name);
+                            (
+                                StatusCode::OK,
+                                Lookup::Found {
+                                    credential: Box::new(model::credential_page_view(
+                                        credential, label, checked,
+                                    )),
+                                    qr_svg: model::qr_svg(&url),
+                                    result_url: url,
+                                    bundle_url: format!(
+                                        "/v1/credentials/{}/bundle",
+                                        credential.certificate_number
+                                    ),
+                                },
+                            )
+                        }
+                        (_, _, checked) => (
+                            StatusCode::OK,
+                            Lookup::NotFound {
+                                cert_no: cert_no.clone(),
+                                checked,
+                            },
+                        ),
+                    }
+                }
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "portal lookup failed");
+                    return html(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        pages::message_page(
+                            label,
+                            "查询暂不可用",
+                            "账本节点读取失败，请稍后再试。",
+                        ),
+                        "no-store",
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(%error, "portal lookup task failed");
+                    return html(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        pages::message_page(label, "查询暂不可用", "请稍后再试。"),
+                        "no-store",
+                    );
+                }
+            }
+        }
+    };
+    html(
+        status,
+        pages::result_page(label, &lookup, &cert_no, &form.name),
+        "no-store",
+    )
+}
+
+/// The year-end high-skill shares from a statistics document (`holders.by_year`).
+fn share_by_year(document: &serde_json::Value) -> Vec<(String, f64)> {
+    document["holders"]["by_year"]
+        .as_object()
+        .map(|years| {
+            years
+                .iter()
+                .filter_map(|(year, figures)| {
+                    figures["high_skill_share"]
+                        .as_f64()
+                        .map(|share| (year.clone(), share))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn issued_latest_year(document: &serde_json::Value) -> Option<String> {
+    document["certificates"]["issued_by_year"]
+        .as_object()
+        .and_then(|years| years.keys().max().cloned())
+}
+
+fn province_stats(label: &str, document: &serde_json::Value) -> ProvinceStats {
+    let (holders_by_level, issued_by_year) = model::stats_series(document);
+    let holders = &document["holders"];
+    let high_skill: u64 = Level::ALL
+        .iter()
+        .filter(|level| level.is_high_skill())
+        .map(|level| {
+            holders["by_highest_level"][level.id()]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .sum();
+    ProvinceStats {
+        label: label.to_string(),
+        holders_total: holders["total"].as_u64().unwrap_or(0),
+        high_skill,
+        high_skill_share: holders["high_skill_share"].as_f64().unwrap_or(0.0),
+        holders_by_level,
+        issued_by_year,
+        share_by_year: {
+            let by_year = share_by_year(document);
+            if by_year.is_empty() {
+                // Without year-end figures, today's share at the latest issue year.
+                issued_latest_year(document)
+                    .map(|year| vec![(year, holders["high_skill_share"].as_f64().unwrap_or(0.0))])
+                    .unwrap_or_default()
+            } else {
+                by_year
+            }
+        },
+        checked: None,
+        mirror: None,
+    }
+}
+
+/// 统计: holders per level, the high-skill share per year, new certificates per year.
+async fn stats(State(state): State<AppState>) -> Response {
+    let label = ledger_label(&state);
+    let node = state.node.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let checkpoint = node.checkpoint();
+        node.stats().map(|counters| (counters, checkpoint))
+    })
+    .await;
+    let (counters, checkpoint) = match read {
+        Ok(Ok(read)) => read,
+        _ => {
+            return html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::message_page(label, "统计暂不可用", "账本节点读取失败，请稍后再试。"),
+                "no-store",
+            )
+        }
+    };
+    let mut home = province_stats(label, &stats_document(&counters));
+    home.checked = checkpoint
+        .as_deref()
+        .map(|signed| model::checked_against(&crate::views::CheckpointView::new(signed)));
+    html(
+        StatusCode::OK,
+        pages::stats_page(label, &[home]),
+        "public, max-age=5",
+    )
+}
+
+/// 评价机构: the bodies registered on this ledger.
+async fn bodies(State(state): State<AppState>) -> Response {
+    let label = ledger_label(&state);
+    let registry = state.node.registry();
+    let list: Vec<pages::BodySummary> = registry.bodies.values().map(model::body_summary).collect();
+    html(
+        StatusCode::OK,
+        pages::bodies_page(label, &list),
+        "public, max-age=5",
+    )
+}
+
+/// 评价机构: one body's registration, scope and status.
+async fn body(State(state): State<AppState>, Path(reg_no): Path<String>) -> Response {
+    let label = ledger_label(&state);
+    let Ok(number) = reg_no.trim().parse::<RegistrationNumber>() else {
+        return html(
+            StatusCode::BAD_REQUEST,
+            pages::message_page(
+                label,
+                "备案编号有误",
+                "评价机构备案编号应为 13 位（1 位字母 Y 或 S 加 12 位数字）。",
+            ),
+            "no-store",
+        );
+    };
+    let registry = state.node.registry();
+    match registry.bodies.get(&number) {
+        Some(record) => html(
+            StatusCode::OK,
+            pages::body_page(
+                label,
+                &model::body_view(record, registry.catalogue.as_deref()),
+            ),
+            "public, max-age=5",
+        ),
+        None => html(
+            StatusCode::NOT_FOUND,
+            pages::message_page(
+                label,
+                "未找到评价机构",
+                &format!("本账本没有备案编号为 {number} 的评价机构。"),
+            ),
+            "no-store",
+        ),
+    }
+}

@@ -1,0 +1,271 @@
+//! From ledger state to the portal's view models: labels in Chinese, dates as text, the QR
+//! code. Pure: the handlers read the node and pass what they read.
+
+use qrcode::render::svg;
+use qrcode::{EcLevel, QrCode};
+use serde_json::Value;
+use skill_ledger_domain::{Audience, BodyRecord, BodyStatus, Catalogue, Date, Level};
+
+use super::pages::{BodySummary, BodyView, CheckedAgainst, CredentialView, ScopeView, StatusView};
+use crate::views::{CheckpointView, CredentialView as ApiCredential};
+
+/// The QR code of `url` as inline SVG (medium error correction, quiet zone included).
+pub fn qr_svg(url: &str) -> String {
+    match QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M) {
+        Ok(code) => code
+            .render::<svg::Color<'_>>()
+            .min_dimensions(160, 160)
+            .dark_color(svg::Color("#1d2733"))
+            .light_color(svg::Color("#ffffff"))
+            .build(),
+        // Only an address longer than a QR code holds gets here; the page shows the address.
+        Err(_) => String::new(),
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+pub fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(byte))
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+fn audience_label(audience: Audience) -> &'static str {
+    match audience {
+        Audience::OwnStaff => "本单位职工",
+        Audience::OwnStudents => "本校学生",
+        Audience::Public => "社会人员",
+    }
+}
+
+fn status_class(status: BodyStatus) -> &'static str {
+    match status {
+        BodyStatus::Active => "active",
+        BodyStatus::Suspended => "suspended",
+        BodyStatus::Cancelled => "cancelled",
+    }
+}
+
+fn occupation_name(
+    catalogue: Option<&Catalogue>,
+    code: skill_ledger_domain::OccupationCode,
+) -> String {
+    catalogue
+        .and_then(|catalogue| catalogue.get(code))
+        .map_or_else(
+            || "（目录外职业）".to_string(),
+            |occupation| occupation.name.clone(),
+        )
+}
+
+/// A checkpoint's `time` (Unix seconds) as UTC text.
+pub fn utc_text(unix_s: u64) -> String {
+    let days = (unix_s / 86_400) as i32;
+    let seconds = unix_s % 86_400;
+    match Date::from_days_since_unix_epoch(days) {
+        Some(date) => format!(
+            "{date} {:02}:{:02}:{:02} UTC",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        ),
+        None => format!("{unix_s} (Unix)"),
+    }
+}
+
+/// The checkpoint line of a page, from the API's view of it. The signer of a skill-ledger
+/// checkpoint is the key named after the origin.
+pub fn checked_against(checkpoint: &CheckpointView) -> CheckedAgainst {
+    CheckedAgainst {
+        origin: checkpoint.origin.clone(),
+        size: checkpoint.size,
+        signer: checkpoint.origin.clone(),
+        time: Some(utc_text(checkpoint.time_unix_s)),
+    }
+}
+
+/// A credential as the result page shows it, from the API's view of it (the one
+/// `verify::verify` answered with).
+pub fn credential_page_view(
+    credential: &ApiCredential,
+    ledger_label: &str,
+    checked: CheckedAgainst,
+) -> CredentialView {
+    let status = match &credential.revocation {
+        None => StatusView::Valid,
+        Some(revocation) => StatusView::Revoked {
+            effective: revocation.effective.clone(),
+            reason: revocation.reason.clone(),
+        },
+    };
+    CredentialView {
+        cert_no: credential.certificate_number.clone(),
+        ledger_label: ledger_label.to_string(),
+        level: credential.level_name.clone(),
+        occupation_code: credential.occupation.clone(),
+        occupation_name: credential
+            .occupation_name
+            .clone()
+            .unwrap_or_else(|| "（目录外职业）".to_string()),
+        work_type: credential.work_type.clone(),
+        body_reg_no: credential.body.clone(),
+        body_name: credential
+            .body_name
+            .clone()
+            .unwrap_or_else(|| "（未知机构）".to_string()),
+        issued: credential.issued.clone(),
+        route: match credential.route.as_str() {
+            "direct" => "直接认定",
+            _ => "评价",
+        }
+        .to_string(),
+        status,
+        entry_index: credential.entry_index,
+        checked,
+        mirror: None,
+    }
+}
+
+fn body_status_text(body: &BodyRecord) -> String {
+    let status = body.status_now();
+    match body.status_changes.last() {
+        Some(change) if status != BodyStatus::Active => {
+            format!("{}（{} 起）", status.name_zh(), change.effective)
+        }
+        _ => status.name_zh().to_string(),
+    }
+}
+
+pub fn body_summary(body: &BodyRecord) -> BodySummary {
+    BodySummary {
+        reg_no: body.registration_number.as_str().to_string(),
+        name: body.name.clone(),
+        status: body_status_text(body),
+        status_class: status_class(body.status_now()),
+    }
+}
+
+pub fn body_view(body: &BodyRecord, catalogue: Option<&Catalogue>) -> BodyView {
+    let mut history: Vec<String> = body
+        .keys
+        .iter()
+        .skip(1)
+        .map(|period| format!("{} 起启用新的签名密钥", period.from))
+        .collect();
+    history.extend(body.status_changes.iter().map(|change| {
+        format!(
+            "{} 起{}：{}（账本条目 #{}）",
+            change.effective,
+            change.status.name_zh(),
+            change.reason,
+            change.entry_index
+        )
+    }));
+    BodyView {
+        reg_no: body.registration_number.as_str().to_string(),
+        name: body.name.clone(),
+        kind: body.registration_number.kind().name_zh().to_string(),
+        province: body.registration_number.province().name_zh().to_string(),
+        status: body_status_text(body),
+        status_class: status_class(body.status_now()),
+        valid_from: body.valid_from.to_string(),
+        valid_until: body.valid_until.to_string(),
+        audience: audience_label(body.audience).to_string(),
+        direct_recognition: body.direct_recognition,
+        registered: body.registered.to_string(),
+        entry_index: body.entry_index,
+        scope: body
+            .scope
+            .iter()
+            .map(|item| ScopeView {
+                occupation_code: item.occupation.to_string(),
+                occupation_name: occupation_name(catalogue, item.occupation),
+                level_max: item.level_max.certificate_label(),
+            })
+            .collect(),
+        history,
+    }
+}
+
+/// Labelled counts, in the order a chart draws them.
+pub type Series = Vec<(String, u64)>;
+
+fn count(value: &Value) -> u64 {
+    value.as_i64().map_or(0, |count| count.max(0) as u64)
+}
+
+/// Holders by highest level (ladder order) and certificates per year, from a statistics
+/// document (`stats_document`).
+pub fn stats_series(document: &Value) -> (Series, Series) {
+    let holders = &document["holders"]["by_highest_level"];
+    let by_level = Level::ALL
+        .iter()
+        .filter_map(|level| {
+            let value = count(&holders[level.id()]);
+            (value > 0).then(|| (level.name_zh().to_string(), value))
+        })
+        .collect();
+    let by_year = document["certificates"]["issued_by_year"]
+        .as_object()
+        .map(|years| {
+            years
+                .iter()
+                .map(|(year, value)| (year.clone(), count(value)))
+                .collect()
+        })
+        .unwrap_or_default();
+    (by_level, by_year)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_times_read_as_utc() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_text(1_795_000_000), "2026-11-18 11:06:40 UTC");
+    }
+
+    #[test]
+    fn qr_code_is_an_svg() {
+        let svg =
+            qr_svg("http://127.0.0.1:8080/query?cert_no=Y000050000102253000070&name=%E5%BC%A0");
+        assert!(svg.contains("<svg"), "{svg}");
+        assert!(svg.contains("#1d2733"), "{svg}");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(query_escape("张三"), "%E5%BC%A0%E4%B8%89");
+        assert_eq!(query_escape("a b&c=d"), "a%20b%26c%3Dd");
+        assert_eq!(
+            query_escape("Y000050000102253000070"),
+            "Y000050000102253000070"
+        );
+    }
+
+    #[test]
+    fn stats_series_follow_the_ladder() {
+        let document = serde_json::json!({
+            "certificates": {"issued_by_year": {"2024": 470, "2025": 654}},
+            "holders": {"by_highest_level": {"senior": 578, "junior": 542, "technician": 0}},
+        });
+        let (levels, years) = stats_series(&document);
+        assert_eq!(
+            levels,
+            vec![("初级工".to_string(), 542), ("高级工".to_string(), 578)]
+        );
+        assert_eq!(
+            years,
+            vec![("2024".to_string(), 470), ("2025".to_string(), 654)]
+        );
+    }
+}

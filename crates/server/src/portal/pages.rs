@@ -1,0 +1,557 @@
+//! The portal's pages (zh-CN), rendered on the server from plain view models: no script, one
+//! small stylesheet inline, readable on a phone. Handlers turn node state into these views;
+//! nothing here reads the ledger.
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::charts::{bar_chart, group_thousands, share_chart};
+
+/// The signed checkpoint a page's answer was read against.
+#[derive(Clone, Debug)]
+pub struct CheckedAgainst {
+    /// The ledger's origin line, e.g. `skill-ledger/50`.
+    pub origin: String,
+    pub size: u64,
+    /// The signer's key name from the signature line.
+    pub signer: String,
+    /// The checkpoint's `time` extension, as UTC text, when present.
+    pub time: Option<String>,
+}
+
+/// Where an answer for a partner's certificate came from.
+#[derive(Clone, Debug)]
+pub struct MirrorNote {
+    pub partner: String,
+    /// How fresh the mirror is, in words, e.g. "2026-11-22 13:05 UTC（12 分钟前）".
+    pub as_of: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusView {
+    Valid,
+    Revoked { effective: String, reason: String },
+}
+
+/// One credential as the result page shows it.
+#[derive(Clone, Debug)]
+pub struct CredentialView {
+    pub cert_no: String,
+    /// The issuing ledger, e.g. "重庆市".
+    pub ledger_label: String,
+    /// e.g. "三级/高级工".
+    pub level: String,
+    pub occupation_code: String,
+    pub occupation_name: String,
+    pub work_type: Option<String>,
+    pub body_reg_no: String,
+    pub body_name: String,
+    pub issued: String,
+    /// "评价" or "直接认定".
+    pub route: String,
+    pub status: StatusView,
+    pub entry_index: u64,
+    pub checked: CheckedAgainst,
+    pub mirror: Option<MirrorNote>,
+}
+
+/// What a lookup found. Unknown numbers and names that do not match get the same answer, so
+/// the form cannot be used to learn whether a number exists.
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    Found {
+        credential: Box<CredentialView>,
+        /// The address that opens this result again (the QR code encodes it).
+        result_url: String,
+        bundle_url: String,
+        /// The QR code as inline SVG.
+        qr_svg: String,
+    },
+    NotFound {
+        cert_no: String,
+        checked: Option<CheckedAgainst>,
+    },
+    /// The input itself is wrong (e.g. not a 22-character certificate number).
+    BadInput {
+        field: &'static str,
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct ScopeView {
+    pub occupation_code: String,
+    pub occupation_name: String,
+    pub level_max: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct BodyView {
+    pub reg_no: String,
+    pub name: String,
+    pub kind: String,
+    pub province: String,
+    /// e.g. "有效", "暂停（2025-06-01 起）".
+    pub status: String,
+    pub status_class: &'static str,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub audience: String,
+    pub direct_recognition: bool,
+    pub registered: String,
+    pub entry_index: u64,
+    pub scope: Vec<ScopeView>,
+    pub history: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BodySummary {
+    pub reg_no: String,
+    pub name: String,
+    pub status: String,
+    pub status_class: &'static str,
+}
+
+/// One ledger's figures for the statistics page.
+#[derive(Clone, Debug)]
+pub struct ProvinceStats {
+    pub label: String,
+    pub holders_total: u64,
+    pub high_skill: u64,
+    pub high_skill_share: f64,
+    /// Holders by their highest level, lowest level first.
+    pub holders_by_level: Vec<(String, u64)>,
+    /// New certificates per issue year.
+    pub issued_by_year: Vec<(String, u64)>,
+    /// The high-skill share at the end of each year.
+    pub share_by_year: Vec<(String, f64)>,
+    pub checked: Option<CheckedAgainst>,
+    pub mirror: Option<MirrorNote>,
+}
+
+const STYLE: &str = r#"
+:root{--ink:#1d2733;--muted:#5b6776;--line:#d9dee5;--brand:#9c1c1c;--ok:#1b7a3a;--ok-bg:#e7f5ec;--bad:#b42318;--bad-bg:#fdecea;--unk:#5b6776;--unk-bg:#eef1f4;--warn:#8a5a00;--warn-bg:#fff4db}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.6 -apple-system,"PingFang SC","Noto Sans CJK SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif;color:var(--ink);background:#f6f7f9}
+header{background:var(--brand);color:#fff;padding:.8rem 1rem}
+header a{color:#fff;text-decoration:none}
+header .site{font-weight:700;font-size:1.1rem}
+nav{display:flex;flex-wrap:wrap;gap:1rem;margin-top:.3rem}
+nav a{opacity:.9}
+main{max-width:48rem;margin:0 auto;padding:1rem}
+section,form.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1rem;margin:1rem 0}
+h1{font-size:1.35rem;margin:.2rem 0 1rem}
+h2{font-size:1.1rem;margin:.2rem 0 .6rem}
+label{display:block;font-weight:600;margin:.6rem 0 .2rem}
+input{width:100%;font:inherit;padding:.55rem .6rem;border:1px solid #b8c0ca;border-radius:6px}
+button{margin-top:1rem;font:inherit;font-weight:600;color:#fff;background:var(--brand);border:0;border-radius:6px;padding:.6rem 1.4rem}
+.hint{color:var(--muted);font-size:.9rem}
+.status{border-radius:8px;padding:.8rem 1rem;font-size:1.2rem;font-weight:700;margin-bottom:1rem}
+.status.valid{background:var(--ok-bg);color:var(--ok);border:1px solid var(--ok)}
+.status.revoked{background:var(--bad-bg);color:var(--bad);border:1px solid var(--bad)}
+.status.unknown{background:var(--unk-bg);color:var(--unk);border:1px solid var(--unk)}
+.status.error{background:var(--warn-bg);color:var(--warn);border:1px solid var(--warn)}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:0}
+dt{color:var(--muted)}
+dd{margin:0;word-break:break-all}
+.proof{font-size:.9rem;color:var(--muted);margin-top:1rem}
+.qr{display:flex;gap:1rem;align-items:center;flex-wrap:wrap;margin-top:1rem}
+.qr svg{width:9rem;height:9rem;flex:none}
+.qr div{flex:1 1 12rem;min-width:0}
+code{word-break:break-all}
+.badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.85rem}
+.badge.active{background:var(--ok-bg);color:var(--ok)}
+.badge.suspended{background:var(--warn-bg);color:var(--warn)}
+.badge.cancelled{background:var(--bad-bg);color:var(--bad)}
+table{width:100%;border-collapse:collapse}
+td,th{text-align:left;padding:.35rem .3rem;border-bottom:1px solid var(--line)}
+.figures{display:flex;flex-wrap:wrap;gap:1rem}
+.figure{flex:1 1 10rem}
+.figure b{display:block;font-size:1.5rem}
+svg.chart{width:100%;height:auto}
+svg .bar{fill:#c0392b}
+svg .label,svg .value,svg .axis,svg .legend,svg .empty{font-size:13px;fill:#1d2733}
+svg .grid{stroke:#e3e7ec}
+svg .line{fill:none;stroke-width:2.5}
+svg .series-0{stroke:#c0392b;fill:#c0392b}
+svg .series-1{stroke:#1f6fb2;fill:#1f6fb2}
+svg .series-2{stroke:#1b7a3a;fill:#1b7a3a}
+svg .series-3{stroke:#8a5a00;fill:#8a5a00}
+svg polyline.line{fill:none}
+footer{max-width:48rem;margin:0 auto;padding:1rem;color:var(--muted);font-size:.85rem}
+"#;
+
+/// The page frame: header with navigation, the content, a footer naming the ledger.
+pub fn layout(title: &str, ledger_label: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · 川渝技能人才评价证书账本" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    a.site href="/" { "川渝技能人才评价证书账本" }
+                    span { " · " (ledger_label) "节点" }
+                    nav {
+                        a href="/" { "证书查询" }
+                        a href="/stats" { "统计" }
+                        a href="/bodies" { "评价机构" }
+                    }
+                }
+                main { (content) }
+                footer {
+                    "本页面由账本节点直接生成，所列数据均可凭签名检查点离线核验。"
+                    "证书持有人信息仅以密钥承诺形式存储，查询时不回显未提交的个人信息。"
+                }
+            }
+        }
+    }
+}
+
+fn lookup_form(cert_no: &str, name: &str) -> Markup {
+    html! {
+        form.card method="get" action="/query" {
+            h1 { "职业技能等级证书查询" }
+            label for="cert_no" { "证书编号" }
+            input #cert_no name="cert_no" value=(cert_no) required
+                maxlength="22" autocomplete="off" placeholder="22 位证书编号，如 Y000050000101253000070";
+            label for="name" { "姓名" }
+            input #name name="name" value=(name) required maxlength="64" autocomplete="off";
+            label for="id_no" { "身份证件号码（选填）" }
+            input #id_no name="id_no" maxlength="32" autocomplete="off";
+            p.hint { "证书编号与姓名须同时一致方显示结果；可查询重庆、四川两地颁发的证书。" }
+            button type="submit" { "查询" }
+        }
+    }
+}
+
+/// 证书查询: the empty form.
+pub fn lookup_page(ledger_label: &str) -> Markup {
+    layout("证书查询", ledger_label, lookup_form("", ""))
+}
+
+fn checked_line(checked: &CheckedAgainst) -> Markup {
+    html! {
+        p.proof {
+            "核验依据：账本 " code { (checked.origin) } " 检查点（条目数 " (group_thousands(checked.size)) "）"
+            "，由 " code { (checked.signer) } " 签名"
+            @if let Some(time) = &checked.time { "，签发于 " (time) }
+            "。"
+        }
+    }
+}
+
+/// The result of a lookup, with the form again below it.
+pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &str) -> Markup {
+    let content = html! {
+        section #result {
+            @match lookup {
+                Lookup::Found { credential, result_url, bundle_url, qr_svg } => {
+                    @match &credential.status {
+                        StatusView::Valid => {
+                            div.status.valid data-status="valid" { "✔ 证书有效" }
+                        }
+                        StatusView::Revoked { effective, reason } => {
+                            div.status.revoked data-status="revoked" { "✘ 证书已撤销" }
+                            p { "撤销日期：" (effective) "；原因：" (reason) }
+                        }
+                    }
+                    dl {
+                        dt { "证书编号" } dd { code { (credential.cert_no) } }
+                        dt { "姓名" } dd { (name) }
+                        dt { "职业（工种）" } dd {
+                            (credential.occupation_name) " (" (credential.occupation_code) ")"
+                            @if let Some(work_type) = &credential.work_type { " · " (work_type) }
+                        }
+                        dt { "技能等级" } dd { (credential.level) }
+                        dt { "评价方式" } dd { (credential.route) }
+                        dt { "发证日期" } dd { (credential.issued) }
+                        dt { "评价机构" } dd {
+                            a href={ "/bodies/" (credential.body_reg_no) } { (credential.body_name) }
+                            " (" (credential.body_reg_no) ")"
+                        }
+                        dt { "发证地" } dd { (credential.ledger_label) }
+                        dt { "账本条目" } dd { "#" (credential.entry_index) }
+                    }
+                    @if let Some(mirror) = &credential.mirror {
+                        p.proof { "本证书由" (mirror.partner) "颁发，查询结果来自本节点的镜像，镜像截至 " (mirror.as_of) "。" }
+                    }
+                    (checked_line(&credential.checked))
+                    div.qr {
+                        (PreEscaped(qr_svg))
+                        div {
+                            p { a href=(bundle_url) download { "下载离线核验包" } }
+                            p.hint {
+                                "离线核验包含证书条目、默克尔包含证明与签名检查点，可用 "
+                                code { "skill-ledger verify-bundle" } " 在无网络时核验。"
+                                "离线核验无法得知此后的撤销，请以联网查询结果为准。"
+                            }
+                            p.hint { "扫描二维码可再次打开本查询结果：" br; code { (result_url) } }
+                        }
+                    }
+                }
+                Lookup::NotFound { cert_no, checked } => {
+                    div.status.unknown data-status="unknown" { "未查询到相关证书信息" }
+                    p { "未找到编号为 " code { (cert_no) } " 且姓名一致的证书。请核对证书编号与姓名后重试。" }
+                    @if let Some(checked) = checked { (checked_line(checked)) }
+                }
+                Lookup::BadInput { field, message } => {
+                    div.status.error data-status="error" data-field=(field) { "输入有误" }
+                    p { (message) }
+                }
+            }
+        }
+        (lookup_form(cert_no, name))
+    };
+    layout("查询结果", ledger_label, content)
+}
+
+/// 评价机构: one body.
+pub fn body_page(ledger_label: &str, body: &BodyView) -> Markup {
+    let content = html! {
+        section {
+            h1 { (body.name) }
+            p { span class={ "badge " (body.status_class) } { (body.status) } }
+            dl {
+                dt { "备案编号" } dd { code { (body.reg_no) } }
+                dt { "机构类型" } dd { (body.kind) }
+                dt { "所在地" } dd { (body.province) }
+                dt { "评价对象" } dd { (body.audience) }
+                dt { "备案有效期" } dd { (body.valid_from) " 至 " (body.valid_until) }
+                dt { "直接认定权" } dd { @if body.direct_recognition { "有" } @else { "无" } }
+                dt { "备案日期" } dd { (body.registered) " · 账本条目 #" (body.entry_index) }
+            }
+        }
+        section {
+            h2 { "评价范围" }
+            table {
+                thead { tr { th { "职业编码" } th { "职业（工种）" } th { "最高等级" } } }
+                tbody {
+                    @for item in &body.scope {
+                        tr { td { code { (item.occupation_code) } } td { (item.occupation_name) } td { (item.level_max) } }
+                    }
+                }
+            }
+        }
+        @if !body.history.is_empty() {
+            section {
+                h2 { "变更记录" }
+                ul { @for line in &body.history { li { (line) } } }
+            }
+        }
+    };
+    layout(&body.name, ledger_label, content)
+}
+
+/// 评价机构: all bodies of the ledger.
+pub fn bodies_page(ledger_label: &str, bodies: &[BodySummary]) -> Markup {
+    let content = html! {
+        section {
+            h1 { "评价机构" }
+            @if bodies.is_empty() { p { "本账本尚无备案的评价机构。" } }
+            @else {
+                table {
+                    thead { tr { th { "备案编号" } th { "名称" } th { "状态" } } }
+                    tbody {
+                        @for body in bodies {
+                            tr {
+                                td { a href={ "/bodies/" (body.reg_no) } { code { (body.reg_no) } } }
+                                td { (body.name) }
+                                td { span class={ "badge " (body.status_class) } { (body.status) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout("评价机构", ledger_label, content)
+}
+
+/// 统计: the figures the regional plans track, one block per ledger, with a share chart that
+/// puts the ledgers side by side.
+pub fn stats_page(ledger_label: &str, provinces: &[ProvinceStats]) -> Markup {
+    let mut years: Vec<String> = provinces
+        .iter()
+        .flat_map(|province| province.share_by_year.iter().map(|(year, _)| year.clone()))
+        .collect();
+    years.sort();
+    years.dedup();
+    let series: Vec<(String, Vec<Option<f64>>)> = provinces
+        .iter()
+        .map(|province| {
+            let values = years
+                .iter()
+                .map(|year| {
+                    province
+                        .share_by_year
+                        .iter()
+                        .find(|(y, _)| y == year)
+                        .map(|(_, share)| *share)
+                })
+                .collect();
+            (province.label.clone(), values)
+        })
+        .collect();
+    let content = html! {
+        h1 { "技能人才统计" }
+        section {
+            h2 { "高技能人才占比（高级工及以上，按年末）" }
+            (PreEscaped(share_chart("高技能人才占比", &years, &series)))
+        }
+        @for province in provinces {
+            section.province {
+                h2 { (province.label) }
+                div.figures {
+                    div.figure { "持证人数" b { (group_thousands(province.holders_total)) } }
+                    div.figure { "高技能人才" b { (group_thousands(province.high_skill)) } }
+                    div.figure { "高技能人才占比" b { (format!("{:.1}%", province.high_skill_share * 100.0)) } }
+                }
+                h2 { "持证人数（按最高等级）" }
+                (PreEscaped(bar_chart(&format!("{}持证人数（按最高等级）", province.label), &province.holders_by_level)))
+                h2 { "每年新发证书" }
+                (PreEscaped(bar_chart(&format!("{}每年新发证书", province.label), &province.issued_by_year)))
+                @if let Some(mirror) = &province.mirror {
+                    p.proof { "数据来自本节点对" (mirror.partner) "账本的镜像，截至 " (mirror.as_of) "。" }
+                }
+                @if let Some(checked) = &province.checked { (checked_line(checked)) }
+            }
+        }
+    };
+    layout("统计", ledger_label, content)
+}
+
+/// A plain error page (404 and the like) in the portal's frame.
+pub fn message_page(ledger_label: &str, title: &str, message: &str) -> Markup {
+    layout(
+        title,
+        ledger_label,
+        html! { section { h1 { (title) } p { (message) } p { a href="/" { "返回证书查询" } } } },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked() -> CheckedAgainst {
+        CheckedAgainst {
+            origin: "skill-ledger/50".to_string(),
+            size: 4361,
+            signer: "skill-ledger/50".to_string(),
+            time: Some("2026-11-22 13:05:00 UTC".to_string()),
+        }
+    }
+
+    fn credential(status: StatusView) -> CredentialView {
+        CredentialView {
+            cert_no: "Y000050000102253000070".to_string(),
+            ledger_label: "重庆市".to_string(),
+            level: "三级/高级工".to_string(),
+            occupation_code: "6-31-01-03".to_string(),
+            occupation_name: "电工".to_string(),
+            work_type: None,
+            body_reg_no: "Y000050000102".to_string(),
+            body_name: "重庆示例电力设备有限公司（演示）".to_string(),
+            issued: "2025-05-12".to_string(),
+            route: "评价".to_string(),
+            status,
+            entry_index: 4000,
+            checked: checked(),
+            mirror: None,
+        }
+    }
+
+    fn found(status: StatusView) -> Lookup {
+        Lookup::Found {
+            credential: Box::new(credential(status)),
+            result_url: "http://127.0.0.1:8080/query?cert_no=Y000050000102253000070".to_string(),
+            bundle_url: "/v1/credentials/Y000050000102253000070/bundle".to_string(),
+            qr_svg: "<svg id=\"qr\"></svg>".to_string(),
+        }
+    }
+
+    #[test]
+    fn a_valid_result_shows_status_details_checkpoint_bundle_and_qr() {
+        let page = result_page(
+            "重庆",
+            &found(StatusView::Valid),
+            "Y000050000102253000070",
+            "张三",
+        )
+        .into_string();
+        assert!(
+            page.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
+            "{page}"
+        );
+        assert!(page.contains("data-status=\"valid\""), "{page}");
+        assert!(page.contains("三级/高级工"), "{page}");
+        assert!(page.contains("重庆示例电力设备有限公司（演示）"), "{page}");
+        assert!(page.contains("条目数 4,361"), "{page}");
+        assert!(
+            page.contains("/v1/credentials/Y000050000102253000070/bundle"),
+            "{page}"
+        );
+        assert!(page.contains("<svg id=\"qr\">"), "{page}");
+        assert!(page.contains("离线核验无法得知此后的撤销"), "{page}");
+        assert!(!page.contains("<script"), "no script on any page");
+    }
+
+    #[test]
+    fn a_revoked_result_says_when_and_why() {
+        let page = result_page(
+            "重庆",
+            &found(StatusView::Revoked {
+                effective: "2025-01-15".to_string(),
+                reason: "考试作弊，取消考试成绩和证书".to_string(),
+            }),
+            "Y000050000102253000070",
+            "张三",
+        )
+        .into_string();
+        assert!(page.contains("data-status=\"revoked\""), "{page}");
+        assert!(page.contains("2025-01-15"), "{page}");
+        assert!(page.contains("考试作弊"), "{page}");
+    }
+
+    #[test]
+    fn not_found_echoes_only_what_was_sent_and_escapes_it() {
+        let lookup = Lookup::NotFound {
+            cert_no: "<script>x</script>".to_string(),
+            checked: Some(checked()),
+        };
+        let page = result_page("重庆", &lookup, "<script>x</script>", "李四").into_string();
+        assert!(page.contains("data-status=\"unknown\""), "{page}");
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("&lt;script&gt;"), "{page}");
+    }
+
+    #[test]
+    fn stats_page_draws_each_ledger_and_the_shared_share_chart() {
+        let province = |label: &str, share: f64| ProvinceStats {
+            label: label.to_string(),
+            holders_total: 2985,
+            high_skill: 703,
+            high_skill_share: share,
+            holders_by_level: vec![("初级工".to_string(), 542), ("高级工".to_string(), 578)],
+            issued_by_year: vec![("2024".to_string(), 470), ("2025".to_string(), 654)],
+            share_by_year: vec![
+                ("2024".to_string(), share - 0.02),
+                ("2025".to_string(), share),
+            ],
+            checked: Some(checked()),
+            mirror: None,
+        };
+        let page = stats_page(
+            "重庆",
+            &[province("重庆市", 0.2361), province("四川省", 0.2312)],
+        )
+        .into_string();
+        assert!(page.contains("23.6%") && page.contains("23.1%"), "{page}");
+        assert!(page.contains("2,985"), "{page}");
+        assert_eq!(page.matches("<svg class=\"chart\"").count(), 5, "{page}");
+    }
+}

@@ -1,0 +1,278 @@
+//! A real browser against the portal: headless Chromium (Debian's `chromium`, driven through
+//! `chromedriver` over WebDriver) opens the demo's Chongqing portal, submits the lookup form
+//! for a valid, a revoked and an unknown certificate, checks each result page, opens the
+//! statistics and a body page, and saves screenshots (docs/portal.md shows them).
+//!
+//! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test
+//! says so and passes, unless `SKILL_LEDGER_REQUIRE_BROWSER=1` (set by `.ci/run`), when it
+//! fails. Screenshots go to `$SKILL_LEDGER_SCREENSHOTS` or `target/screenshots`.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Kills the child when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = std::env::var_os("SKILL_LEDGER_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/screenshots")
+                .to_path_buf()
+        });
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}
+
+/// Starts the demo (both nodes on free ports) and returns it with its summary.
+fn start_demo(dir: &Path) -> (Killed, Value) {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--dir"])
+        .arg(dir)
+        .args(["--workers", "300", "--port-base", "0", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let demo = Killed(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the demo prints its summary");
+    let summary: Value = serde_json::from_str(&line).expect("one JSON object");
+    (demo, summary)
+}
+
+async fn browser(port: u16) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_string(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=412,1000", "--lang=zh-CN"],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session")
+}
+
+/// Fills and submits the lookup form; returns the result's `data-status` and the page text.
+async fn look_up(client: &Client, portal: &str, cert_no: &str, name: &str) -> (String, String) {
+    client
+        .goto(&format!("{portal}/"))
+        .await
+        .expect("the form loads");
+    client
+        .find(Locator::Css("#cert_no"))
+        .await
+        .expect("certificate number field")
+        .send_keys(cert_no)
+        .await
+        .expect("typed");
+    client
+        .find(Locator::Css("#name"))
+        .await
+        .expect("name field")
+        .send_keys(name)
+        .await
+        .expect("typed");
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("submitted");
+    let status = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#result .status"))
+        .await
+        .expect("a result");
+    let status = status
+        .attr("data-status")
+        .await
+        .expect("attribute")
+        .unwrap_or_default();
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    (status, text)
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::write(screenshots_dir().join(name), png).expect("screenshot written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_browser() {
+    let required = std::env::var("SKILL_LEDGER_REQUIRE_BROWSER").is_ok_and(|value| value == "1");
+    let Some(driver_path) = chromedriver().filter(|_| Path::new(CHROMIUM).exists()) else {
+        assert!(
+            !required,
+            "chromium and chromium-driver are required (apt-get install -y chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromium or chromedriver is not installed (.ci/run installs them)");
+        return;
+    };
+    // given: the demo serving both ledgers, and a browser
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (_demo, summary) = start_demo(&temp.path().join("demo"));
+    let portal = summary["nodes"]["50"]["url"]
+        .as_str()
+        .expect("the Chongqing node listens")
+        .to_string();
+    assert!(summary["nodes"]["51"]["url"].is_string(), "{summary}");
+    let port = free_port();
+    let _driver = Killed(
+        Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    wait_for_port(port);
+    let client = browser(port).await;
+    let sample = |kind: &str| -> (String, String) {
+        let item = summary["samples"][kind]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|item| item["node"] == "50")
+            .unwrap_or_else(|| panic!("a {kind} sample on 50: {summary}"));
+        (
+            item["cert_no"].as_str().expect("cert_no").to_string(),
+            item["name"].as_str().expect("name").to_string(),
+        )
+    };
+
+    // when / then: a valid certificate
+    let (cert_no, name) = sample("valid");
+    let (status, text) = look_up(&client, &portal, &cert_no, &name).await;
+    assert_eq!(status, "valid", "{text}");
+    assert!(
+        text.contains("证书有效") && text.contains(&cert_no),
+        "{text}"
+    );
+    assert!(
+        text.contains("核验依据") && text.contains("skill-ledger/50"),
+        "{text}"
+    );
+    let bundle_link = client
+        .find(Locator::Css("a[download]"))
+        .await
+        .expect("a bundle link")
+        .attr("href")
+        .await
+        .expect("href")
+        .unwrap_or_default();
+    assert_eq!(bundle_link, format!("/v1/credentials/{cert_no}/bundle"));
+    client
+        .find(Locator::Css(".qr svg"))
+        .await
+        .expect("a QR code");
+    screenshot(&client, "portal-valid.png").await;
+
+    // a revoked one
+    let (cert_no, name) = sample("revoked");
+    let (status, text) = look_up(&client, &portal, &cert_no, &name).await;
+    assert_eq!(status, "revoked", "{text}");
+    assert!(
+        text.contains("证书已撤销") && text.contains("原因"),
+        "{text}"
+    );
+    screenshot(&client, "portal-revoked.png").await;
+
+    // an unknown one (and a known number with a wrong name reads the same)
+    let (status, text) = look_up(&client, &portal, "Y000050000101253999999", "张三").await;
+    assert_eq!(status, "unknown", "{text}");
+    assert!(text.contains("未查询到相关证书信息"), "{text}");
+    screenshot(&client, "portal-unknown.png").await;
+    let (valid_no, _) = sample("valid");
+    let (status, _) = look_up(&client, &portal, &valid_no, "不是本人").await;
+    assert_eq!(status, "unknown");
+
+    // statistics and a body page
+    client
+        .goto(&format!("{portal}/stats"))
+        .await
+        .expect("statistics load");
+    let charts = client
+        .find_all(Locator::Css("svg.chart"))
+        .await
+        .expect("charts");
+    assert!(charts.len() >= 3, "{} charts", charts.len());
+    screenshot(&client, "portal-stats.png").await;
+    client
+        .goto(&format!("{portal}/bodies"))
+        .await
+        .expect("bodies load");
+    client
+        .find(Locator::Css("td a"))
+        .await
+        .expect("a body link")
+        .click()
+        .await
+        .expect("opened");
+    let heading = client
+        .find(Locator::Css("h1"))
+        .await
+        .expect("heading")
+        .text()
+        .await
+        .expect("text");
+    assert!(heading.contains("（演示）"), "{heading}");
+    screenshot(&client, "portal-body.png").await;
+    client.close().await.expect("session closed");
+}
