@@ -41,6 +41,7 @@
 
 pub mod api;
 pub mod config;
+pub mod federation;
 pub mod limits;
 pub mod log_routes;
 pub mod openapi;
@@ -79,6 +80,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(api::routes(state.clone()))
         .merge(log_routes())
         .merge(ops::ops_routes())
+        .merge(federation::routes())
 }
 
 /// Request ids: the process start time and a counter, unique across restarts in practice
