@@ -349,6 +349,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
             }),
         );
     }
+    crate::demo_federation::configure_partners(&args.dir.join("50"), &args.dir.join("51"))?;
     let summary = json!({
         "nodes": nodes,
         "samples": {"valid": valid_samples, "revoked": revoked_samples},
