@@ -1125,6 +1125,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/healthz", "/healthz"),
     ("get", "/metrics", "/metrics"),
     ("get", "/openapi.json", "/openapi.json"),
+    ("post", "/add-checkpoint", "/add-checkpoint"),
 ];
 
 #[test]

@@ -224,6 +224,23 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         .expect("a QR code");
     screenshot(&client, "portal-valid.png").await;
 
+    // a Sichuan certificate, answered by the Chongqing portal from its mirror of Sichuan
+    let item = summary["samples"]["valid"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|item| item["node"] == "51")
+        .unwrap_or_else(|| panic!("a valid sample on 51: {summary}"));
+    let (partner_no, partner_name) = (
+        item["cert_no"].as_str().expect("cert_no"),
+        item["name"].as_str().expect("name"),
+    );
+    let (status, text) = look_up(&client, &portal, partner_no, partner_name).await;
+    assert_eq!(status, "valid", "{text}");
+    assert!(text.contains("四川省") && text.contains("镜像"), "{text}");
+    assert!(text.contains("skill-ledger/51"), "{text}");
+    screenshot(&client, "portal-partner.png").await;
+
     // a revoked one
     let (cert_no, name) = sample("revoked");
     let (status, text) = look_up(&client, &portal, &cert_no, &name).await;

@@ -59,6 +59,18 @@ fn given_the_demo_partners_when_chongqing_pulls_sichuan_from_its_directory_then_
     );
     let sichuan_entries = summary["nodes"]["51"]["entries"].as_u64().expect("entries");
     let (chongqing, sichuan) = (demo.join("50"), demo.join("51"));
+    // The demo makes the two partners already; this test configures them by hand, so it
+    // starts from the demo's ledgers without their federation state.
+    for dir in [&chongqing, &sichuan] {
+        assert!(
+            dir.join("partners.toml").exists(),
+            "the demo configures partners"
+        );
+        std::fs::remove_file(dir.join("partners.toml")).expect("remove partners.toml");
+        for sub in ["mirrors", "witness", "cosigned"] {
+            std::fs::remove_dir_all(dir.join(sub)).expect("remove federation state");
+        }
+    }
     let vkey = |dir: &Path| {
         json_ok(&["checkpoint", "--dir", s(dir), "--vkey"], 0)["verifier_key"]
             .as_str()

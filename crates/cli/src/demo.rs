@@ -271,6 +271,9 @@ struct Planned {
 /// The summary file a demo leaves next to its nodes, so a second run can reuse the data.
 const SUMMARY_FILE: &str = "demo.json";
 
+/// How often the served demo nodes pull each other's new entries and ask for cosignatures.
+const DEMO_SYNC_INTERVAL_S: u64 = 5;
+
 /// Every tenth Chongqing worker also holds a credential on the Sichuan ledger (people move
 /// between the two; the shared pseudonym key gives them the same subject on both).
 const MOVED_EVERY: usize = 10;
@@ -358,6 +361,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
             }),
         );
     }
+    crate::demo_federation::configure_partners(&args.dir.join("50"), &args.dir.join("51"))?;
     let summary = json!({
         "nodes": nodes,
         "samples": {"valid": valid_samples, "revoked": revoked_samples},
@@ -395,8 +399,8 @@ fn serve(
         .build()
         .context("starting the HTTP runtime")?;
     let served = runtime.block_on(async {
-        let mut listeners = Vec::new();
-        for (offset, (key, node)) in nodes.iter().enumerate() {
+        let mut bound = Vec::new();
+        for (offset, (key, _)) in nodes.iter().enumerate() {
             let port = if args.port_base == 0 {
                 0
             } else {
@@ -410,14 +414,32 @@ fn serve(
                 })?;
             let local = listener.local_addr()?;
             summary["nodes"][*key]["url"] = json!(format!("http://{local}"));
+            bound.push((listener, local));
+        }
+        let mut listeners = Vec::new();
+        let mut federation_tasks = Vec::new();
+        for (index, ((listener, local), (_, node))) in bound.into_iter().zip(&nodes).enumerate() {
+            // Each node mirrors and witnesses the other over HTTP while they run.
+            let (partner_key, partner_node) = &nodes[1 - index];
+            let partner_address = summary["nodes"][*partner_key]["url"]
+                .as_str()
+                .and_then(|url| url.strip_prefix("http://"))
+                .and_then(|address| address.parse().ok())
+                .ok_or_else(|| anyhow!("the partner's address is not known"))?;
+            let federation = crate::demo_federation::federation_for(
+                node,
+                partner_node.origin(),
+                partner_address,
+            )?;
             let config = skill_ledger_server::ServerConfig {
                 listen: local,
+                sync_interval_s: DEMO_SYNC_INTERVAL_S,
                 ..Default::default()
             };
-            listeners.push((
-                listener,
-                skill_ledger_server::AppState::new(node.clone(), config),
-            ));
+            let state = skill_ledger_server::AppState::new(node.clone(), config)
+                .with_federation(federation);
+            federation_tasks.push(skill_ledger_server::federation::start(&state));
+            listeners.push((listener, state));
         }
         report(&summary, json, reused);
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -438,6 +460,9 @@ fn serve(
             task.await
                 .map_err(|error| anyhow!("a demo server failed: {error}"))?
                 .context("serving HTTP")?;
+        }
+        for federation in federation_tasks {
+            federation.shutdown().await;
         }
         Ok::<(), anyhow::Error>(())
     });

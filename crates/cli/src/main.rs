@@ -8,6 +8,7 @@ mod bench_proofs;
 mod bench_verify;
 mod bundle;
 mod demo;
+mod demo_federation;
 mod output;
 mod query;
 mod serve;

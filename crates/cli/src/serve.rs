@@ -2,7 +2,13 @@
 //!
 //! Configuration, later sources winning: the defaults, a TOML file (`--config`), then each
 //! flag or its `SKILL_LEDGER_*` environment variable.
+//!
+//! With a `partners.toml` in the ledger directory, the service also witnesses the partners'
+//! checkpoints (`POST /add-checkpoint`), keeps their mirrors up to date in the background
+//! (every `--sync-interval-s`), has their witnesses cosign this ledger's checkpoint, and
+//! answers for their certificates (`skill_ledger_server::federation`).
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +18,7 @@ use anyhow::{anyhow, Context};
 use clap::Args;
 use serde_json::json;
 use skill_ledger_node::Node;
+use skill_ledger_server::federation::{self, Federation};
 use skill_ledger_server::{AppState, ServerConfig};
 
 use crate::output::print_json;
@@ -45,6 +52,12 @@ pub struct ServeArgs {
     /// Seconds told by Retry-After on 503 answers.
     #[arg(long, env = "SKILL_LEDGER_RETRY_AFTER_S")]
     pub retry_after_s: Option<u32>,
+    /// Seconds between pulls of each partner's log (partners.toml) and cosignature requests.
+    #[arg(long, env = "SKILL_LEDGER_SYNC_INTERVAL_S")]
+    pub sync_interval_s: Option<u64>,
+    /// Longest wait between partner sync attempts after failures (the wait doubles up to it).
+    #[arg(long, env = "SKILL_LEDGER_SYNC_BACKOFF_MAX_S")]
+    pub sync_backoff_max_s: Option<u64>,
     /// Worker threads of the HTTP runtime (default: one per core).
     #[arg(long, env = "SKILL_LEDGER_WORKER_THREADS")]
     pub worker_threads: Option<usize>,
@@ -77,6 +90,14 @@ impl ServeArgs {
         }
         if let Some(value) = self.retry_after_s {
             config.retry_after_s = value;
+        }
+        if let Some(value) = self.sync_interval_s {
+            config.sync_interval_s = value;
+            // An interval above the file's backoff bound raises the bound with it.
+            config.sync_backoff_max_s = config.sync_backoff_max_s.max(value);
+        }
+        if let Some(value) = self.sync_backoff_max_s {
+            config.sync_backoff_max_s = value;
         }
         config.validate()?;
         Ok(config)
@@ -119,9 +140,16 @@ pub fn run(args: ServeArgs, json: bool) -> CliResult {
         runtime.worker_threads(threads.clamp(1, 256));
     }
     let runtime = runtime.build().context("starting the HTTP runtime")?;
+    let federation = Federation::open(&node, &BTreeMap::new())
+        .context("opening the partners' mirrors (partners.toml)")?;
+    let partners: Vec<String> = federation
+        .partners()
+        .iter()
+        .map(|partner| partner.origin().to_string())
+        .collect();
     let node = Arc::new(node);
     let origin = node.origin().to_string();
-    let state = AppState::new(node.clone(), config.clone());
+    let state = AppState::new(node.clone(), config.clone()).with_federation(federation);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -133,15 +161,23 @@ pub fn run(args: ServeArgs, json: bool) -> CliResult {
                 "url": format!("http://{address}"),
                 "origin": origin,
                 "dir": args.dir.dir,
+                "partners": partners,
             }));
         } else {
             println!("skill-ledger {origin} listening on http://{address}");
+            if !partners.is_empty() {
+                println!("  partners: {}", partners.join(", "));
+            }
             let _ = std::io::stdout().flush();
         }
         tracing::info!(%address, %origin, "serving");
-        skill_ledger_server::serve(listener, state, shutdown_signal())
+        let tasks = federation::start(&state);
+        let served = skill_ledger_server::serve(listener, state, shutdown_signal())
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        // The tasks hold the node; they end before it is closed.
+        tasks.shutdown().await;
+        served
     })?;
     drop(runtime);
     match Arc::try_unwrap(node) {

@@ -139,6 +139,11 @@ pub async fn credential(
     Path(cert_no): Path<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
+    if number.province() != state.node.province() {
+        if let Some(response) = partner_credential(&state, &number)? {
+            return Ok(no_store(Json(response).into_response()));
+        }
+    }
     let record = state
         .node
         .credential(&number)?
@@ -151,16 +156,71 @@ pub async fn credential(
         Json(CredentialResponse {
             credential: CredentialView::new(&record, &state.node.registry()),
             checkpoint,
+            ledger: Some(state.node.origin().to_string()),
+            mirror: None,
         })
         .into_response(),
     ))
+}
+
+/// A credential of a partner's province from its mirror; `None` when no partner answers for
+/// that province (the home ledger then answers, unknown).
+fn partner_credential(
+    state: &AppState,
+    number: &CertificateNumber,
+) -> Result<Option<CredentialResponse>, Problem> {
+    let mirror_problem = |error: skill_ledger_sync::SyncError| {
+        tracing::error!(%error, "partner mirror query failed");
+        Problem::internal(format!("the partner mirror could not answer: {error}"))
+    };
+    let Some((partner, found)) = state
+        .federation
+        .partner_for(number)
+        .map_err(mirror_problem)?
+    else {
+        return Ok(None);
+    };
+    let reader = partner.reader();
+    let Some(found) = found else {
+        let status = reader.status().map_err(mirror_problem)?;
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            code::UNKNOWN_CERTIFICATE,
+            "Unknown certificate",
+            format!(
+                "certificate {number} is not in this ledger's mirror of {} ({} entries held)",
+                partner.origin(),
+                status.cursor
+            ),
+        )
+        .with("certificate_number", number.to_string())
+        .with("certificate_status", "unknown")
+        .with("ledger", partner.origin().to_string()));
+    };
+    let registry = reader.registry().map_err(mirror_problem)?;
+    let status = reader.status().map_err(mirror_problem)?;
+    let checkpoint = reader
+        .checkpoint()
+        .map_err(mirror_problem)?
+        .map(|held| CheckpointView::new(&held));
+    Ok(Some(CredentialResponse {
+        credential: CredentialView::new(&found.record, &registry),
+        checkpoint,
+        ledger: Some(partner.origin().to_string()),
+        mirror: Some(crate::federation::MirrorView::new(
+            &status,
+            skill_ledger_sync::now_unix_s(),
+        )),
+    }))
 }
 
 /// The offline bundle of a credential: its entry, the issuing body's registration entries and
 /// the ledger's entry 0, each with a C2SP `tlog-proof@v1` inclusion proof against one signed
 /// checkpoint (docs/formats.md, Part 4).
 ///
-/// `skill-ledger verify-bundle FILE --trust VKEY` checks it without the network. A revocation
+/// When partners' witnesses have cosigned that checkpoint, their cosignature lines follow the
+/// ledger's signature in every section's note (verifiers ignore signatures by keys they do not
+/// trust). `skill-ledger verify-bundle FILE --trust VKEY` checks it without the network. A revocation
 /// recorded after the checkpoint cannot be seen offline; the online check is authoritative.
 #[utoipa::path(
     get, path = "/v1/credentials/{cert_no}/bundle", tag = "credentials",
@@ -177,9 +237,14 @@ pub async fn credential_bundle(
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
     let node = state.node.clone();
-    let bundle = tokio::task::spawn_blocking(move || node.credential_bundle(&number))
-        .await
-        .map_err(|error| Problem::internal(format!("building the bundle failed: {error}")))??;
+    let federation = state.federation.clone();
+    let bundle = tokio::task::spawn_blocking(move || {
+        node.credential_bundle(&number).map(|bundle| {
+            bundle.map(|text| federation.cosign_bundle(text, node.verifier_key_text()))
+        })
+    })
+    .await
+    .map_err(|error| Problem::internal(format!("building the bundle failed: {error}")))??;
     let Some(text) = bundle else {
         return Err(unknown_certificate(&number));
     };
@@ -221,7 +286,7 @@ pub async fn verify_handler(
 ) -> Result<Response, Problem> {
     state.counters.verifications.fetch_add(1, Ordering::Relaxed);
     let query = VerifyQuery::from_request(&request)?;
-    let verification: Verification = verify(&state.node, &query)?;
+    let verification: Verification = verify(&state, &query)?;
     Ok(no_store(Json(verification).into_response()))
 }
 

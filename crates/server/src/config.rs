@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 /// verify_rate_per_s = 20.0
 /// verify_burst = 40
 /// retry_after_s = 1
+/// sync_interval_s = 60
+/// sync_backoff_max_s = 900
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -41,6 +43,11 @@ pub struct ServerConfig {
     pub checkpoint_max_age_s: u32,
     /// `Cache-Control: max-age` of partial tiles and entry bundles.
     pub partial_tile_max_age_s: u32,
+    /// Seconds between pulls of each partner's log (partners.toml), and between requests for
+    /// a cosignature of a changed checkpoint.
+    pub sync_interval_s: u64,
+    /// After failures the wait doubles from `sync_interval_s` up to this many seconds.
+    pub sync_backoff_max_s: u64,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +62,8 @@ impl Default for ServerConfig {
             retry_after_s: 1,
             checkpoint_max_age_s: 2,
             partial_tile_max_age_s: 10,
+            sync_interval_s: 60,
+            sync_backoff_max_s: 900,
         }
     }
 }
@@ -111,6 +120,15 @@ impl ServerConfig {
         }
         if self.retry_after_s == 0 || self.retry_after_s > 3_600 {
             return invalid("retry_after_s", "must be between 1 and 3600");
+        }
+        if self.sync_interval_s == 0 || self.sync_interval_s > 86_400 {
+            return invalid("sync_interval_s", "must be between 1 and 86400");
+        }
+        if self.sync_backoff_max_s < self.sync_interval_s || self.sync_backoff_max_s > 86_400 {
+            return invalid(
+                "sync_backoff_max_s",
+                "must be between sync_interval_s and 86400",
+            );
         }
         Ok(())
     }

@@ -41,6 +41,7 @@
 
 pub mod api;
 pub mod config;
+pub mod federation;
 pub mod limits;
 pub mod log_routes;
 pub mod openapi;
@@ -81,6 +82,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(log_routes())
         .merge(ops::ops_routes())
         .merge(portal::routes(state.clone()))
+        .merge(federation::routes())
 }
 
 /// Request ids: the process start time and a counter, unique across restarts in practice

@@ -38,11 +38,13 @@ fn bytes_response(content_type: &'static str, cache_control: String, body: Vec<u
     response
 }
 
-/// The latest signed checkpoint (C2SP tlog-checkpoint signed note).
+/// The latest signed checkpoint (C2SP tlog-checkpoint signed note), with the partners'
+/// witness cosignatures (C2SP tlog-cosignature) appended as further signature lines when they
+/// are held for this very checkpoint.
 #[utoipa::path(
     get, path = "/checkpoint", tag = "log",
     responses(
-        (status = 200, description = "The signed note: origin, size, base64 root, `time <unix seconds>`, blank line, signatures", body = String, content_type = "text/plain; charset=utf-8"),
+        (status = 200, description = "The signed note: origin, size, base64 root, `time <unix seconds>`, blank line, the ledger's signature, then any partner witness cosignatures (`cosignature/v1`)", body = String, content_type = "text/plain; charset=utf-8"),
         (status = 503, description = "No checkpoint signed yet", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
@@ -56,10 +58,12 @@ pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, Probl
         )
         .retry_after(state.config.retry_after_s)
     })?;
+    let mut note = signed.note_text.clone();
+    note.push_str(&state.federation.cosignature_lines(&signed.note_text));
     Ok(bytes_response(
         CHECKPOINT_CONTENT_TYPE,
         format!("public, max-age={}", state.config.checkpoint_max_age_s),
-        signed.note_text.clone().into_bytes(),
+        note.into_bytes(),
     ))
 }
 

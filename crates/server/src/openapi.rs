@@ -2,6 +2,7 @@
 
 use utoipa::OpenApi;
 
+use crate::federation::{AlarmView, MirrorView, PartnerHealth};
 use crate::problem::ProblemDocument;
 use crate::verify::{Verification, VerifyRequest, VerifyStatus};
 use crate::views::{
@@ -31,6 +32,7 @@ use crate::views::{
         crate::ops::healthz,
         crate::ops::metrics,
         crate::ops::openapi,
+        crate::federation::add_checkpoint,
     ),
     components(schemas(
         ProblemDocument,
@@ -48,6 +50,9 @@ use crate::views::{
         KeyPeriodView,
         StatusChangeView,
         Health,
+        PartnerHealth,
+        MirrorView,
+        AlarmView,
     )),
     tags(
         (name = "events", description = "Signed submissions (evaluation bodies and the authority)"),
@@ -57,6 +62,7 @@ use crate::views::{
         (name = "statistics", description = "Counts for the regional plans"),
         (name = "log", description = "C2SP tlog-tiles: checkpoint, hash tiles, entry bundles"),
         (name = "operations", description = "Health, metrics, this document"),
+        (name = "federation", description = "川渝 federation: this ledger's witness (C2SP tlog-witness)"),
     )
 )]
 pub struct ApiDoc;

@@ -22,29 +22,46 @@ pub fn ops_routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
 }
 
-/// Liveness and readiness: 200 while the node accepts submissions, 503 once it stopped.
+/// Liveness and readiness: 200 while the node accepts submissions and no partner alarm is
+/// raised; 503 once the node stopped, or while a partner's fork or rule violation is on
+/// record (the alarm and each partner's mirror are in the body).
 #[utoipa::path(
     get, path = "/healthz", tag = "operations",
     responses(
-        (status = 200, description = "The node accepts submissions", body = Health),
-        (status = 503, description = "The node stopped accepting submissions", body = Health),
+        (status = 200, description = "The node accepts submissions; no partner alarm", body = Health),
+        (status = 503, description = "The node stopped accepting submissions, or a partner alarm is raised", body = Health),
     )
 )]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let stopped = state.node.stopped();
-    let status = if stopped.is_some() {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
+    // Reads the mirrors' stores and evidence directories: off the executor.
+    let federation = state.federation.clone();
+    let partners = tokio::task::spawn_blocking(move || federation.health())
+        .await
+        .unwrap_or_default();
+    let alarm = partners.iter().find_map(|partner| {
+        partner.alarm.as_ref().map(|alarm| {
+            format!(
+                "{} of {} detected at {}: {} (evidence in {})",
+                alarm.kind, partner.origin, alarm.detected_unix_s, alarm.detail, alarm.evidence
+            )
+        })
+    });
+    let (status, word) = match (&stopped, &alarm) {
+        (Some(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "stopped"),
+        (None, Some(_)) => (StatusCode::SERVICE_UNAVAILABLE, "alarm"),
+        (None, None) => (StatusCode::OK, "ok"),
     };
     let health = Health {
-        status: if stopped.is_some() { "stopped" } else { "ok" }.to_string(),
+        status: word.to_string(),
         origin: state.node.origin().to_string(),
         tree_size: state
             .node
             .checkpoint()
             .map_or(0, |signed| signed.checkpoint.size),
         stopped,
+        alarm,
+        partners,
     };
     let mut response = (status, Json(health)).into_response();
     response
@@ -185,6 +202,7 @@ pub fn render_metrics(state: &AppState) -> String {
         "Requests answered 503 (queue full, concurrency bound, timeout).",
         load(&counters.overloaded),
     );
+    crate::federation::render_metrics(&state.federation, &mut out);
     out
 }
 
@@ -194,7 +212,11 @@ pub fn render_metrics(state: &AppState) -> String {
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"))
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let mut response = render_metrics(&state).into_response();
+    // The partner gauges read the mirrors' stores: off the executor.
+    let text = tokio::task::spawn_blocking(move || render_metrics(&state))
+        .await
+        .unwrap_or_default();
+    let mut response = text.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use skill_ledger_node::Node;
 
 use crate::config::ServerConfig;
+use crate::federation::Federation;
 use crate::limits::RateLimiter;
 
 /// The state handed to every route (cheap to clone). The portal's routes take the same.
@@ -15,6 +16,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub limiter: Arc<RateLimiter>,
     pub counters: Arc<HttpCounters>,
+    /// Partners, their mirrors and this ledger's witness ([`Federation::none`] without).
+    pub federation: Arc<Federation>,
 }
 
 impl AppState {
@@ -27,7 +30,14 @@ impl AppState {
             node,
             config: Arc::new(config),
             counters: Arc::new(HttpCounters::default()),
+            federation: Arc::new(Federation::none()),
         }
+    }
+
+    /// The same state serving `federation` (see [`crate::federation`]).
+    pub fn with_federation(mut self, federation: Federation) -> AppState {
+        self.federation = Arc::new(federation);
+        self
     }
 }
 

@@ -4,13 +4,22 @@
 //! The name is compared with the stored commitment (HMAC bound to the certificate number);
 //! an identity-document number is pseudonymised and compared with the subject. The answer
 //! echoes nothing personal: not the name, not the document number, not the subject.
+//!
+//! A certificate of another province (its number's province digits are not this ledger's)
+//! is answered from the mirror of the partner ledger that holds it: the partner's own fold,
+//! checked with the same name commitment (the partners share the pseudonym key), read under
+//! the partner checkpoint the mirror holds; `ledger` names the partner and `mirror` says how
+//! fresh the mirror is.
 
 use serde::{Deserialize, Serialize};
-use skill_ledger_domain::{CertificateNumber, IdDocumentType};
-use skill_ledger_node::{NameCheck, Node, NodeError};
+use skill_ledger_domain::{CertificateNumber, CredentialRecord, IdDocumentType, PseudonymKey};
+use skill_ledger_node::{NameCheck, NodeError, NodeErrorKind};
+use skill_ledger_sync::SyncError;
 use utoipa::ToSchema;
 
+use crate::federation::MirrorView;
 use crate::problem::Problem;
+use crate::state::AppState;
 use crate::views::{CheckpointView, CredentialView};
 
 /// Longest holder name or document number accepted (characters), far above any real one.
@@ -60,8 +69,16 @@ pub struct Verification {
     /// The credential (level, occupation, body, dates, entry index), only when matched.
     pub credential: Option<CredentialView>,
     /// The signed checkpoint the answer was read under: its tree contains the credential's
-    /// entries (the projections are committed after the checkpoint is signed).
+    /// entries (the projections are committed after the checkpoint is signed). For a
+    /// partner's certificate, the partner checkpoint the mirror holds.
     pub checked_against: Option<CheckpointView>,
+    /// The ledger that answered: this one's origin, or a partner's (e.g. `skill-ledger/51`)
+    /// for a certificate of the partner's province, answered from the mirror.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
+    /// For a partner's certificate: how fresh the mirror that answered is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<MirrorView>,
 }
 
 /// A verification query, checked: what [`verify`] takes.
@@ -136,31 +153,56 @@ fn check_holder_text(field: &'static str, text: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The outcome of comparing the holder data with a credential record.
+fn holder_check(
+    key: &PseudonymKey,
+    credential: CredentialRecord,
+    query: &VerifyQuery,
+) -> (bool, VerifyStatus, Option<CredentialRecord>) {
+    let name_matches = key.commit_name(query.certificate_number.as_str(), &query.name)
+        == credential.name_commitment;
+    let identity_matches = query
+        .identity
+        .as_ref()
+        .is_none_or(|(kind, number)| key.subject(*kind, number) == credential.subject);
+    if !(name_matches && identity_matches) {
+        return (false, VerifyStatus::Mismatch, None);
+    }
+    let status = if credential.is_valid() {
+        VerifyStatus::Valid
+    } else {
+        VerifyStatus::Revoked
+    };
+    (true, status, Some(credential))
+}
+
+fn mirror_error(error: SyncError) -> NodeError {
+    NodeError::new(
+        NodeErrorKind::Projection,
+        format!("partner mirror: {error}"),
+    )
+}
+
 /// Verifies a certificate against the holder data, reading the projections first and the
-/// checkpoint second, so the checkpoint covers every entry the answer reflects.
-pub fn verify(node: &Node, query: &VerifyQuery) -> Result<Verification, NodeError> {
+/// checkpoint second, so the checkpoint covers every entry the answer reflects. A
+/// certificate of another province is answered from the partner's mirror when a partner is
+/// configured for it (see the module documentation).
+pub fn verify(state: &AppState, query: &VerifyQuery) -> Result<Verification, NodeError> {
+    let node = &state.node;
+    if query.certificate_number.province() != node.province() {
+        if let Some(answer) = verify_partner(state, query)? {
+            return Ok(answer);
+        }
+    }
     let check = node.check_name(&query.certificate_number, &query.name)?;
     let (matched, status, credential) = match check {
         NameCheck::Unknown => (false, VerifyStatus::Unknown, None),
         NameCheck::Mismatch => (false, VerifyStatus::Mismatch, None),
         NameCheck::Matched(credential) => {
-            let identity_matches = query.identity.as_ref().is_none_or(|(kind, number)| {
-                node.pseudonym_key().subject(*kind, number) == credential.subject
-            });
-            if identity_matches {
-                let status = if credential.is_valid() {
-                    VerifyStatus::Valid
-                } else {
-                    VerifyStatus::Revoked
-                };
-                (
-                    true,
-                    status,
-                    Some(CredentialView::new(&credential, &node.registry())),
-                )
-            } else {
-                (false, VerifyStatus::Mismatch, None)
-            }
+            let (matched, status, credential) =
+                holder_check(node.pseudonym_key(), *credential, query);
+            let view = credential.map(|record| CredentialView::new(&record, &node.registry()));
+            (matched, status, view)
         }
     };
     let checked_against = node.checkpoint().map(|signed| CheckpointView::new(&signed));
@@ -170,5 +212,55 @@ pub fn verify(node: &Node, query: &VerifyQuery) -> Result<Verification, NodeErro
         status,
         credential,
         checked_against,
+        ledger: Some(node.origin().to_string()),
+        mirror: None,
     })
+}
+
+/// The answer from a partner's mirror, or `None` when no partner answers for the province.
+fn verify_partner(
+    state: &AppState,
+    query: &VerifyQuery,
+) -> Result<Option<Verification>, NodeError> {
+    let Some((partner, found)) = state
+        .federation
+        .partner_for(&query.certificate_number)
+        .map_err(mirror_error)?
+    else {
+        return Ok(None);
+    };
+    let reader = partner.reader();
+    let (matched, status, credential) = match found {
+        None => (false, VerifyStatus::Unknown, None),
+        Some(foreign) => {
+            let (matched, status, record) =
+                holder_check(state.node.pseudonym_key(), foreign.record, query);
+            let view = match record {
+                Some(record) => Some(CredentialView::new(
+                    &record,
+                    &*reader.registry().map_err(mirror_error)?,
+                )),
+                None => None,
+            };
+            (matched, status, view)
+        }
+    };
+    // Read after the credential: the held checkpoint covers every committed entry.
+    let mirror_status = reader.status().map_err(mirror_error)?;
+    let checked_against = reader
+        .checkpoint()
+        .map_err(mirror_error)?
+        .map(|held| CheckpointView::new(&held));
+    Ok(Some(Verification {
+        certificate_number: query.certificate_number.to_string(),
+        matched,
+        status,
+        credential,
+        checked_against,
+        ledger: Some(partner.origin().to_string()),
+        mirror: Some(MirrorView::new(
+            &mirror_status,
+            skill_ledger_sync::now_unix_s(),
+        )),
+    }))
 }

@@ -147,7 +147,15 @@ impl CredentialView {
 pub struct CredentialResponse {
     #[serde(flatten)]
     pub credential: CredentialView,
+    /// For a partner's credential, the partner checkpoint the mirror holds.
     pub checkpoint: Option<CheckpointView>,
+    /// The ledger the credential is on: this one's origin, or a partner's for a certificate
+    /// of the partner's province (answered from the mirror).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
+    /// For a partner's credential: how fresh the mirror that answered is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<crate::federation::MirrorView>,
 }
 
 /// One occupation of a body's scope.
@@ -243,10 +251,17 @@ impl BodyView {
 /// `GET /healthz`.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Health {
-    /// `ok`, or `stopped` when the node no longer accepts submissions.
+    /// `ok`; `stopped` when the node no longer accepts submissions; `alarm` when a partner's
+    /// fork or rule violation was detected (evidence kept, mirroring of it stopped).
     pub status: String,
     pub origin: String,
     pub tree_size: u64,
     /// Why the node stopped, when it did.
     pub stopped: Option<String>,
+    /// The first raised partner alarm, in words.
+    #[serde(default)]
+    pub alarm: Option<String>,
+    /// Each partner's mirror (partners.toml), empty without partners.
+    #[serde(default)]
+    pub partners: Vec<crate::federation::PartnerHealth>,
 }

@@ -61,7 +61,8 @@ pub use evidence::{EvidenceKind, EvidenceRecord};
 pub use fsutil::now_unix_s;
 pub use http::{HttpLog, HttpWitness};
 pub use mirror::{
-    FetchCounts, ForeignCredential, Mirror, MirrorStatus, PullOptions, PullProgress, PullReport,
+    FetchCounts, ForeignCredential, Mirror, MirrorReader, MirrorStatus, PullOptions, PullProgress,
+    PullReport,
 };
 pub use transport::{NodeLog, PartnerLog, TransportError, TransportErrorKind};
 pub use witness::{

@@ -1352,6 +1352,148 @@ impl Mirror {
     }
 }
 
+/// The partner's registry as folded up to a cursor.
+type RegistryAt = (u64, std::sync::Arc<Registry>);
+
+/// A read-only view of a mirror's store that does not need the [`Mirror`] itself: the HTTP
+/// service answers verifications from it while a background pull holds the `Mirror` and
+/// talks to the partner. Reads see committed batches only (each batch commits with its
+/// cursor), and the held checkpoint is written before any entry it covers, so a credential
+/// read first is always covered by the checkpoint read second.
+#[derive(Clone)]
+pub struct MirrorReader {
+    origin: String,
+    vkey: String,
+    evidence_dir: PathBuf,
+    records: sled::Tree,
+    /// The held checkpoint as last verified (re-verified when the stored note changes).
+    checkpoint: std::sync::Arc<std::sync::Mutex<Option<SignedCheckpoint>>>,
+    /// The partner's registry as of a cursor (rebuilt when the cursor moves).
+    registry: std::sync::Arc<std::sync::Mutex<Option<RegistryAt>>>,
+}
+
+impl std::fmt::Debug for MirrorReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MirrorReader")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+impl MirrorReader {
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `mirrors/<origin>/evidence/`.
+    pub fn evidence_dir(&self) -> &Path {
+        &self.evidence_dir
+    }
+
+    fn read_u64(&self, key: &[u8], what: &str) -> Result<Option<u64>> {
+        self.records
+            .get(key)?
+            .map(|bytes| u64_value(&bytes, what))
+            .transpose()
+    }
+
+    /// Partner entries verified and folded (committed).
+    pub fn cursor(&self) -> Result<u64> {
+        Ok(self.read_u64(KEY_CURSOR, "the cursor")?.unwrap_or(0))
+    }
+
+    /// A partner credential by certificate number.
+    pub fn credential(&self, number: &CertificateNumber) -> Result<Option<ForeignCredential>> {
+        self.records
+            .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
+            .map(|bytes| decode(&bytes, "a credential"))
+            .transpose()
+    }
+
+    /// The partner checkpoint held, verified with the configured key.
+    pub fn checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        let Some(bytes) = self.records.get(KEY_CHECKPOINT)? else {
+            return Ok(None);
+        };
+        let mut cached = lock(&self.checkpoint);
+        if let Some(held) = cached.as_ref() {
+            if held.note_text.as_bytes() == bytes.as_ref() {
+                return Ok(Some(held.clone()));
+            }
+        }
+        let note_text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| store_error("mirror store: the held checkpoint is not UTF-8".into()))?;
+        let checkpoint = parse_and_verify_checkpoint(&note_text, &self.vkey).map_err(|error| {
+            store_error(format!(
+                "the held checkpoint of {} does not verify: {error}",
+                self.origin
+            ))
+        })?;
+        let held = SignedCheckpoint {
+            checkpoint,
+            note_text,
+        };
+        *cached = Some(held.clone());
+        Ok(Some(held))
+    }
+
+    /// The partner's registry (bodies, catalogue) as far as the mirror has folded.
+    pub fn registry(&self) -> Result<std::sync::Arc<Registry>> {
+        let cursor = self.cursor()?;
+        let mut cached = lock(&self.registry);
+        if let Some((at, registry)) = cached.as_ref() {
+            if *at == cursor {
+                return Ok(registry.clone());
+            }
+        }
+        let registry = std::sync::Arc::new(load_registry(&self.records)?);
+        *cached = Some((cursor, registry.clone()));
+        Ok(registry)
+    }
+
+    /// The oldest uncleared evidence record: while there is one, pulls are refused.
+    pub fn alarm(&self) -> Result<Option<EvidenceRecord>> {
+        evidence::active_alarm(&self.evidence_dir)
+    }
+
+    /// Freshness and state, as [`Mirror::status`] gives it.
+    pub fn status(&self) -> Result<MirrorStatus> {
+        // The cursor first: the checkpoint read after it covers at least that much.
+        let cursor = self.cursor()?;
+        Ok(MirrorStatus {
+            partner: self.origin.clone(),
+            checkpoint: self.checkpoint()?.map(|held| held.checkpoint),
+            cursor,
+            last_pull_unix_s: self.read_u64(KEY_LAST_PULL, "the last pull time")?,
+            credentials: self
+                .read_u64(KEY_CREDENTIALS, "the credential count")?
+                .unwrap_or(0),
+            alarm: self.alarm()?,
+        })
+    }
+}
+
+impl Mirror {
+    /// A reader of this mirror's store for other threads (see [`MirrorReader`]).
+    pub fn reader(&self) -> MirrorReader {
+        MirrorReader {
+            origin: self.origin.clone(),
+            vkey: self.vkey.clone(),
+            evidence_dir: self.evidence_dir(),
+            records: self.records.clone(),
+            checkpoint: Default::default(),
+            registry: Default::default(),
+        }
+    }
+}
+
 /// Rebuilds the partner's registry from the registry entries the mirror keeps (`r` keys),
 /// folded in log order. Their `apply` reads only the registry, never the records.
 fn load_registry(records: &sled::Tree) -> Result<Registry> {

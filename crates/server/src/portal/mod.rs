@@ -134,8 +134,8 @@ async fn query(
             (StatusCode::BAD_REQUEST, Lookup::BadInput { field, message })
         }
         Ok(query) => {
-            let node = state.node.clone();
-            let answer = tokio::task::spawn_blocking(move || verify(&node, &query)).await;
+            let shared = state.clone();
+            let answer = tokio::task::spawn_blocking(move || verify(&shared, &query)).await;
             match answer {
                 Ok(Ok(verification)) => {
                     let checked = verification
@@ -149,18 +149,27 @@ async fn query(
                             Some(checked),
                         ) => {
                             let url = result_url(&headers, &cert_no, &form.name);
+                            let mut view = model::credential_page_view(
+                                credential,
+                                &issuing_ledger_label(&cert_no, label),
+                                checked,
+                            );
+                            view.mirror = verification.mirror.as_ref().map(model::mirror_note);
                             (
                                 StatusCode::OK,
                                 Lookup::Found {
-                                    credential: Box::new(model::credential_page_view(
-                                        credential, label, checked,
-                                    )),
+                                    credential: Box::new(view),
                                     qr_svg: model::qr_svg(&url),
                                     result_url: url,
-                                    bundle_url: format!(
-                                        "/v1/credentials/{}/bundle",
-                                        credential.certificate_number
-                                    ),
+                                    // A partner's bundle comes from the partner's node.
+                                    bundle_url: if verification.mirror.is_some() {
+                                        String::new()
+                                    } else {
+                                        format!(
+                                            "/v1/credentials/{}/bundle",
+                                            credential.certificate_number
+                                        )
+                                    },
                                 },
                             )
                         }
@@ -201,6 +210,15 @@ async fn query(
         pages::result_page(label, &lookup, &cert_no, &form.name),
         "no-store",
     )
+}
+
+/// The province that issued a certificate (positions 6-7 of its number), by name.
+fn issuing_ledger_label(cert_no: &str, home: &str) -> String {
+    cert_no
+        .get(5..7)
+        .and_then(|digits| digits.parse::<u8>().ok())
+        .map(|code| skill_ledger_domain::Province(code).name_zh().to_string())
+        .unwrap_or_else(|| home.to_string())
 }
 
 /// The year-end high-skill shares from a statistics document (`holders.by_year`).

@@ -6,7 +6,10 @@ use qrcode::{EcLevel, QrCode};
 use serde_json::Value;
 use skill_ledger_domain::{Audience, BodyRecord, BodyStatus, Catalogue, Date, Level};
 
-use super::pages::{BodySummary, BodyView, CheckedAgainst, CredentialView, ScopeView, StatusView};
+use super::pages::{
+    BodySummary, BodyView, CheckedAgainst, CredentialView, MirrorNote, ScopeView, StatusView,
+};
+use crate::federation::MirrorView;
 use crate::views::{CheckpointView, CredentialView as ApiCredential};
 
 /// The QR code of `url` as inline SVG (medium error correction, quiet zone included).
@@ -88,6 +91,40 @@ pub fn checked_against(checkpoint: &CheckpointView) -> CheckedAgainst {
         size: checkpoint.size,
         signer: checkpoint.origin.clone(),
         time: Some(utc_text(checkpoint.time_unix_s)),
+    }
+}
+
+/// Where a partner's answer came from and how fresh the mirror is.
+pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
+    let held = mirror
+        .checkpoint_size
+        .map_or_else(String::new, |size| format!("检查点条目数 {size}，"));
+    let signed = mirror
+        .checkpoint_time_unix_s
+        .map_or_else(String::new, |time| format!("签发于 {}，", utc_text(time)));
+    let pulled = mirror.seconds_since_last_pull.map_or_else(
+        || "尚未同步".to_string(),
+        |seconds| format!("{} 分钟前同步", seconds / 60),
+    );
+    let partner = match mirror
+        .partner
+        .rsplit('/')
+        .next()
+        .and_then(|code| code.parse::<u8>().ok())
+    {
+        Some(code) => skill_ledger_domain::Province(code).name_zh().to_string(),
+        None => mirror.partner.clone(),
+    };
+    MirrorNote {
+        partner,
+        as_of: format!(
+            "{held}{signed}{pulled}{}",
+            if mirror.alarm {
+                "；⚠ 该伙伴账本出现分叉告警，镜像已停止更新"
+            } else {
+                ""
+            }
+        ),
     }
 }
 

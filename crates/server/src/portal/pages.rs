@@ -283,7 +283,11 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                     div.qr {
                         (PreEscaped(qr_svg))
                         div {
-                            p { a href=(bundle_url) download { "下载离线核验包" } }
+                            @if bundle_url.is_empty() {
+                                p.hint { "离线核验包请向发证地账本节点下载。" }
+                            } @else {
+                                p { a href=(bundle_url) download { "下载离线核验包" } }
+                            }
                             p.hint {
                                 "离线核验包含证书条目、默克尔包含证明与签名检查点，可用 "
                                 code { "skill-ledger verify-bundle" } " 在无网络时核验。"

@@ -1,0 +1,130 @@
+//! The demo's two ledgers as 川渝 partners: Chongqing (`D/50`) and Sichuan (`D/51`), which
+//! share one pseudonym key, each configured as the other's partner, each mirroring the other
+//! and each checkpoint cosigned by the other's witness, all from the directories before
+//! anything is served.
+//!
+//! [`configure_partners`] runs once, right after both ledgers are built. When the nodes
+//! listen, [`federation_for`] gives each node's [`Federation`] with the partner's URL (the
+//! address is known only then), to put in the `AppState` before
+//! `skill_ledger_server::federation::start`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{anyhow, Context};
+use serde_json::{json, Value};
+use skill_ledger_node::{read_verifier_key, Node};
+use skill_ledger_server::federation::Federation;
+use skill_ledger_sync::witness::{load_or_create_cosigner, LocalWitness};
+use skill_ledger_sync::{
+    now_unix_s, request_cosignature, Home, Mirror, NodeLog, PartnerConfig, Partners, PullOptions,
+    Witness,
+};
+
+/// What one ledger knows of itself that its partner needs.
+struct Side {
+    home: Home,
+    vkey: String,
+    witness_vkey: String,
+}
+
+fn side(dir: &Path) -> anyhow::Result<Side> {
+    let home = Home::load(dir).with_context(|| format!("demo ledger {}", dir.display()))?;
+    let vkey = read_verifier_key(dir)?;
+    let witness_vkey = load_or_create_cosigner(&home)?.verifier_key_text();
+    Ok(Side {
+        home,
+        vkey,
+        witness_vkey,
+    })
+}
+
+/// Writes `partners.toml` of `home` naming `other` (replacing an earlier entry for it). The
+/// URL stays empty: it is given when the nodes listen.
+fn add_partner(home: &Side, other: &Side) -> anyhow::Result<PartnerConfig> {
+    let mut partners = Partners::load(&home.home)?;
+    partners
+        .partners
+        .retain(|partner| partner.origin != other.home.origin);
+    let partner = PartnerConfig {
+        origin: other.home.origin.clone(),
+        vkey: other.vkey.clone(),
+        url: None,
+        witness_vkey: Some(other.witness_vkey.clone()),
+        pseudonym_key_fingerprint: other.home.pseudonym_key_fingerprint.clone(),
+    };
+    partners.add(partner.clone(), &home.home)?;
+    partners.save(&home.home)?;
+    Ok(partner)
+}
+
+/// Makes the demo ledgers in `chongqing` and `sichuan` partners of each other: partners.toml
+/// on both (origin, checkpoint key, witness key, pseudonym key fingerprint), a full mirror
+/// pull of each from the other's directory, and each checkpoint cosigned by the other's
+/// witness. The ledgers must not be open elsewhere. Returns a summary per ledger.
+pub fn configure_partners(chongqing: &Path, sichuan: &Path) -> anyhow::Result<Value> {
+    let sides = [side(chongqing)?, side(sichuan)?];
+    if sides[0].home.pseudonym_key_fingerprint != sides[1].home.pseudonym_key_fingerprint {
+        return Err(anyhow!(
+            "the demo ledgers do not share one pseudonym key: they cannot be partners"
+        ));
+    }
+    let configs = [
+        add_partner(&sides[0], &sides[1])?,
+        add_partner(&sides[1], &sides[0])?,
+    ];
+    let (node_50, _) = Node::open(chongqing)?;
+    let (node_51, _) = Node::open(sichuan)?;
+    let nodes = [&node_50, &node_51];
+    let mut summary = serde_json::Map::new();
+    for (me, other) in [(0, 1), (1, 0)] {
+        // The mirror of the partner, verified entry by entry from its directory.
+        let mut mirror = Mirror::open(&sides[me].home, &configs[me])?;
+        let report = mirror.pull(
+            &NodeLog::new(nodes[other]),
+            &PullOptions::default(),
+            &mut |_| {},
+        )?;
+        drop(mirror);
+        // The partner's witness (run here on its directory) cosigns this checkpoint.
+        let witness = Witness::open(&sides[other].home)?;
+        let cosigned = request_cosignature(
+            &sides[me].home.dir,
+            nodes[me],
+            &configs[me],
+            &LocalWitness {
+                witness: &witness,
+                now_unix_s: now_unix_s(),
+            },
+        )?;
+        summary.insert(
+            sides[me].home.origin.clone(),
+            json!({
+                "partner": configs[me].origin,
+                "mirrored_entries": report.cursor_after,
+                "partner_credentials": report.credentials,
+                "cosigned_size": cosigned.checkpoint.size,
+                "witness_vkey": sides[me].witness_vkey,
+            }),
+        );
+    }
+    node_50.close()?;
+    node_51.close()?;
+    Ok(Value::Object(summary))
+}
+
+/// The federation of a served demo node whose partner `partner_origin` listens on
+/// `partner_address` (the URL is set for this run; partners.toml is not changed).
+pub fn federation_for(
+    node: &Node,
+    partner_origin: &str,
+    partner_address: SocketAddr,
+) -> anyhow::Result<Federation> {
+    let urls = BTreeMap::from([(
+        partner_origin.to_string(),
+        format!("http://{partner_address}"),
+    )]);
+    Federation::open(node, &urls)
+        .with_context(|| format!("opening the federation of {}", node.origin()))
+}

@@ -1,0 +1,721 @@
+//! 川渝 federation over HTTP, in given/when/then form.
+//!
+//! Through the built binary: two ledgers (Chongqing `skill-ledger/50`, Sichuan
+//! `skill-ledger/51`, one shared pseudonym key) served on loopback as each other's partners
+//! mirror each other, cosign each other's checkpoints and answer for each other's
+//! certificates; a forked copy of Sichuan served in its place raises the alarm.
+//!
+//! In-process: the statuses of `POST /add-checkpoint` (C2SP tlog-witness).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use skill_ledger_sync::witness::verify_cosignatures;
+use skill_ledger_sync::CosignatureVerifier;
+
+// ---------------------------------------------------------------------------------------
+// HTTP on loopback
+// ---------------------------------------------------------------------------------------
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "status {}: not JSON ({error}): {}",
+                self.status,
+                self.text()
+            )
+        })
+    }
+}
+
+fn decode_chunked(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = std::str::from_utf8(&body[..line_end]).expect("chunk size");
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .expect("hex chunk size");
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[..size]);
+        body = &body[size + 2..];
+    }
+}
+
+fn request(address: &str, method: &str, path: &str, content_type: &str, body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(address).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send headers");
+    // A server may answer (413) before reading a large body and close.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+    let head = std::str::from_utf8(&raw[..split]).expect("ASCII headers");
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(key, value)| {
+        key.eq_ignore_ascii_case("transfer-encoding") && value.contains("chunked")
+    }) {
+        body = decode_chunked(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn get(address: &str, path: &str) -> Reply {
+    request(address, "GET", path, "text/plain", b"")
+}
+
+fn post_json(address: &str, path: &str, body: &Value) -> Reply {
+    request(
+        address,
+        "POST",
+        path,
+        "application/json",
+        body.to_string().as_bytes(),
+    )
+}
+
+/// Polls `probe` until it returns `Some`, for at most a minute.
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Ledgers made and served by the binary
+// ---------------------------------------------------------------------------------------
+
+const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
+const SICHUAN_BODY: &str = "Y000051000001";
+const SICHUAN_CERT: &str = "Y000051000001205000001";
+const CHONGQING_BODY: &str = "Y000050000001";
+const CHONGQING_CERT: &str = "Y000050000001215000001";
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("SKILL_LEDGER_DIR")
+        .env_remove("SKILL_LEDGER_LOG")
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().expect("exits normally"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn cli(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, stdout, stderr) = run(&all);
+    assert_eq!(code, 0, "`{}` failed: {stdout}{stderr}", all.join(" "));
+    serde_json::from_str(stdout.trim()).expect("one JSON object")
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// A body registered on the ledger in `dir` with a new key (kept in `keys`).
+fn register_body(dir: &Path, keys: &Path, reg_no: &str, name: &str) -> PathBuf {
+    let key = keys.join(format!("{reg_no}-{name}.key"));
+    cli(&["key", "new", "--name", reg_no, "--out", s(&key)]);
+    cli(&[
+        "body",
+        "register",
+        "--dir",
+        s(dir),
+        "--reg-no",
+        reg_no,
+        "--name",
+        name,
+        "--key-file",
+        s(&key),
+        "--scope",
+        "6-18-01-01:高级技师",
+        "--valid-from",
+        "2020-01-01",
+        "--valid-until",
+        "2029-12-31",
+    ]);
+    key
+}
+
+fn issue(dir: &Path, key: &Path, cert_no: &str, id_number: &str, name: &str, date: &str) {
+    cli(&[
+        "issue",
+        "--dir",
+        s(dir),
+        "--key",
+        s(key),
+        "--cert-no",
+        cert_no,
+        "--id-number",
+        id_number,
+        "--name",
+        name,
+        "--occupation",
+        "6-18-01-01",
+        "--level",
+        "初级工",
+        "--date",
+        date,
+        "--attested",
+        "本职业工作满1年",
+    ]);
+}
+
+/// The binary serving a ledger; killed when dropped.
+struct Served {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, listen: &str) -> Served {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--dir",
+            s(dir),
+            "--listen",
+            listen,
+            "--sync-interval-s",
+            "1",
+            "--sync-backoff-max-s",
+            "2",
+            "--json",
+        ])
+        .env_remove("SKILL_LEDGER_DIR")
+        .env_remove("SKILL_LEDGER_LOG")
+        .env_remove("SKILL_LEDGER_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("serve prints its address");
+    let printed: Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|error| panic!("serve printed {line:?}, not JSON: {error}"));
+    let address = printed["listening"].as_str().expect("address").to_string();
+    Served { child, address }
+}
+
+/// A free loopback port (the partners' URLs must be written before they listen).
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.local_addr().expect("address").to_string()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
+fn checkpoint_size(note: &str) -> u64 {
+    note.lines()
+        .nth(1)
+        .and_then(|size| size.parse().ok())
+        .expect("a checkpoint size line")
+}
+
+#[test]
+fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_fork() {
+    // Given two ledgers sharing one pseudonym key, each with a body and a credential.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let root = temp.path();
+    let keys = root.join("keys");
+    std::fs::create_dir_all(&keys).expect("keys dir");
+    let pseudonym_key = root.join("pseudonym.hex");
+    std::fs::write(&pseudonym_key, format!("{}\n", "5a".repeat(32))).expect("key file");
+    let (chongqing, sichuan, fork) = (root.join("50"), root.join("51"), root.join("51-fork"));
+    for (dir, province) in [(&chongqing, "50"), (&sichuan, "51")] {
+        cli(&[
+            "init",
+            "--dir",
+            s(dir),
+            "--province",
+            province,
+            "--pseudonym-key",
+            s(&pseudonym_key),
+        ]);
+    }
+    let chongqing_key = register_body(
+        &chongqing,
+        &keys,
+        CHONGQING_BODY,
+        "重庆测试装备制造有限公司",
+    );
+    issue(
+        &chongqing,
+        &chongqing_key,
+        CHONGQING_CERT,
+        "500101199001011234",
+        "张三",
+        "2021-06-01",
+    );
+    let sichuan_key = register_body(&sichuan, &keys, SICHUAN_BODY, "四川测试职业技能评价中心");
+    // A copy of Sichuan made here diverges below: the same origin and key, another entry.
+    copy_dir(&sichuan, &fork);
+    issue(
+        &sichuan,
+        &sichuan_key,
+        SICHUAN_CERT,
+        "510104199203041234",
+        "李四",
+        "2020-06-01",
+    );
+    register_body(&fork, &keys, "Y000051000002", "另一个评价机构");
+
+    // And each configured as the other's partner, with the address it will listen on.
+    let (address_50, address_51) = (free_address(), free_address());
+    let vkey = |dir: &Path| {
+        cli(&["checkpoint", "--dir", s(dir), "--vkey"])["verifier_key"]
+            .as_str()
+            .expect("vkey")
+            .to_string()
+    };
+    let witness_key = |dir: &Path| {
+        cli(&["sync", "witness-key", "--dir", s(dir)])["witness_vkey"]
+            .as_str()
+            .expect("witness vkey")
+            .to_string()
+    };
+    let (vkey_50, vkey_51) = (vkey(&chongqing), vkey(&sichuan));
+    let (witness_50, witness_51) = (witness_key(&chongqing), witness_key(&sichuan));
+    for (dir, origin, partner_vkey, partner_witness, address) in [
+        (
+            &chongqing,
+            "skill-ledger/51",
+            &vkey_51,
+            &witness_51,
+            &address_51,
+        ),
+        (
+            &sichuan,
+            "skill-ledger/50",
+            &vkey_50,
+            &witness_50,
+            &address_50,
+        ),
+    ] {
+        cli(&[
+            "sync",
+            "add-partner",
+            "--dir",
+            s(dir),
+            "--origin",
+            origin,
+            "--vkey",
+            partner_vkey,
+            "--witness-vkey",
+            partner_witness,
+            "--url",
+            &format!("http://{address}"),
+        ]);
+    }
+    let size_51 = checkpoint_size(&run(&["checkpoint", "--dir", s(&sichuan)]).1);
+
+    // When both are served, syncing every second.
+    let served_50 = serve(&chongqing, &address_50);
+    let served_51 = serve(&sichuan, &address_51);
+    assert_eq!(served_50.address, address_50);
+
+    // Then Chongqing's health shows its partner's mirror caught up, with no alarm.
+    let health = wait_for("Chongqing to mirror Sichuan", || {
+        let health = get(&address_50, "/healthz").json();
+        (health["partners"][0]["mirror"]["entries_held"] == size_51).then_some(health)
+    });
+    let partner = &health["partners"][0];
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(partner["origin"], "skill-ledger/51", "{health}");
+    assert_eq!(partner["mirror"]["caught_up"], true, "{health}");
+    assert!(partner["alarm"].is_null(), "{health}");
+    assert!(partner["mirror"]["last_pull_unix_s"].as_u64().is_some());
+    assert!(get(&address_50, "/metrics").text().contains(&format!(
+        "skill_ledger_partner_mirror_size{{partner=\"skill-ledger/51\"}} {size_51}"
+    )));
+
+    // And an employer verifies a Sichuan certificate on the Chongqing node.
+    let answer = post_json(
+        &address_50,
+        "/v1/verify",
+        &json!({"certificate_number": SICHUAN_CERT, "name": "李四", "id_number": "510104199203041234"}),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let answer = answer.json();
+    assert_eq!(answer["matched"], true, "{answer}");
+    assert_eq!(answer["status"], "valid", "{answer}");
+    assert_eq!(answer["ledger"], "skill-ledger/51", "{answer}");
+    assert_eq!(
+        answer["credential"]["body_name"],
+        "四川测试职业技能评价中心"
+    );
+    assert_eq!(answer["checked_against"]["origin"], "skill-ledger/51");
+    assert_eq!(answer["mirror"]["checkpoint_size"], size_51, "{answer}");
+    assert_eq!(answer["mirror"]["alarm"], false);
+    let wrong = post_json(
+        &address_50,
+        "/v1/verify",
+        &json!({"certificate_number": SICHUAN_CERT, "name": "王五"}),
+    )
+    .json();
+    assert_eq!(
+        (&wrong["status"], &wrong["ledger"]),
+        (&json!("mismatch"), &json!("skill-ledger/51")),
+        "{wrong}"
+    );
+    // Both ways: Sichuan answers for the Chongqing certificate, and its own as before.
+    let answer = wait_for("Sichuan to answer for Chongqing", || {
+        let answer = post_json(
+            &address_51,
+            "/v1/verify",
+            &json!({"certificate_number": CHONGQING_CERT, "name": "张三"}),
+        )
+        .json();
+        (answer["status"] == "valid").then_some(answer)
+    });
+    assert_eq!(answer["ledger"], "skill-ledger/50", "{answer}");
+    let own = post_json(
+        &address_51,
+        "/v1/verify",
+        &json!({"certificate_number": SICHUAN_CERT, "name": "李四"}),
+    )
+    .json();
+    assert_eq!(
+        (&own["status"], &own["ledger"]),
+        (&json!("valid"), &json!("skill-ledger/51"))
+    );
+    assert!(own["mirror"].is_null(), "{own}");
+    let credential = get(&address_50, &format!("/v1/credentials/{SICHUAN_CERT}")).json();
+    assert_eq!(credential["ledger"], "skill-ledger/51", "{credential}");
+    assert_eq!(credential["status"], "valid", "{credential}");
+    get(&address_50, "/v1/credentials/Y000051000001205000099")
+        .json()
+        .get("certificate_status")
+        .expect("an unknown partner certificate is a 404 problem");
+
+    // And each node's /checkpoint carries the other's witness cosignature.
+    for (address, own_vkey, partner_witness) in [
+        (&address_50, &vkey_50, &witness_51),
+        (&address_51, &vkey_51, &witness_50),
+    ] {
+        let note = wait_for("a cosigned checkpoint", || {
+            let note = get(address, "/checkpoint").text();
+            note.contains("/witness ").then_some(note)
+        });
+        skill_ledger_log::parse_and_verify_checkpoint(&note, own_vkey)
+            .expect("the ledger's own signature still verifies");
+        let verifier = CosignatureVerifier::from_vkey(partner_witness).expect("witness vkey");
+        let times = verify_cosignatures(&note, &verifier).expect("the cosignature verifies");
+        assert_eq!(times.len(), 1, "{note}");
+    }
+
+    // And the offline bundle carries both signatures and still verifies with the home key.
+    let bundle = get(
+        &address_50,
+        &format!("/v1/credentials/{CHONGQING_CERT}/bundle"),
+    );
+    assert_eq!(bundle.status, 200, "{}", bundle.text());
+    assert!(bundle.text().contains("\u{2014} skill-ledger/51/witness "));
+    let bundle_file = root.join("cert.bundle");
+    std::fs::write(&bundle_file, &bundle.body).expect("write the bundle");
+    let (code, stdout, stderr) = run(&["verify-bundle", s(&bundle_file), "--trust", &vkey_50]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // When the partner is replaced by a fork of its log (same origin and key, same size,
+    // another root).
+    drop(served_51);
+    let _fork = serve(&fork, &address_51);
+
+    // Then Chongqing's health raises the alarm (503) naming the partner.
+    let health = wait_for("the fork alarm", || {
+        let reply = get(&address_50, "/healthz");
+        (reply.status == 503).then(|| reply.json())
+    });
+    assert_eq!(health["status"], "alarm", "{health}");
+    assert_eq!(health["partners"][0]["alarm"]["kind"], "fork", "{health}");
+    assert!(
+        health["alarm"]
+            .as_str()
+            .is_some_and(|alarm| alarm.contains("skill-ledger/51")),
+        "{health}"
+    );
+    assert!(get(&address_50, "/metrics")
+        .text()
+        .contains("skill_ledger_partner_alarm{partner=\"skill-ledger/51\"} 1"));
+    // And the verification answer says the mirror is under an alarm.
+    let answer = post_json(
+        &address_50,
+        "/v1/verify",
+        &json!({"certificate_number": SICHUAN_CERT, "name": "李四"}),
+    )
+    .json();
+    assert_eq!(answer["mirror"]["alarm"], true, "{answer}");
+
+    // And `sync evidence` prints both signed checkpoints, each verifying with the key.
+    let (code, stdout, stderr) = run(&["sync", "evidence", "--dir", s(&chongqing)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("ALARM"), "{stdout}");
+    let notes: Vec<&str> = stdout
+        .split("--- ")
+        .filter(|part| part.starts_with("held.checkpoint") || part.starts_with("seen.checkpoint"))
+        .map(|part| part.split_once('\n').map_or("", |(_, note)| note))
+        .collect();
+    assert_eq!(notes.len(), 2, "{stdout}");
+    let roots: Vec<String> = notes
+        .iter()
+        .map(|note| {
+            let note = format!("{}\n", note.trim_end());
+            skill_ledger_log::parse_and_verify_checkpoint(&note, &vkey_51)
+                .expect("each checkpoint is signed by the partner's key");
+            note.lines().nth(2).expect("root line").to_string()
+        })
+        .collect();
+    assert_ne!(roots[0], roots[1], "{stdout}");
+    drop(served_50);
+}
+
+// ---------------------------------------------------------------------------------------
+// In process: POST /add-checkpoint
+// ---------------------------------------------------------------------------------------
+
+struct Witnessing {
+    address: String,
+    partner: skill_ledger_node::Node,
+    witness_vkey: String,
+    _runtime: tokio::runtime::Runtime,
+    _temp: tempfile::TempDir,
+}
+
+/// Chongqing's node served in-process with Sichuan (a node in this process) as its partner.
+fn given_a_witness_for_sichuan() -> Witnessing {
+    use skill_ledger_domain::Province;
+    use skill_ledger_node::{InitOptions, Node};
+    use skill_ledger_sync::{Home, PartnerConfig, Partners};
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let init = |name: &str, province: Province| {
+        let mut options = InitOptions::for_province(province, "测试");
+        options.pseudonym_key = Some([7; 32]);
+        Node::init(&temp.path().join(name), options).expect("init")
+    };
+    let home = init("50", Province::CHONGQING);
+    let partner = init("51", Province::SICHUAN);
+    let home_dir = Home::load(home.dir()).expect("home");
+    let partners = Partners {
+        partners: vec![PartnerConfig {
+            origin: "skill-ledger/51".to_string(),
+            vkey: partner.verifier_key_text().to_string(),
+            url: None,
+            witness_vkey: None,
+            pseudonym_key_fingerprint: home_dir.pseudonym_key_fingerprint.clone(),
+        }],
+    };
+    partners.save(&home_dir).expect("partners.toml");
+    let federation = skill_ledger_server::federation::Federation::open(
+        &home,
+        &std::collections::BTreeMap::new(),
+    )
+    .expect("federation");
+    let witness_vkey = federation
+        .witness()
+        .expect("a witness with partners")
+        .verifier_key_text();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let address = listener.local_addr().expect("address").to_string();
+    let state = skill_ledger_server::AppState::new(
+        Arc::new(home),
+        skill_ledger_server::ServerConfig::default(),
+    )
+    .with_federation(federation);
+    runtime.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+        let _ = skill_ledger_server::serve(listener, state, std::future::pending()).await;
+    });
+    Witnessing {
+        address,
+        partner,
+        witness_vkey,
+        _runtime: runtime,
+        _temp: temp,
+    }
+}
+
+fn add_checkpoint(address: &str, body: &[u8]) -> Reply {
+    request(address, "POST", "/add-checkpoint", "text/plain", body)
+}
+
+fn witness_request(old: u64, proof: &[[u8; 32]], note: &str) -> Vec<u8> {
+    skill_ledger_sync::AddCheckpointRequest {
+        old_size: old,
+        proof: proof.to_vec(),
+        checkpoint_note: note.to_string(),
+    }
+    .to_bytes()
+}
+
+#[test]
+fn add_checkpoint_answers_the_c2sp_witness_statuses() {
+    use skill_ledger_domain::{Audience, BodyRegistered, Date, EventKind, Level, ScopeItem};
+    let witnessing = given_a_witness_for_sichuan();
+    let address = &witnessing.address;
+    let signed = witnessing.partner.checkpoint().expect("a checkpoint");
+    let note = signed.note_text.clone();
+    let size = signed.checkpoint.size;
+
+    // Malformed: 400.
+    let reply = add_checkpoint(address, b"old x\n\nnot a note");
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    // An origin this witness does not witness: 404.
+    let other = note.replacen("skill-ledger/51", "skill-ledger/99", 1);
+    assert_eq!(
+        add_checkpoint(address, &witness_request(0, &[], &other)).status,
+        404
+    );
+    // A checkpoint whose signature does not verify with the partner's key: 403.
+    let root_line = note.split('\n').nth(2).expect("root line");
+    let tampered = note.replacen(root_line, &format!("{}=", "A".repeat(43)), 1);
+    assert_ne!(tampered, note);
+    assert_eq!(
+        add_checkpoint(address, &witness_request(0, &[], &tampered)).status,
+        403
+    );
+    // The first checkpoint: 200 with a cosignature line by the witness key.
+    let reply = add_checkpoint(address, &witness_request(0, &[], &note));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let verifier = CosignatureVerifier::from_vkey(&witnessing.witness_vkey).expect("vkey");
+    let cosigned = format!("{note}{}", reply.text());
+    assert_eq!(
+        verify_cosignatures(&cosigned, &verifier)
+            .expect("verifies")
+            .len(),
+        1
+    );
+    // The same old size again: 409 with the size last cosigned.
+    let reply = add_checkpoint(address, &witness_request(0, &[], &note));
+    assert_eq!(reply.status, 409);
+    assert_eq!(reply.header("content-type"), Some("text/x.tlog.size"));
+    assert_eq!(reply.text(), format!("{size}\n"));
+    // A larger checkpoint with a proof that does not verify: 422.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let date = |text: &str| text.parse::<Date>().expect("date");
+    witnessing
+        .partner
+        .submit(
+            witnessing
+                .partner
+                .sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
+                    registration_number: "S000051000009".parse().expect("registration number"),
+                    name: "证明用评价机构".to_string(),
+                    public_key: key.verifying_key().to_bytes(),
+                    valid_from: date("2020-01-01"),
+                    valid_until: date("2029-12-31"),
+                    audience: Audience::Public,
+                    scope: vec![ScopeItem {
+                        occupation: "6-18-01-01".parse().expect("occupation"),
+                        level_max: Level::Senior,
+                    }],
+                    direct_recognition: false,
+                    date: date("2020-01-01"),
+                })),
+        )
+        .expect("committed");
+    let grown = witnessing.partner.checkpoint().expect("a checkpoint");
+    assert!(grown.checkpoint.size > size);
+    let reply = add_checkpoint(
+        address,
+        &witness_request(size, &[[1; 32]], &grown.note_text),
+    );
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    // With the right proof: 200.
+    let proof = witnessing
+        .partner
+        .tree_reader()
+        .consistency_proof(size, grown.checkpoint.size)
+        .expect("proof");
+    let reply = add_checkpoint(address, &witness_request(size, &proof, &grown.note_text));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // A body over 16 KiB: 413.
+    let reply = add_checkpoint(address, &vec![b'x'; 17 * 1024]);
+    assert_eq!(reply.status, 413, "{}", reply.text());
+}
