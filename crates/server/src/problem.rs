@@ -45,8 +45,6 @@ pub mod code {
     pub const NOT_FOUND: &str = "not-found";
     /// The path exists but not with this method.
     pub const METHOD_NOT_ALLOWED: &str = "method-not-allowed";
-    /// A feature this build does not serve.
-    pub const NOT_IMPLEMENTED: &str = "not-implemented";
     /// The ledger itself failed to answer (storage error).
     pub const INTERNAL: &str = "internal";
 }
