@@ -64,6 +64,7 @@ impl Fixture {
     }
 
     /// A certification of 初级工 (attested) in `occupation`, number `number`, for holder `n`.
+    #[allow(clippy::too_many_arguments)]
     fn certification_with(
         &self,
         origin: &str,
