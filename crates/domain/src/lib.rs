@@ -67,8 +67,8 @@ pub use offline::{
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY_TOML};
 pub use rejection::Rejection;
 pub use rules::{
-    check_certification_by_body, decide, DOCUMENT_BYTES_MAX, NAME_CHARS_MAX, SCOPE_ITEMS_MAX,
-    TEXT_CHARS_MAX,
+    check_certification_by_body, check_not_dated_in_future, decide, DOCUMENT_BYTES_MAX,
+    FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
 };
 pub use state::{
     key_at, BodyRecord, BodyStatus, CredentialRecord, CredentialStatus, Holding, KeyPeriod,

@@ -193,6 +193,10 @@ pub enum Rejection {
     InvalidCatalogue { message: String },
     #[error("catalogue version {version} is not above the version in force {latest}")]
     CatalogueVersionNotIncreasing { version: u32, latest: u32 },
+    /// Refused at admission by the node's clock, never by `decide` (see
+    /// [`crate::check_not_dated_in_future`]): a log entry records what has happened.
+    #[error("the event is dated {date}, after the ledger's date {today}: events cannot be dated in the future")]
+    DatedInFuture { date: Date, today: Date },
 }
 
 impl Rejection {
@@ -244,6 +248,7 @@ impl Rejection {
             Rejection::PolicyVersionNotIncreasing { .. } => "policy-version-not-increasing",
             Rejection::InvalidCatalogue { .. } => "invalid-catalogue",
             Rejection::CatalogueVersionNotIncreasing { .. } => "catalogue-version-not-increasing",
+            Rejection::DatedInFuture { .. } => "dated-in-future",
         }
     }
 }

@@ -25,6 +25,27 @@ pub const SCOPE_ITEMS_MAX: usize = 2_000;
 /// Longest policy or catalogue document (bytes).
 pub const DOCUMENT_BYTES_MAX: usize = 60_000;
 
+/// Days an event's date may run ahead of the admitting node's UTC date (the ledgers keep
+/// China time, UTC+8, so "today" there is up to a day ahead of UTC).
+pub const FUTURE_DATE_TOLERANCE_DAYS: i32 = 1;
+
+/// The admission check a node runs with its own clock *before* an event is queued for
+/// `decide`: the event's date ([`EventKind::date`]: issue, effective or adoption date) is
+/// not after `today` (plus [`FUTURE_DATE_TOLERANCE_DAYS`]). It is not part of `decide`,
+/// which reads no clock: replays, rebuilds and mirrors never run it, so an entry admitted
+/// once stays valid on every replay.
+pub fn check_not_dated_in_future(kind: &EventKind, today: Date) -> Result<(), Rejection> {
+    let date = kind.date();
+    if date.days_since_unix_epoch()
+        > today
+            .days_since_unix_epoch()
+            .saturating_add(FUTURE_DATE_TOLERANCE_DAYS)
+    {
+        return Err(Rejection::DatedInFuture { date, today });
+    }
+    Ok(())
+}
+
 /// Decides whether `signed` may be appended after the state in `registry` and `records`.
 pub fn decide(
     registry: &Registry,

@@ -1,7 +1,10 @@
 //! Every file-system call the crate makes lives here, so that a
-//! fault-injecting layer (torn writes, failed fsyncs, short reads) can later
+//! fault-injecting layer (torn writes, failed fsyncs, short reads) can
 //! replace this one module without touching the format code. Each function
 //! maps `io::Error` to a [`LogError`] naming the path.
+//!
+//! With the `fault-injection` feature (tests only), [`faults`] makes chosen
+//! operations on files under a directory fail with `EIO`.
 
 use crate::error::LogError;
 use std::fs::{self, File, OpenOptions};
@@ -90,18 +93,24 @@ pub(crate) fn write_all_at(
     bytes: &[u8],
     offset: u64,
 ) -> Result<(), LogError> {
+    faults::check(path, faults::Operation::Write)
+        .map_err(|e| LogError::io(e, "write", path).at_offset(offset))?;
     file.write_all_at(bytes, offset)
         .map_err(|e| LogError::io(e, "write", path).at_offset(offset))
 }
 
 /// fdatasync: file contents (and the size, which data sync covers).
 pub(crate) fn sync_data(file: &File, path: &Path) -> Result<(), LogError> {
+    faults::check(path, faults::Operation::Fsync)
+        .map_err(|e| LogError::io(e, "fdatasync", path))?;
     file.sync_data()
         .map_err(|e| LogError::io(e, "fdatasync", path))
 }
 
 /// fsync of a directory, so that a created or renamed name is durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    faults::check(dir, faults::Operation::Fsync)
+        .map_err(|e| LogError::io(e, "fsync directory", dir))?;
     let handle = File::open(dir).map_err(|e| LogError::io(e, "open directory", dir))?;
     handle
         .sync_all()
@@ -112,6 +121,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
 pub(crate) fn truncate_durably(file: &File, path: &Path, len: u64) -> Result<(), LogError> {
     file.set_len(len)
         .map_err(|e| LogError::io(e, "truncate", path).at_offset(len))?;
+    faults::check(path, faults::Operation::Fsync).map_err(|e| LogError::io(e, "fsync", path))?;
     file.sync_all().map_err(|e| LogError::io(e, "fsync", path))
 }
 
@@ -143,8 +153,10 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(
         .truncate(true)
         .open(&tmp)
         .map_err(|e| LogError::io(e, "create", &tmp))?;
+    faults::check(&tmp, faults::Operation::Write).map_err(|e| LogError::io(e, "write", &tmp))?;
     file.write_all(bytes)
         .map_err(|e| LogError::io(e, "write", &tmp))?;
+    faults::check(&tmp, faults::Operation::Fsync).map_err(|e| LogError::io(e, "fsync", &tmp))?;
     file.sync_all()
         .map_err(|e| LogError::io(e, "fsync", &tmp))?;
     drop(file);
@@ -156,4 +168,62 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let mut os = path.as_os_str().to_owned();
     os.push(".tmp");
     PathBuf::from(os)
+}
+
+/// Injected storage faults, for tests of what the layers above do when the disk fails.
+///
+/// Faults are armed per directory: every matching operation on a file under it fails with
+/// `EIO` until [`faults::clear`] (tests in one process use separate directories). Without the
+/// `fault-injection` feature nothing can be armed and the checks compile to nothing.
+pub mod faults {
+    use std::path::Path;
+
+    /// What can be made to fail.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Operation {
+        /// fdatasync or fsync of a file or directory.
+        Fsync,
+        /// A write (positional or whole-file).
+        Write,
+    }
+
+    #[cfg(feature = "fault-injection")]
+    static ARMED: std::sync::Mutex<Vec<(std::path::PathBuf, Operation)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    #[cfg(feature = "fault-injection")]
+    fn armed() -> std::sync::MutexGuard<'static, Vec<(std::path::PathBuf, Operation)>> {
+        ARMED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes `operation` fail on every file under `dir` from now on.
+    #[cfg(feature = "fault-injection")]
+    pub fn fail(dir: &Path, operation: Operation) {
+        armed().push((dir.to_path_buf(), operation));
+    }
+
+    /// Disarms every fault under `dir`.
+    #[cfg(feature = "fault-injection")]
+    pub fn clear(dir: &Path) {
+        armed().retain(|(armed_dir, _)| !armed_dir.starts_with(dir));
+    }
+
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn check(path: &Path, operation: Operation) -> std::io::Result<()> {
+        let fails = armed()
+            .iter()
+            .any(|(dir, armed)| *armed == operation && path.starts_with(dir));
+        if fails {
+            return Err(std::io::Error::from_raw_os_error(5)); // EIO
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    pub(crate) fn check(_path: &Path, _operation: Operation) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    apply, BodyRecord, Catalogue, CatalogueAdopted, CertificateNumber, CredentialRecord, Date,
-    Event, EventId, EventKind, LedgerEstablished, PersonRecord, Policy, PolicyAdopted,
-    PolicyVersion, Province, PseudonymKey, RegistrationNumber, Registry, SignedEvent, Signer,
-    SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
+    apply, check_not_dated_in_future, BodyRecord, Catalogue, CatalogueAdopted, CertificateNumber,
+    CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished, PersonRecord, Policy,
+    PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber, Registry,
+    SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
 };
 use skill_ledger_log::{
     audit, catch_up_tree, parse_signer_key_text, signer_key_text, CheckpointSigner, Log,
@@ -126,6 +126,8 @@ pub struct Node {
     log_reader: LogReader,
     tree_reader: TreeReader,
     verifier_key_text: String,
+    /// Dates submissions at admission (events dated in the future are refused).
+    clock: Arc<dyn Clock>,
     _lock: File,
 }
 
@@ -507,7 +509,7 @@ impl Node {
         let writer = Writer {
             tree,
             signer,
-            clock,
+            clock: clock.clone(),
             projection: projection.clone(),
             shared: shared.clone(),
         };
@@ -557,6 +559,7 @@ impl Node {
                 log_reader,
                 tree_reader,
                 verifier_key_text,
+                clock,
                 _lock: lock,
             },
             OpenReport {
@@ -637,6 +640,14 @@ impl Node {
     ) -> Result<PendingReceipt, SubmitError> {
         if let Some(reason) = self.shared.stopped_reason() {
             return Err(SubmitError::Stopped(reason));
+        }
+        // Admission, by this node's clock, before the event is queued for `decide` (which
+        // reads no clock): nothing dated in the future joins the log.
+        let today = Date::from_days_since_unix_epoch((self.clock.now_unix_s() / 86_400) as i32)
+            .unwrap_or(Date::MAX);
+        if let Err(rejection) = check_not_dated_in_future(&signed.event.kind, today) {
+            self.shared.metrics.count_rejection(rejection.code());
+            return Err(SubmitError::Rejected(rejection));
         }
         let (reply, receiver) = tokio::sync::oneshot::channel();
         let message = Message::Submit(Box::new(Submission {

@@ -477,11 +477,10 @@ impl Writer {
             .collect();
         self.tree.append(&leaves)?;
         assert_eq!(self.tree.size(), cursor, "tree and log sizes diverged");
-        let checkpoint = Arc::new(self.signer.sign(
-            &self.tree.reader(),
-            cursor,
-            self.clock.now_unix_s(),
-        )?);
+        // A wall clock stepped back (NTP) must not stop the node: time never goes backwards.
+        let time = (self.clock.now_unix_s())
+            .max(self.signer.latest().map_or(0, |l| l.checkpoint.time_unix_s));
+        let checkpoint = Arc::new(self.signer.sign(&self.tree.reader(), cursor, time)?);
         if let Ok(mut shared) = self.shared.checkpoint.write() {
             *shared = Some(checkpoint.clone());
         }

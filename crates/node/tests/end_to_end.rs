@@ -338,7 +338,7 @@ fn given_a_ledger_with_a_credential_when_events_break_a_rule_then_they_are_rejec
         "张三",
         turner(),
         Level::Senior,
-        "2030-06-01",
+        "2025-06-01",
         prior(),
     );
     check_rejected_without_trace(

@@ -11,7 +11,9 @@ use skill_ledger_domain::{
     apply, decide, CertificateNumber, EventKind, Level, LevelCertified, MemoryLedger,
     OccupationCode, RecordView, Rejection, SignedEvent,
 };
-use skill_ledger_node::{rebuild, Node, NodeErrorKind, PendingReceipt, Receipt, SubmitError};
+use skill_ledger_node::{
+    rebuild, Clock, Node, NodeErrorKind, PendingReceipt, Receipt, SubmitError,
+};
 
 /// Checks that a full rebuild of the closed ledger at `fx` reproduces `digest` exactly.
 fn check_rebuild_reproduces(fx: &Fixture, digest: [u8; 32], entries: u64) {
@@ -310,8 +312,21 @@ fn check_projections_are_the_fold(node: &Node, model: &MemoryLedger) {
     assert_eq!(fold.stats, model.stats, "fold equals the incremental model");
 }
 
+/// A clock in 2100: the generated dates (up to 2030) are never refused at admission as dated
+/// in the future, which the model (`decide` only, no clock) knows nothing of.
+struct Year2100;
+
+impl Clock for Year2100 {
+    fn now_unix_s(&self) -> u64 {
+        4_102_444_800
+    }
+}
+
 fn run(ops: &[(Op, bool)]) {
     let (fx, node) = Fixture::init();
+    node.close().expect("close");
+    let (node, _) =
+        Node::open_with_clock(&fx.path(), std::sync::Arc::new(Year2100)).expect("reopen");
     let setup: Vec<SignedEvent> = (0..node.entry_count())
         .map(|index| node.read_event(index).expect("read entry"))
         .collect();

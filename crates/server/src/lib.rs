@@ -41,6 +41,7 @@
 
 pub mod api;
 pub mod config;
+pub mod connections;
 pub mod federation;
 pub mod limits;
 pub mod log_routes;
@@ -53,7 +54,6 @@ pub mod verify;
 pub mod views;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -61,7 +61,6 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt as _;
 use axum::{error_handling::HandleErrorLayer, BoxError, Router};
 use tower::ServiceBuilder;
 use tower_http::request_id::{
@@ -186,19 +185,13 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then finishes the requests in
-/// progress. Peer addresses are recorded for the verification rate limit.
+/// progress. Peer addresses are recorded for the verification rate limit; request headers
+/// must arrive within `request_timeout_ms` ([`connections`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let header_timeout = state.config.request_timeout();
+    connections::serve_connections(listener, router(state), header_timeout, shutdown).await
 }

@@ -1,0 +1,323 @@
+//! Shared by the robustness tests (`tests/crash/`, `tests/abuse.rs`): a tolerant HTTP/1.1
+//! client on loopback (errors are values, not panics: the server may die mid-answer), a
+//! ledger made with the command line, and `skill-ledger serve` started on it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+use skill_ledger_domain::SignedEvent;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
+pub const BODY: &str = "Y000050000001";
+pub const ORIGIN: &str = "skill-ledger/50";
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code; returns the document.
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            (self.status, self.header("content-type")),
+            (status, Some("application/problem+json")),
+            "expected {status} {code}: {}",
+            self.text()
+        );
+        let document = self.json().expect("a JSON problem document");
+        assert_eq!(
+            document["type"],
+            format!("urn:skill-ledger:problem:{code}"),
+            "{document}"
+        );
+        assert_eq!(document["code"], code, "{document}");
+        assert_eq!(document["status"], status, "{document}");
+        for member in ["title", "detail"] {
+            assert!(
+                document[member].as_str().is_some_and(|t| !t.is_empty()),
+                "{member} missing: {document}"
+            );
+        }
+        document
+    }
+}
+
+fn decode_chunked(mut body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&body[..line_end]).ok()?;
+        let size =
+            usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).ok()?;
+        body = body.get(line_end + 2..)?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(body.get(..size)?);
+        body = body.get(size + 2..)?;
+    }
+}
+
+/// Parses a whole answer; `None` when it is cut short (no header end, a short body).
+pub fn parse_reply(raw: &[u8]) -> Option<Reply> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let has = |name: &str, value: &str| {
+        headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case(name) && v.contains(value))
+    };
+    if has("transfer-encoding", "chunked") {
+        body = decode_chunked(&body)?;
+    } else if let Some((_, length)) = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+    {
+        if body.len() != length.parse::<usize>().ok()? {
+            return None;
+        }
+    }
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Sends raw request bytes on a new connection and reads the answer to the end.
+pub fn exchange(address: &str, raw_request: &[u8], timeout: Duration) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.write_all(raw_request)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    parse_reply(&raw).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("answer cut short: {:?}", String::from_utf8_lossy(&raw)),
+        )
+    })
+}
+
+/// One request (`Connection: close`), errors as values.
+pub fn try_request(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
+    let mut raw = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw.push_str("\r\n");
+    let mut raw = raw.into_bytes();
+    raw.extend_from_slice(body);
+    exchange(address, &raw, Duration::from_secs(30))
+}
+
+pub fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    try_request(address, method, path, headers, body)
+        .unwrap_or_else(|error| panic!("{method} {path}: {error}"))
+}
+
+pub fn get(address: &str, path: &str) -> Reply {
+    request(address, "GET", path, &[], b"")
+}
+
+pub fn entry_body(signed: &SignedEvent) -> Vec<u8> {
+    let entry = signed.to_entry().expect("entry encodes");
+    json!({"entry": base64::engine::general_purpose::STANDARD.encode(entry)})
+        .to_string()
+        .into_bytes()
+}
+
+pub fn try_submit(address: &str, signed: &SignedEvent) -> std::io::Result<Reply> {
+    try_request(
+        address,
+        "POST",
+        "/v1/events",
+        &[("Content-Type", "application/json")],
+        &entry_body(signed),
+    )
+}
+
+pub fn submit(address: &str, signed: &SignedEvent) -> Reply {
+    try_submit(address, signed).unwrap_or_else(|error| panic!("POST /v1/events: {error}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------
+
+pub fn s(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .arg("--json")
+        .env_remove("SKILL_LEDGER_DIR")
+        .env_remove("SKILL_LEDGER_LOG")
+        .env_remove("SKILL_LEDGER_LISTEN")
+        .env_remove("SKILL_LEDGER_CONFIG");
+    command
+}
+
+/// Runs the binary; returns stdout, panicking with both streams when it fails.
+pub fn cli_text(args: &[&str]) -> String {
+    let output = command(args).output().expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "`{}` failed: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+pub fn cli(args: &[&str]) -> Value {
+    serde_json::from_str(&cli_text(args)).expect("one JSON object")
+}
+
+pub fn read_key(path: &Path) -> SigningKey {
+    let text = std::fs::read_to_string(path).expect("key file");
+    skill_ledger_log::parse_signer_key_text(text.trim())
+        .expect("signer key text")
+        .1
+}
+
+/// A fresh ledger (`init`) with body Y000050000001 registered for 6-18-01-01 up to 高级技师,
+/// valid 2020 to 2029.
+pub struct Ledger {
+    pub temp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub body_key: SigningKey,
+    pub authority_key: SigningKey,
+}
+
+pub fn given_ledger_with_a_body() -> Ledger {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let dir = temp.path().join("D");
+    let key = temp.path().join("K");
+    cli(&["init", "--dir", s(&dir)]);
+    cli(&["key", "new", "--name", BODY, "--out", s(&key)]);
+    cli(&[
+        "body",
+        "register",
+        "--dir",
+        s(&dir),
+        "--reg-no",
+        BODY,
+        "--name",
+        "重庆测试装备制造有限公司",
+        "--key-file",
+        s(&key),
+        "--scope",
+        "6-18-01-01:高级技师",
+        "--valid-from",
+        "2020-01-01",
+        "--valid-until",
+        "2029-12-31",
+    ]);
+    Ledger {
+        body_key: read_key(&key),
+        authority_key: read_key(&dir.join("keys/authority.key")),
+        dir,
+        temp,
+    }
+}
+
+/// `skill-ledger serve` on a ledger; killed (SIGKILL) when dropped.
+pub struct Served {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Served {
+    /// SIGKILL, then reap.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `serve` and waits for the address it prints. Its diagnostics go to `stderr_file`.
+pub fn serve_with(dir: &Path, extra: &[&str], stderr_file: &Path) -> Served {
+    let stderr = std::fs::File::create(stderr_file).expect("stderr file");
+    let mut child = command(&["serve", "--dir", s(dir), "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    let _ = BufReader::new(stdout).read_line(&mut line);
+    let printed: Value = serde_json::from_str(line.trim()).unwrap_or_else(|error| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "serve printed {line:?}, not JSON ({error}); its stderr:\n{}",
+            std::fs::read_to_string(stderr_file).unwrap_or_default()
+        )
+    });
+    let address = printed["listening"]
+        .as_str()
+        .expect("the listening address")
+        .to_string();
+    Served { child, address }
+}
