@@ -7,8 +7,8 @@
 //! and correctness never depends on the filter.
 //!
 //! The table holds one 32-bit tag per key (a keyed hash of the key's kind and bytes; the slot
-//! position is derived from the tag, so the table grows without the keys), about 5.3 bytes per
-//! key at the highest load (0.75): 80 MiB for 10⁷ credentials and 5·10⁶ subjects. A query
+//! position is derived from the tag, so the table grows without the keys), 4 bytes per slot at
+//! a load of at most 0.75: 128 MiB for 10⁷ credentials and 5·10⁶ subjects. A query
 //! for an absent key is a false positive with probability about n / 2³² (0.2 % at 10⁷).
 //! Tags are keyed per process (`RandomState`), so crafted keys cannot be made to collide.
 //!
@@ -17,7 +17,9 @@
 //! second table that is merged into the scanned one.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 use skill_ledger_domain::{CertificateNumber, SubjectId};
 
@@ -129,6 +131,18 @@ pub(crate) struct KnownKeys {
     /// Keys accepted before the scan arrived.
     fresh: TagSet,
     scan: Option<Receiver<TagSet>>,
+    /// The scanning thread and its stop flag: dropping the filter stops and joins it, so the
+    /// store is not held open after the node closes.
+    scanner: Option<(std::thread::JoinHandle<()>, Arc<AtomicBool>)>,
+}
+
+impl Drop for KnownKeys {
+    fn drop(&mut self) {
+        if let Some((thread, stop)) = self.scanner.take() {
+            stop.store(true, Ordering::Relaxed);
+            let _ = thread.join();
+        }
+    }
 }
 
 impl KnownKeys {
@@ -139,7 +153,18 @@ impl KnownKeys {
             complete: None,
             fresh: TagSet::default(),
             scan: Some(scan),
+            scanner: None,
         }
+    }
+
+    /// Remembers the thread that sends the scan, to stop and join it on drop.
+    pub fn with_scanner(
+        mut self,
+        thread: std::thread::JoinHandle<()>,
+        stop: Arc<AtomicBool>,
+    ) -> KnownKeys {
+        self.scanner = Some((thread, stop));
+        self
     }
 
     /// Takes in the start-up scan if it has arrived (cheap when it has not).

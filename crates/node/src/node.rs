@@ -502,16 +502,21 @@ impl Node {
             let tagger = Tagger::new();
             let store = projection.clone();
             let scan_tagger = tagger.clone();
-            std::thread::Builder::new()
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let scan_stop = stop.clone();
+            let thread = std::thread::Builder::new()
                 .name("known-keys-scan".to_string())
-                .spawn(move || match store.scan_known(&scan_tagger) {
-                    Ok(set) => {
+                .spawn(move || match store.scan_known(&scan_tagger, &scan_stop) {
+                    Ok(Some(set)) => {
                         let _ = scanned.send(set);
                     }
-                    Err(error) => tracing::warn!(%error, "scanning held keys failed: every lookup reads the store"),
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
+                    }
                 })
                 .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?;
-            KnownKeys::loading(tagger, scan)
+            KnownKeys::loading(tagger, scan).with_scanner(thread, stop)
         };
         let options = config.sequencer.options();
         let (sender, receiver) = sync_channel(options.queue_events_max);

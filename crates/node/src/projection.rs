@@ -346,16 +346,23 @@ impl Projection {
     }
 
     /// The filter tags of every subject and certificate number held (the background scan
-    /// behind [`crate::known::KnownKeys`]).
-    pub(crate) fn scan_known(&self, tagger: &Tagger) -> Result<TagSet, NodeError> {
+    /// behind [`crate::known::KnownKeys`]); `None` when `stop` was raised first.
+    pub(crate) fn scan_known(
+        &self,
+        tagger: &Tagger,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<TagSet>, NodeError> {
         let mut set = TagSet::default();
         for prefix in [PREFIX_PERSON, PREFIX_CREDENTIAL] {
-            for item in self.tree.scan_prefix([prefix]) {
+            for (n, item) in self.tree.scan_prefix([prefix]).enumerate() {
+                if n % 4_096 == 0 && stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(None);
+                }
                 let (key, _) = item?;
                 set.insert(tagger.tag(prefix, &key[1..]));
             }
         }
-        Ok(set)
+        Ok(Some(set))
     }
 
     /// Loads the registry's bodies and ledger record, and where its documents are in the log.
