@@ -28,8 +28,44 @@ pub struct Changes {
     pub registry: Option<RegistryChange>,
     pub credential: Option<CredentialRecord>,
     pub person: Option<(SubjectId, PersonRecord)>,
-    /// Statistics counter deltas, by counter name (see [`stat`]).
-    pub stats: Vec<(String, i64)>,
+    /// Statistics counter deltas, by counter (named by [`StatKey`]'s `Display`, see [`stat`]).
+    pub stats: Vec<(StatKey, i64)>,
+}
+
+/// A statistics counter, small and `Copy`: `apply` produces these without allocating, and
+/// the counter's name (what is persisted and printed, e.g. `certificates.valid.level.junior`)
+/// is rendered by `Display` only when it is needed.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum StatKey {
+    Issued,
+    Revoked,
+    IssuedYear(i32),
+    ValidLevel(crate::ladder::Level),
+    ValidProvince(crate::ids::Province),
+    ValidGroup(u8),
+    ValidYear(i32),
+    ValidRoute(RouteKind),
+    Holders,
+    HoldersHighest(crate::ladder::Level),
+}
+
+impl std::fmt::Display for StatKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatKey::Issued => f.write_str(stat::ISSUED),
+            StatKey::Revoked => f.write_str(stat::REVOKED),
+            StatKey::IssuedYear(year) => write!(f, "{}{year}", stat::ISSUED_YEAR),
+            StatKey::ValidLevel(level) => write!(f, "{}{}", stat::VALID_LEVEL, level.id()),
+            StatKey::ValidProvince(province) => write!(f, "{}{province}", stat::VALID_PROVINCE),
+            StatKey::ValidGroup(group) => write!(f, "{}{group}", stat::VALID_GROUP),
+            StatKey::ValidYear(year) => write!(f, "{}{year}", stat::VALID_YEAR),
+            StatKey::ValidRoute(route) => write!(f, "{}{}", stat::VALID_ROUTE, route.id()),
+            StatKey::Holders => f.write_str(stat::HOLDERS),
+            StatKey::HoldersHighest(level) => {
+                write!(f, "{}{}", stat::HOLDERS_HIGHEST, level.id())
+            }
+        }
+    }
 }
 
 /// Statistics counter names. Stable: `stats --json` is built from them.
@@ -77,7 +113,7 @@ pub fn apply(
         registry: None,
         credential: None,
         person: None,
-        stats: Vec::new(),
+        stats: Vec::with_capacity(9),
     };
     let body_change = |registration_number, update: &dyn Fn(&mut BodyRecord)| {
         let mut body = registry
@@ -188,11 +224,10 @@ pub fn apply(
                 route,
                 revoked: false,
             });
-            changes.stats.push((stat::ISSUED.to_string(), 1));
-            changes.stats.push((
-                format!("{}{}", stat::ISSUED_YEAR, certified.issued.year()),
-                1,
-            ));
+            changes.stats.push((StatKey::Issued, 1));
+            changes
+                .stats
+                .push((StatKey::IssuedYear(certified.issued.year()), 1));
             valid_counters(&credential, 1, &mut changes.stats);
             holder_counters(highest_before, person.highest_overall(), &mut changes.stats);
             changes.credential = Some(credential);
@@ -215,7 +250,7 @@ pub fn apply(
                     holding.revoked = true;
                 }
             }
-            changes.stats.push((stat::REVOKED.to_string(), 1));
+            changes.stats.push((StatKey::Revoked, 1));
             valid_counters(&credential, -1, &mut changes.stats);
             holder_counters(highest_before, person.highest_overall(), &mut changes.stats);
             changes.person = Some((credential.subject, person));
@@ -225,54 +260,39 @@ pub fn apply(
     changes
 }
 
-fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(String, i64)>) {
-    stats.push((
-        format!("{}{}", stat::VALID_LEVEL, credential.level.id()),
-        delta,
-    ));
-    stats.push((
-        format!(
-            "{}{}",
-            stat::VALID_PROVINCE,
-            credential.certificate_number.province()
+fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(StatKey, i64)>) {
+    stats.extend([
+        (StatKey::ValidLevel(credential.level), delta),
+        (
+            StatKey::ValidProvince(credential.certificate_number.province()),
+            delta,
         ),
-        delta,
-    ));
-    stats.push((
-        format!(
-            "{}{}",
-            stat::VALID_GROUP,
-            credential.occupation.major_group()
+        (
+            StatKey::ValidGroup(credential.occupation.major_group()),
+            delta,
         ),
-        delta,
-    ));
-    stats.push((
-        format!("{}{}", stat::VALID_YEAR, credential.issued.year()),
-        delta,
-    ));
-    stats.push((
-        format!("{}{}", stat::VALID_ROUTE, credential.route.id()),
-        delta,
-    ));
+        (StatKey::ValidYear(credential.issued.year()), delta),
+        (StatKey::ValidRoute(credential.route), delta),
+    ]);
 }
 
 fn holder_counters(
     before: Option<crate::ladder::Level>,
     after: Option<crate::ladder::Level>,
-    stats: &mut Vec<(String, i64)>,
+    stats: &mut Vec<(StatKey, i64)>,
 ) {
     if before == after {
         return;
     }
     match (before, after) {
-        (None, Some(_)) => stats.push((stat::HOLDERS.to_string(), 1)),
-        (Some(_), None) => stats.push((stat::HOLDERS.to_string(), -1)),
+        (None, Some(_)) => stats.push((StatKey::Holders, 1)),
+        (Some(_), None) => stats.push((StatKey::Holders, -1)),
         _ => {}
     }
     if let Some(level) = before {
-        stats.push((format!("{}{}", stat::HOLDERS_HIGHEST, level.id()), -1));
+        stats.push((StatKey::HoldersHighest(level), -1));
     }
     if let Some(level) = after {
-        stats.push((format!("{}{}", stat::HOLDERS_HIGHEST, level.id()), 1));
+        stats.push((StatKey::HoldersHighest(level), 1));
     }
 }

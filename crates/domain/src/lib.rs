@@ -46,7 +46,7 @@ mod rules;
 mod state;
 mod subject;
 
-pub use apply::{apply, stat, Changes, RegistryChange};
+pub use apply::{apply, stat, Changes, RegistryChange, StatKey};
 pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange,

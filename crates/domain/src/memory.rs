@@ -75,7 +75,7 @@ impl MemoryLedger {
             self.persons.insert(subject, person);
         }
         for (name, delta) in changes.stats {
-            *self.stats.entry(name).or_insert(0) += delta;
+            *self.stats.entry(name.to_string()).or_insert(0) += delta;
         }
         // Absent and zero are the same counter: keeps folds comparable.
         self.stats.retain(|_, value| *value != 0);

@@ -118,7 +118,9 @@ impl BodyRecord {
 }
 
 /// How a credential was obtained (the route without its text, for records and statistics).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, bincode::Encode, bincode::Decode,
+)]
 pub enum RouteKind {
     Evaluation,
     DirectRecognition,

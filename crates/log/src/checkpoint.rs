@@ -227,11 +227,24 @@ pub fn sign_note(text: &str, name: &str, key: &SigningKey) -> Result<String, Log
 
 /// Holds the log's signing key and the latest signed checkpoint, persisted
 /// in `dir/checkpoint`.
+///
+/// [`CheckpointSigner::sign`] persists every checkpoint before returning it.
+/// [`CheckpointSigner::sign_deferred`] keeps the new checkpoint in memory only,
+/// until [`CheckpointSigner::persist`]: the persisted file may then be older
+/// than the last checkpoint handed out. That is safe when (as in the node)
+/// every signed size is already durable in the log of record before it is
+/// signed: after a crash the tree is recomputed from the log, which extends
+/// every checkpoint ever signed, and the signer's consistency check runs
+/// against the persisted one, which the new tree also extends.
 pub struct CheckpointSigner {
     dir: PathBuf,
     origin: String,
     key: SigningKey,
     latest: Option<SignedCheckpoint>,
+    /// Size of the checkpoint in `dir/checkpoint` (`None`: no file yet).
+    persisted_size: Option<u64>,
+    /// `latest` was signed after the persisted one.
+    unpersisted: bool,
 }
 
 impl std::fmt::Debug for CheckpointSigner {
@@ -241,6 +254,7 @@ impl std::fmt::Debug for CheckpointSigner {
             .field("dir", &self.dir)
             .field("origin", &self.origin)
             .field("latest", &self.latest)
+            .field("persisted_size", &self.persisted_size)
             .finish_non_exhaustive()
     }
 }
@@ -273,17 +287,44 @@ impl CheckpointSigner {
                 })
             }
         };
+        let persisted_size = latest.as_ref().map(|l| l.checkpoint.size);
         Ok(CheckpointSigner {
             dir: dir.to_path_buf(),
             origin: origin.to_string(),
             key,
             latest,
+            persisted_size,
+            unpersisted: false,
         })
     }
 
     /// The latest signed checkpoint, if any.
     pub fn latest(&self) -> Option<&SignedCheckpoint> {
         self.latest.as_ref()
+    }
+
+    /// True when the latest signed checkpoint is not yet the persisted one.
+    pub fn is_unpersisted(&self) -> bool {
+        self.unpersisted
+    }
+
+    /// Size of the persisted checkpoint (what a restart audits the log against).
+    pub fn persisted_size(&self) -> Option<u64> {
+        self.persisted_size
+    }
+
+    /// Persists the latest signed checkpoint atomically (temporary file, fsync,
+    /// rename, directory fsync), if it is not persisted already.
+    pub fn persist(&mut self) -> Result<(), LogError> {
+        if !self.is_unpersisted() {
+            return Ok(());
+        }
+        if let Some(latest) = &self.latest {
+            fsio::write_atomically(&self.dir, CHECKPOINT_FILE_NAME, latest.note_text.as_bytes())?;
+            self.persisted_size = Some(latest.checkpoint.size);
+        }
+        self.unpersisted = false;
+        Ok(())
     }
 
     /// This signer's verifier key text.
@@ -297,6 +338,24 @@ impl CheckpointSigner {
     /// old root; time not earlier), then persists it atomically before
     /// returning it.
     pub fn sign(
+        &mut self,
+        tree: &TreeReader,
+        size: u64,
+        time_unix_s: u64,
+    ) -> Result<SignedCheckpoint, LogError> {
+        let signed = self.sign_deferred(tree, size, time_unix_s)?;
+        self.persist()?;
+        Ok(signed)
+    }
+
+    /// Like [`CheckpointSigner::sign`] (same checks against the latest signed
+    /// checkpoint, persisted or not), but leaves persisting it to a later
+    /// [`CheckpointSigner::persist`]. Only for trees whose first `size`
+    /// leaves are already durable where the tree is recomputed from after a
+    /// crash (the node's log of record, fdatasynced before signing): a
+    /// restart then signs a tree that extends this checkpoint even if the
+    /// persisted file is older.
+    pub fn sign_deferred(
         &mut self,
         tree: &TreeReader,
         size: u64,
@@ -345,12 +404,12 @@ impl CheckpointSigner {
             matches!(&reparsed, Ok(c) if *c == checkpoint),
             "freshly signed checkpoint does not verify: {reparsed:?}"
         );
-        fsio::write_atomically(&self.dir, CHECKPOINT_FILE_NAME, note_text.as_bytes())?;
         let signed = SignedCheckpoint {
             checkpoint,
             note_text,
         };
         self.latest = Some(signed.clone());
+        self.unpersisted = true;
         Ok(signed)
     }
 }

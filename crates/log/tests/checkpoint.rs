@@ -155,3 +155,43 @@ fn sign_refuses_inconsistent_trees_and_persists() {
         &LogErrorKind::BadSignature
     );
 }
+
+#[test]
+fn deferred_signing_refuses_the_same_forks_and_persists_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp_dir = dir.path().join("cp");
+    let tree = tree_with(&dir.path().join("tree"), &[b"a", b"b", b"c", b"d"]);
+    let forked = tree_with(&dir.path().join("fork"), &[b"a", b"b", b"X", b"d", b"e"]);
+    let mut signer = CheckpointSigner::open(&cp_dir, ORIGIN, key(1)).unwrap();
+    let persisted = signer.sign(&tree.reader(), 2, 10).unwrap();
+    assert!(!signer.is_unpersisted());
+    let deferred = signer.sign_deferred(&tree.reader(), 3, 11).unwrap();
+    assert!(signer.is_unpersisted());
+    assert_eq!(signer.persisted_size(), Some(2));
+    assert_eq!(signer.latest().unwrap(), &deferred);
+    // The unpersisted checkpoint is what the next signature is checked against.
+    assert_eq!(
+        signer
+            .sign_deferred(&forked.reader(), 3, 12)
+            .unwrap_err()
+            .kind(),
+        &LogErrorKind::Inconsistent
+    );
+    let text = || std::fs::read_to_string(cp_dir.join("checkpoint")).unwrap();
+    assert_eq!(text(), persisted.note_text, "not persisted yet");
+
+    // A crash before `persist`: the restart knows only the older checkpoint, and a tree
+    // that extends it (as the log of record does) is signed consistently with both.
+    drop(signer);
+    let mut signer = CheckpointSigner::open(&cp_dir, ORIGIN, key(1)).unwrap();
+    assert_eq!(signer.latest().unwrap(), &persisted);
+    let again = signer.sign_deferred(&tree.reader(), 3, 12).unwrap();
+    assert_eq!(again.checkpoint.root, deferred.checkpoint.root);
+    signer.persist().unwrap();
+    assert!(!signer.is_unpersisted());
+    assert_eq!(text(), again.note_text);
+    assert_eq!(
+        signer.sign(&forked.reader(), 5, 13).unwrap_err().kind(),
+        &LogErrorKind::Inconsistent
+    );
+}

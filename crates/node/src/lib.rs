@@ -27,6 +27,7 @@ mod bundle;
 mod config;
 mod error;
 mod event_index;
+mod known;
 mod metrics;
 mod node;
 mod projection;

@@ -24,8 +24,9 @@ use skill_ledger_log::{
 use crate::config::{LedgerConfig, SequencerConfig};
 use crate::error::{LedgerPaths, NodeError, NodeErrorKind};
 use crate::event_index::EventIndex;
+use crate::known::{KnownKeys, Tagger};
 use crate::metrics::Metrics;
-use crate::projection::{Overlay, OverlayView, Projection};
+use crate::projection::{Counters, Overlay, OverlayView, Projection};
 use crate::sequencer::{
     Message, Receipt, Sequencer, Shared, Submission, SubmitError, Verifier, Writer,
 };
@@ -291,7 +292,7 @@ fn replay(
     log: &LogReader,
     projection: &Projection,
     registry: &mut Registry,
-    stats: &mut BTreeMap<String, i64>,
+    stats: &mut Counters,
     ids: &mut EventIndex,
     from: u64,
     to: u64,
@@ -325,7 +326,7 @@ fn replay(
         if let Some(error) = failure {
             return Err(error);
         }
-        projection.commit(&overlay, stats, end)?;
+        projection.commit(&overlay, &stats.named(&overlay.touched_stats), end)?;
         for (index, id) in &overlay.new_ids {
             ids.insert(id, *index);
         }
@@ -461,7 +462,7 @@ impl Node {
             }
         };
         let mut registry = load_registry(&projection, &log_reader)?;
-        let mut stats = projection.stats()?;
+        let mut stats = Counters::from_stored(projection.stats()?);
         let cursor = projection.cursor()?;
         let mut event_ids = projection.load_event_index()?;
         replay(
@@ -496,6 +497,29 @@ impl Node {
             .metrics
             .tree_size
             .store(log.entry_count(), Ordering::Relaxed);
+        // The filter of held subjects and certificate numbers is scanned in the background;
+        // until it arrives the sequencer asks the store, as it would without it.
+        let known = {
+            let (scanned, scan) = std::sync::mpsc::channel();
+            let tagger = Tagger::new();
+            let store = projection.clone();
+            let scan_tagger = tagger.clone();
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let scan_stop = stop.clone();
+            let thread = std::thread::Builder::new()
+                .name("known-keys-scan".to_string())
+                .spawn(move || match store.scan_known(&scan_tagger, &scan_stop) {
+                    Ok(Some(set)) => {
+                        let _ = scanned.send(set);
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
+                    }
+                })
+                .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?;
+            KnownKeys::loading(tagger, scan).with_scanner(thread, stop)
+        };
         let options = config.sequencer.options();
         let (sender, receiver) = sync_channel(options.queue_events_max);
         let tree_reader = tree.reader();
@@ -512,6 +536,7 @@ impl Node {
             clock: clock.clone(),
             projection: projection.clone(),
             shared: shared.clone(),
+            persisted: Instant::now(),
         };
         // Up to four decided batches wait for the writer (their overlays stay readable).
         let (writer_sender, writer_receiver) = sync_channel(4);
@@ -530,6 +555,7 @@ impl Node {
             shared: shared.clone(),
             overlay: Overlay::default(),
             event_ids,
+            known,
         };
         // The verifier runs one batch ahead of the sequencer (a channel of one batch).
         let (verified_sender, verified_receiver) = sync_channel(1);
@@ -865,7 +891,7 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
     node.shutdown();
     projection.clear()?;
     let mut registry = Registry::default();
-    let mut stats = BTreeMap::new();
+    let mut stats = Counters::default();
     replay(
         &log_reader,
         &projection,

@@ -19,12 +19,13 @@ use sha2::{Digest, Sha256};
 use skill_ledger_domain::{
     BodyRecord, CertificateNumber, Changes, CredentialRecord, CredentialStatus, Date, EventId,
     EventKind, Holding, LedgerInfo, Level, OccupationCode, PersonRecord, RecordView, Registry,
-    RegistryChange, Route, RouteKind, SignedEvent, SubjectId, BINCODE_CONFIG,
+    RegistryChange, Route, RouteKind, SignedEvent, StatKey, SubjectId, BINCODE_CONFIG,
 };
 use skill_ledger_log::LogReader;
 
 use crate::error::{NodeError, NodeErrorKind};
 use crate::event_index::EventIndex;
+use crate::known::{KnownKeys, TagSet, Tagger};
 
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
@@ -344,6 +345,26 @@ impl Projection {
         Ok(ids)
     }
 
+    /// The filter tags of every subject and certificate number held (the background scan
+    /// behind [`crate::known::KnownKeys`]); `None` when `stop` was raised first.
+    pub(crate) fn scan_known(
+        &self,
+        tagger: &Tagger,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<TagSet>, NodeError> {
+        let mut set = TagSet::default();
+        for prefix in [PREFIX_PERSON, PREFIX_CREDENTIAL] {
+            for (n, item) in self.tree.scan_prefix([prefix]).enumerate() {
+                if n % 4_096 == 0 && stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(None);
+                }
+                let (key, _) = item?;
+                set.insert(tagger.tag(prefix, &key[1..]));
+            }
+        }
+        Ok(Some(set))
+    }
+
     /// Loads the registry's bodies and ledger record, and where its documents are in the log.
     pub fn load_registry_parts(&self) -> Result<RegistryParts, NodeError> {
         let ledger = self
@@ -384,11 +405,12 @@ impl Projection {
         Ok(stats)
     }
 
-    /// Commits the changes of a batch and the new cursor atomically.
+    /// Commits the changes of a batch and the new cursor atomically. `stats` holds the
+    /// counters the batch touched (by name) with their values after it.
     pub fn commit(
         &self,
         overlay: &Overlay,
-        stats: &BTreeMap<String, i64>,
+        stats: &[(String, i64)],
         cursor: u64,
     ) -> Result<(), NodeError> {
         let mut batch = sled::Batch::default();
@@ -420,11 +442,11 @@ impl Projection {
                 }
             }
         }
-        for name in &overlay.touched_stats {
+        for (name, value) in stats {
             let stat_key = key(PREFIX_STAT, name.as_bytes());
-            match stats.get(name) {
-                Some(value) if *value != 0 => batch.insert(stat_key, &value.to_le_bytes()),
-                _ => batch.remove(stat_key),
+            match value {
+                0 => batch.remove(stat_key),
+                value => batch.insert(stat_key, &value.to_le_bytes()),
             }
         }
         batch.insert(KEY_CURSOR, &cursor.to_le_bytes());
@@ -527,7 +549,46 @@ pub struct Overlay {
     /// The accepted entries' ids in index order (what the `e` chunks and the index take in).
     pub new_ids: Vec<(u64, EventId)>,
     pub registry_changes: Vec<PersistedRegistryChange>,
-    pub touched_stats: std::collections::BTreeSet<String>,
+    pub touched_stats: std::collections::HashSet<StatKey>,
+}
+
+/// The statistics counters. The sequencer updates them by [`StatKey`] (no allocation per
+/// event); a counter's name, under which it is persisted (`s` keys) and printed, is rendered
+/// once, when the counter is first touched.
+#[derive(Default)]
+pub struct Counters {
+    touched: HashMap<StatKey, (String, i64)>,
+    /// Values as read from the store, by name, for counters not touched since.
+    stored: BTreeMap<String, i64>,
+}
+
+impl Counters {
+    pub fn from_stored(stored: BTreeMap<String, i64>) -> Counters {
+        Counters {
+            touched: HashMap::new(),
+            stored,
+        }
+    }
+
+    pub fn add(&mut self, key: StatKey, delta: i64) {
+        if let Some((_, value)) = self.touched.get_mut(&key) {
+            *value += delta;
+            return;
+        }
+        let name = key.to_string();
+        let value = self.stored.remove(&name).unwrap_or(0) + delta;
+        self.touched.insert(key, (name, value));
+    }
+
+    /// The named values of `keys` (counters touched by a batch), in name order.
+    pub fn named(&self, keys: &std::collections::HashSet<StatKey>) -> Vec<(String, i64)> {
+        let mut named: Vec<(String, i64)> = keys
+            .iter()
+            .filter_map(|key| self.touched.get(key).cloned())
+            .collect();
+        named.sort_unstable();
+        named
+    }
 }
 
 impl Overlay {
@@ -545,12 +606,7 @@ impl Overlay {
     }
 
     /// Takes in one event's changes, updating the working registry and statistics too.
-    pub fn absorb(
-        &mut self,
-        changes: Changes,
-        registry: &mut Registry,
-        stats: &mut BTreeMap<String, i64>,
-    ) {
+    pub fn absorb(&mut self, changes: Changes, registry: &mut Registry, stats: &mut Counters) {
         self.event_indexes.insert(changes.event_id, changes.index);
         self.new_ids.push((changes.index, changes.event_id));
         if let Some(change) = changes.registry {
@@ -572,17 +628,9 @@ impl Overlay {
         if let Some((subject, person)) = changes.person {
             self.persons.insert(subject, person);
         }
-        for (name, delta) in changes.stats {
-            // Counters are few and long-lived: look up before allocating a key.
-            match stats.get_mut(&name) {
-                Some(value) => *value += delta,
-                None => {
-                    stats.insert(name.clone(), delta);
-                }
-            }
-            if !self.touched_stats.contains(&name) {
-                self.touched_stats.insert(name);
-            }
+        for (key, delta) in changes.stats {
+            stats.add(key, delta);
+            self.touched_stats.insert(key);
         }
     }
 }
@@ -595,6 +643,8 @@ pub struct OverlayView<'a> {
     pub(crate) ids: &'a EventIndex,
     /// Overlays of earlier batches not yet in the store (newest last), with their cursors.
     pub(crate) pending: &'a [(u64, std::sync::Arc<Overlay>)],
+    /// What the store certainly does not hold (no store read for those).
+    known: Option<&'a KnownKeys>,
     /// The last person read from the store: `decide` and `apply` of one event read the same
     /// person, and the second read is then free.
     person_read: std::cell::RefCell<Option<(SubjectId, Option<PersonRecord>)>>,
@@ -612,6 +662,7 @@ impl<'a> OverlayView<'a> {
             overlay,
             ids,
             pending: &[],
+            known: None,
             person_read: std::cell::RefCell::new(None),
             failure: std::cell::RefCell::new(None),
         }
@@ -622,6 +673,11 @@ impl<'a> OverlayView<'a> {
         pending: &'a [(u64, std::sync::Arc<Overlay>)],
     ) -> OverlayView<'a> {
         self.pending = pending;
+        self
+    }
+
+    pub(crate) fn with_known(mut self, known: &'a KnownKeys) -> OverlayView<'a> {
+        self.known = Some(known);
         self
     }
 
@@ -652,6 +708,12 @@ impl RecordView for OverlayView<'_> {
                 return Some(record.clone());
             }
         }
+        if self
+            .known
+            .is_some_and(|known| !known.may_hold_credential(number))
+        {
+            return None;
+        }
         self.remember(self.store.credential(number))
     }
 
@@ -660,6 +722,12 @@ impl RecordView for OverlayView<'_> {
             if let Some(record) = overlay.persons.get(subject) {
                 return Some(record.clone());
             }
+        }
+        if self
+            .known
+            .is_some_and(|known| !known.may_hold_subject(subject))
+        {
+            return None;
         }
         if let Some((read, record)) = &*self.person_read.borrow() {
             if read == subject {

@@ -10,7 +10,6 @@
 //! (on all cores) while the sequencer thread decides and commits batch k. The sequencer takes
 //! batches strictly in order, so the order of the log is the order of the queue.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
@@ -24,8 +23,9 @@ use skill_ledger_log::{leaf_hash, CheckpointSigner, Log, MerkleTree, SignedCheck
 
 use crate::error::NodeError;
 use crate::event_index::EventIndex;
+use crate::known::KnownKeys;
 use crate::metrics::Metrics;
-use crate::projection::{Overlay, OverlayView, Projection};
+use crate::projection::{Counters, Overlay, OverlayView, Projection};
 use crate::Clock;
 
 /// A durable acknowledgement: where the event is and the checkpoint that covers it.
@@ -113,10 +113,12 @@ pub(crate) struct Sequencer {
     pub log: Log,
     pub projection: Projection,
     pub registry: Registry,
-    pub stats: BTreeMap<String, i64>,
+    pub stats: Counters,
     pub shared: Arc<Shared>,
     pub overlay: Overlay,
     pub event_ids: EventIndex,
+    /// Subjects and certificate numbers the store certainly lacks (no sled read for those).
+    pub known: KnownKeys,
 }
 
 /// A batch whose signatures are checked, on its way from the verifier to the sequencer.
@@ -235,11 +237,7 @@ impl Sequencer {
             Ok(outcomes) => match self.commit(batch, &outcomes) {
                 Ok(cursor) => {
                     let overlay = Arc::new(std::mem::take(&mut self.overlay));
-                    let stats = overlay
-                        .touched_stats
-                        .iter()
-                        .filter_map(|name| Some((name.clone(), *self.stats.get(name)?)))
-                        .collect();
+                    let stats = self.stats.named(&overlay.touched_stats);
                     if !overlay.is_empty() {
                         self.pending.push((cursor, overlay.clone()));
                     }
@@ -285,13 +283,15 @@ impl Sequencer {
         signature_ok: &[bool],
     ) -> Result<Vec<Outcome>, NodeError> {
         self.overlay.clear();
+        self.known.poll();
         let base_index = self.log.entry_count();
         let mut next_index = base_index;
         let mut accepted_entries: Vec<usize> = Vec::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for (position, submission) in batch.iter().enumerate() {
             let view = OverlayView::new(&self.projection, &self.overlay, &self.event_ids)
-                .with_pending(&self.pending);
+                .with_pending(&self.pending)
+                .with_known(&self.known);
             // `Ok(changes)` when accepted, `Err(outcome)` otherwise.
             let decided = if let Some(first) = view.event_index(&submission.signed.event.id) {
                 let first_entry = if first >= base_index {
@@ -326,6 +326,12 @@ impl Sequencer {
             }
             let outcome = match decided {
                 Ok(changes) => {
+                    if let Some(credential) = &changes.credential {
+                        self.known.insert_credential(&credential.certificate_number);
+                    }
+                    if let Some((subject, _)) = &changes.person {
+                        self.known.insert_subject(subject);
+                    }
                     self.overlay
                         .absorb(changes, &mut self.registry, &mut self.stats);
                     accepted_entries.push(position);
@@ -404,8 +410,8 @@ fn stop(shared: &Shared, error: &NodeError) {
 /// Merkle tree, sign a checkpoint, commit the projections, then answer its submitters.
 pub(crate) struct ProjectionWork {
     overlay: Arc<Overlay>,
-    /// The values of the counters the batch touched, after it.
-    stats: BTreeMap<String, i64>,
+    /// The values of the counters the batch touched, after it, by name.
+    stats: Vec<(String, i64)>,
     cursor: u64,
     batch: Vec<Submission>,
     outcomes: Vec<Outcome>,
@@ -427,19 +433,42 @@ pub(crate) struct Writer {
     pub clock: Arc<dyn Clock>,
     pub projection: Projection,
     pub shared: Arc<Shared>,
+    /// When the checkpoint was last persisted.
+    pub persisted: Instant,
 }
+
+/// Longest time a signed checkpoint stays unpersisted while the node runs (it is persisted at
+/// a flush and at shutdown too).
+pub const CHECKPOINT_PERSIST_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Writer {
     pub fn run(mut self, receiver: Receiver<WriterMessage>) {
         let mut group: Vec<ProjectionWork> = Vec::new();
-        while let Ok(message) = receiver.recv() {
+        loop {
+            // Idle with an unpersisted checkpoint: persist it once the interval is up.
+            let message = if self.signer.is_unpersisted() {
+                let wait = CHECKPOINT_PERSIST_INTERVAL.saturating_sub(self.persisted.elapsed());
+                match receiver.recv_timeout(wait) {
+                    Ok(message) => message,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.persist_checkpoint(false);
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match receiver.recv() {
+                    Ok(message) => message,
+                    Err(_) => break,
+                }
+            };
             let mut flush = None;
             match message {
                 WriterMessage::Commit(work) => group.push(*work),
                 WriterMessage::Flush(done) => flush = Some(done),
             }
             // Batches that queued up while the last group was written share its successor's
-            // checkpoint: one signature and one checkpoint fsync for all of them.
+            // checkpoint: one signature for all of them.
             while flush.is_none() && group.len() < WRITER_GROUP_BATCHES_MAX {
                 match receiver.try_recv() {
                     Ok(WriterMessage::Commit(work)) => group.push(*work),
@@ -450,14 +479,42 @@ impl Writer {
             if !group.is_empty() {
                 self.commit(&mut group);
             }
+            self.persist_checkpoint(flush.is_some());
             if let Some(done) = flush {
                 let result = self.projection.flush().map_err(|error| error.to_string());
                 let _ = done.send(result);
             }
         }
+        self.persist_checkpoint(true);
         if let Err(error) = self.projection.flush() {
             tracing::error!(%error, "flushing projections at shutdown failed");
         }
+    }
+
+    /// Persists the latest signed checkpoint when it is not yet persisted and `now` or the
+    /// interval since the last persist is up. Every checkpoint is signed over entries that are
+    /// already durable in the log, so a persisted checkpoint older than the last one handed
+    /// out cannot lead to a fork (docs/ARCHITECTURE.md, invariants); persisting less often
+    /// saves two fsyncs per batch. A failure stops the node like any storage failure.
+    fn persist_checkpoint(&mut self, now: bool) {
+        if !self.signer.is_unpersisted()
+            || !(now || self.persisted.elapsed() >= CHECKPOINT_PERSIST_INTERVAL)
+        {
+            return;
+        }
+        let started = Instant::now();
+        if let Err(error) = self.signer.persist() {
+            stop(&self.shared, &NodeError::from(error));
+        }
+        self.persisted = Instant::now();
+        self.shared
+            .metrics
+            .merkle_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .writer_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
 
     /// Brings the tree level with the log at the group's last cursor; returns the checkpoint
@@ -477,10 +534,15 @@ impl Writer {
             .collect();
         self.tree.append(&leaves)?;
         assert_eq!(self.tree.size(), cursor, "tree and log sizes diverged");
-        // A wall clock stepped back (NTP) must not stop the node: time never goes backwards.
+        // The group's entries are durable in the log (the sequencer's fdatasync): the
+        // checkpoint may be handed out before it is persisted. A wall clock stepped back
+        // (NTP) must not stop the node: time never goes backwards.
         let time = (self.clock.now_unix_s())
             .max(self.signer.latest().map_or(0, |l| l.checkpoint.time_unix_s));
-        let checkpoint = Arc::new(self.signer.sign(&self.tree.reader(), cursor, time)?);
+        let checkpoint = Arc::new(
+            self.signer
+                .sign_deferred(&self.tree.reader(), cursor, time)?,
+        );
         if let Ok(mut shared) = self.shared.checkpoint.write() {
             *shared = Some(checkpoint.clone());
         }

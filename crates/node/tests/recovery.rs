@@ -253,6 +253,69 @@ fn given_decided_entries_in_the_log_beyond_the_projections_when_the_node_opens_t
     assert_eq!(rebuilt.digest_after, digest, "replay equals a full rebuild");
 }
 
+/// The checkpoint file is persisted lazily (at most once a second, at a flush, at close): a
+/// crash can leave a file older than the last checkpoint handed out. Every checkpoint was
+/// signed over entries already fdatasynced in the log, so the restart recomputes a tree that
+/// extends both, and the checkpoint it signs agrees with the lost one.
+#[test]
+fn given_a_lost_newer_checkpoint_file_when_the_node_opens_then_it_signs_a_consistent_checkpoint() {
+    let (fx, node) = Fixture::init();
+    let y = y_body();
+    for n in 0..3 {
+        node.submit(fx.junior(&y, &format!("50010119930303{n:04}"), "孙八"))
+            .expect("accepted");
+    }
+    node.flush().expect("flush persists the checkpoint");
+    let checkpoint_path = fx
+        .path()
+        .join("tree")
+        .join(skill_ledger_log::CHECKPOINT_FILE_NAME);
+    let older = std::fs::read(&checkpoint_path).expect("persisted checkpoint");
+    let mut later = Vec::new();
+    for n in 0..4 {
+        let signed = fx.junior(&y, &format!("50010119940404{n:04}"), "周九");
+        node.submit(signed.clone()).expect("accepted");
+        later.push(signed);
+    }
+    let handed_out = node.checkpoint().expect("checkpoint");
+    let entry_count = node.entry_count();
+    assert_eq!(handed_out.checkpoint.size, entry_count);
+    node.close().expect("close");
+    // The crash: the newer checkpoint file never reached the disk.
+    std::fs::write(&checkpoint_path, &older).expect("restore the older checkpoint");
+
+    let (node, report) = fx.reopen().expect("reopen with the older checkpoint");
+
+    assert_eq!(report.recovery.truncated_bytes, 0);
+    let signed = node.checkpoint().expect("checkpoint");
+    assert_eq!(signed.checkpoint.size, entry_count);
+    assert_eq!(
+        signed.checkpoint.root, handed_out.checkpoint.root,
+        "the restart signs the same tree as the lost checkpoint: no fork"
+    );
+    // The held records came back, and the background filter of held certificate numbers
+    // does not hide them: reusing a number is still refused.
+    let skill_ledger_domain::EventKind::LevelCertified(mut reused) = later[0].event.kind.clone()
+    else {
+        panic!("a certification")
+    };
+    reused.subject = fx.subject("500101199505050505");
+    check_rejected(
+        node.submit(fx.by_body(&y, skill_ledger_domain::EventKind::LevelCertified(reused))),
+        "duplicate-certificate",
+    );
+    let receipt = node
+        .submit(fx.junior(&y, "500101199606060606", "吴十"))
+        .expect("accepted after the restart");
+    assert_eq!(receipt.index, entry_count);
+    node.close().expect("close");
+    let (node, _) = fx.reopen().expect("reopen");
+    assert_eq!(
+        node.checkpoint().expect("checkpoint").checkpoint.size,
+        entry_count + 1
+    );
+}
+
 #[test]
 fn given_a_deleted_projections_directory_when_the_node_opens_then_it_is_rebuilt_from_the_log() {
     let closed = closed_ledger();
