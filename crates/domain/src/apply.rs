@@ -47,6 +47,10 @@ pub enum StatKey {
     ValidRoute(RouteKind),
     Holders,
     HoldersHighest(crate::ladder::Level),
+    /// Net holders gained in a year (by the date of the event that changed them).
+    HoldersYear(i32),
+    /// Net high-skill holders (高级工 and above) gained in a year, likewise.
+    HighSkillYear(i32),
 }
 
 impl std::fmt::Display for StatKey {
@@ -64,6 +68,8 @@ impl std::fmt::Display for StatKey {
             StatKey::HoldersHighest(level) => {
                 write!(f, "{}{}", stat::HOLDERS_HIGHEST, level.id())
             }
+            StatKey::HoldersYear(year) => write!(f, "{}{year}", stat::HOLDERS_YEAR),
+            StatKey::HighSkillYear(year) => write!(f, "{}{year}", stat::HIGH_SKILL_YEAR),
         }
     }
 }
@@ -80,6 +86,10 @@ pub mod stat {
     pub const VALID_ROUTE: &str = "certificates.valid.route.";
     pub const HOLDERS: &str = "holders.total";
     pub const HOLDERS_HIGHEST: &str = "holders.highest.";
+    /// Net change of holders in a year: summed up to a year, the holders at its end.
+    pub const HOLDERS_YEAR: &str = "holders.added.year.";
+    /// Net change of high-skill holders in a year, likewise.
+    pub const HIGH_SKILL_YEAR: &str = "holders.high_skill.added.year.";
 }
 
 impl Registry {
@@ -229,7 +239,12 @@ pub fn apply(
                 .stats
                 .push((StatKey::IssuedYear(certified.issued.year()), 1));
             valid_counters(&credential, 1, &mut changes.stats);
-            holder_counters(highest_before, person.highest_overall(), &mut changes.stats);
+            holder_counters(
+                highest_before,
+                person.highest_overall(),
+                certified.issued.year(),
+                &mut changes.stats,
+            );
             changes.credential = Some(credential);
             changes.person = Some((certified.subject, person));
         }
@@ -252,7 +267,12 @@ pub fn apply(
             }
             changes.stats.push((StatKey::Revoked, 1));
             valid_counters(&credential, -1, &mut changes.stats);
-            holder_counters(highest_before, person.highest_overall(), &mut changes.stats);
+            holder_counters(
+                highest_before,
+                person.highest_overall(),
+                revoked.effective.year(),
+                &mut changes.stats,
+            );
             changes.person = Some((credential.subject, person));
             changes.credential = Some(credential);
         }
@@ -276,17 +296,33 @@ fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(St
     ]);
 }
 
+/// Holder counters for a change of a person's highest level, with the year of the event
+/// that made it (a year's figures count each change in the year of its event's date).
 fn holder_counters(
     before: Option<crate::ladder::Level>,
     after: Option<crate::ladder::Level>,
+    year: i32,
     stats: &mut Vec<(StatKey, i64)>,
 ) {
     if before == after {
         return;
     }
     match (before, after) {
-        (None, Some(_)) => stats.push((StatKey::Holders, 1)),
-        (Some(_), None) => stats.push((StatKey::Holders, -1)),
+        (None, Some(_)) => {
+            stats.push((StatKey::Holders, 1));
+            stats.push((StatKey::HoldersYear(year), 1));
+        }
+        (Some(_), None) => {
+            stats.push((StatKey::Holders, -1));
+            stats.push((StatKey::HoldersYear(year), -1));
+        }
+        _ => {}
+    }
+    let high =
+        |level: Option<crate::ladder::Level>| level.is_some_and(|level| level.is_high_skill());
+    match (high(before), high(after)) {
+        (false, true) => stats.push((StatKey::HighSkillYear(year), 1)),
+        (true, false) => stats.push((StatKey::HighSkillYear(year), -1)),
         _ => {}
     }
     if let Some(level) = before {

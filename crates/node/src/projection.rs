@@ -41,7 +41,9 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// The projection layout version, stored at `m/format`. Bump it whenever a key or a value
 /// encoding changes: a projection of another version is rebuilt from the log at start-up.
 /// Version 1 (no marker) had full bincode credential and person records and a key per event id.
-pub const PROJECTION_FORMAT: u32 = 2;
+/// Version 3 added the per-year holder counters (`holders.added.year.*`,
+/// `holders.high_skill.added.year.*`).
+pub const PROJECTION_FORMAT: u32 = 3;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
 pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;

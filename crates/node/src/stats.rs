@@ -15,6 +15,45 @@ fn group(counters: &BTreeMap<String, i64>, prefix: &str) -> Map<String, Value> {
         .collect()
 }
 
+/// Share as a number with four decimals (stable bytes).
+fn share_of(part: i64, whole: i64) -> f64 {
+    if whole > 0 {
+        format!("{:.4}", part as f64 / whole as f64)
+            .parse()
+            .unwrap_or(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// Holders and the high-skill share at the end of each year: the yearly net changes summed up
+/// to that year. Each change counts in the year of the event that made it (an issue date or a
+/// revocation's effective date).
+fn holders_by_year(counters: &BTreeMap<String, i64>) -> Map<String, Value> {
+    let added = group(counters, stat::HOLDERS_YEAR);
+    let high_added = group(counters, stat::HIGH_SKILL_YEAR);
+    let mut years: Vec<i32> = added
+        .keys()
+        .chain(high_added.keys())
+        .filter_map(|year| year.parse().ok())
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    let (mut total, mut high) = (0_i64, 0_i64);
+    years
+        .into_iter()
+        .map(|year| {
+            let key = year.to_string();
+            total += added.get(&key).and_then(Value::as_i64).unwrap_or(0);
+            high += high_added.get(&key).and_then(Value::as_i64).unwrap_or(0);
+            (
+                key,
+                json!({"total": total, "high_skill": high, "high_skill_share": share_of(high, total)}),
+            )
+        })
+        .collect()
+}
+
 /// The statistics as one JSON object with sorted keys and no timestamps, so equal
 /// states print equal bytes.
 pub fn stats_document(counters: &BTreeMap<String, i64>) -> Value {
@@ -51,6 +90,7 @@ pub fn stats_document(counters: &BTreeMap<String, i64>) -> Value {
             "by_highest_level": by_highest,
             "high_skill": high_skill,
             "high_skill_share": share.parse::<f64>().unwrap_or(0.0),
+            "by_year": holders_by_year(counters),
         }
     })
 }

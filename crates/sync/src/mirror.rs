@@ -54,6 +54,8 @@ const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
 const PREFIX_EVENT: u8 = b'e';
 const PREFIX_REGISTRY_ENTRY: u8 = b'r';
+/// Statistics counters of the partner's ledger (the same names as the node's), i64 LE.
+const PREFIX_STAT: u8 = b's';
 
 /// Verified tiles kept in memory during one pull (8 KiB each at most).
 const TILE_CACHE_MAX: usize = 64;
@@ -195,6 +197,7 @@ struct Overlay {
     events: BTreeMap<EventId, u64>,
     registry_entries: Vec<(u64, Vec<u8>)>,
     new_credentials: u64,
+    stats: BTreeMap<String, i64>,
 }
 
 /// The records `decide` and `apply` read: the batch overlay over the sled store.
@@ -1218,6 +1221,9 @@ impl Mirror {
             view.take_failure()?;
             drop(view);
             overlay.events.insert(changes.event_id, index);
+            for (counter, delta) in &changes.stats {
+                *overlay.stats.entry(counter.to_string()).or_insert(0) += delta;
+            }
             if let Some(change) = changes.registry {
                 registry.absorb(change);
                 overlay.registry_entries.push((index, entry.clone()));
@@ -1288,6 +1294,15 @@ impl Mirror {
                 key(PREFIX_REGISTRY_ENTRY, &index.to_be_bytes()),
                 entry.as_slice(),
             );
+        }
+        for (name, delta) in &overlay.stats {
+            let stat_key = key(PREFIX_STAT, name.as_bytes());
+            let held = self
+                .records
+                .get(&stat_key)?
+                .and_then(|value| <[u8; 8]>::try_from(value.as_ref()).ok())
+                .map_or(0, i64::from_le_bytes);
+            batch.insert(stat_key, &(held + delta).to_le_bytes());
         }
         let credentials = self.credentials + overlay.new_credentials;
         batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
@@ -1418,6 +1433,20 @@ impl MirrorReader {
     }
 
     /// The partner checkpoint held, verified with the configured key.
+    /// The partner ledger's statistics counters as folded so far (names as the node's).
+    pub fn stats(&self) -> Result<BTreeMap<String, i64>> {
+        let mut counters = BTreeMap::new();
+        for item in self.records.scan_prefix([PREFIX_STAT]) {
+            let (name, value) = item?;
+            let name = String::from_utf8_lossy(&name[1..]).into_owned();
+            let value = <[u8; 8]>::try_from(value.as_ref())
+                .map(i64::from_le_bytes)
+                .map_err(|_| store_error(format!("mirror counter {name} is not 8 bytes")))?;
+            counters.insert(name, value);
+        }
+        Ok(counters)
+    }
+
     pub fn checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
         let Some(bytes) = self.records.get(KEY_CHECKPOINT)? else {
             return Ok(None);

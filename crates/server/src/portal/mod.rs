@@ -279,16 +279,55 @@ fn province_stats(label: &str, document: &serde_json::Value) -> ProvinceStats {
     }
 }
 
-/// 统计: holders per level, the high-skill share per year, new certificates per year.
+/// The partners' figures, from the verified mirrors of their ledgers.
+fn partner_stats(state: &AppState) -> Vec<ProvinceStats> {
+    let health = state.federation.health();
+    state
+        .federation
+        .partners()
+        .iter()
+        .filter_map(|partner| {
+            let reader = partner.reader();
+            let counters = reader.stats().ok()?;
+            let label = reader
+                .origin()
+                .rsplit('/')
+                .next()
+                .and_then(|code| code.parse::<u8>().ok())
+                .map_or_else(
+                    || reader.origin().to_string(),
+                    |code| skill_ledger_domain::Province(code).name_zh().to_string(),
+                );
+            let mut figures = province_stats(&label, &stats_document(&counters));
+            let checkpoint = reader.checkpoint().ok().flatten();
+            figures.checked = checkpoint
+                .as_ref()
+                .map(|signed| model::checked_against(&crate::views::CheckpointView::new(signed)));
+            figures.mirror = health
+                .iter()
+                .find(|item| item.origin == reader.origin())
+                .and_then(|item| item.mirror.as_ref())
+                .map(model::mirror_note);
+            Some(figures)
+        })
+        .collect()
+}
+
+/// 统计: holders per level, the high-skill share per year, new certificates per year, for
+/// this ledger and (from the mirrors) its partners.
 async fn stats(State(state): State<AppState>) -> Response {
     let label = ledger_label(&state);
-    let node = state.node.clone();
+    let shared = state.clone();
     let read = tokio::task::spawn_blocking(move || {
-        let checkpoint = node.checkpoint();
-        node.stats().map(|counters| (counters, checkpoint))
+        let checkpoint = shared.node.checkpoint();
+        let partners = partner_stats(&shared);
+        shared
+            .node
+            .stats()
+            .map(|counters| (counters, checkpoint, partners))
     })
     .await;
-    let (counters, checkpoint) = match read {
+    let (counters, checkpoint, partners) = match read {
         Ok(Ok(read)) => read,
         _ => {
             return html(
@@ -302,9 +341,11 @@ async fn stats(State(state): State<AppState>) -> Response {
     home.checked = checkpoint
         .as_deref()
         .map(|signed| model::checked_against(&crate::views::CheckpointView::new(signed)));
+    let mut provinces = vec![home];
+    provinces.extend(partners);
     html(
         StatusCode::OK,
-        pages::stats_page(label, &[home]),
+        pages::stats_page(label, &provinces),
         "public, max-age=5",
     )
 }
