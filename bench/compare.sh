@@ -10,6 +10,7 @@
 #                          SQLite synchronous = FULL (bench/peers/eventsourcing_store.py)
 #
 # Usage: bench/compare.sh [--events N] [--only SYSTEM[,SYSTEM]] [--batch B] [--keep]
+#                         [--no-verify]   (diagnostic: the peers skip the signature checks)
 #
 # On a fresh Debian machine it installs what is missing (Debian's postgresql and time, and the
 # Python packages in a virtual environment under bench/.venv), builds skill-ledger (release),
@@ -24,13 +25,15 @@ EVENTS=100000
 ONLY="skill-ledger,postgresql,eventsourcing"
 BATCH=1000
 KEEP=0
+PEER_FLAGS=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --events) EVENTS=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
         --batch) BATCH=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --no-verify) PEER_FLAGS+=(--no-verify); shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -163,7 +166,7 @@ if wants postgresql; then
     say "postgresql: ingest and rebuild"
     (cd "$ROOT/bench/peers" && $PYTHON postgres_store.py --workload "$WORKLOAD" \
         --conninfo "host=$PGDATA user=bench dbname=postgres" --server-pid "$PG_PID" \
-        --batch "$BATCH") >"$WORK/result-postgresql.json"
+        --batch "$BATCH" ${PEER_FLAGS[@]+"${PEER_FLAGS[@]}"}) >"$WORK/result-postgresql.json"
     as_postgres "$PG_CTL" -D "$PGDATA" -m fast stop >/dev/null
     RESULTS+=("$WORK/result-postgresql.json")
 fi
@@ -173,7 +176,8 @@ if wants eventsourcing; then
     mkdir -p "$WORK/eventsourcing"
     say "eventsourcing: ingest and rebuild"
     (cd "$ROOT/bench/peers" && $PYTHON eventsourcing_store.py --workload "$WORKLOAD" \
-        --db "$WORK/eventsourcing/ledger.sqlite" --batch "$BATCH") \
+        --db "$WORK/eventsourcing/ledger.sqlite" --batch "$BATCH" \
+        ${PEER_FLAGS[@]+"${PEER_FLAGS[@]}"}) \
         >"$WORK/result-eventsourcing.json"
     RESULTS+=("$WORK/result-eventsourcing.json")
 fi

@@ -45,9 +45,10 @@ def raw_batches(path, batch_size):
 _keys = {}
 
 
-def verify_batch(prefix, lines):
+def verify_batch(prefix, lines, verify=True):
     """Parses and verifies one batch (in a worker process); `prefix` is the signing context
-    and origin, `"skill-ledger/event/v1\n" + origin + "\n"`. Returns one tuple per event:
+    and origin, `"skill-ledger/event/v1\n" + origin + "\n"`; `verify=False` only parses (a
+    diagnostic: the store's own rate without the signature checks). Returns one tuple per event:
     (event_id, entry, body, level, subject, certificate_number), all checked. Raises on the
     first bad signature, like a store that refuses the batch."""
     out = []
@@ -66,7 +67,8 @@ def verify_batch(prefix, lines):
         if signature not in entry:
             raise ValueError(f"event {e['i']}: the signature is not the entry's")
         try:
-            key.verify(message, signature)
+            if verify:
+                key.verify(message, signature)
         except BadSignatureError:
             raise ValueError(f"event {e['i']}: bad signature") from None
         out.append(
@@ -82,7 +84,7 @@ def verify_batch(prefix, lines):
     return out
 
 
-def verified_batches(path, batch_size, processes=None, ahead=4):
+def verified_batches(path, batch_size, verify=True, processes=None, ahead=4):
     """Yields verified batches in order. Verification runs in a pool of worker processes
     (one per core by default) and works up to `ahead` batches ahead of the consumer, so it
     overlaps with the consumer's writes while memory stays bounded."""
@@ -92,7 +94,7 @@ def verified_batches(path, batch_size, processes=None, ahead=4):
     with multiprocessing.Pool(processes) as pool:
         pending = []
         for batch in raw_batches(path, batch_size):
-            pending.append(pool.apply_async(verify_batch, (prefix, batch)))
+            pending.append(pool.apply_async(verify_batch, (prefix, batch, verify)))
             if len(pending) >= ahead:
                 yield pending.pop(0).get()
         for result in pending:

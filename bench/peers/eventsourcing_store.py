@@ -74,14 +74,14 @@ def sqlite_synchronous(app):
     return synchronous, journal_mode
 
 
-def ingest(db_path, workload, batch_size):
+def ingest(db_path, workload, batch_size, verify=True):
     app = open_app(db_path)
     synchronous, journal_mode = sqlite_synchronous(app)
     if synchronous != 2:
         raise SystemExit(f"SQLite synchronous is {synchronous}, not FULL (2)")
     events = 0
     with Timer() as timer:
-        for batch in verified_batches(workload, batch_size):
+        for batch in verified_batches(workload, batch_size, verify):
             people = {}
             for event_id, entry, body, level, subject, number in batch:
                 subject_hex = subject.hex()
@@ -150,10 +150,15 @@ def main():
     parser.add_argument("--workload", required=True)
     parser.add_argument("--db", required=True, help="SQLite file (in a directory of its own)")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="diagnostic: skip the signature checks (the store's own rate)",
+    )
     args = parser.parse_args()
     header = read_header(args.workload)
     with PeakMemory() as memory:
-        appended = ingest(args.db, args.workload, args.batch)
+        appended = ingest(args.db, args.workload, args.batch, not args.no_verify)
     ingest_memory = memory.as_mib()
     with PeakMemory() as memory:
         rebuilt = rebuild(args.db)
@@ -161,10 +166,11 @@ def main():
         raise SystemExit(f"rebuild read {rebuilt['events']} of {header['events']} events")
     json.dump(
         {
-            "system": "eventsourcing",
+            "system": "eventsourcing" + (" (no verify)" if args.no_verify else ""),
             "library_version": importlib.metadata.version("eventsourcing"),
             "events": header["events"],
             "batch": args.batch,
+            "verified": not args.no_verify,
             "ingest": {**appended, **ingest_memory},
             "rebuild": {**rebuilt, **memory.as_mib()},
         },

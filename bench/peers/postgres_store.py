@@ -34,7 +34,7 @@ CREATE TABLE events (
 """
 
 
-def ingest(conninfo, workload, batch_size):
+def ingest(conninfo, workload, batch_size, verify=True):
     with psycopg.connect(conninfo) as conn:
         conn.execute(SCHEMA)
         conn.commit()
@@ -48,7 +48,7 @@ def ingest(conninfo, workload, batch_size):
         conn.commit()
         events = 0
         with Timer() as timer:
-            for batch in verified_batches(workload, batch_size):
+            for batch in verified_batches(workload, batch_size, verify):
                 with conn.cursor() as cur:
                     with cur.copy("COPY events (event_id, body, level, entry) FROM STDIN") as copy:
                         for event_id, entry, body, level, _subject, _number in batch:
@@ -100,10 +100,15 @@ def main():
     parser.add_argument("--conninfo", required=True)
     parser.add_argument("--server-pid", type=int, help="postmaster pid, for its memory")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="diagnostic: skip the signature checks (the store's own rate)",
+    )
     args = parser.parse_args()
     header = read_header(args.workload)
     with PeakMemory(args.server_pid) as memory:
-        appended = ingest(args.conninfo, args.workload, args.batch)
+        appended = ingest(args.conninfo, args.workload, args.batch, not args.no_verify)
     ingest_memory = memory.as_mib()
     with PeakMemory(args.server_pid) as memory:
         rebuilt = rebuild(args.conninfo)
@@ -111,9 +116,10 @@ def main():
         raise SystemExit(f"rebuild read {rebuilt['events']} of {header['events']} events")
     json.dump(
         {
-            "system": "postgresql",
+            "system": "postgresql" + (" (no verify)" if args.no_verify else ""),
             "events": header["events"],
             "batch": args.batch,
+            "verified": not args.no_verify,
             "ingest": {**appended, **ingest_memory},
             "rebuild": {**rebuilt, **memory.as_mib()},
             "server_version": psycopg.connect(args.conninfo).info.server_version,
