@@ -47,6 +47,8 @@ pub enum BenchCommand {
         #[arg(long, default_value = "5")]
         seconds: f64,
     },
+    /// Write the signed workload of `bench ingest` to a file (JSON Lines) for other systems.
+    Workload(crate::bench_workload::WorkloadArgs),
 }
 
 pub fn run(command: BenchCommand, json: bool) -> CliResult {
@@ -62,6 +64,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             dir,
             seconds,
         } => crate::bench_proofs::proofs(entries, dir, seconds, json),
+        BenchCommand::Workload(args) => crate::bench_workload::run(args, json),
     }
 }
 
@@ -87,7 +90,7 @@ const SIGN_ROUND_EVENTS: u64 = 65_536;
 
 /// Signs events `0..events` on all cores into an anonymous file of length-prefixed entries
 /// (u32 LE length ‖ entry), so the workload never sits in memory whole.
-fn sign_to_file(
+pub(crate) fn sign_to_file(
     workload: &Workload,
     events: u64,
     threads: u64,
@@ -181,12 +184,12 @@ pub fn batch_verify_per_s() -> f64 {
     verified as f64 / started.elapsed().as_secs_f64()
 }
 
-struct Workload {
-    origin: String,
-    bodies: Vec<(skill_ledger_domain::RegistrationNumber, SigningKey)>,
+pub(crate) struct Workload {
+    pub(crate) origin: String,
+    pub(crate) bodies: Vec<(skill_ledger_domain::RegistrationNumber, SigningKey)>,
 }
 
-const BENCH_BODIES: u64 = 16;
+pub(crate) const BENCH_BODIES: u64 = 16;
 const OCCUPATION: &str = "6-18-01-01";
 
 impl Workload {

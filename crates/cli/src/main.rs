@@ -6,6 +6,7 @@ mod admin;
 mod bench;
 mod bench_proofs;
 mod bench_verify;
+mod bench_workload;
 mod bundle;
 mod demo;
 mod demo_federation;
