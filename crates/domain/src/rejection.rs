@@ -200,6 +200,56 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Every code [`Rejection::code`] can return, in declaration order.
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "ledger-not-established",
+        "ledger-already-established",
+        "origin-mismatch",
+        "duplicate-event-id",
+        "bad-signature",
+        "wrong-signer",
+        "weak-key",
+        "unknown-body",
+        "key-not-valid-at-date",
+        "body-not-active",
+        "outside-registration-window",
+        "out-of-scope",
+        "no-catalogue",
+        "unknown-occupation",
+        "unknown-work-type",
+        "no-policy-in-force",
+        "bad-certificate-number",
+        "certificate-body-mismatch",
+        "certificate-year-mismatch",
+        "certificate-level-mismatch",
+        "level-not-certifiable",
+        "duplicate-certificate",
+        "already-holds-level",
+        "level-not-reachable",
+        "too-few-years",
+        "attested-basis-not-allowed",
+        "direct-recognition-not-allowed",
+        "above-direct-recognition-limit",
+        "empty-field",
+        "field-too-long",
+        "malformed",
+        "duplicate-body",
+        "province-mismatch",
+        "invalid-validity-window",
+        "duplicate-scope-occupation",
+        "status-change-not-allowed",
+        "date-before-last-change",
+        "unknown-credential",
+        "already-revoked",
+        "not-issuer",
+        "revocation-before-issue",
+        "invalid-policy",
+        "policy-version-not-increasing",
+        "invalid-catalogue",
+        "catalogue-version-not-increasing",
+        "dated-in-future",
+    ];
+
     /// The stable identifier of the rule (kebab-case).
     pub fn code(&self) -> &'static str {
         match self {
@@ -250,5 +300,33 @@ impl Rejection {
             Rejection::CatalogueVersionNotIncreasing { .. } => "catalogue-version-not-increasing",
             Rejection::DatedInFuture { .. } => "dated-in-future",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rejection;
+
+    /// `code` is an exhaustive match, so a new variant adds a line there; this keeps
+    /// [`Rejection::ALL_CODES`] equal to the codes that match returns.
+    #[test]
+    fn all_codes_lists_every_code_once() {
+        let source = include_str!("rejection.rs");
+        let start = source.find("pub fn code(&self)").expect("fn code");
+        let returned: Vec<&str> = source[start..]
+            .lines()
+            .filter_map(|line| line.split_once("=> \""))
+            .map(|(_, rest)| rest.split('"').next().expect("a code"))
+            .collect();
+        assert_eq!(returned, Rejection::ALL_CODES);
+        let mut unique = Rejection::ALL_CODES.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            Rejection::ALL_CODES.len(),
+            "a code is listed twice"
+        );
+        assert_eq!(Rejection::WeakKey.code(), "weak-key");
     }
 }

@@ -1,0 +1,587 @@
+//! Every rejection code over HTTP: one `skill-ledger serve` on a fresh ledger, one signed
+//! event per rule, each answered with a 422 RFC 9457 problem typed by its code, and nothing
+//! stored.
+//!
+//! Codes covered by other black-box tests: see [`COVERED_ELSEWHERE`] (`tests/api.rs`,
+//! `tests/abuse.rs`). Codes this file submits: the table in
+//! [`every_rule_refuses_its_event_over_http_and_stores_nothing`].
+//!
+//! Codes no signed entry can produce through a served ledger ([`UNREACHABLE`]):
+//!
+//! - `ledger-not-established`: only a ledger without entry 0 can answer it, and `serve` opens
+//!   only a ledger made by `init`, which writes entry 0 (`LedgerEstablished`). The nearest
+//!   input, a second `LedgerEstablished`, answers `ledger-already-established` (in the table).
+//! - `no-catalogue`: `init` adopts a catalogue right after entry 0 and a catalogue is never
+//!   removed. The nearest input, a registration whose scope names an occupation outside the
+//!   catalogue, answers `unknown-occupation` (in the table).
+//!
+//! `malformed` and `bad-certificate-number` are reachable: the entry decoder does not
+//! validate identifiers, so an event carrying a malformed one is built by editing the bytes
+//! of a well-formed entry, decoding them, and signing the decoded event again.
+
+mod support;
+
+use ed25519_dalek::SigningKey;
+use skill_ledger_domain::{
+    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
+    CertificateNumber, CredentialRevoked, Date, EvaluationBasis, Event, EventId, EventKind,
+    LedgerEstablished, Level, LevelCertified, NameCommitment, PolicyAdopted, Province, Rejection,
+    Route, ScopeItem, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, NAME_CHARS_MAX,
+    SAMPLE_CATALOGUE_TOML,
+};
+use std::cell::Cell;
+use support::{get, given_ledger_with_a_body, serve_with, submit, Ledger, Served, BODY, ORIGIN};
+
+/// Rejection codes exercised over HTTP by `tests/api.rs` and `tests/abuse.rs`.
+const COVERED_ELSEWHERE: &[&str] = &[
+    "already-revoked",
+    "bad-signature",
+    "body-not-active",
+    "certificate-body-mismatch",
+    "certificate-level-mismatch",
+    "certificate-year-mismatch",
+    "dated-in-future",
+    "duplicate-certificate",
+    "duplicate-event-id",
+    "key-not-valid-at-date",
+    "level-not-reachable",
+    "out-of-scope",
+    "province-mismatch",
+    "unknown-body",
+    "unknown-credential",
+    "wrong-signer",
+];
+
+/// Rejection codes no signed entry can produce through a served ledger (module docs).
+const UNREACHABLE: &[&str] = &["ledger-not-established", "no-catalogue"];
+
+/// A second enterprise, registered over HTTP: direct recognition granted, 车工 up to 高级技师,
+/// window 2018 to 2025 (registered 2019-01-01, so its key is valid from 2018-01-01, before
+/// any policy is in force).
+const OTHER: &str = "Y000050000002";
+/// A third enterprise, never registered: the registrations in the table name it.
+const THIRD: &str = "Y000050000003";
+const TURNER: &str = "6-18-01-01";
+/// The holder of the one credential the setup issues (初级工, 2020-06-01, by [`BODY`]).
+const HOLDER: SubjectId = SubjectId([0xa1; 32]);
+
+/// A valid encoding of a small-order (weak) public key: the identity point.
+const IDENTITY_KEY: [u8; 32] = {
+    let mut bytes = [0u8; 32];
+    bytes[0] = 1;
+    bytes
+};
+
+fn date(text: &str) -> Date {
+    text.parse().expect("a date")
+}
+
+fn attested() -> Route {
+    Route::Evaluation(EvaluationBasis::Attested {
+        statement: "本职业工作满1年".to_string(),
+    })
+}
+
+fn direct() -> Route {
+    Route::DirectRecognition {
+        justification: "一线岗位技术能手, 厂级评审委员会决议并公示".to_string(),
+    }
+}
+
+fn prior() -> Route {
+    Route::Evaluation(EvaluationBasis::PriorLevel)
+}
+
+/// Replaces the one occurrence of `from` in `bytes` by `to` (same length).
+fn replace_once(bytes: &mut [u8], from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let found: Vec<usize> = bytes
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, window)| *window == from)
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(found.len(), 1, "{:?} occurs {} times", from, found.len());
+    bytes[found[0]..found[0] + to.len()].copy_from_slice(to);
+}
+
+/// The served ledger, the keys that sign on it, and fresh event ids and serials.
+struct Fixture {
+    ledger: Ledger,
+    served: Served,
+    other_key: SigningKey,
+    next_id: Cell<u64>,
+    next_serial: Cell<u32>,
+}
+
+impl Fixture {
+    fn address(&self) -> &str {
+        &self.served.address
+    }
+
+    fn id(&self) -> EventId {
+        let n = self.next_id.get();
+        self.next_id.set(n + 1);
+        let mut id = [0xc0; 16];
+        id[..8].copy_from_slice(&n.to_be_bytes());
+        EventId(id)
+    }
+
+    fn sign(&self, signer: Signer, key: &SigningKey, kind: EventKind) -> SignedEvent {
+        SignedEvent::sign(
+            ORIGIN,
+            signer,
+            key,
+            Event {
+                id: self.id(),
+                kind,
+            },
+        )
+    }
+
+    fn by_authority(&self, kind: EventKind) -> SignedEvent {
+        self.sign(Signer::Authority, &self.ledger.authority_key, kind)
+    }
+
+    fn by_body(&self, kind: EventKind) -> SignedEvent {
+        self.sign(
+            Signer::Body(BODY.parse().expect("registration number")),
+            &self.ledger.body_key,
+            kind,
+        )
+    }
+
+    fn by_other(&self, kind: EventKind) -> SignedEvent {
+        self.sign(
+            Signer::Body(OTHER.parse().expect("registration number")),
+            &self.other_key,
+            kind,
+        )
+    }
+
+    /// A certification by `body` of `level` in 车工, numbered to match year and level.
+    fn cert(
+        &self,
+        body: &str,
+        subject: SubjectId,
+        level: Level,
+        issued: &str,
+        route: Route,
+    ) -> LevelCertified {
+        let issued = date(issued);
+        let number = CertificateNumber::compose(
+            body.parse().expect("registration number"),
+            issued.year(),
+            level,
+            self.next_serial.replace(self.next_serial.get() + 1),
+        )
+        .expect("certifiable level");
+        LevelCertified {
+            certificate_number: number,
+            subject,
+            name_commitment: NameCommitment([7; 32]),
+            occupation: TURNER.parse().expect("occupation"),
+            work_type: None,
+            level,
+            issued,
+            route,
+        }
+    }
+
+    /// A new holder for each call, so only the rule under test can refuse.
+    fn stranger(&self) -> SubjectId {
+        let mut subject = [0x5b; 32];
+        subject[..4].copy_from_slice(&self.next_serial.get().to_be_bytes());
+        SubjectId(subject)
+    }
+
+    fn registration(&self, number: &str, key: [u8; 32]) -> BodyRegistered {
+        BodyRegistered {
+            registration_number: number.parse().expect("registration number"),
+            name: "重庆测试职业技能评价中心".to_string(),
+            public_key: key,
+            valid_from: date("2018-01-01"),
+            valid_until: date("2025-12-31"),
+            audience: Audience::Public,
+            scope: vec![ScopeItem {
+                occupation: TURNER.parse().expect("occupation"),
+                level_max: Level::SeniorTechnician,
+            }],
+            direct_recognition: true,
+            date: date("2019-01-01"),
+        }
+    }
+
+    fn third(&self) -> BodyRegistered {
+        self.registration(
+            THIRD,
+            SigningKey::from_bytes(&[43; 32]).verifying_key().to_bytes(),
+        )
+    }
+
+    fn status(&self, body: &str, effective: &str) -> BodyStatusChange {
+        BodyStatusChange {
+            registration_number: body.parse().expect("registration number"),
+            effective: date(effective),
+            reason: "动态调整: 以案示警".to_string(),
+        }
+    }
+
+    fn revocation(&self, number: CertificateNumber, effective: &str) -> CredentialRevoked {
+        CredentialRevoked {
+            certificate_number: number,
+            effective: date(effective),
+            reason: "考试作弊".to_string(),
+        }
+    }
+
+    fn establishment(&self, origin: &str) -> EventKind {
+        EventKind::LedgerEstablished(LedgerEstablished {
+            origin: origin.to_string(),
+            province: Province::CHONGQING,
+            authority_name: "重庆市人力资源和社会保障局".to_string(),
+            authority_key: self.ledger.authority_key.verifying_key().to_bytes(),
+            date: date("2019-01-01"),
+        })
+    }
+
+    /// `signed` with `from` replaced by `to` in its event bytes, signed again by `key`: the
+    /// only way to submit an identifier that does not parse.
+    fn edited(
+        &self,
+        signed: &SignedEvent,
+        from: &[u8],
+        to: &[u8],
+        key: &SigningKey,
+    ) -> SignedEvent {
+        let mut entry = signed.to_entry().expect("entry encodes");
+        replace_once(&mut entry, from, to);
+        let decoded = SignedEvent::from_entry(&entry).expect("the decoder takes the bytes");
+        SignedEvent::sign(ORIGIN, decoded.signer, key, decoded.event)
+    }
+
+    fn accept(&self, what: &str, signed: &SignedEvent) {
+        let reply = submit(self.address(), signed);
+        assert_eq!(reply.status, 200, "{what}: {}", reply.text());
+    }
+}
+
+fn policy_v2_direct_up_to_technician() -> String {
+    let text = DEFAULT_POLICY_TOML
+        .replace("version = 1", "version = 2")
+        .replace("effective = \"2019-01-01\"", "effective = \"2023-01-01\"")
+        .replace(
+            "level_max = \"senior_technician\"",
+            "level_max = \"technician\"",
+        );
+    assert!(text.contains("version = 2") && text.contains("\"2023-01-01\""));
+    assert!(text.contains("level_max = \"technician\""));
+    text
+}
+
+fn tree_size(address: &str) -> u64 {
+    let health = get(address, "/healthz");
+    assert_eq!(health.status, 200, "{}", health.text());
+    health.json().expect("JSON")["tree_size"]
+        .as_u64()
+        .expect("tree size")
+}
+
+/// Given the ledger of `given_ledger_with_a_body`, served, plus (over HTTP) body
+/// [`OTHER`], [`HOLDER`]'s 初级工 from [`BODY`] and policy v2 (from 2023-01-01 direct
+/// recognition goes up to 技师 only).
+fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
+    let ledger = given_ledger_with_a_body();
+    let stderr = ledger.temp.path().join("serve.stderr");
+    let served = serve_with(&ledger.dir, &[], &stderr);
+    let fx = Fixture {
+        ledger,
+        served,
+        other_key: SigningKey::from_bytes(&[42; 32]),
+        next_id: Cell::new(1),
+        next_serial: Cell::new(1),
+    };
+    let other = fx.registration(OTHER, fx.other_key.verifying_key().to_bytes());
+    fx.accept(
+        "register OTHER",
+        &fx.by_authority(EventKind::BodyRegistered(other)),
+    );
+    let junior = fx.cert(BODY, HOLDER, Level::Junior, "2020-06-01", attested());
+    let number = junior.certificate_number;
+    fx.accept(
+        "issue 初级工",
+        &fx.by_body(EventKind::LevelCertified(junior)),
+    );
+    let policy = PolicyAdopted {
+        source_toml: policy_v2_direct_up_to_technician(),
+        date: date("2023-01-01"),
+    };
+    fx.accept(
+        "adopt policy v2",
+        &fx.by_authority(EventKind::PolicyAdopted(policy)),
+    );
+    (fx, number)
+}
+
+#[test]
+fn every_rule_refuses_its_event_over_http_and_stores_nothing() {
+    let (fx, junior) = given_a_served_ledger();
+    let body_key = &fx.ledger.body_key;
+    let authority_key = &fx.ledger.authority_key;
+    let register =
+        |registration: BodyRegistered| fx.by_authority(EventKind::BodyRegistered(registration));
+    let certify = |certified: LevelCertified| fx.by_body(EventKind::LevelCertified(certified));
+
+    let cases: Vec<(&str, SignedEvent)> = vec![
+        (
+            // OTHER (direct recognition granted) recognises 高级技师 under policy v2.
+            "above-direct-recognition-limit",
+            fx.by_other(EventKind::LevelCertified(fx.cert(
+                OTHER,
+                fx.stranger(),
+                Level::SeniorTechnician,
+                "2023-06-01",
+                direct(),
+            ))),
+        ),
+        (
+            "already-holds-level",
+            certify(fx.cert(BODY, HOLDER, Level::Junior, "2021-06-01", attested())),
+        ),
+        (
+            "attested-basis-not-allowed",
+            certify(fx.cert(BODY, fx.stranger(), Level::Senior, "2021-06-01", attested())),
+        ),
+        (
+            // Level digit 0 in the number.
+            "bad-certificate-number",
+            fx.edited(
+                &certify(fx.cert(BODY, fx.stranger(), Level::Junior, "2021-06-01", attested())),
+                b"Y0000500000012150",
+                b"Y0000500000012100",
+                body_key,
+            ),
+        ),
+        (
+            "catalogue-version-not-increasing",
+            fx.by_authority(EventKind::CatalogueAdopted(CatalogueAdopted {
+                source_toml: SAMPLE_CATALOGUE_TOML.to_string(),
+                date: date("2021-01-01"),
+            })),
+        ),
+        (
+            // OTHER's key starts 2018-01-01: a rotation must be strictly after it.
+            "date-before-last-change",
+            fx.by_authority(EventKind::BodyKeyRotated(BodyKeyRotated {
+                registration_number: OTHER.parse().expect("registration number"),
+                public_key: SigningKey::from_bytes(&[44; 32]).verifying_key().to_bytes(),
+                effective: date("2018-01-01"),
+                reason: "annual key rotation".to_string(),
+            })),
+        ),
+        (
+            // BODY was registered without the right.
+            "direct-recognition-not-allowed",
+            certify(fx.cert(BODY, fx.stranger(), Level::Senior, "2021-06-01", direct())),
+        ),
+        (
+            "duplicate-body",
+            register(BodyRegistered {
+                registration_number: BODY.parse().expect("registration number"),
+                ..fx.third()
+            }),
+        ),
+        (
+            "duplicate-scope-occupation",
+            register(BodyRegistered {
+                scope: vec![
+                    ScopeItem {
+                        occupation: TURNER.parse().expect("occupation"),
+                        level_max: Level::Senior,
+                    },
+                    ScopeItem {
+                        occupation: TURNER.parse().expect("occupation"),
+                        level_max: Level::Technician,
+                    },
+                ],
+                ..fx.third()
+            }),
+        ),
+        (
+            "empty-field",
+            register(BodyRegistered {
+                name: " \t ".to_string(),
+                ..fx.third()
+            }),
+        ),
+        (
+            "field-too-long",
+            register(BodyRegistered {
+                name: "厂".repeat(NAME_CHARS_MAX + 1),
+                ..fx.third()
+            }),
+        ),
+        (
+            "invalid-catalogue",
+            fx.by_authority(EventKind::CatalogueAdopted(CatalogueAdopted {
+                source_toml: "not = [toml".to_string(),
+                date: date("2021-01-01"),
+            })),
+        ),
+        (
+            "invalid-policy",
+            fx.by_authority(EventKind::PolicyAdopted(PolicyAdopted {
+                source_toml: "this is not toml = = =".to_string(),
+                date: date("2024-01-01"),
+            })),
+        ),
+        (
+            "invalid-validity-window",
+            register(BodyRegistered {
+                valid_from: date("2025-01-01"),
+                valid_until: date("2025-01-01"),
+                ..fx.third()
+            }),
+        ),
+        (
+            "ledger-already-established",
+            fx.by_authority(fx.establishment(ORIGIN)),
+        ),
+        (
+            "level-not-certifiable",
+            fx.by_other(EventKind::LevelCertified(LevelCertified {
+                level: Level::Apprentice,
+                ..fx.cert(OTHER, fx.stranger(), Level::Junior, "2021-06-01", direct())
+            })),
+        ),
+        (
+            // A registration number in province 99.
+            "malformed",
+            fx.edited(
+                &register(fx.third()),
+                THIRD.as_bytes(),
+                b"Y000099000003",
+                authority_key,
+            ),
+        ),
+        (
+            // OTHER's key is valid from 2018-01-01; policy v1 takes effect 2019-01-01.
+            "no-policy-in-force",
+            fx.by_other(EventKind::LevelCertified(fx.cert(
+                OTHER,
+                fx.stranger(),
+                Level::Junior,
+                "2018-12-31",
+                attested(),
+            ))),
+        ),
+        (
+            "not-issuer",
+            fx.by_other(EventKind::CredentialRevoked(
+                fx.revocation(junior, "2021-01-01"),
+            )),
+        ),
+        (
+            "origin-mismatch",
+            fx.by_authority(fx.establishment("skill-ledger/51")),
+        ),
+        (
+            // OTHER's window closed on 2025-12-31.
+            "outside-registration-window",
+            fx.by_other(EventKind::LevelCertified(fx.cert(
+                OTHER,
+                fx.stranger(),
+                Level::Junior,
+                "2026-01-02",
+                attested(),
+            ))),
+        ),
+        (
+            "policy-version-not-increasing",
+            fx.by_authority(EventKind::PolicyAdopted(PolicyAdopted {
+                source_toml: DEFAULT_POLICY_TOML.to_string(),
+                date: date("2024-01-01"),
+            })),
+        ),
+        (
+            "revocation-before-issue",
+            fx.by_body(EventKind::CredentialRevoked(
+                fx.revocation(junior, "2020-05-31"),
+            )),
+        ),
+        (
+            // BODY is active: nothing to reinstate.
+            "status-change-not-allowed",
+            fx.by_authority(EventKind::BodyReinstated(fx.status(BODY, "2022-01-01"))),
+        ),
+        (
+            // 中级工 needs 4 full years after the 初级工 of 2020-06-01.
+            "too-few-years",
+            certify(fx.cert(BODY, HOLDER, Level::Intermediate, "2024-05-31", prior())),
+        ),
+        (
+            "unknown-occupation",
+            register(BodyRegistered {
+                scope: vec![ScopeItem {
+                    occupation: "6-18-01-09".parse().expect("occupation"),
+                    level_max: Level::Senior,
+                }],
+                ..fx.third()
+            }),
+        ),
+        (
+            // 车工 has no work types.
+            "unknown-work-type",
+            certify(LevelCertified {
+                work_type: Some("数控车工".to_string()),
+                ..fx.cert(BODY, fx.stranger(), Level::Junior, "2021-06-01", attested())
+            }),
+        ),
+        (
+            "weak-key",
+            register(BodyRegistered {
+                public_key: IDENTITY_KEY,
+                ..fx.third()
+            }),
+        ),
+    ];
+
+    let size = tree_size(fx.address());
+    let mut failures = Vec::new();
+    for (code, signed) in &cases {
+        let reply = submit(fx.address(), signed);
+        let outcome = std::panic::catch_unwind(|| {
+            let document = reply.problem(422, code);
+            let detail = document["detail"].as_str().unwrap_or_default();
+            assert!(
+                !detail.trim().is_empty(),
+                "{code}: empty detail: {document}"
+            );
+        });
+        if outcome.is_err() {
+            failures.push(format!("{code}: {} {}", reply.status, reply.text()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "refused otherwise:\n{}",
+        failures.join("\n")
+    );
+    assert_eq!(tree_size(fx.address()), size, "a refused event was stored");
+
+    // The table names each code once, and with the others covers every code.
+    let covered: Vec<&str> = cases.iter().map(|(code, _)| *code).collect();
+    let mut all: Vec<&str> = covered
+        .iter()
+        .chain(UNREACHABLE)
+        .chain(COVERED_ELSEWHERE)
+        .copied()
+        .collect();
+    all.sort_unstable();
+    let listed = all.len();
+    all.dedup();
+    assert_eq!(all.len(), listed, "a code is listed twice");
+    let mut every: Vec<&str> = Rejection::ALL_CODES.to_vec();
+    every.sort_unstable();
+    assert_eq!(all, every, "coverage differs from Rejection::ALL_CODES");
+}
