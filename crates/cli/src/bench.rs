@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use clap::Subcommand;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::json;
 use skill_ledger_domain::{
     Audience, BodyRegistered, CertificateNumber, Date, EvaluationBasis, Event, EventId, EventKind,
@@ -15,7 +15,7 @@ use skill_ledger_domain::{
 };
 use skill_ledger_node::{InitOptions, Node, PendingReceipt};
 
-use crate::output::print_json;
+use crate::output::{print_report, progress_bar};
 use crate::CliResult;
 
 #[derive(Subcommand)]
@@ -66,23 +66,6 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
         } => crate::bench_proofs::proofs(entries, dir, seconds, json),
         BenchCommand::Workload(args) => crate::bench_workload::run(args, json),
     }
-}
-
-/// A progress bar on stderr: hidden when stderr is not a terminal, and when `hidden` (e.g.
-/// with `--json`).
-pub(crate) fn progress_bar(total: u64, what: &str, hidden: bool) -> ProgressBar {
-    let bar = if hidden {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
 }
 
 /// Events signed per round before they are written out: bounds the benchmark's own memory.
@@ -385,14 +368,7 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         "threads": threads,
     });
     node.close()?;
-    if json {
-        print_json(&value);
-    } else {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
-    }
+    print_report(&value, json);
     if failures > 0 {
         return Err(anyhow!("{failures} events were refused: {}", value["first_failure"]).into());
     }

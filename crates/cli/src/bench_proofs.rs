@@ -18,7 +18,6 @@ use skill_ledger_domain::{
 use skill_ledger_log::{leaf_hash, Hash, MerkleTree, TreeReader};
 use skill_ledger_node::{verify_credential_bundle, InitOptions, Node};
 
-use crate::output::print_json;
 use crate::CliResult;
 
 /// Leaves appended per `MerkleTree::append` while building.
@@ -203,14 +202,7 @@ pub fn proofs(entries: u64, dir: Option<PathBuf>, seconds: f64, json: bool) -> C
         "bundle_verify_p99_us": verify_p99_us,
         "peak_rss_mb": crate::bench::peak_rss_mb(),
     });
-    if json {
-        print_json(&value);
-    } else {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
-    }
+    crate::output::print_report(&value, json);
     Ok(())
 }
 

@@ -26,7 +26,6 @@ use skill_ledger_domain::{
 use skill_ledger_node::{Histogram, InitOptions, Node, PendingReceipt};
 use skill_ledger_server::{AppState, ServerConfig};
 
-use crate::output::print_json;
 use crate::CliResult;
 
 #[derive(Args)]
@@ -436,14 +435,7 @@ pub fn run(args: VerifyArgs, json: bool) -> CliResult {
         Ok(node) => node.close()?,
         Err(_) => return Err(anyhow!("the node was still in use after the benchmark").into()),
     }
-    if json {
-        print_json(&value);
-    } else {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
-    }
+    crate::output::print_report(&value, json);
     if errors > 0 {
         return Err(anyhow!("{errors} verifications failed: {}", value["first_error"]).into());
     }

@@ -33,8 +33,8 @@ use serde_json::json;
 use skill_ledger_domain::{signing_message, EventKind, RegistrationNumber, SignedEvent, Signer};
 use skill_ledger_node::InitOptions;
 
-use crate::bench::{progress_bar, sign_to_file, Workload, BENCH_BODIES};
-use crate::output::print_json;
+use crate::bench::{sign_to_file, Workload, BENCH_BODIES};
+use crate::output::{print_json, progress_bar};
 use crate::CliResult;
 
 /// The header's `format` value.

@@ -563,7 +563,7 @@ fn build_ledger(
     let mut serials: BTreeMap<(usize, i32), u32> = BTreeMap::new();
     let mut issued_certs: Vec<(CertificateNumber, usize)> = Vec::new();
     let mut pending = Vec::new();
-    let bar = crate::bench::progress_bar(plans.len() as u64, "certifying", json);
+    let bar = crate::output::progress_bar(plans.len() as u64, "certifying", json);
     for plan in &plans {
         let body = &bodies[plan.body];
         // Serials run within the body and year (positions 17-22).

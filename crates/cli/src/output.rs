@@ -3,8 +3,10 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
-use skill_ledger_domain::{BodyRecord, CredentialRecord, CredentialStatus, PersonRecord, Registry};
+use skill_ledger_domain::{BodyRecord, CredentialRecord, PersonRecord, Registry};
+use skill_ledger_server::views::{BodyView, CredentialView};
 
 /// Set once a JSON object has been printed, so `main` does not print a second one.
 static PRINTED_JSON: AtomicBool = AtomicBool::new(false);
@@ -22,77 +24,14 @@ pub fn print_json(value: &Value) {
     let _ = stdout.flush();
 }
 
+/// A credential as JSON: the same shape as the HTTP API's (`GET /v1/credentials/{cert_no}`).
 pub fn credential_json(credential: &CredentialRecord, registry: &Registry) -> Value {
-    let body = registry.bodies.get(&credential.body());
-    let occupation_name = registry
-        .catalogue
-        .as_ref()
-        .and_then(|catalogue| catalogue.get(credential.occupation))
-        .map(|occupation| occupation.name.clone());
-    let (status, revocation) = match &credential.status {
-        CredentialStatus::Valid => ("valid", Value::Null),
-        CredentialStatus::Revoked {
-            effective,
-            reason,
-            by,
-            entry_index,
-        } => (
-            "revoked",
-            serde_json::json!({
-                "effective": effective.to_string(),
-                "reason": reason,
-                "by": match by {
-                    skill_ledger_domain::Signer::Authority => "authority".to_string(),
-                    skill_ledger_domain::Signer::Body(number) => number.to_string(),
-                },
-                "entry_index": entry_index,
-            }),
-        ),
-    };
-    serde_json::json!({
-        "certificate_number": credential.certificate_number.as_str(),
-        "status": status,
-        "level": credential.level.id(),
-        "level_name": credential.level.certificate_label(),
-        "occupation": credential.occupation.to_string(),
-        "occupation_name": occupation_name,
-        "work_type": credential.work_type,
-        "issued": credential.issued.to_string(),
-        "route": credential.route.id(),
-        "body": credential.body().as_str(),
-        "body_name": body.map(|body| body.name.clone()),
-        "entry_index": credential.entry_index,
-        "revocation": revocation,
-    })
+    serde_json::to_value(CredentialView::new(credential, registry)).unwrap_or(Value::Null)
 }
 
+/// A body as JSON: the same shape as the HTTP API's (`GET /v1/bodies/{reg_no}`).
 pub fn body_json(body: &BodyRecord) -> Value {
-    serde_json::json!({
-        "registration_number": body.registration_number.as_str(),
-        "name": body.name,
-        "kind": body.registration_number.kind().letter().to_string(),
-        "province": body.registration_number.province().to_string(),
-        "status": body.status_now().id(),
-        "valid_from": body.valid_from.to_string(),
-        "valid_until": body.valid_until.to_string(),
-        "audience": body.audience.id(),
-        "direct_recognition": body.direct_recognition,
-        "scope": body.scope.iter().map(|item| serde_json::json!({
-            "occupation": item.occupation.to_string(),
-            "level_max": item.level_max.id(),
-        })).collect::<Vec<_>>(),
-        "keys": body.keys.iter().map(|key| serde_json::json!({
-            "from": key.from.to_string(),
-            "public_key": hex::encode(key.public_key),
-        })).collect::<Vec<_>>(),
-        "status_changes": body.status_changes.iter().map(|change| serde_json::json!({
-            "effective": change.effective.to_string(),
-            "status": change.status.id(),
-            "reason": change.reason,
-            "entry_index": change.entry_index,
-        })).collect::<Vec<_>>(),
-        "entry_index": body.entry_index,
-    })
+    serde_json::to_value(BodyView::new(body)).unwrap_or(Value::Null)
 }
 
 pub fn person_json(person: &PersonRecord) -> Value {
@@ -110,6 +49,32 @@ pub fn person_json(person: &PersonRecord) -> Value {
             "status": if holding.revoked { "revoked" } else { "valid" },
         })).collect::<Vec<_>>(),
     })
+}
+
+/// A benchmark's or command's report: one JSON line with `--json`, indented text otherwise.
+pub fn print_report(value: &Value, json: bool) {
+    if json {
+        print_json(value);
+    } else {
+        print_human(value);
+    }
+}
+
+/// A progress bar on stderr: hidden when stderr is not a terminal, and when `hidden` (e.g.
+/// with `--json`).
+pub fn progress_bar(total: u64, what: &str, hidden: bool) -> ProgressBar {
+    let bar = if hidden {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
 }
 
 /// Prints a JSON value as indented text for people.

@@ -3,13 +3,15 @@
 use anyhow::anyhow;
 use base64::Engine as _;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::json;
 use skill_ledger_domain::{CertificateNumber, IdDocumentType, RegistrationNumber};
 use skill_ledger_node::{stats_document, NameCheck};
 
 use crate::admin::open;
-use crate::output::{body_json, credential_json, person_json, print_human, print_json};
+use crate::output::{
+    body_json, credential_json, person_json, print_human, print_json, progress_bar,
+};
 use crate::{CliResult, DirArg, Failure};
 
 fn emit(value: &serde_json::Value, json: bool) {
@@ -184,21 +186,10 @@ pub fn stats(args: DirArg, json: bool) -> CliResult {
     Ok(())
 }
 
-fn progress_bar(total: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
-}
-
 pub fn rebuild(args: DirArg, json: bool) -> CliResult {
     let mut bar: Option<ProgressBar> = None;
     let report = skill_ledger_node::rebuild(&args.dir, &mut |done, total| {
-        let bar = bar.get_or_insert_with(|| progress_bar(total, "rebuild"));
+        let bar = bar.get_or_insert_with(|| progress_bar(total, "rebuild", false));
         bar.set_position(done);
     })?;
     if let Some(bar) = bar {
@@ -342,7 +333,7 @@ pub fn audit(args: DirArg, json: bool) -> CliResult {
     let checkpoint = node
         .checkpoint()
         .ok_or_else(|| anyhow!("the ledger has no signed checkpoint to audit against"))?;
-    let bar = progress_bar(checkpoint.checkpoint.size, "audit");
+    let bar = progress_bar(checkpoint.checkpoint.size, "audit", false);
     let result = skill_ledger_log::audit(
         node.log_reader(),
         node.tree_reader(),

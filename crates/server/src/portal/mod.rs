@@ -212,13 +212,14 @@ async fn query(
     )
 }
 
-/// The province that issued a certificate (positions 6-7 of its number), by name.
+/// The province that issued a certificate, by name.
 fn issuing_ledger_label(cert_no: &str, home: &str) -> String {
     cert_no
-        .get(5..7)
-        .and_then(|digits| digits.parse::<u8>().ok())
-        .map(|code| skill_ledger_domain::Province(code).name_zh().to_string())
-        .unwrap_or_else(|| home.to_string())
+        .parse::<skill_ledger_domain::CertificateNumber>()
+        .map_or_else(
+            |_| home.to_string(),
+            |number| number.province().name_zh().to_string(),
+        )
 }
 
 /// The year-end high-skill shares from a statistics document (`holders.by_year`).
@@ -289,15 +290,7 @@ fn partner_stats(state: &AppState) -> Vec<ProvinceStats> {
         .filter_map(|partner| {
             let reader = partner.reader();
             let counters = reader.stats().ok()?;
-            let label = reader
-                .origin()
-                .rsplit('/')
-                .next()
-                .and_then(|code| code.parse::<u8>().ok())
-                .map_or_else(
-                    || reader.origin().to_string(),
-                    |code| skill_ledger_domain::Province(code).name_zh().to_string(),
-                );
+            let label = model::origin_label(reader.origin());
             let mut figures = province_stats(&label, &stats_document(&counters));
             let checkpoint = reader.checkpoint().ok().flatten();
             figures.checked = checkpoint

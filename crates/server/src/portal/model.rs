@@ -94,6 +94,19 @@ pub fn checked_against(checkpoint: &CheckpointView) -> CheckedAgainst {
     }
 }
 
+/// A ledger's province by name, from its origin (`skill-ledger/51` → 四川省); the origin
+/// itself when it names no province.
+pub fn origin_label(origin: &str) -> String {
+    origin
+        .rsplit('/')
+        .next()
+        .and_then(|code| code.parse::<u8>().ok())
+        .map_or_else(
+            || origin.to_string(),
+            |code| skill_ledger_domain::Province(code).name_zh().to_string(),
+        )
+}
+
 /// Where a partner's answer came from and how fresh the mirror is.
 pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
     let held = mirror
@@ -106,15 +119,7 @@ pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
         || "尚未同步".to_string(),
         |seconds| format!("{} 分钟前同步", seconds / 60),
     );
-    let partner = match mirror
-        .partner
-        .rsplit('/')
-        .next()
-        .and_then(|code| code.parse::<u8>().ok())
-    {
-        Some(code) => skill_ledger_domain::Province(code).name_zh().to_string(),
-        None => mirror.partner.clone(),
-    };
+    let partner = origin_label(&mirror.partner);
     MirrorNote {
         partner,
         as_of: format!(
