@@ -667,6 +667,25 @@ impl std::fmt::Debug for Mirror {
     }
 }
 
+/// Opens the sled store at `path`. A store just closed in this process can stay locked for a
+/// moment (sled's flusher thread holds it until its next tick), so a held lock is retried for
+/// up to two seconds before it is reported; another process holding it is refused after that.
+fn open_store(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled::Config::new().path(path).open() {
+            // sled reports a held lock as an `Other` I/O error with this text.
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Mirror {
     /// Opens (or creates) the mirror of `partner` in the home ledger directory. Takes the
     /// mirror store's lock: a second process mirroring the same partner is refused.
@@ -674,7 +693,7 @@ impl Mirror {
         let dir = home.mirror_dir(&partner.origin);
         std::fs::create_dir_all(&dir).map_err(|error| SyncError::io(&dir, "create", error))?;
         let db_path = dir.join("db");
-        let db = sled::Config::new().path(&db_path).open().map_err(|error| {
+        let db = open_store(&db_path).map_err(|error| {
             store_error(format!(
                 "mirror store {}: {error} (is another `skill-ledger sync` using it?)",
                 db_path.display()
