@@ -24,6 +24,7 @@
 //! ```
 
 mod bundle;
+mod careers;
 mod config;
 mod error;
 mod event_index;

@@ -278,11 +278,14 @@ fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, N
             _ => return Err(integrity(*index, "policy")),
         }
     }
+    let (contests, appointment_rights) = crate::careers::load_registry(projection.tree())?;
     Ok(Registry {
         ledger,
         catalogue,
         policies,
         bodies,
+        contests,
+        appointment_rights,
     })
 }
 
