@@ -330,3 +330,195 @@ pub(crate) fn apply_route_event(
         other => panic!("entry {index}: {} is applied by apply itself", other.name()),
     }
 }
+
+/// One thing a person may apply for next, and from when (per the latest policy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NextStep {
+    pub route: RouteKind,
+    /// The occupation of a skill level or post (`None` for a title).
+    pub occupation: Option<crate::occupation::OccupationCode>,
+    /// The skill level or post reachable (`None` for a title).
+    pub level: Option<Level>,
+    /// A title reachable by conversion: title, series, field.
+    pub title: Option<(crate::event::TitleLevel, String, String)>,
+    /// The earliest date the rules allow it.
+    pub earliest: crate::date::Date,
+    /// What it builds on, for people.
+    pub basis: String,
+    pub policy_version: u32,
+}
+
+/// What the person may apply for next, judged by the latest adopted policy: the next level
+/// per occupation and its earliest date, a post after 高级技师, the first level after an
+/// apprenticeship, titles reachable from skill levels and skill levels reachable from titles.
+pub fn next_steps(
+    registry: &Registry,
+    person: &PersonRecord,
+    career: &CareerRecord,
+) -> Vec<NextStep> {
+    let Some(policy) = registry.latest_policy() else {
+        return Vec::new();
+    };
+    let mut steps = Vec::new();
+    let step = |route, occupation, level, earliest, basis: String| NextStep {
+        route,
+        occupation: Some(occupation),
+        level: Some(level),
+        title: None,
+        earliest,
+        basis,
+        policy_version: policy.version,
+    };
+    let posts = career.current_posts();
+    let held = person.highest_per_occupation();
+    for (occupation, level) in &held {
+        let Some((_, since)) = person.highest_in(*occupation, crate::date::Date::MAX) else {
+            continue;
+        };
+        match (level.above(), posts.get(occupation)) {
+            (Some(next), _) if next.national_number().is_some() => {
+                let years = policy.min_years_after_previous(*occupation, next);
+                steps.push(step(
+                    RouteKind::Evaluation,
+                    *occupation,
+                    next,
+                    since.add_years(years),
+                    format!("{} since {since}", level.name_zh()),
+                ));
+            }
+            (Some(Level::PrincipalTechnician), None) => steps.push(step(
+                RouteKind::Appointment,
+                *occupation,
+                Level::PrincipalTechnician,
+                since.add_years(policy.appointment.principal_min_years),
+                format!("高级技师 since {since}, by an enterprise with the right"),
+            )),
+            _ => {}
+        }
+    }
+    for appointment in career.appointments.iter().filter(|a| a.is_current()) {
+        if appointment.level == Level::PrincipalTechnician
+            && posts.get(&appointment.occupation) == Some(&Level::PrincipalTechnician)
+        {
+            steps.push(step(
+                RouteKind::Appointment,
+                appointment.occupation,
+                Level::ChiefTechnician,
+                appointment.term_start,
+                "特级技师 post, in an enterprise that runs 特级技师 appointments".to_string(),
+            ));
+        }
+    }
+    for apprenticeship in &career.apprenticeships {
+        if held.contains_key(&apprenticeship.occupation) {
+            continue;
+        }
+        match apprenticeship.completed {
+            Some(completed) => steps.push(step(
+                RouteKind::Evaluation,
+                apprenticeship.occupation,
+                policy.apprenticeship.level_max.unwrap_or(Level::Junior),
+                completed,
+                format!("apprenticeship completed {completed}"),
+            )),
+            None => steps.push(step(
+                RouteKind::Apprenticeship,
+                apprenticeship.occupation,
+                Level::Apprentice,
+                apprenticeship
+                    .started
+                    .add_years(policy.apprenticeship.min_years),
+                format!(
+                    "apprenticeship started {} (completion)",
+                    apprenticeship.started
+                ),
+            )),
+        }
+    }
+    // Skill to title.
+    for rule in &policy.conversion.skill_to_title {
+        for mapping in &policy.conversion.mapping {
+            let already = career.titles.iter().any(|t| {
+                t.title >= rule.title && t.series == mapping.series && t.field == mapping.field
+            }) || career.eligibilities.iter().any(|e| {
+                e.title == rule.title && e.series == mapping.series && e.field == mapping.field
+            });
+            if already {
+                continue;
+            }
+            let basis = person
+                .holdings
+                .iter()
+                .filter(|h| {
+                    !h.revoked
+                        && h.level >= rule.level
+                        && mapping.occupations.contains(&h.occupation)
+                })
+                .min_by_key(|h| h.issued);
+            if let Some(basis) = basis {
+                steps.push(NextStep {
+                    route: RouteKind::Conversion,
+                    occupation: None,
+                    level: None,
+                    title: Some((rule.title, mapping.series.clone(), mapping.field.clone())),
+                    earliest: basis.issued.add_years(rule.years),
+                    basis: format!("{} {}", basis.level.name_zh(), basis.certificate_number),
+                    policy_version: policy.version,
+                });
+            }
+        }
+    }
+    // Title to skill.
+    for title in &career.titles {
+        let Some(level_max) = policy.title_to_skill_level(title.title) else {
+            continue;
+        };
+        for mapping in policy
+            .conversion
+            .mapping
+            .iter()
+            .filter(|m| m.series == title.series && m.field == title.field)
+        {
+            for occupation in &mapping.occupations {
+                if held
+                    .get(occupation)
+                    .is_some_and(|level| *level >= level_max)
+                {
+                    continue;
+                }
+                steps.push(step(
+                    RouteKind::Conversion,
+                    *occupation,
+                    level_max,
+                    title.obtained,
+                    format!(
+                        "{} ({}/{})",
+                        title.title.name_zh(),
+                        title.series,
+                        title.field
+                    ),
+                ));
+            }
+        }
+    }
+    steps
+}
+
+/// The current highest level per occupation over every route: valid credentials, current
+/// posts (特级技师, 首席技师), and 学徒工 for an apprenticeship where nothing else is held.
+pub fn current_levels(
+    person: &PersonRecord,
+    career: &CareerRecord,
+) -> std::collections::BTreeMap<crate::occupation::OccupationCode, Level> {
+    let mut levels = person.highest_per_occupation();
+    for (occupation, level) in career.current_posts() {
+        let entry = levels.entry(occupation).or_insert(level);
+        *entry = (*entry).max(level);
+    }
+    for apprenticeship in &career.apprenticeships {
+        levels
+            .entry(apprenticeship.occupation)
+            .or_insert(Level::Apprentice);
+    }
+    levels
+}

@@ -49,6 +49,7 @@ mod state;
 mod subject;
 
 pub use apply::{apply, stat, Changes, RegistryChange, StatKey};
+pub use careers::{current_levels, next_steps, NextStep};
 pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,

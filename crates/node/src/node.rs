@@ -762,6 +762,15 @@ impl Node {
         self.projection.person(subject)
     }
 
+    /// A person's records of the other routes (apprenticeships, contest results, posts,
+    /// titles, title eligibilities), as committed.
+    pub fn career(
+        &self,
+        subject: &SubjectId,
+    ) -> Result<Option<skill_ledger_domain::CareerRecord>, NodeError> {
+        crate::careers::career(self.projection.tree(), subject)
+    }
+
     /// Compares a typed holder name with the credential's commitment.
     pub fn check_name(
         &self,
