@@ -177,6 +177,17 @@ pub(crate) fn check_contest_promotion(
             certified.issued, result.date
         )));
     }
+    let year = certified.issued.year();
+    let granted = career.contest_promotions_in(year);
+    let promotions_max = policy.contest.promotions_per_year_max;
+    if granted >= promotions_max {
+        return Err(Rejection::ContestPromotionLimit {
+            year,
+            granted,
+            promotions_max,
+            policy_version: policy.version,
+        });
+    }
     let contest_name = registry
         .contests
         .get(&result.contest)
@@ -197,17 +208,6 @@ pub(crate) fn check_contest_promotion(
             allowed.id(),
             certified.level.id()
         )));
-    }
-    let year = certified.issued.year();
-    let granted = career.contest_promotions_in(year);
-    let promotions_max = policy.contest.promotions_per_year_max;
-    if granted >= promotions_max {
-        return Err(Rejection::ContestPromotionLimit {
-            year,
-            granted,
-            promotions_max,
-            policy_version: policy.version,
-        });
     }
     Ok(())
 }
