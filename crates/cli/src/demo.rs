@@ -656,7 +656,7 @@ fn build_ledger(
     }
     wait_all(pending)?;
 
-    let route_events = other_routes(&node, &bodies, workers, rng)?;
+    let route_events = other_routes(&node, &bodies, authority.districts, rng)?;
 
     // A body suspended after an inspection (以案示警): what it issued before stays valid.
     let suspended = bodies[bodies.len() - 1].number;
@@ -694,7 +694,7 @@ fn ymd(year: i32, month: u8, day: u8) -> Date {
     Date::from_ymd(year, month, day).unwrap_or_else(|| unreachable!("valid demo date"))
 }
 
-/// The other routes up the ladder, each used by a few workers who have no credential yet:
+/// The other routes up the ladder, each used by a few new workers:
 /// apprenticeships (one completed and certified 初级工, one in progress), a national contest
 /// whose results are promoted to 技师, 高级工程师 converted to 高级技师, 特级技师 and 首席技师
 /// appointments (one ended), and a 技师 converted to 工程师 eligibility. Returns how many
@@ -702,7 +702,7 @@ fn ymd(year: i32, month: u8, day: u8) -> Date {
 fn other_routes(
     node: &Node,
     bodies: &[DemoBody],
-    workers: &[Worker],
+    districts: &[&str],
     rng: &mut StdRng,
 ) -> Result<u64, anyhow::Error> {
     use skill_ledger_domain::{
@@ -731,20 +731,15 @@ fn other_routes(
     };
     let origin = node.origin().to_string();
     let pseudonyms = node.pseudonym_key().clone();
-    // Workers with nothing on the ledger yet, from the end of the list.
-    let mut fresh = Vec::new();
-    for worker in workers.iter().rev() {
-        let subject = pseudonyms.subject(IdDocumentType::ResidentIdCard, &worker.id_number);
-        if node.person(&subject)?.is_none() {
-            fresh.push((worker, subject));
-        }
-        if fresh.len() == 9 {
-            break;
-        }
-    }
-    if fresh.len() < 9 {
-        return Ok(0);
-    }
+    // Nine more workers, each climbing by one of the other routes.
+    let people = workers(rng, 9, districts);
+    let fresh: Vec<(&Worker, skill_ledger_domain::SubjectId)> = people
+        .iter()
+        .map(|worker| {
+            let subject = pseudonyms.subject(IdDocumentType::ResidentIdCard, &worker.id_number);
+            (worker, subject)
+        })
+        .collect();
     let mut accepted = 0u64;
     let mut submit = |signed: SignedEvent| -> Result<EventId, anyhow::Error> {
         let id = signed.event.id;
