@@ -1119,6 +1119,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("post", "/v1/verify", "/v1/verify"),
     ("get", "/v1/bodies/{reg_no}", "/v1/bodies/Y000050000001"),
+    (
+        "get",
+        "/v1/persons/{subject}",
+        "/v1/persons/0000000000000000000000000000000000000000000000000000000000000000",
+    ),
     ("get", "/v1/stats", "/v1/stats"),
     ("get", "/checkpoint", "/checkpoint"),
     ("get", "/tile/{level}/{index}", "/tile/0/000.p/5"),

@@ -24,6 +24,7 @@
 //! ```
 
 mod bundle;
+mod careers;
 mod config;
 mod error;
 mod event_index;
@@ -44,7 +45,7 @@ pub use node::{
 };
 pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
-pub use stats::stats_document;
+pub use stats::{stats_by_route, stats_document};
 
 /// Wall-clock time, behind a trait so tests and simulations can drive it.
 pub trait Clock: Send + Sync {

@@ -278,11 +278,14 @@ fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, N
             _ => return Err(integrity(*index, "policy")),
         }
     }
+    let (contests, appointment_rights) = crate::careers::load_registry(projection.tree())?;
     Ok(Registry {
         ledger,
         catalogue,
         policies,
         bodies,
+        contests,
+        appointment_rights,
     })
 }
 
@@ -757,6 +760,15 @@ impl Node {
 
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
         self.projection.person(subject)
+    }
+
+    /// A person's records of the other routes (apprenticeships, contest results, posts,
+    /// titles, title eligibilities), as committed.
+    pub fn career(
+        &self,
+        subject: &SubjectId,
+    ) -> Result<Option<skill_ledger_domain::CareerRecord>, NodeError> {
+        crate::careers::career(self.projection.tree(), subject)
     }
 
     /// Compares a typed holder name with the credential's commitment.

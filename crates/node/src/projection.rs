@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use skill_ledger_domain::{
     BodyRecord, CertificateNumber, Changes, CredentialRecord, CredentialStatus, Date, EventId,
     EventKind, Holding, LedgerInfo, Level, OccupationCode, PersonRecord, RecordView, Registry,
-    RegistryChange, Route, RouteKind, SignedEvent, StatKey, SubjectId, BINCODE_CONFIG,
+    RegistryChange, RouteKind, SignedEvent, StatKey, SubjectId, BINCODE_CONFIG,
 };
 use skill_ledger_log::LogReader;
 
@@ -45,13 +45,21 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// Version 1 (no marker) had full bincode credential and person records and a key per event id.
 /// Version 3 added the per-year holder counters (`holders.added.year.*`,
 /// `holders.high_skill.added.year.*`).
-pub const PROJECTION_FORMAT: u32 = 3;
+/// Version 4 (issue 5, every route up the ladder): 35-byte holdings (route values 2 contest
+/// and 3 conversion, a flags byte, the basis position), the `routes.*` counters, and the
+/// career records, contests and appointment rights of [`crate::careers`].
+pub const PROJECTION_FORMAT: u32 = 4;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
 pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;
 
 /// Bytes of one packed holding in a person value.
-const HOLDING_BYTES: usize = 33;
+const HOLDING_BYTES: usize = 35;
+
+/// Holding flags: revoked, built on a revoked credential, has a basis position.
+const FLAG_REVOKED: u8 = 1;
+const FLAG_BASIS_REVOKED: u8 = 2;
+const FLAG_HAS_BASIS: u8 = 4;
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> NodeError {
     NodeError::new(
@@ -71,11 +79,23 @@ fn route_byte(route: RouteKind) -> u8 {
     match route {
         RouteKind::Evaluation => 0,
         RouteKind::DirectRecognition => 1,
+        RouteKind::Contest => 2,
+        RouteKind::Conversion => 3,
+        RouteKind::Appointment => 4,
+        RouteKind::Apprenticeship => 5,
     }
 }
 
+fn route_of_byte(byte: u8) -> Option<RouteKind> {
+    RouteKind::ALL
+        .into_iter()
+        .find(|route| route_byte(*route) == byte)
+}
+
 /// A person value: each holding as certificate number (22) ‖ occupation (4) ‖ level rank (1) ‖
-/// issued, days since 1970 (i32 LE, 4) ‖ route (1: 0 evaluation, 1 direct) ‖ revoked (1: 0/1).
+/// issued, days since 1970 (i32 LE, 4) ‖ route (1: 0 evaluation, 1 direct, 2 contest,
+/// 3 conversion) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a basis) ‖ basis
+/// position in the holdings (u16 LE, 2; 0 without a basis).
 pub(crate) fn encode_person(person: &PersonRecord, out: &mut Vec<u8>) {
     out.reserve(person.holdings.len() * HOLDING_BYTES);
     for holding in &person.holdings {
@@ -84,7 +104,18 @@ pub(crate) fn encode_person(person: &PersonRecord, out: &mut Vec<u8>) {
         out.push(holding.level.rank());
         out.extend_from_slice(&holding.issued.days_since_unix_epoch().to_le_bytes());
         out.push(route_byte(holding.route));
-        out.push(u8::from(holding.revoked));
+        let mut flags = 0;
+        if holding.revoked {
+            flags |= FLAG_REVOKED;
+        }
+        if holding.basis_revoked {
+            flags |= FLAG_BASIS_REVOKED;
+        }
+        if holding.basis.is_some() {
+            flags |= FLAG_HAS_BASIS;
+        }
+        out.push(flags);
+        out.extend_from_slice(&holding.basis.unwrap_or(0).to_le_bytes());
     }
 }
 
@@ -101,23 +132,22 @@ pub(crate) fn decode_person(bytes: &[u8]) -> Result<PersonRecord, NodeError> {
         days.copy_from_slice(&chunk[27..31]);
         let issued = Date::from_days_since_unix_epoch(i32::from_le_bytes(days))
             .ok_or_else(|| corrupt("person", "date"))?;
-        let route = match chunk[31] {
-            0 => RouteKind::Evaluation,
-            1 => RouteKind::DirectRecognition,
-            other => return Err(corrupt("person", format!("route {other}"))),
-        };
-        let revoked = match chunk[32] {
-            0 => false,
-            1 => true,
-            other => return Err(corrupt("person", format!("revoked flag {other}"))),
-        };
+        let route = route_of_byte(chunk[31])
+            .ok_or_else(|| corrupt("person", format!("route {}", chunk[31])))?;
+        let flags = chunk[32];
+        if flags & !(FLAG_REVOKED | FLAG_BASIS_REVOKED | FLAG_HAS_BASIS) != 0 {
+            return Err(corrupt("person", format!("flags {flags:#04x}")));
+        }
+        let basis = u16::from_le_bytes([chunk[33], chunk[34]]);
         holdings.push(Holding {
             certificate_number,
             occupation,
             level,
             issued,
             route,
-            revoked,
+            revoked: flags & FLAG_REVOKED != 0,
+            basis: (flags & FLAG_HAS_BASIS != 0).then_some(basis),
+            basis_revoked: flags & FLAG_BASIS_REVOKED != 0,
         });
     }
     Ok(PersonRecord { holdings })
@@ -213,6 +243,12 @@ impl Projection {
         Ok(projection)
     }
 
+    /// The projection tree, for [`crate::careers`] (its own key prefixes, same tree, same
+    /// batches).
+    pub(crate) fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
     /// Entries applied so far.
     pub fn cursor(&self) -> Result<u64, NodeError> {
         Ok(self
@@ -289,10 +325,7 @@ impl Projection {
             work_type: certified.work_type,
             level: certified.level,
             issued: certified.issued,
-            route: match certified.route {
-                Route::Evaluation(_) => RouteKind::Evaluation,
-                Route::DirectRecognition { .. } => RouteKind::DirectRecognition,
-            },
+            route: RouteKind::of(&certified.route),
             status,
             entry_index: issued_at,
         }))
@@ -462,8 +495,12 @@ impl Projection {
                 PersistedRegistryChange::Policy(version, index) => {
                     batch.insert(key(PREFIX_POLICY, &version.to_be_bytes()), encode(index))
                 }
+                PersistedRegistryChange::Careers(change) => {
+                    crate::careers::persist_registry_change(change, &mut batch)
+                }
             }
         }
+        crate::careers::persist_careers(&overlay.careers, &mut batch);
         for (name, value) in stats {
             let stat_key = key(PREFIX_STAT, name.as_bytes());
             match value {
@@ -561,6 +598,8 @@ pub enum PersistedRegistryChange {
     Body(Box<BodyRecord>),
     Catalogue(u64),
     Policy(u32, u64),
+    /// Contests and appointment rights (see [`crate::careers`]).
+    Careers(RegistryChange),
 }
 
 /// The records a batch has changed but not yet committed; reads look here first.
@@ -568,6 +607,7 @@ pub enum PersistedRegistryChange {
 pub struct Overlay {
     pub credentials: HashMap<CertificateNumber, CredentialRecord>,
     pub persons: HashMap<SubjectId, PersonRecord>,
+    pub careers: HashMap<SubjectId, skill_ledger_domain::CareerRecord>,
     pub event_indexes: HashMap<EventId, u64>,
     /// The accepted entries' ids in index order (what the `e` chunks and the index take in).
     pub new_ids: Vec<(u64, EventId)>,
@@ -622,6 +662,7 @@ impl Overlay {
     pub fn clear(&mut self) {
         self.credentials.clear();
         self.persons.clear();
+        self.careers.clear();
         self.event_indexes.clear();
         self.new_ids.clear();
         self.registry_changes.clear();
@@ -640,6 +681,9 @@ impl Overlay {
                 RegistryChange::Policy(version) => {
                     PersistedRegistryChange::Policy(version.policy.version, changes.index)
                 }
+                RegistryChange::Contest(_) | RegistryChange::AppointmentRight(_) => {
+                    PersistedRegistryChange::Careers(change.clone())
+                }
             };
             self.registry_changes.push(persisted);
             registry.absorb(change);
@@ -650,6 +694,9 @@ impl Overlay {
         }
         if let Some((subject, person)) = changes.person {
             self.persons.insert(subject, person);
+        }
+        if let Some((subject, career)) = changes.career {
+            self.careers.insert(subject, career);
         }
         for (key, delta) in changes.stats {
             stats.add(key, delta);
@@ -772,6 +819,19 @@ impl RecordView for OverlayView<'_> {
         }
         self.remember(self.store.event_index(self.ids, id))
     }
+
+    fn career(&self, subject: &SubjectId) -> Option<skill_ledger_domain::CareerRecord> {
+        for overlay in self.overlays() {
+            if let Some(record) = overlay.careers.get(subject) {
+                return Some(record.clone());
+            }
+        }
+        self.remember(crate::careers::career(self.store.tree(), subject))
+    }
+
+    fn keeps_careers(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
@@ -789,14 +849,20 @@ mod tests {
             issued: Date::from_ymd(2024, 6, 30).expect("date"),
             route: RouteKind::DirectRecognition,
             revoked,
+            basis: None,
+            basis_revoked: false,
         }
     }
 
     /// Pins the person value layout documented in docs/formats.md.
     #[test]
     fn person_values_have_the_documented_bytes_and_round_trip() {
+        let mut built_on = holding(18, true);
+        built_on.route = RouteKind::Contest;
+        built_on.basis = Some(0x0102);
+        built_on.basis_revoked = true;
         let person = PersonRecord {
-            holdings: vec![holding(17, false), holding(18, true)],
+            holdings: vec![holding(17, false), built_on],
         };
         let mut bytes = Vec::new();
         encode_person(&person, &mut bytes);
@@ -809,18 +875,26 @@ mod tests {
                 "03",                                           // Senior
                 "c04d0000",                                     // 2024-06-30
                 "01",                                           // direct recognition
-                "00",                                           // not revoked
+                "00",                                           // flags: none
+                "0000",                                         // no basis
             )
         );
-        assert_eq!(bytes[2 * HOLDING_BYTES - 1], 1, "revoked flag");
+        assert_eq!(
+            hex::encode(&bytes[2 * HOLDING_BYTES - 4..]),
+            concat!(
+                "02",   // contest
+                "07",   // revoked, basis revoked, has a basis
+                "0201", // basis position 0x0102
+            )
+        );
         assert_eq!(decode_person(&bytes).expect("decode"), person);
         assert!(decode_person(&bytes[..HOLDING_BYTES + 1]).is_err());
         let mut bad = bytes.clone();
-        bad[32] = 2;
-        assert!(
-            decode_person(&bad).is_err(),
-            "a revoked flag other than 0/1"
-        );
+        bad[32] = 8;
+        assert!(decode_person(&bad).is_err(), "an unknown flag");
+        let mut bad = bytes.clone();
+        bad[31] = 9;
+        assert!(decode_person(&bad).is_err(), "an unknown route");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub mod code {
     pub const UNKNOWN_CERTIFICATE: &str = "unknown-certificate";
     /// No body with this registration number is registered.
     pub const UNKNOWN_BODY: &str = "unknown-body";
+    /// The ledger holds nothing for this subject.
+    pub const UNKNOWN_PERSON: &str = "unknown-person";
     /// The path names no resource (including tiles beyond the published tree).
     pub const NOT_FOUND: &str = "not-found";
     /// The path exists but not with this method.
@@ -155,12 +157,17 @@ impl Problem {
 
     /// A refused event: 422 with the rule's stable code as the type.
     pub fn rejection(rejection: &Rejection) -> Problem {
-        Problem::new(
+        let problem = Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             rejection.code(),
             "Event rejected",
             rejection.to_string(),
-        )
+        );
+        // A rule a policy decides names the policy version that refused the event.
+        match rejection.policy_version() {
+            Some(version) => problem.with("policy_version", version),
+            None => problem,
+        }
     }
 
     /// Why a submission got no receipt.
