@@ -1,5 +1,6 @@
 //! `skill-ledger bench`: measured figures, with the machine's raw limits from the same run.
 
+use std::collections::BTreeMap;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -127,6 +128,61 @@ pub fn peak_rss_mb() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU time used so far by each thread of this process, summed per thread name, in seconds
+/// (`/proc/self/task/*/schedstat`, nanoseconds on a CPU). Differences of two readings show
+/// where a phase's CPU went, a figure that other load on the machine does not distort the
+/// way it distorts wall-clock stage times.
+pub fn thread_cpu_seconds() -> BTreeMap<String, f64> {
+    let mut threads = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return threads;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let on_cpu_ns = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok());
+        if let Some(ns) = on_cpu_ns {
+            // Numbered pools (sled-io-0, sled-io-1, …) are one role.
+            let role = name.trim().trim_end_matches(|c: char| c.is_ascii_digit());
+            *threads
+                .entry(role.trim_end_matches('-').to_string())
+                .or_insert(0.0) += ns as f64 / 1e9;
+        }
+    }
+    threads
+}
+
+/// CPU time (user and system) of the whole process so far, ended threads included.
+pub fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Per-thread-role CPU seconds between two [`thread_cpu_seconds`] readings (threads that
+/// ended in between are not counted).
+pub fn cpu_between(
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+) -> BTreeMap<String, f64> {
+    after
+        .iter()
+        .map(|(role, seconds)| {
+            (
+                role.clone(),
+                seconds - before.get(role).copied().unwrap_or(0.0),
+            )
+        })
+        .filter(|(_, seconds)| *seconds > 0.0005)
+        .collect()
 }
 
 /// The machine's Ed25519 batch-verification rate on all cores, measured for about a second.
@@ -286,6 +342,8 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
     let sign_seconds = sign_started.elapsed().as_secs_f64();
     let entry_bytes_mean = entry_bytes_total as f64 / events as f64;
     let log_before = node.storage_sizes();
+    let cpu_before = thread_cpu_seconds();
+    let process_cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let (sender, receiver) = std::sync::mpsc::sync_channel::<PendingReceipt>(window);
     let waiter = std::thread::spawn(move || {
@@ -317,6 +375,12 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         .join()
         .map_err(|_| anyhow!("waiter thread panicked"))?;
     let seconds = started.elapsed().as_secs_f64();
+    let mut cpu = cpu_between(&cpu_before, &thread_cpu_seconds());
+    let cpu_s = process_cpu_seconds() - process_cpu_before;
+    // Threads that ended during the run (the verifier's per-batch helpers) are only in the
+    // process total.
+    let named: f64 = cpu.values().sum();
+    cpu.insert("ended threads".to_string(), (cpu_s - named).max(0.0));
     bar.finish_and_clear();
     node.flush()?;
     let sizes = node.storage_sizes();
@@ -364,6 +428,13 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         "merkle_s": merkle_s,
         "projection_commit_s": stage_s(&metrics.projection_us),
         "merkle_share": if ordered_s > 0.0 { merkle_s / ordered_s } else { 0.0 },
+        // CPU time of the ingest (all threads, including the submitting client on the main
+        // thread), per event and per thread role; `cpu_share` is the share of the cores it
+        // kept busy.
+        "cpu_s": cpu_s,
+        "cpu_us_per_event": cpu_s * 1e6 / events as f64,
+        "cpu_share": cpu_s / (seconds * threads as f64),
+        "cpu_s_by_thread": cpu,
         "window": window,
         "threads": threads,
     });
