@@ -648,6 +648,8 @@ impl Node {
             overlay: Overlay::default(),
             event_ids,
             known,
+            log_dir: paths.log(),
+            disk_free_min_bytes: options.disk_free_min_bytes,
         };
         // The verifier runs one batch ahead of the sequencer (a channel of one batch).
         let (verified_sender, verified_receiver) = sync_channel(1);
@@ -823,6 +825,15 @@ impl Node {
     /// Why the node stopped accepting submissions, if it did.
     pub fn stopped(&self) -> Option<String> {
         self.shared.stopped_reason()
+    }
+
+    /// Why submissions are refused for lack of disk space right now, if they are (read live
+    /// from the filesystem: it clears as soon as space is freed).
+    pub fn storage_full(&self) -> Option<String> {
+        crate::sequencer::storage_full(
+            &self.paths.log(),
+            self.config.sequencer.options().disk_free_min_bytes,
+        )
     }
 
     pub fn metrics(&self) -> &Metrics {
