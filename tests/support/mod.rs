@@ -1,6 +1,8 @@
-//! Shared by the robustness tests (`tests/crash/`, `tests/abuse.rs`): a tolerant HTTP/1.1
-//! client on loopback (errors are values, not panics: the server may die mid-answer), a
-//! ledger made with the command line, and `skill-ledger serve` started on it.
+//! Shared by the black-box tests over HTTP (`tests/api.rs`, `tests/federation.rs`,
+//! `tests/crash/`, `tests/abuse.rs`, `tests/rejections.rs`, `tests/overload.rs`): a small
+//! HTTP/1.1 client on loopback (`try_*` forms return errors as values, for servers that may
+//! die mid-answer; the others panic with the request named), a ledger made with the command
+//! line, and `skill-ledger serve` started on it.
 
 #![allow(dead_code)]
 
@@ -33,8 +35,20 @@ impl Reply {
             .map(|(_, value)| value.as_str())
     }
 
-    pub fn json(&self) -> Option<Value> {
+    /// The body as JSON, or `None`.
+    pub fn try_json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The body as JSON; panics naming the status and the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "status {}: body is not JSON ({error}): {}",
+                self.status,
+                self.text()
+            )
+        })
     }
 
     pub fn text(&self) -> String {
@@ -49,7 +63,7 @@ impl Reply {
             "expected {status} {code}: {}",
             self.text()
         );
-        let document = self.json().expect("a JSON problem document");
+        let document = self.json();
         assert_eq!(
             document["type"],
             format!("urn:skill-ledger:problem:{code}"),
@@ -116,20 +130,28 @@ pub fn parse_reply(raw: &[u8]) -> Option<Reply> {
     })
 }
 
-/// Sends raw request bytes on a new connection and reads the answer to the end.
+/// How long a request may take before the client gives up.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sends raw request bytes on a new connection and reads the answer to the end. A server
+/// may answer (413, 408) before it has read the whole request and close: a failed write still
+/// returns the answer when one arrived.
 pub fn exchange(address: &str, raw_request: &[u8], timeout: Duration) -> std::io::Result<Reply> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    stream.write_all(raw_request)?;
+    let written = stream.write_all(raw_request);
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse_reply(&raw).ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("answer cut short: {:?}", String::from_utf8_lossy(&raw)),
-        )
-    })
+    let read = stream.read_to_end(&mut raw);
+    if let Some(reply) = parse_reply(&raw) {
+        return Ok(reply);
+    }
+    written?;
+    read?;
+    Err(std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        format!("answer cut short: {:?}", String::from_utf8_lossy(&raw)),
+    ))
 }
 
 /// One request (`Connection: close`), errors as values.
@@ -150,7 +172,7 @@ pub fn try_request(
     raw.push_str("\r\n");
     let mut raw = raw.into_bytes();
     raw.extend_from_slice(body);
-    exchange(address, &raw, Duration::from_secs(30))
+    exchange(address, &raw, REQUEST_TIMEOUT)
 }
 
 pub fn request(
@@ -166,6 +188,16 @@ pub fn request(
 
 pub fn get(address: &str, path: &str) -> Reply {
     request(address, "GET", path, &[], b"")
+}
+
+pub fn post_json(address: &str, path: &str, body: &Value) -> Reply {
+    request(
+        address,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
 }
 
 pub fn entry_body(signed: &SignedEvent) -> Vec<u8> {
