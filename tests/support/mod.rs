@@ -15,7 +15,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
-use skill_ledger_domain::SignedEvent;
+use skill_ledger_domain::{
+    CertificateNumber, Date, EvaluationBasis, Event, EventId, EventKind, Level, LevelCertified,
+    NameCommitment, Route, SignedEvent, Signer, SubjectId,
+};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
 pub const BODY: &str = "Y000050000001";
@@ -219,6 +222,53 @@ pub fn try_submit(address: &str, signed: &SignedEvent) -> std::io::Result<Reply>
 
 pub fn submit(address: &str, signed: &SignedEvent) -> Reply {
     try_submit(address, signed).unwrap_or_else(|error| panic!("POST /v1/events: {error}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Signed events
+// ---------------------------------------------------------------------------------------
+
+/// Certification number `n` by body [`BODY`] (signed with `key`): a distinct holder, 初级工 on
+/// an attested basis, 2020.
+pub fn certification(key: &SigningKey, n: u64) -> SignedEvent {
+    let body = BODY.parse().expect("registration number");
+    let mut subject = [0u8; 32];
+    subject[..8].copy_from_slice(&n.to_le_bytes());
+    subject[8] = 0xc5;
+    let mut commitment = [0u8; 32];
+    commitment[..8].copy_from_slice(&n.to_le_bytes());
+    SignedEvent::sign(
+        ORIGIN,
+        Signer::Body(body),
+        key,
+        Event {
+            id: event_id(n),
+            kind: EventKind::LevelCertified(LevelCertified {
+                certificate_number: certificate(n),
+                subject: SubjectId(subject),
+                name_commitment: NameCommitment(commitment),
+                occupation: "6-18-01-01".parse().expect("occupation"),
+                work_type: None,
+                level: Level::Junior,
+                issued: Date::from_ymd(2020, 6, 1 + (n % 28) as u8).expect("date"),
+                route: Route::Evaluation(EvaluationBasis::Attested {
+                    statement: "本职业工作满1年".to_string(),
+                }),
+            }),
+        },
+    )
+}
+
+pub fn event_id(n: u64) -> EventId {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&n.to_le_bytes());
+    id[8] = 0xc7;
+    EventId(id)
+}
+
+pub fn certificate(n: u64) -> CertificateNumber {
+    let body = BODY.parse().expect("registration number");
+    CertificateNumber::compose(body, 2020, Level::Junior, n as u32 + 1).expect("serial in range")
 }
 
 // ---------------------------------------------------------------------------------------
