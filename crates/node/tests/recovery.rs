@@ -40,6 +40,11 @@ fn closed_ledger_of(certifications: u32) -> Closed {
     let entry_count = node.entry_count();
     let digest = node.projection_digest().expect("digest");
     node.close().expect("close");
+    assert_eq!(
+        std::fs::read_to_string(fx.path().join("projections.flushed")).expect("flush mark"),
+        format!("{entry_count}\n"),
+        "close records the flushed cursor (docs/formats.md)"
+    );
     Closed {
         fx,
         numbers,

@@ -349,3 +349,53 @@ fn given_a_full_disk_when_the_log_is_appended_directly_then_it_is_unchanged_and_
     assert_eq!(recovery.truncated_bytes, 0, "nothing torn: {recovery:?}");
     assert_eq!(log.reader().read(2).expect("read"), b"third");
 }
+
+#[test]
+fn given_a_full_disk_when_a_batch_needs_a_new_segment_then_the_flushed_part_is_cut_off_again() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // Room for two 20-byte entries per segment (32-byte header, 8-byte frame headers).
+    let options = LogOptions {
+        segment_bytes_max: 32 + 2 * (8 + 20),
+        ..LogOptions::default()
+    };
+    let entry = |k: u8| [k; 20];
+    let (mut log, _) = Log::open(dir.path(), options, 0).expect("open");
+    log.append_batch(&[entry(0).as_slice()]).expect("append");
+    let segments = |dir: &std::path::Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        snapshot(dir)
+            .into_iter()
+            .filter(|(path, _)| path.extension().is_some_and(|e| e == "seg"))
+            .collect()
+    };
+    let before = segments(dir.path());
+
+    // The batch's first entry fills the segment (written and synced); creating the next
+    // segment finds the disk full.
+    let next_segment = dir.path().join(format!("{:020}.seg.tmp", 2));
+    faults::fail(&next_segment, Operation::DiskFull);
+    let error = log
+        .append_batch(&[entry(1).as_slice(), entry(2).as_slice()])
+        .expect_err("the disk is full");
+    assert_eq!(
+        *error.kind(),
+        skill_ledger_log::LogErrorKind::NoSpace,
+        "{error}"
+    );
+    assert!(
+        segments(dir.path()) == before,
+        "the entry flushed into the old segment was cut off again"
+    );
+    faults::clear(&next_segment);
+
+    let range = log
+        .append_batch(&[entry(1).as_slice(), entry(2).as_slice()])
+        .expect("appends continue once space returns");
+    assert_eq!(range, 1..3);
+    drop(log);
+    let (log, recovery) = Log::open(dir.path(), options, 3).expect("reopen");
+    assert_eq!(recovery.truncated_bytes, 0, "{recovery:?}");
+    assert_eq!(segments(dir.path()).len(), 2);
+    for k in 0..3u8 {
+        assert_eq!(log.reader().read(u64::from(k)).expect("read"), entry(k));
+    }
+}
