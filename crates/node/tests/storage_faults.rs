@@ -399,3 +399,94 @@ fn given_a_full_disk_when_a_batch_needs_a_new_segment_then_the_flushed_part_is_c
         assert_eq!(log.reader().read(u64::from(k)).expect("read"), entry(k));
     }
 }
+
+mod full_disk_at_random {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// A batch of entries of these lengths.
+        Append(Vec<usize>),
+        /// The disk fills (true) or space is freed (false).
+        Full(bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => proptest::collection::vec(1usize..90, 1..6).prop_map(Op::Append),
+            1 => any::<bool>().prop_map(Op::Full),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Whatever the order of appends, full disks and freed space (segments of about two
+        /// hundred bytes, so batches often roll into a new one), the log holds exactly the
+        /// batches whose append succeeded, in order; a full disk fails a batch whole, never
+        /// poisons the log, and leaves nothing for recovery to cut.
+        #[test]
+        fn given_a_disk_that_fills_and_frees_at_random_then_the_log_holds_exactly_the_appends_that_succeeded(
+            ops in proptest::collection::vec(op(), 1..24)
+        ) {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let options = LogOptions {
+                segment_bytes_max: 200,
+                ..LogOptions::default()
+            };
+            let (mut log, _) = Log::open(dir.path(), options, 0).expect("open");
+            let mut model: Vec<Vec<u8>> = Vec::new();
+            let mut full = false;
+            let mut serial = 0u8;
+            for op in &ops {
+                match op {
+                    Op::Full(now) => {
+                        full = *now;
+                        if full {
+                            faults::fail(dir.path(), Operation::DiskFull);
+                        } else {
+                            faults::clear(dir.path());
+                        }
+                    }
+                    Op::Append(lengths) => {
+                        let batch: Vec<Vec<u8>> = lengths
+                            .iter()
+                            .map(|length| {
+                                serial = serial.wrapping_add(1);
+                                vec![serial; *length]
+                            })
+                            .collect();
+                        let slices: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+                        match log.append_batch(&slices) {
+                            Ok(range) => {
+                                prop_assert!(!full, "appended {range:?} to a full disk");
+                                prop_assert_eq!(range.start, model.len() as u64);
+                                model.extend(batch);
+                            }
+                            Err(error) => {
+                                prop_assert!(full, "failed with space free: {}", error);
+                                prop_assert_eq!(
+                                    error.kind(),
+                                    &skill_ledger_log::LogErrorKind::NoSpace,
+                                    "{}",
+                                    error
+                                );
+                            }
+                        }
+                        prop_assert_eq!(log.entry_count(), model.len() as u64);
+                    }
+                }
+            }
+            faults::clear(dir.path());
+            drop(log);
+            let (log, recovery) =
+                Log::open(dir.path(), options, model.len() as u64).expect("reopen");
+            prop_assert_eq!(recovery.truncated_bytes, 0, "{:?}", recovery);
+            prop_assert_eq!(log.entry_count(), model.len() as u64);
+            for (index, entry) in model.iter().enumerate() {
+                prop_assert_eq!(&log.reader().read(index as u64).expect("read"), entry);
+            }
+        }
+    }
+}
