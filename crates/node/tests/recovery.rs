@@ -444,14 +444,16 @@ fn damage_projections(dir: &Path, damage: Damage, only_db: bool) -> Vec<String> 
     damaged
 }
 
+/// Damages the projections of one closed ledger twice (`db` alone, then every sled file),
+/// each time reopening, checking, and closing again.
 fn given_damaged_projections_when_the_node_opens_then_they_are_rebuilt(damage: Damage) {
+    let closed = closed_ledger_of(1000);
     for only_db in [true, false] {
-        damaged_projections_are_rebuilt(damage, only_db);
+        damaged_projections_are_rebuilt(&closed, damage, only_db);
     }
 }
 
-fn damaged_projections_are_rebuilt(damage: Damage, only_db: bool) {
-    let closed = closed_ledger_of(1500);
+fn damaged_projections_are_rebuilt(closed: &Closed, damage: Damage, only_db: bool) {
     let fx = &closed.fx;
     let damaged = damage_projections(&fx.path().join("projections"), damage, only_db);
     eprintln!("{damage:?}: {damaged:?}");
@@ -462,13 +464,14 @@ fn damaged_projections_are_rebuilt(damage: Damage, only_db: bool) {
         "{damage:?} (only db: {only_db}) was not detected: {report:?}"
     );
     assert_eq!(report.replayed, closed.entry_count, "rebuilt from entry 0");
-    check_intact(&node, &closed);
+    check_intact(&node, closed);
     node.close().expect("close");
     // Once rebuilt, the next start trusts the projections again.
     let (node, report) = fx.reopen().expect("reopen after the rebuild");
     assert!(!report.projections_rebuilt, "{report:?}");
     assert_eq!(report.replayed, 0);
-    check_intact(&node, &closed);
+    check_intact(&node, closed);
+    node.close().expect("close");
 }
 
 #[test]
