@@ -650,6 +650,7 @@ impl Node {
             known,
             log_dir: paths.log(),
             disk_free_min_bytes: options.disk_free_min_bytes,
+            disk_full: false,
         };
         // The verifier runs one batch ahead of the sequencer (a channel of one batch).
         let (verified_sender, verified_receiver) = sync_channel(1);

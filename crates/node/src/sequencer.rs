@@ -130,6 +130,8 @@ pub(crate) struct Sequencer {
     /// The log directory, whose filesystem's free space is checked before each batch.
     pub log_dir: std::path::PathBuf,
     pub disk_free_min_bytes: u64,
+    /// Whether the last batch was refused for lack of space (the log says so once per spell).
+    pub disk_full: bool,
 }
 
 /// Why the filesystem under `dir` is too full for another batch, if it is.
@@ -254,8 +256,17 @@ impl Sequencer {
             }
             return;
         }
-        if let Some(reason) = storage_full(&self.log_dir, self.disk_free_min_bytes) {
-            tracing::warn!(%reason, "disk full: batch refused, nothing written");
+        let full = storage_full(&self.log_dir, self.disk_free_min_bytes);
+        if full.is_some() != self.disk_full {
+            self.disk_full = full.is_some();
+            match &full {
+                Some(reason) => {
+                    tracing::warn!(%reason, "disk full: refusing submissions, nothing written")
+                }
+                None => tracing::warn!("disk space is available again: accepting submissions"),
+            }
+        }
+        if let Some(reason) = full {
             for submission in batch.drain(..) {
                 let _ = submission
                     .reply
