@@ -398,8 +398,17 @@ fn open_projections(
         entries,
         "projection database damaged: discarding it and rebuilding from the log"
     );
-    std::fs::remove_dir_all(paths.projections())
-        .map_err(|error| NodeError::io(&paths.projections(), "remove the damaged", error))?;
+    match std::fs::remove_dir_all(paths.projections()) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            return Err(NodeError::io(
+                &paths.projections(),
+                "remove the damaged",
+                error,
+            ))
+        }
+    }
     let (projection, registry, stats, cursor, event_ids) = load_projections(paths, log_reader)?;
     Ok((projection, registry, stats, cursor, event_ids, true))
 }
