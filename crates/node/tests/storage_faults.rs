@@ -129,6 +129,12 @@ fn given_the_checkpoint_cannot_be_made_durable_then_the_node_stops_and_keeps_wha
 }
 
 #[test]
+fn given_a_write_to_the_tree_cut_short_then_the_node_stops_and_recovers() {
+    // The tree's hashes are derived: a torn hash record is recomputed from the log at restart.
+    given_a_failing_disk_then_the_node_stops_and_recovers("tree", Operation::ShortWrite);
+}
+
+#[test]
 fn given_the_tree_finds_the_disk_full_after_the_log_append_then_the_node_stops_and_recovers() {
     // The batch is durable in the log before the tree is written: a full disk there cannot be
     // undone in place, so the node stops and a restart (with space) brings the tree level.
