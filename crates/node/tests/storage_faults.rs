@@ -496,3 +496,35 @@ mod full_disk_at_random {
         }
     }
 }
+
+#[test]
+fn given_the_log_fsync_fails_for_a_batch_of_many_then_none_of_them_is_acknowledged() {
+    let (fx, node) = Fixture::init_with_batch_delay(200);
+    let before = node.checkpoint().expect("checkpoint").checkpoint.size;
+    let batch = certifications(&fx, 1, 6);
+    let dir = fx.log_dir();
+
+    faults::fail(&dir, Operation::Fsync);
+    for answer in submit_together(&node, &batch) {
+        check_stopped(answer);
+    }
+    assert_eq!(
+        node.checkpoint().expect("checkpoint").checkpoint.size,
+        before,
+        "no checkpoint covers the batch"
+    );
+    assert_eq!(node.entry_count(), SETUP_ENTRIES, "nothing became readable");
+    faults::clear(&dir);
+    drop(node);
+
+    // Whether or not the bytes reached the disk, each event ends with exactly one index.
+    let (node, _) = Node::open(&fx.path()).expect("the ledger opens after the fault");
+    let mut indexes: Vec<u64> = submit_together(&node, &batch)
+        .into_iter()
+        .map(|answer| answer.expect("accepted or found after the restart").index)
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), batch.len());
+    assert_eq!(node.entry_count(), SETUP_ENTRIES + batch.len() as u64);
+}
