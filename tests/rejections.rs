@@ -305,9 +305,7 @@ fn policy_v2_direct_up_to_technician() -> String {
 fn tree_size(address: &str) -> u64 {
     let health = get(address, "/healthz");
     assert_eq!(health.status, 200, "{}", health.text());
-    health.json().expect("JSON")["tree_size"]
-        .as_u64()
-        .expect("tree size")
+    health.json()["tree_size"].as_u64().expect("tree size")
 }
 
 /// Given the ledger of `given_ledger_with_a_body`, served, plus (over HTTP) body

@@ -442,7 +442,13 @@ impl Log {
     /// Appends all `entries`, then one fdatasync (plus a directory fsync
     /// when a segment is created); they are durable when this returns `Ok`.
     /// Returns the index range of the appended entries. After an `Err` the
-    /// writer is poisoned and must be reopened.
+    /// writer is poisoned and must be reopened, except after
+    /// [`LogErrorKind::NoSpace`]: a write that found the filesystem full (before
+    /// any fsync of the batch failed, and within the same segment) is undone by
+    /// cutting the file back to where the batch began, durably, so the log is as
+    /// before the call and appending may continue once space is freed. An fsync
+    /// failure is never retried: the kernel may have dropped the pages it could
+    /// not write while reporting the next fsync clean.
     pub fn append_batch(&mut self, entries: &[&[u8]]) -> Result<Range<u64>, LogError> {
         if self.poisoned {
             return Err(LogError::new(
@@ -468,8 +474,28 @@ impl Log {
         if entries.is_empty() {
             return Ok(start..start);
         }
+        let (tail_first_index, tail_bytes, bytes_on_disk) =
+            (self.tail_first_index, self.tail_bytes, self.bytes_on_disk);
         match self.append_validated(entries) {
             Ok(()) => Ok(start..self.entry_count),
+            Err(e)
+                if *e.kind() == LogErrorKind::NoSpace
+                    && self.tail_first_index == tail_first_index =>
+            {
+                // Nothing of the batch was acknowledged or published: cut what did reach the
+                // file (a part, or whole frames flushed before a new segment was refused).
+                match fsio::truncate_durably(&self.tail_file, &self.tail_path, tail_bytes) {
+                    Ok(()) => {
+                        self.tail_bytes = tail_bytes;
+                        self.bytes_on_disk = bytes_on_disk;
+                        Err(e.at_entry(start))
+                    }
+                    Err(cut) => {
+                        self.poisoned = true;
+                        Err(cut)
+                    }
+                }
+            }
             Err(e) => {
                 self.poisoned = true;
                 Err(e)

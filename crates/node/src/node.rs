@@ -289,6 +289,133 @@ fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, N
     })
 }
 
+/// The last projection cursor known to be flushed to disk, written at [`Node::close`] (file
+/// `projections.flushed` in the ledger directory: the cursor in decimal and a newline). sled
+/// recovers a damaged database to an earlier consistent state without an error; a cursor below
+/// this one means it lost commits it had made durable, so the projections are not trusted.
+const PROJECTIONS_FLUSHED: &str = "projections.flushed";
+
+fn read_flushed_cursor(paths: &LedgerPaths) -> u64 {
+    let path = paths.root.join(PROJECTIONS_FLUSHED);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| {
+            tracing::warn!(file = %path.display(), "unreadable projection flush mark: ignored");
+            0
+        }),
+        Err(_) => 0,
+    }
+}
+
+fn write_flushed_cursor(paths: &LedgerPaths, cursor: u64) -> Result<(), NodeError> {
+    use std::io::Write;
+    let path = paths.root.join(PROJECTIONS_FLUSHED);
+    let tmp = paths.root.join(format!("{PROJECTIONS_FLUSHED}.tmp"));
+    let mut file = File::create(&tmp).map_err(|error| NodeError::io(&tmp, "create", error))?;
+    file.write_all(format!("{cursor}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|error| NodeError::io(&tmp, "write", error))?;
+    std::fs::rename(&tmp, &path).map_err(|error| NodeError::io(&tmp, "rename", error))?;
+    File::open(&paths.root)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|error| NodeError::io(&paths.root, "fsync", error))
+}
+
+/// The projections and what the sequencer loads from them.
+type OpenedProjections = (Projection, Registry, Counters, u64, EventIndex);
+
+/// Opens the projection database and loads the registry, counters, cursor and event index.
+/// sled can panic on some damaged files: a panic is reported as an error like any other.
+fn load_projections(
+    paths: &LedgerPaths,
+    log_reader: &LogReader,
+) -> Result<OpenedProjections, NodeError> {
+    let load = || -> Result<OpenedProjections, NodeError> {
+        let projection = Projection::open(&paths.projections(), log_reader.clone())?;
+        let registry = load_registry(&projection, log_reader)?;
+        let stats = Counters::from_stored(projection.stats()?);
+        let cursor = projection.cursor()?;
+        let event_ids = projection.load_event_index()?;
+        Ok((projection, registry, stats, cursor, event_ids))
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        Err(NodeError::new(
+            NodeErrorKind::Projection,
+            format!("the projection database failed to load: {what}"),
+        ))
+    })
+}
+
+/// Opens the projections, or rebuilds them from the log when the database is missing,
+/// unreadable, empty, ahead of the log, or behind what it had flushed at the last close. The
+/// log is the truth: whatever is wrong with the derived database, nothing acknowledged is lost.
+/// Returns whether they were rebuilt.
+fn open_projections(
+    paths: &LedgerPaths,
+    log_reader: &LogReader,
+) -> Result<(Projection, Registry, Counters, u64, EventIndex, bool), NodeError> {
+    let entries = log_reader.entry_count();
+    let existed = paths.projections().exists();
+    let flushed = read_flushed_cursor(paths);
+    let problem = match load_projections(paths, log_reader) {
+        Ok(opened) => {
+            let cursor = opened.3;
+            let problem = if cursor > entries {
+                Some(format!(
+                    "its cursor ({cursor}) is ahead of the log ({entries} entries)"
+                ))
+            } else if cursor < flushed.min(entries) {
+                Some(format!(
+                    "it holds {cursor} entries but had flushed {flushed} at the last close \
+                     (sled recovered a damaged database to an earlier state)"
+                ))
+            } else {
+                None
+            };
+            match problem {
+                None => {
+                    let rebuilt = cursor == 0 && entries > 0;
+                    if rebuilt {
+                        let why = if existed { "empty" } else { "missing" };
+                        tracing::warn!(
+                            directory = %paths.projections().display(),
+                            entries,
+                            "projection database {why}: rebuilding it from the log"
+                        );
+                    }
+                    let (projection, registry, stats, cursor, event_ids) = opened;
+                    return Ok((projection, registry, stats, cursor, event_ids, rebuilt));
+                }
+                Some(problem) => problem,
+            }
+        }
+        Err(error) => error.to_string(),
+    };
+    tracing::warn!(
+        directory = %paths.projections().display(),
+        reason = %problem,
+        entries,
+        "projection database damaged: discarding it and rebuilding from the log"
+    );
+    match std::fs::remove_dir_all(paths.projections()) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            return Err(NodeError::io(
+                &paths.projections(),
+                "remove the damaged",
+                error,
+            ))
+        }
+    }
+    let (projection, registry, stats, cursor, event_ids) = load_projections(paths, log_reader)?;
+    Ok((projection, registry, stats, cursor, event_ids, true))
+}
+
 /// Folds entries `[from, to)` into the projections, committing every few thousand.
 #[allow(clippy::too_many_arguments)]
 fn replay(
@@ -440,34 +567,8 @@ impl Node {
                 )
             })?;
         }
-        // A missing projection directory is rebuilt from the log just like an unreadable one
-        // (sled creates an empty database): report it as rebuilt when the log has entries.
-        let projections_missing = !paths.projections().exists() && log.entry_count() > 0;
-        let (projection, projections_rebuilt) = match Projection::open(
-            &paths.projections(),
-            log_reader.clone(),
-        ) {
-            Ok(projection) if projection.cursor()? <= log.entry_count() => {
-                (projection, projections_missing)
-            }
-            opened => {
-                let reason = match &opened {
-                    Ok(_) => "its cursor is ahead of the log".to_string(),
-                    Err(error) => error.to_string(),
-                };
-                tracing::warn!(%reason, "projection database unusable: rebuilding it from the log");
-                drop(opened);
-                let _ = std::fs::remove_dir_all(paths.projections());
-                (
-                    Projection::open(&paths.projections(), log_reader.clone())?,
-                    true,
-                )
-            }
-        };
-        let mut registry = load_registry(&projection, &log_reader)?;
-        let mut stats = Counters::from_stored(projection.stats()?);
-        let cursor = projection.cursor()?;
-        let mut event_ids = projection.load_event_index()?;
+        let (projection, mut registry, mut stats, cursor, mut event_ids, projections_rebuilt) =
+            open_projections(&paths, &log_reader)?;
         replay(
             &log_reader,
             &projection,
@@ -559,6 +660,9 @@ impl Node {
             overlay: Overlay::default(),
             event_ids,
             known,
+            log_dir: paths.log(),
+            disk_free_min_bytes: options.disk_free_min_bytes,
+            disk_full: false,
         };
         // The verifier runs one batch ahead of the sequencer (a channel of one batch).
         let (verified_sender, verified_receiver) = sync_channel(1);
@@ -736,6 +840,15 @@ impl Node {
         self.shared.stopped_reason()
     }
 
+    /// Why submissions are refused for lack of disk space right now, if they are (read live
+    /// from the filesystem: it clears as soon as space is freed).
+    pub fn storage_full(&self) -> Option<String> {
+        crate::sequencer::storage_full(
+            &self.paths.log(),
+            self.config.sequencer.options().disk_free_min_bytes,
+        )
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
     }
@@ -856,7 +969,8 @@ impl Node {
     /// Finishes the queued work, flushes, and stops the sequencer.
     pub fn close(mut self) -> Result<(), NodeError> {
         self.shutdown();
-        self.projection.flush()
+        self.projection.flush()?;
+        write_flushed_cursor(&self.paths, self.projection.cursor()?)
     }
 
     fn shutdown(&mut self) {

@@ -56,7 +56,7 @@ fn no_store(mut response: Response) -> Response {
         (status = 400, description = "Malformed JSON or entry", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, description = "Event rejected by a rule (type = urn:skill-ledger:problem:<rule code>)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Queue full or node stopped; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Queue full, disk full or node stopped; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(

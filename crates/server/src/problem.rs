@@ -37,6 +37,8 @@ pub mod code {
     pub const RATE_LIMITED: &str = "rate-limited";
     /// The node stopped accepting submissions (an I/O failure in the sequencer).
     pub const STOPPED: &str = "stopped";
+    /// The disk holding the ledger is full: nothing was written; retry once space is freed.
+    pub const STORAGE_FULL: &str = "storage-full";
     /// No certificate with this number is on the ledger.
     pub const UNKNOWN_CERTIFICATE: &str = "unknown-certificate";
     /// No body with this registration number is registered.
@@ -190,6 +192,16 @@ impl Problem {
                 code::STOPPED,
                 "The node has stopped accepting submissions",
                 reason.clone(),
+            )
+            .retry_after(retry_after_s),
+            SubmitError::StorageFull(reason) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::STORAGE_FULL,
+                "The disk holding the ledger is full",
+                format!(
+                    "{reason}; nothing was written: retry later with the same entry \
+                     (resubmission is idempotent)"
+                ),
             )
             .retry_after(retry_after_s),
         }

@@ -251,13 +251,17 @@ impl BodyView {
 /// `GET /healthz`.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Health {
-    /// `ok`; `stopped` when the node no longer accepts submissions; `alarm` when a partner's
-    /// fork or rule violation was detected (evidence kept, mirroring of it stopped).
+    /// `ok`; `stopped` when the node no longer accepts submissions; `storage-full` while the
+    /// disk is too full to accept a batch (cleared as soon as space is freed); `alarm` when a
+    /// partner's fork or rule violation was detected (evidence kept, mirroring of it stopped).
     pub status: String,
     pub origin: String,
     pub tree_size: u64,
     /// Why the node stopped, when it did.
     pub stopped: Option<String>,
+    /// Why submissions are refused for lack of disk space, while they are.
+    #[serde(default)]
+    pub storage_full: Option<String>,
     /// The first raised partner alarm, in words.
     #[serde(default)]
     pub alarm: Option<String>,
