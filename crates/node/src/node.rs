@@ -596,6 +596,7 @@ impl Node {
             stopped: Mutex::new(None),
             metrics: Metrics::default(),
             projected: AtomicU64::new(log.entry_count()),
+            scanning_known: std::sync::atomic::AtomicBool::new(true),
         });
         shared
             .metrics
@@ -610,16 +611,20 @@ impl Node {
             let scan_tagger = tagger.clone();
             let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let scan_stop = stop.clone();
+            let scan_shared = shared.clone();
             let thread = std::thread::Builder::new()
                 .name("known-keys-scan".to_string())
-                .spawn(move || match store.scan_known(&scan_tagger, &scan_stop) {
-                    Ok(Some(set)) => {
-                        let _ = scanned.send(set);
+                .spawn(move || {
+                    match store.scan_known(&scan_tagger, &scan_stop) {
+                        Ok(Some(set)) => {
+                            let _ = scanned.send(set);
+                        }
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
+                        }
                     }
-                    Ok(None) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
-                    }
+                    scan_shared.scanning_known.store(false, Ordering::Release);
                 })
                 .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?;
             KnownKeys::loading(tagger, scan).with_scanner(thread, stop)
@@ -922,6 +927,12 @@ impl Node {
 
     pub fn entry_count(&self) -> u64 {
         self.log_reader.entry_count()
+    }
+
+    /// Whether start-up work still runs in the background (the scan of held keys that lets
+    /// the sequencer skip store reads): the node answers meanwhile, with less CPU to spare.
+    pub fn warming_up(&self) -> bool {
+        self.shared.scanning_known.load(Ordering::Acquire)
     }
 
     pub fn read_event(&self, index: u64) -> Result<SignedEvent, NodeError> {

@@ -100,6 +100,8 @@ pub(crate) struct Shared {
     pub metrics: Metrics,
     /// Entries the projections hold (the cursor of the last projection commit).
     pub projected: AtomicU64,
+    /// Whether the background scan of held keys (start-up work) is still running.
+    pub scanning_known: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
