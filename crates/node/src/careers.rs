@@ -86,7 +86,10 @@ pub(crate) fn career(
 }
 
 /// Adds the changed career records of a batch to its sled batch.
-pub(crate) fn persist_careers(careers: &HashMap<SubjectId, CareerRecord>, batch: &mut sled::Batch) {
+pub(crate) fn persist_careers(
+    careers: &HashMap<SubjectId, CareerRecord, crate::projection::FastHash>,
+    batch: &mut sled::Batch,
+) {
     for (subject, career) in careers {
         batch.insert(key(PREFIX_CAREER, &subject.0), encode_career(career));
     }

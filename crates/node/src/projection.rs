@@ -602,17 +602,22 @@ pub enum PersistedRegistryChange {
     Careers(RegistryChange),
 }
 
+/// The hasher of the per-batch maps: foldhash, seeded per process (keys such as event ids
+/// and certificate numbers come from submitters, so the seed matters), and several times
+/// cheaper than the standard SipHash on these short keys, which every event hashes a few times.
+pub type FastHash = foldhash::fast::RandomState;
+
 /// The records a batch has changed but not yet committed; reads look here first.
 #[derive(Default)]
 pub struct Overlay {
-    pub credentials: HashMap<CertificateNumber, CredentialRecord>,
-    pub persons: HashMap<SubjectId, PersonRecord>,
-    pub careers: HashMap<SubjectId, skill_ledger_domain::CareerRecord>,
-    pub event_indexes: HashMap<EventId, u64>,
+    pub credentials: HashMap<CertificateNumber, CredentialRecord, FastHash>,
+    pub persons: HashMap<SubjectId, PersonRecord, FastHash>,
+    pub careers: HashMap<SubjectId, skill_ledger_domain::CareerRecord, FastHash>,
+    pub event_indexes: HashMap<EventId, u64, FastHash>,
     /// The accepted entries' ids in index order (what the `e` chunks and the index take in).
     pub new_ids: Vec<(u64, EventId)>,
     pub registry_changes: Vec<PersistedRegistryChange>,
-    pub touched_stats: std::collections::HashSet<StatKey>,
+    pub touched_stats: std::collections::HashSet<StatKey, FastHash>,
 }
 
 /// The statistics counters. The sequencer updates them by [`StatKey`] (no allocation per
@@ -620,7 +625,7 @@ pub struct Overlay {
 /// once, when the counter is first touched.
 #[derive(Default)]
 pub struct Counters {
-    touched: HashMap<StatKey, (String, i64)>,
+    touched: HashMap<StatKey, (String, i64), FastHash>,
     /// Values as read from the store, by name, for counters not touched since.
     stored: BTreeMap<String, i64>,
 }
@@ -628,7 +633,7 @@ pub struct Counters {
 impl Counters {
     pub fn from_stored(stored: BTreeMap<String, i64>) -> Counters {
         Counters {
-            touched: HashMap::new(),
+            touched: HashMap::default(),
             stored,
         }
     }
@@ -644,7 +649,7 @@ impl Counters {
     }
 
     /// The named values of `keys` (counters touched by a batch), in name order.
-    pub fn named(&self, keys: &std::collections::HashSet<StatKey>) -> Vec<(String, i64)> {
+    pub fn named(&self, keys: &std::collections::HashSet<StatKey, FastHash>) -> Vec<(String, i64)> {
         let mut named: Vec<(String, i64)> = keys
             .iter()
             .filter_map(|key| self.touched.get(key).cloned())

@@ -821,7 +821,7 @@ pub(crate) fn verify_signatures(
 /// decompressed (and checked for weakness) once. Bounded: cleared when it grows too large.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>>,
+    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>, crate::projection::FastHash>,
 }
 
 const KEY_CACHE_ENTRIES_MAX: usize = 100_000;
