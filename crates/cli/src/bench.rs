@@ -33,6 +33,16 @@ pub enum BenchCommand {
         #[arg(long, default_value = "2048")]
         window: usize,
     },
+    /// Rebuild of the projections of a ledger of N ingested events: as `rebuild` does by
+    /// default, and re-verifying every signature and rule (`rebuild --verify-signatures`).
+    Rebuild {
+        /// Number of events.
+        #[arg(long, default_value = "100000")]
+        events: u64,
+        /// Ledger directory to create (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// `POST /v1/verify` under load on loopback against a served ledger of N credentials.
     Verify(crate::bench_verify::VerifyArgs),
     /// Inclusion-proof generation on one thread over a tree of N synthetic leaves, and the
@@ -59,6 +69,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             dir,
             window,
         } => ingest(events, dir, window.max(1), json),
+        BenchCommand::Rebuild { events, dir } => rebuild(events, dir, json),
         BenchCommand::Verify(args) => crate::bench_verify::run(args, json),
         BenchCommand::Proofs {
             entries,
@@ -288,21 +299,108 @@ impl Workload {
     }
 }
 
-fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
+/// The ledger directory a benchmark works in: `dir`, or a temporary one removed afterwards
+/// (the guard is returned with it).
+fn bench_root(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    Ok(match dir {
+        Some(dir) => (dir, None),
+        None => {
+            let temporary = tempfile::tempdir().context("creating a temporary directory")?;
+            (temporary.path().join("ledger"), Some(temporary))
+        }
+    })
+}
+
+fn check_events(events: u64) -> anyhow::Result<()> {
     if events == 0 || events > 100_000_000 {
-        return Err(anyhow!("--events must be between 1 and 100000000").into());
+        return Err(anyhow!("--events must be between 1 and 100000000"));
     }
-    let temporary = match &dir {
-        Some(_) => None,
-        None => Some(tempfile::tempdir().context("creating a temporary directory")?),
+    Ok(())
+}
+
+fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
+    check_events(events)?;
+    let (root, _temporary) = bench_root(dir)?;
+    let value = ingest_into(&root, events, window, json)?;
+    print_report(&value, json);
+    if value["failures"].as_u64().unwrap_or(0) > 0 {
+        return Err(anyhow!(
+            "{} events were refused: {}",
+            value["failures"],
+            value["first_failure"]
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `bench rebuild`: a ledger of N events made by the ingest benchmark, then rebuilt twice:
+/// relying on the log's integrity check (the default) and re-verifying every signature and
+/// rule (`--verify-signatures`).
+pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
+    check_events(events)?;
+    let (root, _temporary) = bench_root(dir)?;
+    let ingest = ingest_into(&root, events, 2_048, json)?;
+    if ingest["failures"].as_u64().unwrap_or(0) > 0 {
+        return Err(anyhow!("building the ledger failed: {}", ingest["first_failure"]).into());
+    }
+    let limit = batch_verify_per_s();
+    let mut runs = Vec::new();
+    for verify_signatures in [false, true] {
+        let label = if verify_signatures {
+            "rebuild, verifying"
+        } else {
+            "rebuild"
+        };
+        let bar = progress_bar(events, label, json);
+        let cpu_before = process_cpu_seconds();
+        let report = skill_ledger_node::rebuild_with(
+            &root,
+            skill_ledger_node::RebuildOptions { verify_signatures },
+            &mut |done, _| bar.set_position(done),
+        )?;
+        bar.finish_and_clear();
+        if report.digest_before != Some(report.digest_after) {
+            return Err(anyhow!("the rebuild gave other projections than the ingest").into());
+        }
+        runs.push((report, process_cpu_seconds() - cpu_before));
+    }
+    let figures = |(report, cpu_s): &(skill_ledger_node::RebuildReport, f64)| {
+        json!({
+            "seconds": report.seconds,
+            "events_per_s": report.entries as f64 / report.seconds,
+            "cpu_s": cpu_s,
+        })
     };
-    let root = dir.unwrap_or_else(|| {
-        temporary
-            .as_ref()
-            .map(|t| t.path().join("ledger"))
-            .unwrap_or_default()
+    let verified_per_s = runs[1].0.entries as f64 / runs[1].0.seconds;
+    let value = json!({
+        "benchmark": "rebuild",
+        "events": events,
+        "entries": runs[0].0.entries,
+        // The whole rebuild, timed from opening the ledger (which recomputes the Merkle root
+        // from the entries and checks it against the signed checkpoint) to the flushed
+        // projections, whose digest must equal the ingest's.
+        "rebuild": figures(&runs[0]),
+        "rebuild_verified": figures(&runs[1]),
+        "events_per_s": runs[0].0.entries as f64 / runs[0].0.seconds,
+        "verified_events_per_s": verified_per_s,
+        "batch_verify_per_s": limit,
+        "verified_ratio_to_batch_verify": verified_per_s / limit,
+        "ingest_events_per_s": ingest["events_per_s"],
     });
-    let node = Node::init(&root, InitOptions::chongqing())?;
+    print_report(&value, json);
+    Ok(())
+}
+
+/// Creates a ledger at `root`, signs N events and pushes them through the real sequencer;
+/// returns the ingest figures.
+fn ingest_into(
+    root: &std::path::Path,
+    events: u64,
+    window: usize,
+    json: bool,
+) -> anyhow::Result<serde_json::Value> {
+    let node = Node::init(root, InitOptions::chongqing())?;
     let mut workload = Workload {
         origin: node.origin().to_string(),
         bodies: Vec::new(),
@@ -439,9 +537,5 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         "threads": threads,
     });
     node.close()?;
-    print_report(&value, json);
-    if failures > 0 {
-        return Err(anyhow!("{failures} events were refused: {}", value["first_failure"]).into());
-    }
-    Ok(())
+    Ok(value)
 }

@@ -205,9 +205,24 @@ pub fn stats(args: StatsArgs, json: bool) -> CliResult {
     Ok(())
 }
 
-pub fn rebuild(args: DirArg, json: bool) -> CliResult {
+#[derive(clap::Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub ledger: DirArg,
+    /// Verify every entry's signature again (batch verification on all cores) and judge
+    /// every event again by the ledger's rules. Without it the rebuild relies on the check
+    /// made when the ledger opens: the Merkle root recomputed from the entries must equal the
+    /// signed checkpoint's, so the entries are those verified when they were appended.
+    #[arg(long)]
+    pub verify_signatures: bool,
+}
+
+pub fn rebuild(args: RebuildArgs, json: bool) -> CliResult {
     let mut bar: Option<ProgressBar> = None;
-    let report = skill_ledger_node::rebuild(&args.dir, &mut |done, total| {
+    let options = skill_ledger_node::RebuildOptions {
+        verify_signatures: args.verify_signatures,
+    };
+    let report = skill_ledger_node::rebuild_with(&args.ledger.dir, options, &mut |done, total| {
         let bar = bar.get_or_insert_with(|| progress_bar(total, "rebuild", false));
         bar.set_position(done);
     })?;
@@ -221,6 +236,7 @@ pub fn rebuild(args: DirArg, json: bool) -> CliResult {
         "digest_after": hex::encode(report.digest_after),
         "identical": identical,
         "seconds": report.seconds,
+        "verified_signatures": report.verified_signatures,
     });
     if json {
         print_json(&value);

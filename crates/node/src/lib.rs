@@ -41,7 +41,8 @@ pub use error::{LedgerPaths, NodeError, NodeErrorKind};
 pub use metrics::{Histogram, Metrics};
 pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{
-    rebuild, InitOptions, NameCheck, Node, OpenReport, PendingReceipt, RebuildReport, StorageSizes,
+    rebuild, rebuild_with, InitOptions, NameCheck, Node, OpenReport, PendingReceipt,
+    RebuildOptions, RebuildReport, StorageSizes,
 };
 pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};

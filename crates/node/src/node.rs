@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    apply, check_not_dated_in_future, BodyRecord, Catalogue, CatalogueAdopted, CertificateNumber,
-    CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished, PersonRecord, Policy,
-    PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber, Registry,
-    SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
+    apply, check_not_dated_in_future, decide, BodyRecord, Catalogue, CatalogueAdopted,
+    CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished,
+    PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber,
+    Registry, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
 };
 use skill_ledger_log::{
     audit, catch_up_tree, parse_signer_key_text, signer_key_text, CheckpointSigner, Log,
@@ -28,7 +28,8 @@ use crate::known::{KnownKeys, Tagger};
 use crate::metrics::Metrics;
 use crate::projection::{Counters, Overlay, OverlayView, Projection};
 use crate::sequencer::{
-    Message, Receipt, Sequencer, Shared, Submission, SubmitError, Verifier, Writer,
+    verify_signed_bytes, KeyCache, Message, Receipt, Sequencer, Shared, SignedBytes, Submission,
+    SubmitError, Verifier, Writer,
 };
 use crate::{Clock, SystemClock};
 
@@ -416,7 +417,10 @@ fn open_projections(
     Ok((projection, registry, stats, cursor, event_ids, true))
 }
 
-/// Folds entries `[from, to)` into the projections, committing every few thousand.
+/// Folds entries `[from, to)` into the projections, committing every few thousand. With
+/// `recheck` (the ledger's origin and a key cache) every entry's signature is verified again
+/// (batch verification on all cores) and every event is judged again by `decide` against the
+/// state before it: any failure names the entry and stops the replay.
 #[allow(clippy::too_many_arguments)]
 fn replay(
     log: &LogReader,
@@ -426,35 +430,72 @@ fn replay(
     ids: &mut EventIndex,
     from: u64,
     to: u64,
+    mut recheck: Option<(&str, &mut KeyCache)>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), NodeError> {
     let mut overlay = Overlay::default();
+    let mut entries: Vec<Vec<u8>> = Vec::new();
     let mut start = from;
     while start < to {
         let end = (start + REPLAY_BATCH_ENTRIES).min(to);
         overlay.clear();
-        let mut failure: Option<NodeError> = None;
-        log.for_each(start, end, |index, entry| {
-            let signed = match SignedEvent::from_entry(entry) {
-                Ok(signed) => signed,
-                Err(error) => {
-                    failure = Some(NodeError::new(
-                        NodeErrorKind::Integrity,
-                        format!("entry {index} does not decode: {error}"),
-                    ));
-                    return Ok(());
-                }
-            };
-            let view = OverlayView::new(projection, &overlay, ids);
-            let changes = apply(registry, &view, &signed, index);
-            if let Some(error) = view.take_failure() {
-                failure.get_or_insert(error);
-            }
-            overlay.absorb(changes, registry, stats);
+        entries.clear();
+        log.for_each(start, end, |_, entry| {
+            entries.push(entry.to_vec());
             Ok(())
         })?;
-        if let Some(error) = failure {
-            return Err(error);
+        let mut decoded = Vec::with_capacity(entries.len());
+        for (offset, entry) in entries.iter().enumerate() {
+            let index = start + offset as u64;
+            let (signed, event_offset) =
+                SignedEvent::from_entry_with_offset(entry).map_err(|error| {
+                    NodeError::new(
+                        NodeErrorKind::Integrity,
+                        format!("entry {index} does not decode: {error}"),
+                    )
+                })?;
+            decoded.push((signed, event_offset));
+        }
+        if let Some((origin, key_cache)) = recheck.as_mut() {
+            let items: Vec<SignedBytes<'_>> = decoded
+                .iter()
+                .zip(&entries)
+                .map(|((signed, event_offset), entry)| SignedBytes {
+                    event: &entry[*event_offset..],
+                    public_key: &signed.public_key,
+                    signature: &signed.signature,
+                })
+                .collect();
+            let verified = verify_signed_bytes(origin, &items, key_cache);
+            if let Some(position) = verified.iter().position(|ok| !ok) {
+                return Err(NodeError::new(
+                    NodeErrorKind::Integrity,
+                    format!(
+                        "entry {}: its signature does not verify",
+                        start + position as u64
+                    ),
+                ));
+            }
+        }
+        for (offset, (signed, _)) in decoded.iter().enumerate() {
+            let index = start + offset as u64;
+            let view = OverlayView::new(projection, &overlay, ids);
+            if recheck.is_some() {
+                if let Err(rejection) = decide(registry, &view, signed) {
+                    return Err(NodeError::new(
+                        NodeErrorKind::Integrity,
+                        format!(
+                            "entry {index} breaks the ledger's rules: {rejection} ({})",
+                            rejection.code()
+                        ),
+                    ));
+                }
+            }
+            let changes = apply(registry, &view, signed, index);
+            if let Some(error) = view.take_failure() {
+                return Err(error);
+            }
+            overlay.absorb(changes, registry, stats);
         }
         projection.commit(&overlay, &stats.named(&overlay.touched_stats), end)?;
         for (index, id) in &overlay.new_ids {
@@ -577,6 +618,7 @@ impl Node {
             &mut event_ids,
             cursor,
             log.entry_count(),
+            None,
             &mut |_| {},
         )?;
         let mut signer = signer;
@@ -1011,10 +1053,31 @@ pub struct RebuildReport {
     pub digest_after: [u8; 32],
     pub seconds: f64,
     pub path: PathBuf,
+    /// Whether every signature was verified and every event judged again.
+    pub verified_signatures: bool,
+}
+
+/// How [`rebuild_with`] treats the entries it folds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RebuildOptions {
+    /// Verify every entry's signature again and judge every event again by the rules.
+    /// Without it the rebuild relies on the log's integrity check at open: the Merkle root
+    /// recomputed from the entries must equal the signed checkpoint's, so the entries are
+    /// the ones that were verified and decided when they were appended.
+    pub verify_signatures: bool,
 }
 
 /// Recomputes every projection from entry 0 and reports the digests before and after.
 pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<RebuildReport, NodeError> {
+    rebuild_with(dir, RebuildOptions::default(), progress)
+}
+
+/// [`rebuild`] with options.
+pub fn rebuild_with(
+    dir: &Path,
+    options: RebuildOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RebuildReport, NodeError> {
     let started = Instant::now();
     let (node, _) = Node::open(dir)?;
     node.flush()?;
@@ -1029,6 +1092,11 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
     projection.clear()?;
     let mut registry = Registry::default();
     let mut stats = Counters::default();
+    let origin = node.config.origin.clone();
+    let mut key_cache = KeyCache::default();
+    let recheck = options
+        .verify_signatures
+        .then_some((origin.as_str(), &mut key_cache));
     replay(
         &log_reader,
         &projection,
@@ -1037,6 +1105,7 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
         &mut EventIndex::default(),
         0,
         entries,
+        recheck,
         &mut |done| progress(done, entries),
     )?;
     projection.flush()?;
@@ -1048,5 +1117,6 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
         digest_after,
         seconds: started.elapsed().as_secs_f64(),
         path: paths.root,
+        verified_signatures: options.verify_signatures,
     })
 }

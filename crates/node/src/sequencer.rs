@@ -762,17 +762,38 @@ pub(crate) fn verify_signatures(
     batch: &[Submission],
     key_cache: &mut KeyCache,
 ) -> Vec<bool> {
+    let items: Vec<SignedBytes<'_>> = batch
+        .iter()
+        .map(|submission| SignedBytes {
+            event: &submission.entry[submission.event_offset..],
+            public_key: &submission.signed.public_key,
+            signature: &submission.signed.signature,
+        })
+        .collect();
+    verify_signed_bytes(origin, &items, key_cache)
+}
+
+/// One signed event as the log stores it: the event's bytes, the signer's key, the signature.
+pub(crate) struct SignedBytes<'a> {
+    pub event: &'a [u8],
+    pub public_key: &'a [u8; 32],
+    pub signature: &'a [u8; 64],
+}
+
+/// [`verify_signatures`] over any signed events (the rebuild's re-verification uses it too).
+pub(crate) fn verify_signed_bytes(
+    origin: &str,
+    batch: &[SignedBytes<'_>],
+    key_cache: &mut KeyCache,
+) -> Vec<bool> {
     // Every signing message in one buffer: no allocation per event.
     let prefix = signing_message(origin, &[]);
-    let event_bytes: usize = batch
-        .iter()
-        .map(|submission| submission.entry.len() - submission.event_offset)
-        .sum();
+    let event_bytes: usize = batch.iter().map(|item| item.event.len()).sum();
     let mut buffer = Vec::with_capacity(batch.len() * prefix.len() + event_bytes);
     let mut ends = Vec::with_capacity(batch.len());
-    for submission in batch {
+    for item in batch {
         buffer.extend_from_slice(&prefix);
-        buffer.extend_from_slice(&submission.entry[submission.event_offset..]);
+        buffer.extend_from_slice(item.event);
         ends.push(buffer.len());
     }
     let messages: Vec<&[u8]> = ends
@@ -785,11 +806,11 @@ pub(crate) fn verify_signatures(
         .collect();
     let keys: Vec<Option<VerifyingKey>> = batch
         .iter()
-        .map(|submission| key_cache.get(&submission.signed.public_key))
+        .map(|item| key_cache.get(item.public_key))
         .collect();
     let signatures: Vec<Signature> = batch
         .iter()
-        .map(|submission| Signature::from_bytes(&submission.signed.signature))
+        .map(|item| Signature::from_bytes(item.signature))
         .collect();
     let mut results = vec![false; batch.len()];
     let threads = std::thread::available_parallelism()
