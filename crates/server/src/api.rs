@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,7 +12,7 @@ use base64::Engine as _;
 use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
 use skill_ledger_node::{stats_document, SubmitError};
 
-use crate::limits::{verify_rate_limit, ApiJson};
+use crate::limits::{verify_rate_limit, ApiJson, ApiPath};
 use crate::problem::{code, Problem, ProblemDocument};
 use crate::state::AppState;
 use crate::verify::{verify, Verification, VerifyQuery, VerifyRequest};
@@ -136,7 +136,7 @@ fn unknown_certificate(number: &CertificateNumber) -> Problem {
 )]
 pub async fn credential(
     State(state): State<AppState>,
-    Path(cert_no): Path<String>,
+    ApiPath(cert_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
     if number.province() != state.node.province() {
@@ -233,7 +233,7 @@ fn partner_credential(
 )]
 pub async fn credential_bundle(
     State(state): State<AppState>,
-    Path(cert_no): Path<String>,
+    ApiPath(cert_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
     let node = state.node.clone();
@@ -308,7 +308,7 @@ fn parse_registration_number(text: &str) -> Result<RegistrationNumber, Problem> 
 )]
 pub async fn body(
     State(state): State<AppState>,
-    Path(reg_no): Path<String>,
+    ApiPath(reg_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_registration_number(&reg_no)?;
     let record = state.node.body(&number).ok_or_else(|| {
