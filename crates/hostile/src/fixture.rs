@@ -34,6 +34,31 @@ pub const CHECKPOINT_TIME_UNIX_S: u64 = 1_750_000_000;
 /// Name of the fixture witness.
 pub const WITNESS_NAME: &str = "skill-ledger/51/witness";
 
+/// A temporary directory for a fixture, under `<temp>/skill-ledger-hostile/<pid>/`.
+///
+/// The fixtures live in statics, which are never dropped, so their directories are not
+/// removed when a fuzzer process exits; instead each process removes the directories of
+/// processes that no longer run when it makes its first one.
+pub fn scratch_dir() -> tempfile::TempDir {
+    static ROOT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let root = ROOT.get_or_init(|| {
+        let base = std::env::temp_dir().join("skill-ledger-hostile");
+        if let Ok(entries) = std::fs::read_dir(&base) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let pid = name.to_str().and_then(|text| text.parse::<u32>().ok());
+                if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let root = base.join(std::process::id().to_string());
+        std::fs::create_dir_all(&root).expect("fixture directory");
+        root
+    });
+    tempfile::tempdir_in(root).expect("temporary directory")
+}
+
 /// A deterministic Ed25519 key: the seed is 32 copies of `n`.
 pub fn key(n: u8) -> SigningKey {
     SigningKey::from_bytes(&[n; 32])
@@ -317,7 +342,7 @@ pub fn signed_tree() -> &'static SignedTree {
             .iter()
             .map(|signed| signed.to_entry().expect("fixture entry"))
             .collect();
-        let dir = tempfile::tempdir().expect("temporary directory");
+        let dir = scratch_dir();
         let mut tree = MerkleTree::open(dir.path()).expect("tree");
         let leaves: Vec<_> = entries.iter().map(|entry| leaf_hash(entry)).collect();
         tree.append(&leaves[..3]).expect("append");
@@ -439,7 +464,7 @@ pub fn cosigner() -> Cosigner {
 pub fn witness() -> &'static WitnessFixture {
     static WITNESS: OnceLock<WitnessFixture> = OnceLock::new();
     WITNESS.get_or_init(|| {
-        let home = tempfile::tempdir().expect("temporary directory");
+        let home = scratch_dir();
         let logs = BTreeMap::from([(ORIGIN.to_string(), verifier_key().to_string())]);
         let cosigner = cosigner();
         let verifier = CosignatureVerifier::from_vkey(&cosigner.verifier_key_text()).expect("vkey");
@@ -467,7 +492,7 @@ pub struct Served {
 pub fn served() -> &'static Served {
     static SERVED: OnceLock<Served> = OnceLock::new();
     SERVED.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temporary directory");
+        let dir = scratch_dir();
         let mut options = skill_ledger_node::InitOptions::chongqing();
         options.pseudonym_key = Some(*pseudonym_key().as_bytes());
         let node = skill_ledger_node::Node::init(&dir.path().join("ledger"), options)
