@@ -523,3 +523,43 @@ pub fn served() -> &'static Served {
         }
     })
 }
+
+/// A home ledger (Sichuan, `skill-ledger/51`, sharing the pseudonym key) whose mirror of the
+/// fixture ledger a hostile partner feeds.
+pub struct MirrorFixture {
+    /// Held by a caller across resetting the mirror and a pull (see [`Served`]).
+    pub lock: std::sync::Mutex<()>,
+    pub home: skill_ledger_sync::Home,
+    pub partner: skill_ledger_sync::PartnerConfig,
+    _dir: tempfile::TempDir,
+}
+
+pub fn mirror_home() -> &'static MirrorFixture {
+    static MIRROR: OnceLock<MirrorFixture> = OnceLock::new();
+    MIRROR.get_or_init(|| {
+        let dir = scratch_dir();
+        let ledger = dir.path().join("51");
+        let mut options = skill_ledger_node::InitOptions::for_province(Province(51), "四川人社");
+        options.pseudonym_key = Some(*pseudonym_key().as_bytes());
+        skill_ledger_node::Node::init(&ledger, options)
+            .expect("init the home ledger")
+            .close()
+            .expect("close the home ledger");
+        let home = skill_ledger_sync::Home::load(&ledger).expect("load the home");
+        let partner = skill_ledger_sync::PartnerConfig {
+            origin: ORIGIN.to_string(),
+            vkey: verifier_key().to_string(),
+            url: None,
+            witness_vkey: None,
+            pseudonym_key_fingerprint: skill_ledger_sync::pseudonym_key_fingerprint(
+                &pseudonym_key(),
+            ),
+        };
+        MirrorFixture {
+            lock: std::sync::Mutex::new(()),
+            home,
+            partner,
+            _dir: dir,
+        }
+    })
+}

@@ -117,6 +117,22 @@ pub fn all() -> Vec<Seed> {
     bundle.extend(entry_bundle(&entries));
     seeds.push(seed("tile", "entry-bundle-6", bundle));
 
+    // mirror: an unaltered pull (fetch 255 is never made), and one alteration of each of
+    // the first fetches (checkpoint, tile, entry bundle) at an offset inside it.
+    seeds.push(seed("mirror", "honest", vec![255, 0, 0]));
+    for (fetch, offset, name) in [
+        (0u8, 20u8, "checkpoint"),
+        (1, 40, "tile"),
+        (2, 100, "bundle"),
+    ] {
+        seeds.push(seed(
+            "mirror",
+            format!("altered-{name}"),
+            vec![fetch, 0, offset, 0x5a],
+        ));
+    }
+    seeds.push(seed("mirror", "truncated-bundle", vec![2, 0x80, 200]));
+
     // bundle: the fixture's credential bundle and the golden bundle of docs/formats.md.
     seeds.push(seed("bundle", "credential", fixture::credential_bundle()));
     seeds.push(seed("bundle", "golden", fixture::GOLDEN_BUNDLE));

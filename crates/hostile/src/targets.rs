@@ -15,7 +15,7 @@ use skill_ledger_domain::{
     BINCODE_CONFIG,
 };
 use skill_ledger_log::{
-    entry_bundle, entry_bundle_path, parse_and_verify_checkpoint, parse_signer_key_text,
+    entry_bundle, entry_bundle_path, leaf_hash, parse_and_verify_checkpoint, parse_signer_key_text,
     parse_tile_path, parse_verifier_key_text, signer_key_text, tile_path, Bundle, Checkpoint,
     TileLevel, TILE_WIDTH_MAX,
 };
@@ -25,8 +25,12 @@ use skill_ledger_server::verify::{VerifyQuery, VerifyRequest};
 use skill_ledger_server::views::SubmitRequest;
 use skill_ledger_sync::cosignature::{parse_signature_line, split_note};
 use skill_ledger_sync::mirror::parse_bundle;
+use skill_ledger_sync::transport::FetchResult;
 use skill_ledger_sync::witness::verify_cosignatures;
-use skill_ledger_sync::{AddCheckpointRequest, WitnessAnswer};
+use skill_ledger_sync::{
+    AddCheckpointRequest, Mirror, PartnerLog, PullOptions, TransportError, TransportErrorKind,
+    WitnessAnswer,
+};
 use tower::ServiceExt as _;
 
 use crate::fixture::{self, ORIGIN};
@@ -275,6 +279,155 @@ pub fn tile(data: &[u8]) {
             "an entry bundle has one encoding"
         );
     }
+}
+
+/// The fixture log as a partner serves it, with one response altered: byte 0 picks the
+/// fetch (in the order the mirror makes them: checkpoint, tiles, entry bundles), bytes 1-2
+/// the offset (big-endian; the top bit set truncates the response there), the rest is
+/// written over the response from that offset.
+struct HostileLog<'a> {
+    fetch: u8,
+    offset: usize,
+    truncate: bool,
+    patch: &'a [u8],
+    fetches: std::cell::Cell<u8>,
+}
+
+impl HostileLog<'_> {
+    fn serve(&self, mut bytes: Vec<u8>) -> Vec<u8> {
+        let number = self.fetches.get();
+        self.fetches.set(number.wrapping_add(1));
+        if number != self.fetch {
+            return bytes;
+        }
+        if self.truncate {
+            bytes.truncate(self.offset);
+            return bytes;
+        }
+        let end = self.offset + self.patch.len();
+        if bytes.len() < end {
+            bytes.resize(end, 0);
+        }
+        bytes[self.offset..end].copy_from_slice(self.patch);
+        bytes
+    }
+}
+
+impl PartnerLog for HostileLog<'_> {
+    fn checkpoint(&self) -> FetchResult<String> {
+        let bytes = self.serve(fixture::signed_tree().note.clone().into_bytes());
+        String::from_utf8(bytes)
+            .map_err(|_| TransportError::new(TransportErrorKind::Refused, "not UTF-8"))
+    }
+
+    fn tile(&self, level: u8, index: u64, width: u16) -> FetchResult<Vec<u8>> {
+        let bytes = fixture::signed_tree()
+            .tree
+            .reader()
+            .tile(level, index, width)
+            .map_err(|e| TransportError::new(TransportErrorKind::NotFound, e.to_string()))?;
+        Ok(self.serve(bytes))
+    }
+
+    fn entry_bundle(&self, index: u64, width: u16) -> FetchResult<Vec<u8>> {
+        let entries = &fixture::signed_tree().entries;
+        let start = usize::try_from(index * u64::from(TILE_WIDTH_MAX)).unwrap_or(usize::MAX);
+        let end = start.saturating_add(usize::from(width));
+        if end > entries.len() {
+            return Err(TransportError::new(
+                TransportErrorKind::NotFound,
+                "beyond the log",
+            ));
+        }
+        let slices: Vec<&[u8]> = entries[start..end].iter().map(Vec::as_slice).collect();
+        Ok(self.serve(entry_bundle(&slices)))
+    }
+
+    fn describe(&self) -> String {
+        "hostile partner".to_string()
+    }
+}
+
+/// Hostile tiles, entry bundles and checkpoints from a partner: a mirror pulling the fixture
+/// log with one response altered never panics, and whatever it holds afterwards (pull
+/// refused or not) is the honest log: the signed checkpoint, and each mirrored credential with
+/// the leaf hash of the entry the partner really logged.
+pub fn mirror(data: &[u8]) {
+    let [fetch, high, low, patch @ ..] = data else {
+        return;
+    };
+    let fixture = fixture::mirror_home();
+    let tree = fixture::signed_tree();
+    let _guard = fixture
+        .lock
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _ = std::fs::remove_dir_all(fixture.home.mirror_dir(ORIGIN));
+    let mut mirror = Mirror::open(&fixture.home, &fixture.partner).expect("open the mirror");
+    let log = HostileLog {
+        fetch: *fetch,
+        offset: usize::from(u16::from_be_bytes([*high & 0x7f, *low])),
+        truncate: *high & 0x80 != 0,
+        patch,
+        fetches: std::cell::Cell::new(0),
+    };
+    let options = PullOptions {
+        retries_max: 0,
+        sleep: |_| {},
+        now_unix_s: || fixture::CHECKPOINT_TIME_UNIX_S + 60,
+        ..PullOptions::default()
+    };
+    let pulled = mirror.pull(&log, &options, &mut |_| {});
+    let status = mirror.status().expect("mirror status");
+    let complete = pulled.is_ok();
+    if complete {
+        assert_eq!(
+            status.cursor, tree.checkpoint.size,
+            "a pull that succeeds is complete"
+        );
+    }
+    assert!(status.cursor <= tree.checkpoint.size);
+    if let Some(held) = &status.checkpoint {
+        assert_eq!(
+            held, &tree.checkpoint,
+            "the mirror holds a checkpoint never signed"
+        );
+    }
+    assert!(
+        status.alarm.is_none(),
+        "honest entries raised an alarm: {:?}",
+        status.alarm
+    );
+    let credential = SignedEvent::from_entry(&tree.entries[5]).expect("fixture entry");
+    let EventKind::LevelCertified(certified) = credential.event.kind else {
+        unreachable!("entry 5 of the fixture is a credential")
+    };
+    if let Some(found) = mirror
+        .credential(&certified.certificate_number)
+        .expect("a read")
+    {
+        assert_eq!(
+            found.leaf_hash,
+            leaf_hash(&tree.entries[5]),
+            "a forged credential is mirrored"
+        );
+        assert_eq!(
+            found.record.certificate_number,
+            certified.certificate_number
+        );
+        assert_eq!(found.record.subject, certified.subject);
+    }
+    MIRROR_PULLS_COMPLETE.with(|cell| cell.set(complete));
+}
+
+thread_local! {
+    static MIRROR_PULLS_COMPLETE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the last [`mirror`] input on this thread was pulled completely (for the test that
+/// the seeds reach a full pull).
+pub fn last_mirror_pull_complete() -> bool {
+    MIRROR_PULLS_COMPLETE.with(std::cell::Cell::get)
 }
 
 /// Offline bundles: parse, verify and judge, as `skill-ledger bundle verify` and the portal do.

@@ -119,6 +119,17 @@ fn seeds_reach_what_they_are_for() {
     };
     assert_eq!(answer.status(), 200, "{answer:?}");
 
+    skill_ledger_hostile::targets::mirror(&[255, 0, 0]);
+    assert!(
+        skill_ledger_hostile::targets::last_mirror_pull_complete(),
+        "an unaltered partner log is mirrored completely"
+    );
+    skill_ledger_hostile::targets::mirror(&[1, 0, 40, 0x5a]);
+    assert!(
+        !skill_ledger_hostile::targets::last_mirror_pull_complete(),
+        "an altered hash tile is refused"
+    );
+
     // The corpus replay may submit the same seed in this process first: either way, the
     // credential is on the served ledger afterwards.
     let submit = std::fs::read(corpus_dir().join("api_json/seed-submit-credential")).expect("seed");
