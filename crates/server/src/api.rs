@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
 use skill_ledger_node::{stats_document, SubmitError};
 
-use crate::limits::{verify_rate_limit, ApiJson};
+use crate::limits::{verify_rate_limit, ApiJson, ApiPath};
 use crate::problem::{code, Problem, ProblemDocument};
 use crate::state::AppState;
 use crate::verify::{verify, Verification, VerifyQuery, VerifyRequest};
@@ -139,7 +139,7 @@ fn unknown_certificate(number: &CertificateNumber) -> Problem {
 )]
 pub async fn credential(
     State(state): State<AppState>,
-    Path(cert_no): Path<String>,
+    ApiPath(cert_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
     if number.province() != state.node.province() {
@@ -236,7 +236,7 @@ fn partner_credential(
 )]
 pub async fn credential_bundle(
     State(state): State<AppState>,
-    Path(cert_no): Path<String>,
+    ApiPath(cert_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
     let node = state.node.clone();
@@ -311,7 +311,7 @@ fn parse_registration_number(text: &str) -> Result<RegistrationNumber, Problem> 
 )]
 pub async fn body(
     State(state): State<AppState>,
-    Path(reg_no): Path<String>,
+    ApiPath(reg_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_registration_number(&reg_no)?;
     let record = state.node.body(&number).ok_or_else(|| {
@@ -339,7 +339,7 @@ pub async fn body(
 )]
 pub async fn person(
     State(state): State<AppState>,
-    Path(subject): Path<String>,
+    ApiPath(subject): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let parsed = hex::decode(&subject)
         .ok()
