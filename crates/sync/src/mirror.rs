@@ -413,6 +413,15 @@ impl<'a> TileFetcher<'a> {
             .map_err(|error| self.tile_error(error, checkpoint))
     }
 
+    /// A consistency proof from the first `size` leaves to the whole tree of `checkpoint`,
+    /// from its tiles (authenticated against its signed root).
+    fn consistency_proof(&self, size: u64, checkpoint: &Checkpoint) -> Result<Vec<Hash>> {
+        let reader = AuthenticatedTiles::new(checkpoint, self);
+        tlog_tiles::prove_tree(checkpoint.size, size, &reader)
+            .map(|proof| proof.iter().map(|hash| hash.0).collect())
+            .map_err(|error| self.tile_error(error, checkpoint))
+    }
+
     /// The root of the first `size` leaves of the tree of `checkpoint`, from its tiles.
     fn root_at(&self, size: u64, checkpoint: &Checkpoint) -> Result<Hash> {
         assert!(size <= checkpoint.size, "a prefix of the checkpoint's tree");
@@ -1016,6 +1025,7 @@ impl Mirror {
                 return Err(self.fork(
                     &held,
                     seen,
+                    None,
                     &format!(
                         "two signed checkpoints of size {} with different roots",
                         new.size
@@ -1028,9 +1038,16 @@ impl Mirror {
         if new.size > old.size {
             let root = fetcher.root_at(old.size, new)?;
             if root != old.root {
+                let proof = fetcher.consistency_proof(old.size, new)?;
                 return Err(self.fork(
                     &held,
                     seen,
+                    Some(&evidence::ConsistencyProof {
+                        size: old.size,
+                        root_at_size: root,
+                        larger_size: new.size,
+                        hashes: proof,
+                    }),
                     &format!(
                         "the signed tree of size {} does not extend the signed tree of size {}: \
                          its first {} leaves have root {}, the held checkpoint says {}",
@@ -1047,21 +1064,36 @@ impl Mirror {
             return Ok(false);
         }
         // An older checkpoint (a stale cache, or a rollback): it must be a prefix of ours.
+        let tree_error =
+            |error: skill_ledger_log::LogError| store_error(format!("mirror tree: {error}"));
         let root = if new.size <= self.cursor {
-            Some(
-                self.tree
-                    .reader()
-                    .root(new.size)
-                    .map_err(|error| store_error(format!("mirror tree: {error}")))?,
-            )
+            Some(self.tree.reader().root(new.size).map_err(tree_error)?)
         } else {
             fetcher.root_at(new.size, old).ok()
         };
         if let Some(root) = root {
             if root != new.root {
+                // The proof that the held tree's first leaves have another root: from the
+                // mirror's own tree when it holds the whole held tree, else the partner's.
+                let proof = if self.cursor == old.size && new.size > 0 {
+                    self.tree
+                        .reader()
+                        .consistency_proof(new.size, old.size)
+                        .map_err(tree_error)
+                        .ok()
+                } else {
+                    fetcher.consistency_proof(new.size, old).ok()
+                };
+                let proof = proof.map(|hashes| evidence::ConsistencyProof {
+                    size: new.size,
+                    root_at_size: root,
+                    larger_size: old.size,
+                    hashes,
+                });
                 return Err(self.fork(
                     &held,
                     seen,
+                    proof.as_ref(),
                     &format!(
                         "the signed tree of size {} is not a prefix of the signed tree of size {}",
                         new.size, old.size
@@ -1085,18 +1117,24 @@ impl Mirror {
         &self,
         held: &SignedCheckpoint,
         seen: &SignedCheckpoint,
+        proof: Option<&evidence::ConsistencyProof>,
         detail: &str,
         options: &PullOptions,
     ) -> SyncError {
+        let proof_text = proof.map(evidence::ConsistencyProof::to_text);
+        let mut files = vec![
+            ("held.checkpoint", held.note_text.as_bytes()),
+            ("seen.checkpoint", seen.note_text.as_bytes()),
+        ];
+        if let Some(text) = &proof_text {
+            files.push((evidence::CONSISTENCY_PROOF_FILE, text.as_bytes()));
+        }
         let recorded = evidence::record(
             &self.evidence_dir(),
             EvidenceKind::Fork,
             &self.origin,
             detail,
-            &[
-                ("held.checkpoint", held.note_text.as_bytes()),
-                ("seen.checkpoint", seen.note_text.as_bytes()),
-            ],
+            &files,
             (options.now_unix_s)(),
         );
         match recorded {
