@@ -49,6 +49,8 @@ pub enum BenchCommand {
     },
     /// Write the signed workload of `bench ingest` to a file (JSON Lines) for other systems.
     Workload(crate::bench_workload::WorkloadArgs),
+    /// A partner mirror catching up on an origin ledger of N entries (verify + fold).
+    Sync(crate::bench_sync::SyncArgs),
 }
 
 pub fn run(command: BenchCommand, json: bool) -> CliResult {
@@ -65,6 +67,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             seconds,
         } => crate::bench_proofs::proofs(entries, dir, seconds, json),
         BenchCommand::Workload(args) => crate::bench_workload::run(args, json),
+        BenchCommand::Sync(args) => crate::bench_sync::run(args, json),
     }
 }
 
@@ -232,21 +235,8 @@ impl Workload {
     }
 }
 
-fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
-    if events == 0 || events > 100_000_000 {
-        return Err(anyhow!("--events must be between 1 and 100000000").into());
-    }
-    let temporary = match &dir {
-        Some(_) => None,
-        None => Some(tempfile::tempdir().context("creating a temporary directory")?),
-    };
-    let root = dir.unwrap_or_else(|| {
-        temporary
-            .as_ref()
-            .map(|t| t.path().join("ledger"))
-            .unwrap_or_default()
-    });
-    let node = Node::init(&root, InitOptions::chongqing())?;
+/// Registers the benchmark's evaluation bodies on `node` (authority-signed events).
+pub(crate) fn register_bench_bodies(node: &Node) -> anyhow::Result<Workload> {
     let mut workload = Workload {
         origin: node.origin().to_string(),
         bodies: Vec::new(),
@@ -274,19 +264,43 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         )?;
         workload.bodies.push((number, key));
     }
-    let limit = batch_verify_per_s();
-    // Sign everything first (on all cores), as bodies would before submitting, into a file
-    // that the submitter streams from.
+    Ok(workload)
+}
+
+/// The signed workload in its file, and what signing it took.
+pub(crate) struct SignedWorkload {
+    pub(crate) file: std::fs::File,
+    pub(crate) seconds: f64,
+    pub(crate) entry_bytes_mean: f64,
+}
+
+/// Signs everything first (on all cores), as bodies would before submitting, into a file
+/// that the submitter streams from.
+pub(crate) fn sign_workload(
+    workload: &Workload,
+    events: u64,
+    json: bool,
+) -> anyhow::Result<SignedWorkload> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-    let sign_started = Instant::now();
-    let signing_bar = progress_bar(events, "signing", json);
-    let (workload_file, entry_bytes_total) =
-        sign_to_file(&workload, events, threads, &signing_bar)?;
-    signing_bar.finish_and_clear();
-    let sign_seconds = sign_started.elapsed().as_secs_f64();
-    let entry_bytes_mean = entry_bytes_total as f64 / events as f64;
-    let log_before = node.storage_sizes();
     let started = Instant::now();
+    let bar = progress_bar(events, "signing", json);
+    let (file, entry_bytes_total) = sign_to_file(workload, events, threads, &bar)?;
+    bar.finish_and_clear();
+    Ok(SignedWorkload {
+        file,
+        seconds: started.elapsed().as_secs_f64(),
+        entry_bytes_mean: entry_bytes_total as f64 / events as f64,
+    })
+}
+
+/// Submits the signed workload with `window` events in flight; returns the refusals.
+pub(crate) fn submit_workload(
+    node: &Node,
+    workload_file: std::fs::File,
+    events: u64,
+    window: usize,
+    bar: &ProgressBar,
+) -> anyhow::Result<(u64, Option<String>)> {
     let (sender, receiver) = std::sync::mpsc::sync_channel::<PendingReceipt>(window);
     let waiter = std::thread::spawn(move || {
         let mut failures = 0u64;
@@ -299,7 +313,6 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         }
         (failures, first_failure)
     });
-    let bar = progress_bar(events, "ingest", json);
     let mut reader = BufReader::with_capacity(1 << 20, workload_file);
     for _ in 0..events {
         let mut length = [0u8; 4];
@@ -316,6 +329,34 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
     let (failures, first_failure) = waiter
         .join()
         .map_err(|_| anyhow!("waiter thread panicked"))?;
+    Ok((failures, first_failure))
+}
+
+fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
+    if events == 0 || events > 100_000_000 {
+        return Err(anyhow!("--events must be between 1 and 100000000").into());
+    }
+    let temporary = match &dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("creating a temporary directory")?),
+    };
+    let root = dir.unwrap_or_else(|| {
+        temporary
+            .as_ref()
+            .map(|t| t.path().join("ledger"))
+            .unwrap_or_default()
+    });
+    let node = Node::init(&root, InitOptions::chongqing())?;
+    let workload = register_bench_bodies(&node)?;
+    let limit = batch_verify_per_s();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let signed = sign_workload(&workload, events, json)?;
+    let (workload_file, sign_seconds, entry_bytes_mean) =
+        (signed.file, signed.seconds, signed.entry_bytes_mean);
+    let log_before = node.storage_sizes();
+    let started = Instant::now();
+    let bar = progress_bar(events, "ingest", json);
+    let (failures, first_failure) = submit_workload(&node, workload_file, events, window, &bar)?;
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     node.flush()?;

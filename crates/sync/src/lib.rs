@@ -52,6 +52,7 @@ mod fsutil;
 pub mod http;
 pub mod mirror;
 pub mod transport;
+mod verify;
 pub mod witness;
 
 pub use config::{pseudonym_key_fingerprint, Home, PartnerConfig, Partners, PARTNERS_FILE_NAME};

@@ -1207,15 +1207,16 @@ impl Mirror {
     }
 
     /// Why entry `index` may not join the partner's ledger, if it may not.
+    /// `checked` is the entry decoded and its signature verified ([`crate::verify`]).
     fn check_entry(
         &self,
         registry: &Registry,
         view: &View<'_>,
-        entry: &[u8],
+        checked: crate::verify::Checked,
         index: u64,
     ) -> Result<SignedEvent, String> {
-        let signed = SignedEvent::from_entry(entry)
-            .map_err(|error| format!("entry {index} does not decode: {error}"))?;
+        let (signed, signature_verifies) =
+            checked.map_err(|error| format!("entry {index} does not decode: {error}"))?;
         let kind = signed.event.kind.name();
         if let EventKind::LedgerEstablished(established) = &signed.event.kind {
             if established.origin != self.origin {
@@ -1225,7 +1226,7 @@ impl Mirror {
                 ));
             }
         }
-        if !signed.verify_signature(&self.origin) {
+        if !signature_verifies {
             return Err(format!(
                 "entry {index} ({kind}): the signature does not verify for {}",
                 self.origin
@@ -1252,14 +1253,15 @@ impl Mirror {
         let mut registry = self.registry.clone();
         let mut overlay = Overlay::default();
         let mut violation = None;
-        for (offset, entry) in entries.iter().enumerate() {
+        let decoded = crate::verify::decode_and_verify(&self.origin, entries);
+        for (offset, (entry, decoded)) in entries.iter().zip(decoded).enumerate() {
             let index = start + offset as u64;
             let view = View {
                 records: &self.records,
                 overlay: &overlay,
                 failure: RefCell::new(None),
             };
-            let checked = self.check_entry(&registry, &view, entry, index);
+            let checked = self.check_entry(&registry, &view, decoded, index);
             view.take_failure()?;
             let signed = match checked {
                 Ok(signed) => signed,
