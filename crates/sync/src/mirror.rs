@@ -15,7 +15,11 @@
 //!    node uses. An entry the rules refuse is a rule violation: evidence, alarm, stop.
 //!    Accepted entries are folded with `apply` and committed in one sled batch with the
 //!    cursor; the partner's leaf hashes go into the mirror's own Merkle tree (`tree/hashes`),
-//!    synced before the batch commits, so the mirror can prove what it holds.
+//!    synced before the batch commits, so the mirror can prove what it holds. Batches are
+//!    pipelined: while one is folded and committed, the next is fetched and authenticated
+//!    and its entries decoded and their signatures batch-verified on the other cores
+//!    (`verify.rs`); a failure fetching the next batch is reported after the current one
+//!    commits.
 //!
 //! ## Invariants
 //! * Nothing enters the mirror unless a verified partner checkpoint covers it.
@@ -652,6 +656,14 @@ fn batch_end(start: u64, size: u64, batch: u64) -> u64 {
     }
 }
 
+/// A batch fetched and authenticated, its signatures being checked on another thread.
+struct FetchedBatch {
+    start: u64,
+    entries: std::sync::Arc<Vec<Vec<u8>>>,
+    leaf_hashes: Vec<Hash>,
+    checked: std::thread::JoinHandle<Vec<crate::verify::Checked>>,
+}
+
 /// One partner's mirror, stored under `mirrors/<origin>/` of the home ledger.
 pub struct Mirror {
     origin: String,
@@ -943,16 +955,49 @@ impl Mirror {
             unreachable!("advance_checkpoint holds a checkpoint")
         };
         let mut batches = 0;
-        while self.cursor < target.checkpoint.size {
+        // A pipeline of two batches: while one is folded and committed on this thread, the
+        // next is fetched, authenticated, and decoded and verified on the other cores.
+        let size = target.checkpoint.size;
+        let mut next: Option<FetchedBatch> = None;
+        while self.cursor < size {
             if options.batches_max.is_some_and(|max| batches >= max) {
                 break;
             }
-            self.pull_batch(&fetcher, &target, options)?;
+            let current = match next.take() {
+                Some(fetched) => fetched,
+                None => self.fetch_batch(&fetcher, &target, self.cursor, options)?,
+            };
+            let current_end = current.start + current.entries.len() as u64;
+            let another = options.batches_max.is_none_or(|max| batches + 1 < max);
+            let mut fetch_failure = None;
+            if current_end < size && another {
+                match self.fetch_batch(&fetcher, &target, current_end, options) {
+                    Ok(fetched) => next = Some(fetched),
+                    // This batch is good: commit it before reporting the next one's failure.
+                    Err(error) => fetch_failure = Some(error),
+                }
+            }
+            let checked = match current.checked.join() {
+                Ok(checked) => checked,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            self.fold_and_commit(
+                current.start,
+                &current.entries,
+                &current.leaf_hashes,
+                checked,
+                &target,
+                &fetcher,
+                options,
+            )?;
             batches += 1;
             progress(PullProgress {
                 cursor: self.cursor,
-                target: target.checkpoint.size,
+                target: size,
             });
+            if let Some(error) = fetch_failure {
+                return Err(error);
+            }
         }
         if self.cursor == target.checkpoint.size && self.cursor > cursor_before {
             // Pair assertion: every leaf was authenticated one by one; the whole must give
@@ -1154,14 +1199,16 @@ impl Mirror {
         }
     }
 
-    fn pull_batch(
-        &mut self,
+    /// Fetches the batch from `start`, checks every entry against its authenticated leaf
+    /// hash, and starts decoding and verifying its signatures on another thread.
+    fn fetch_batch(
+        &self,
         fetcher: &TileFetcher<'_>,
         target: &SignedCheckpoint,
+        start: u64,
         options: &PullOptions,
-    ) -> Result<()> {
+    ) -> Result<FetchedBatch> {
         let size = target.checkpoint.size;
-        let start = self.cursor;
         let end = batch_end(start, size, options.batch_entries_max);
         let width = u64::from(TILE_WIDTH_MAX);
         let mut entries = Vec::with_capacity((end - start) as usize);
@@ -1203,7 +1250,23 @@ impl Mirror {
             }
             leaf_hashes.push(hash);
         }
-        self.fold_and_commit(start, &entries, &leaf_hashes, target, fetcher, options)
+        let entries = std::sync::Arc::new(entries);
+        let (origin, to_check) = (self.origin.clone(), entries.clone());
+        let checked = std::thread::Builder::new()
+            .name("mirror-verify".to_string())
+            .spawn(move || crate::verify::decode_and_verify(&origin, &to_check))
+            .map_err(|error| {
+                SyncError::new(
+                    SyncErrorKind::Io,
+                    format!("starting a verification thread: {error}"),
+                )
+            })?;
+        Ok(FetchedBatch {
+            start,
+            entries,
+            leaf_hashes,
+            checked,
+        })
     }
 
     /// Why entry `index` may not join the partner's ledger, if it may not.
@@ -1241,19 +1304,21 @@ impl Mirror {
         Ok(signed)
     }
 
+    #[allow(clippy::too_many_arguments)] // one batch's parts, and where it came from
     fn fold_and_commit(
         &mut self,
         start: u64,
         entries: &[Vec<u8>],
         leaf_hashes: &[Hash],
+        decoded: Vec<crate::verify::Checked>,
         target: &SignedCheckpoint,
         fetcher: &TileFetcher<'_>,
         options: &PullOptions,
     ) -> Result<()> {
+        assert_eq!(decoded.len(), entries.len(), "one check per entry");
         let mut registry = self.registry.clone();
         let mut overlay = Overlay::default();
         let mut violation = None;
-        let decoded = crate::verify::decode_and_verify(&self.origin, entries);
         for (offset, (entry, decoded)) in entries.iter().zip(decoded).enumerate() {
             let index = start + offset as u64;
             let view = View {

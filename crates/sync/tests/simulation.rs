@@ -16,7 +16,7 @@
 //! and each node must hold its latest checkpoint cosigned by the other.
 //!
 //! A failing run prints its seed. `SKILL_LEDGER_SIM_SEED=N` runs only seed N;
-//! `SKILL_LEDGER_SIM_SEEDS=K` runs K seeds (default 12 and 8) from
+//! `SKILL_LEDGER_SIM_SEEDS=K` runs K seeds (default 10 and 6) from
 //! `SKILL_LEDGER_SIM_SEED_START` (default 1).
 //!
 //! The equivocation case: Sichuan serves Chongqing a forked history (a copy of its
@@ -901,7 +901,7 @@ fn partners_under_faults(seed: u64) {
 fn partners_under_partitions_loss_reordering_and_crashes_converge_and_lose_nothing() {
     for_each_seed(
         "partners_under_partitions_loss_reordering_and_crashes_converge_and_lose_nothing",
-        12,
+        10,
         partners_under_faults,
     );
 }
@@ -1148,7 +1148,7 @@ fn equivocating_partner(seed: u64) {
 fn an_equivocating_partner_is_caught_on_the_first_inconsistent_checkpoint_with_offline_evidence() {
     for_each_seed(
         "an_equivocating_partner_is_caught_on_the_first_inconsistent_checkpoint_with_offline_evidence",
-        8,
+        6,
         equivocating_partner,
     );
 }
