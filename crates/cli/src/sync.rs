@@ -409,8 +409,18 @@ pub fn run_mirror(args: RunArgs, json: bool) -> CliResult {
     }
 }
 
-fn evidence_json(record: &EvidenceRecord) -> Value {
+/// What checking a fork record with the partner's key alone shows (`None` for other kinds).
+fn fork_check(record: &EvidenceRecord, vkey: &str) -> Option<Result<String, String>> {
+    (record.summary.kind == skill_ledger_sync::EvidenceKind::Fork)
+        .then(|| skill_ledger_sync::evidence::verify_fork(record, vkey))
+}
+
+fn evidence_json(record: &EvidenceRecord, vkey: &str) -> Value {
     json!({
+        "fork_verified": fork_check(record, vkey).map(|checked| match checked {
+            Ok(shown) => json!({"ok": true, "shows": shown}),
+            Err(why) => json!({"ok": false, "why": why}),
+        }),
         "path": record.path,
         "kind": record.summary.kind.id(),
         "partner": record.summary.partner,
@@ -483,16 +493,25 @@ fn evidence(args: EvidenceArgs, json: bool) -> CliResult {
             continue;
         }
         let dir = home.mirror_dir(&partner.origin).join("evidence");
-        records.extend(skill_ledger_sync::evidence::list(&dir).map_err(failure)?);
+        let found = skill_ledger_sync::evidence::list(&dir).map_err(failure)?;
+        records.extend(
+            found
+                .into_iter()
+                .map(|record| (record, partner.vkey.as_str())),
+        );
     }
     if json {
-        print_json(&json!({ "records": records.iter().map(evidence_json).collect::<Vec<_>>() }));
+        let values: Vec<Value> = records
+            .iter()
+            .map(|(record, vkey)| evidence_json(record, vkey))
+            .collect();
+        print_json(&json!({ "records": values }));
         return Ok(());
     }
     if records.is_empty() {
         println!("no evidence: no partner has misbehaved");
     }
-    for record in &records {
+    for (record, vkey) in &records {
         println!(
             "{} of {} detected at {}{}\n  {}\n  kept in {}",
             record.summary.kind.id(),
@@ -508,6 +527,11 @@ fn evidence(args: EvidenceArgs, json: bool) -> CliResult {
             record.summary.detail,
             record.path.display()
         );
+        match fork_check(record, vkey) {
+            Some(Ok(shown)) => println!("  verified with the partner's key alone: {shown}"),
+            Some(Err(why)) => println!("  NOT shown by the record alone: {why}"),
+            None => {}
+        }
         for (name, text) in &record.files {
             println!("--- {name}\n{text}");
         }
