@@ -4,9 +4,10 @@
 //! Each record is a directory `mirrors/<origin>/evidence/<NNNNNN>-<kind>/` holding
 //! `record.json` (what, when, why) and the signed material itself: for a fork the two signed
 //! checkpoints that are inconsistent (`held.checkpoint`, `seen.checkpoint`) and, when their
-//! sizes differ, `consistency-proof.txt` ([`ConsistencyProof`]): the root of the smaller
-//! size in the larger checkpoint's tree with the proof that ties it to the larger signed
-//! root, so [`verify_fork`] shows the fork from the two notes and the proof alone; for a rule
+//! sizes differ, `consistency-proof.txt` ([`ConsistencyProof`], or a chain of them): the
+//! root of the smaller size in the larger checkpoint's tree with the proof that ties it to the
+//! larger signed root, so [`verify_fork`] shows the fork from the two notes and the proofs
+//! alone; for a rule
 //! violation the signed checkpoint covering the entry, the entry (`entry.hex`) and its
 //! inclusion proof (`inclusion-proof.txt`). A record is written under a temporary name and
 //! renamed, so it is whole or absent. Records are never deleted: an operator who has settled
@@ -103,6 +104,37 @@ impl ConsistencyProof {
     }
 }
 
+/// A chain of consistency proofs, one after the other, as `consistency-proof.txt` holds it:
+/// each proof's larger size is the next one's size, and the next one's root is the root it
+/// proves to (the last proves to the larger checkpoint's signed root).
+pub fn chain_text(chain: &[ConsistencyProof]) -> String {
+    chain.iter().map(ConsistencyProof::to_text).collect()
+}
+
+/// Parses a chain written by [`chain_text`] (a single proof is a chain of one).
+pub fn parse_chain(text: &str) -> std::result::Result<Vec<ConsistencyProof>, String> {
+    let mut blocks: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("consistency ") || blocks.is_empty() {
+            if blocks.len() == PROOF_CHAIN_MAX {
+                return Err(format!("more than {PROOF_CHAIN_MAX} proofs in a chain"));
+            }
+            blocks.push(String::new());
+        }
+        if let Some(block) = blocks.last_mut() {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    blocks
+        .iter()
+        .map(|block| ConsistencyProof::parse(block))
+        .collect()
+}
+
+/// Most proofs in a chain (the mirror writes at most two).
+const PROOF_CHAIN_MAX: usize = 4;
+
 /// Checks a fork record with the partner's checkpoint verifier key alone (no network, no
 /// mirror): both checkpoints are signed by the partner, and they cannot both be true, either
 /// because they have one size and two roots, or because the consistency proof shows the
@@ -149,21 +181,39 @@ pub fn verify_fork(record: &EvidenceRecord, vkey: &str) -> std::result::Result<S
     let text = file(CONSISTENCY_PROOF_FILE).ok_or_else(|| {
         format!("checkpoints of two sizes need {CONSISTENCY_PROOF_FILE} to show a fork")
     })?;
-    let proof = ConsistencyProof::parse(text)?;
-    if (proof.size, proof.larger_size) != (smaller.size, larger.size) {
+    let chain = parse_chain(text)?;
+    let (Some(first), Some(last)) = (chain.first(), chain.last()) else {
+        return Err(format!("{CONSISTENCY_PROOF_FILE} holds no proof"));
+    };
+    if (first.size, last.larger_size) != (smaller.size, larger.size) {
         return Err(format!(
-            "the proof is for sizes {} and {}, the checkpoints are {} and {}",
-            proof.size, proof.larger_size, smaller.size, larger.size
+            "the proofs go from size {} to {}, the checkpoints are {} and {}",
+            first.size, last.larger_size, smaller.size, larger.size
         ));
     }
-    verify_consistency(
-        proof.size,
-        proof.larger_size,
-        proof.root_at_size,
-        larger.root,
-        &proof.hashes,
-    )
-    .map_err(|error| format!("the proof does not tie to the larger signed root: {error}"))?;
+    for (position, proof) in chain.iter().enumerate() {
+        let (to_size, to_root) = match chain.get(position + 1) {
+            Some(next) => (next.size, next.root_at_size),
+            None => (larger.size, larger.root),
+        };
+        if proof.larger_size != to_size {
+            return Err(format!(
+                "proof {position} ends at size {}, the next step starts at {to_size}",
+                proof.larger_size
+            ));
+        }
+        verify_consistency(
+            proof.size,
+            proof.larger_size,
+            proof.root_at_size,
+            to_root,
+            &proof.hashes,
+        )
+        .map_err(|error| {
+            format!("proof {position} does not tie to the larger signed root: {error}")
+        })?;
+    }
+    let proof = first;
     if proof.root_at_size == smaller.root {
         return Err("the larger tree extends the smaller one: no fork".to_string());
     }
@@ -373,4 +423,48 @@ pub fn clear(dir: &Path, reason: &str, now_unix_s: u64) -> Result<usize> {
         cleared += 1;
     }
     Ok(cleared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proof_chain_reads_back_as_written_and_names_what_is_malformed() {
+        let chain = vec![
+            ConsistencyProof {
+                size: 3,
+                root_at_size: [1; 32],
+                larger_size: 7,
+                hashes: vec![[2; 32], [3; 32]],
+            },
+            ConsistencyProof {
+                size: 7,
+                root_at_size: [4; 32],
+                larger_size: 9,
+                hashes: vec![],
+            },
+        ];
+        let text = chain_text(&chain);
+        // The golden form (docs/formats.md, evidence records).
+        assert_eq!(
+            text,
+            "consistency 3 7\nroot AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\
+             AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\n\
+             AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=\n\
+             consistency 7 9\nroot BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ=\n"
+        );
+        assert_eq!(parse_chain(&text).expect("parse"), chain);
+        assert!(parse_chain("consistency 3\nroot x\n")
+            .expect_err("one size")
+            .contains("first line"));
+        assert!(parse_chain("consistency 3 7\nroot AQ==\n")
+            .expect_err("short root")
+            .contains("the root"));
+        assert!(parse_chain(
+            "consistency 3 7\nroot AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n!\n"
+        )
+        .expect_err("bad line")
+        .contains("a proof line"));
+    }
 }

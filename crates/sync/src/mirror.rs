@@ -54,6 +54,10 @@ const KEY_CURSOR: &[u8] = b"m/cursor";
 const KEY_CHECKPOINT: &[u8] = b"m/checkpoint";
 const KEY_LAST_PULL: &[u8] = b"m/last_pull";
 const KEY_CREDENTIALS: &[u8] = b"m/credentials";
+/// While the cursor is short of the held checkpoint: the consistency proof from the mirror's
+/// own tree at the cursor to the held checkpoint (text of `evidence::ConsistencyProof`), so a
+/// fork with a smaller checkpoint can be shown without the partner's tiles.
+const KEY_HELD_PROOF: &[u8] = b"m/held-proof";
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
 const PREFIX_EVENT: u8 = b'e';
@@ -1061,7 +1065,7 @@ impl Mirror {
         options: &PullOptions,
     ) -> Result<bool> {
         let Some(held) = self.checkpoint.clone() else {
-            self.hold(seen)?;
+            self.hold(seen, fetcher)?;
             return Ok(false);
         };
         let (old, new) = (&held.checkpoint, &seen.checkpoint);
@@ -1087,12 +1091,12 @@ impl Mirror {
                 return Err(self.fork(
                     &held,
                     seen,
-                    Some(&evidence::ConsistencyProof {
+                    Some(&[evidence::ConsistencyProof {
                         size: old.size,
                         root_at_size: root,
                         larger_size: new.size,
                         hashes: proof,
-                    }),
+                    }]),
                     &format!(
                         "the signed tree of size {} does not extend the signed tree of size {}: \
                          its first {} leaves have root {}, the held checkpoint says {}",
@@ -1105,7 +1109,7 @@ impl Mirror {
                     options,
                 ));
             }
-            self.hold(seen)?;
+            self.hold(seen, fetcher)?;
             return Ok(false);
         }
         // An older checkpoint (a stale cache, or a rollback): it must be a prefix of ours.
@@ -1120,25 +1124,11 @@ impl Mirror {
             if root != new.root {
                 // The proof that the held tree's first leaves have another root: from the
                 // mirror's own tree when it holds the whole held tree, else the partner's.
-                let proof = if self.cursor == old.size && new.size > 0 {
-                    self.tree
-                        .reader()
-                        .consistency_proof(new.size, old.size)
-                        .map_err(tree_error)
-                        .ok()
-                } else {
-                    fetcher.consistency_proof(new.size, old).ok()
-                };
-                let proof = proof.map(|hashes| evidence::ConsistencyProof {
-                    size: new.size,
-                    root_at_size: root,
-                    larger_size: old.size,
-                    hashes,
-                });
+                let proof = self.smaller_fork_proof(new.size, root, old, fetcher)?;
                 return Err(self.fork(
                     &held,
                     seen,
-                    proof.as_ref(),
+                    proof.as_deref(),
                     &format!(
                         "the signed tree of size {} is not a prefix of the signed tree of size {}",
                         new.size, old.size
@@ -1150,9 +1140,91 @@ impl Mirror {
         Ok(true)
     }
 
-    fn hold(&mut self, seen: &SignedCheckpoint) -> Result<()> {
-        self.records
-            .insert(KEY_CHECKPOINT, seen.note_text.as_bytes())?;
+    /// The proof from the mirror's tree at the cursor to `checkpoint`, from its tiles, when
+    /// the cursor is short of it (`None` if the tiles cannot be had).
+    fn held_proof(
+        &self,
+        cursor: u64,
+        checkpoint: &Checkpoint,
+        fetcher: &TileFetcher<'_>,
+    ) -> Option<evidence::ConsistencyProof> {
+        if cursor == 0 || cursor >= checkpoint.size {
+            return None;
+        }
+        let root_at_size = self.tree.reader().root(cursor).ok()?;
+        let hashes = fetcher.consistency_proof(cursor, checkpoint).ok()?;
+        Some(evidence::ConsistencyProof {
+            size: cursor,
+            root_at_size,
+            larger_size: checkpoint.size,
+            hashes,
+        })
+    }
+
+    /// The proof that the held tree's first `size` leaves have root `root` (which a smaller
+    /// checkpoint contradicts): from the mirror's own tree when it holds the whole held tree;
+    /// else from its own tree up to the cursor chained with the proof kept from the cursor to
+    /// the held checkpoint; else from the partner's tiles of the held tree, if served.
+    fn smaller_fork_proof(
+        &self,
+        size: u64,
+        root: Hash,
+        held: &Checkpoint,
+        fetcher: &TileFetcher<'_>,
+    ) -> Result<Option<Vec<evidence::ConsistencyProof>>> {
+        let own_proof = |to: u64| -> Result<evidence::ConsistencyProof> {
+            let hashes = self
+                .tree
+                .reader()
+                .consistency_proof(size, to)
+                .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+            Ok(evidence::ConsistencyProof {
+                size,
+                root_at_size: root,
+                larger_size: to,
+                hashes,
+            })
+        };
+        if size == 0 {
+            return Ok(None);
+        }
+        if self.cursor == held.size {
+            return Ok(Some(vec![own_proof(held.size)?]));
+        }
+        let kept = self
+            .records
+            .get(KEY_HELD_PROOF)?
+            .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+            .and_then(|text| evidence::ConsistencyProof::parse(&text).ok())
+            .filter(|kept| kept.size == self.cursor && kept.larger_size == held.size);
+        if let Some(kept) = kept {
+            if size <= self.cursor {
+                let mut chain = Vec::new();
+                if size < self.cursor {
+                    chain.push(own_proof(self.cursor)?);
+                }
+                chain.push(kept);
+                return Ok(Some(chain));
+            }
+        }
+        Ok(fetcher.consistency_proof(size, held).ok().map(|hashes| {
+            vec![evidence::ConsistencyProof {
+                size,
+                root_at_size: root,
+                larger_size: held.size,
+                hashes,
+            }]
+        }))
+    }
+
+    fn hold(&mut self, seen: &SignedCheckpoint, fetcher: &TileFetcher<'_>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        batch.insert(KEY_CHECKPOINT, seen.note_text.as_bytes());
+        match self.held_proof(self.cursor, &seen.checkpoint, fetcher) {
+            Some(proof) => batch.insert(KEY_HELD_PROOF, proof.to_text().as_bytes()),
+            None => batch.remove(KEY_HELD_PROOF),
+        }
+        self.records.apply_batch(batch)?;
         self.db.flush()?;
         self.checkpoint = Some(seen.clone());
         Ok(())
@@ -1162,11 +1234,11 @@ impl Mirror {
         &self,
         held: &SignedCheckpoint,
         seen: &SignedCheckpoint,
-        proof: Option<&evidence::ConsistencyProof>,
+        proof: Option<&[evidence::ConsistencyProof]>,
         detail: &str,
         options: &PullOptions,
     ) -> SyncError {
-        let proof_text = proof.map(evidence::ConsistencyProof::to_text);
+        let proof_text = proof.map(evidence::chain_text);
         let mut files = vec![
             ("held.checkpoint", held.note_text.as_bytes()),
             ("seen.checkpoint", seen.note_text.as_bytes()),
@@ -1375,7 +1447,13 @@ impl Mirror {
         let folded = violation
             .as_ref()
             .map_or(entries.len() as u64, |(index, _)| index - start);
-        self.commit(start + folded, &leaf_hashes[..folded as usize], overlay)?;
+        self.commit(
+            start + folded,
+            &leaf_hashes[..folded as usize],
+            overlay,
+            target,
+            fetcher,
+        )?;
         self.registry = registry;
         match violation {
             None => Ok(()),
@@ -1390,7 +1468,14 @@ impl Mirror {
         }
     }
 
-    fn commit(&mut self, end: u64, leaf_hashes: &[Hash], overlay: Overlay) -> Result<()> {
+    fn commit(
+        &mut self,
+        end: u64,
+        leaf_hashes: &[Hash],
+        overlay: Overlay,
+        target: &SignedCheckpoint,
+        fetcher: &TileFetcher<'_>,
+    ) -> Result<()> {
         if leaf_hashes.is_empty() {
             return Ok(());
         }
@@ -1400,6 +1485,7 @@ impl Mirror {
             .append(leaf_hashes)
             .and_then(|_| self.tree.sync())
             .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+        let held_proof = self.held_proof(end, &target.checkpoint, fetcher);
         let mut batch = sled::Batch::default();
         for (number, credential) in &overlay.credentials {
             batch.insert(
@@ -1427,6 +1513,10 @@ impl Mirror {
                 .and_then(|value| <[u8; 8]>::try_from(value.as_ref()).ok())
                 .map_or(0, i64::from_le_bytes);
             batch.insert(stat_key, &(held + delta).to_le_bytes());
+        }
+        match held_proof {
+            Some(proof) => batch.insert(KEY_HELD_PROOF, proof.to_text().as_bytes()),
+            None => batch.remove(KEY_HELD_PROOF),
         }
         let credentials = self.credentials + overlay.new_credentials;
         batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
