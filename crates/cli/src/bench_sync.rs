@@ -134,6 +134,12 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
             "bundles": report.fetches.bundles,
         },
         "credentials": report.credentials,
+        // Where the time went on the pulling thread (verification runs on the other cores
+        // meanwhile; `verify_wait_s` is how long folding waited for it).
+        "fetch_s": report.timings.fetch_us as f64 / 1e6,
+        "verify_wait_s": report.timings.verify_wait_us as f64 / 1e6,
+        "fold_s": report.timings.fold_us as f64 / 1e6,
+        "commit_s": report.timings.commit_us as f64 / 1e6,
         "batch_verify_per_s": limit,
         "ratio_to_batch_verify": entries_per_s / limit,
         "entry_bytes_mean": signed.entry_bytes_mean,

@@ -63,7 +63,7 @@ pub use fsutil::now_unix_s;
 pub use http::{HttpLog, HttpWitness};
 pub use mirror::{
     FetchCounts, ForeignCredential, Mirror, MirrorReader, MirrorStatus, PullOptions, PullProgress,
-    PullReport,
+    PullReport, PullTimings,
 };
 pub use transport::{NodeLog, PartnerLog, TransportError, TransportErrorKind};
 pub use witness::{

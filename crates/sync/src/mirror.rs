@@ -116,6 +116,19 @@ pub struct FetchCounts {
     pub retries: u64,
 }
 
+/// Where a pull's time went, in microseconds of this thread's wall time (verification runs
+/// on other threads; `verify_wait_us` is how long folding waited for it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PullTimings {
+    /// Fetching bundles and tiles and authenticating the leaf hashes.
+    pub fetch_us: u64,
+    pub verify_wait_us: u64,
+    /// `decide` and `apply` of every entry against the store.
+    pub fold_us: u64,
+    /// Appending and syncing the tree, and the sled batch with its flush.
+    pub commit_us: u64,
+}
+
 /// What a pull did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PullReport {
@@ -130,6 +143,7 @@ pub struct PullReport {
     pub batches: u64,
     pub fetches: FetchCounts,
     pub credentials: u64,
+    pub timings: PullTimings,
 }
 
 impl PullReport {
@@ -205,7 +219,8 @@ struct Overlay {
     events: BTreeMap<EventId, u64>,
     registry_entries: Vec<(u64, Vec<u8>)>,
     new_credentials: u64,
-    stats: BTreeMap<String, i64>,
+    /// Counter deltas by key; names are rendered once per batch, at commit.
+    stats: BTreeMap<skill_ledger_domain::StatKey, i64>,
 }
 
 /// The records `decide` and `apply` read: the batch overlay over the sled store.
@@ -681,6 +696,8 @@ pub struct Mirror {
     credentials: u64,
     checkpoint: Option<SignedCheckpoint>,
     last_pull_unix_s: Option<u64>,
+    /// Of the pull under way.
+    timings: Cell<PullTimings>,
 }
 
 impl std::fmt::Debug for Mirror {
@@ -811,6 +828,7 @@ impl Mirror {
             credentials,
             checkpoint,
             last_pull_unix_s,
+            timings: Cell::new(PullTimings::default()),
         })
     }
 
@@ -969,19 +987,27 @@ impl Mirror {
             }
             let current = match next.take() {
                 Some(fetched) => fetched,
-                None => self.fetch_batch(&fetcher, &target, self.cursor, options)?,
+                None => self.time(
+                    |t| &mut t.fetch_us,
+                    || self.fetch_batch(&fetcher, &target, self.cursor, options),
+                )?,
             };
             let current_end = current.start + current.entries.len() as u64;
             let another = options.batches_max.is_none_or(|max| batches + 1 < max);
             let mut fetch_failure = None;
             if current_end < size && another {
-                match self.fetch_batch(&fetcher, &target, current_end, options) {
+                let fetched = self.time(
+                    |t| &mut t.fetch_us,
+                    || self.fetch_batch(&fetcher, &target, current_end, options),
+                );
+                match fetched {
                     Ok(fetched) => next = Some(fetched),
                     // This batch is good: commit it before reporting the next one's failure.
                     Err(error) => fetch_failure = Some(error),
                 }
             }
-            let checked = match current.checked.join() {
+            let joined = self.time(|t| &mut t.verify_wait_us, || current.checked.join());
+            let checked = match joined {
                 Ok(checked) => checked,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
@@ -1032,6 +1058,7 @@ impl Mirror {
             batches,
             fetches: fetcher.counts.get(),
             credentials: self.credentials,
+            timings: self.timings.take(),
         })
     }
 
@@ -1388,6 +1415,7 @@ impl Mirror {
         options: &PullOptions,
     ) -> Result<()> {
         assert_eq!(decoded.len(), entries.len(), "one check per entry");
+        let fold_started = std::time::Instant::now();
         let mut registry = self.registry.clone();
         let mut overlay = Overlay::default();
         let mut violation = None;
@@ -1418,7 +1446,7 @@ impl Mirror {
             drop(view);
             overlay.events.insert(changes.event_id, index);
             for (counter, delta) in &changes.stats {
-                *overlay.stats.entry(counter.to_string()).or_insert(0) += delta;
+                *overlay.stats.entry(*counter).or_insert(0) += delta;
             }
             if let Some(change) = changes.registry {
                 registry.absorb(change);
@@ -1447,6 +1475,10 @@ impl Mirror {
         let folded = violation
             .as_ref()
             .map_or(entries.len() as u64, |(index, _)| index - start);
+        let mut timings = self.timings.get();
+        timings.fold_us += fold_started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
+        let commit_started = std::time::Instant::now();
         self.commit(
             start + folded,
             &leaf_hashes[..folded as usize],
@@ -1454,6 +1486,9 @@ impl Mirror {
             target,
             fetcher,
         )?;
+        let mut timings = self.timings.get();
+        timings.commit_us += commit_started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
         self.registry = registry;
         match violation {
             None => Ok(()),
@@ -1505,8 +1540,8 @@ impl Mirror {
                 entry.as_slice(),
             );
         }
-        for (name, delta) in &overlay.stats {
-            let stat_key = key(PREFIX_STAT, name.as_bytes());
+        for (counter, delta) in &overlay.stats {
+            let stat_key = key(PREFIX_STAT, counter.to_string().as_bytes());
             let held = self
                 .records
                 .get(&stat_key)?
@@ -1521,8 +1556,10 @@ impl Mirror {
         let credentials = self.credentials + overlay.new_credentials;
         batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
         batch.insert(KEY_CURSOR, &end.to_le_bytes());
+        // No flush per batch: the tree is synced first, and sled recovers a prefix of its
+        // writes, so a crash can only lose whole batches from the end (the tree is then cut
+        // back to the cursor on open and they are fetched again). The pull flushes at its end.
         self.records.apply_batch(batch)?;
-        self.db.flush()?;
         self.cursor = end;
         self.credentials = credentials;
         Ok(())
@@ -1724,6 +1761,15 @@ impl MirrorReader {
 }
 
 impl Mirror {
+    fn time<T>(&self, stage: fn(&mut PullTimings) -> &mut u64, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let result = work();
+        let mut timings = self.timings.get();
+        *stage(&mut timings) += started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
+        result
+    }
+
     /// A reader of this mirror's store for other threads (see [`MirrorReader`]).
     pub fn reader(&self) -> MirrorReader {
         MirrorReader {
