@@ -125,8 +125,10 @@ pub struct PullTimings {
     pub verify_wait_us: u64,
     /// `decide` and `apply` of every entry against the store.
     pub fold_us: u64,
-    /// Appending and syncing the tree, and the sled batch with its flush.
+    /// Appending and syncing the tree, and the sled batch.
     pub commit_us: u64,
+    /// Of `commit_us`: appending and syncing the tree.
+    pub tree_us: u64,
 }
 
 /// What a pull did.
@@ -1516,10 +1518,14 @@ impl Mirror {
         }
         // The tree first, synced: on reopen a tree ahead of the cursor is cut back, a tree
         // behind it would be damage.
+        let tree_started = std::time::Instant::now();
         self.tree
             .append(leaf_hashes)
             .and_then(|_| self.tree.sync())
             .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+        let mut timings = self.timings.get();
+        timings.tree_us += tree_started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
         let held_proof = self.held_proof(end, &target.checkpoint, fetcher);
         let mut batch = sled::Batch::default();
         for (number, credential) in &overlay.credentials {
