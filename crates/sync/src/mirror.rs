@@ -971,6 +971,7 @@ impl Mirror {
             ));
         }
         let fetcher = TileFetcher::new(log, options);
+        self.timings.set(PullTimings::default());
         let cursor_before = self.cursor;
         let note = fetcher.checkpoint()?;
         let seen = self.verify_checkpoint(note, log)?;
