@@ -213,9 +213,7 @@ fn hash_files(dir: &Path, files: &mut BTreeMap<PathBuf, [u8; 32]>) {
 fn tree_size(address: &str) -> u64 {
     let health = get(address, "/healthz");
     assert_eq!(health.status, 200, "{}", health.text());
-    health.json().expect("JSON")["tree_size"]
-        .as_u64()
-        .expect("tree size")
+    health.json()["tree_size"].as_u64().expect("tree size")
 }
 
 fn post(address: &str, content_type: Option<&str>, body: &[u8]) -> Reply {
@@ -409,7 +407,7 @@ fn a_replayed_event_id_with_other_content_is_refused_and_writes_nothing() {
     let before = fx.log_digest();
     let again = submit(fx.address(), &first);
     assert_eq!(again.status, 200, "{}", again.text());
-    assert_eq!(again.json().expect("JSON")["duplicate"], true);
+    assert_eq!(again.json()["duplicate"], true);
     assert_eq!(fx.log_digest(), before, "a duplicate changed the log");
     // The same id over other content.
     let mut other = fx.certification(2);

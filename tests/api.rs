@@ -23,170 +23,9 @@ use skill_ledger_domain::{
     Route, ScopeItem, SignedEvent, Signer,
 };
 
-// ---------------------------------------------------------------------------------------
-// HTTP on loopback
-// ---------------------------------------------------------------------------------------
+mod support;
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
-            panic!(
-                "status {}: body is not JSON ({error}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// Asserts an RFC 9457 problem with this status and code; returns the document.
-    fn problem(&self, status: u16, code: &str) -> Value {
-        assert_eq!(
-            self.status,
-            status,
-            "expected {status} {code}: {}",
-            self.text()
-        );
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{}",
-            self.text()
-        );
-        let document = self.json();
-        assert_eq!(
-            document["type"],
-            format!("urn:skill-ledger:problem:{code}"),
-            "{document}"
-        );
-        assert_eq!(document["code"], code, "{document}");
-        assert_eq!(document["status"], status, "{document}");
-        assert!(
-            document["title"].as_str().is_some_and(|t| !t.is_empty()),
-            "{document}"
-        );
-        assert!(
-            document["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "{document}"
-        );
-        document
-    }
-}
-
-fn decode_chunked(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .expect("chunk size line");
-        let size_text = std::str::from_utf8(&body[..line_end]).expect("chunk size");
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .expect("hex chunk size");
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
-}
-
-fn parse_reply(raw: &[u8]) -> Reply {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = std::str::from_utf8(&raw[..split]).expect("headers are ASCII");
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers.iter().any(|(key, value)| {
-        key.eq_ignore_ascii_case("transfer-encoding") && value.contains("chunked")
-    });
-    if chunked {
-        body = decode_chunked(&body);
-    }
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// One request on a new connection (`Connection: close`), read to the end.
-fn request_with(
-    address: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Reply {
-    let mut stream = TcpStream::connect(address).expect("connect to the server");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("read timeout");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("send headers");
-    stream.write_all(body).expect("send body");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the answer");
-    parse_reply(&raw)
-}
-
-fn get(address: &str, path: &str) -> Reply {
-    request_with(address, "GET", path, &[], b"")
-}
-
-fn post_json(address: &str, path: &str, body: &Value) -> Reply {
-    request_with(
-        address,
-        "POST",
-        path,
-        &[("Content-Type", "application/json")],
-        body.to_string().as_bytes(),
-    )
-}
-
-fn submit(address: &str, signed: &SignedEvent) -> Reply {
-    let entry = signed.to_entry().expect("entry encodes");
-    post_json(
-        address,
-        "/v1/events",
-        &json!({"entry": base64::engine::general_purpose::STANDARD.encode(entry)}),
-    )
-}
+use support::{get, parse_reply, post_json, request, submit};
 
 // ---------------------------------------------------------------------------------------
 // A ledger made with the command line, served by the binary
@@ -518,7 +357,7 @@ fn serve_prints_its_address_and_answers_health_checkpoint_and_metrics() {
     }
 
     // And a client's own request id is echoed.
-    let reply = request_with(
+    let reply = request(
         address,
         "GET",
         "/healthz",
@@ -890,7 +729,7 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
     let json_header = [("Content-Type", "application/json")];
 
     // Malformed JSON: 400 naming the position.
-    let reply = request_with(
+    let reply = request(
         address,
         "POST",
         "/v1/events",
@@ -909,7 +748,7 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
         .is_some_and(|p| p.starts_with("line 1 column")));
 
     // A missing field: 422 naming it; an unknown field likewise.
-    let missing = request_with(address, "POST", "/v1/events", &json_header, b"{}");
+    let missing = request(address, "POST", "/v1/events", &json_header, b"{}");
     assert_eq!(missing.problem(422, "invalid-field")["field"], "entry");
     let unknown = post_json(
         address,
@@ -950,7 +789,7 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
     );
 
     // Not JSON at all: 415.
-    request_with(
+    request(
         address,
         "POST",
         "/v1/verify",
@@ -975,7 +814,7 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
     get(address, "/v1/bodies/Y000050000009").problem(404, "unknown-body");
     get(address, "/v1/bodies/Q000050000009").problem(400, "bad-request");
     get(address, "/v1/nothing-here").problem(404, "not-found");
-    request_with(address, "DELETE", "/v1/stats", &[], b"").problem(405, "method-not-allowed");
+    request(address, "DELETE", "/v1/stats", &[], b"").problem(405, "method-not-allowed");
 
     // And nothing was stored.
     assert_eq!(tree_size(address), size);
@@ -1119,6 +958,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("post", "/v1/verify", "/v1/verify"),
     ("get", "/v1/bodies/{reg_no}", "/v1/bodies/Y000050000001"),
+    (
+        "get",
+        "/v1/persons/{subject}",
+        "/v1/persons/0000000000000000000000000000000000000000000000000000000000000000",
+    ),
     ("get", "/v1/stats", "/v1/stats"),
     ("get", "/checkpoint", "/checkpoint"),
     ("get", "/tile/{level}/{index}", "/tile/0/000.p/5"),
@@ -1187,7 +1031,7 @@ fn the_openapi_document_is_3_1_and_describes_every_route() {
             );
         }
         // And the route is served (not the router's fallback).
-        let reply = request_with(
+        let reply = request(
             address,
             &method.to_uppercase(),
             concrete,
@@ -1383,7 +1227,7 @@ fn log_tiles_follow_the_c2sp_paths_with_cache_headers() {
     assert_eq!(level_one.body.len(), 32);
 
     // Compressed on request.
-    let gzip = request_with(
+    let gzip = request(
         address,
         "GET",
         "/tile/entries/000",
@@ -1437,7 +1281,7 @@ fn a_slow_body_gets_408_and_a_full_server_sheds_with_503() {
     // And the slow request is answered 408 once its body is overdue.
     let mut raw = Vec::new();
     slow.read_to_end(&mut raw).expect("answer");
-    let reply = parse_reply(&raw);
+    let reply = parse_reply(&raw).expect("a whole answer");
     reply.problem(408, "request-timeout");
 
     // Then the server serves again.

@@ -822,6 +822,14 @@ fn stats_are_right_and_byte_identical_across_rebuild() {
     assert_eq!(stats["certificates"]["revoked"], 1, "{stats}");
     assert_eq!(stats["certificates"]["valid"], 2, "{stats}");
     assert_eq!(stats["holders"]["total"], 2, "{stats}");
+    // and re-verifying every signature and rule gives the same projections
+    let verified = json_ok(&["rebuild", "--dir", ledger.d(), "--verify-signatures"], 0);
+    assert_eq!(verified["verified_signatures"], true, "{verified}");
+    assert_eq!(
+        verified["digest_after"], rebuilt["digest_after"],
+        "{verified}"
+    );
+    assert_eq!(rebuilt["verified_signatures"], false, "{rebuilt}");
 }
 
 // ---------------------------------------------------------------------------------------

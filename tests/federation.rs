@@ -7,8 +7,7 @@
 //!
 //! In-process: the statuses of `POST /add-checkpoint` (C2SP tlog-witness).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -18,110 +17,18 @@ use serde_json::{json, Value};
 use skill_ledger_sync::witness::verify_cosignatures;
 use skill_ledger_sync::CosignatureVerifier;
 
-// ---------------------------------------------------------------------------------------
-// HTTP on loopback
-// ---------------------------------------------------------------------------------------
+mod support;
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
+use support::{get, post_json, Reply};
 
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
-            panic!(
-                "status {}: not JSON ({error}): {}",
-                self.status,
-                self.text()
-            )
-        })
-    }
-}
-
-fn decode_chunked(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = std::str::from_utf8(&body[..line_end]).expect("chunk size");
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .expect("hex chunk size");
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
-}
-
+/// One request with a content type (`add-checkpoint` takes `text/plain`).
 fn request(address: &str, method: &str, path: &str, content_type: &str, body: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(address).expect("connect to the server");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("read timeout");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).expect("send headers");
-    // A server may answer (413) before reading a large body and close.
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
-    let head = std::str::from_utf8(&raw[..split]).expect("ASCII headers");
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(key, value)| {
-        key.eq_ignore_ascii_case("transfer-encoding") && value.contains("chunked")
-    }) {
-        body = decode_chunked(&body);
-    }
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn get(address: &str, path: &str) -> Reply {
-    request(address, "GET", path, "text/plain", b"")
-}
-
-fn post_json(address: &str, path: &str, body: &Value) -> Reply {
-    request(
+    support::request(
         address,
-        "POST",
+        method,
         path,
-        "application/json",
-        body.to_string().as_bytes(),
+        &[("Content-Type", content_type)],
+        body,
     )
 }
 

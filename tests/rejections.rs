@@ -23,11 +23,14 @@ mod support;
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
-    CertificateNumber, CredentialRevoked, Date, EvaluationBasis, Event, EventId, EventKind,
-    LedgerEstablished, Level, LevelCertified, NameCommitment, PolicyAdopted, Province, Rejection,
-    Route, ScopeItem, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, NAME_CHARS_MAX,
-    SAMPLE_CATALOGUE_TOML,
+    AppointmentBasis, AppointmentEndReason, AppointmentEnded, AppointmentMade,
+    AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted, Audience,
+    BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted, CertificateNumber,
+    ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked, Date,
+    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, Level, LevelCertified,
+    NameCommitment, OccupationCode, PolicyAdopted, Province, RegistrationNumber, Rejection, Route,
+    ScopeItem, SignedEvent, Signer, SubjectId, TitleLevel, TitleRecorded, DEFAULT_POLICY_TOML,
+    NAME_CHARS_MAX, SAMPLE_CATALOGUE_TOML,
 };
 use std::cell::Cell;
 use support::{get, given_ledger_with_a_body, serve_with, submit, Ledger, Served, BODY, ORIGIN};
@@ -260,6 +263,26 @@ impl Fixture {
         SignedEvent::sign(ORIGIN, decoded.signer, key, decoded.event)
     }
 
+    fn appointment_end(&self, appointment: EventId, effective: &str) -> EventKind {
+        EventKind::AppointmentEnded(AppointmentEnded {
+            appointment,
+            subject: P4,
+            effective: date(effective),
+            reason: AppointmentEndReason::LeftPost,
+            note: "调离".to_string(),
+        })
+    }
+
+    fn title(&self, subject: SubjectId) -> EventKind {
+        EventKind::TitleRecorded(TitleRecorded {
+            subject,
+            title: TitleLevel::Intermediate,
+            series: "工程技术".to_string(),
+            field: "机械工程".to_string(),
+            obtained: date("2021-01-01"),
+        })
+    }
+
     fn accept(&self, what: &str, signed: &SignedEvent) {
         let reply = submit(self.address(), signed);
         assert_eq!(reply.status, 200, "{what}: {}", reply.text());
@@ -282,14 +305,148 @@ fn policy_v2_direct_up_to_technician() -> String {
 fn tree_size(address: &str) -> u64 {
     let health = get(address, "/healthz");
     assert_eq!(health.status, 200, "{}", health.text());
-    health.json().expect("JSON")["tree_size"]
-        .as_u64()
-        .expect("tree size")
+    health.json()["tree_size"].as_u64().expect("tree size")
 }
 
 /// Given the ledger of `given_ledger_with_a_body`, served, plus (over HTTP) body
 /// [`OTHER`], [`HOLDER`]'s 初级工 from [`BODY`] and policy v2 (from 2023-01-01 direct
 /// recognition goes up to 技师 only).
+/// What the route cases of the table name, made by [`given_a_served_ledger`] over HTTP.
+struct RouteSetup {
+    /// A national contest in 车工 (2022-05-01) and a city contest (2022-07-01).
+    contest: EventId,
+    /// [`P1`]'s 3rd place in `contest`, promoted to 技师 on 2022-06-01.
+    result: EventId,
+    /// [`P1`]'s 1st place in the city contest, not promoted.
+    second_result: EventId,
+    /// [`P2`]'s apprenticeship with [`BODY`], 2021-01-01 to 2022-01-01 (completed).
+    completed: EventId,
+    /// [`P3`]'s apprenticeship with [`BODY`] from 2022-03-01 (open).
+    open: EventId,
+    /// [`P4`]'s 特级技师 post with [`BODY`], 2024-06-01 to 2027-06-01, ended 2025-01-01.
+    appointment: EventId,
+    /// [`P5`]'s 工程师 (工程技术/机械工程) of 2021-01-01.
+    title: EventId,
+}
+
+const P1: SubjectId = SubjectId([0xc1; 32]);
+const P2: SubjectId = SubjectId([0xc2; 32]);
+const P3: SubjectId = SubjectId([0xc3; 32]);
+const P4: SubjectId = SubjectId([0xc4; 32]);
+const P5: SubjectId = SubjectId([0xc5; 32]);
+
+/// The events of the other routes the table's cases build on (each accepted over HTTP).
+fn given_the_other_routes(fx: &Fixture) -> RouteSetup {
+    let turner: OccupationCode = TURNER.parse().expect("occupation");
+    let body: RegistrationNumber = BODY.parse().expect("registration number");
+    let accept = |what: &str, signed: SignedEvent| {
+        fx.accept(what, &signed);
+        signed.event.id
+    };
+    let contest_of = |tier, held: &str| {
+        EventKind::ContestRegistered(ContestRegistered {
+            name: "全国职业技能大赛".to_string(),
+            tier,
+            occupations: vec![turner],
+            date: date(held),
+        })
+    };
+    let contest = accept(
+        "contest",
+        fx.by_authority(contest_of(ContestTier::National, "2022-05-01")),
+    );
+    let city = accept(
+        "city contest",
+        fx.by_authority(contest_of(ContestTier::City, "2022-07-01")),
+    );
+    let result_of = |contest, rank, day: &str| {
+        EventKind::ContestResultRecorded(ContestResultRecorded {
+            contest,
+            subject: P1,
+            occupation: turner,
+            rank,
+            award: "奖".to_string(),
+            date: date(day),
+        })
+    };
+    let result = accept(
+        "result",
+        fx.by_authority(result_of(contest, 3, "2022-05-02")),
+    );
+    let second_result = accept(
+        "second result",
+        fx.by_authority(result_of(city, 1, "2022-07-02")),
+    );
+    let promotion = fx.cert(
+        BODY,
+        P1,
+        Level::Technician,
+        "2022-06-01",
+        Route::Contest { result },
+    );
+    accept(
+        "promotion",
+        fx.by_body(EventKind::LevelCertified(promotion)),
+    );
+    let start = |subject, day: &str| {
+        EventKind::ApprenticeshipStarted(ApprenticeshipStarted {
+            subject,
+            occupation: turner,
+            started: date(day),
+        })
+    };
+    let completed = accept("apprenticeship", fx.by_body(start(P2, "2021-01-01")));
+    let completion = EventKind::ApprenticeshipCompleted(ApprenticeshipCompleted {
+        apprenticeship: completed,
+        subject: P2,
+        completed: date("2022-01-01"),
+    });
+    accept("completion", fx.by_body(completion));
+    let open = accept("open apprenticeship", fx.by_body(start(P3, "2022-03-01")));
+    accept(
+        "appointment right",
+        fx.by_authority(EventKind::AppointmentRightGranted(
+            AppointmentRightGranted {
+                registration_number: body,
+                levels: vec![Level::PrincipalTechnician],
+                effective: date("2020-01-01"),
+            },
+        )),
+    );
+    let senior_technician = fx.cert(OTHER, P4, Level::SeniorTechnician, "2020-06-01", direct());
+    let basis = senior_technician.certificate_number;
+    accept(
+        "高级技师",
+        fx.by_other(EventKind::LevelCertified(senior_technician)),
+    );
+    let appointment = accept(
+        "特级技师",
+        fx.by_body(EventKind::AppointmentMade(AppointmentMade {
+            subject: P4,
+            occupation: turner,
+            level: Level::PrincipalTechnician,
+            term_start: date("2024-06-01"),
+            term_end: date("2027-06-01"),
+            basis: AppointmentBasis::Credential(basis),
+            review: "评审并公示".to_string(),
+        })),
+    );
+    accept(
+        "end of the post",
+        fx.by_body(fx.appointment_end(appointment, "2025-01-01")),
+    );
+    let title = accept("title", fx.by_authority(fx.title(P5)));
+    RouteSetup {
+        contest,
+        result,
+        second_result,
+        completed,
+        open,
+        appointment,
+        title,
+    }
+}
+
 fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
     let ledger = given_ledger_with_a_body();
     let stderr = ledger.temp.path().join("serve.stderr");
@@ -326,6 +483,7 @@ fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
 #[test]
 fn every_rule_refuses_its_event_over_http_and_stores_nothing() {
     let (fx, junior) = given_a_served_ledger();
+    let routes = given_the_other_routes(&fx);
     let body_key = &fx.ledger.body_key;
     let authority_key = &fx.ledger.authority_key;
     let register =
@@ -544,6 +702,164 @@ fn every_rule_refuses_its_event_over_http_and_stores_nothing() {
                 ..fx.third()
             }),
         ),
+        // The other routes (issue 5), on `given_the_other_routes`.
+        (
+            "unknown-contest",
+            fx.by_authority(EventKind::ContestResultRecorded(ContestResultRecorded {
+                contest: EventId([0xee; 16]),
+                subject: fx.stranger(),
+                occupation: TURNER.parse().expect("occupation"),
+                rank: 1,
+                award: "金牌".to_string(),
+                date: date("2022-06-01"),
+            })),
+        ),
+        (
+            "contest-result-not-allowed",
+            fx.by_authority(EventKind::ContestResultRecorded(ContestResultRecorded {
+                contest: routes.contest,
+                subject: fx.stranger(),
+                occupation: TURNER.parse().expect("occupation"),
+                rank: 0,
+                award: "金牌".to_string(),
+                date: date("2022-06-01"),
+            })),
+        ),
+        (
+            // The result is P1's.
+            "unknown-basis",
+            certify(fx.cert(
+                BODY,
+                fx.stranger(),
+                Level::Technician,
+                "2022-06-01",
+                Route::Contest {
+                    result: routes.result,
+                },
+            )),
+        ),
+        (
+            // A national 3rd place allows 高级技师 only to a holder of 技师 (P1's 技师 came
+            // from this very result, which is promoted already).
+            "contest-promotion-not-allowed",
+            certify(fx.cert(
+                BODY,
+                P1,
+                Level::SeniorTechnician,
+                "2023-06-01",
+                Route::Contest {
+                    result: routes.result,
+                },
+            )),
+        ),
+        (
+            // P1 was promoted in 2022 already.
+            "contest-promotion-limit",
+            certify(fx.cert(
+                BODY,
+                P1,
+                Level::SeniorTechnician,
+                "2022-08-01",
+                Route::Contest {
+                    result: routes.second_result,
+                },
+            )),
+        ),
+        (
+            "apprenticeship-not-allowed",
+            certify(fx.cert(
+                BODY,
+                P2,
+                Level::Intermediate,
+                "2022-02-01",
+                Route::Evaluation(EvaluationBasis::Apprenticeship {
+                    apprenticeship: routes.completed,
+                }),
+            )),
+        ),
+        (
+            "apprenticeship-not-completed",
+            certify(fx.cert(
+                BODY,
+                P3,
+                Level::Junior,
+                "2022-06-01",
+                Route::Evaluation(EvaluationBasis::Apprenticeship {
+                    apprenticeship: routes.open,
+                }),
+            )),
+        ),
+        (
+            "apprenticeship-already-completed",
+            fx.by_body(EventKind::ApprenticeshipCompleted(
+                ApprenticeshipCompleted {
+                    apprenticeship: routes.completed,
+                    subject: P2,
+                    completed: date("2023-01-01"),
+                },
+            )),
+        ),
+        (
+            // OTHER holds no right to appoint.
+            "appointment-not-allowed",
+            fx.by_other(EventKind::AppointmentMade(AppointmentMade {
+                subject: P4,
+                occupation: TURNER.parse().expect("occupation"),
+                level: Level::PrincipalTechnician,
+                term_start: date("2025-02-01"),
+                term_end: date("2026-02-01"),
+                basis: AppointmentBasis::Credential(junior),
+                review: "评审".to_string(),
+            })),
+        ),
+        (
+            // Six years, over the policy's five.
+            "invalid-term",
+            fx.by_body(EventKind::AppointmentMade(AppointmentMade {
+                subject: HOLDER,
+                occupation: TURNER.parse().expect("occupation"),
+                level: Level::PrincipalTechnician,
+                term_start: date("2025-02-01"),
+                term_end: date("2031-02-01"),
+                basis: AppointmentBasis::Credential(junior),
+                review: "评审".to_string(),
+            })),
+        ),
+        (
+            // HOLDER's 初级工 is no 高级技师.
+            "appointment-basis-invalid",
+            fx.by_body(EventKind::AppointmentMade(AppointmentMade {
+                subject: HOLDER,
+                occupation: TURNER.parse().expect("occupation"),
+                level: Level::PrincipalTechnician,
+                term_start: date("2025-02-01"),
+                term_end: date("2026-02-01"),
+                basis: AppointmentBasis::Credential(junior),
+                review: "评审".to_string(),
+            })),
+        ),
+        (
+            "appointment-already-ended",
+            fx.by_body(fx.appointment_end(routes.appointment, "2025-02-01")),
+        ),
+        (
+            "not-appointing-body",
+            fx.by_other(fx.appointment_end(routes.appointment, "2025-02-01")),
+        ),
+        (
+            // 工程师 converts to 技师 at most.
+            "conversion-not-allowed",
+            certify(fx.cert(
+                BODY,
+                P5,
+                Level::SeniorTechnician,
+                "2021-06-01",
+                Route::Conversion {
+                    title: routes.title,
+                },
+            )),
+        ),
+        ("already-holds-title", fx.by_authority(fx.title(P5))),
     ];
 
     let size = tree_size(fx.address());

@@ -31,56 +31,13 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use rand::{Rng, SeedableRng};
-use skill_ledger_domain::{
-    CertificateNumber, Date, EvaluationBasis, Event, EventId, EventKind, Level, LevelCertified,
-    NameCommitment, Route, SignedEvent, Signer, SubjectId,
-};
 use skill_ledger_node::Node;
-use support::{cli, cli_text, get, s, serve_with, try_request, try_submit, BODY, ORIGIN};
+use support::{
+    certificate, certification, cli, cli_text, event_id, get, s, serve_with, try_request,
+    try_submit, ORIGIN,
+};
 
 const CLIENTS: usize = 6;
-
-/// Certification number `n`: a distinct holder, 初级工 on an attested basis, 2020.
-fn certification(key: &SigningKey, n: u64) -> SignedEvent {
-    let body = BODY.parse().expect("registration number");
-    let mut subject = [0u8; 32];
-    subject[..8].copy_from_slice(&n.to_le_bytes());
-    subject[8] = 0xc5;
-    let mut commitment = [0u8; 32];
-    commitment[..8].copy_from_slice(&n.to_le_bytes());
-    SignedEvent::sign(
-        ORIGIN,
-        Signer::Body(body),
-        key,
-        Event {
-            id: event_id(n),
-            kind: EventKind::LevelCertified(LevelCertified {
-                certificate_number: certificate(n),
-                subject: SubjectId(subject),
-                name_commitment: NameCommitment(commitment),
-                occupation: "6-18-01-01".parse().expect("occupation"),
-                work_type: None,
-                level: Level::Junior,
-                issued: Date::from_ymd(2020, 6, 1 + (n % 28) as u8).expect("date"),
-                route: Route::Evaluation(EvaluationBasis::Attested {
-                    statement: "本职业工作满1年".to_string(),
-                }),
-            }),
-        },
-    )
-}
-
-fn event_id(n: u64) -> EventId {
-    let mut id = [0u8; 16];
-    id[..8].copy_from_slice(&n.to_le_bytes());
-    id[8] = 0xc7;
-    EventId(id)
-}
-
-fn certificate(n: u64) -> CertificateNumber {
-    let body = BODY.parse().expect("registration number");
-    CertificateNumber::compose(body, 2020, Level::Junior, n as u32 + 1).expect("serial in range")
-}
 
 /// What the clients learned: acknowledged indexes and every checkpoint seen.
 #[derive(Default)]
@@ -151,7 +108,7 @@ fn client(
         match reply.status {
             200 => {
                 unanswered.pop();
-                let answer = reply.json().unwrap_or_default();
+                let answer = reply.try_json().unwrap_or_default();
                 let index = answer["index"].as_u64();
                 let size = answer["checkpoint"]["size"].as_u64();
                 let root = answer["checkpoint"]["root"].as_str().and_then(decode_root);
@@ -316,7 +273,7 @@ fn check_served(
     rng: &mut impl Rng,
 ) -> Result<(), String> {
     let health = get(address, "/healthz");
-    let health = health.json().unwrap_or_default();
+    let health = health.try_json().unwrap_or_default();
     if health["status"] != "ok" || health["tree_size"] != size {
         return Err(format!(
             "after restart /healthz says {health}, expected size {size}"
@@ -326,7 +283,7 @@ fn check_served(
     for _ in 0..acknowledged.len().min(10) {
         let (&n, &index) = acknowledged[rng.gen_range(0..acknowledged.len())];
         let reply = get(address, &format!("/v1/credentials/{}", certificate(n)));
-        let answer = reply.json().unwrap_or_default();
+        let answer = reply.try_json().unwrap_or_default();
         if reply.status != 200 || answer["entry_index"] != index {
             return Err(format!(
                 "after restart credential {} (acknowledged at {index}) reads {}: {answer}",

@@ -1,6 +1,8 @@
-//! Shared by the robustness tests (`tests/crash/`, `tests/abuse.rs`): a tolerant HTTP/1.1
-//! client on loopback (errors are values, not panics: the server may die mid-answer), a
-//! ledger made with the command line, and `skill-ledger serve` started on it.
+//! Shared by the black-box tests over HTTP (`tests/api.rs`, `tests/federation.rs`,
+//! `tests/crash/`, `tests/abuse.rs`, `tests/rejections.rs`, `tests/overload.rs`): a small
+//! HTTP/1.1 client on loopback (`try_*` forms return errors as values, for servers that may
+//! die mid-answer; the others panic with the request named), a ledger made with the command
+//! line, and `skill-ledger serve` started on it.
 
 #![allow(dead_code)]
 
@@ -13,7 +15,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
-use skill_ledger_domain::SignedEvent;
+use skill_ledger_domain::{
+    CertificateNumber, Date, EvaluationBasis, Event, EventId, EventKind, Level, LevelCertified,
+    NameCommitment, Route, SignedEvent, Signer, SubjectId,
+};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
 pub const BODY: &str = "Y000050000001";
@@ -33,8 +38,20 @@ impl Reply {
             .map(|(_, value)| value.as_str())
     }
 
-    pub fn json(&self) -> Option<Value> {
+    /// The body as JSON, or `None`.
+    pub fn try_json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The body as JSON; panics naming the status and the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "status {}: body is not JSON ({error}): {}",
+                self.status,
+                self.text()
+            )
+        })
     }
 
     pub fn text(&self) -> String {
@@ -49,7 +66,7 @@ impl Reply {
             "expected {status} {code}: {}",
             self.text()
         );
-        let document = self.json().expect("a JSON problem document");
+        let document = self.json();
         assert_eq!(
             document["type"],
             format!("urn:skill-ledger:problem:{code}"),
@@ -116,20 +133,28 @@ pub fn parse_reply(raw: &[u8]) -> Option<Reply> {
     })
 }
 
-/// Sends raw request bytes on a new connection and reads the answer to the end.
+/// How long a request may take before the client gives up.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sends raw request bytes on a new connection and reads the answer to the end. A server
+/// may answer (413, 408) before it has read the whole request and close: a failed write still
+/// returns the answer when one arrived.
 pub fn exchange(address: &str, raw_request: &[u8], timeout: Duration) -> std::io::Result<Reply> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    stream.write_all(raw_request)?;
+    let written = stream.write_all(raw_request);
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse_reply(&raw).ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("answer cut short: {:?}", String::from_utf8_lossy(&raw)),
-        )
-    })
+    let read = stream.read_to_end(&mut raw);
+    if let Some(reply) = parse_reply(&raw) {
+        return Ok(reply);
+    }
+    written?;
+    read?;
+    Err(std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        format!("answer cut short: {:?}", String::from_utf8_lossy(&raw)),
+    ))
 }
 
 /// One request (`Connection: close`), errors as values.
@@ -150,7 +175,7 @@ pub fn try_request(
     raw.push_str("\r\n");
     let mut raw = raw.into_bytes();
     raw.extend_from_slice(body);
-    exchange(address, &raw, Duration::from_secs(30))
+    exchange(address, &raw, REQUEST_TIMEOUT)
 }
 
 pub fn request(
@@ -166,6 +191,16 @@ pub fn request(
 
 pub fn get(address: &str, path: &str) -> Reply {
     request(address, "GET", path, &[], b"")
+}
+
+pub fn post_json(address: &str, path: &str, body: &Value) -> Reply {
+    request(
+        address,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
 }
 
 pub fn entry_body(signed: &SignedEvent) -> Vec<u8> {
@@ -187,6 +222,53 @@ pub fn try_submit(address: &str, signed: &SignedEvent) -> std::io::Result<Reply>
 
 pub fn submit(address: &str, signed: &SignedEvent) -> Reply {
     try_submit(address, signed).unwrap_or_else(|error| panic!("POST /v1/events: {error}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Signed events
+// ---------------------------------------------------------------------------------------
+
+/// Certification number `n` by body [`BODY`] (signed with `key`): a distinct holder, 初级工 on
+/// an attested basis, 2020.
+pub fn certification(key: &SigningKey, n: u64) -> SignedEvent {
+    let body = BODY.parse().expect("registration number");
+    let mut subject = [0u8; 32];
+    subject[..8].copy_from_slice(&n.to_le_bytes());
+    subject[8] = 0xc5;
+    let mut commitment = [0u8; 32];
+    commitment[..8].copy_from_slice(&n.to_le_bytes());
+    SignedEvent::sign(
+        ORIGIN,
+        Signer::Body(body),
+        key,
+        Event {
+            id: event_id(n),
+            kind: EventKind::LevelCertified(LevelCertified {
+                certificate_number: certificate(n),
+                subject: SubjectId(subject),
+                name_commitment: NameCommitment(commitment),
+                occupation: "6-18-01-01".parse().expect("occupation"),
+                work_type: None,
+                level: Level::Junior,
+                issued: Date::from_ymd(2020, 6, 1 + (n % 28) as u8).expect("date"),
+                route: Route::Evaluation(EvaluationBasis::Attested {
+                    statement: "本职业工作满1年".to_string(),
+                }),
+            }),
+        },
+    )
+}
+
+pub fn event_id(n: u64) -> EventId {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&n.to_le_bytes());
+    id[8] = 0xc7;
+    EventId(id)
+}
+
+pub fn certificate(n: u64) -> CertificateNumber {
+    let body = BODY.parse().expect("registration number");
+    CertificateNumber::compose(body, 2020, Level::Junior, n as u32 + 1).expect("serial in range")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -285,6 +367,26 @@ impl Served {
     pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGTERM (a clean shutdown: the node closes), then waits up to 30 s for the exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM to serve");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for serve") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 

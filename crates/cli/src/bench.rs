@@ -1,5 +1,6 @@
 //! `skill-ledger bench`: measured figures, with the machine's raw limits from the same run.
 
+use std::collections::BTreeMap;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -32,6 +33,16 @@ pub enum BenchCommand {
         #[arg(long, default_value = "2048")]
         window: usize,
     },
+    /// Rebuild of the projections of a ledger of N ingested events: as `rebuild` does by
+    /// default, and re-verifying every signature and rule (`rebuild --verify-signatures`).
+    Rebuild {
+        /// Number of events.
+        #[arg(long, default_value = "100000")]
+        events: u64,
+        /// Ledger directory to create (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// `POST /v1/verify` under load on loopback against a served ledger of N credentials.
     Verify(crate::bench_verify::VerifyArgs),
     /// Inclusion-proof generation on one thread over a tree of N synthetic leaves, and the
@@ -60,6 +71,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             dir,
             window,
         } => ingest(events, dir, window.max(1), json),
+        BenchCommand::Rebuild { events, dir } => rebuild(events, dir, json),
         BenchCommand::Verify(args) => crate::bench_verify::run(args, json),
         BenchCommand::Proofs {
             entries,
@@ -130,6 +142,61 @@ pub fn peak_rss_mb() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU time used so far by each thread of this process, summed per thread name, in seconds
+/// (`/proc/self/task/*/schedstat`, nanoseconds on a CPU). Differences of two readings show
+/// where a phase's CPU went, a figure that other load on the machine does not distort the
+/// way it distorts wall-clock stage times.
+pub fn thread_cpu_seconds() -> BTreeMap<String, f64> {
+    let mut threads = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return threads;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let on_cpu_ns = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok());
+        if let Some(ns) = on_cpu_ns {
+            // Numbered pools (sled-io-0, sled-io-1, …) are one role.
+            let role = name.trim().trim_end_matches(|c: char| c.is_ascii_digit());
+            *threads
+                .entry(role.trim_end_matches('-').to_string())
+                .or_insert(0.0) += ns as f64 / 1e9;
+        }
+    }
+    threads
+}
+
+/// CPU time (user and system) of the whole process so far, ended threads included.
+pub fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Per-thread-role CPU seconds between two [`thread_cpu_seconds`] readings (threads that
+/// ended in between are not counted).
+pub fn cpu_between(
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+) -> BTreeMap<String, f64> {
+    after
+        .iter()
+        .map(|(role, seconds)| {
+            (
+                role.clone(),
+                seconds - before.get(role).copied().unwrap_or(0.0),
+            )
+        })
+        .filter(|(_, seconds)| *seconds > 0.0005)
+        .collect()
 }
 
 /// The machine's Ed25519 batch-verification rate on all cores, measured for about a second.
@@ -332,21 +399,108 @@ pub(crate) fn submit_workload(
     Ok((failures, first_failure))
 }
 
-fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
+/// The ledger directory a benchmark works in: `dir`, or a temporary one removed afterwards
+/// (the guard is returned with it).
+fn bench_root(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    Ok(match dir {
+        Some(dir) => (dir, None),
+        None => {
+            let temporary = tempfile::tempdir().context("creating a temporary directory")?;
+            (temporary.path().join("ledger"), Some(temporary))
+        }
+    })
+}
+
+fn check_events(events: u64) -> anyhow::Result<()> {
     if events == 0 || events > 100_000_000 {
-        return Err(anyhow!("--events must be between 1 and 100000000").into());
+        return Err(anyhow!("--events must be between 1 and 100000000"));
     }
-    let temporary = match &dir {
-        Some(_) => None,
-        None => Some(tempfile::tempdir().context("creating a temporary directory")?),
+    Ok(())
+}
+
+fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
+    check_events(events)?;
+    let (root, _temporary) = bench_root(dir)?;
+    let value = ingest_into(&root, events, window, json)?;
+    print_report(&value, json);
+    if value["failures"].as_u64().unwrap_or(0) > 0 {
+        return Err(anyhow!(
+            "{} events were refused: {}",
+            value["failures"],
+            value["first_failure"]
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `bench rebuild`: a ledger of N events made by the ingest benchmark, then rebuilt twice:
+/// relying on the log's integrity check (the default) and re-verifying every signature and
+/// rule (`--verify-signatures`).
+pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
+    check_events(events)?;
+    let (root, _temporary) = bench_root(dir)?;
+    let ingest = ingest_into(&root, events, 2_048, json)?;
+    if ingest["failures"].as_u64().unwrap_or(0) > 0 {
+        return Err(anyhow!("building the ledger failed: {}", ingest["first_failure"]).into());
+    }
+    let limit = batch_verify_per_s();
+    let mut runs = Vec::new();
+    for verify_signatures in [false, true] {
+        let label = if verify_signatures {
+            "rebuild, verifying"
+        } else {
+            "rebuild"
+        };
+        let bar = progress_bar(events, label, json);
+        let cpu_before = process_cpu_seconds();
+        let report = skill_ledger_node::rebuild_with(
+            &root,
+            skill_ledger_node::RebuildOptions { verify_signatures },
+            &mut |done, _| bar.set_position(done),
+        )?;
+        bar.finish_and_clear();
+        if report.digest_before != Some(report.digest_after) {
+            return Err(anyhow!("the rebuild gave other projections than the ingest").into());
+        }
+        runs.push((report, process_cpu_seconds() - cpu_before));
+    }
+    let figures = |(report, cpu_s): &(skill_ledger_node::RebuildReport, f64)| {
+        json!({
+            "seconds": report.seconds,
+            "events_per_s": report.entries as f64 / report.seconds,
+            "cpu_s": cpu_s,
+        })
     };
-    let root = dir.unwrap_or_else(|| {
-        temporary
-            .as_ref()
-            .map(|t| t.path().join("ledger"))
-            .unwrap_or_default()
+    let verified_per_s = runs[1].0.entries as f64 / runs[1].0.seconds;
+    let value = json!({
+        "benchmark": "rebuild",
+        "events": events,
+        "entries": runs[0].0.entries,
+        // The whole rebuild, timed from opening the ledger (which recomputes the Merkle root
+        // from the entries and checks it against the signed checkpoint) to the flushed
+        // projections, whose digest must equal the ingest's.
+        "rebuild": figures(&runs[0]),
+        "rebuild_verified": figures(&runs[1]),
+        "events_per_s": runs[0].0.entries as f64 / runs[0].0.seconds,
+        "verified_events_per_s": verified_per_s,
+        "batch_verify_per_s": limit,
+        "verified_ratio_to_batch_verify": verified_per_s / limit,
+        "ingest_events_per_s": ingest["events_per_s"],
     });
-    let node = Node::init(&root, InitOptions::chongqing())?;
+    print_report(&value, json);
+    Ok(())
+}
+
+/// Creates a ledger at `root`, signs N events and pushes them through the real sequencer;
+/// returns the ingest figures.
+fn ingest_into(
+    root: &std::path::Path,
+    events: u64,
+    window: usize,
+    json: bool,
+) -> anyhow::Result<serde_json::Value> {
+    let node = Node::init(root, InitOptions::chongqing())?;
     let workload = register_bench_bodies(&node)?;
     let limit = batch_verify_per_s();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
@@ -354,10 +508,18 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
     let (workload_file, sign_seconds, entry_bytes_mean) =
         (signed.file, signed.seconds, signed.entry_bytes_mean);
     let log_before = node.storage_sizes();
+    let cpu_before = thread_cpu_seconds();
+    let process_cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let bar = progress_bar(events, "ingest", json);
     let (failures, first_failure) = submit_workload(&node, workload_file, events, window, &bar)?;
     let seconds = started.elapsed().as_secs_f64();
+    let mut cpu = cpu_between(&cpu_before, &thread_cpu_seconds());
+    let cpu_s = process_cpu_seconds() - process_cpu_before;
+    // Threads that ended during the run (the verifier's per-batch helpers) are only in the
+    // process total.
+    let named: f64 = cpu.values().sum();
+    cpu.insert("ended threads".to_string(), (cpu_s - named).max(0.0));
     bar.finish_and_clear();
     node.flush()?;
     let sizes = node.storage_sizes();
@@ -405,13 +567,16 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
         "merkle_s": merkle_s,
         "projection_commit_s": stage_s(&metrics.projection_us),
         "merkle_share": if ordered_s > 0.0 { merkle_s / ordered_s } else { 0.0 },
+        // CPU time of the ingest (all threads, including the submitting client on the main
+        // thread), per event and per thread role; `cpu_share` is the share of the cores it
+        // kept busy.
+        "cpu_s": cpu_s,
+        "cpu_us_per_event": cpu_s * 1e6 / events as f64,
+        "cpu_share": cpu_s / (seconds * threads as f64),
+        "cpu_s_by_thread": cpu,
         "window": window,
         "threads": threads,
     });
     node.close()?;
-    print_report(&value, json);
-    if failures > 0 {
-        return Err(anyhow!("{failures} events were refused: {}", value["first_failure"]).into());
-    }
-    Ok(())
+    Ok(value)
 }

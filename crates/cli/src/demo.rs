@@ -357,6 +357,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                 "credentials": made.credentials,
                 "revoked": made.revoked.len(),
                 "rejected_by_rule": made.rejected_codes,
+                "route_events": made.route_events,
                 "stats": made.stats,
             }),
         );
@@ -486,6 +487,8 @@ struct MadeLedger {
     revoked: Vec<(CertificateNumber, usize)>,
     rejected_codes: BTreeMap<String, u64>,
     stats: serde_json::Value,
+    /// Events of the routes beyond evaluation and direct recognition.
+    route_events: u64,
 }
 
 /// Creates one authority's ledger in `dir` and fills it with its bodies and its workers'
@@ -653,6 +656,8 @@ fn build_ledger(
     }
     wait_all(pending)?;
 
+    let route_events = other_routes(&node, &bodies, authority.districts, rng)?;
+
     // A body suspended after an inspection (以案示警): what it issued before stays valid.
     let suspended = bodies[bodies.len() - 1].number;
     node.submit(
@@ -679,9 +684,253 @@ fn build_ledger(
         revoked,
         rejected_codes,
         stats: skill_ledger_node::stats_document(&node.stats()?),
+        route_events,
     };
     node.close()?;
     Ok(made)
+}
+
+fn ymd(year: i32, month: u8, day: u8) -> Date {
+    Date::from_ymd(year, month, day).unwrap_or_else(|| unreachable!("valid demo date"))
+}
+
+/// The other routes up the ladder, each used by a few new workers:
+/// apprenticeships (one completed and certified 初级工, one in progress), a national contest
+/// whose results are promoted to 技师, 高级工程师 converted to 高级技师, 特级技师 and 首席技师
+/// appointments (one ended), and a 技师 converted to 工程师 eligibility. Returns how many
+/// events were accepted.
+fn other_routes(
+    node: &Node,
+    bodies: &[DemoBody],
+    districts: &[&str],
+    rng: &mut StdRng,
+) -> Result<u64, anyhow::Error> {
+    use skill_ledger_domain::{
+        AppointmentBasis, AppointmentEndReason, AppointmentEnded, AppointmentMade,
+        AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted, ContestRegistered,
+        ContestResultRecorded, ContestTier, Policy, TitleEligibilityGranted, TitleLevel,
+        TitleRecorded, DEFAULT_POLICY_TOML,
+    };
+    let policy = Policy::from_toml(DEFAULT_POLICY_TOML)?;
+    // An enterprise that evaluates up to 高级技师 in an occupation the conversion mapping knows.
+    let Some((body, occupation, mapping)) = bodies.iter().find_map(|body| {
+        if body.number.kind() != skill_ledger_domain::BodyKind::Enterprise {
+            return None;
+        }
+        body.scope.iter().find_map(|(code, level)| {
+            let occupation: OccupationCode = code.parse().ok()?;
+            let mapping = policy
+                .conversion
+                .mapping
+                .iter()
+                .find(|row| row.occupations.contains(&occupation))?;
+            (*level == Level::SeniorTechnician).then_some((body, occupation, mapping))
+        })
+    }) else {
+        return Ok(0);
+    };
+    let origin = node.origin().to_string();
+    let pseudonyms = node.pseudonym_key().clone();
+    // Nine more workers, each climbing by one of the other routes.
+    let people = workers(rng, 9, districts);
+    let fresh: Vec<(&Worker, skill_ledger_domain::SubjectId)> = people
+        .iter()
+        .map(|worker| {
+            let subject = pseudonyms.subject(IdDocumentType::ResidentIdCard, &worker.id_number);
+            (worker, subject)
+        })
+        .collect();
+    let mut accepted = 0u64;
+    let mut submit = |signed: SignedEvent| -> Result<EventId, anyhow::Error> {
+        let id = signed.event.id;
+        node.submit(signed)
+            .map_err(|error| anyhow!("demo route event refused: {error}"))?;
+        accepted += 1;
+        Ok(id)
+    };
+    let mut next_id = || EventId(rng.gen());
+    let as_body = |kind: EventKind, id: EventId| {
+        SignedEvent::sign(
+            &origin,
+            Signer::Body(body.number),
+            &body.key,
+            Event { id, kind },
+        )
+    };
+    let mut serial = 900_000u32;
+    let mut certify = |worker: &Worker, level: Level, issued: Date, route: Route| {
+        serial += 1;
+        let number = CertificateNumber::compose(body.number, issued.year(), level, serial)
+            .ok_or_else(|| anyhow!("demo certificate number out of range"))?;
+        Ok::<_, anyhow::Error>((
+            number,
+            EventKind::LevelCertified(LevelCertified {
+                certificate_number: number,
+                subject: pseudonyms.subject(IdDocumentType::ResidentIdCard, &worker.id_number),
+                name_commitment: pseudonyms.commit_name(number.as_str(), &worker.name),
+                occupation,
+                work_type: None,
+                level,
+                issued,
+                route,
+            }),
+        ))
+    };
+
+    // 学徒工: one completed and certified 初级工 on it, one in progress.
+    let (apprentice, subject) = fresh[0];
+    let started = submit(as_body(
+        EventKind::ApprenticeshipStarted(ApprenticeshipStarted {
+            subject,
+            occupation,
+            started: ymd(2022, 3, 1),
+        }),
+        next_id(),
+    ))?;
+    submit(as_body(
+        EventKind::ApprenticeshipCompleted(ApprenticeshipCompleted {
+            apprenticeship: started,
+            subject,
+            completed: ymd(2023, 3, 1),
+        }),
+        next_id(),
+    ))?;
+    let (_, kind) = certify(
+        apprentice,
+        Level::Junior,
+        ymd(2023, 4, 1),
+        Route::Evaluation(EvaluationBasis::Apprenticeship {
+            apprenticeship: started,
+        }),
+    )?;
+    submit(as_body(kind, next_id()))?;
+    submit(as_body(
+        EventKind::ApprenticeshipStarted(ApprenticeshipStarted {
+            subject: fresh[1].1,
+            occupation,
+            started: ymd(2025, 3, 1),
+        }),
+        next_id(),
+    ))?;
+
+    // 竞赛晋升: a national contest; 2nd and 5th places promoted to 技师.
+    let contest = submit(node.sign_as_authority(EventKind::ContestRegistered(
+        ContestRegistered {
+            name: "全国行业职业技能竞赛（演示）".to_string(),
+            tier: ContestTier::National,
+            occupations: vec![occupation],
+            date: ymd(2023, 10, 20),
+        },
+    )))?;
+    for (rank, (worker, subject)) in [(2u16, fresh[2]), (5, fresh[3])] {
+        let result = submit(node.sign_as_authority(EventKind::ContestResultRecorded(
+            ContestResultRecorded {
+                contest,
+                subject,
+                occupation,
+                rank,
+                award: if rank <= 3 { "银牌" } else { "优胜奖" }.to_string(),
+                date: ymd(2023, 10, 22),
+            },
+        )))?;
+        let (_, kind) = certify(
+            worker,
+            Level::Technician,
+            ymd(2023, 12, 1),
+            Route::Contest { result },
+        )?;
+        submit(as_body(kind, next_id()))?;
+    }
+
+    // 贯通 and 评聘: 高级工程师 → 高级技师; 特级技师 four years on, then 首席技师; a second
+    // 特级技师 who left the post.
+    submit(node.sign_as_authority(EventKind::AppointmentRightGranted(
+        AppointmentRightGranted {
+            registration_number: body.number,
+            levels: vec![Level::PrincipalTechnician, Level::ChiefTechnician],
+            effective: ymd(2023, 1, 1),
+        },
+    )))?;
+    for (position, (worker, subject)) in [fresh[4], fresh[5]].into_iter().enumerate() {
+        let title = submit(
+            node.sign_as_authority(EventKind::TitleRecorded(TitleRecorded {
+                subject,
+                title: TitleLevel::Associate,
+                series: mapping.series.clone(),
+                field: mapping.field.clone(),
+                obtained: ymd(2018, 12, 1),
+            })),
+        )?;
+        let (number, kind) = certify(
+            worker,
+            Level::SeniorTechnician,
+            ymd(2019, 6, 1),
+            Route::Conversion { title },
+        )?;
+        submit(as_body(kind, next_id()))?;
+        let principal = submit(as_body(
+            EventKind::AppointmentMade(AppointmentMade {
+                subject,
+                occupation,
+                level: Level::PrincipalTechnician,
+                term_start: ymd(2023, 6, 1),
+                term_end: ymd(2028, 5, 31),
+                basis: AppointmentBasis::Credential(number),
+                review: "企业技能人才评价委员会评审，公示5个工作日无异议".to_string(),
+            }),
+            next_id(),
+        ))?;
+        if position == 0 {
+            submit(as_body(
+                EventKind::AppointmentMade(AppointmentMade {
+                    subject,
+                    occupation,
+                    level: Level::ChiefTechnician,
+                    term_start: ymd(2024, 6, 1),
+                    term_end: ymd(2029, 5, 31),
+                    basis: AppointmentBasis::Appointment(principal),
+                    review: "首席技师评聘，经职工代表大会审议并公示".to_string(),
+                }),
+                next_id(),
+            ))?;
+        } else {
+            submit(as_body(
+                EventKind::AppointmentEnded(AppointmentEnded {
+                    appointment: principal,
+                    subject,
+                    effective: ymd(2025, 3, 1),
+                    reason: AppointmentEndReason::LeftPost,
+                    note: "调离技能岗位".to_string(),
+                }),
+                next_id(),
+            ))?;
+        }
+    }
+
+    // 技能 → 专技: a 技师 of 2021 may be evaluated for 工程师 three years on.
+    let (worker, subject) = fresh[6];
+    let (number, kind) = certify(
+        worker,
+        Level::Technician,
+        ymd(2021, 5, 1),
+        Route::DirectRecognition {
+            justification: "一线岗位技术骨干，经企业评价委员会评审并公示".to_string(),
+        },
+    )?;
+    if body.direct {
+        submit(as_body(kind, next_id()))?;
+        submit(node.sign_as_authority(EventKind::TitleEligibilityGranted(
+            TitleEligibilityGranted {
+                subject,
+                basis: number,
+                title: TitleLevel::Intermediate,
+                series: mapping.series.clone(),
+                field: mapping.field.clone(),
+                date: ymd(2024, 5, 1),
+            },
+        )))?;
+    }
+    Ok(accepted)
 }
 
 /// Careers: an attested entry level (or a direct recognition), then one level at a time after

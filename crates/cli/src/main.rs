@@ -103,9 +103,10 @@ pub enum Command {
     /// Verify a certificate number and holder name: valid, revoked or unknown.
     Verify(query::VerifyArgs),
     /// Recompute every projection from the log and compare digests.
-    Rebuild(DirArg),
-    /// Statistics: counts per level, province, occupation group, year; high-skill share.
-    Stats(DirArg),
+    Rebuild(query::RebuildArgs),
+    /// Statistics: counts per level, province, occupation group, year; high-skill share;
+    /// with `--by route`, how the talent standing now was produced, route by route.
+    Stats(query::StatsArgs),
     /// Print the latest signed checkpoint (or, with --vkey, the verifier key).
     Checkpoint(query::CheckpointArgs),
     /// Inclusion and consistency proofs.

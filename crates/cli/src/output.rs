@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use skill_ledger_domain::{BodyRecord, CredentialRecord, PersonRecord, Registry};
-use skill_ledger_server::views::{BodyView, CredentialView};
+use skill_ledger_server::views::{BodyView, CredentialView, PersonView};
 
 /// Set once a JSON object has been printed, so `main` does not print a second one.
 static PRINTED_JSON: AtomicBool = AtomicBool::new(false);
@@ -34,21 +34,14 @@ pub fn body_json(body: &BodyRecord) -> Value {
     serde_json::to_value(BodyView::new(body)).unwrap_or(Value::Null)
 }
 
-pub fn person_json(person: &PersonRecord) -> Value {
-    serde_json::json!({
-        "highest_level": person.highest_overall().map(|level| level.id()),
-        "highest_per_occupation": person.highest_per_occupation().iter().map(|(occupation, level)| {
-            (occupation.to_string(), Value::from(level.id()))
-        }).collect::<serde_json::Map<_, _>>(),
-        "credentials": person.holdings.iter().map(|holding| serde_json::json!({
-            "certificate_number": holding.certificate_number.as_str(),
-            "occupation": holding.occupation.to_string(),
-            "level": holding.level.id(),
-            "issued": holding.issued.to_string(),
-            "route": holding.route.id(),
-            "status": if holding.revoked { "revoked" } else { "valid" },
-        })).collect::<Vec<_>>(),
-    })
+/// A person's state as JSON: the same shape as the HTTP API's (`GET /v1/persons/{subject}`).
+pub fn person_json(
+    subject: &skill_ledger_domain::SubjectId,
+    person: &PersonRecord,
+    career: &skill_ledger_domain::CareerRecord,
+    registry: &Registry,
+) -> Value {
+    serde_json::to_value(PersonView::new(subject, person, career, registry)).unwrap_or(Value::Null)
 }
 
 /// A benchmark's or command's report: one JSON line with `--json`, indented text otherwise.

@@ -73,19 +73,24 @@ pub fn show(command: ShowCommand, json: bool) -> CliResult {
                 .ok_or_else(|| anyhow!("--id-type '{id_type}' is not a document type"))?;
             let node = open(&dir)?;
             let subject = node.pseudonym_key().subject(id_type, &id_number);
-            match node.person(&subject)? {
-                Some(person) => {
-                    let mut value = person_json(&person);
-                    value["subject"] = json!(subject.to_hex());
-                    emit(&value, json)
-                }
-                None => {
+            let career = node.career(&subject)?;
+            match (node.person(&subject)?, career) {
+                (None, None) => {
                     emit(
                         &json!({"subject": subject.to_hex(), "credentials": []}),
                         json,
                     );
-                    return Err(Failure::refused(anyhow!("no credential for this person")));
+                    return Err(Failure::refused(anyhow!("no record for this person")));
                 }
+                (person, career) => emit(
+                    &person_json(
+                        &subject,
+                        &person.unwrap_or_default(),
+                        &career.unwrap_or_default(),
+                        &node.registry(),
+                    ),
+                    json,
+                ),
             }
         }
         ShowCommand::Body { dir, reg_no } => {
@@ -174,9 +179,23 @@ pub fn verify(args: VerifyArgs, json: bool) -> CliResult {
     }
 }
 
-pub fn stats(args: DirArg, json: bool) -> CliResult {
-    let node = open(&args)?;
-    let document = stats_document(&node.stats()?);
+#[derive(Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// A dimension: `route` (evaluation, direct, contest, conversion, appointment,
+    /// apprenticeship).
+    #[arg(long, value_parser = ["route"])]
+    pub by: Option<String>,
+}
+
+pub fn stats(args: StatsArgs, json: bool) -> CliResult {
+    let node = open(&args.dir)?;
+    let counters = node.stats()?;
+    let document = match args.by.as_deref() {
+        Some(_) => skill_ledger_node::stats_by_route(&counters),
+        None => stats_document(&counters),
+    };
     node.close()?;
     if json {
         print_json(&document);
@@ -186,9 +205,24 @@ pub fn stats(args: DirArg, json: bool) -> CliResult {
     Ok(())
 }
 
-pub fn rebuild(args: DirArg, json: bool) -> CliResult {
+#[derive(clap::Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub ledger: DirArg,
+    /// Verify every entry's signature again (batch verification on all cores) and judge
+    /// every event again by the ledger's rules. Without it the rebuild relies on the check
+    /// made when the ledger opens: the Merkle root recomputed from the entries must equal the
+    /// signed checkpoint's, so the entries are those verified when they were appended.
+    #[arg(long)]
+    pub verify_signatures: bool,
+}
+
+pub fn rebuild(args: RebuildArgs, json: bool) -> CliResult {
     let mut bar: Option<ProgressBar> = None;
-    let report = skill_ledger_node::rebuild(&args.dir, &mut |done, total| {
+    let options = skill_ledger_node::RebuildOptions {
+        verify_signatures: args.verify_signatures,
+    };
+    let report = skill_ledger_node::rebuild_with(&args.ledger.dir, options, &mut |done, total| {
         let bar = bar.get_or_insert_with(|| progress_bar(total, "rebuild", false));
         bar.set_position(done);
     })?;
@@ -202,6 +236,7 @@ pub fn rebuild(args: DirArg, json: bool) -> CliResult {
         "digest_after": hex::encode(report.digest_after),
         "identical": identical,
         "seconds": report.seconds,
+        "verified_signatures": report.verified_signatures,
     });
     if json {
         print_json(&value);

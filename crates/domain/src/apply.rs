@@ -18,6 +18,8 @@ pub enum RegistryChange {
     Catalogue(Arc<Catalogue>),
     Policy(PolicyVersion),
     Body(Box<BodyRecord>),
+    Contest(Box<crate::state::ContestRecord>),
+    AppointmentRight(Box<crate::state::AppointmentRight>),
 }
 
 /// Everything one accepted event changes.
@@ -28,6 +30,8 @@ pub struct Changes {
     pub registry: Option<RegistryChange>,
     pub credential: Option<CredentialRecord>,
     pub person: Option<(SubjectId, PersonRecord)>,
+    /// The person's records of the other routes, when the event changed them.
+    pub career: Option<(SubjectId, crate::state::CareerRecord)>,
     /// Statistics counter deltas, by counter (named by [`StatKey`]'s `Display`, see [`stat`]).
     pub stats: Vec<(StatKey, i64)>,
 }
@@ -51,6 +55,16 @@ pub enum StatKey {
     HoldersYear(i32),
     /// Net high-skill holders (高级工 and above) gained in a year, likewise.
     HighSkillYear(i32),
+    /// What stands now by route and level: valid credentials, current appointments.
+    RouteLevel(RouteKind, crate::ladder::Level),
+    ApprenticeshipsStarted,
+    ApprenticeshipsCompleted,
+    AppointmentsEnded,
+    ContestResults,
+    /// Title eligibilities granted by conversion (skill to title), by title.
+    TitleEligibilities(crate::event::TitleLevel),
+    /// Credentials and posts marked "basis revoked" by a revocation cascade.
+    BasisRevoked,
 }
 
 impl std::fmt::Display for StatKey {
@@ -70,6 +84,17 @@ impl std::fmt::Display for StatKey {
             }
             StatKey::HoldersYear(year) => write!(f, "{}{year}", stat::HOLDERS_YEAR),
             StatKey::HighSkillYear(year) => write!(f, "{}{year}", stat::HIGH_SKILL_YEAR),
+            StatKey::RouteLevel(route, level) => {
+                write!(f, "{}{}.level.{}", stat::ROUTE, route.id(), level.id())
+            }
+            StatKey::ApprenticeshipsStarted => f.write_str(stat::APPRENTICESHIPS_STARTED),
+            StatKey::ApprenticeshipsCompleted => f.write_str(stat::APPRENTICESHIPS_COMPLETED),
+            StatKey::AppointmentsEnded => f.write_str(stat::APPOINTMENTS_ENDED),
+            StatKey::ContestResults => f.write_str(stat::CONTEST_RESULTS),
+            StatKey::TitleEligibilities(title) => {
+                write!(f, "{}{}", stat::TITLE_ELIGIBILITIES, title.id())
+            }
+            StatKey::BasisRevoked => f.write_str(stat::BASIS_REVOKED),
         }
     }
 }
@@ -90,6 +115,15 @@ pub mod stat {
     pub const HOLDERS_YEAR: &str = "holders.added.year.";
     /// Net change of high-skill holders in a year, likewise.
     pub const HIGH_SKILL_YEAR: &str = "holders.high_skill.added.year.";
+    /// `routes.<route>.level.<level>`: valid credentials (evaluation, direct, contest,
+    /// conversion) or current posts (appointment) per route and level.
+    pub const ROUTE: &str = "routes.";
+    pub const APPRENTICESHIPS_STARTED: &str = "routes.apprenticeship.started";
+    pub const APPRENTICESHIPS_COMPLETED: &str = "routes.apprenticeship.completed";
+    pub const APPOINTMENTS_ENDED: &str = "routes.appointment.ended";
+    pub const CONTEST_RESULTS: &str = "routes.contest.results";
+    pub const TITLE_ELIGIBILITIES: &str = "routes.conversion.title_eligibility.";
+    pub const BASIS_REVOKED: &str = "routes.basis_revoked";
 }
 
 impl Registry {
@@ -101,6 +135,13 @@ impl Registry {
             RegistryChange::Policy(version) => self.policies.push(version),
             RegistryChange::Body(body) => {
                 self.bodies.insert(body.registration_number, *body);
+            }
+            RegistryChange::Contest(contest) => {
+                self.contests.insert(contest.id, *contest);
+            }
+            RegistryChange::AppointmentRight(right) => {
+                self.appointment_rights
+                    .insert(right.registration_number, *right);
             }
         }
     }
@@ -123,7 +164,8 @@ pub fn apply(
         registry: None,
         credential: None,
         person: None,
-        stats: Vec::with_capacity(9),
+        career: None,
+        stats: Vec::with_capacity(10),
     };
     let body_change = |registration_number, update: &dyn Fn(&mut BodyRecord)| {
         let mut body = registry
@@ -208,10 +250,7 @@ pub fn apply(
             changes.registry = status_change(change, BodyStatus::Cancelled)
         }
         EventKind::LevelCertified(certified) => {
-            let route = match certified.route {
-                Route::Evaluation(_) => RouteKind::Evaluation,
-                Route::DirectRecognition { .. } => RouteKind::DirectRecognition,
-            };
+            let route = RouteKind::of(&certified.route);
             let credential = CredentialRecord {
                 certificate_number: certified.certificate_number,
                 subject: certified.subject,
@@ -226,6 +265,7 @@ pub fn apply(
             };
             let mut person = records.person(&certified.subject).unwrap_or_default();
             let highest_before = person.highest_overall();
+            let basis = crate::careers::credential_basis(&person, certified);
             person.holdings.push(Holding {
                 certificate_number: certified.certificate_number,
                 occupation: certified.occupation,
@@ -233,7 +273,12 @@ pub fn apply(
                 issued: certified.issued,
                 route,
                 revoked: false,
+                basis,
+                basis_revoked: false,
             });
+            if let Route::Contest { result } = certified.route {
+                changes.career = crate::careers::promote_result(records, certified, result);
+            }
             changes.stats.push((StatKey::Issued, 1));
             changes
                 .stats
@@ -265,6 +310,18 @@ pub fn apply(
                     holding.revoked = true;
                 }
             }
+            let marked = crate::careers::cascade_revocation(
+                records,
+                &credential.subject,
+                revoked.certificate_number,
+                &mut person,
+                &mut changes,
+            );
+            if marked > 0 {
+                changes
+                    .stats
+                    .push((StatKey::BasisRevoked, i64::from(marked)));
+            }
             changes.stats.push((StatKey::Revoked, 1));
             valid_counters(&credential, -1, &mut changes.stats);
             holder_counters(
@@ -276,6 +333,7 @@ pub fn apply(
             changes.person = Some((credential.subject, person));
             changes.credential = Some(credential);
         }
+        _ => crate::careers::apply_route_event(registry, records, signed, index, &mut changes),
     }
     changes
 }
@@ -293,6 +351,10 @@ fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(St
         ),
         (StatKey::ValidYear(credential.issued.year()), delta),
         (StatKey::ValidRoute(credential.route), delta),
+        (
+            StatKey::RouteLevel(credential.route, credential.level),
+            delta,
+        ),
     ]);
 }
 

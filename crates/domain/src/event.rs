@@ -87,6 +87,16 @@ pub enum EventKind {
     BodyCancelled(BodyStatusChange),
     LevelCertified(LevelCertified),
     CredentialRevoked(CredentialRevoked),
+    // Issue 5 (every route up the ladder): appended, so the tags above keep their values.
+    ContestRegistered(ContestRegistered),
+    ContestResultRecorded(ContestResultRecorded),
+    ApprenticeshipStarted(ApprenticeshipStarted),
+    ApprenticeshipCompleted(ApprenticeshipCompleted),
+    AppointmentRightGranted(AppointmentRightGranted),
+    AppointmentMade(AppointmentMade),
+    AppointmentEnded(AppointmentEnded),
+    TitleRecorded(TitleRecorded),
+    TitleEligibilityGranted(TitleEligibilityGranted),
 }
 
 impl EventKind {
@@ -103,6 +113,15 @@ impl EventKind {
             EventKind::BodyCancelled(_) => "body_cancelled",
             EventKind::LevelCertified(_) => "level_certified",
             EventKind::CredentialRevoked(_) => "credential_revoked",
+            EventKind::ContestRegistered(_) => "contest_registered",
+            EventKind::ContestResultRecorded(_) => "contest_result_recorded",
+            EventKind::ApprenticeshipStarted(_) => "apprenticeship_started",
+            EventKind::ApprenticeshipCompleted(_) => "apprenticeship_completed",
+            EventKind::AppointmentRightGranted(_) => "appointment_right_granted",
+            EventKind::AppointmentMade(_) => "appointment_made",
+            EventKind::AppointmentEnded(_) => "appointment_ended",
+            EventKind::TitleRecorded(_) => "title_recorded",
+            EventKind::TitleEligibilityGranted(_) => "title_eligibility_granted",
         }
     }
 
@@ -119,6 +138,15 @@ impl EventKind {
             | EventKind::BodyCancelled(event) => event.effective,
             EventKind::LevelCertified(event) => event.issued,
             EventKind::CredentialRevoked(event) => event.effective,
+            EventKind::ContestRegistered(event) => event.date,
+            EventKind::ContestResultRecorded(event) => event.date,
+            EventKind::ApprenticeshipStarted(event) => event.started,
+            EventKind::ApprenticeshipCompleted(event) => event.completed,
+            EventKind::AppointmentRightGranted(event) => event.effective,
+            EventKind::AppointmentMade(event) => event.term_start,
+            EventKind::AppointmentEnded(event) => event.effective,
+            EventKind::TitleRecorded(event) => event.obtained,
+            EventKind::TitleEligibilityGranted(event) => event.date,
         }
     }
 }
@@ -220,6 +248,12 @@ pub enum Route {
     Evaluation(EvaluationBasis),
     /// 直接认定: direct recognition by an enterprise, with its recorded justification.
     DirectRecognition { justification: String },
+    /// 竞赛晋升: promotion for a contest result (the id of its `ContestResultRecorded` event),
+    /// as far as the policy's promotion table allows.
+    Contest { result: EventId },
+    /// 贯通: a skill level from a professional title (the id of its `TitleRecorded` event),
+    /// per the policy's conversion table and occupation mapping.
+    Conversion { title: EventId },
 }
 
 impl Route {
@@ -227,6 +261,8 @@ impl Route {
         match self {
             Route::Evaluation(_) => "evaluation",
             Route::DirectRecognition { .. } => "direct",
+            Route::Contest { .. } => "contest",
+            Route::Conversion { .. } => "conversion",
         }
     }
 }
@@ -238,6 +274,9 @@ pub enum EvaluationBasis {
     PriorLevel,
     /// A basis the body attests and keeps on file (diploma, years in the occupation).
     Attested { statement: String },
+    /// A completed enterprise apprenticeship (the id of its `ApprenticeshipStarted` event) in
+    /// the same occupation: counts toward the first level (policy `apprenticeship.level_max`).
+    Apprenticeship { apprenticeship: EventId },
 }
 
 /// A credential (职业技能等级证书) issued by a body and signed by it.
@@ -259,6 +298,273 @@ pub struct CredentialRevoked {
     pub certificate_number: CertificateNumber,
     pub effective: Date,
     pub reason: String,
+}
+
+/// The tier of a contest (竞赛级别), which the policy's promotion table is keyed by.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, bincode::Encode, bincode::Decode,
+)]
+pub enum ContestTier {
+    /// 世界技能大赛 and other world contests.
+    World,
+    /// 国家级 (一类/二类) contests.
+    National,
+    /// 省级一类.
+    ProvincialClass1,
+    /// 省级二类.
+    ProvincialClass2,
+    /// 市级.
+    City,
+    /// 企业/行业 contests.
+    Enterprise,
+}
+
+impl ContestTier {
+    pub const ALL: [ContestTier; 6] = [
+        ContestTier::World,
+        ContestTier::National,
+        ContestTier::ProvincialClass1,
+        ContestTier::ProvincialClass2,
+        ContestTier::City,
+        ContestTier::Enterprise,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ContestTier::World => "world",
+            ContestTier::National => "national",
+            ContestTier::ProvincialClass1 => "provincial_1",
+            ContestTier::ProvincialClass2 => "provincial_2",
+            ContestTier::City => "city",
+            ContestTier::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            ContestTier::World => "世界级",
+            ContestTier::National => "国家级",
+            ContestTier::ProvincialClass1 => "省级一类",
+            ContestTier::ProvincialClass2 => "省级二类",
+            ContestTier::City => "市级",
+            ContestTier::Enterprise => "企业级",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<ContestTier> {
+        ContestTier::ALL
+            .into_iter()
+            .find(|tier| tier.id() == id || tier.name_zh() == id)
+    }
+}
+
+impl serde::Serialize for ContestTier {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContestTier {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ContestTier::from_id(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{text}' is not a contest tier (world, national, provincial_1, provincial_2, city, enterprise)"
+            ))
+        })
+    }
+}
+
+/// A contest registered by the authority (赛项); results name it by this event's id.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ContestRegistered {
+    pub name: String,
+    pub tier: ContestTier,
+    pub occupations: Vec<OccupationCode>,
+    /// The day the contest (its final) was held.
+    pub date: Date,
+}
+
+/// One person's result in a registered contest, recorded by the authority.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ContestResultRecorded {
+    /// The id of the `ContestRegistered` event.
+    pub contest: EventId,
+    pub subject: SubjectId,
+    pub occupation: OccupationCode,
+    /// Placing, 1 for first; the promotion table compares it with `rank_max`.
+    pub rank: u16,
+    /// The award as announced (金牌, 一等奖, 优胜奖, ...).
+    pub award: String,
+    pub date: Date,
+}
+
+/// An enterprise apprenticeship (企业新型学徒制) begins; the completion names this event.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ApprenticeshipStarted {
+    pub subject: SubjectId,
+    pub occupation: OccupationCode,
+    pub started: Date,
+}
+
+/// The apprenticeship begun by `apprenticeship` (its start event's id) is completed.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ApprenticeshipCompleted {
+    pub apprenticeship: EventId,
+    pub subject: SubjectId,
+    pub completed: Date,
+}
+
+/// The authority grants an enterprise body the right to appoint (评聘) to the post levels
+/// listed (特级技师, 首席技师), from `effective`. A later grant replaces the levels from its date.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct AppointmentRightGranted {
+    pub registration_number: RegistrationNumber,
+    pub levels: Vec<Level>,
+    pub effective: Date,
+}
+
+/// What an appointment builds on.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub enum AppointmentBasis {
+    /// A 高级技师 credential (for 特级技师).
+    Credential(CertificateNumber),
+    /// A current 特级技师 appointment (the id of its `AppointmentMade` event), for 首席技师.
+    Appointment(EventId),
+}
+
+/// Appointment (评聘) to a post level by an enterprise with that right, for a term.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct AppointmentMade {
+    pub subject: SubjectId,
+    pub occupation: OccupationCode,
+    /// 特级技师 or 首席技师.
+    pub level: Level,
+    pub term_start: Date,
+    pub term_end: Date,
+    pub basis: AppointmentBasis,
+    /// The review board's decision and public notice (评审, 公示), as recorded.
+    pub review: String,
+}
+
+/// Why an appointment ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub enum AppointmentEndReason {
+    /// 聘期届满: the term is over.
+    TermOver,
+    /// 离岗: the person left the post.
+    LeftPost,
+    /// 解聘: dismissed.
+    Dismissed,
+}
+
+impl AppointmentEndReason {
+    pub fn id(self) -> &'static str {
+        match self {
+            AppointmentEndReason::TermOver => "term_over",
+            AppointmentEndReason::LeftPost => "left_post",
+            AppointmentEndReason::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// The appointment made by `appointment` (its event id) ends, by its body or the authority.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct AppointmentEnded {
+    pub appointment: EventId,
+    pub subject: SubjectId,
+    pub effective: Date,
+    pub reason: AppointmentEndReason,
+    pub note: String,
+}
+
+/// A professional title level (职称) of the engineering series.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, bincode::Encode, bincode::Decode,
+)]
+pub enum TitleLevel {
+    /// 助理工程师 (初级).
+    Assistant,
+    /// 工程师 (中级).
+    Intermediate,
+    /// 高级工程师 (副高).
+    Associate,
+    /// 正高级工程师 (正高).
+    Full,
+}
+
+impl TitleLevel {
+    pub const ALL: [TitleLevel; 4] = [
+        TitleLevel::Assistant,
+        TitleLevel::Intermediate,
+        TitleLevel::Associate,
+        TitleLevel::Full,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            TitleLevel::Assistant => "assistant_engineer",
+            TitleLevel::Intermediate => "engineer",
+            TitleLevel::Associate => "senior_engineer",
+            TitleLevel::Full => "professor_engineer",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            TitleLevel::Assistant => "助理工程师",
+            TitleLevel::Intermediate => "工程师",
+            TitleLevel::Associate => "高级工程师",
+            TitleLevel::Full => "正高级工程师",
+        }
+    }
+
+    pub fn from_id(text: &str) -> Option<TitleLevel> {
+        TitleLevel::ALL
+            .into_iter()
+            .find(|title| title.id() == text.trim() || title.name_zh() == text.trim())
+    }
+}
+
+impl serde::Serialize for TitleLevel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TitleLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        TitleLevel::from_id(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{text}' is not a title (assistant_engineer, engineer, senior_engineer, professor_engineer)"
+            ))
+        })
+    }
+}
+
+/// A professional title (职称) held, recorded by the authority.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct TitleRecorded {
+    pub subject: SubjectId,
+    pub title: TitleLevel,
+    /// 系列, e.g. 工程技术.
+    pub series: String,
+    /// 专业, e.g. 机械工程: the policy's occupation mapping is keyed by it.
+    pub field: String,
+    pub obtained: Date,
+}
+
+/// 贯通, skill to title: the right to be evaluated for `title` in `field`, granted by the
+/// authority on the basis of a skill credential, per the policy's conversion table.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct TitleEligibilityGranted {
+    pub subject: SubjectId,
+    pub basis: CertificateNumber,
+    pub title: TitleLevel,
+    pub series: String,
+    pub field: String,
+    pub date: Date,
 }
 
 /// An event with its signer and signature: what a submitter sends and an entry holds.

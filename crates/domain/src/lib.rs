@@ -32,6 +32,7 @@
 //! ```
 
 mod apply;
+mod careers;
 mod catalogue_policy_checks;
 mod date;
 mod event;
@@ -42,16 +43,21 @@ mod occupation;
 mod offline;
 mod policy;
 mod rejection;
+mod routes;
 mod rules;
 mod state;
 mod subject;
 
 pub use apply::{apply, stat, Changes, RegistryChange, StatKey};
+pub use careers::{current_levels, next_steps, NextStep};
 pub use date::{Date, DateParseError};
 pub use event::{
-    encode_event, signing_message, Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange,
-    CatalogueAdopted, CredentialRevoked, EntryError, EvaluationBasis, Event, EventId, EventKind,
-    LedgerEstablished, LevelCertified, PolicyAdopted, Route, ScopeItem, SignedEvent, Signer,
+    encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,
+    AppointmentMade, AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted,
+    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
+    ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked, EntryError,
+    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified, PolicyAdopted,
+    Route, ScopeItem, SignedEvent, Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded,
     BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
 pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
@@ -64,15 +70,20 @@ pub use occupation::{
 pub use offline::{
     check_credential_offline, BundleRole, OfflineCredential, OfflineError, ProvenEvent,
 };
-pub use policy::{Policy, PolicyError, DEFAULT_POLICY_TOML};
+pub use policy::{
+    AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,
+    OccupationMapping, Policy, PolicyError, SkillToTitle, TitleToSkill, DEFAULT_POLICY_TOML,
+};
 pub use rejection::Rejection;
 pub use rules::{
     check_certification_by_body, check_not_dated_in_future, decide, DOCUMENT_BYTES_MAX,
     FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
 };
 pub use state::{
-    key_at, BodyRecord, BodyStatus, CredentialRecord, CredentialStatus, Holding, KeyPeriod,
-    LedgerInfo, PersonRecord, PolicyVersion, RecordView, Registry, RouteKind, StatusChange,
+    key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
+    CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,
+    EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion, RecordView,
+    Registry, RightPeriod, RouteKind, StatusChange, TitleRecord,
 };
 pub use subject::{
     normalise_document_number, normalise_name, IdDocumentType, NameCommitment, PseudonymKey,

@@ -7,7 +7,7 @@ use crate::event::{EventId, EventKind, SignedEvent};
 use crate::ids::CertificateNumber;
 use crate::rejection::Rejection;
 use crate::rules::decide;
-use crate::state::{CredentialRecord, PersonRecord, RecordView, Registry};
+use crate::state::{CareerRecord, CredentialRecord, PersonRecord, RecordView, Registry};
 use crate::subject::SubjectId;
 
 /// The whole state in memory: registry, records, statistics, next index.
@@ -16,6 +16,7 @@ pub struct MemoryLedger {
     pub registry: Registry,
     pub credentials: BTreeMap<CertificateNumber, CredentialRecord>,
     pub persons: BTreeMap<SubjectId, PersonRecord>,
+    pub careers: BTreeMap<SubjectId, CareerRecord>,
     pub event_indexes: BTreeMap<EventId, u64>,
     pub stats: BTreeMap<String, i64>,
     pub entries: Vec<SignedEvent>,
@@ -32,6 +33,14 @@ impl RecordView for MemoryLedger {
 
     fn event_index(&self, id: &EventId) -> Option<u64> {
         self.event_indexes.get(id).copied()
+    }
+
+    fn career(&self, subject: &SubjectId) -> Option<CareerRecord> {
+        self.careers.get(subject).cloned()
+    }
+
+    fn keeps_careers(&self) -> bool {
+        true
     }
 }
 
@@ -73,6 +82,9 @@ impl MemoryLedger {
         }
         if let Some((subject, person)) = changes.person {
             self.persons.insert(subject, person);
+        }
+        if let Some((subject, career)) = changes.career {
+            self.careers.insert(subject, career);
         }
         for (name, delta) in changes.stats {
             *self.stats.entry(name.to_string()).or_insert(0) += delta;

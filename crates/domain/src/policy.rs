@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::date::Date;
+use crate::event::{ContestTier, TitleLevel};
 use crate::ids::BodyKind;
 use crate::ladder::Level;
 use crate::occupation::OccupationCode;
@@ -22,6 +23,100 @@ pub struct Policy {
     pub name: String,
     pub evaluation: EvaluationPolicy,
     pub direct_recognition: DirectRecognitionPolicy,
+    pub apprenticeship: ApprenticeshipPolicy,
+    pub contest: ContestPolicy,
+    pub appointment: AppointmentPolicy,
+    pub conversion: ConversionPolicy,
+}
+
+/// Rules for enterprise apprenticeships (学徒工). Absent from a policy document: no body kind
+/// may record them (the route is closed until a policy opens it).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ApprenticeshipPolicy {
+    /// Body kinds that may record apprenticeships.
+    pub body_kinds: Vec<BodyKind>,
+    /// Minimum full years between start and completion.
+    pub min_years: u32,
+    /// The highest level a completed apprenticeship is a basis for (normally 初级工).
+    pub level_max: Option<Level>,
+}
+
+/// Rules for contest promotion (竞赛晋升). Absent: no promotion table, no contest promotion.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ContestPolicy {
+    /// Most contest promotions one subject may receive in a calendar year.
+    pub promotions_per_year_max: u32,
+    pub promotions: Vec<ContestPromotion>,
+}
+
+/// One row of the promotion table: a result of `tier` ranked `rank_max` or better may be
+/// promoted to `level`, or, when `one_above_held_max` is set, to the level directly above
+/// the one held in the occupation if that is higher, up to `one_above_held_max`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContestPromotion {
+    pub tier: ContestTier,
+    pub rank_max: u16,
+    pub level: Level,
+    #[serde(default)]
+    pub one_above_held_max: Option<Level>,
+}
+
+impl ContestPromotion {
+    /// The level this row allows for a person holding `held` in the occupation.
+    pub fn allowed(&self, held: Option<Level>) -> Level {
+        let one_above = match (self.one_above_held_max, held.and_then(Level::above)) {
+            (Some(max), Some(above)) => Some(above.min(max)),
+            _ => None,
+        };
+        one_above.map_or(self.level, |above| above.max(self.level))
+    }
+}
+
+/// Rules for appointments (评聘) to 特级技师 and 首席技师. Absent: no body kind may appoint.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AppointmentPolicy {
+    pub body_kinds: Vec<BodyKind>,
+    /// Full years a 高级技师 credential must have been held before a 特级技师 appointment.
+    pub principal_min_years: u32,
+    /// Longest term of one appointment, in years.
+    pub term_years_max: u32,
+    /// Whether 首席技师 requires a current 特级技师 post in the same occupation.
+    pub chief_requires_principal: bool,
+}
+
+/// Rules for 专技/技能 贯通. Absent: empty tables, no conversion.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ConversionPolicy {
+    /// Title → the highest skill level it is a basis for.
+    pub title_to_skill: Vec<TitleToSkill>,
+    /// Skill level held for some years → the title one may be evaluated for.
+    pub skill_to_title: Vec<SkillToTitle>,
+    /// Which occupations are related to a title's series and field.
+    pub mapping: Vec<OccupationMapping>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleToSkill {
+    pub title: TitleLevel,
+    pub level: Level,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillToTitle {
+    pub level: Level,
+    pub years: u32,
+    pub title: TitleLevel,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OccupationMapping {
+    pub series: String,
+    pub field: String,
+    pub occupations: Vec<OccupationCode>,
 }
 
 /// Rules for evaluation (评价考核).
@@ -53,6 +148,52 @@ impl Policy {
             .or_else(|| self.evaluation.min_years_after_previous.get(&level))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The highest level the promotion table allows for a result of `tier` ranked `rank`,
+    /// for a person holding `held` in the occupation; `None` when no row matches.
+    pub fn contest_level_allowed(
+        &self,
+        tier: ContestTier,
+        rank: u16,
+        held: Option<Level>,
+    ) -> Option<Level> {
+        self.contest
+            .promotions
+            .iter()
+            .filter(|row| row.tier == tier && rank >= 1 && rank <= row.rank_max)
+            .map(|row| row.allowed(held))
+            .max()
+    }
+
+    /// The highest skill level `title` is a conversion basis for.
+    pub fn title_to_skill_level(&self, title: TitleLevel) -> Option<Level> {
+        self.conversion
+            .title_to_skill
+            .iter()
+            .filter(|row| row.title == title)
+            .map(|row| row.level)
+            .max()
+    }
+
+    /// The row of the skill-to-title table for `title` (level held and years after it).
+    pub fn skill_to_title_rule(&self, title: TitleLevel) -> Option<&SkillToTitle> {
+        self.conversion
+            .skill_to_title
+            .iter()
+            .find(|row| row.title == title)
+    }
+
+    /// Whether `occupation` is related to a title of `series` and `field` per the mapping.
+    pub fn occupation_related(
+        &self,
+        series: &str,
+        field: &str,
+        occupation: OccupationCode,
+    ) -> bool {
+        self.conversion.mapping.iter().any(|row| {
+            row.series == series && row.field == field && row.occupations.contains(&occupation)
+        })
     }
 
     /// Parses and checks a policy document.
@@ -125,12 +266,128 @@ impl Policy {
                     file.direct_recognition.level_max,
                 )?,
             },
+            apprenticeship: ApprenticeshipPolicy::default(),
+            contest: ContestPolicy::default(),
+            appointment: AppointmentPolicy::default(),
+            conversion: ConversionPolicy::default(),
+        };
+        let policy = Policy {
+            apprenticeship: check_apprenticeship(file.apprenticeship)?,
+            contest: check_contest(file.contest)?,
+            appointment: check_appointment(file.appointment)?,
+            conversion: check_conversion(file.conversion)?,
+            ..policy
         };
         if policy.version == 0 {
             return Err(PolicyError::Invalid("version: starts at 1".to_string()));
         }
         Ok(policy)
     }
+}
+
+fn certifiable_level(field: &str, level: Level) -> Result<Level, PolicyError> {
+    if level.national_number().is_some() {
+        Ok(level)
+    } else {
+        Err(PolicyError::Invalid(format!(
+            "{field}: {} carries no certificate; use junior … senior_technician",
+            level.id()
+        )))
+    }
+}
+
+fn plausible_years(field: &str, years: u32) -> Result<u32, PolicyError> {
+    if years > 50 {
+        return Err(PolicyError::Invalid(format!(
+            "{field}: {years} years is not plausible (at most 50)"
+        )));
+    }
+    Ok(years)
+}
+
+fn check_apprenticeship(
+    file: Option<ApprenticeshipFile>,
+) -> Result<ApprenticeshipPolicy, PolicyError> {
+    let Some(file) = file else {
+        return Ok(ApprenticeshipPolicy::default());
+    };
+    Ok(ApprenticeshipPolicy {
+        body_kinds: file.body_kinds,
+        min_years: plausible_years("apprenticeship.min_years", file.min_years)?,
+        level_max: Some(certifiable_level(
+            "apprenticeship.level_max",
+            file.level_max,
+        )?),
+    })
+}
+
+fn check_contest(file: Option<ContestFile>) -> Result<ContestPolicy, PolicyError> {
+    let Some(file) = file else {
+        return Ok(ContestPolicy::default());
+    };
+    for (position, row) in file.promotion.iter().enumerate() {
+        let field = format!("contest.promotion[{position}]");
+        certifiable_level(&format!("{field}.level"), row.level)?;
+        if let Some(max) = row.one_above_held_max {
+            certifiable_level(&format!("{field}.one_above_held_max"), max)?;
+        }
+        if row.rank_max == 0 {
+            return Err(PolicyError::Invalid(format!(
+                "{field}.rank_max: placings start at 1"
+            )));
+        }
+    }
+    Ok(ContestPolicy {
+        promotions_per_year_max: file.promotions_per_year_max,
+        promotions: file.promotion,
+    })
+}
+
+fn check_appointment(file: Option<AppointmentFile>) -> Result<AppointmentPolicy, PolicyError> {
+    let Some(file) = file else {
+        return Ok(AppointmentPolicy::default());
+    };
+    if file.term_years_max == 0 {
+        return Err(PolicyError::Invalid(
+            "appointment.term_years_max: a term lasts at least a year".to_string(),
+        ));
+    }
+    Ok(AppointmentPolicy {
+        body_kinds: file.body_kinds,
+        principal_min_years: plausible_years(
+            "appointment.principal_min_years",
+            file.principal_min_years,
+        )?,
+        term_years_max: plausible_years("appointment.term_years_max", file.term_years_max)?,
+        chief_requires_principal: file.chief_requires_principal,
+    })
+}
+
+fn check_conversion(file: Option<ConversionFile>) -> Result<ConversionPolicy, PolicyError> {
+    let Some(file) = file else {
+        return Ok(ConversionPolicy::default());
+    };
+    for (position, row) in file.title_to_skill.iter().enumerate() {
+        certifiable_level(
+            &format!("conversion.title_to_skill[{position}].level"),
+            row.level,
+        )?;
+    }
+    for (position, row) in file.skill_to_title.iter().enumerate() {
+        certifiable_level(
+            &format!("conversion.skill_to_title[{position}].level"),
+            row.level,
+        )?;
+        plausible_years(
+            &format!("conversion.skill_to_title[{position}].years"),
+            row.years,
+        )?;
+    }
+    Ok(ConversionPolicy {
+        title_to_skill: file.title_to_skill,
+        skill_to_title: file.skill_to_title,
+        mapping: file.mapping,
+    })
 }
 
 /// Why a policy document was refused; the message names the field.
@@ -150,6 +407,53 @@ struct PolicyFile {
     name: String,
     evaluation: EvaluationFile,
     direct_recognition: DirectRecognitionFile,
+    // The sections of issue 5; absent in documents written before them, which therefore keep
+    // those routes closed (the defaults are fixed here forever, so old logs replay the same).
+    #[serde(default)]
+    apprenticeship: Option<ApprenticeshipFile>,
+    #[serde(default)]
+    contest: Option<ContestFile>,
+    #[serde(default)]
+    appointment: Option<AppointmentFile>,
+    #[serde(default)]
+    conversion: Option<ConversionFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprenticeshipFile {
+    body_kinds: Vec<BodyKind>,
+    min_years: u32,
+    level_max: Level,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContestFile {
+    promotions_per_year_max: u32,
+    #[serde(default)]
+    promotion: Vec<ContestPromotion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppointmentFile {
+    body_kinds: Vec<BodyKind>,
+    principal_min_years: u32,
+    term_years_max: u32,
+    #[serde(default)]
+    chief_requires_principal: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConversionFile {
+    #[serde(default)]
+    title_to_skill: Vec<TitleToSkill>,
+    #[serde(default)]
+    skill_to_title: Vec<SkillToTitle>,
+    #[serde(default)]
+    mapping: Vec<OccupationMapping>,
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! Typed rejections: one variant per rule, each with a stable code.
 
 use crate::date::Date;
-use crate::event::{EventId, Signer};
+use crate::event::{ContestTier, EventId, Signer, TitleLevel};
 use crate::ids::{CertificateNumber, RegistrationNumber};
 use crate::ladder::Level;
 use crate::occupation::OccupationCode;
@@ -197,6 +197,71 @@ pub enum Rejection {
     /// [`crate::check_not_dated_in_future`]): a log entry records what has happened.
     #[error("the event is dated {date}, after the ledger's date {today}: events cannot be dated in the future")]
     DatedInFuture { date: Date, today: Date },
+    // Issue 5: the other routes up the ladder.
+    #[error("contest {} is not registered on this ledger", contest.to_hex())]
+    UnknownContest { contest: EventId },
+    #[error("contest result refused: {reason}")]
+    ContestResultNotAllowed { reason: String },
+    #[error("{what} {} is not a record of this subject", id.to_hex())]
+    UnknownBasis { what: &'static str, id: EventId },
+    #[error("contest promotion refused: {reason} (policy v{policy_version})")]
+    ContestPromotionNotAllowed {
+        tier: ContestTier,
+        rank: u16,
+        reason: String,
+        policy_version: u32,
+    },
+    #[error("the subject already had {granted} contest promotion(s) in {year}, the most the policy allows is {promotions_max} (policy v{policy_version})")]
+    ContestPromotionLimit {
+        year: i32,
+        granted: u32,
+        promotions_max: u32,
+        policy_version: u32,
+    },
+    #[error("apprenticeship refused: {reason} (policy v{policy_version})")]
+    ApprenticeshipNotAllowed { reason: String, policy_version: u32 },
+    #[error("apprenticeship {} is not completed by {date}", apprenticeship.to_hex())]
+    ApprenticeshipNotCompleted { apprenticeship: EventId, date: Date },
+    #[error("apprenticeship {} was already completed on {completed}", apprenticeship.to_hex())]
+    ApprenticeshipAlreadyCompleted {
+        apprenticeship: EventId,
+        completed: Date,
+    },
+    #[error("body {registration_number} may not appoint to {}: {reason} (policy v{policy_version})", level.id())]
+    AppointmentNotAllowed {
+        registration_number: RegistrationNumber,
+        level: Level,
+        reason: String,
+        policy_version: u32,
+    },
+    #[error("term {term_start} to {term_end} refused: {reason} (policy v{policy_version})")]
+    InvalidTerm {
+        term_start: Date,
+        term_end: Date,
+        reason: String,
+        policy_version: u32,
+    },
+    #[error("appointment to {} refused: its basis {reason} (policy v{policy_version})", level.id())]
+    AppointmentBasisInvalid {
+        level: Level,
+        reason: String,
+        policy_version: u32,
+    },
+    #[error("appointment {} already ended on {ended}", appointment.to_hex())]
+    AppointmentAlreadyEnded { appointment: EventId, ended: Date },
+    #[error("appointment {} was made by {appointed_by}: only it or the authority may end it", appointment.to_hex())]
+    NotAppointingBody {
+        appointment: EventId,
+        appointed_by: RegistrationNumber,
+    },
+    #[error("conversion refused: {reason} (policy v{policy_version})")]
+    ConversionNotAllowed { reason: String, policy_version: u32 },
+    #[error("the subject already holds {} ({series}/{field})", title.name_zh())]
+    AlreadyHoldsTitle {
+        title: TitleLevel,
+        series: String,
+        field: String,
+    },
 }
 
 impl Rejection {
@@ -248,6 +313,21 @@ impl Rejection {
         "invalid-catalogue",
         "catalogue-version-not-increasing",
         "dated-in-future",
+        "unknown-contest",
+        "contest-result-not-allowed",
+        "unknown-basis",
+        "contest-promotion-not-allowed",
+        "contest-promotion-limit",
+        "apprenticeship-not-allowed",
+        "apprenticeship-not-completed",
+        "apprenticeship-already-completed",
+        "appointment-not-allowed",
+        "invalid-term",
+        "appointment-basis-invalid",
+        "appointment-already-ended",
+        "not-appointing-body",
+        "conversion-not-allowed",
+        "already-holds-title",
     ];
 
     /// The stable identifier of the rule (kebab-case).
@@ -299,6 +379,41 @@ impl Rejection {
             Rejection::InvalidCatalogue { .. } => "invalid-catalogue",
             Rejection::CatalogueVersionNotIncreasing { .. } => "catalogue-version-not-increasing",
             Rejection::DatedInFuture { .. } => "dated-in-future",
+            Rejection::UnknownContest { .. } => "unknown-contest",
+            Rejection::ContestResultNotAllowed { .. } => "contest-result-not-allowed",
+            Rejection::UnknownBasis { .. } => "unknown-basis",
+            Rejection::ContestPromotionNotAllowed { .. } => "contest-promotion-not-allowed",
+            Rejection::ContestPromotionLimit { .. } => "contest-promotion-limit",
+            Rejection::ApprenticeshipNotAllowed { .. } => "apprenticeship-not-allowed",
+            Rejection::ApprenticeshipNotCompleted { .. } => "apprenticeship-not-completed",
+            Rejection::ApprenticeshipAlreadyCompleted { .. } => "apprenticeship-already-completed",
+            Rejection::AppointmentNotAllowed { .. } => "appointment-not-allowed",
+            Rejection::InvalidTerm { .. } => "invalid-term",
+            Rejection::AppointmentBasisInvalid { .. } => "appointment-basis-invalid",
+            Rejection::AppointmentAlreadyEnded { .. } => "appointment-already-ended",
+            Rejection::NotAppointingBody { .. } => "not-appointing-body",
+            Rejection::ConversionNotAllowed { .. } => "conversion-not-allowed",
+            Rejection::AlreadyHoldsTitle { .. } => "already-holds-title",
+        }
+    }
+
+    /// The version of the policy whose rule refused the event, for the rejections a policy
+    /// decides (the API puts it in the problem document as `policy_version`).
+    pub fn policy_version(&self) -> Option<u32> {
+        match self {
+            Rejection::LevelNotReachable { policy_version, .. }
+            | Rejection::TooFewYears { policy_version, .. }
+            | Rejection::AttestedBasisNotAllowed { policy_version, .. }
+            | Rejection::DirectRecognitionNotAllowed { policy_version, .. }
+            | Rejection::AboveDirectRecognitionLimit { policy_version, .. }
+            | Rejection::ContestPromotionNotAllowed { policy_version, .. }
+            | Rejection::ContestPromotionLimit { policy_version, .. }
+            | Rejection::ApprenticeshipNotAllowed { policy_version, .. }
+            | Rejection::AppointmentNotAllowed { policy_version, .. }
+            | Rejection::InvalidTerm { policy_version, .. }
+            | Rejection::AppointmentBasisInvalid { policy_version, .. }
+            | Rejection::ConversionNotAllowed { policy_version, .. } => Some(*policy_version),
+            _ => None,
         }
     }
 }

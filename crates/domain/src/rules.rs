@@ -14,6 +14,7 @@ use crate::event::{
 };
 use crate::ids::BodyKind;
 use crate::rejection::Rejection;
+use crate::routes;
 use crate::state::{key_at, BodyRecord, BodyStatus, RecordView, Registry};
 
 /// Longest names (characters).
@@ -117,6 +118,38 @@ pub fn decide(
         EventKind::CredentialRevoked(revoked) => {
             check_revocation(registry, records, signed, revoked)
         }
+        EventKind::ContestRegistered(registered) => {
+            authority_signed(registry, signed, "contest_registered", date)?;
+            routes::check_contest_registered(registry, registered)
+        }
+        EventKind::ContestResultRecorded(result) => {
+            authority_signed(registry, signed, "contest_result_recorded", date)?;
+            routes::check_contest_result(registry, records, result)
+        }
+        EventKind::ApprenticeshipStarted(started) => {
+            routes::check_apprenticeship_started(registry, records, signed, started)
+        }
+        EventKind::ApprenticeshipCompleted(completed) => {
+            routes::check_apprenticeship_completed(registry, records, signed, completed)
+        }
+        EventKind::AppointmentRightGranted(granted) => {
+            authority_signed(registry, signed, "appointment_right_granted", date)?;
+            routes::check_appointment_right(registry, granted)
+        }
+        EventKind::AppointmentMade(made) => {
+            routes::check_appointment(registry, records, signed, made)
+        }
+        EventKind::AppointmentEnded(ended) => {
+            routes::check_appointment_ended(registry, records, signed, ended)
+        }
+        EventKind::TitleRecorded(recorded) => {
+            authority_signed(registry, signed, "title_recorded", date)?;
+            routes::check_title(records, recorded)
+        }
+        EventKind::TitleEligibilityGranted(granted) => {
+            authority_signed(registry, signed, "title_eligibility_granted", date)?;
+            routes::check_title_eligibility(registry, records, granted)
+        }
     }
 }
 
@@ -131,7 +164,7 @@ fn require_authority(signed: &SignedEvent, event: &'static str) -> Result<(), Re
     }
 }
 
-fn authority_signed(
+pub(crate) fn authority_signed(
     registry: &Registry,
     signed: &SignedEvent,
     event: &'static str,
@@ -153,7 +186,7 @@ fn authority_signed(
 }
 
 /// The body's record, checked to be the signer and to hold the signing key at `date`.
-fn body_signed<'a>(
+pub(crate) fn body_signed<'a>(
     registry: &'a Registry,
     signed: &SignedEvent,
     event: &'static str,
@@ -266,7 +299,7 @@ fn check_registration(
     Ok(())
 }
 
-fn existing_body(
+pub(crate) fn existing_body(
     registry: &Registry,
     registration_number: crate::ids::RegistrationNumber,
 ) -> Result<&BodyRecord, Rejection> {
@@ -435,6 +468,15 @@ fn check_certification(
             }
             Ok(())
         }
+        Route::Evaluation(EvaluationBasis::Apprenticeship { apprenticeship }) => {
+            routes::check_apprenticeship_basis(records, policy, certified, *apprenticeship)
+        }
+        Route::Contest { result } => {
+            routes::check_contest_promotion(registry, records, policy, certified, held, *result)
+        }
+        Route::Conversion { title } => {
+            routes::check_conversion_to_skill(records, policy, certified, *title)
+        }
         Route::Evaluation(EvaluationBasis::Attested { statement }) => {
             check_text("route.statement", statement, TEXT_CHARS_MAX)?;
             let attested_entry_max = policy.evaluation.attested_entry_max;
@@ -479,7 +521,7 @@ fn check_certification(
 }
 
 /// The level must be within the body's scope for the occupation.
-fn check_scope(body: &BodyRecord, certified: &LevelCertified) -> Result<(), Rejection> {
+pub(crate) fn check_scope(body: &BodyRecord, certified: &LevelCertified) -> Result<(), Rejection> {
     let level_max = body.scope_level_max(certified.occupation);
     if level_max.is_none_or(|level_max| certified.level > level_max) {
         return Err(Rejection::OutOfScope {
@@ -531,7 +573,7 @@ pub fn check_certification_by_body(
 }
 
 /// A body may issue at `date` only while active and inside its registration window.
-fn check_body_may_issue(body: &BodyRecord, date: Date) -> Result<(), Rejection> {
+pub(crate) fn check_body_may_issue(body: &BodyRecord, date: Date) -> Result<(), Rejection> {
     let status = body.status_at(date);
     if status != BodyStatus::Active {
         return Err(Rejection::BodyNotActive {

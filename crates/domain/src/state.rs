@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::date::Date;
-use crate::event::{Audience, ScopeItem, Signer};
+use crate::event::{
+    AppointmentBasis, AppointmentEndReason, Audience, ContestTier, EventId, ScopeItem, Signer,
+    TitleLevel,
+};
 use crate::ids::{CertificateNumber, Province, RegistrationNumber};
 use crate::ladder::Level;
 use crate::occupation::{Catalogue, OccupationCode};
@@ -124,13 +127,42 @@ impl BodyRecord {
 pub enum RouteKind {
     Evaluation,
     DirectRecognition,
+    Contest,
+    Conversion,
+    /// 评聘: a post, not a credential (statistics only).
+    Appointment,
+    /// 学徒工: an apprenticeship, not a credential (statistics only).
+    Apprenticeship,
 }
 
 impl RouteKind {
+    pub const ALL: [RouteKind; 6] = [
+        RouteKind::Evaluation,
+        RouteKind::DirectRecognition,
+        RouteKind::Contest,
+        RouteKind::Conversion,
+        RouteKind::Appointment,
+        RouteKind::Apprenticeship,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             RouteKind::Evaluation => "evaluation",
             RouteKind::DirectRecognition => "direct",
+            RouteKind::Contest => "contest",
+            RouteKind::Conversion => "conversion",
+            RouteKind::Appointment => "appointment",
+            RouteKind::Apprenticeship => "apprenticeship",
+        }
+    }
+
+    /// The route of a credential's [`crate::Route`].
+    pub fn of(route: &crate::event::Route) -> RouteKind {
+        match route {
+            crate::event::Route::Evaluation(_) => RouteKind::Evaluation,
+            crate::event::Route::DirectRecognition { .. } => RouteKind::DirectRecognition,
+            crate::event::Route::Contest { .. } => RouteKind::Contest,
+            crate::event::Route::Conversion { .. } => RouteKind::Conversion,
         }
     }
 }
@@ -181,6 +213,13 @@ pub struct Holding {
     pub issued: Date,
     pub route: RouteKind,
     pub revoked: bool,
+    /// The position (in the person's holdings) of the credential this one was built on: the
+    /// level below for an evaluation on the prior level, the level held for a contest
+    /// promotion one above it.
+    pub basis: Option<u16>,
+    /// A credential this one was built on (directly or through others) has been revoked:
+    /// the credential stands, marked for review.
+    pub basis_revoked: bool,
 }
 
 /// A person's state by subject: every credential, in log order.
@@ -232,6 +271,166 @@ impl PersonRecord {
     }
 }
 
+impl Holding {
+    /// Whether this holding stands at `date`: not revoked, issued on or before it.
+    pub fn holds_at(&self, date: Date) -> bool {
+        !self.revoked && self.issued <= date
+    }
+}
+
+/// One apprenticeship of a person.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ApprenticeshipRecord {
+    pub id: EventId,
+    pub body: RegistrationNumber,
+    pub occupation: OccupationCode,
+    pub started: Date,
+    pub completed: Option<Date>,
+    pub entry_index: u64,
+}
+
+/// One contest result of a person, and the promotion granted for it, if any.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ContestResultRecord {
+    pub id: EventId,
+    pub contest: EventId,
+    pub tier: ContestTier,
+    pub occupation: OccupationCode,
+    pub rank: u16,
+    pub award: String,
+    pub date: Date,
+    /// The credential the result was promoted to, and its issue date.
+    pub promoted: Option<(CertificateNumber, Date)>,
+    pub entry_index: u64,
+}
+
+/// One appointment (评聘) of a person: current until ended by an event.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct AppointmentRecord {
+    pub id: EventId,
+    pub body: RegistrationNumber,
+    pub occupation: OccupationCode,
+    pub level: Level,
+    pub term_start: Date,
+    pub term_end: Date,
+    pub basis: AppointmentBasis,
+    pub ended: Option<(Date, AppointmentEndReason)>,
+    pub basis_revoked: bool,
+    pub entry_index: u64,
+}
+
+impl AppointmentRecord {
+    /// Held at `date`: started on or before it and not ended by then.
+    pub fn held_at(&self, date: Date) -> bool {
+        self.term_start <= date && self.ended.is_none_or(|(ended, _)| ended > date)
+    }
+
+    pub fn is_current(&self) -> bool {
+        self.ended.is_none()
+    }
+}
+
+/// A professional title of a person.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct TitleRecord {
+    pub id: EventId,
+    pub title: TitleLevel,
+    pub series: String,
+    pub field: String,
+    pub obtained: Date,
+    pub entry_index: u64,
+}
+
+/// A title eligibility granted by conversion from a skill credential.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct EligibilityRecord {
+    pub id: EventId,
+    pub title: TitleLevel,
+    pub series: String,
+    pub field: String,
+    pub basis: CertificateNumber,
+    pub date: Date,
+    pub basis_revoked: bool,
+    pub entry_index: u64,
+}
+
+/// A person's records of the routes that are not credentials: apprenticeships, contest
+/// results, appointments, titles and title eligibilities, each in log order.
+#[derive(Clone, PartialEq, Eq, Debug, Default, bincode::Encode, bincode::Decode)]
+pub struct CareerRecord {
+    pub apprenticeships: Vec<ApprenticeshipRecord>,
+    pub contest_results: Vec<ContestResultRecord>,
+    pub appointments: Vec<AppointmentRecord>,
+    pub titles: Vec<TitleRecord>,
+    pub eligibilities: Vec<EligibilityRecord>,
+}
+
+impl CareerRecord {
+    pub fn is_empty(&self) -> bool {
+        self == &CareerRecord::default()
+    }
+
+    /// Contest promotions granted in calendar year `year`.
+    pub fn contest_promotions_in(&self, year: i32) -> u32 {
+        self.contest_results
+            .iter()
+            .filter(|result| result.promoted.is_some_and(|(_, date)| date.year() == year))
+            .count() as u32
+    }
+
+    /// The highest current post (特级技师, 首席技师) per occupation.
+    pub fn current_posts(&self) -> BTreeMap<OccupationCode, Level> {
+        let mut posts = BTreeMap::new();
+        for appointment in self.appointments.iter().filter(|a| a.is_current()) {
+            let entry = posts
+                .entry(appointment.occupation)
+                .or_insert(appointment.level);
+            *entry = (*entry).max(appointment.level);
+        }
+        posts
+    }
+}
+
+/// A contest registered by the authority.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ContestRecord {
+    pub id: EventId,
+    pub name: String,
+    pub tier: ContestTier,
+    pub occupations: Vec<OccupationCode>,
+    pub date: Date,
+    pub entry_index: u64,
+}
+
+/// The levels a body may appoint to from a date.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct RightPeriod {
+    pub from: Date,
+    pub levels: Vec<Level>,
+}
+
+/// A body's right to appoint (评聘), as granted over time.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct AppointmentRight {
+    pub registration_number: RegistrationNumber,
+    /// In date order; the last one started is in force.
+    pub periods: Vec<RightPeriod>,
+    /// The first 特级技师 term start of this body: from then on it "runs 特级技师
+    /// appointments", which 首席技师 appointments require.
+    pub first_principal: Option<Date>,
+}
+
+impl AppointmentRight {
+    /// The levels the body may appoint to at `date`.
+    pub fn levels_at(&self, date: Date) -> &[Level] {
+        self.periods
+            .iter()
+            .rev()
+            .find(|period| period.from <= date)
+            .map_or(&[], |period| period.levels.as_slice())
+    }
+}
+
 /// A policy version with the entry that adopted it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyVersion {
@@ -247,6 +446,9 @@ pub struct Registry {
     /// In adoption order (strictly increasing versions).
     pub policies: Vec<PolicyVersion>,
     pub bodies: BTreeMap<RegistrationNumber, BodyRecord>,
+    /// Contests by the id of the event that registered them.
+    pub contests: BTreeMap<EventId, ContestRecord>,
+    pub appointment_rights: BTreeMap<RegistrationNumber, AppointmentRight>,
 }
 
 impl Registry {
@@ -271,4 +473,14 @@ pub trait RecordView {
     fn person(&self, subject: &SubjectId) -> Option<PersonRecord>;
     /// The log index of the entry that carried this event id, if any.
     fn event_index(&self, id: &crate::event::EventId) -> Option<u64>;
+    /// A person's records of the routes that are not credentials.
+    fn career(&self, _subject: &SubjectId) -> Option<CareerRecord> {
+        None
+    }
+    /// Whether [`RecordView::career`] answers. A view that keeps no career records (a
+    /// partner mirror built before them) gets `decide` without the rules that read them:
+    /// it still checks signatures, bodies, scope, policy tables and everything else.
+    fn keeps_careers(&self) -> bool {
+        false
+    }
 }

@@ -50,6 +50,15 @@ enum Op {
     Cancel {
         body: u8,
     },
+    /// The other routes (issue 5), each choosing among what the ledger holds.
+    Route {
+        kind: u8,
+        holder: u8,
+        occupation: u8,
+        pick: Index,
+        choice: u8,
+        backdate: u16,
+    },
 }
 
 /// An operation and the days the running clock advances before it.
@@ -83,8 +92,27 @@ fn op_strategy() -> impl Strategy<Value = (u16, Op)> {
             signer,
             backdate,
         });
+    let route = (
+        0u8..9,
+        1u8..4,
+        0u8..2,
+        any::<Index>(),
+        0u8..8,
+        prop_oneof![4 => Just(0u16), 1 => 0u16..800],
+    )
+        .prop_map(
+            |(kind, holder, occupation, pick, choice, backdate)| Op::Route {
+                kind,
+                holder,
+                occupation,
+                pick,
+                choice,
+                backdate,
+            },
+        );
     let ops = prop_oneof![
         12 => certify,
+        8 => route,
         3 => revoke,
         1 => (0u8..2).prop_map(|body| Op::Suspend { body }),
         1 => (0u8..2).prop_map(|body| Op::Reinstate { body }),
@@ -107,7 +135,201 @@ fn body_of(index: u8) -> Body {
 /// debug builds).
 fn setup_ledger() -> MemoryLedger {
     static LEDGER: OnceLock<MemoryLedger> = OnceLock::new();
-    LEDGER.get_or_init(|| given(Fx::new().setup())).clone()
+    LEDGER
+        .get_or_init(|| {
+            let fx = Fx::new();
+            let mut events = fx.setup();
+            events.extend(contests(&fx));
+            events.push(fx.right(
+                &y_body(),
+                &[Level::PrincipalTechnician, Level::ChiefTechnician],
+                "2019-01-01",
+            ));
+            given(events)
+        })
+        .clone()
+}
+
+/// One contest per tier, held on 2019-01-01 (ids from the setup's fixture).
+fn contests(fx: &Fx) -> Vec<SignedEvent> {
+    ContestTier::ALL
+        .into_iter()
+        .map(|tier| fx.contest(tier, "2019-01-01"))
+        .collect()
+}
+
+/// A candidate event of the other routes, built from what the ledger holds.
+#[allow(clippy::too_many_arguments)]
+fn route_event(
+    fx: &Fx,
+    ledger: &MemoryLedger,
+    issued: &[(CertificateNumber, Body)],
+    kind: u8,
+    holder: u8,
+    occupation: OccupationCode,
+    pick: &Index,
+    choice: u8,
+    date: Date,
+) -> Option<SignedEvent> {
+    let y = y_body();
+    let body = if choice % 5 == 4 { s_body() } else { y.clone() };
+    let day = date.to_string();
+    let career = ledger
+        .careers
+        .get(&subject(holder))
+        .cloned()
+        .unwrap_or_default();
+    let level = Level::from_rank(choice % 8).expect("rank");
+    let certify = |route: Route, level: Level| {
+        let mut certified = fx.cert(&body, holder, occupation, Level::Junior, &day, route);
+        certified.certificate_number =
+            CertificateNumber::compose(body.number, date.year(), level, fx.serial())?;
+        certified.level = level;
+        Some(fx.issue(&body, certified))
+    };
+    let pick_of = |len: usize| (len > 0).then(|| pick.index(len));
+    Some(match kind {
+        0 => fx.apprenticeship(&body, holder, occupation, &day),
+        1 => {
+            let started = &career.apprenticeships[pick_of(career.apprenticeships.len())?];
+            let kind =
+                EventKind::ApprenticeshipCompleted(skill_ledger_domain::ApprenticeshipCompleted {
+                    apprenticeship: started.id,
+                    subject: subject(holder),
+                    completed: date,
+                });
+            fx.by_body(&body, kind)
+        }
+        2 => {
+            let apprenticeship = career
+                .apprenticeships
+                .get(pick_of(career.apprenticeships.len())?)?;
+            certify(
+                Route::Evaluation(EvaluationBasis::Apprenticeship {
+                    apprenticeship: apprenticeship.id,
+                }),
+                if choice < 6 {
+                    Level::Junior
+                } else {
+                    Level::Intermediate
+                },
+            )?
+        }
+        3 => {
+            let contests: Vec<_> = ledger.registry.contests.values().collect();
+            let contest = contests[pick.index(contests.len())];
+            fx.by_authority(EventKind::ContestResultRecorded(
+                skill_ledger_domain::ContestResultRecorded {
+                    contest: contest.id,
+                    subject: subject(holder),
+                    occupation,
+                    rank: u16::from(choice) * 5 + 1,
+                    award: "名次".to_string(),
+                    date,
+                },
+            ))
+        }
+        4 => {
+            let result = career
+                .contest_results
+                .get(pick_of(career.contest_results.len())?)?;
+            certify(
+                Route::Contest { result: result.id },
+                level.max(Level::Junior).min(Level::SeniorTechnician),
+            )?
+        }
+        5 => {
+            // 特级技师 on a 高级技师 the holder has, or 首席技师 on a post.
+            let basis = if choice.is_multiple_of(2) {
+                let number = issued
+                    .iter()
+                    .filter(|(number, _)| {
+                        ledger.credentials[number].subject == subject(holder)
+                            && number.level_number() == 1
+                    })
+                    .map(|(number, _)| *number)
+                    .next()?;
+                AppointmentBasis::Credential(number)
+            } else {
+                AppointmentBasis::Appointment(
+                    career
+                        .appointments
+                        .get(pick_of(career.appointments.len())?)?
+                        .id,
+                )
+            };
+            let level = if choice.is_multiple_of(2) {
+                Level::PrincipalTechnician
+            } else {
+                Level::ChiefTechnician
+            };
+            let end = date.add_years(u32::from(choice % 4) + 3);
+            fx.appointment(
+                &body,
+                holder,
+                occupation,
+                level,
+                &day,
+                &end.to_string(),
+                basis,
+            )
+        }
+        6 => {
+            let appointment = career
+                .appointments
+                .get(pick_of(career.appointments.len())?)?;
+            let kind = fx.appointment_end_of(
+                appointment.id,
+                holder,
+                &day,
+                if choice.is_multiple_of(2) {
+                    AppointmentEndReason::TermOver
+                } else {
+                    AppointmentEndReason::LeftPost
+                },
+            );
+            if choice.is_multiple_of(3) {
+                fx.by_authority(kind)
+            } else {
+                fx.by_body(&body, kind)
+            }
+        }
+        7 => {
+            if choice.is_multiple_of(2) {
+                let title = TitleLevel::ALL[usize::from(choice / 2 % 4)];
+                fx.title(
+                    holder,
+                    title,
+                    if choice < 4 {
+                        "机械工程"
+                    } else {
+                        "电气工程"
+                    },
+                    &day,
+                )
+            } else {
+                let title = career.titles.get(pick_of(career.titles.len())?)?;
+                certify(
+                    Route::Conversion { title: title.id },
+                    level.max(Level::Junior).min(Level::SeniorTechnician),
+                )?
+            }
+        }
+        _ => {
+            let (number, _) = issued.get(pick_of(issued.len())?)?;
+            let title = TitleLevel::ALL[usize::from(choice % 3)];
+            fx.by_authority(EventKind::TitleEligibilityGranted(
+                skill_ledger_domain::TitleEligibilityGranted {
+                    subject: subject(holder),
+                    basis: *number,
+                    title,
+                    series: "工程技术".to_string(),
+                    field: "机械工程".to_string(),
+                    date,
+                },
+            ))
+        }
+    })
 }
 
 fn route_of(choice: u8) -> Route {
@@ -213,6 +435,39 @@ fn run(ops: &[(u16, Op)]) -> MemoryLedger {
                     _ => fx.by_body(&s_body(), revocation),
                 }
             }
+            Op::Route {
+                kind,
+                holder,
+                occupation,
+                pick,
+                choice,
+                backdate,
+            } => {
+                let occupation = [turner(), welder()][usize::from(*occupation)];
+                let Some(signed) = route_event(
+                    &fx,
+                    &ledger,
+                    &issued,
+                    *kind,
+                    *holder,
+                    occupation,
+                    pick,
+                    *choice,
+                    back(*backdate),
+                ) else {
+                    continue;
+                };
+                let number = match &signed.event.kind {
+                    EventKind::LevelCertified(certified) => Some(certified.certificate_number),
+                    _ => None,
+                };
+                if ledger.submit(signed).is_ok() {
+                    if let Some(number) = number {
+                        issued.push((number, body_of(u8::from(number.as_str().starts_with('S')))));
+                    }
+                }
+                continue;
+            }
             Op::Suspend { body } => fx.suspend(&body_of(*body), &clock.to_string()),
             Op::Reinstate { body } => fx.reinstate(&body_of(*body), &clock.to_string()),
             Op::Cancel { body } => {
@@ -252,6 +507,53 @@ fn recount(ledger: &MemoryLedger) -> BTreeMap<String, i64> {
         ));
         bump(format!("{}{}", stat::VALID_YEAR, credential.issued.year()));
         bump(format!("{}{}", stat::VALID_ROUTE, credential.route.id()));
+        bump(format!(
+            "{}{}.level.{}",
+            stat::ROUTE,
+            credential.route.id(),
+            credential.level.id()
+        ));
+    }
+    for person in ledger.persons.values() {
+        for holding in person.holdings.iter().filter(|h| h.basis_revoked) {
+            let _ = holding;
+            bump(stat::BASIS_REVOKED.to_string());
+        }
+    }
+    for career in ledger.careers.values() {
+        for apprenticeship in &career.apprenticeships {
+            bump(stat::APPRENTICESHIPS_STARTED.to_string());
+            if apprenticeship.completed.is_some() {
+                bump(stat::APPRENTICESHIPS_COMPLETED.to_string());
+            }
+        }
+        for _ in &career.contest_results {
+            bump(stat::CONTEST_RESULTS.to_string());
+        }
+        for appointment in &career.appointments {
+            if appointment.is_current() {
+                bump(format!(
+                    "{}appointment.level.{}",
+                    stat::ROUTE,
+                    appointment.level.id()
+                ));
+            } else {
+                bump(stat::APPOINTMENTS_ENDED.to_string());
+            }
+            if appointment.basis_revoked {
+                bump(stat::BASIS_REVOKED.to_string());
+            }
+        }
+        for eligibility in &career.eligibilities {
+            bump(format!(
+                "{}{}",
+                stat::TITLE_ELIGIBILITIES,
+                eligibility.title.id()
+            ));
+            if eligibility.basis_revoked {
+                bump(stat::BASIS_REVOKED.to_string());
+            }
+        }
     }
     for person in ledger.persons.values() {
         if let Some(level) = person.highest_overall() {
@@ -323,6 +625,7 @@ fn check_invariants(ledger: &MemoryLedger) -> Result<(), TestCaseError> {
         prop_assert_eq!(holding.revoked, !credential.is_valid());
         prop_assert_eq!(holding.level, credential.level);
     }
+    check_route_invariants(ledger, policy)?;
     let holdings: usize = ledger.persons.values().map(|p| p.holdings.len()).sum();
     prop_assert_eq!(holdings, ledger.credentials.len());
     // The yearly holder counters depend on the order of dates; what they must agree with is
@@ -363,6 +666,146 @@ fn check_invariants(ledger: &MemoryLedger) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// What the policy forbids for the other routes never stands after accepted events.
+fn check_route_invariants(
+    ledger: &MemoryLedger,
+    policy: &skill_ledger_domain::Policy,
+) -> Result<(), TestCaseError> {
+    for (subject, career) in &ledger.careers {
+        // At most the policy's number of contest promotions per subject and year, each
+        // result promoted to one credential of its occupation that names it.
+        let mut per_year: BTreeMap<i32, u32> = BTreeMap::new();
+        for result in &career.contest_results {
+            if let Some((number, date)) = result.promoted {
+                *per_year.entry(date.year()).or_insert(0) += 1;
+                let credential = &ledger.credentials[&number];
+                prop_assert_eq!(credential.route, RouteKind::Contest);
+                prop_assert_eq!(credential.occupation, result.occupation);
+                prop_assert!(date >= result.date);
+                let registered = &ledger.registry.contests[&result.contest];
+                prop_assert_eq!(registered.tier, result.tier);
+                prop_assert!(
+                    policy
+                        .contest_level_allowed(
+                            result.tier,
+                            result.rank,
+                            Some(Level::SeniorTechnician)
+                        )
+                        .is_some_and(|allowed| credential.level <= allowed),
+                    "{} promoted without a row of the table",
+                    number
+                );
+            }
+        }
+        for (year, count) in per_year {
+            prop_assert!(
+                count <= policy.contest.promotions_per_year_max,
+                "{count} contest promotions in {year}"
+            );
+        }
+        // Apprenticeships complete after the policy's years, with the body that began them.
+        for apprenticeship in &career.apprenticeships {
+            if let Some(completed) = apprenticeship.completed {
+                prop_assert!(
+                    completed
+                        >= apprenticeship
+                            .started
+                            .add_years(policy.apprenticeship.min_years)
+                );
+            }
+            prop_assert_eq!(
+                apprenticeship.body.kind(),
+                skill_ledger_domain::BodyKind::Enterprise
+            );
+        }
+        // Posts: by a body with the right, terms within the policy, bases that held.
+        for appointment in &career.appointments {
+            let right = &ledger.registry.appointment_rights[&appointment.body];
+            prop_assert!(right
+                .levels_at(appointment.term_start)
+                .contains(&appointment.level));
+            prop_assert!(appointment.term_end > appointment.term_start);
+            prop_assert!(
+                appointment.term_end
+                    <= appointment
+                        .term_start
+                        .add_years(policy.appointment.term_years_max)
+            );
+            match (&appointment.basis, appointment.level) {
+                (AppointmentBasis::Credential(number), Level::PrincipalTechnician) => {
+                    let basis = &ledger.credentials[number];
+                    prop_assert_eq!(basis.subject, *subject);
+                    prop_assert_eq!(basis.level, Level::SeniorTechnician);
+                    prop_assert_eq!(basis.occupation, appointment.occupation);
+                    prop_assert!(
+                        basis
+                            .issued
+                            .add_years(policy.appointment.principal_min_years)
+                            <= appointment.term_start
+                    );
+                    // Revoked later at most: then the post is marked.
+                    prop_assert_eq!(!basis.is_valid(), appointment.basis_revoked);
+                }
+                (AppointmentBasis::Appointment(id), Level::ChiefTechnician) => {
+                    prop_assert!(right
+                        .first_principal
+                        .is_some_and(|first| first <= appointment.term_start));
+                    let post = career
+                        .appointments
+                        .iter()
+                        .find(|a| a.id == *id)
+                        .expect("basis post");
+                    prop_assert_eq!(post.level, Level::PrincipalTechnician);
+                    prop_assert!(post.entry_index < appointment.entry_index);
+                }
+                (basis, level) => prop_assert!(false, "{level:?} on {basis:?}"),
+            }
+            if let Some((ended, _)) = appointment.ended {
+                prop_assert!(ended >= appointment.term_start);
+            }
+        }
+        // At most one current post per occupation and level.
+        let mut current = std::collections::BTreeSet::new();
+        for appointment in career.appointments.iter().filter(|a| a.is_current()) {
+            prop_assert!(current.insert((appointment.occupation, appointment.level)));
+        }
+        for eligibility in &career.eligibilities {
+            let basis = &ledger.credentials[&eligibility.basis];
+            let rule = policy
+                .skill_to_title_rule(eligibility.title)
+                .expect("a row");
+            prop_assert!(basis.level >= rule.level);
+            prop_assert!(basis.issued.add_years(rule.years) <= eligibility.date);
+            prop_assert!(policy.occupation_related(
+                &eligibility.series,
+                &eligibility.field,
+                basis.occupation
+            ));
+        }
+    }
+    // The cascade: a holding is marked "basis revoked" exactly when something it was built
+    // on, directly or through others, is revoked.
+    for person in ledger.persons.values() {
+        for (index, holding) in person.holdings.iter().enumerate() {
+            let mut tainted = false;
+            let mut at = holding.basis;
+            while let Some(position) = at {
+                let basis = &person.holdings[usize::from(position)];
+                prop_assert!(usize::from(position) < index);
+                tainted |= basis.revoked;
+                at = basis.basis;
+            }
+            prop_assert_eq!(holding.basis_revoked, tainted, "holding {}", index);
+            // Conversions and apprenticeship-based levels within the policy's tables.
+            let credential = &ledger.credentials[&holding.certificate_number];
+            if credential.route == RouteKind::Conversion {
+                prop_assert!(credential.level <= Level::SeniorTechnician);
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
 
@@ -392,11 +835,30 @@ proptest! {
 fn histories_accept_a_fair_share() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = prop::collection::vec(op_strategy(), 30..40);
-    let (mut accepted, mut revoked, mut evaluated_up) = (0, 0, 0);
+    let (mut accepted, mut revoked, mut evaluated_up, mut routes) = (0, 0, 0, 0);
     for _ in 0..16 {
         let ops = strategy.new_tree(&mut runner).expect("tree").current();
         let ledger = run(&ops);
-        accepted += ledger.entries.len() - 5;
+        accepted += ledger.entries.len() - setup_ledger().entries.len();
+        routes += ledger
+            .entries
+            .iter()
+            .skip(setup_ledger().entries.len())
+            .filter(|signed| {
+                !matches!(
+                    signed.event.kind,
+                    EventKind::LevelCertified(LevelCertified {
+                        route: Route::Evaluation(EvaluationBasis::PriorLevel)
+                            | Route::Evaluation(EvaluationBasis::Attested { .. })
+                            | Route::DirectRecognition { .. },
+                        ..
+                    }) | EventKind::CredentialRevoked(_)
+                        | EventKind::BodySuspended(_)
+                        | EventKind::BodyReinstated(_)
+                        | EventKind::BodyCancelled(_)
+                )
+            })
+            .count();
         revoked += ledger
             .credentials
             .values()
@@ -415,7 +877,11 @@ fn histories_accept_a_fair_share() {
             })
             .count();
     }
-    eprintln!("accepted {accepted}, revoked {revoked}, evaluated up {evaluated_up}");
+    eprintln!("accepted {accepted}, revoked {revoked}, evaluated up {evaluated_up}, other routes {routes}");
+    assert!(
+        routes >= 10,
+        "only {routes} events of the other routes accepted"
+    );
     assert!(accepted >= 50, "only {accepted} events accepted");
     assert!(revoked >= 1, "no revocation accepted");
     assert!(evaluated_up >= 1, "no prior-level evaluation accepted");

@@ -24,6 +24,11 @@ pub enum LogErrorKind {
     OutOfRange,
     /// An argument violates the documented preconditions.
     InvalidArgument,
+    /// The filesystem is full: a write failed with `ENOSPC`. From
+    /// [`crate::Log::append_batch`] it means the batch was not appended and the log
+    /// is exactly as before it (the partial bytes were cut off again), so appending
+    /// may be retried once space is freed.
+    NoSpace,
     /// An earlier append failed part-way; the writer must be reopened so that
     /// recovery can decide what is on disk.
     Poisoned,
@@ -58,6 +63,7 @@ impl fmt::Display for LogErrorKind {
             LogErrorKind::EntryTooLarge => write!(f, "entry too large"),
             LogErrorKind::OutOfRange => write!(f, "out of range"),
             LogErrorKind::InvalidArgument => write!(f, "invalid argument"),
+            LogErrorKind::NoSpace => write!(f, "no space left on the device"),
             LogErrorKind::Poisoned => write!(f, "writer poisoned by an earlier failed append"),
             LogErrorKind::TreeMismatch { index } => {
                 write!(f, "stored leaf hash differs from log entry {index}")
@@ -98,6 +104,20 @@ impl LogError {
         LogError {
             source: Some(source),
             ..LogError::new(LogErrorKind::Io, what).at_path(path)
+        }
+    }
+
+    /// A failed write: [`LogErrorKind::NoSpace`] when the filesystem is full, else
+    /// [`LogErrorKind::Io`].
+    pub(crate) fn write(source: io::Error, path: &Path) -> LogError {
+        let kind = if source.kind() == io::ErrorKind::StorageFull {
+            LogErrorKind::NoSpace
+        } else {
+            LogErrorKind::Io
+        };
+        LogError {
+            source: Some(source),
+            ..LogError::new(kind, "write").at_path(path)
         }
     }
 

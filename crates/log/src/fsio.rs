@@ -4,7 +4,8 @@
 //! maps `io::Error` to a [`LogError`] naming the path.
 //!
 //! With the `fault-injection` feature (tests only), [`faults`] makes chosen
-//! operations on files under a directory fail with `EIO`.
+//! operations on files under a directory fail: `EIO` on fsync or write, a write
+//! cut short, or a full disk (`ENOSPC`, and no space available).
 
 use crate::error::LogError;
 use std::fs::{self, File, OpenOptions};
@@ -87,16 +88,33 @@ pub(crate) fn read_at_most(
     Ok(filled)
 }
 
+/// Writes all of `bytes` at `offset`. A full filesystem is reported as
+/// [`crate::LogErrorKind::NoSpace`]; the bytes before the failure may be on disk.
 pub(crate) fn write_all_at(
     file: &File,
     path: &Path,
     bytes: &[u8],
     offset: u64,
 ) -> Result<(), LogError> {
-    faults::check(path, faults::Operation::Write)
-        .map_err(|e| LogError::io(e, "write", path).at_offset(offset))?;
+    if let Some(fault) = faults::write_fault(path) {
+        if fault.partial {
+            let _ = file.write_all_at(&bytes[..bytes.len() / 2], offset);
+        }
+        return Err(LogError::write(fault.error(), path).at_offset(offset));
+    }
     file.write_all_at(bytes, offset)
-        .map_err(|e| LogError::io(e, "write", path).at_offset(offset))
+        .map_err(|e| LogError::write(e, path).at_offset(offset))
+}
+
+/// Bytes available to this process on the filesystem holding `path` (`statvfs`:
+/// free blocks for unprivileged users times the fragment size).
+pub fn available_bytes(path: &Path) -> Result<u64, LogError> {
+    if faults::disk_full(path) {
+        return Ok(0);
+    }
+    let stat = rustix::fs::statvfs(path)
+        .map_err(|e| LogError::io(std::io::Error::from(e), "statvfs", path))?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
 /// fdatasync: file contents (and the size, which data sync covers).
@@ -152,10 +170,15 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(
         .create(true)
         .truncate(true)
         .open(&tmp)
-        .map_err(|e| LogError::io(e, "create", &tmp))?;
-    faults::check(&tmp, faults::Operation::Write).map_err(|e| LogError::io(e, "write", &tmp))?;
+        .map_err(|e| LogError::write(e, &tmp))?;
+    if let Some(fault) = faults::write_fault(&tmp) {
+        if fault.partial {
+            let _ = file.write_all(&bytes[..bytes.len() / 2]);
+        }
+        return Err(LogError::write(fault.error(), &tmp));
+    }
     file.write_all(bytes)
-        .map_err(|e| LogError::io(e, "write", &tmp))?;
+        .map_err(|e| LogError::write(e, &tmp))?;
     faults::check(&tmp, faults::Operation::Fsync).map_err(|e| LogError::io(e, "fsync", &tmp))?;
     file.sync_all()
         .map_err(|e| LogError::io(e, "fsync", &tmp))?;
@@ -172,20 +195,44 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
 
 /// Injected storage faults, for tests of what the layers above do when the disk fails.
 ///
-/// Faults are armed per directory: every matching operation on a file under it fails with
-/// `EIO` until [`faults::clear`] (tests in one process use separate directories). Without the
+/// Faults are armed per directory: every matching operation on a file under it fails until
+/// [`faults::clear`] (tests in one process use separate directories). Without the
 /// `fault-injection` feature nothing can be armed and the checks compile to nothing.
 pub mod faults {
     use std::path::Path;
 
-    /// What can be made to fail.
+    /// What can be made to fail, and how.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Operation {
-        /// fdatasync or fsync of a file or directory.
+        /// fdatasync or fsync of a file or directory fails with `EIO`.
         Fsync,
-        /// A write (positional or whole-file).
+        /// A write (positional or whole-file) fails with `EIO`, writing nothing.
         Write,
+        /// A write is cut short: the first half of its bytes reach the file, then it fails
+        /// with `EIO` (a device failing mid-write, or a crash, leaves such a torn tail).
+        ShortWrite,
+        /// The filesystem is full: a write stores the first half of its bytes and then fails
+        /// with `ENOSPC`, as write(2) does when space runs out part-way, and
+        /// [`crate::available_bytes`] reports 0.
+        DiskFull,
     }
+
+    /// How an armed write fails.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct WriteFault {
+        /// Whether the first half of the bytes is written before the error.
+        pub partial: bool,
+        errno: i32,
+    }
+
+    impl WriteFault {
+        pub fn error(&self) -> std::io::Error {
+            std::io::Error::from_raw_os_error(self.errno)
+        }
+    }
+
+    const EIO: i32 = 5;
+    const ENOSPC: i32 = 28;
 
     #[cfg(feature = "fault-injection")]
     static ARMED: std::sync::Mutex<Vec<(std::path::PathBuf, Operation)>> =
@@ -211,19 +258,65 @@ pub mod faults {
     }
 
     #[cfg(feature = "fault-injection")]
-    pub(crate) fn check(path: &Path, operation: Operation) -> std::io::Result<()> {
-        let fails = armed()
+    fn is_armed(path: &Path, operation: Operation) -> bool {
+        armed()
             .iter()
-            .any(|(dir, armed)| *armed == operation && path.starts_with(dir));
-        if fails {
-            return Err(std::io::Error::from_raw_os_error(5)); // EIO
+            .any(|(dir, armed)| *armed == operation && path.starts_with(dir))
+    }
+
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn check(path: &Path, operation: Operation) -> std::io::Result<()> {
+        if is_armed(path, operation) {
+            return Err(std::io::Error::from_raw_os_error(EIO));
         }
         Ok(())
+    }
+
+    /// How a write to `path` fails, if a write fault is armed for it.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn write_fault(path: &Path) -> Option<WriteFault> {
+        if is_armed(path, Operation::Write) {
+            Some(WriteFault {
+                partial: false,
+                errno: EIO,
+            })
+        } else if is_armed(path, Operation::ShortWrite) {
+            Some(WriteFault {
+                partial: true,
+                errno: EIO,
+            })
+        } else if is_armed(path, Operation::DiskFull) {
+            Some(WriteFault {
+                partial: true,
+                errno: ENOSPC,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Whether the filesystem under `path` is made to look full.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn disk_full(path: &Path) -> bool {
+        is_armed(path, Operation::DiskFull)
     }
 
     #[cfg(not(feature = "fault-injection"))]
     #[inline(always)]
     pub(crate) fn check(_path: &Path, _operation: Operation) -> std::io::Result<()> {
         Ok(())
+    }
+
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    pub(crate) fn write_fault(_path: &Path) -> Option<WriteFault> {
+        let _ = (EIO, ENOSPC);
+        None
+    }
+
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    pub(crate) fn disk_full(_path: &Path) -> bool {
+        false
     }
 }

@@ -85,7 +85,7 @@ pub use crate::checkpoint::{
 pub use crate::error::{LogError, LogErrorKind};
 pub use crate::format::{ENTRY_BYTES_MAX_FORMAT, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES};
 /// Injected storage faults (arming them needs the `fault-injection` feature).
-pub use crate::fsio::faults;
+pub use crate::fsio::{available_bytes, faults};
 pub use crate::log::{Log, LogOptions, LogReader, Recovery, SPARSE_INDEX_STRIDE};
 pub use crate::merkle::{
     entry_bundle, entry_bundle_path, leaf_hash, node_hash, parse_tile_path, tile_path,

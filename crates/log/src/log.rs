@@ -13,10 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// Every `SPARSE_INDEX_STRIDE`-th entry's byte offset is kept in memory, so a
-/// random read skips at most `SPARSE_INDEX_STRIDE - 1` frame headers. 256
-/// costs 8 bytes of memory per 256 entries (32 MiB per billion entries).
-pub const SPARSE_INDEX_STRIDE: u64 = 256;
+/// Every `SPARSE_INDEX_STRIDE`-th entry's byte offset is kept in memory. A
+/// random read fetches the whole group of frames between two indexed offsets
+/// with one `pread` (about 4 KiB for typical entries) and walks it in memory;
+/// only the newest, still open group is walked header by header. 16 costs
+/// half a byte of memory per entry (5 MiB per ten million entries).
+pub const SPARSE_INDEX_STRIDE: u64 = 16;
 
 /// Sequential scans read this much at a time.
 const READ_CHUNK_BYTES: u64 = 1 << 20;
@@ -440,7 +442,13 @@ impl Log {
     /// Appends all `entries`, then one fdatasync (plus a directory fsync
     /// when a segment is created); they are durable when this returns `Ok`.
     /// Returns the index range of the appended entries. After an `Err` the
-    /// writer is poisoned and must be reopened.
+    /// writer is poisoned and must be reopened, except after
+    /// [`LogErrorKind::NoSpace`]: a write that found the filesystem full (before
+    /// any fsync of the batch failed, and within the same segment) is undone by
+    /// cutting the file back to where the batch began, durably, so the log is as
+    /// before the call and appending may continue once space is freed. An fsync
+    /// failure is never retried: the kernel may have dropped the pages it could
+    /// not write while reporting the next fsync clean.
     pub fn append_batch(&mut self, entries: &[&[u8]]) -> Result<Range<u64>, LogError> {
         if self.poisoned {
             return Err(LogError::new(
@@ -466,8 +474,28 @@ impl Log {
         if entries.is_empty() {
             return Ok(start..start);
         }
+        let (tail_first_index, tail_bytes, bytes_on_disk) =
+            (self.tail_first_index, self.tail_bytes, self.bytes_on_disk);
         match self.append_validated(entries) {
             Ok(()) => Ok(start..self.entry_count),
+            Err(e)
+                if *e.kind() == LogErrorKind::NoSpace
+                    && self.tail_first_index == tail_first_index =>
+            {
+                // Nothing of the batch was acknowledged or published: cut what did reach the
+                // file (a part, or whole frames flushed before a new segment was refused).
+                match fsio::truncate_durably(&self.tail_file, &self.tail_path, tail_bytes) {
+                    Ok(()) => {
+                        self.tail_bytes = tail_bytes;
+                        self.bytes_on_disk = bytes_on_disk;
+                        Err(e.at_entry(start))
+                    }
+                    Err(cut) => {
+                        self.poisoned = true;
+                        Err(cut)
+                    }
+                }
+            }
             Err(e) => {
                 self.poisoned = true;
                 Err(e)
@@ -546,12 +574,71 @@ impl Log {
 }
 
 /// Where to start reading one entry.
+/// Reads the target's frame out of its whole sparse-index group `[located.offset,
+/// group_end)`, fetched with one `pread`: the group holds exactly
+/// `SPARSE_INDEX_STRIDE` frames, so any disagreement is damage.
+fn read_in_group(
+    file: &File,
+    path: &Path,
+    located: &Located,
+    group_end: u64,
+    index: u64,
+) -> Result<Vec<u8>, LogError> {
+    let group_bytes = group_end.saturating_sub(located.offset);
+    let limit = SPARSE_INDEX_STRIDE * (FRAME_HEADER_BYTES + u64::from(ENTRY_BYTES_MAX_FORMAT));
+    if group_end <= located.offset || group_bytes > limit {
+        return Err(damaged("sparse index group out of bounds", path)
+            .at_offset(located.offset)
+            .at_entry(index));
+    }
+    let mut group = vec![0u8; group_bytes as usize];
+    fsio::read_exact_at(file, path, &mut group, located.offset)?;
+    // (header, payload range) of the frame at `position` within the group.
+    let frame_at = |position: usize| {
+        let damage = |why: &str| {
+            damaged(why, path)
+                .at_offset(located.offset + position as u64)
+                .at_entry(index)
+        };
+        let header_end = position + FRAME_HEADER_BYTES as usize;
+        let mut header = [0u8; FRAME_HEADER_BYTES as usize];
+        header.copy_from_slice(
+            group
+                .get(position..header_end)
+                .ok_or_else(|| damage("frame runs past its sparse index group"))?,
+        );
+        let frame_header = decode_frame_header(&header);
+        if frame_header.payload_bytes > ENTRY_BYTES_MAX_FORMAT {
+            return Err(damage("frame length over the limit"));
+        }
+        let payload_end = header_end + frame_header.payload_bytes as usize;
+        if payload_end > group.len() {
+            return Err(damage("frame runs past its sparse index group"));
+        }
+        Ok((frame_header, header_end..payload_end))
+    };
+    let mut position = 0usize;
+    for _ in 0..located.frames_to_skip {
+        position = frame_at(position)?.1.end;
+    }
+    let (frame_header, payload) = frame_at(position)?;
+    if !frame_is_valid(frame_header, &group[payload.clone()]) {
+        return Err(damaged("frame checksum mismatch", path)
+            .at_offset(located.offset + position as u64)
+            .at_entry(index));
+    }
+    Ok(group[payload].to_vec())
+}
+
 struct Located {
     slot: usize,
     path: Arc<PathBuf>,
     file: Arc<File>,
     /// Offset of the nearest sparse-index entry at or before the target.
     offset: u64,
+    /// Offset of the next sparse-index entry in the same segment, when there is
+    /// one: the target's frame ends at or before it.
+    group_end: Option<u64>,
     /// Frames to skip from `offset` to reach the target.
     frames_to_skip: u64,
 }
@@ -567,11 +654,13 @@ impl LogReader {
         let slot = segments.partition_point(|s| s.first_index <= index) - 1;
         let segment = &segments[slot];
         let relative = index - segment.first_index;
+        let group = (relative / SPARSE_INDEX_STRIDE) as usize;
         Located {
             slot,
             path: segment.path.clone(),
             file: segment.file.clone(),
-            offset: segment.sparse_offsets[(relative / SPARSE_INDEX_STRIDE) as usize],
+            offset: segment.sparse_offsets[group],
+            group_end: segment.sparse_offsets.get(group + 1).copied(),
             frames_to_skip: relative % SPARSE_INDEX_STRIDE,
         }
     }
@@ -593,6 +682,9 @@ impl LogReader {
         self.check_range(index, index.saturating_add(1))?;
         let located = self.locate(index);
         let (file, path) = (&*located.file, located.path.as_path());
+        if let Some(group_end) = located.group_end {
+            return read_in_group(file, path, &located, group_end, index);
+        }
         let mut offset = located.offset;
         let mut header = [0u8; FRAME_HEADER_BYTES as usize];
         for _ in 0..located.frames_to_skip {

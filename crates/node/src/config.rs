@@ -30,6 +30,11 @@ pub struct SequencerConfig {
     pub batch_delay_ms_max: u32,
     #[serde(default = "default_queue_events_max")]
     pub queue_events_max: u32,
+    /// Batches are refused (`storage-full`, retried by the client) while the filesystem
+    /// holding the ledger has less than this many MiB available, so the log, the tree and the
+    /// projections never run into a full disk part-way through a batch.
+    #[serde(default = "default_disk_free_min_mb")]
+    pub disk_free_min_mb: u32,
 }
 
 fn default_batch_events_max() -> u32 {
@@ -41,6 +46,9 @@ fn default_batch_delay_ms_max() -> u32 {
 fn default_queue_events_max() -> u32 {
     65_536
 }
+fn default_disk_free_min_mb() -> u32 {
+    64
+}
 
 impl Default for SequencerConfig {
     fn default() -> SequencerConfig {
@@ -48,6 +56,7 @@ impl Default for SequencerConfig {
             batch_events_max: default_batch_events_max(),
             batch_delay_ms_max: default_batch_delay_ms_max(),
             queue_events_max: default_queue_events_max(),
+            disk_free_min_mb: default_disk_free_min_mb(),
         }
     }
 }
@@ -58,6 +67,7 @@ impl SequencerConfig {
             batch_events_max: self.batch_events_max.clamp(1, 1 << 16) as usize,
             batch_delay_max: Duration::from_millis(u64::from(self.batch_delay_ms_max.min(1_000))),
             queue_events_max: self.queue_events_max.clamp(1, 1 << 22) as usize,
+            disk_free_min_bytes: u64::from(self.disk_free_min_mb) << 20,
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum NodeErrorKind {
     Stopped,
     /// The submission queue is full: retry later.
     Overloaded,
+    /// The filesystem holding the ledger is full: the batch was not appended, and submissions
+    /// are accepted again once space is freed.
+    StorageFull,
 }
 
 impl NodeError {
@@ -70,7 +73,11 @@ impl NodeError {
 
 impl From<skill_ledger_log::LogError> for NodeError {
     fn from(error: skill_ledger_log::LogError) -> NodeError {
-        NodeError::new(NodeErrorKind::Log, error.to_string())
+        let kind = match error.kind() {
+            skill_ledger_log::LogErrorKind::NoSpace => NodeErrorKind::StorageFull,
+            _ => NodeErrorKind::Log,
+        };
+        NodeError::new(kind, error.to_string())
     }
 }
 

@@ -24,6 +24,7 @@
 //! ```
 
 mod bundle;
+mod careers;
 mod config;
 mod error;
 mod event_index;
@@ -40,11 +41,12 @@ pub use error::{LedgerPaths, NodeError, NodeErrorKind};
 pub use metrics::{Histogram, Metrics};
 pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{
-    rebuild, InitOptions, NameCheck, Node, OpenReport, PendingReceipt, RebuildReport, StorageSizes,
+    rebuild, rebuild_with, InitOptions, NameCheck, Node, OpenReport, PendingReceipt,
+    RebuildOptions, RebuildReport, StorageSizes,
 };
 pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
-pub use stats::stats_document;
+pub use stats::{stats_by_route, stats_document};
 
 /// Wall-clock time, behind a trait so tests and simulations can drive it.
 pub trait Clock: Send + Sync {

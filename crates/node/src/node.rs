@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    apply, check_not_dated_in_future, BodyRecord, Catalogue, CatalogueAdopted, CertificateNumber,
-    CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished, PersonRecord, Policy,
-    PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber, Registry,
-    SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
+    apply, check_not_dated_in_future, decide, BodyRecord, Catalogue, CatalogueAdopted,
+    CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished,
+    PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber,
+    Registry, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
 };
 use skill_ledger_log::{
     audit, catch_up_tree, parse_signer_key_text, signer_key_text, CheckpointSigner, Log,
@@ -28,7 +28,8 @@ use crate::known::{KnownKeys, Tagger};
 use crate::metrics::Metrics;
 use crate::projection::{Counters, Overlay, OverlayView, Projection};
 use crate::sequencer::{
-    Message, Receipt, Sequencer, Shared, Submission, SubmitError, Verifier, Writer,
+    verify_signed_bytes, KeyCache, Message, Receipt, Sequencer, Shared, SignedBytes, Submission,
+    SubmitError, Verifier, Writer,
 };
 use crate::{Clock, SystemClock};
 
@@ -278,15 +279,148 @@ fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, N
             _ => return Err(integrity(*index, "policy")),
         }
     }
+    let (contests, appointment_rights) = crate::careers::load_registry(projection.tree())?;
     Ok(Registry {
         ledger,
         catalogue,
         policies,
         bodies,
+        contests,
+        appointment_rights,
     })
 }
 
-/// Folds entries `[from, to)` into the projections, committing every few thousand.
+/// The last projection cursor known to be flushed to disk, written at [`Node::close`] (file
+/// `projections.flushed` in the ledger directory: the cursor in decimal and a newline). sled
+/// recovers a damaged database to an earlier consistent state without an error; a cursor below
+/// this one means it lost commits it had made durable, so the projections are not trusted.
+const PROJECTIONS_FLUSHED: &str = "projections.flushed";
+
+fn read_flushed_cursor(paths: &LedgerPaths) -> u64 {
+    let path = paths.root.join(PROJECTIONS_FLUSHED);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| {
+            tracing::warn!(file = %path.display(), "unreadable projection flush mark: ignored");
+            0
+        }),
+        Err(_) => 0,
+    }
+}
+
+fn write_flushed_cursor(paths: &LedgerPaths, cursor: u64) -> Result<(), NodeError> {
+    use std::io::Write;
+    let path = paths.root.join(PROJECTIONS_FLUSHED);
+    let tmp = paths.root.join(format!("{PROJECTIONS_FLUSHED}.tmp"));
+    let mut file = File::create(&tmp).map_err(|error| NodeError::io(&tmp, "create", error))?;
+    file.write_all(format!("{cursor}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|error| NodeError::io(&tmp, "write", error))?;
+    std::fs::rename(&tmp, &path).map_err(|error| NodeError::io(&tmp, "rename", error))?;
+    File::open(&paths.root)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|error| NodeError::io(&paths.root, "fsync", error))
+}
+
+/// The projections and what the sequencer loads from them.
+type OpenedProjections = (Projection, Registry, Counters, u64, EventIndex);
+
+/// Opens the projection database and loads the registry, counters, cursor and event index.
+/// sled can panic on some damaged files: a panic is reported as an error like any other.
+fn load_projections(
+    paths: &LedgerPaths,
+    log_reader: &LogReader,
+) -> Result<OpenedProjections, NodeError> {
+    let load = || -> Result<OpenedProjections, NodeError> {
+        let projection = Projection::open(&paths.projections(), log_reader.clone())?;
+        let registry = load_registry(&projection, log_reader)?;
+        let stats = Counters::from_stored(projection.stats()?);
+        let cursor = projection.cursor()?;
+        let event_ids = projection.load_event_index()?;
+        Ok((projection, registry, stats, cursor, event_ids))
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        Err(NodeError::new(
+            NodeErrorKind::Projection,
+            format!("the projection database failed to load: {what}"),
+        ))
+    })
+}
+
+/// Opens the projections, or rebuilds them from the log when the database is missing,
+/// unreadable, empty, ahead of the log, or behind what it had flushed at the last close. The
+/// log is the truth: whatever is wrong with the derived database, nothing acknowledged is lost.
+/// Returns whether they were rebuilt.
+fn open_projections(
+    paths: &LedgerPaths,
+    log_reader: &LogReader,
+) -> Result<(Projection, Registry, Counters, u64, EventIndex, bool), NodeError> {
+    let entries = log_reader.entry_count();
+    let existed = paths.projections().exists();
+    let flushed = read_flushed_cursor(paths);
+    let problem = match load_projections(paths, log_reader) {
+        Ok(opened) => {
+            let cursor = opened.3;
+            let problem = if cursor > entries {
+                Some(format!(
+                    "its cursor ({cursor}) is ahead of the log ({entries} entries)"
+                ))
+            } else if cursor < flushed.min(entries) {
+                Some(format!(
+                    "it holds {cursor} entries but had flushed {flushed} at the last close \
+                     (sled recovered a damaged database to an earlier state)"
+                ))
+            } else {
+                None
+            };
+            match problem {
+                None => {
+                    let rebuilt = cursor == 0 && entries > 0;
+                    if rebuilt {
+                        let why = if existed { "empty" } else { "missing" };
+                        tracing::warn!(
+                            directory = %paths.projections().display(),
+                            entries,
+                            "projection database {why}: rebuilding it from the log"
+                        );
+                    }
+                    let (projection, registry, stats, cursor, event_ids) = opened;
+                    return Ok((projection, registry, stats, cursor, event_ids, rebuilt));
+                }
+                Some(problem) => problem,
+            }
+        }
+        Err(error) => error.to_string(),
+    };
+    tracing::warn!(
+        directory = %paths.projections().display(),
+        reason = %problem,
+        entries,
+        "projection database damaged: discarding it and rebuilding from the log"
+    );
+    match std::fs::remove_dir_all(paths.projections()) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            return Err(NodeError::io(
+                &paths.projections(),
+                "remove the damaged",
+                error,
+            ))
+        }
+    }
+    let (projection, registry, stats, cursor, event_ids) = load_projections(paths, log_reader)?;
+    Ok((projection, registry, stats, cursor, event_ids, true))
+}
+
+/// Folds entries `[from, to)` into the projections, committing every few thousand. With
+/// `recheck` (the ledger's origin and a key cache) every entry's signature is verified again
+/// (batch verification on all cores) and every event is judged again by `decide` against the
+/// state before it: any failure names the entry and stops the replay.
 #[allow(clippy::too_many_arguments)]
 fn replay(
     log: &LogReader,
@@ -296,35 +430,72 @@ fn replay(
     ids: &mut EventIndex,
     from: u64,
     to: u64,
+    mut recheck: Option<(&str, &mut KeyCache)>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), NodeError> {
     let mut overlay = Overlay::default();
+    let mut entries: Vec<Vec<u8>> = Vec::new();
     let mut start = from;
     while start < to {
         let end = (start + REPLAY_BATCH_ENTRIES).min(to);
         overlay.clear();
-        let mut failure: Option<NodeError> = None;
-        log.for_each(start, end, |index, entry| {
-            let signed = match SignedEvent::from_entry(entry) {
-                Ok(signed) => signed,
-                Err(error) => {
-                    failure = Some(NodeError::new(
-                        NodeErrorKind::Integrity,
-                        format!("entry {index} does not decode: {error}"),
-                    ));
-                    return Ok(());
-                }
-            };
-            let view = OverlayView::new(projection, &overlay, ids);
-            let changes = apply(registry, &view, &signed, index);
-            if let Some(error) = view.take_failure() {
-                failure.get_or_insert(error);
-            }
-            overlay.absorb(changes, registry, stats);
+        entries.clear();
+        log.for_each(start, end, |_, entry| {
+            entries.push(entry.to_vec());
             Ok(())
         })?;
-        if let Some(error) = failure {
-            return Err(error);
+        let mut decoded = Vec::with_capacity(entries.len());
+        for (offset, entry) in entries.iter().enumerate() {
+            let index = start + offset as u64;
+            let (signed, event_offset) =
+                SignedEvent::from_entry_with_offset(entry).map_err(|error| {
+                    NodeError::new(
+                        NodeErrorKind::Integrity,
+                        format!("entry {index} does not decode: {error}"),
+                    )
+                })?;
+            decoded.push((signed, event_offset));
+        }
+        if let Some((origin, key_cache)) = recheck.as_mut() {
+            let items: Vec<SignedBytes<'_>> = decoded
+                .iter()
+                .zip(&entries)
+                .map(|((signed, event_offset), entry)| SignedBytes {
+                    event: &entry[*event_offset..],
+                    public_key: &signed.public_key,
+                    signature: &signed.signature,
+                })
+                .collect();
+            let verified = verify_signed_bytes(origin, &items, key_cache);
+            if let Some(position) = verified.iter().position(|ok| !ok) {
+                return Err(NodeError::new(
+                    NodeErrorKind::Integrity,
+                    format!(
+                        "entry {}: its signature does not verify",
+                        start + position as u64
+                    ),
+                ));
+            }
+        }
+        for (offset, (signed, _)) in decoded.iter().enumerate() {
+            let index = start + offset as u64;
+            let view = OverlayView::new(projection, &overlay, ids);
+            if recheck.is_some() {
+                if let Err(rejection) = decide(registry, &view, signed) {
+                    return Err(NodeError::new(
+                        NodeErrorKind::Integrity,
+                        format!(
+                            "entry {index} breaks the ledger's rules: {rejection} ({})",
+                            rejection.code()
+                        ),
+                    ));
+                }
+            }
+            let changes = apply(registry, &view, signed, index);
+            if let Some(error) = view.take_failure() {
+                return Err(error);
+            }
+            overlay.absorb(changes, registry, stats);
         }
         projection.commit(&overlay, &stats.named(&overlay.touched_stats), end)?;
         for (index, id) in &overlay.new_ids {
@@ -437,34 +608,8 @@ impl Node {
                 )
             })?;
         }
-        // A missing projection directory is rebuilt from the log just like an unreadable one
-        // (sled creates an empty database): report it as rebuilt when the log has entries.
-        let projections_missing = !paths.projections().exists() && log.entry_count() > 0;
-        let (projection, projections_rebuilt) = match Projection::open(
-            &paths.projections(),
-            log_reader.clone(),
-        ) {
-            Ok(projection) if projection.cursor()? <= log.entry_count() => {
-                (projection, projections_missing)
-            }
-            opened => {
-                let reason = match &opened {
-                    Ok(_) => "its cursor is ahead of the log".to_string(),
-                    Err(error) => error.to_string(),
-                };
-                tracing::warn!(%reason, "projection database unusable: rebuilding it from the log");
-                drop(opened);
-                let _ = std::fs::remove_dir_all(paths.projections());
-                (
-                    Projection::open(&paths.projections(), log_reader.clone())?,
-                    true,
-                )
-            }
-        };
-        let mut registry = load_registry(&projection, &log_reader)?;
-        let mut stats = Counters::from_stored(projection.stats()?);
-        let cursor = projection.cursor()?;
-        let mut event_ids = projection.load_event_index()?;
+        let (projection, mut registry, mut stats, cursor, mut event_ids, projections_rebuilt) =
+            open_projections(&paths, &log_reader)?;
         replay(
             &log_reader,
             &projection,
@@ -473,6 +618,7 @@ impl Node {
             &mut event_ids,
             cursor,
             log.entry_count(),
+            None,
             &mut |_| {},
         )?;
         let mut signer = signer;
@@ -492,6 +638,7 @@ impl Node {
             stopped: Mutex::new(None),
             metrics: Metrics::default(),
             projected: AtomicU64::new(log.entry_count()),
+            scanning_known: std::sync::atomic::AtomicBool::new(true),
         });
         shared
             .metrics
@@ -506,16 +653,20 @@ impl Node {
             let scan_tagger = tagger.clone();
             let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let scan_stop = stop.clone();
+            let scan_shared = shared.clone();
             let thread = std::thread::Builder::new()
                 .name("known-keys-scan".to_string())
-                .spawn(move || match store.scan_known(&scan_tagger, &scan_stop) {
-                    Ok(Some(set)) => {
-                        let _ = scanned.send(set);
+                .spawn(move || {
+                    match store.scan_known(&scan_tagger, &scan_stop) {
+                        Ok(Some(set)) => {
+                            let _ = scanned.send(set);
+                        }
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
+                        }
                     }
-                    Ok(None) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
-                    }
+                    scan_shared.scanning_known.store(false, Ordering::Release);
                 })
                 .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?;
             KnownKeys::loading(tagger, scan).with_scanner(thread, stop)
@@ -556,6 +707,9 @@ impl Node {
             overlay: Overlay::default(),
             event_ids,
             known,
+            log_dir: paths.log(),
+            disk_free_min_bytes: options.disk_free_min_bytes,
+            disk_full: false,
         };
         // The verifier runs one batch ahead of the sequencer (a channel of one batch).
         let (verified_sender, verified_receiver) = sync_channel(1);
@@ -733,6 +887,15 @@ impl Node {
         self.shared.stopped_reason()
     }
 
+    /// Why submissions are refused for lack of disk space right now, if they are (read live
+    /// from the filesystem: it clears as soon as space is freed).
+    pub fn storage_full(&self) -> Option<String> {
+        crate::sequencer::storage_full(
+            &self.paths.log(),
+            self.config.sequencer.options().disk_free_min_bytes,
+        )
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
     }
@@ -757,6 +920,15 @@ impl Node {
 
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
         self.projection.person(subject)
+    }
+
+    /// A person's records of the other routes (apprenticeships, contest results, posts,
+    /// titles, title eligibilities), as committed.
+    pub fn career(
+        &self,
+        subject: &SubjectId,
+    ) -> Result<Option<skill_ledger_domain::CareerRecord>, NodeError> {
+        crate::careers::career(self.projection.tree(), subject)
     }
 
     /// Compares a typed holder name with the credential's commitment.
@@ -797,6 +969,12 @@ impl Node {
 
     pub fn entry_count(&self) -> u64 {
         self.log_reader.entry_count()
+    }
+
+    /// Whether start-up work still runs in the background (the scan of held keys that lets
+    /// the sequencer skip store reads): the node answers meanwhile, with less CPU to spare.
+    pub fn warming_up(&self) -> bool {
+        self.shared.scanning_known.load(Ordering::Acquire)
     }
 
     pub fn read_event(&self, index: u64) -> Result<SignedEvent, NodeError> {
@@ -844,7 +1022,8 @@ impl Node {
     /// Finishes the queued work, flushes, and stops the sequencer.
     pub fn close(mut self) -> Result<(), NodeError> {
         self.shutdown();
-        self.projection.flush()
+        self.projection.flush()?;
+        write_flushed_cursor(&self.paths, self.projection.cursor()?)
     }
 
     fn shutdown(&mut self) {
@@ -874,10 +1053,31 @@ pub struct RebuildReport {
     pub digest_after: [u8; 32],
     pub seconds: f64,
     pub path: PathBuf,
+    /// Whether every signature was verified and every event judged again.
+    pub verified_signatures: bool,
+}
+
+/// How [`rebuild_with`] treats the entries it folds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RebuildOptions {
+    /// Verify every entry's signature again and judge every event again by the rules.
+    /// Without it the rebuild relies on the log's integrity check at open: the Merkle root
+    /// recomputed from the entries must equal the signed checkpoint's, so the entries are
+    /// the ones that were verified and decided when they were appended.
+    pub verify_signatures: bool,
 }
 
 /// Recomputes every projection from entry 0 and reports the digests before and after.
 pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<RebuildReport, NodeError> {
+    rebuild_with(dir, RebuildOptions::default(), progress)
+}
+
+/// [`rebuild`] with options.
+pub fn rebuild_with(
+    dir: &Path,
+    options: RebuildOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RebuildReport, NodeError> {
     let started = Instant::now();
     let (node, _) = Node::open(dir)?;
     node.flush()?;
@@ -892,6 +1092,11 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
     projection.clear()?;
     let mut registry = Registry::default();
     let mut stats = Counters::default();
+    let origin = node.config.origin.clone();
+    let mut key_cache = KeyCache::default();
+    let recheck = options
+        .verify_signatures
+        .then_some((origin.as_str(), &mut key_cache));
     replay(
         &log_reader,
         &projection,
@@ -900,6 +1105,7 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
         &mut EventIndex::default(),
         0,
         entries,
+        recheck,
         &mut |done| progress(done, entries),
     )?;
     projection.flush()?;
@@ -911,5 +1117,6 @@ pub fn rebuild(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Rebuild
         digest_after,
         seconds: started.elapsed().as_secs_f64(),
         path: paths.root,
+        verified_signatures: options.verify_signatures,
     })
 }

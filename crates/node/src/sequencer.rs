@@ -4,7 +4,9 @@
 //! event in order against the state plus the batch so far, append the accepted entries to the
 //! log with one fsync, integrate them into the Merkle tree, sign a checkpoint, commit the
 //! projections with their cursor, and only then answer each submitter. A rejected event writes
-//! nothing. A storage failure stops the sequencer: nothing after it is acknowledged.
+//! nothing. A storage failure stops the sequencer: nothing after it is acknowledged. A full
+//! disk does not: the batch is refused (`StorageFull`) with the log as before it, and the next
+//! batch is tried again (see [`Sequencer::recover_from_full_disk`]).
 //!
 //! Two stages run as a pipeline: the verifier thread forms batch k+1 and checks its signatures
 //! (on all cores) while the sequencer thread decides and commits batch k. The sequencer takes
@@ -21,7 +23,7 @@ use skill_ledger_domain::{
 };
 use skill_ledger_log::{leaf_hash, CheckpointSigner, Log, MerkleTree, SignedCheckpoint};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, NodeErrorKind};
 use crate::event_index::EventIndex;
 use crate::known::KnownKeys;
 use crate::metrics::Metrics;
@@ -48,6 +50,9 @@ pub enum SubmitError {
     Overloaded,
     #[error("the node has stopped accepting submissions: {0}")]
     Stopped(String),
+    /// The disk holding the ledger is full: nothing was written; retry once space is freed.
+    #[error("the disk is full: {0}")]
+    StorageFull(String),
 }
 
 pub(crate) type Reply = tokio::sync::oneshot::Sender<Result<Receipt, SubmitError>>;
@@ -72,6 +77,8 @@ pub struct SequencerOptions {
     pub batch_events_max: usize,
     pub batch_delay_max: Duration,
     pub queue_events_max: usize,
+    /// Batches are refused while the ledger's filesystem has less available.
+    pub disk_free_min_bytes: u64,
 }
 
 impl Default for SequencerOptions {
@@ -80,6 +87,7 @@ impl Default for SequencerOptions {
             batch_events_max: 4_096,
             batch_delay_max: Duration::from_millis(2),
             queue_events_max: 65_536,
+            disk_free_min_bytes: 64 << 20,
         }
     }
 }
@@ -92,6 +100,8 @@ pub(crate) struct Shared {
     pub metrics: Metrics,
     /// Entries the projections hold (the cursor of the last projection commit).
     pub projected: AtomicU64,
+    /// Whether the background scan of held keys (start-up work) is still running.
+    pub scanning_known: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -119,6 +129,29 @@ pub(crate) struct Sequencer {
     pub event_ids: EventIndex,
     /// Subjects and certificate numbers the store certainly lacks (no sled read for those).
     pub known: KnownKeys,
+    /// The log directory, whose filesystem's free space is checked before each batch.
+    pub log_dir: std::path::PathBuf,
+    pub disk_free_min_bytes: u64,
+    /// Whether the last batch was refused for lack of space (the log says so once per spell).
+    pub disk_full: bool,
+}
+
+/// Why the filesystem under `dir` is too full for another batch, if it is.
+pub(crate) fn storage_full(dir: &std::path::Path, min_free_bytes: u64) -> Option<String> {
+    match skill_ledger_log::available_bytes(dir) {
+        Ok(available) if available < min_free_bytes => Some(format!(
+            "{available} bytes available on the filesystem of {}, below the {} MiB the node \
+             keeps free (ledger.toml [sequencer] disk_free_min_mb): free space, then retry",
+            dir.display(),
+            min_free_bytes >> 20
+        )),
+        Ok(_) => None,
+        Err(error) => {
+            // Not knowing is not a reason to refuse: the write itself reports a full disk.
+            tracing::warn!(%error, "cannot read the free space of the ledger's filesystem");
+            None
+        }
+    }
 }
 
 /// A batch whose signatures are checked, on its way from the verifier to the sequencer.
@@ -225,6 +258,24 @@ impl Sequencer {
             }
             return;
         }
+        let full = storage_full(&self.log_dir, self.disk_free_min_bytes);
+        if full.is_some() != self.disk_full {
+            self.disk_full = full.is_some();
+            match &full {
+                Some(reason) => {
+                    tracing::warn!(%reason, "disk full: refusing submissions, nothing written")
+                }
+                None => tracing::warn!("disk space is available again: accepting submissions"),
+            }
+        }
+        if let Some(reason) = full {
+            for submission in batch.drain(..) {
+                let _ = submission
+                    .reply
+                    .send(Err(SubmitError::StorageFull(reason.clone())));
+            }
+            return;
+        }
         let projected = self.shared.projected.load(Ordering::Acquire);
         self.pending.retain(|(end, _)| *end > projected);
         let started = Instant::now();
@@ -255,16 +306,68 @@ impl Sequencer {
                     if let Some(Err(std::sync::mpsc::SendError(WriterMessage::Commit(work)))) = sent
                     {
                         let mut batch = work.batch;
-                        let error = NodeError::new(
-                            crate::error::NodeErrorKind::Stopped,
-                            "the projection writer ended",
-                        );
+                        let error =
+                            NodeError::new(NodeErrorKind::Stopped, "the projection writer ended");
                         self.fail(&mut batch, &error);
                     }
+                }
+                Err(error) if error.kind() == NodeErrorKind::StorageFull => {
+                    self.recover_from_full_disk(batch, &error)
                 }
                 Err(error) => self.fail(batch, &error),
             },
             Err(error) => self.fail(batch, &error),
+        }
+    }
+
+    /// The log found the disk full while appending the batch and cut it off again: the log is
+    /// exactly as before the batch. The batch's decisions are already folded into the
+    /// in-memory registry and counters, so they are reloaded from what the projections hold
+    /// once the writer has committed every earlier batch (the same state a restart would
+    /// load). The batch is answered `StorageFull` and the node goes on: the next batch is
+    /// appended once space is freed. Any failure on the way stops the node as usual.
+    fn recover_from_full_disk(&mut self, batch: &mut Vec<Submission>, error: &NodeError) {
+        tracing::warn!(%error, "disk full: batch refused, the log is as before it");
+        let reloaded = self.drain_writer().and_then(|()| {
+            self.pending.clear();
+            let stats = Counters::from_stored(self.projection.stats()?);
+            let registry = match self.shared.registry.read() {
+                Ok(registry) => Registry::clone(&registry),
+                Err(poisoned) => Registry::clone(&poisoned.into_inner()),
+            };
+            Ok((stats, registry))
+        });
+        match reloaded {
+            Ok((stats, registry)) => {
+                self.stats = stats;
+                self.registry = registry;
+                self.overlay.clear();
+                for submission in batch.drain(..) {
+                    let _ = submission
+                        .reply
+                        .send(Err(SubmitError::StorageFull(error.to_string())));
+                }
+            }
+            Err(reload) => self.fail(batch, &reload),
+        }
+    }
+
+    /// Waits until the writer has committed every batch sent to it.
+    fn drain_writer(&self) -> Result<(), NodeError> {
+        let stopped = || NodeError::new(NodeErrorKind::Stopped, "the projection writer ended");
+        let writer = self.writer.as_ref().ok_or_else(stopped)?;
+        let (done, wait) = std::sync::mpsc::channel();
+        writer
+            .send(WriterMessage::Flush(done))
+            .map_err(|_| stopped())?;
+        match wait.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => return Err(NodeError::new(NodeErrorKind::Projection, message)),
+            Err(_) => return Err(stopped()),
+        }
+        match self.shared.stopped_reason() {
+            Some(reason) => Err(NodeError::new(NodeErrorKind::Stopped, reason)),
+            None => Ok(()),
         }
     }
 
@@ -503,8 +606,15 @@ impl Writer {
             return;
         }
         let started = Instant::now();
-        if let Err(error) = self.signer.persist() {
-            stop(&self.shared, &NodeError::from(error));
+        match self.signer.persist() {
+            Ok(()) => {}
+            // The disk is full: the previous checkpoint file is intact (the new one is written
+            // under a temporary name first) and may lag, since every size signed is durable in
+            // the log. Retried after the interval, once space is freed.
+            Err(error) if *error.kind() == skill_ledger_log::LogErrorKind::NoSpace => {
+                tracing::warn!(%error, "disk full: the checkpoint file is persisted later");
+            }
+            Err(error) => stop(&self.shared, &NodeError::from(error)),
         }
         self.persisted = Instant::now();
         self.shared
@@ -652,17 +762,38 @@ pub(crate) fn verify_signatures(
     batch: &[Submission],
     key_cache: &mut KeyCache,
 ) -> Vec<bool> {
+    let items: Vec<SignedBytes<'_>> = batch
+        .iter()
+        .map(|submission| SignedBytes {
+            event: &submission.entry[submission.event_offset..],
+            public_key: &submission.signed.public_key,
+            signature: &submission.signed.signature,
+        })
+        .collect();
+    verify_signed_bytes(origin, &items, key_cache)
+}
+
+/// One signed event as the log stores it: the event's bytes, the signer's key, the signature.
+pub(crate) struct SignedBytes<'a> {
+    pub event: &'a [u8],
+    pub public_key: &'a [u8; 32],
+    pub signature: &'a [u8; 64],
+}
+
+/// [`verify_signatures`] over any signed events (the rebuild's re-verification uses it too).
+pub(crate) fn verify_signed_bytes(
+    origin: &str,
+    batch: &[SignedBytes<'_>],
+    key_cache: &mut KeyCache,
+) -> Vec<bool> {
     // Every signing message in one buffer: no allocation per event.
     let prefix = signing_message(origin, &[]);
-    let event_bytes: usize = batch
-        .iter()
-        .map(|submission| submission.entry.len() - submission.event_offset)
-        .sum();
+    let event_bytes: usize = batch.iter().map(|item| item.event.len()).sum();
     let mut buffer = Vec::with_capacity(batch.len() * prefix.len() + event_bytes);
     let mut ends = Vec::with_capacity(batch.len());
-    for submission in batch {
+    for item in batch {
         buffer.extend_from_slice(&prefix);
-        buffer.extend_from_slice(&submission.entry[submission.event_offset..]);
+        buffer.extend_from_slice(item.event);
         ends.push(buffer.len());
     }
     let messages: Vec<&[u8]> = ends
@@ -675,11 +806,11 @@ pub(crate) fn verify_signatures(
         .collect();
     let keys: Vec<Option<VerifyingKey>> = batch
         .iter()
-        .map(|submission| key_cache.get(&submission.signed.public_key))
+        .map(|item| key_cache.get(item.public_key))
         .collect();
     let signatures: Vec<Signature> = batch
         .iter()
-        .map(|submission| Signature::from_bytes(&submission.signed.signature))
+        .map(|item| Signature::from_bytes(item.signature))
         .collect();
     let mut results = vec![false; batch.len()];
     let threads = std::thread::available_parallelism()
@@ -711,7 +842,7 @@ pub(crate) fn verify_signatures(
 /// decompressed (and checked for weakness) once. Bounded: cleared when it grows too large.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>>,
+    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>, crate::projection::FastHash>,
 }
 
 const KEY_CACHE_ENTRIES_MAX: usize = 100_000;

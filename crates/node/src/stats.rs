@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
-use skill_ledger_domain::{stat, Level};
+use skill_ledger_domain::{stat, Level, RouteKind};
 
 fn group(counters: &BTreeMap<String, i64>, prefix: &str) -> Map<String, Value> {
     counters
@@ -93,4 +93,58 @@ pub fn stats_document(counters: &BTreeMap<String, i64>) -> Value {
             "by_year": holders_by_year(counters),
         }
     })
+}
+
+/// The route dimension (`stats --by route`): how the talent now standing was produced, keyed
+/// `evaluation`, `direct`, `contest`, `conversion`, `appointment` and `apprenticeship`. For
+/// the credential routes, the valid credentials by level and how many are high-skill; for
+/// appointments, the current posts by level and how many ended; for apprenticeships, how
+/// many are in progress and completed. Sorted keys, no timestamps.
+pub fn stats_by_route(counters: &BTreeMap<String, i64>) -> Value {
+    let get = |name: &str| counters.get(name).copied().unwrap_or(0);
+    let mut routes = Map::new();
+    for route in RouteKind::ALL {
+        let by_level = group(counters, &format!("{}{}.level.", stat::ROUTE, route.id()));
+        let total: i64 = by_level.values().filter_map(Value::as_i64).sum();
+        let high_skill: i64 = Level::ALL
+            .iter()
+            .filter(|level| level.is_high_skill())
+            .filter_map(|level| by_level.get(level.id()).and_then(Value::as_i64))
+            .sum();
+        let value = match route {
+            RouteKind::Appointment => json!({
+                "current": total,
+                "by_level": by_level,
+                "ended": get(stat::APPOINTMENTS_ENDED),
+            }),
+            RouteKind::Apprenticeship => {
+                let started = get(stat::APPRENTICESHIPS_STARTED);
+                let completed = get(stat::APPRENTICESHIPS_COMPLETED);
+                json!({"in_progress": started - completed, "completed": completed, "started": started})
+            }
+            RouteKind::Contest => json!({
+                "valid": total,
+                "by_level": by_level,
+                "high_skill": high_skill,
+                "results": get(stat::CONTEST_RESULTS),
+            }),
+            RouteKind::Conversion => json!({
+                "valid": total,
+                "by_level": by_level,
+                "high_skill": high_skill,
+                "title_eligibilities": group(counters, stat::TITLE_ELIGIBILITIES),
+            }),
+            RouteKind::Evaluation | RouteKind::DirectRecognition => json!({
+                "valid": total,
+                "by_level": by_level,
+                "high_skill": high_skill,
+            }),
+        };
+        routes.insert(route.id().to_string(), value);
+    }
+    routes.insert(
+        "basis_revoked".to_string(),
+        Value::from(get(stat::BASIS_REVOKED)),
+    );
+    Value::Object(routes)
 }

@@ -11,8 +11,10 @@ use skill_ledger_domain::{
     apply, decide, CertificateNumber, EventKind, Level, LevelCertified, MemoryLedger,
     OccupationCode, RecordView, Rejection, SignedEvent,
 };
+use skill_ledger_log::{Log, LogOptions};
 use skill_ledger_node::{
-    rebuild, Clock, Node, NodeErrorKind, PendingReceipt, Receipt, SubmitError,
+    rebuild, rebuild_with, Clock, Node, NodeErrorKind, PendingReceipt, RebuildOptions, Receipt,
+    SubmitError,
 };
 
 /// Checks that a full rebuild of the closed ledger at `fx` reproduces `digest` exactly.
@@ -64,6 +66,104 @@ fn given_a_ledger_with_history_when_it_is_rebuilt_then_the_projections_are_uncha
         .expect("query")
         .expect("credential")
         .is_valid());
+}
+
+/// A closed ledger of a few accepted certifications, and its projection digest.
+fn small_closed_ledger() -> (Fixture, [u8; 32], u64) {
+    let (fx, node) = Fixture::init();
+    for n in 0..5 {
+        node.submit(fx.junior(&y_body(), &format!("50010119900101{n:04}"), "张三"))
+            .expect("accepted");
+    }
+    let digest = node.projection_digest().expect("digest");
+    let entries = node.entry_count();
+    node.close().expect("close");
+    (fx, digest, entries)
+}
+
+/// Writes entries straight into the log of a closed ledger, bypassing the sequencer, as
+/// someone with access to the files could; the node replays them at its next open.
+fn smuggle_into_log(fx: &Fixture, events: &[SignedEvent]) {
+    let (mut log, _) =
+        Log::open(&fx.log_dir(), LogOptions::default(), 0).expect("open the log directly");
+    let entries: Vec<Vec<u8>> = events
+        .iter()
+        .map(|signed| signed.to_entry().expect("entry bytes"))
+        .collect();
+    let slices: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    log.append_batch(&slices).expect("append");
+}
+
+#[test]
+fn given_a_sound_ledger_when_rebuilt_verifying_signatures_then_the_projections_are_unchanged() {
+    let (fx, digest, entries) = small_closed_ledger();
+    let report = rebuild_with(
+        &fx.path(),
+        RebuildOptions {
+            verify_signatures: true,
+        },
+        &mut |_, _| {},
+    )
+    .expect("rebuild verifying every signature");
+    assert!(report.verified_signatures);
+    assert_eq!(report.entries, entries);
+    assert_eq!(report.digest_after, digest);
+}
+
+#[test]
+fn given_an_entry_with_a_forged_signature_in_the_log_when_rebuilt_verifying_then_it_is_named() {
+    let (fx, _, entries) = small_closed_ledger();
+    let mut forged = fx.junior(&y_body(), "500101199001019999", "李四");
+    forged.signature[10] ^= 0x01;
+    smuggle_into_log(&fx, &[forged]);
+    // The default rebuild trusts entries the log holds (their Merkle root is what the node
+    // signs); re-verification finds the one that never passed the sequencer.
+    rebuild(&fx.path(), &mut |_, _| {}).expect("the default rebuild does not look");
+    let error = rebuild_with(
+        &fx.path(),
+        RebuildOptions {
+            verify_signatures: true,
+        },
+        &mut |_, _| {},
+    )
+    .expect_err("the forged signature is found");
+    assert_eq!(error.kind(), NodeErrorKind::Integrity, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("entry {entries}: its signature does not verify")),
+        "{error}"
+    );
+}
+
+#[test]
+fn given_an_entry_breaking_the_rules_in_the_log_when_rebuilt_verifying_then_it_is_named() {
+    let (fx, _, entries) = small_closed_ledger();
+    // Validly signed by a registered body, but a second certificate under a number the
+    // ledger already holds: the sequencer would have refused it.
+    let first = fx.junior(&y_body(), "500101199001017777", "张三");
+    let number = number_of(&first);
+    let mut again = fx.junior(&y_body(), "500101199001018888", "王五");
+    if let EventKind::LevelCertified(certified) = &mut again.event.kind {
+        certified.certificate_number = number;
+    }
+    let again = fx.by_body(&y_body(), again.event.kind.clone());
+    smuggle_into_log(&fx, &[first, again]);
+    let error = rebuild_with(
+        &fx.path(),
+        RebuildOptions {
+            verify_signatures: true,
+        },
+        &mut |_, _| {},
+    )
+    .expect_err("the rule breach is found");
+    assert_eq!(error.kind(), NodeErrorKind::Integrity, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("entry {} breaks the ledger's rules", entries + 1)),
+        "{error}"
+    );
 }
 
 #[test]

@@ -3,21 +3,23 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Path, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use base64::Engine as _;
+use serde::Deserialize;
 use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
 use skill_ledger_node::{stats_document, SubmitError};
 
-use crate::limits::{verify_rate_limit, ApiJson};
+use crate::limits::{verify_rate_limit, ApiJson, ApiPath};
 use crate::problem::{code, Problem, ProblemDocument};
 use crate::state::AppState;
 use crate::verify::{verify, Verification, VerifyQuery, VerifyRequest};
 use crate::views::{
-    BodyView, CheckpointView, CredentialResponse, CredentialView, SubmitRequest, SubmitResponse,
+    BodyView, CheckpointView, CredentialResponse, CredentialView, PersonView, SubmitRequest,
+    SubmitResponse,
 };
 
 /// The `/v1` routes.
@@ -30,6 +32,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/credentials/{cert_no}/bundle", get(credential_bundle))
         .route("/v1/verify", verify_route)
         .route("/v1/bodies/{reg_no}", get(body))
+        .route("/v1/persons/{subject}", get(person))
         .route("/v1/stats", get(stats))
 }
 
@@ -53,7 +56,7 @@ fn no_store(mut response: Response) -> Response {
         (status = 400, description = "Malformed JSON or entry", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, description = "Event rejected by a rule (type = urn:skill-ledger:problem:<rule code>)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Queue full or node stopped; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Queue full, disk full or node stopped; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(
@@ -136,7 +139,7 @@ fn unknown_certificate(number: &CertificateNumber) -> Problem {
 )]
 pub async fn credential(
     State(state): State<AppState>,
-    Path(cert_no): Path<String>,
+    ApiPath(cert_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
     if number.province() != state.node.province() {
@@ -233,7 +236,7 @@ fn partner_credential(
 )]
 pub async fn credential_bundle(
     State(state): State<AppState>,
-    Path(cert_no): Path<String>,
+    ApiPath(cert_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
     let node = state.node.clone();
@@ -308,7 +311,7 @@ fn parse_registration_number(text: &str) -> Result<RegistrationNumber, Problem> 
 )]
 pub async fn body(
     State(state): State<AppState>,
-    Path(reg_no): Path<String>,
+    ApiPath(reg_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_registration_number(&reg_no)?;
     let record = state.node.body(&number).ok_or_else(|| {
@@ -323,10 +326,66 @@ pub async fn body(
     Ok(no_store(Json(BodyView::new(&record)).into_response()))
 }
 
+/// A person's state over every route, by pseudonymous subject (the keyed hash of the
+/// identity document; the ledger never holds the document number).
+#[utoipa::path(
+    get, path = "/v1/persons/{subject}", tag = "persons",
+    params(("subject" = String, Path, description = "The subject pseudonym, 64 hex characters")),
+    responses(
+        (status = 200, description = "Every route's history, current levels and next steps", body = PersonView),
+        (status = 400, description = "Malformed subject", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Nothing on this ledger for the subject", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn person(
+    State(state): State<AppState>,
+    ApiPath(subject): ApiPath<String>,
+) -> Result<Response, Problem> {
+    let parsed = hex::decode(&subject)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .map(skill_ledger_domain::SubjectId)
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                "Bad request",
+                "the subject is 64 hex characters".to_string(),
+            )
+            .with("position", "path")
+        })?;
+    let person = state.node.person(&parsed)?;
+    let career = state.node.career(&parsed)?;
+    if person.is_none() && career.is_none() {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            code::UNKNOWN_PERSON,
+            "Unknown person",
+            "this ledger holds nothing for the subject".to_string(),
+        ));
+    }
+    let view = PersonView::new(
+        &parsed,
+        &person.unwrap_or_default(),
+        &career.unwrap_or_default(),
+        &state.node.registry(),
+    );
+    Ok(no_store(Json(view).into_response()))
+}
+
+/// Which statistics: `by=route` for the route dimension.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StatsQuery {
+    /// `route`: how the talent standing now was produced (evaluation, direct, contest,
+    /// conversion, appointment, apprenticeship).
+    pub by: Option<String>,
+}
+
 /// Statistics: certificates per level, province, occupation group and year; holders per
 /// highest level; the high-skill share (高技能人才占比).
 #[utoipa::path(
     get, path = "/v1/stats", tag = "statistics",
+    params(StatsQuery),
     responses(
         (status = 200, description = "The statistics document (sorted keys, no timestamps)", body = Object,
          example = json!({"certificates": {"issued": 2, "revoked": 0, "valid": 2, "issued_by_year": {"2024": 2},
@@ -335,9 +394,24 @@ pub async fn body(
             "holders": {"total": 1, "by_highest_level": {"intermediate": 1}, "high_skill": 0, "high_skill_share": 0.0}})),
     )
 )]
-pub async fn stats(State(state): State<AppState>) -> Result<Response, Problem> {
+pub async fn stats(
+    State(state): State<AppState>,
+    Query(query): Query<StatsQuery>,
+) -> Result<Response, Problem> {
     let counters = state.node.stats()?;
-    let mut response = Json(stats_document(&counters)).into_response();
+    let document = match query.by.as_deref() {
+        None => stats_document(&counters),
+        Some("route") => skill_ledger_node::stats_by_route(&counters),
+        Some(other) => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                "Bad request",
+                format!("by={other}: the only dimension is route"),
+            ))
+        }
+    };
+    let mut response = Json(document).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=5"),

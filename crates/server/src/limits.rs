@@ -1,5 +1,6 @@
 //! Limits: the per-client verification rate, the request timeout, the concurrency bound, and
-//! the JSON body extractor that answers every body problem as a problem document.
+//! the JSON body and path extractors that answer every problem with the request as a problem
+//! document.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -7,7 +8,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -184,6 +186,28 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             Ok(Ok(bytes)) => bytes,
         };
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A path parameter, refused as a problem document when it does not extract (a parameter that
+/// is not UTF-8 once percent-decoded, `%FF`), where axum's own `Path` answers in plain text.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) if rejection.status().is_client_error() => Err(Problem::bad_request(
+                format!("path parameter: {}", rejection.body_text()),
+            )),
+            Err(rejection) => Err(Problem::internal(rejection.body_text())),
+        }
     }
 }
 

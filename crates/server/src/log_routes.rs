@@ -5,7 +5,7 @@
 //! can be checked against a checkpoint it can get. Full tiles and bundles never change
 //! (`immutable`); partial tiles and the checkpoint are cached briefly.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,6 +13,7 @@ use axum::Router;
 use skill_ledger_log::{entry_bundle, parse_tile_path, TileLevel, TILE_HEIGHT, TILE_WIDTH_MAX};
 use tower_http::compression::CompressionLayer;
 
+use crate::limits::ApiPath;
 use crate::problem::{code, Problem, ProblemDocument};
 use crate::state::AppState;
 
@@ -85,12 +86,13 @@ fn tile_not_found(path: &str, detail: impl std::fmt::Display) -> Problem {
     ),
     responses(
         (status = 200, description = "Tile bytes (32-byte hashes) or entry bundle; full tiles are immutable", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "A path that is not UTF-8 once percent-decoded", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Not a canonical tile path, or beyond the latest checkpoint", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn tile(
     State(state): State<AppState>,
-    Path(rest): Path<String>,
+    ApiPath(rest): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let path = format!("tile/{rest}");
     let (level, n, width) = parse_tile_path(&path).map_err(|error| tile_not_found(&path, error))?;

@@ -6,8 +6,9 @@ use crate::federation::{AlarmView, MirrorView, PartnerHealth};
 use crate::problem::ProblemDocument;
 use crate::verify::{Verification, VerifyRequest, VerifyStatus};
 use crate::views::{
-    BodyView, CheckpointView, CredentialResponse, CredentialView, Health, KeyPeriodView,
-    RevocationView, ScopeItemView, StatusChangeView, SubmitRequest, SubmitResponse,
+    AppointmentView, BodyView, CheckpointView, CredentialResponse, CredentialView, Health,
+    KeyPeriodView, NextStepView, PersonCredentialView, PersonView, RevocationView, ScopeItemView,
+    StatusChangeView, SubmitRequest, SubmitResponse,
 };
 
 /// Every route the router serves, with its schemas.
@@ -26,6 +27,7 @@ use crate::views::{
         crate::api::credential_bundle,
         crate::api::verify_handler,
         crate::api::body,
+        crate::api::person,
         crate::api::stats,
         crate::log_routes::checkpoint,
         crate::log_routes::tile,
@@ -46,6 +48,10 @@ use crate::views::{
         Verification,
         VerifyStatus,
         BodyView,
+        PersonView,
+        PersonCredentialView,
+        AppointmentView,
+        NextStepView,
         ScopeItemView,
         KeyPeriodView,
         StatusChangeView,
@@ -59,6 +65,7 @@ use crate::views::{
         (name = "credentials", description = "Credentials by certificate number"),
         (name = "verification", description = "Holder verification (rate-limited per client)"),
         (name = "bodies", description = "Registered evaluation bodies"),
+        (name = "persons", description = "A person's state over every route, by pseudonymous subject"),
         (name = "statistics", description = "Counts for the regional plans"),
         (name = "log", description = "C2SP tlog-tiles: checkpoint, hash tiles, entry bundles"),
         (name = "operations", description = "Health, metrics, this document"),

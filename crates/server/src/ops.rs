@@ -29,11 +29,12 @@ pub fn ops_routes() -> Router<AppState> {
     get, path = "/healthz", tag = "operations",
     responses(
         (status = 200, description = "The node accepts submissions; no partner alarm", body = Health),
-        (status = 503, description = "The node stopped accepting submissions, or a partner alarm is raised", body = Health),
+        (status = 503, description = "The node stopped accepting submissions, the disk is full, or a partner alarm is raised", body = Health),
     )
 )]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let stopped = state.node.stopped();
+    let storage_full = state.node.storage_full();
     // Reads the mirrors' stores and evidence directories: off the executor.
     let federation = state.federation.clone();
     let partners = tokio::task::spawn_blocking(move || federation.health())
@@ -47,10 +48,11 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
             )
         })
     });
-    let (status, word) = match (&stopped, &alarm) {
-        (Some(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "stopped"),
-        (None, Some(_)) => (StatusCode::SERVICE_UNAVAILABLE, "alarm"),
-        (None, None) => (StatusCode::OK, "ok"),
+    let (status, word) = match (&stopped, &storage_full, &alarm) {
+        (Some(_), _, _) => (StatusCode::SERVICE_UNAVAILABLE, "stopped"),
+        (None, Some(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "storage-full"),
+        (None, None, Some(_)) => (StatusCode::SERVICE_UNAVAILABLE, "alarm"),
+        (None, None, None) => (StatusCode::OK, "ok"),
     };
     let health = Health {
         status: word.to_string(),
@@ -60,6 +62,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
             .checkpoint()
             .map_or(0, |signed| signed.checkpoint.size),
         stopped,
+        storage_full,
         alarm,
         partners,
     };

@@ -37,10 +37,14 @@ pub mod code {
     pub const RATE_LIMITED: &str = "rate-limited";
     /// The node stopped accepting submissions (an I/O failure in the sequencer).
     pub const STOPPED: &str = "stopped";
+    /// The disk holding the ledger is full: nothing was written; retry once space is freed.
+    pub const STORAGE_FULL: &str = "storage-full";
     /// No certificate with this number is on the ledger.
     pub const UNKNOWN_CERTIFICATE: &str = "unknown-certificate";
     /// No body with this registration number is registered.
     pub const UNKNOWN_BODY: &str = "unknown-body";
+    /// The ledger holds nothing for this subject.
+    pub const UNKNOWN_PERSON: &str = "unknown-person";
     /// The path names no resource (including tiles beyond the published tree).
     pub const NOT_FOUND: &str = "not-found";
     /// The path exists but not with this method.
@@ -155,12 +159,17 @@ impl Problem {
 
     /// A refused event: 422 with the rule's stable code as the type.
     pub fn rejection(rejection: &Rejection) -> Problem {
-        Problem::new(
+        let problem = Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             rejection.code(),
             "Event rejected",
             rejection.to_string(),
-        )
+        );
+        // A rule a policy decides names the policy version that refused the event.
+        match rejection.policy_version() {
+            Some(version) => problem.with("policy_version", version),
+            None => problem,
+        }
     }
 
     /// Why a submission got no receipt.
@@ -183,6 +192,16 @@ impl Problem {
                 code::STOPPED,
                 "The node has stopped accepting submissions",
                 reason.clone(),
+            )
+            .retry_after(retry_after_s),
+            SubmitError::StorageFull(reason) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::STORAGE_FULL,
+                "The disk holding the ledger is full",
+                format!(
+                    "{reason}; nothing was written: retry later with the same entry \
+                     (resubmission is idempotent)"
+                ),
             )
             .retry_after(retry_after_s),
         }

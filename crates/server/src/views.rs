@@ -251,17 +251,208 @@ impl BodyView {
 /// `GET /healthz`.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Health {
-    /// `ok`; `stopped` when the node no longer accepts submissions; `alarm` when a partner's
-    /// fork or rule violation was detected (evidence kept, mirroring of it stopped).
+    /// `ok`; `stopped` when the node no longer accepts submissions; `storage-full` while the
+    /// disk is too full to accept a batch (cleared as soon as space is freed); `alarm` when a
+    /// partner's fork or rule violation was detected (evidence kept, mirroring of it stopped).
     pub status: String,
     pub origin: String,
     pub tree_size: u64,
     /// Why the node stopped, when it did.
     pub stopped: Option<String>,
+    /// Why submissions are refused for lack of disk space, while they are.
+    #[serde(default)]
+    pub storage_full: Option<String>,
     /// The first raised partner alarm, in words.
     #[serde(default)]
     pub alarm: Option<String>,
     /// Each partner's mirror (partners.toml), empty without partners.
     #[serde(default)]
     pub partners: Vec<crate::federation::PartnerHealth>,
+}
+
+/// One credential in a person's state.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct PersonCredentialView {
+    pub certificate_number: String,
+    pub occupation: String,
+    pub level: String,
+    pub issued: String,
+    /// `evaluation`, `direct`, `contest` or `conversion`.
+    pub route: String,
+    /// `valid` or `revoked`.
+    pub status: String,
+    /// A credential it was built on was revoked: it stands, marked for review.
+    pub basis_revoked: bool,
+    /// The certificate number of the credential it was built on, if any.
+    pub basis: Option<String>,
+}
+
+/// A post (评聘) of a person, current or held before.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct AppointmentView {
+    pub id: String,
+    pub body: String,
+    pub occupation: String,
+    pub level: String,
+    pub term_start: String,
+    pub term_end: String,
+    pub current: bool,
+    pub ended: Option<String>,
+    /// `term_over`, `left_post` or `dismissed` once ended.
+    pub end_reason: Option<String>,
+    /// The 高级技师 certificate number or the 特级技师 post id it was built on.
+    pub basis: String,
+    pub basis_revoked: bool,
+}
+
+/// What a person may apply for next.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct NextStepView {
+    pub route: String,
+    pub occupation: Option<String>,
+    pub level: Option<String>,
+    /// A title reachable by conversion, e.g. `engineer (工程技术/机械工程)`.
+    pub title: Option<String>,
+    pub earliest: String,
+    pub basis: String,
+    pub policy_version: u32,
+}
+
+/// A person's state over every route (by pseudonymous subject; no name, no document number).
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct PersonView {
+    pub subject: String,
+    /// The highest level held now in any occupation, over every route.
+    pub highest_level: Option<String>,
+    /// Occupation → the highest level held now: credentials, current posts, 学徒工.
+    #[schema(value_type = Object)]
+    pub current_levels: serde_json::Map<String, serde_json::Value>,
+    pub credentials: Vec<PersonCredentialView>,
+    #[schema(value_type = Vec<Object>)]
+    pub apprenticeships: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub contest_results: Vec<serde_json::Value>,
+    pub appointments: Vec<AppointmentView>,
+    #[schema(value_type = Vec<Object>)]
+    pub titles: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub title_eligibilities: Vec<serde_json::Value>,
+    pub next_steps: Vec<NextStepView>,
+}
+
+impl PersonView {
+    pub fn new(
+        subject: &skill_ledger_domain::SubjectId,
+        person: &skill_ledger_domain::PersonRecord,
+        career: &skill_ledger_domain::CareerRecord,
+        registry: &Registry,
+    ) -> PersonView {
+        use serde_json::json;
+        use skill_ledger_domain::AppointmentBasis;
+        let levels = skill_ledger_domain::current_levels(person, career);
+        let contest_name = |id: &skill_ledger_domain::EventId| {
+            registry
+                .contests
+                .get(id)
+                .map(|contest| contest.name.clone())
+        };
+        PersonView {
+            subject: subject.to_hex(),
+            highest_level: levels.values().max().map(|level| level.id().to_string()),
+            current_levels: levels
+                .iter()
+                .map(|(occupation, level)| (occupation.to_string(), json!(level.id())))
+                .collect(),
+            credentials: person
+                .holdings
+                .iter()
+                .map(|holding| PersonCredentialView {
+                    certificate_number: holding.certificate_number.as_str().to_string(),
+                    occupation: holding.occupation.to_string(),
+                    level: holding.level.id().to_string(),
+                    issued: holding.issued.to_string(),
+                    route: holding.route.id().to_string(),
+                    status: if holding.revoked { "revoked" } else { "valid" }.to_string(),
+                    basis_revoked: holding.basis_revoked,
+                    basis: holding.basis.and_then(|at| {
+                        person
+                            .holdings
+                            .get(usize::from(at))
+                            .map(|basis| basis.certificate_number.as_str().to_string())
+                    }),
+                })
+                .collect(),
+            apprenticeships: career
+                .apprenticeships
+                .iter()
+                .map(|a| {
+                    json!({"id": a.id.to_hex(), "body": a.body.to_string(),
+                        "occupation": a.occupation.to_string(), "started": a.started.to_string(),
+                        "completed": a.completed.map(|d| d.to_string())})
+                })
+                .collect(),
+            contest_results: career
+                .contest_results
+                .iter()
+                .map(|r| {
+                    json!({"id": r.id.to_hex(), "contest": r.contest.to_hex(),
+                        "contest_name": contest_name(&r.contest), "tier": r.tier.id(),
+                        "occupation": r.occupation.to_string(), "rank": r.rank, "award": r.award,
+                        "date": r.date.to_string(),
+                        "promoted_to": r.promoted.map(|(number, _)| number.as_str().to_string())})
+                })
+                .collect(),
+            appointments: career
+                .appointments
+                .iter()
+                .map(|a| AppointmentView {
+                    id: a.id.to_hex(),
+                    body: a.body.to_string(),
+                    occupation: a.occupation.to_string(),
+                    level: a.level.id().to_string(),
+                    term_start: a.term_start.to_string(),
+                    term_end: a.term_end.to_string(),
+                    current: a.is_current(),
+                    ended: a.ended.map(|(date, _)| date.to_string()),
+                    end_reason: a.ended.map(|(_, reason)| reason.id().to_string()),
+                    basis: match &a.basis {
+                        AppointmentBasis::Credential(number) => number.as_str().to_string(),
+                        AppointmentBasis::Appointment(id) => id.to_hex(),
+                    },
+                    basis_revoked: a.basis_revoked,
+                })
+                .collect(),
+            titles: career
+                .titles
+                .iter()
+                .map(|t| {
+                    json!({"id": t.id.to_hex(), "title": t.title.id(), "name": t.title.name_zh(),
+                        "series": t.series, "field": t.field, "obtained": t.obtained.to_string()})
+                })
+                .collect(),
+            title_eligibilities: career
+                .eligibilities
+                .iter()
+                .map(|e| {
+                    json!({"id": e.id.to_hex(), "title": e.title.id(), "name": e.title.name_zh(),
+                        "series": e.series, "field": e.field, "date": e.date.to_string(),
+                        "basis": e.basis.as_str(), "basis_revoked": e.basis_revoked})
+                })
+                .collect(),
+            next_steps: skill_ledger_domain::next_steps(registry, person, career)
+                .into_iter()
+                .map(|step| NextStepView {
+                    route: step.route.id().to_string(),
+                    occupation: step.occupation.map(|o| o.to_string()),
+                    level: step.level.map(|l| l.id().to_string()),
+                    title: step
+                        .title
+                        .map(|(title, series, field)| format!("{} ({series}/{field})", title.id())),
+                    earliest: step.earliest.to_string(),
+                    basis: step.basis,
+                    policy_version: step.policy_version,
+                })
+                .collect(),
+        }
+    }
 }

@@ -102,3 +102,58 @@ async fn submit_with_a_failing_disk(dir: &std::path::Path, node: Arc<Node>) {
         (StatusCode::SERVICE_UNAVAILABLE, &"stopped".into())
     );
 }
+
+#[test]
+fn given_a_full_disk_then_submissions_are_503_storage_full_with_retry_after_until_space_returns() {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let dir = temp.path().join("ledger");
+    let node = Arc::new(Node::init(&dir, InitOptions::chongqing()).expect("init"));
+    node.flush().expect("flush");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(submit_with_a_full_disk(&dir, node));
+}
+
+async fn submit_with_a_full_disk(dir: &std::path::Path, node: Arc<Node>) {
+    let app = router(AppState::new(node.clone(), ServerConfig::default()));
+    faults::fail(dir, Operation::DiskFull);
+    let response = app
+        .clone()
+        .oneshot(post(registration(&node, "Y000050000001")))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        response.headers().contains_key("retry-after"),
+        "a full disk is retried later"
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let document: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(document["code"], "storage-full", "{document}");
+    assert!(
+        document["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("disk_free_min_mb")),
+        "the detail names the problem and the setting: {document}"
+    );
+
+    let (status, document) = call(&app, health()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{document}");
+    assert_eq!(document["status"], "storage-full", "{document}");
+    assert_eq!(document["stopped"], serde_json::Value::Null, "{document}");
+
+    // Space returns: the same process accepts at once.
+    faults::clear(dir);
+    let (status, document) = call(&app, health()).await;
+    assert_eq!(
+        (status, &document["status"]),
+        (StatusCode::OK, &"ok".into())
+    );
+    let (status, document) = call(&app, post(registration(&node, "Y000050000001"))).await;
+    assert_eq!(status, StatusCode::OK, "{document}");
+    assert_eq!(document["index"], 3, "{document}");
+}

@@ -330,3 +330,193 @@ pub fn given(events: Vec<SignedEvent>) -> MemoryLedger {
     }
     ledger
 }
+
+// ---------------------------------------------------------------------------------------
+// The other routes up the ladder (issue 5)
+// ---------------------------------------------------------------------------------------
+
+pub use skill_ledger_domain::{AppointmentBasis, AppointmentEndReason, ContestTier, TitleLevel};
+
+/// The id of a signed event: what the route events name each other by.
+pub fn id_of(signed: &SignedEvent) -> EventId {
+    signed.event.id
+}
+
+pub fn by_contest(result: &SignedEvent) -> Route {
+    Route::Contest {
+        result: result.event.id,
+    }
+}
+
+pub fn by_conversion(title: &SignedEvent) -> Route {
+    Route::Conversion {
+        title: title.event.id,
+    }
+}
+
+pub fn by_apprenticeship(started: &SignedEvent) -> Route {
+    Route::Evaluation(EvaluationBasis::Apprenticeship {
+        apprenticeship: started.event.id,
+    })
+}
+
+impl Fx {
+    /// The authority registers a contest in 车工 and 焊工, held on `date`.
+    pub fn contest(&self, tier: ContestTier, date: &str) -> SignedEvent {
+        self.by_authority(EventKind::ContestRegistered(
+            skill_ledger_domain::ContestRegistered {
+                name: format!("{}职业技能大赛 {date}", tier.name_zh()),
+                tier,
+                occupations: vec![turner(), welder()],
+                date: d(date),
+            },
+        ))
+    }
+
+    pub fn result(
+        &self,
+        contest: &SignedEvent,
+        holder: u8,
+        occupation: OccupationCode,
+        rank: u16,
+        date: &str,
+    ) -> SignedEvent {
+        self.by_authority(EventKind::ContestResultRecorded(
+            skill_ledger_domain::ContestResultRecorded {
+                contest: contest.event.id,
+                subject: subject(holder),
+                occupation,
+                rank,
+                award: format!("第{rank}名"),
+                date: d(date),
+            },
+        ))
+    }
+
+    pub fn apprenticeship(
+        &self,
+        body: &Body,
+        holder: u8,
+        occupation: OccupationCode,
+        started: &str,
+    ) -> SignedEvent {
+        self.by_body(
+            body,
+            EventKind::ApprenticeshipStarted(skill_ledger_domain::ApprenticeshipStarted {
+                subject: subject(holder),
+                occupation,
+                started: d(started),
+            }),
+        )
+    }
+
+    pub fn completion(
+        &self,
+        body: &Body,
+        started: &SignedEvent,
+        holder: u8,
+        completed: &str,
+    ) -> SignedEvent {
+        self.by_body(
+            body,
+            EventKind::ApprenticeshipCompleted(skill_ledger_domain::ApprenticeshipCompleted {
+                apprenticeship: started.event.id,
+                subject: subject(holder),
+                completed: d(completed),
+            }),
+        )
+    }
+
+    pub fn right(&self, body: &Body, levels: &[Level], effective: &str) -> SignedEvent {
+        self.by_authority(EventKind::AppointmentRightGranted(
+            skill_ledger_domain::AppointmentRightGranted {
+                registration_number: body.number,
+                levels: levels.to_vec(),
+                effective: d(effective),
+            },
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn appointment(
+        &self,
+        body: &Body,
+        holder: u8,
+        occupation: OccupationCode,
+        level: Level,
+        term_start: &str,
+        term_end: &str,
+        basis: AppointmentBasis,
+    ) -> SignedEvent {
+        self.by_body(
+            body,
+            EventKind::AppointmentMade(skill_ledger_domain::AppointmentMade {
+                subject: subject(holder),
+                occupation,
+                level,
+                term_start: d(term_start),
+                term_end: d(term_end),
+                basis,
+                review: "企业技能人才评价委员会评审, 公示5个工作日无异议".to_string(),
+            }),
+        )
+    }
+
+    pub fn appointment_end(
+        &self,
+        appointment: &SignedEvent,
+        holder: u8,
+        effective: &str,
+        reason: AppointmentEndReason,
+    ) -> EventKind {
+        self.appointment_end_of(appointment.event.id, holder, effective, reason)
+    }
+
+    pub fn appointment_end_of(
+        &self,
+        appointment: EventId,
+        holder: u8,
+        effective: &str,
+        reason: AppointmentEndReason,
+    ) -> EventKind {
+        EventKind::AppointmentEnded(skill_ledger_domain::AppointmentEnded {
+            appointment,
+            subject: subject(holder),
+            effective: d(effective),
+            reason,
+            note: "聘期管理".to_string(),
+        })
+    }
+
+    pub fn title(&self, holder: u8, title: TitleLevel, field: &str, obtained: &str) -> SignedEvent {
+        self.by_authority(EventKind::TitleRecorded(
+            skill_ledger_domain::TitleRecorded {
+                subject: subject(holder),
+                title,
+                series: "工程技术".to_string(),
+                field: field.to_string(),
+                obtained: d(obtained),
+            },
+        ))
+    }
+
+    pub fn eligibility(
+        &self,
+        holder: u8,
+        basis: &SignedEvent,
+        title: TitleLevel,
+        field: &str,
+        date: &str,
+    ) -> SignedEvent {
+        self.by_authority(EventKind::TitleEligibilityGranted(
+            skill_ledger_domain::TitleEligibilityGranted {
+                subject: subject(holder),
+                basis: number_of(basis),
+                title,
+                series: "工程技术".to_string(),
+                field: field.to_string(),
+                date: d(date),
+            },
+        ))
+    }
+}

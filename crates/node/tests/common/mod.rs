@@ -78,7 +78,7 @@ pub fn s_body() -> Body {
     }
 }
 
-fn registration(body: &Body, scope: Vec<ScopeItem>, audience: Audience) -> BodyRegistered {
+pub fn registration(body: &Body, scope: Vec<ScopeItem>, audience: Audience) -> BodyRegistered {
     BodyRegistered {
         registration_number: body.number,
         name: format!("重庆某评价机构 {}", body.number),

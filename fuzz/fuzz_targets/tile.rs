@@ -1,0 +1,3 @@
+#![no_main]
+//! See skill_ledger_hostile::targets::tile for the property.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| skill_ledger_hostile::targets::tile(data));
