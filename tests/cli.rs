@@ -1239,3 +1239,42 @@ fn bench_ingest_smoke() {
     }
     assert_eq!(value["failures"], 0, "{value}");
 }
+
+#[test]
+fn bench_sync_smoke() {
+    // when a partner catches up on an origin of 2,000 workload events
+    let value = json_ok(
+        &[
+            "bench",
+            "sync",
+            "--events",
+            "2000",
+            "--batch-entries",
+            "512",
+        ],
+        0,
+    );
+    // then it holds every entry (the bodies' registrations and the ledger's setup too)
+    assert!(
+        value["entries"]
+            .as_u64()
+            .is_some_and(|entries| entries > 2000),
+        "{value}"
+    );
+    assert_eq!(value["credentials"], 2000, "{value}");
+    assert!(value["batches"]
+        .as_u64()
+        .is_some_and(|batches| batches >= 4));
+    assert!(
+        value["transport"]
+            .as_str()
+            .is_some_and(|transport| transport.starts_with("in-process")),
+        "{value}"
+    );
+    for key in ["entries_per_s", "batch_verify_per_s", "peak_rss_mb"] {
+        assert!(
+            value[key].as_f64().is_some_and(|figure| figure > 0.0),
+            "{key}: {value}"
+        );
+    }
+}

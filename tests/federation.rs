@@ -438,6 +438,17 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
     let (code, stdout, stderr) = run(&["sync", "evidence", "--dir", s(&chongqing)]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("ALARM"), "{stdout}");
+    assert!(
+        stdout.contains("verified with the partner's key alone: "),
+        "{stdout}"
+    );
+    let (code, json_out, stderr) = run(&["sync", "evidence", "--dir", s(&chongqing), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let records: Value = serde_json::from_str(json_out.trim()).expect("one JSON object");
+    assert_eq!(
+        records["records"][0]["fork_verified"]["ok"], true,
+        "{records}"
+    );
     let notes: Vec<&str> = stdout
         .split("--- ")
         .filter(|part| part.starts_with("held.checkpoint") || part.starts_with("seen.checkpoint"))

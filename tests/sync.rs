@@ -218,4 +218,85 @@ fn given_the_demo_partners_when_chongqing_pulls_sichuan_from_its_directory_then_
             .contains("\u{2014} skill-ledger/51/witness "),
         "{cosigned}"
     );
+
+    // `sync` without a subcommand mirrors the partner once: Sichuan catches up on Chongqing.
+    let chongqing_entries = summary["nodes"]["50"]["entries"].as_u64().expect("entries");
+    let once = json_ok(
+        &["sync", "--dir", s(&sichuan), "--from-dir", s(&chongqing)],
+        0,
+    );
+    assert_eq!(once["partner"], "skill-ledger/50", "{once}");
+    assert_eq!(once["cursor_after"], chongqing_entries);
+    assert_eq!(once["caught_up"], true);
+
+    // With --loop it pulls again every interval, one JSON line per round.
+    let (code, stdout, stderr) = run(&[
+        "sync",
+        "--dir",
+        s(&sichuan),
+        "--from-dir",
+        s(&chongqing),
+        "--loop",
+        "--interval-s",
+        "1",
+        "--rounds",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let rounds: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(rounds.len(), 2, "{stdout}");
+    for (number, round) in rounds.iter().enumerate() {
+        assert_eq!(round["round"], number as u64 + 1, "{round}");
+        assert_eq!(round["ok"], true);
+        assert_eq!(round["cursor_before"], chongqing_entries);
+        assert_eq!(round["cursor_after"], chongqing_entries);
+    }
+
+    // In text, a line per round; a partner that cannot be reached is retried, not fatal.
+    let (code, stdout, stderr) = run(&[
+        "sync",
+        "--dir",
+        s(&sichuan),
+        "--from-dir",
+        s(&chongqing),
+        "--loop",
+        "--interval-s",
+        "1",
+        "--rounds",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("round 1: mirror of skill-ledger/50: "),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&[
+        "sync",
+        "--dir",
+        s(&sichuan),
+        "--url",
+        "http://127.0.0.1:9",
+        "--loop",
+        "--interval-s",
+        "1",
+        "--rounds",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let failed: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(failed["ok"], false, "{failed}");
+    assert!(
+        stderr.is_empty() || !stderr.contains("panicked"),
+        "{stderr}"
+    );
+
+    // Without --dir it is a usage error.
+    let (code, _, stderr) = run(&["sync"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("needs --dir"), "{stderr}");
 }

@@ -60,6 +60,8 @@ pub enum BenchCommand {
     },
     /// Write the signed workload of `bench ingest` to a file (JSON Lines) for other systems.
     Workload(crate::bench_workload::WorkloadArgs),
+    /// A partner mirror catching up on an origin ledger of N entries (verify + fold).
+    Sync(crate::bench_sync::SyncArgs),
 }
 
 pub fn run(command: BenchCommand, json: bool) -> CliResult {
@@ -77,6 +79,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             seconds,
         } => crate::bench_proofs::proofs(entries, dir, seconds, json),
         BenchCommand::Workload(args) => crate::bench_workload::run(args, json),
+        BenchCommand::Sync(args) => crate::bench_sync::run(args, json),
     }
 }
 
@@ -299,6 +302,103 @@ impl Workload {
     }
 }
 
+/// Registers the benchmark's evaluation bodies on `node` (authority-signed events).
+pub(crate) fn register_bench_bodies(node: &Node) -> anyhow::Result<Workload> {
+    let mut workload = Workload {
+        origin: node.origin().to_string(),
+        bodies: Vec::new(),
+    };
+    for b in 0..BENCH_BODIES {
+        let number: skill_ledger_domain::RegistrationNumber =
+            format!("S0000500{:05}", 900 + b).parse()?;
+        let key = SigningKey::from_bytes(&[(b as u8).wrapping_add(40); 32]);
+        let from = Date::from_ymd(2019, 1, 1).unwrap_or_else(|| unreachable!("date"));
+        node.submit(
+            node.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
+                registration_number: number,
+                name: format!("基准测试评价机构 {b}"),
+                public_key: key.verifying_key().to_bytes(),
+                valid_from: from,
+                valid_until: Date::from_ymd(2030, 12, 31).unwrap_or_else(|| unreachable!("date")),
+                audience: Audience::Public,
+                scope: vec![ScopeItem {
+                    occupation: OCCUPATION.parse()?,
+                    level_max: Level::Senior,
+                }],
+                direct_recognition: false,
+                date: from,
+            })),
+        )?;
+        workload.bodies.push((number, key));
+    }
+    Ok(workload)
+}
+
+/// The signed workload in its file, and what signing it took.
+pub(crate) struct SignedWorkload {
+    pub(crate) file: std::fs::File,
+    pub(crate) seconds: f64,
+    pub(crate) entry_bytes_mean: f64,
+}
+
+/// Signs everything first (on all cores), as bodies would before submitting, into a file
+/// that the submitter streams from.
+pub(crate) fn sign_workload(
+    workload: &Workload,
+    events: u64,
+    json: bool,
+) -> anyhow::Result<SignedWorkload> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let started = Instant::now();
+    let bar = progress_bar(events, "signing", json);
+    let (file, entry_bytes_total) = sign_to_file(workload, events, threads, &bar)?;
+    bar.finish_and_clear();
+    Ok(SignedWorkload {
+        file,
+        seconds: started.elapsed().as_secs_f64(),
+        entry_bytes_mean: entry_bytes_total as f64 / events as f64,
+    })
+}
+
+/// Submits the signed workload with `window` events in flight; returns the refusals.
+pub(crate) fn submit_workload(
+    node: &Node,
+    workload_file: std::fs::File,
+    events: u64,
+    window: usize,
+    bar: &ProgressBar,
+) -> anyhow::Result<(u64, Option<String>)> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<PendingReceipt>(window);
+    let waiter = std::thread::spawn(move || {
+        let mut failures = 0u64;
+        let mut first_failure = None;
+        while let Ok(pending) = receiver.recv() {
+            if let Err(error) = pending.wait() {
+                failures += 1;
+                first_failure.get_or_insert(error.to_string());
+            }
+        }
+        (failures, first_failure)
+    });
+    let mut reader = BufReader::with_capacity(1 << 20, workload_file);
+    for _ in 0..events {
+        let mut length = [0u8; 4];
+        reader.read_exact(&mut length)?;
+        let mut entry = vec![0u8; u32::from_le_bytes(length) as usize];
+        reader.read_exact(&mut entry)?;
+        let pending = node.submit_entry_pending(entry)?;
+        if sender.send(pending).is_err() {
+            break;
+        }
+        bar.inc(1);
+    }
+    drop(sender);
+    let (failures, first_failure) = waiter
+        .join()
+        .map_err(|_| anyhow!("waiter thread panicked"))?;
+    Ok((failures, first_failure))
+}
+
 /// The ledger directory a benchmark works in: `dir`, or a temporary one removed afterwards
 /// (the guard is returned with it).
 fn bench_root(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
@@ -401,77 +501,18 @@ fn ingest_into(
     json: bool,
 ) -> anyhow::Result<serde_json::Value> {
     let node = Node::init(root, InitOptions::chongqing())?;
-    let mut workload = Workload {
-        origin: node.origin().to_string(),
-        bodies: Vec::new(),
-    };
-    for b in 0..BENCH_BODIES {
-        let number: skill_ledger_domain::RegistrationNumber =
-            format!("S0000500{:05}", 900 + b).parse()?;
-        let key = SigningKey::from_bytes(&[(b as u8).wrapping_add(40); 32]);
-        let from = Date::from_ymd(2019, 1, 1).unwrap_or_else(|| unreachable!("date"));
-        node.submit(
-            node.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
-                registration_number: number,
-                name: format!("基准测试评价机构 {b}"),
-                public_key: key.verifying_key().to_bytes(),
-                valid_from: from,
-                valid_until: Date::from_ymd(2030, 12, 31).unwrap_or_else(|| unreachable!("date")),
-                audience: Audience::Public,
-                scope: vec![ScopeItem {
-                    occupation: OCCUPATION.parse()?,
-                    level_max: Level::Senior,
-                }],
-                direct_recognition: false,
-                date: from,
-            })),
-        )?;
-        workload.bodies.push((number, key));
-    }
+    let workload = register_bench_bodies(&node)?;
     let limit = batch_verify_per_s();
-    // Sign everything first (on all cores), as bodies would before submitting, into a file
-    // that the submitter streams from.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-    let sign_started = Instant::now();
-    let signing_bar = progress_bar(events, "signing", json);
-    let (workload_file, entry_bytes_total) =
-        sign_to_file(&workload, events, threads, &signing_bar)?;
-    signing_bar.finish_and_clear();
-    let sign_seconds = sign_started.elapsed().as_secs_f64();
-    let entry_bytes_mean = entry_bytes_total as f64 / events as f64;
+    let signed = sign_workload(&workload, events, json)?;
+    let (workload_file, sign_seconds, entry_bytes_mean) =
+        (signed.file, signed.seconds, signed.entry_bytes_mean);
     let log_before = node.storage_sizes();
     let cpu_before = thread_cpu_seconds();
     let process_cpu_before = process_cpu_seconds();
     let started = Instant::now();
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<PendingReceipt>(window);
-    let waiter = std::thread::spawn(move || {
-        let mut failures = 0u64;
-        let mut first_failure = None;
-        while let Ok(pending) = receiver.recv() {
-            if let Err(error) = pending.wait() {
-                failures += 1;
-                first_failure.get_or_insert(error.to_string());
-            }
-        }
-        (failures, first_failure)
-    });
     let bar = progress_bar(events, "ingest", json);
-    let mut reader = BufReader::with_capacity(1 << 20, workload_file);
-    for _ in 0..events {
-        let mut length = [0u8; 4];
-        reader.read_exact(&mut length)?;
-        let mut entry = vec![0u8; u32::from_le_bytes(length) as usize];
-        reader.read_exact(&mut entry)?;
-        let pending = node.submit_entry_pending(entry)?;
-        if sender.send(pending).is_err() {
-            break;
-        }
-        bar.inc(1);
-    }
-    drop(sender);
-    let (failures, first_failure) = waiter
-        .join()
-        .map_err(|_| anyhow!("waiter thread panicked"))?;
+    let (failures, first_failure) = submit_workload(&node, workload_file, events, window, &bar)?;
     let seconds = started.elapsed().as_secs_f64();
     let mut cpu = cpu_between(&cpu_before, &thread_cpu_seconds());
     let cpu_s = process_cpu_seconds() - process_cpu_before;

@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod bench_proofs;
+mod bench_sync;
 mod bench_verify;
 mod bench_workload;
 mod bundle;
@@ -121,10 +122,14 @@ pub enum Command {
     VerifyBundle(bundle::VerifyBundleArgs),
     /// Create a realistic synthetic ledger for Chongqing.
     Demo(demo::DemoArgs),
-    /// 川渝 federation: mirror partner ledgers, fork evidence, witness cosignatures.
+    /// 川渝 federation: without a subcommand, mirror a partner once (or with --loop, keep
+    /// mirroring); subcommands for status, fork evidence and witness cosignatures.
+    #[command(subcommand_negates_reqs = true)]
     Sync {
         #[command(subcommand)]
-        command: sync::SyncCommand,
+        command: Option<sync::SyncCommand>,
+        #[command(flatten)]
+        run: sync::RunArgs,
     },
     /// Serve the HTTP API, the log tiles and metrics on a ledger directory.
     Serve(serve::ServeArgs),
@@ -186,7 +191,11 @@ fn main() -> ExitCode {
         Command::Bundle(args) => bundle::bundle(args, json),
         Command::VerifyBundle(args) => bundle::verify_bundle(args, json),
         Command::Demo(args) => demo::run(args, json),
-        Command::Sync { command } => sync::run(command, json),
+        Command::Sync {
+            command: Some(command),
+            ..
+        } => sync::run(command, json),
+        Command::Sync { command: None, run } => sync::run_mirror(run, json),
         Command::Serve(args) => serve::run(args, json),
         Command::Bench { command } => bench::run(command, json),
     };

@@ -65,6 +65,36 @@ pub struct PullArgs {
     pub batches: Option<u64>,
 }
 
+/// `skill-ledger sync --dir D [--partner NAME]` without a subcommand: mirror the partner once,
+/// or with `--loop` again every `--interval-s` (backing off after failures), with progress.
+#[derive(Args, Default)]
+pub struct RunArgs {
+    /// Ledger directory (e.g. the demo's D/50).
+    #[arg(long, short = 'd', env = "SKILL_LEDGER_DIR")]
+    pub dir: Option<PathBuf>,
+    /// The partner's origin (e.g. skill-ledger/51); may be left out with one partner.
+    #[arg(long)]
+    pub partner: Option<String>,
+    /// Read the partner from its ledger directory instead of over HTTP.
+    #[arg(long, conflicts_with = "url")]
+    pub from_dir: Option<PathBuf>,
+    /// The partner's base URL (default: the one in partners.toml).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Entries verified and committed together.
+    #[arg(long, default_value = "1024")]
+    pub batch_entries: u64,
+    /// Keep mirroring: pull again every --interval-s seconds until interrupted.
+    #[arg(long = "loop")]
+    pub repeat: bool,
+    /// Seconds between pulls with --loop (after failures the wait doubles, up to 32 times the interval).
+    #[arg(long, default_value = "30", requires = "repeat")]
+    pub interval_s: u64,
+    /// Stop after this many pulls with --loop (default: until interrupted).
+    #[arg(long, requires = "repeat")]
+    pub rounds: Option<u64>,
+}
+
 #[derive(Args)]
 pub struct EvidenceArgs {
     #[command(flatten)]
@@ -174,22 +204,49 @@ fn pull(args: PullArgs, json: bool) -> CliResult {
         .select(args.source.partner.as_deref())
         .map_err(failure)?;
     let node = partner_node(&args.source, partner)?;
+    let report = pull_once(
+        &home,
+        partner,
+        &args.source,
+        node.as_ref(),
+        args.batch_entries,
+        args.batches,
+        json,
+    )?;
+    if json {
+        print_json(&report);
+    } else {
+        println!("{}", pull_summary(&report));
+    }
+    Ok(())
+}
+
+/// One pull of `partner` into the home's mirror, with a progress bar unless `json`.
+fn pull_once(
+    home: &Home,
+    partner: &PartnerConfig,
+    source: &SourceArgs,
+    node: Option<&Node>,
+    batch_entries: u64,
+    batches: Option<u64>,
+    json: bool,
+) -> Result<Value, Failure> {
     let http;
     let local;
-    let log: &dyn PartnerLog = match &node {
+    let log: &dyn PartnerLog = match node {
         Some(node) => {
             local = NodeLog::new(node);
             &local
         }
         None => {
-            http = HttpLog::new(&partner_url(&args.source, partner)?).map_err(failure)?;
+            http = HttpLog::new(&partner_url(source, partner)?).map_err(failure)?;
             &http
         }
     };
-    let mut mirror = Mirror::open(&home, partner).map_err(failure)?;
+    let mut mirror = Mirror::open(home, partner).map_err(failure)?;
     let options = PullOptions {
-        batch_entries_max: args.batch_entries,
-        batches_max: args.batches,
+        batch_entries_max: batch_entries,
+        batches_max: batches,
         ..PullOptions::default()
     };
     let mut bar: Option<ProgressBar> = None;
@@ -213,7 +270,7 @@ fn pull(args: PullArgs, json: bool) -> CliResult {
         bar.finish_and_clear();
     }
     let report = result.map_err(failure)?;
-    let value = json!({
+    Ok(json!({
         "partner": report.partner,
         "source": report.source,
         "checkpoint": {
@@ -233,29 +290,137 @@ fn pull(args: PullArgs, json: bool) -> CliResult {
             "retries": report.fetches.retries,
         },
         "credentials": report.credentials,
-    });
-    if json {
-        print_json(&value);
-    } else {
-        println!(
-            "mirror of {}: {} of {} entries verified and held ({} new), {} credentials{}",
-            report.partner,
-            report.cursor_after,
-            report.checkpoint.size,
-            report.cursor_after - report.cursor_before,
-            report.credentials,
-            if report.caught_up() {
-                ""
-            } else {
-                "; run again to continue"
-            }
-        );
-    }
-    Ok(())
+    }))
 }
 
-fn evidence_json(record: &EvidenceRecord) -> Value {
+/// One line about a pull, from its JSON report.
+fn pull_summary(report: &Value) -> String {
+    let number = |value: &Value| value.as_u64().unwrap_or(0);
+    let (before, after) = (
+        number(&report["cursor_before"]),
+        number(&report["cursor_after"]),
+    );
+    format!(
+        "mirror of {}: {after} of {} entries verified and held ({} new), {} credentials{}",
+        report["partner"].as_str().unwrap_or_default(),
+        number(&report["checkpoint"]["size"]),
+        after.saturating_sub(before),
+        number(&report["credentials"]),
+        if report["caught_up"].as_bool().unwrap_or(false) {
+            ""
+        } else {
+            "; run again to continue"
+        }
+    )
+}
+
+/// Most doublings of the wait after consecutive failures.
+const BACKOFF_DOUBLINGS_MAX: u32 = 5;
+
+/// `skill-ledger sync`: pull once, or keep pulling with `--loop`.
+pub fn run_mirror(args: RunArgs, json: bool) -> CliResult {
+    let dir = args.dir.clone().ok_or_else(|| {
+        anyhow!("`skill-ledger sync` needs --dir (or SKILL_LEDGER_DIR), or a subcommand")
+    })?;
+    let source = SourceArgs {
+        dir: DirArg { dir },
+        partner: args.partner.clone(),
+        from_dir: args.from_dir.clone(),
+        url: args.url.clone(),
+    };
+    if args.batch_entries == 0 {
+        return Err(anyhow!("--batch-entries must be at least 1").into());
+    }
+    let (home, partners) = load(&source.dir)?;
+    let partner = partners
+        .select(source.partner.as_deref())
+        .map_err(failure)?;
+    if !args.repeat {
+        let node = partner_node(&source, partner)?;
+        let report = pull_once(
+            &home,
+            partner,
+            &source,
+            node.as_ref(),
+            args.batch_entries,
+            None,
+            json,
+        )?;
+        if json {
+            print_json(&report);
+        } else {
+            println!("{}", pull_summary(&report));
+        }
+        return Ok(());
+    }
+    if args.interval_s == 0 {
+        return Err(anyhow!("--interval-s must be at least 1").into());
+    }
+    let mut failures_in_a_row = 0u32;
+    let mut round = 0u64;
+    loop {
+        round += 1;
+        // The partner's directory is opened for each pull only: its own node may want it.
+        let outcome = partner_node(&source, partner).and_then(|node| {
+            pull_once(
+                &home,
+                partner,
+                &source,
+                node.as_ref(),
+                args.batch_entries,
+                None,
+                json,
+            )
+        });
+        let line = match outcome {
+            Ok(report) => {
+                failures_in_a_row = 0;
+                let mut line = json!({ "round": round, "ok": true });
+                if let (Value::Object(line), Value::Object(report)) = (&mut line, report) {
+                    line.extend(report);
+                }
+                line
+            }
+            // A fork or an entry the rules refuse stops mirroring until an operator acts:
+            // looping on would only repeat the refusal.
+            Err(failure) if failure.exit_code == 1 => return Err(failure),
+            Err(failure) => {
+                failures_in_a_row = failures_in_a_row.saturating_add(1);
+                json!({ "round": round, "ok": false, "error": format!("{:#}", failure.error) })
+            }
+        };
+        if json {
+            print_json(&line);
+        } else if line["ok"].as_bool().unwrap_or(false) {
+            println!("round {round}: {}", pull_summary(&line));
+        } else {
+            eprintln!(
+                "round {round}: mirror of {} failed: {}; retrying",
+                partner.origin,
+                line["error"].as_str().unwrap_or_default()
+            );
+        }
+        if args.rounds.is_some_and(|rounds| round >= rounds) {
+            return Ok(());
+        }
+        let doublings = failures_in_a_row.min(BACKOFF_DOUBLINGS_MAX);
+        let wait_s = args.interval_s.saturating_mul(1 << doublings);
+        std::thread::sleep(std::time::Duration::from_secs(wait_s));
+    }
+}
+
+/// What checking a fork record with the partner's key alone shows (`None` for other kinds).
+fn fork_check(record: &EvidenceRecord, vkey: &str) -> Option<Result<String, String>> {
+    (record.summary.kind == skill_ledger_sync::EvidenceKind::Fork)
+        .then(|| skill_ledger_sync::evidence::verify_fork(record, vkey))
+}
+
+fn evidence_json(record: &EvidenceRecord, vkey: &str) -> Value {
     json!({
+        "fork_verified": fork_check(record, vkey).map(|checked| match checked {
+            Ok(shown) => json!({"ok": true, "shows": shown}),
+            Err(why) => json!({"ok": false, "why": why}),
+        }),
         "path": record.path,
         "kind": record.summary.kind.id(),
         "partner": record.summary.partner,
@@ -328,16 +493,25 @@ fn evidence(args: EvidenceArgs, json: bool) -> CliResult {
             continue;
         }
         let dir = home.mirror_dir(&partner.origin).join("evidence");
-        records.extend(skill_ledger_sync::evidence::list(&dir).map_err(failure)?);
+        let found = skill_ledger_sync::evidence::list(&dir).map_err(failure)?;
+        records.extend(
+            found
+                .into_iter()
+                .map(|record| (record, partner.vkey.as_str())),
+        );
     }
     if json {
-        print_json(&json!({ "records": records.iter().map(evidence_json).collect::<Vec<_>>() }));
+        let values: Vec<Value> = records
+            .iter()
+            .map(|(record, vkey)| evidence_json(record, vkey))
+            .collect();
+        print_json(&json!({ "records": values }));
         return Ok(());
     }
     if records.is_empty() {
         println!("no evidence: no partner has misbehaved");
     }
-    for record in &records {
+    for (record, vkey) in &records {
         println!(
             "{} of {} detected at {}{}\n  {}\n  kept in {}",
             record.summary.kind.id(),
@@ -353,6 +527,11 @@ fn evidence(args: EvidenceArgs, json: bool) -> CliResult {
             record.summary.detail,
             record.path.display()
         );
+        match fork_check(record, vkey) {
+            Some(Ok(shown)) => println!("  verified with the partner's key alone: {shown}"),
+            Some(Err(why)) => println!("  NOT shown by the record alone: {why}"),
+            None => {}
+        }
         for (name, text) in &record.files {
             println!("--- {name}\n{text}");
         }

@@ -52,6 +52,7 @@ mod fsutil;
 pub mod http;
 pub mod mirror;
 pub mod transport;
+mod verify;
 pub mod witness;
 
 pub use config::{pseudonym_key_fingerprint, Home, PartnerConfig, Partners, PARTNERS_FILE_NAME};
@@ -62,7 +63,7 @@ pub use fsutil::now_unix_s;
 pub use http::{HttpLog, HttpWitness};
 pub use mirror::{
     FetchCounts, ForeignCredential, Mirror, MirrorReader, MirrorStatus, PullOptions, PullProgress,
-    PullReport,
+    PullReport, PullTimings,
 };
 pub use transport::{NodeLog, PartnerLog, TransportError, TransportErrorKind};
 pub use witness::{

@@ -15,7 +15,11 @@
 //!    node uses. An entry the rules refuse is a rule violation: evidence, alarm, stop.
 //!    Accepted entries are folded with `apply` and committed in one sled batch with the
 //!    cursor; the partner's leaf hashes go into the mirror's own Merkle tree (`tree/hashes`),
-//!    synced before the batch commits, so the mirror can prove what it holds.
+//!    synced before the batch commits, so the mirror can prove what it holds. Batches are
+//!    pipelined: while one is folded and committed, the next is fetched and authenticated
+//!    and its entries decoded and their signatures batch-verified on the other cores
+//!    (`verify.rs`); a failure fetching the next batch is reported after the current one
+//!    commits.
 //!
 //! ## Invariants
 //! * Nothing enters the mirror unless a verified partner checkpoint covers it.
@@ -50,6 +54,10 @@ const KEY_CURSOR: &[u8] = b"m/cursor";
 const KEY_CHECKPOINT: &[u8] = b"m/checkpoint";
 const KEY_LAST_PULL: &[u8] = b"m/last_pull";
 const KEY_CREDENTIALS: &[u8] = b"m/credentials";
+/// While the cursor is short of the held checkpoint: the consistency proof from the mirror's
+/// own tree at the cursor to the held checkpoint (text of `evidence::ConsistencyProof`), so a
+/// fork with a smaller checkpoint can be shown without the partner's tiles.
+const KEY_HELD_PROOF: &[u8] = b"m/held-proof";
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
 const PREFIX_EVENT: u8 = b'e';
@@ -108,6 +116,21 @@ pub struct FetchCounts {
     pub retries: u64,
 }
 
+/// Where a pull's time went, in microseconds of this thread's wall time (verification runs
+/// on other threads; `verify_wait_us` is how long folding waited for it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PullTimings {
+    /// Fetching bundles and tiles and authenticating the leaf hashes.
+    pub fetch_us: u64,
+    pub verify_wait_us: u64,
+    /// `decide` and `apply` of every entry against the store.
+    pub fold_us: u64,
+    /// Appending and syncing the tree, and the sled batch.
+    pub commit_us: u64,
+    /// Of `commit_us`: appending and syncing the tree.
+    pub tree_us: u64,
+}
+
 /// What a pull did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PullReport {
@@ -122,6 +145,7 @@ pub struct PullReport {
     pub batches: u64,
     pub fetches: FetchCounts,
     pub credentials: u64,
+    pub timings: PullTimings,
 }
 
 impl PullReport {
@@ -197,7 +221,8 @@ struct Overlay {
     events: BTreeMap<EventId, u64>,
     registry_entries: Vec<(u64, Vec<u8>)>,
     new_credentials: u64,
-    stats: BTreeMap<String, i64>,
+    /// Counter deltas by key; names are rendered once per batch, at commit.
+    stats: BTreeMap<skill_ledger_domain::StatKey, i64>,
 }
 
 /// The records `decide` and `apply` read: the batch overlay over the sled store.
@@ -410,6 +435,15 @@ impl<'a> TileFetcher<'a> {
         reader
             .read_hashes(indexes)
             .map(|hashes| hashes.into_iter().map(|hash| hash.0).collect())
+            .map_err(|error| self.tile_error(error, checkpoint))
+    }
+
+    /// A consistency proof from the first `size` leaves to the whole tree of `checkpoint`,
+    /// from its tiles (authenticated against its signed root).
+    fn consistency_proof(&self, size: u64, checkpoint: &Checkpoint) -> Result<Vec<Hash>> {
+        let reader = AuthenticatedTiles::new(checkpoint, self);
+        tlog_tiles::prove_tree(checkpoint.size, size, &reader)
+            .map(|proof| proof.iter().map(|hash| hash.0).collect())
             .map_err(|error| self.tile_error(error, checkpoint))
     }
 
@@ -643,6 +677,14 @@ fn batch_end(start: u64, size: u64, batch: u64) -> u64 {
     }
 }
 
+/// A batch fetched and authenticated, its signatures being checked on another thread.
+struct FetchedBatch {
+    start: u64,
+    entries: std::sync::Arc<Vec<Vec<u8>>>,
+    leaf_hashes: Vec<Hash>,
+    checked: std::thread::JoinHandle<Vec<crate::verify::Checked>>,
+}
+
 /// One partner's mirror, stored under `mirrors/<origin>/` of the home ledger.
 pub struct Mirror {
     origin: String,
@@ -656,6 +698,8 @@ pub struct Mirror {
     credentials: u64,
     checkpoint: Option<SignedCheckpoint>,
     last_pull_unix_s: Option<u64>,
+    /// Of the pull under way.
+    timings: Cell<PullTimings>,
 }
 
 impl std::fmt::Debug for Mirror {
@@ -786,6 +830,7 @@ impl Mirror {
             credentials,
             checkpoint,
             last_pull_unix_s,
+            timings: Cell::new(PullTimings::default()),
         })
     }
 
@@ -926,6 +971,7 @@ impl Mirror {
             ));
         }
         let fetcher = TileFetcher::new(log, options);
+        self.timings.set(PullTimings::default());
         let cursor_before = self.cursor;
         let note = fetcher.checkpoint()?;
         let seen = self.verify_checkpoint(note, log)?;
@@ -934,16 +980,57 @@ impl Mirror {
             unreachable!("advance_checkpoint holds a checkpoint")
         };
         let mut batches = 0;
-        while self.cursor < target.checkpoint.size {
+        // A pipeline of two batches: while one is folded and committed on this thread, the
+        // next is fetched, authenticated, and decoded and verified on the other cores.
+        let size = target.checkpoint.size;
+        let mut next: Option<FetchedBatch> = None;
+        while self.cursor < size {
             if options.batches_max.is_some_and(|max| batches >= max) {
                 break;
             }
-            self.pull_batch(&fetcher, &target, options)?;
+            let current = match next.take() {
+                Some(fetched) => fetched,
+                None => self.time(
+                    |t| &mut t.fetch_us,
+                    || self.fetch_batch(&fetcher, &target, self.cursor, options),
+                )?,
+            };
+            let current_end = current.start + current.entries.len() as u64;
+            let another = options.batches_max.is_none_or(|max| batches + 1 < max);
+            let mut fetch_failure = None;
+            if current_end < size && another {
+                let fetched = self.time(
+                    |t| &mut t.fetch_us,
+                    || self.fetch_batch(&fetcher, &target, current_end, options),
+                );
+                match fetched {
+                    Ok(fetched) => next = Some(fetched),
+                    // This batch is good: commit it before reporting the next one's failure.
+                    Err(error) => fetch_failure = Some(error),
+                }
+            }
+            let joined = self.time(|t| &mut t.verify_wait_us, || current.checked.join());
+            let checked = match joined {
+                Ok(checked) => checked,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            self.fold_and_commit(
+                current.start,
+                &current.entries,
+                &current.leaf_hashes,
+                checked,
+                &target,
+                &fetcher,
+                options,
+            )?;
             batches += 1;
             progress(PullProgress {
                 cursor: self.cursor,
-                target: target.checkpoint.size,
+                target: size,
             });
+            if let Some(error) = fetch_failure {
+                return Err(error);
+            }
         }
         if self.cursor == target.checkpoint.size && self.cursor > cursor_before {
             // Pair assertion: every leaf was authenticated one by one; the whole must give
@@ -974,6 +1061,7 @@ impl Mirror {
             batches,
             fetches: fetcher.counts.get(),
             credentials: self.credentials,
+            timings: self.timings.take(),
         })
     }
 
@@ -1007,7 +1095,7 @@ impl Mirror {
         options: &PullOptions,
     ) -> Result<bool> {
         let Some(held) = self.checkpoint.clone() else {
-            self.hold(seen)?;
+            self.hold(seen, fetcher)?;
             return Ok(false);
         };
         let (old, new) = (&held.checkpoint, &seen.checkpoint);
@@ -1016,6 +1104,7 @@ impl Mirror {
                 return Err(self.fork(
                     &held,
                     seen,
+                    None,
                     &format!(
                         "two signed checkpoints of size {} with different roots",
                         new.size
@@ -1028,9 +1117,16 @@ impl Mirror {
         if new.size > old.size {
             let root = fetcher.root_at(old.size, new)?;
             if root != old.root {
+                let proof = fetcher.consistency_proof(old.size, new)?;
                 return Err(self.fork(
                     &held,
                     seen,
+                    Some(&[evidence::ConsistencyProof {
+                        size: old.size,
+                        root_at_size: root,
+                        larger_size: new.size,
+                        hashes: proof,
+                    }]),
                     &format!(
                         "the signed tree of size {} does not extend the signed tree of size {}: \
                          its first {} leaves have root {}, the held checkpoint says {}",
@@ -1043,25 +1139,26 @@ impl Mirror {
                     options,
                 ));
             }
-            self.hold(seen)?;
+            self.hold(seen, fetcher)?;
             return Ok(false);
         }
         // An older checkpoint (a stale cache, or a rollback): it must be a prefix of ours.
+        let tree_error =
+            |error: skill_ledger_log::LogError| store_error(format!("mirror tree: {error}"));
         let root = if new.size <= self.cursor {
-            Some(
-                self.tree
-                    .reader()
-                    .root(new.size)
-                    .map_err(|error| store_error(format!("mirror tree: {error}")))?,
-            )
+            Some(self.tree.reader().root(new.size).map_err(tree_error)?)
         } else {
             fetcher.root_at(new.size, old).ok()
         };
         if let Some(root) = root {
             if root != new.root {
+                // The proof that the held tree's first leaves have another root: from the
+                // mirror's own tree when it holds the whole held tree, else the partner's.
+                let proof = self.smaller_fork_proof(new.size, root, old, fetcher)?;
                 return Err(self.fork(
                     &held,
                     seen,
+                    proof.as_deref(),
                     &format!(
                         "the signed tree of size {} is not a prefix of the signed tree of size {}",
                         new.size, old.size
@@ -1073,9 +1170,91 @@ impl Mirror {
         Ok(true)
     }
 
-    fn hold(&mut self, seen: &SignedCheckpoint) -> Result<()> {
-        self.records
-            .insert(KEY_CHECKPOINT, seen.note_text.as_bytes())?;
+    /// The proof from the mirror's tree at the cursor to `checkpoint`, from its tiles, when
+    /// the cursor is short of it (`None` if the tiles cannot be had).
+    fn held_proof(
+        &self,
+        cursor: u64,
+        checkpoint: &Checkpoint,
+        fetcher: &TileFetcher<'_>,
+    ) -> Option<evidence::ConsistencyProof> {
+        if cursor == 0 || cursor >= checkpoint.size {
+            return None;
+        }
+        let root_at_size = self.tree.reader().root(cursor).ok()?;
+        let hashes = fetcher.consistency_proof(cursor, checkpoint).ok()?;
+        Some(evidence::ConsistencyProof {
+            size: cursor,
+            root_at_size,
+            larger_size: checkpoint.size,
+            hashes,
+        })
+    }
+
+    /// The proof that the held tree's first `size` leaves have root `root` (which a smaller
+    /// checkpoint contradicts): from the mirror's own tree when it holds the whole held tree;
+    /// else from its own tree up to the cursor chained with the proof kept from the cursor to
+    /// the held checkpoint; else from the partner's tiles of the held tree, if served.
+    fn smaller_fork_proof(
+        &self,
+        size: u64,
+        root: Hash,
+        held: &Checkpoint,
+        fetcher: &TileFetcher<'_>,
+    ) -> Result<Option<Vec<evidence::ConsistencyProof>>> {
+        let own_proof = |to: u64| -> Result<evidence::ConsistencyProof> {
+            let hashes = self
+                .tree
+                .reader()
+                .consistency_proof(size, to)
+                .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+            Ok(evidence::ConsistencyProof {
+                size,
+                root_at_size: root,
+                larger_size: to,
+                hashes,
+            })
+        };
+        if size == 0 {
+            return Ok(None);
+        }
+        if self.cursor == held.size {
+            return Ok(Some(vec![own_proof(held.size)?]));
+        }
+        let kept = self
+            .records
+            .get(KEY_HELD_PROOF)?
+            .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+            .and_then(|text| evidence::ConsistencyProof::parse(&text).ok())
+            .filter(|kept| kept.size == self.cursor && kept.larger_size == held.size);
+        if let Some(kept) = kept {
+            if size <= self.cursor {
+                let mut chain = Vec::new();
+                if size < self.cursor {
+                    chain.push(own_proof(self.cursor)?);
+                }
+                chain.push(kept);
+                return Ok(Some(chain));
+            }
+        }
+        Ok(fetcher.consistency_proof(size, held).ok().map(|hashes| {
+            vec![evidence::ConsistencyProof {
+                size,
+                root_at_size: root,
+                larger_size: held.size,
+                hashes,
+            }]
+        }))
+    }
+
+    fn hold(&mut self, seen: &SignedCheckpoint, fetcher: &TileFetcher<'_>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        batch.insert(KEY_CHECKPOINT, seen.note_text.as_bytes());
+        match self.held_proof(self.cursor, &seen.checkpoint, fetcher) {
+            Some(proof) => batch.insert(KEY_HELD_PROOF, proof.to_text().as_bytes()),
+            None => batch.remove(KEY_HELD_PROOF),
+        }
+        self.records.apply_batch(batch)?;
         self.db.flush()?;
         self.checkpoint = Some(seen.clone());
         Ok(())
@@ -1085,18 +1264,24 @@ impl Mirror {
         &self,
         held: &SignedCheckpoint,
         seen: &SignedCheckpoint,
+        proof: Option<&[evidence::ConsistencyProof]>,
         detail: &str,
         options: &PullOptions,
     ) -> SyncError {
+        let proof_text = proof.map(evidence::chain_text);
+        let mut files = vec![
+            ("held.checkpoint", held.note_text.as_bytes()),
+            ("seen.checkpoint", seen.note_text.as_bytes()),
+        ];
+        if let Some(text) = &proof_text {
+            files.push((evidence::CONSISTENCY_PROOF_FILE, text.as_bytes()));
+        }
         let recorded = evidence::record(
             &self.evidence_dir(),
             EvidenceKind::Fork,
             &self.origin,
             detail,
-            &[
-                ("held.checkpoint", held.note_text.as_bytes()),
-                ("seen.checkpoint", seen.note_text.as_bytes()),
-            ],
+            &files,
             (options.now_unix_s)(),
         );
         match recorded {
@@ -1116,14 +1301,16 @@ impl Mirror {
         }
     }
 
-    fn pull_batch(
-        &mut self,
+    /// Fetches the batch from `start`, checks every entry against its authenticated leaf
+    /// hash, and starts decoding and verifying its signatures on another thread.
+    fn fetch_batch(
+        &self,
         fetcher: &TileFetcher<'_>,
         target: &SignedCheckpoint,
+        start: u64,
         options: &PullOptions,
-    ) -> Result<()> {
+    ) -> Result<FetchedBatch> {
         let size = target.checkpoint.size;
-        let start = self.cursor;
         let end = batch_end(start, size, options.batch_entries_max);
         let width = u64::from(TILE_WIDTH_MAX);
         let mut entries = Vec::with_capacity((end - start) as usize);
@@ -1165,19 +1352,36 @@ impl Mirror {
             }
             leaf_hashes.push(hash);
         }
-        self.fold_and_commit(start, &entries, &leaf_hashes, target, fetcher, options)
+        let entries = std::sync::Arc::new(entries);
+        let (origin, to_check) = (self.origin.clone(), entries.clone());
+        let checked = std::thread::Builder::new()
+            .name("mirror-verify".to_string())
+            .spawn(move || crate::verify::decode_and_verify(&origin, &to_check))
+            .map_err(|error| {
+                SyncError::new(
+                    SyncErrorKind::Io,
+                    format!("starting a verification thread: {error}"),
+                )
+            })?;
+        Ok(FetchedBatch {
+            start,
+            entries,
+            leaf_hashes,
+            checked,
+        })
     }
 
     /// Why entry `index` may not join the partner's ledger, if it may not.
+    /// `checked` is the entry decoded and its signature verified ([`crate::verify`]).
     fn check_entry(
         &self,
         registry: &Registry,
         view: &View<'_>,
-        entry: &[u8],
+        checked: crate::verify::Checked,
         index: u64,
     ) -> Result<SignedEvent, String> {
-        let signed = SignedEvent::from_entry(entry)
-            .map_err(|error| format!("entry {index} does not decode: {error}"))?;
+        let (signed, signature_verifies) =
+            checked.map_err(|error| format!("entry {index} does not decode: {error}"))?;
         let kind = signed.event.kind.name();
         if let EventKind::LedgerEstablished(established) = &signed.event.kind {
             if established.origin != self.origin {
@@ -1187,7 +1391,7 @@ impl Mirror {
                 ));
             }
         }
-        if !signed.verify_signature(&self.origin) {
+        if !signature_verifies {
             return Err(format!(
                 "entry {index} ({kind}): the signature does not verify for {}",
                 self.origin
@@ -1202,26 +1406,30 @@ impl Mirror {
         Ok(signed)
     }
 
+    #[allow(clippy::too_many_arguments)] // one batch's parts, and where it came from
     fn fold_and_commit(
         &mut self,
         start: u64,
         entries: &[Vec<u8>],
         leaf_hashes: &[Hash],
+        decoded: Vec<crate::verify::Checked>,
         target: &SignedCheckpoint,
         fetcher: &TileFetcher<'_>,
         options: &PullOptions,
     ) -> Result<()> {
+        assert_eq!(decoded.len(), entries.len(), "one check per entry");
+        let fold_started = std::time::Instant::now();
         let mut registry = self.registry.clone();
         let mut overlay = Overlay::default();
         let mut violation = None;
-        for (offset, entry) in entries.iter().enumerate() {
+        for (offset, (entry, decoded)) in entries.iter().zip(decoded).enumerate() {
             let index = start + offset as u64;
             let view = View {
                 records: &self.records,
                 overlay: &overlay,
                 failure: RefCell::new(None),
             };
-            let checked = self.check_entry(&registry, &view, entry, index);
+            let checked = self.check_entry(&registry, &view, decoded, index);
             view.take_failure()?;
             let signed = match checked {
                 Ok(signed) => signed,
@@ -1241,7 +1449,7 @@ impl Mirror {
             drop(view);
             overlay.events.insert(changes.event_id, index);
             for (counter, delta) in &changes.stats {
-                *overlay.stats.entry(counter.to_string()).or_insert(0) += delta;
+                *overlay.stats.entry(*counter).or_insert(0) += delta;
             }
             if let Some(change) = changes.registry {
                 registry.absorb(change);
@@ -1270,7 +1478,20 @@ impl Mirror {
         let folded = violation
             .as_ref()
             .map_or(entries.len() as u64, |(index, _)| index - start);
-        self.commit(start + folded, &leaf_hashes[..folded as usize], overlay)?;
+        let mut timings = self.timings.get();
+        timings.fold_us += fold_started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
+        let commit_started = std::time::Instant::now();
+        self.commit(
+            start + folded,
+            &leaf_hashes[..folded as usize],
+            overlay,
+            target,
+            fetcher,
+        )?;
+        let mut timings = self.timings.get();
+        timings.commit_us += commit_started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
         self.registry = registry;
         match violation {
             None => Ok(()),
@@ -1285,16 +1506,28 @@ impl Mirror {
         }
     }
 
-    fn commit(&mut self, end: u64, leaf_hashes: &[Hash], overlay: Overlay) -> Result<()> {
+    fn commit(
+        &mut self,
+        end: u64,
+        leaf_hashes: &[Hash],
+        overlay: Overlay,
+        target: &SignedCheckpoint,
+        fetcher: &TileFetcher<'_>,
+    ) -> Result<()> {
         if leaf_hashes.is_empty() {
             return Ok(());
         }
         // The tree first, synced: on reopen a tree ahead of the cursor is cut back, a tree
         // behind it would be damage.
+        let tree_started = std::time::Instant::now();
         self.tree
             .append(leaf_hashes)
             .and_then(|_| self.tree.sync())
             .map_err(|error| store_error(format!("mirror tree: {error}")))?;
+        let mut timings = self.timings.get();
+        timings.tree_us += tree_started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
+        let held_proof = self.held_proof(end, &target.checkpoint, fetcher);
         let mut batch = sled::Batch::default();
         for (number, credential) in &overlay.credentials {
             batch.insert(
@@ -1314,8 +1547,8 @@ impl Mirror {
                 entry.as_slice(),
             );
         }
-        for (name, delta) in &overlay.stats {
-            let stat_key = key(PREFIX_STAT, name.as_bytes());
+        for (counter, delta) in &overlay.stats {
+            let stat_key = key(PREFIX_STAT, counter.to_string().as_bytes());
             let held = self
                 .records
                 .get(&stat_key)?
@@ -1323,11 +1556,17 @@ impl Mirror {
                 .map_or(0, i64::from_le_bytes);
             batch.insert(stat_key, &(held + delta).to_le_bytes());
         }
+        match held_proof {
+            Some(proof) => batch.insert(KEY_HELD_PROOF, proof.to_text().as_bytes()),
+            None => batch.remove(KEY_HELD_PROOF),
+        }
         let credentials = self.credentials + overlay.new_credentials;
         batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
         batch.insert(KEY_CURSOR, &end.to_le_bytes());
+        // No flush per batch: the tree is synced first, and sled recovers a prefix of its
+        // writes, so a crash can only lose whole batches from the end (the tree is then cut
+        // back to the cursor on open and they are fetched again). The pull flushes at its end.
         self.records.apply_batch(batch)?;
-        self.db.flush()?;
         self.cursor = end;
         self.credentials = credentials;
         Ok(())
@@ -1529,6 +1768,15 @@ impl MirrorReader {
 }
 
 impl Mirror {
+    fn time<T>(&self, stage: fn(&mut PullTimings) -> &mut u64, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let result = work();
+        let mut timings = self.timings.get();
+        *stage(&mut timings) += started.elapsed().as_micros() as u64;
+        self.timings.set(timings);
+        result
+    }
+
     /// A reader of this mirror's store for other threads (see [`MirrorReader`]).
     pub fn reader(&self) -> MirrorReader {
         MirrorReader {
