@@ -42,6 +42,7 @@ mod memory;
 mod occupation;
 mod offline;
 mod policy;
+mod recognition;
 mod rejection;
 mod routes;
 mod rules;
@@ -57,8 +58,9 @@ pub use event::{
     Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
     ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked, EntryError,
     EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified, PolicyAdopted,
-    Route, ScopeItem, SignedEvent, Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded,
-    BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+    RecognitionRecorded, RecognitionWithdrawn, Route, ScopeItem, SignedEvent, Signer,
+    TitleEligibilityGranted, TitleLevel, TitleRecorded, WithdrawalReason, BINCODE_CONFIG,
+    ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
 pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
 pub use ladder::{Level, LevelParseError};
@@ -72,7 +74,8 @@ pub use offline::{
 };
 pub use policy::{
     AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,
-    OccupationMapping, Policy, PolicyError, SkillToTitle, TitleToSkill, DEFAULT_POLICY_TOML,
+    OccupationMapping, Policy, PolicyError, RecognitionMapping, RecognitionPolicy, SkillToTitle,
+    TitleToSkill, DEFAULT_POLICY_TOML,
 };
 pub use rejection::Rejection;
 pub use rules::{
@@ -82,8 +85,9 @@ pub use rules::{
 pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,
-    EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion, RecordView,
-    Registry, RightPeriod, RouteKind, StatusChange, TitleRecord,
+    EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion,
+    RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RightPeriod, RouteKind,
+    StatusChange, TitleRecord,
 };
 pub use subject::{
     normalise_document_number, normalise_name, IdDocumentType, NameCommitment, PseudonymKey,

@@ -262,6 +262,29 @@ pub enum Rejection {
         series: String,
         field: String,
     },
+    #[error("recognition refused: {reason} (policy v{policy_version})")]
+    RecognitionNotAllowed { reason: String, policy_version: u32 },
+    #[error("{origin} is this ledger: only a partner's credential can be recognised")]
+    RecognitionOfHomeCredential { origin: String },
+    #[error("a credential of {partner_occupation} from {origin} counts in {expected} on this ledger, not in {occupation} (policy v{policy_version})")]
+    RecognitionOccupationMismatch {
+        origin: String,
+        partner_occupation: OccupationCode,
+        occupation: OccupationCode,
+        expected: OccupationCode,
+        policy_version: u32,
+    },
+    #[error("credential {certificate_number} of {origin} is already recognised by {}", recognition.to_hex())]
+    DuplicateRecognition {
+        origin: String,
+        certificate_number: CertificateNumber,
+        recognition: EventId,
+    },
+    #[error("recognition {} was already withdrawn on {withdrawn}", recognition.to_hex())]
+    RecognitionNotActive {
+        recognition: EventId,
+        withdrawn: Date,
+    },
 }
 
 impl Rejection {
@@ -328,6 +351,11 @@ impl Rejection {
         "not-appointing-body",
         "conversion-not-allowed",
         "already-holds-title",
+        "recognition-not-allowed",
+        "recognition-of-home-credential",
+        "recognition-occupation-mismatch",
+        "duplicate-recognition",
+        "recognition-not-active",
     ];
 
     /// The stable identifier of the rule (kebab-case).
@@ -394,6 +422,11 @@ impl Rejection {
             Rejection::NotAppointingBody { .. } => "not-appointing-body",
             Rejection::ConversionNotAllowed { .. } => "conversion-not-allowed",
             Rejection::AlreadyHoldsTitle { .. } => "already-holds-title",
+            Rejection::RecognitionNotAllowed { .. } => "recognition-not-allowed",
+            Rejection::RecognitionOfHomeCredential { .. } => "recognition-of-home-credential",
+            Rejection::RecognitionOccupationMismatch { .. } => "recognition-occupation-mismatch",
+            Rejection::DuplicateRecognition { .. } => "duplicate-recognition",
+            Rejection::RecognitionNotActive { .. } => "recognition-not-active",
         }
     }
 
@@ -412,7 +445,11 @@ impl Rejection {
             | Rejection::AppointmentNotAllowed { policy_version, .. }
             | Rejection::InvalidTerm { policy_version, .. }
             | Rejection::AppointmentBasisInvalid { policy_version, .. }
-            | Rejection::ConversionNotAllowed { policy_version, .. } => Some(*policy_version),
+            | Rejection::ConversionNotAllowed { policy_version, .. }
+            | Rejection::RecognitionNotAllowed { policy_version, .. }
+            | Rejection::RecognitionOccupationMismatch { policy_version, .. } => {
+                Some(*policy_version)
+            }
             _ => None,
         }
     }

@@ -79,6 +79,17 @@ pub async fn submit(
     let signed = SignedEvent::from_entry(&entry).map_err(|error| {
         Problem::submit_error(&SubmitError::Malformed(error.to_string()), retry)
     })?;
+    if let skill_ledger_domain::EventKind::RecognitionRecorded(recognised) = &signed.event.kind {
+        // The mirror check of 互认 happens here, at admission, not in `decide` (replays must
+        // not depend on a mirror). A recognition naming this ledger goes on to `decide`, which
+        // refuses it with its own rule.
+        if recognised.origin != state.node.origin() {
+            state
+                .federation
+                .check_recognition(recognised)
+                .map_err(|error| Problem::recognition(&error))?;
+        }
+    }
     let pending = state.node.try_submit_entry(entry).map_err(|error| {
         if matches!(error, SubmitError::Overloaded) {
             state.counters.count_overloaded();

@@ -29,8 +29,9 @@ use std::time::Duration;
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 use skill_ledger_domain::{
-    apply, decide, BodyRecord, CertificateNumber, CredentialRecord, EventId, EventKind,
-    MemoryLedger, PersonRecord, RecordView, Registry, SignedEvent, SubjectId, BINCODE_CONFIG,
+    apply, decide, BodyRecord, CareerRecord, CertificateNumber, CredentialRecord, EventId,
+    EventKind, MemoryLedger, PersonRecord, RecordView, Registry, SignedEvent, SubjectId,
+    BINCODE_CONFIG,
 };
 use skill_ledger_log::{
     entry_bundle_path, leaf_hash, parse_and_verify_checkpoint, tile_path, Checkpoint, Hash,
@@ -50,6 +51,9 @@ const KEY_CURSOR: &[u8] = b"m/cursor";
 const KEY_CHECKPOINT: &[u8] = b"m/checkpoint";
 const KEY_LAST_PULL: &[u8] = b"m/last_pull";
 const KEY_CREDENTIALS: &[u8] = b"m/credentials";
+/// Present when the store keeps career records from entry 0 (created by a build that does).
+const KEY_CAREERS: &[u8] = b"m/careers";
+const PREFIX_CAREER: u8 = b'k';
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
 const PREFIX_EVENT: u8 = b'e';
@@ -194,6 +198,7 @@ fn key(prefix: u8, rest: &[u8]) -> Vec<u8> {
 struct Overlay {
     credentials: BTreeMap<CertificateNumber, ForeignCredential>,
     persons: BTreeMap<SubjectId, PersonRecord>,
+    careers: BTreeMap<SubjectId, CareerRecord>,
     events: BTreeMap<EventId, u64>,
     registry_entries: Vec<(u64, Vec<u8>)>,
     new_credentials: u64,
@@ -205,6 +210,7 @@ struct View<'a> {
     records: &'a sled::Tree,
     overlay: &'a Overlay,
     failure: RefCell<Option<SyncError>>,
+    keeps_careers: bool,
 }
 
 impl View<'_> {
@@ -245,6 +251,17 @@ impl RecordView for View<'_> {
             return Some(found.clone());
         }
         self.read(key(PREFIX_PERSON, &subject.0), "a person")
+    }
+
+    fn career(&self, subject: &SubjectId) -> Option<CareerRecord> {
+        if let Some(found) = self.overlay.careers.get(subject) {
+            return Some(found.clone());
+        }
+        self.read(key(PREFIX_CAREER, &subject.0), "a career")
+    }
+
+    fn keeps_careers(&self) -> bool {
+        self.keeps_careers
     }
 
     fn event_index(&self, id: &EventId) -> Option<u64> {
@@ -656,6 +673,9 @@ pub struct Mirror {
     credentials: u64,
     checkpoint: Option<SignedCheckpoint>,
     last_pull_unix_s: Option<u64>,
+    /// Career records are kept (a store that folded entries before they were is judged
+    /// without the rules that read them, as before).
+    keeps_careers: bool,
 }
 
 impl std::fmt::Debug for Mirror {
@@ -774,6 +794,10 @@ impl Mirror {
             }
         }
         let registry = load_registry(&records)?;
+        if cursor == 0 {
+            records.insert(KEY_CAREERS, &[1u8][..])?;
+        }
+        let keeps_careers = records.contains_key(KEY_CAREERS)?;
         Ok(Mirror {
             origin: partner.origin.clone(),
             vkey: partner.vkey.clone(),
@@ -786,6 +810,7 @@ impl Mirror {
             credentials,
             checkpoint,
             last_pull_unix_s,
+            keeps_careers,
         })
     }
 
@@ -1220,6 +1245,7 @@ impl Mirror {
                 records: &self.records,
                 overlay: &overlay,
                 failure: RefCell::new(None),
+                keeps_careers: self.keeps_careers,
             };
             let checked = self.check_entry(&registry, &view, entry, index);
             view.take_failure()?;
@@ -1266,6 +1292,9 @@ impl Mirror {
             if let Some((subject, person)) = changes.person {
                 overlay.persons.insert(subject, person);
             }
+            if let Some((subject, career)) = changes.career {
+                overlay.careers.insert(subject, career);
+            }
         }
         let folded = violation
             .as_ref()
@@ -1304,6 +1333,9 @@ impl Mirror {
         }
         for (subject, person) in &overlay.persons {
             batch.insert(key(PREFIX_PERSON, &subject.0), encode(person));
+        }
+        for (subject, career) in &overlay.careers {
+            batch.insert(key(PREFIX_CAREER, &subject.0), encode(career));
         }
         for (id, index) in &overlay.events {
             batch.insert(key(PREFIX_EVENT, &id.0), &index.to_le_bytes());

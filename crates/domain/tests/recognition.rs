@@ -1,0 +1,330 @@
+//! Given/when/then tests of 川渝 互认 (issue 6): the home authority (Chongqing,
+//! `skill-ledger/50`) recognises credentials of its partner (Sichuan, `skill-ledger/51`), and
+//! withdraws them. `decide` sees only the home ledger: what the partner's log holds is checked
+//! at admission, outside the domain.
+
+mod common;
+
+use common::*;
+use skill_ledger_domain::{
+    stat, CertificateNumber, EventId, EventKind, Level, MemoryLedger, RecognitionRecorded,
+    RecognitionWithdrawn, RegistrationNumber, Rejection, RouteKind, SignedEvent, Signer,
+    WithdrawalReason, DEFAULT_POLICY_TOML,
+};
+
+fn check(
+    given_events: Vec<SignedEvent>,
+    when: SignedEvent,
+    then: Result<(), &str>,
+) -> (MemoryLedger, Option<Rejection>) {
+    let mut ledger = given(given_events);
+    let before = ledger.clone();
+    let name = when.event.kind.name();
+    match (ledger.submit(when), then) {
+        (Ok(_), Ok(())) => {
+            assert_eq!(
+                MemoryLedger::fold(&ledger.entries),
+                ledger,
+                "replay differs"
+            );
+            (ledger, None)
+        }
+        (Err(rejection), Err(code)) => {
+            assert_eq!(
+                rejection.code(),
+                code,
+                "{name} refused otherwise: {rejection}"
+            );
+            assert_eq!(ledger, before, "a refused {name} changed the ledger");
+            (ledger, Some(rejection))
+        }
+        (Ok(_), Err(code)) => panic!("{name} was accepted, expected {code}"),
+        (Err(rejection), Ok(())) => panic!(
+            "{name} was refused, expected acceptance: {} ({rejection})",
+            rejection.code()
+        ),
+    }
+}
+
+fn with(
+    mut events: Vec<SignedEvent>,
+    more: impl IntoIterator<Item = SignedEvent>,
+) -> Vec<SignedEvent> {
+    events.extend(more);
+    events
+}
+
+/// A Sichuan 高级工 (三级) certificate of a Sichuan body, issued in 2020.
+fn sichuan_number(level: Level, serial: u32) -> CertificateNumber {
+    let body: RegistrationNumber = "Y000051000010".parse().expect("registration number");
+    CertificateNumber::compose(body, 2020, level, serial).expect("number")
+}
+
+fn recognition(holder: u8, level: Level, serial: u32) -> RecognitionRecorded {
+    RecognitionRecorded {
+        origin: OTHER_ORIGIN.to_string(),
+        entry_index: 40 + u64::from(serial),
+        leaf_hash: [serial as u8; 32],
+        certificate_number: sichuan_number(level, serial),
+        subject: subject(holder),
+        level,
+        partner_occupation: turner(),
+        occupation: turner(),
+        issued: d("2020-06-01"),
+        date: d("2024-03-01"),
+    }
+}
+
+fn recognise(fx: &Fx, recognised: RecognitionRecorded) -> SignedEvent {
+    fx.by_authority(EventKind::RecognitionRecorded(recognised))
+}
+
+fn withdraw(fx: &Fx, of: &SignedEvent, reason: WithdrawalReason) -> SignedEvent {
+    let EventKind::RecognitionRecorded(recognised) = &of.event.kind else {
+        panic!("not a recognition")
+    };
+    fx.by_authority(EventKind::RecognitionWithdrawn(RecognitionWithdrawn {
+        recognition: of.event.id,
+        subject: recognised.subject,
+        effective: d("2024-09-01"),
+        reason,
+    }))
+}
+
+fn revoked_at_origin(index: u64) -> WithdrawalReason {
+    WithdrawalReason::OriginRevoked {
+        revocation_index: index,
+    }
+}
+
+#[test]
+fn a_recognised_level_counts_in_the_person_and_the_statistics() {
+    let fx = Fx::new();
+    let when = recognise(&fx, recognition(7, Level::Senior, 1));
+    let (ledger, _) = check(fx.setup(), when, Ok(()));
+    let person = &ledger.persons[&subject(7)];
+    assert_eq!(person.holdings.len(), 1);
+    assert_eq!(person.holdings[0].route, RouteKind::Recognition);
+    assert_eq!(
+        person.highest_in(turner(), d("2024-03-01")).map(|h| h.0),
+        Some(Level::Senior)
+    );
+    let career = &ledger.careers[&subject(7)];
+    assert_eq!(career.recognitions[0].origin, OTHER_ORIGIN);
+    assert!(career.recognitions[0].is_active());
+    assert_eq!(ledger.stats[stat::RECOGNITIONS_ACTIVE], 1);
+    assert_eq!(ledger.stats["recognitions.level.senior"], 1);
+    assert_eq!(ledger.stats["routes.recognition.level.senior"], 1);
+    assert_eq!(ledger.stats[stat::HOLDERS], 1);
+    assert!(
+        !ledger.stats.contains_key(stat::ISSUED),
+        "not a credential of this ledger"
+    );
+}
+
+#[test]
+fn a_home_evaluation_builds_on_a_recognised_level() {
+    let fx = Fx::new();
+    let recognised = recognise(&fx, recognition(7, Level::Senior, 1));
+    let technician = fx.certify(
+        &y_body(),
+        7,
+        turner(),
+        Level::Technician,
+        "2025-07-01",
+        prior(),
+    );
+    let (ledger, _) = check(
+        with(fx.setup(), [recognised.clone()]),
+        technician.clone(),
+        Ok(()),
+    );
+    assert_eq!(ledger.persons[&subject(7)].holdings[1].basis, Some(0));
+    // Withdrawing the recognition marks what was built on it.
+    let when = withdraw(&fx, &recognised, revoked_at_origin(90));
+    let (ledger, _) = check(with(fx.setup(), [recognised, technician]), when, Ok(()));
+    let person = &ledger.persons[&subject(7)];
+    assert!(person.holdings[0].revoked);
+    assert!(person.holdings[1].basis_revoked);
+    assert_eq!(ledger.stats[stat::BASIS_REVOKED], 1);
+}
+
+#[test]
+fn only_the_home_authority_recognises() {
+    let fx = Fx::new();
+    let by_body = fx.by_body(
+        &y_body(),
+        EventKind::RecognitionRecorded(recognition(7, Level::Senior, 1)),
+    );
+    check(fx.setup(), by_body, Err("wrong-signer"));
+    let by_other_key = fx.sign(
+        Signer::Authority,
+        &key(9),
+        EventKind::RecognitionRecorded(recognition(7, Level::Senior, 1)),
+    );
+    check(fx.setup(), by_other_key, Err("key-not-valid-at-date"));
+}
+
+#[test]
+fn a_home_credential_is_not_recognised() {
+    let fx = Fx::new();
+    let mut home_origin = recognition(7, Level::Senior, 1);
+    home_origin.origin = ORIGIN.to_string();
+    check(
+        fx.setup(),
+        recognise(&fx, home_origin),
+        Err("recognition-of-home-credential"),
+    );
+    let mut home_number = recognition(7, Level::Senior, 1);
+    home_number.certificate_number =
+        CertificateNumber::compose(y_body().number, 2020, Level::Senior, 5).expect("number");
+    check(
+        fx.setup(),
+        recognise(&fx, home_number),
+        Err("recognition-of-home-credential"),
+    );
+}
+
+#[test]
+fn a_credential_is_recognised_once_while_active() {
+    let fx = Fx::new();
+    let first = recognise(&fx, recognition(7, Level::Senior, 1));
+    let again = recognise(&fx, recognition(7, Level::Senior, 1));
+    let (_, rejection) = check(
+        with(fx.setup(), [first.clone()]),
+        again,
+        Err("duplicate-recognition"),
+    );
+    assert!(
+        matches!(rejection, Some(Rejection::DuplicateRecognition { recognition, .. }) if recognition == first.event.id)
+    );
+    // After a withdrawal by decision, the authority may recognise it again.
+    let withdrawn = withdraw(
+        &fx,
+        &first,
+        WithdrawalReason::AuthorityDecision {
+            reason: "材料待核实".to_string(),
+        },
+    );
+    let mut later = recognition(7, Level::Senior, 1);
+    later.date = d("2024-10-01");
+    check(
+        with(fx.setup(), [first, withdrawn]),
+        recognise(&fx, later),
+        Ok(()),
+    );
+}
+
+#[test]
+fn the_policy_decides_the_level_and_the_occupation() {
+    let fx = Fx::new();
+    // Without a [recognition] section the route is closed.
+    let closed = DEFAULT_POLICY_TOML
+        .split("[recognition]")
+        .next()
+        .expect("text")
+        .replace("version = 1", "version = 2");
+    let given_closed = with(fx.setup(), [fx.policy(&closed)]);
+    let (_, rejection) = check(
+        given_closed,
+        recognise(&fx, recognition(7, Level::Senior, 1)),
+        Err("recognition-not-allowed"),
+    );
+    assert_eq!(rejection.and_then(|r| r.policy_version()), Some(2));
+    // A mapping row sends 铣工 of Sichuan to 车工 here.
+    let mapped = DEFAULT_POLICY_TOML.replace("version = 1", "version = 2").replace(
+        "level_max = \"senior_technician\"\n\n# Both",
+        "level_max = \"technician\"\n\n[[recognition.mapping]]\norigin = \"skill-ledger/51\"\npartner = \"6-18-01-02\"\nhome = \"6-18-01-01\"\n\n# Both",
+    );
+    let given_mapped = with(fx.setup(), [fx.policy(&mapped)]);
+    let mut miller = recognition(7, Level::Senior, 1);
+    miller.partner_occupation = occupation("6-18-01-02");
+    miller.occupation = occupation("6-18-01-02");
+    let (_, rejection) = check(
+        given_mapped.clone(),
+        recognise(&fx, miller.clone()),
+        Err("recognition-occupation-mismatch"),
+    );
+    assert!(
+        matches!(rejection, Some(Rejection::RecognitionOccupationMismatch { expected, policy_version: 2, .. }) if expected == turner())
+    );
+    miller.occupation = turner();
+    check(given_mapped.clone(), recognise(&fx, miller), Ok(()));
+    check(
+        given_mapped,
+        recognise(&fx, recognition(7, Level::SeniorTechnician, 2)),
+        Err("recognition-not-allowed"),
+    );
+}
+
+#[test]
+fn the_level_must_be_the_one_the_number_states() {
+    let fx = Fx::new();
+    let mut wrong = recognition(7, Level::Senior, 1);
+    wrong.level = Level::Technician;
+    check(
+        fx.setup(),
+        recognise(&fx, wrong),
+        Err("certificate-level-mismatch"),
+    );
+}
+
+#[test]
+fn only_an_active_recognition_is_withdrawn() {
+    let fx = Fx::new();
+    let recognised = recognise(&fx, recognition(7, Level::Senior, 1));
+    let first = withdraw(&fx, &recognised, revoked_at_origin(90));
+    let (ledger, _) = check(
+        with(fx.setup(), [recognised.clone()]),
+        first.clone(),
+        Ok(()),
+    );
+    let held = &ledger.careers[&subject(7)].recognitions[0];
+    assert_eq!(
+        held.withdrawn.as_ref().map(|w| w.reason.clone()),
+        Some(revoked_at_origin(90))
+    );
+    assert_eq!(
+        ledger
+            .stats
+            .get(stat::RECOGNITIONS_ACTIVE)
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    assert_eq!(ledger.stats[stat::RECOGNITIONS_WITHDRAWN], 1);
+    assert_eq!(ledger.stats.get(stat::HOLDERS).copied().unwrap_or(0), 0);
+    let second = withdraw(
+        &fx,
+        &recognised,
+        WithdrawalReason::AuthorityDecision {
+            reason: "重复".to_string(),
+        },
+    );
+    check(
+        with(fx.setup(), [recognised.clone(), first]),
+        second,
+        Err("recognition-not-active"),
+    );
+    // A withdrawal of nothing recognised.
+    let mut unknown = withdraw(&fx, &recognised, revoked_at_origin(90));
+    if let EventKind::RecognitionWithdrawn(withdrawn) = &mut unknown.event.kind {
+        withdrawn.recognition = EventId([0xee; 16]);
+    }
+    let unknown = fx.by_authority(unknown.event.kind);
+    check(
+        with(fx.setup(), [recognised.clone()]),
+        unknown,
+        Err("unknown-basis"),
+    );
+    // The origin's revocation comes after its certification.
+    let early = withdraw(&fx, &recognised, revoked_at_origin(41));
+    check(with(fx.setup(), [recognised]), early, Err("malformed"));
+}
+
+#[test]
+fn the_withdrawal_id_is_derived_from_the_recognition() {
+    let a = EventId::withdrawal_of(&EventId([1; 16]));
+    assert_eq!(a, EventId::withdrawal_of(&EventId([1; 16])));
+    assert_ne!(a, EventId::withdrawal_of(&EventId([2; 16])));
+}
