@@ -125,7 +125,9 @@ fn refuse_revoked(
     Ok(())
 }
 
-/// Checks a recognition against the partner's mirror (see the module documentation).
+/// Checks a recognition against the partner's mirror (see the module documentation), in this
+/// order: the partner is known, the mirror holds the certificate, it is not revoked, and every
+/// stated field equals the mirror's.
 pub fn check_against_mirror(
     reader: &MirrorReader,
     recognised: &RecognitionRecorded,
@@ -134,6 +136,7 @@ pub fn check_against_mirror(
         return Err(RecognitionCheckError::unknown_partner(&recognised.origin));
     }
     let found = held(reader, &recognised.certificate_number)?;
+    refuse_revoked(reader, &found)?;
     let record = &found.record;
     let differs = |field: &'static str, stated: String, mirrored: String| {
         Err(RecognitionCheckError {
@@ -188,7 +191,7 @@ pub fn check_against_mirror(
             record.issued.to_string(),
         );
     }
-    refuse_revoked(reader, &found)
+    Ok(())
 }
 
 /// The recognition of certificate `number` as the mirror holds it, dated `date`, in the home
