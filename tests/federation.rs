@@ -607,6 +607,14 @@ fn subject_of(id_number: &str) -> String {
 /// A recognition signed by the authority key of the ledger in `dir`, as `POST /v1/events`
 /// takes it.
 fn recognition_entry(dir: &Path, recognised: skill_ledger_domain::RecognitionRecorded) -> Value {
+    authority_entry(
+        dir,
+        skill_ledger_domain::EventKind::RecognitionRecorded(recognised),
+    )
+}
+
+/// An event signed by the authority key of the Chongqing ledger in `dir`.
+fn authority_entry(dir: &Path, kind: skill_ledger_domain::EventKind) -> Value {
     use base64::Engine as _;
     let text = std::fs::read_to_string(dir.join("keys/authority.key")).expect("authority key");
     let (_, key) = skill_ledger_log::parse_signer_key_text(text.trim()).expect("key text");
@@ -616,7 +624,7 @@ fn recognition_entry(dir: &Path, recognised: skill_ledger_domain::RecognitionRec
         &key,
         skill_ledger_domain::Event {
             id: skill_ledger_domain::EventId(rand::random()),
-            kind: skill_ledger_domain::EventKind::RecognitionRecorded(recognised),
+            kind,
         },
     );
     let entry = signed.to_entry().expect("entry");
@@ -794,6 +802,64 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         );
     }
 
+    // And the rules of `decide` refuse what the mirror agrees with: the same credential again,
+    // another home occupation than the policy's mapping gives, and any recognition once a
+    // policy without a [recognition] section is in force.
+    let view = &person["recognitions"][0];
+    let hex32 = |text: &Value| -> [u8; 32] {
+        hex::decode(text.as_str().expect("hex"))
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes")
+    };
+    let again = skill_ledger_domain::RecognitionRecorded {
+        origin: "skill-ledger/51".to_string(),
+        entry_index: view["origin_entry_index"].as_u64().expect("index"),
+        leaf_hash: hex32(&view["leaf_hash"]),
+        certificate_number: recognised_cert.parse().expect("number"),
+        subject: skill_ledger_domain::SubjectId::from_hex(&subject_of(li_si)).expect("subject"),
+        level: skill_ledger_domain::Level::Junior,
+        partner_occupation: "6-18-01-01".parse().expect("occupation"),
+        occupation: "6-18-01-01".parse().expect("occupation"),
+        issued: "2020-06-01".parse().expect("date"),
+        date: "2024-05-02".parse().expect("date"),
+    };
+    let mut elsewhere = again.clone();
+    elsewhere.occupation = "6-18-01-02".parse().expect("occupation");
+    let mut after_closing = again.clone();
+    after_closing.date = "2024-07-01".parse().expect("date");
+    let closed_policy = skill_ledger_domain::DEFAULT_POLICY_TOML
+        .split("[recognition]")
+        .next()
+        .expect("policy text")
+        .replace("version = 1", "version = 2")
+        .replace("effective = \"2019-01-01\"", "effective = \"2024-06-01\"");
+    let adopted = post_json(
+        &address_50,
+        "/v1/events",
+        &authority_entry(
+            &chongqing,
+            skill_ledger_domain::EventKind::PolicyAdopted(skill_ledger_domain::PolicyAdopted {
+                source_toml: closed_policy,
+                date: "2024-06-01".parse().expect("date"),
+            }),
+        ),
+    );
+    assert_eq!(adopted.status, 200, "{}", adopted.text());
+    for (recognised, problem) in [
+        (again, "duplicate-recognition"),
+        (elsewhere, "recognition-occupation-mismatch"),
+        (after_closing, "recognition-not-allowed"),
+    ] {
+        let reply = post_json(
+            &address_50,
+            "/v1/events",
+            &recognition_entry(&chongqing, recognised),
+        );
+        assert_eq!(reply.status, 422, "{}", reply.text());
+        assert_eq!(reply.json()["code"], problem, "{}", reply.text());
+    }
+
     // When Sichuan revokes 李四's credential (its node restarted for the CLI).
     drop(served_51);
     revoke(recognised_cert);
@@ -812,6 +878,30 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
     let stats = get(&address_50, "/v1/stats").json();
     assert_eq!(stats["recognitions"]["active"], 0, "{stats}");
     assert_eq!(stats["recognitions"]["withdrawn"], 1, "{stats}");
+    // And a withdrawal of it by decision is refused: it is no longer active.
+    let recognition_id = person["recognitions"][0]["id"].as_str().expect("id");
+    let again = authority_entry(
+        &chongqing,
+        skill_ledger_domain::EventKind::RecognitionWithdrawn(
+            skill_ledger_domain::RecognitionWithdrawn {
+                recognition: skill_ledger_domain::EventId::from_hex(recognition_id).expect("id"),
+                subject: skill_ledger_domain::SubjectId::from_hex(&subject_of(li_si))
+                    .expect("subject"),
+                effective: "2024-10-01".parse().expect("date"),
+                reason: skill_ledger_domain::WithdrawalReason::AuthorityDecision {
+                    reason: "复核".to_string(),
+                },
+            },
+        ),
+    );
+    let reply = post_json(&address_50, "/v1/events", &again);
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert_eq!(
+        reply.json()["code"],
+        "recognition-not-active",
+        "{}",
+        reply.text()
+    );
 
     // And after a restart the withdrawal is not made twice: the node's resubmission is a
     // duplicate, and the partner's cycles stay clean.

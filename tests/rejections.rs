@@ -3,7 +3,8 @@
 //! stored.
 //!
 //! Codes covered by other black-box tests: see [`COVERED_ELSEWHERE`] (`tests/api.rs`,
-//! `tests/abuse.rs`). Codes this file submits: the table in
+//! `tests/abuse.rs`, and `tests/federation.rs` for the recognition rules, which need a
+//! partner's mirror to get past admission). Codes this file submits: the table in
 //! [`every_rule_refuses_its_event_over_http_and_stores_nothing`].
 //!
 //! Codes no signed entry can produce through a served ledger ([`UNREACHABLE`]):
@@ -35,7 +36,8 @@ use skill_ledger_domain::{
 use std::cell::Cell;
 use support::{get, given_ledger_with_a_body, serve_with, submit, Ledger, Served, BODY, ORIGIN};
 
-/// Rejection codes exercised over HTTP by `tests/api.rs` and `tests/abuse.rs`.
+/// Rejection codes exercised over HTTP by `tests/api.rs`, `tests/abuse.rs` and
+/// `tests/federation.rs` (`recognition-*`, `duplicate-recognition`).
 const COVERED_ELSEWHERE: &[&str] = &[
     "already-revoked",
     "bad-signature",
@@ -46,10 +48,15 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "dated-in-future",
     "duplicate-certificate",
     "duplicate-event-id",
+    "duplicate-recognition",
     "key-not-valid-at-date",
     "level-not-reachable",
     "out-of-scope",
     "province-mismatch",
+    "recognition-not-active",
+    "recognition-not-allowed",
+    "recognition-occupation-mismatch",
+    "recognition-of-home-credential",
     "unknown-body",
     "unknown-credential",
     "wrong-signer",
