@@ -71,6 +71,8 @@ pub enum StatKey {
     RecognitionsLevel(crate::ladder::Level),
     /// Recognitions withdrawn (origin revoked or authority decision).
     RecognitionsWithdrawn,
+    /// Results of a joint contest's partner side accepted here (结果互认).
+    PartnerContestResults,
 }
 
 impl std::fmt::Display for StatKey {
@@ -106,6 +108,7 @@ impl std::fmt::Display for StatKey {
                 write!(f, "{}{}", stat::RECOGNITIONS_LEVEL, level.id())
             }
             StatKey::RecognitionsWithdrawn => f.write_str(stat::RECOGNITIONS_WITHDRAWN),
+            StatKey::PartnerContestResults => f.write_str(stat::PARTNER_CONTEST_RESULTS),
         }
     }
 }
@@ -139,6 +142,8 @@ pub mod stat {
     pub const RECOGNITIONS_ACTIVE: &str = "recognitions.active";
     pub const RECOGNITIONS_LEVEL: &str = "recognitions.level.";
     pub const RECOGNITIONS_WITHDRAWN: &str = "recognitions.withdrawn";
+    /// Contest results recorded on a partner ledger and accepted here (joint contests).
+    pub const PARTNER_CONTEST_RESULTS: &str = "routes.contest.partner_results";
 }
 
 impl Registry {
@@ -353,6 +358,12 @@ pub fn apply(
         }
         EventKind::RecognitionWithdrawn(withdrawn) => {
             crate::recognition::apply_withdrawal(records, withdrawn, &mut changes)
+        }
+        EventKind::ContestJoined(joined) => {
+            crate::joint_contests::apply_joined(registry, joined, &mut changes)
+        }
+        EventKind::PartnerContestResultAccepted(accepted) => {
+            crate::joint_contests::apply_accepted(registry, records, accepted, &mut changes)
         }
         _ => crate::careers::apply_route_event(registry, records, signed, index, &mut changes),
     }

@@ -114,6 +114,8 @@ pub enum EventKind {
     // Issue 6 (川渝 互认): appended, so every tag above keeps its value.
     RecognitionRecorded(RecognitionRecorded),
     RecognitionWithdrawn(RecognitionWithdrawn),
+    ContestJoined(ContestJoined),
+    PartnerContestResultAccepted(PartnerContestResultAccepted),
 }
 
 impl EventKind {
@@ -141,6 +143,8 @@ impl EventKind {
             EventKind::TitleEligibilityGranted(_) => "title_eligibility_granted",
             EventKind::RecognitionRecorded(_) => "recognition_recorded",
             EventKind::RecognitionWithdrawn(_) => "recognition_withdrawn",
+            EventKind::ContestJoined(_) => "contest_joined",
+            EventKind::PartnerContestResultAccepted(_) => "partner_contest_result_accepted",
         }
     }
 
@@ -168,6 +172,8 @@ impl EventKind {
             EventKind::TitleEligibilityGranted(event) => event.date,
             EventKind::RecognitionRecorded(event) => event.date,
             EventKind::RecognitionWithdrawn(event) => event.effective,
+            EventKind::ContestJoined(event) => event.date,
+            EventKind::PartnerContestResultAccepted(event) => event.date,
         }
     }
 }
@@ -637,6 +643,35 @@ pub struct RecognitionWithdrawn {
     pub subject: SubjectId,
     pub effective: Date,
     pub reason: WithdrawalReason,
+}
+
+/// 赛项共定: the home authority declares its registered contest `contest` joint with the
+/// partner `partner_origin`'s contest `partner_contest` (the id of the partner's
+/// `ContestRegistered`). Each authority records it on its own ledger; results of either side
+/// may then be accepted by the other ([`PartnerContestResultAccepted`]).
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ContestJoined {
+    pub contest: EventId,
+    pub partner_origin: String,
+    pub partner_contest: EventId,
+    pub date: Date,
+}
+
+/// 结果互认: a result recorded on the partner ledger (its `ContestResultRecorded`
+/// `partner_result`, at its entry `entry_index`) in the partner's side of the joint contest is
+/// accepted on the home ledger as a result in the home contest `contest`, so the home
+/// promotion table applies to it (a credential by `Route::Contest` names this event's id).
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct PartnerContestResultAccepted {
+    pub contest: EventId,
+    pub origin: String,
+    pub partner_result: EventId,
+    pub entry_index: u64,
+    pub subject: SubjectId,
+    pub occupation: OccupationCode,
+    pub rank: u16,
+    pub award: String,
+    pub date: Date,
 }
 
 /// An event with its signer and signature: what a submitter sends and an entry holds.

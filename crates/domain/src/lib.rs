@@ -37,6 +37,7 @@ mod catalogue_policy_checks;
 mod date;
 mod event;
 mod ids;
+mod joint_contests;
 mod ladder;
 mod memory;
 mod occupation;
@@ -55,12 +56,12 @@ pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,
     AppointmentMade, AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted,
-    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
+    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted, ContestJoined,
     ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked, EntryError,
-    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified, PolicyAdopted,
-    RecognitionRecorded, RecognitionWithdrawn, Route, ScopeItem, SignedEvent, Signer,
-    TitleEligibilityGranted, TitleLevel, TitleRecorded, WithdrawalReason, BINCODE_CONFIG,
-    ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified,
+    PartnerContestResultAccepted, PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route,
+    ScopeItem, SignedEvent, Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded,
+    WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
 pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
 pub use ladder::{Level, LevelParseError};

@@ -285,6 +285,14 @@ pub enum Rejection {
         recognition: EventId,
         withdrawn: Date,
     },
+    #[error("contest {} is not joint with a contest of {origin}", contest.to_hex())]
+    ContestNotJoint { contest: EventId, origin: String },
+    #[error("contest {} is already joint with contest {} of {origin}", contest.to_hex(), partner_contest.to_hex())]
+    ContestAlreadyJoint {
+        contest: EventId,
+        origin: String,
+        partner_contest: EventId,
+    },
 }
 
 impl Rejection {
@@ -356,6 +364,8 @@ impl Rejection {
         "recognition-occupation-mismatch",
         "duplicate-recognition",
         "recognition-not-active",
+        "contest-not-joint",
+        "contest-already-joint",
     ];
 
     /// The stable identifier of the rule (kebab-case).
@@ -427,6 +437,8 @@ impl Rejection {
             Rejection::RecognitionOccupationMismatch { .. } => "recognition-occupation-mismatch",
             Rejection::DuplicateRecognition { .. } => "duplicate-recognition",
             Rejection::RecognitionNotActive { .. } => "recognition-not-active",
+            Rejection::ContestNotJoint { .. } => "contest-not-joint",
+            Rejection::ContestAlreadyJoint { .. } => "contest-already-joint",
         }
     }
 

@@ -156,6 +156,12 @@ pub fn decide(
         EventKind::RecognitionWithdrawn(withdrawn) => {
             crate::recognition::check_withdrawal(registry, records, signed, withdrawn)
         }
+        EventKind::ContestJoined(joined) => {
+            crate::joint_contests::check_joined(registry, signed, joined)
+        }
+        EventKind::PartnerContestResultAccepted(accepted) => {
+            crate::joint_contests::check_accepted(registry, records, signed, accepted)
+        }
     }
 }
 

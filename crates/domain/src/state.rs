@@ -439,6 +439,19 @@ pub struct ContestRecord {
     pub occupations: Vec<OccupationCode>,
     pub date: Date,
     pub entry_index: u64,
+    /// Partner contests this one is joint with (赛项共定): partner origin and the id of its
+    /// `ContestRegistered` (issue 6).
+    pub joint_with: Vec<(String, EventId)>,
+}
+
+impl ContestRecord {
+    /// The partner contest joint with this one on the ledger `origin`, if any.
+    pub fn joint_contest_of(&self, origin: &str) -> Option<EventId> {
+        self.joint_with
+            .iter()
+            .find(|(partner, _)| partner == origin)
+            .map(|(_, contest)| *contest)
+    }
 }
 
 /// The levels a body may appoint to from a date.

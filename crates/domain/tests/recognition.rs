@@ -328,3 +328,103 @@ fn the_withdrawal_id_is_derived_from_the_recognition() {
     assert_eq!(a, EventId::withdrawal_of(&EventId([1; 16])));
     assert_ne!(a, EventId::withdrawal_of(&EventId([2; 16])));
 }
+
+// ---------------------------------------------------------------------------------------
+// Joint contests (赛项共定、结果互认)
+// ---------------------------------------------------------------------------------------
+
+fn join(fx: &Fx, contest: &SignedEvent, origin: &str) -> SignedEvent {
+    fx.by_authority(EventKind::ContestJoined(
+        skill_ledger_domain::ContestJoined {
+            contest: contest.event.id,
+            partner_origin: origin.to_string(),
+            partner_contest: EventId([0x51; 16]),
+            date: d("2022-09-01"),
+        },
+    ))
+}
+
+fn accept(fx: &Fx, contest: &SignedEvent, holder: u8, rank: u16) -> SignedEvent {
+    fx.by_authority(EventKind::PartnerContestResultAccepted(
+        skill_ledger_domain::PartnerContestResultAccepted {
+            contest: contest.event.id,
+            origin: OTHER_ORIGIN.to_string(),
+            partner_result: EventId([0x52; 16]),
+            entry_index: 77,
+            subject: subject(holder),
+            occupation: turner(),
+            rank,
+            award: format!("第{rank}名"),
+            date: d("2022-11-01"),
+        },
+    ))
+}
+
+#[test]
+fn a_partner_result_of_a_joint_contest_promotes_by_the_home_table() {
+    let fx = Fx::new();
+    let national = fx.contest(skill_ledger_domain::ContestTier::National, "2022-10-20");
+    let joined = join(&fx, &national, OTHER_ORIGIN);
+    let accepted = accept(&fx, &national, 7, 3);
+    let given_joint = with(fx.setup(), [national.clone(), joined.clone()]);
+    let (ledger, _) = check(given_joint.clone(), accepted.clone(), Ok(()));
+    let result = &ledger.careers[&subject(7)].contest_results[0];
+    assert_eq!(result.tier, skill_ledger_domain::ContestTier::National);
+    assert_eq!(ledger.stats[stat::PARTNER_CONTEST_RESULTS], 1);
+    // The home table: a national result in the first 30 → 技师, by the contest route.
+    let promoted = fx.certify(
+        &y_body(),
+        7,
+        turner(),
+        Level::Technician,
+        "2023-01-10",
+        by_contest(&accepted),
+    );
+    let (ledger, _) = check(with(given_joint, [accepted]), promoted, Ok(()));
+    assert!(ledger.careers[&subject(7)].contest_results[0]
+        .promoted
+        .is_some());
+}
+
+#[test]
+fn only_a_joint_contest_accepts_partner_results_once() {
+    let fx = Fx::new();
+    let national = fx.contest(skill_ledger_domain::ContestTier::National, "2022-10-20");
+    // Not joint (yet).
+    check(
+        with(fx.setup(), [national.clone()]),
+        accept(&fx, &national, 7, 3),
+        Err("contest-not-joint"),
+    );
+    // Joint once per partner, never with the home ledger itself.
+    let joined = join(&fx, &national, OTHER_ORIGIN);
+    check(
+        with(fx.setup(), [national.clone(), joined.clone()]),
+        join(&fx, &national, OTHER_ORIGIN),
+        Err("contest-already-joint"),
+    );
+    check(
+        with(fx.setup(), [national.clone()]),
+        join(&fx, &national, ORIGIN),
+        Err("recognition-of-home-credential"),
+    );
+    check(
+        fx.setup(),
+        join(&fx, &national, OTHER_ORIGIN),
+        Err("unknown-contest"),
+    );
+    // One result per person and contest, home or partner side.
+    let first = accept(&fx, &national, 7, 3);
+    check(
+        with(fx.setup(), [national.clone(), joined.clone(), first]),
+        accept(&fx, &national, 7, 1),
+        Err("contest-result-not-allowed"),
+    );
+    // Only the authority records it.
+    let by_body = fx.by_body(&y_body(), accept(&fx, &national, 8, 3).event.kind);
+    check(
+        with(fx.setup(), [national, joined]),
+        by_body,
+        Err("wrong-signer"),
+    );
+}

@@ -79,16 +79,34 @@ pub async fn submit(
     let signed = SignedEvent::from_entry(&entry).map_err(|error| {
         Problem::submit_error(&SubmitError::Malformed(error.to_string()), retry)
     })?;
-    if let skill_ledger_domain::EventKind::RecognitionRecorded(recognised) = &signed.event.kind {
-        // The mirror check of 互认 happens here, at admission, not in `decide` (replays must
-        // not depend on a mirror). A recognition naming this ledger goes on to `decide`, which
-        // refuses it with its own rule.
-        if recognised.origin != state.node.origin() {
+    // The mirror checks of 互认 and of joint contests happen here, at admission, not in
+    // `decide` (replays must not depend on a mirror). What the home ledger alone refuses (a
+    // recognition naming this ledger, a contest that is not joint) goes on to `decide`, which
+    // refuses it with its own rule.
+    match &signed.event.kind {
+        skill_ledger_domain::EventKind::RecognitionRecorded(recognised)
+            if recognised.origin != state.node.origin() =>
+        {
             state
                 .federation
                 .check_recognition(recognised)
                 .map_err(|error| Problem::recognition(&error))?;
         }
+        skill_ledger_domain::EventKind::PartnerContestResultAccepted(accepted) => {
+            let partner_contest = state
+                .node
+                .registry()
+                .contests
+                .get(&accepted.contest)
+                .and_then(|contest| contest.joint_contest_of(&accepted.origin));
+            if let Some(partner_contest) = partner_contest {
+                state
+                    .federation
+                    .check_partner_result(accepted, partner_contest)
+                    .map_err(|error| Problem::recognition(&error))?;
+            }
+        }
+        _ => {}
     }
     let pending = state.node.try_submit_entry(entry).map_err(|error| {
         if matches!(error, SubmitError::Overloaded) {

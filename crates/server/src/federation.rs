@@ -258,6 +258,21 @@ impl Federation {
         check_against_mirror(partner.reader(), recognised)
     }
 
+    /// Checks a partner contest result accepted for a joint contest against the mirror of its
+    /// origin.
+    pub fn check_partner_result(
+        &self,
+        accepted: &skill_ledger_domain::PartnerContestResultAccepted,
+        partner_contest: skill_ledger_domain::EventId,
+    ) -> Result<(), RecognitionCheckError> {
+        let partner = self
+            .partners
+            .iter()
+            .find(|partner| partner.origin() == accepted.origin)
+            .ok_or_else(|| RecognitionCheckError::unknown_partner(&accepted.origin))?;
+        skill_ledger_sync::check_partner_result(partner.reader(), accepted, partner_contest)
+    }
+
     pub fn partners(&self) -> &[Arc<Partner>] {
         &self.partners
     }

@@ -69,8 +69,8 @@ pub use mirror::{
     PullReport,
 };
 pub use recognition::{
-    check_against_mirror, recognition_from_mirror, withdrawals_due, RecognitionCheckError,
-    RecognitionCheckKind,
+    check_against_mirror, check_partner_result, recognition_from_mirror, withdrawals_due,
+    RecognitionCheckError, RecognitionCheckKind,
 };
 pub use transport::{NodeLog, PartnerLog, TransportError, TransportErrorKind};
 pub use witness::{

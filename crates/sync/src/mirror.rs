@@ -1483,6 +1483,15 @@ impl MirrorReader {
             .transpose()
     }
 
+    /// A person's career record on the partner ledger (contest results and the other
+    /// routes), when the store keeps them.
+    pub fn career(&self, subject: &SubjectId) -> Result<Option<CareerRecord>> {
+        self.records
+            .get(key(PREFIX_CAREER, &subject.0))?
+            .map(|bytes| decode(&bytes, "a career"))
+            .transpose()
+    }
+
     /// The partner checkpoint held, verified with the configured key.
     /// The partner ledger's statistics counters as folded so far (names as the node's).
     pub fn stats(&self) -> Result<BTreeMap<String, i64>> {

@@ -17,8 +17,9 @@
 //! restart is the same entry: a duplicate, not a second withdrawal.
 
 use skill_ledger_domain::{
-    CertificateNumber, CredentialStatus, Date, Event, EventId, EventKind, Policy,
-    RecognitionRecord, RecognitionRecorded, RecognitionWithdrawn, SubjectId, WithdrawalReason,
+    CertificateNumber, CredentialStatus, Date, Event, EventId, EventKind,
+    PartnerContestResultAccepted, Policy, RecognitionRecord, RecognitionRecorded,
+    RecognitionWithdrawn, SubjectId, WithdrawalReason,
 };
 
 use crate::mirror::{ForeignCredential, MirrorReader};
@@ -190,6 +191,70 @@ pub fn check_against_mirror(
             recognised.issued.to_string(),
             record.issued.to_string(),
         );
+    }
+    Ok(())
+}
+
+/// Checks a partner contest result accepted for the home contest joint with the partner's
+/// `partner_contest` against the mirror: the mirror holds the person's result `partner_result`
+/// folded from entry `entry_index`, in `partner_contest`, with the stated occupation, rank,
+/// award and date.
+pub fn check_partner_result(
+    reader: &MirrorReader,
+    accepted: &PartnerContestResultAccepted,
+    partner_contest: EventId,
+) -> Result<(), RecognitionCheckError> {
+    if accepted.origin != reader.origin() {
+        return Err(RecognitionCheckError::unknown_partner(&accepted.origin));
+    }
+    let career = reader.career(&accepted.subject).map_err(|error| {
+        RecognitionCheckError::new(
+            RecognitionCheckKind::Store,
+            format!("the mirror of {} cannot be read: {error}", reader.origin()),
+        )
+    })?;
+    let Some(result) = career.and_then(|career| {
+        career
+            .contest_results
+            .into_iter()
+            .find(|result| result.id == accepted.partner_result)
+    }) else {
+        return Err(RecognitionCheckError::new(
+            RecognitionCheckKind::NotInMirror,
+            format!(
+                "the mirror of {} holds no contest result {} of the subject",
+                reader.origin(),
+                accepted.partner_result.to_hex()
+            ),
+        ));
+    };
+    let stated = (
+        accepted.entry_index,
+        partner_contest,
+        accepted.occupation,
+        accepted.rank,
+        accepted.award.as_str(),
+        accepted.date,
+    );
+    let held = (
+        result.entry_index,
+        result.contest,
+        result.occupation,
+        result.rank,
+        result.award.as_str(),
+        result.date,
+    );
+    if stated != held {
+        return Err(RecognitionCheckError {
+            kind: RecognitionCheckKind::MirrorDisagrees,
+            message: format!(
+                "contest result {} of {}: stated (entry, contest, occupation, rank, award, date) \
+                 {stated:?}, the mirror holds {held:?}",
+                accepted.partner_result.to_hex(),
+                reader.origin()
+            ),
+            field: None,
+        });
     }
     Ok(())
 }
