@@ -613,13 +613,18 @@ fn recognition_entry(dir: &Path, recognised: skill_ledger_domain::RecognitionRec
     )
 }
 
-/// An event signed by the authority key of the Chongqing ledger in `dir`.
+/// An event signed by the authority key of the ledger in `dir` (`…/50` or `…/51`).
 fn authority_entry(dir: &Path, kind: skill_ledger_domain::EventKind) -> Value {
+    let province = dir
+        .file_name()
+        .and_then(|name| name.to_str())
+        .expect("a ledger directory named by its province");
+    let origin = format!("skill-ledger/{province}");
     use base64::Engine as _;
     let text = std::fs::read_to_string(dir.join("keys/authority.key")).expect("authority key");
     let (_, key) = skill_ledger_log::parse_signer_key_text(text.trim()).expect("key text");
     let signed = skill_ledger_domain::SignedEvent::sign(
-        "skill-ledger/50",
+        &origin,
         skill_ledger_domain::Signer::Authority,
         &key,
         skill_ledger_domain::Event {
@@ -927,6 +932,105 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         checkpoint_size(&get(&served_50.address, "/checkpoint").text()),
         size_before
     );
+}
+
+#[test]
+fn a_result_of_a_joint_contest_recorded_on_the_partner_is_accepted_after_the_mirror_check() {
+    use skill_ledger_domain::{
+        ContestJoined, ContestRegistered, ContestResultRecorded, ContestTier, EventId, EventKind,
+        PartnerContestResultAccepted, SubjectId,
+    };
+    // Given two partners serving, each with a national 车工 contest.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, address_50, address_51) = given_two_partners(temp.path());
+    let _served_50 = serve(&chongqing, &address_50);
+    let _served_51 = serve(&sichuan, &address_51);
+    let submit = |address: &str, dir: &Path, kind: EventKind| {
+        let reply = post_json(address, "/v1/events", &authority_entry(dir, kind));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let answer = reply.json();
+        let id = EventId::from_hex(answer["event_id"].as_str().expect("id")).expect("id");
+        (id, answer["index"].as_u64().expect("index"))
+    };
+    let contest = || {
+        EventKind::ContestRegistered(ContestRegistered {
+            name: "川渝职业技能大赛 (车工)".to_string(),
+            tier: ContestTier::National,
+            occupations: vec!["6-18-01-01".parse().expect("occupation")],
+            date: "2022-05-01".parse().expect("date"),
+        })
+    };
+    let (contest_50, _) = submit(&address_50, &chongqing, contest());
+    let (contest_51, _) = submit(&address_51, &sichuan, contest());
+    // When both record it as joint, and Sichuan records a result.
+    let joined = |contest, origin: &str, partner_contest| {
+        EventKind::ContestJoined(ContestJoined {
+            contest,
+            partner_origin: origin.to_string(),
+            partner_contest,
+            date: "2022-04-01".parse().expect("date"),
+        })
+    };
+    submit(
+        &address_50,
+        &chongqing,
+        joined(contest_50, "skill-ledger/51", contest_51),
+    );
+    submit(
+        &address_51,
+        &sichuan,
+        joined(contest_51, "skill-ledger/50", contest_50),
+    );
+    let subject = SubjectId::from_hex(&subject_of("510104199203041234")).expect("subject");
+    let (result, result_index) = submit(
+        &address_51,
+        &sichuan,
+        EventKind::ContestResultRecorded(ContestResultRecorded {
+            contest: contest_51,
+            subject,
+            occupation: "6-18-01-01".parse().expect("occupation"),
+            rank: 3,
+            award: "三等奖".to_string(),
+            date: "2022-05-02".parse().expect("date"),
+        }),
+    );
+    wait_for("Chongqing to mirror the result", || {
+        let health = get(&address_50, "/healthz").json();
+        (health["partners"][0]["mirror"]["entries_held"].as_u64() > Some(result_index))
+            .then_some(())
+    });
+    // Then Chongqing accepts it only as the mirror holds it.
+    let accepted = |rank| {
+        EventKind::PartnerContestResultAccepted(PartnerContestResultAccepted {
+            contest: contest_50,
+            origin: "skill-ledger/51".to_string(),
+            partner_result: result,
+            entry_index: result_index,
+            subject,
+            occupation: "6-18-01-01".parse().expect("occupation"),
+            rank,
+            award: "三等奖".to_string(),
+            date: "2022-05-02".parse().expect("date"),
+        })
+    };
+    let reply = post_json(
+        &address_50,
+        "/v1/events",
+        &authority_entry(&chongqing, accepted(1)),
+    );
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert_eq!(reply.json()["code"], "mirror-disagrees", "{}", reply.text());
+    submit(&address_50, &chongqing, accepted(3));
+    // And the person on Chongqing has the result in the home contest, for the home table.
+    let person = get(&address_50, &format!("/v1/persons/{}", subject.to_hex())).json();
+    assert_eq!(
+        person["contest_results"][0]["contest"],
+        contest_50.to_hex(),
+        "{person}"
+    );
+    assert_eq!(person["contest_results"][0]["rank"], 3, "{person}");
+    let stats = get(&address_50, "/v1/stats?by=route").json();
+    assert_eq!(stats["contest"]["results"], 1, "{stats}");
 }
 
 // ---------------------------------------------------------------------------------------
