@@ -98,6 +98,9 @@ pub struct Partner {
     /// the origin: at start-up, and after every pull that moved the mirror, until a check
     /// (and the withdrawals it called for) succeeded.
     recognitions_due: std::sync::atomic::AtomicBool,
+    /// The partner's `certificates.revoked` counter (as mirrored) at the last complete check:
+    /// while it stays the same, no recognised credential can have been revoked since.
+    revocations_checked: Mutex<Option<i64>>,
 }
 
 impl Partner {
@@ -235,6 +238,7 @@ impl Federation {
                 activity: Mutex::new(Activity::default()),
                 cosigned: RwLock::new(load_cosigned(node, &config)),
                 recognitions_due: std::sync::atomic::AtomicBool::new(true),
+                revocations_checked: Mutex::new(None),
                 config,
             }));
         }
@@ -772,6 +776,24 @@ pub fn sync_once(node: &Node, home_dir: &std::path::Path, partner: &Partner) {
 /// doing this again (another cycle, a restart) submits the same entry: a duplicate. Returns
 /// how many recognitions were newly withdrawn.
 pub fn withdraw_revoked_recognitions(node: &Node, partner: &Partner) -> Result<usize, String> {
+    // Listing the recognitions scans the career records: skip it while the partner has
+    // revoked nothing new since the last complete check.
+    let revoked = partner
+        .reader()
+        .stats()
+        .map_err(|error| error.to_string())?
+        .get(skill_ledger_domain::stat::REVOKED)
+        .copied()
+        .unwrap_or(0);
+    if *lock(&partner.revocations_checked) == Some(revoked) {
+        return Ok(0);
+    }
+    let withdrawn = withdraw_all_due(node, partner)?;
+    *lock(&partner.revocations_checked) = Some(revoked);
+    Ok(withdrawn)
+}
+
+fn withdraw_all_due(node: &Node, partner: &Partner) -> Result<usize, String> {
     let recognitions = node
         .recognitions(partner.origin())
         .map_err(|error| error.to_string())?;
