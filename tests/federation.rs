@@ -742,8 +742,38 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         assert_eq!(answer["problem"], problem, "{answer}");
     }
 
+    // And the authority withdraws a recognition by its own decision, giving its reason.
+    cli(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        other_cert,
+        "--date",
+        "2024-05-01",
+    ]);
+    let withdrawn = cli(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        other_cert,
+        "--date",
+        "2024-06-01",
+        "--withdraw",
+        "复核: 申报材料不全",
+    ]);
+    assert_eq!(withdrawn["event"], "recognition_withdrawn", "{withdrawn}");
+
     // When both are served.
     let served_50 = serve(&chongqing, &address_50);
+    let wang_wu = get(
+        &address_50,
+        &format!("/v1/persons/{}", subject_of("510104199305061234")),
+    )
+    .json();
+    let withdrawal = &wang_wu["recognitions"][0]["withdrawn"];
+    assert_eq!(withdrawal["reason"], "authority_decision", "{wang_wu}");
+    assert_eq!(withdrawal["note"], "复核: 申报材料不全", "{wang_wu}");
+    assert_eq!(wang_wu["credentials"][0]["status"], "revoked", "{wang_wu}");
     let served_51 = serve(&sichuan, &address_51);
     let person_path = format!("/v1/persons/{}", subject_of(li_si));
     let person = get(&address_50, &person_path).json();
@@ -882,7 +912,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
     assert_eq!(person["credentials"][0]["status"], "revoked", "{person}");
     let stats = get(&address_50, "/v1/stats").json();
     assert_eq!(stats["recognitions"]["active"], 0, "{stats}");
-    assert_eq!(stats["recognitions"]["withdrawn"], 1, "{stats}");
+    assert_eq!(stats["recognitions"]["withdrawn"], 2, "{stats}");
     // And a withdrawal of it by decision is refused: it is no longer active.
     let recognition_id = person["recognitions"][0]["id"].as_str().expect("id");
     let again = authority_entry(
@@ -908,6 +938,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         reply.text()
     );
 
+    // (One withdrawal by decision above, one for the origin's revocation.)
     // And after a restart the withdrawal is not made twice: the node's resubmission is a
     // duplicate, and the partner's cycles stay clean.
     let size_before = checkpoint_size(&get(&address_50, "/checkpoint").text());
@@ -927,7 +958,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         "{health} {health_after}"
     );
     let stats = get(&served_50.address, "/v1/stats").json();
-    assert_eq!(stats["recognitions"]["withdrawn"], 1, "{stats}");
+    assert_eq!(stats["recognitions"]["withdrawn"], 2, "{stats}");
     assert_eq!(
         checkpoint_size(&get(&served_50.address, "/checkpoint").text()),
         size_before
