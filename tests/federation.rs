@@ -3,7 +3,11 @@
 //! Through the built binary: two ledgers (Chongqing `skill-ledger/50`, Sichuan
 //! `skill-ledger/51`, one shared pseudonym key) served on loopback as each other's partners
 //! mirror each other, cosign each other's checkpoints and answer for each other's
-//! certificates; a forked copy of Sichuan served in its place raises the alarm.
+//! certificates; a forked copy of Sichuan served in its place raises the alarm. 互认:
+//! Chongqing recognises Sichuan credentials against its mirror (CLI and `POST /v1/events`,
+//! every refusal typed), and withdraws a recognition by itself when Sichuan revokes the
+//! credential, once, across a restart. Joint contests: a result recorded on Sichuan is
+//! accepted on Chongqing only as the mirror holds it.
 //!
 //! In-process: the statuses of `POST /add-checkpoint` (C2SP tlog-witness).
 
