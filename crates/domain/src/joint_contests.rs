@@ -33,8 +33,9 @@ pub(crate) fn check_joined(
         .as_ref()
         .ok_or(Rejection::LedgerNotEstablished)?;
     if joined.partner_origin == ledger.origin {
-        return Err(Rejection::RecognitionOfHomeCredential {
-            origin: joined.partner_origin.clone(),
+        return Err(Rejection::Malformed {
+            field: "partner_origin",
+            reason: format!("{} is this ledger, not a partner", joined.partner_origin),
         });
     }
     let contest = registry

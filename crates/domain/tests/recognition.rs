@@ -406,7 +406,7 @@ fn only_a_joint_contest_accepts_partner_results_once() {
     check(
         with(fx.setup(), [national.clone()]),
         join(&fx, &national, ORIGIN),
-        Err("recognition-of-home-credential"),
+        Err("malformed"),
     );
     check(
         fx.setup(),
