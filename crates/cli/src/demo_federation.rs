@@ -15,16 +15,17 @@ use std::path::Path;
 use anyhow::{anyhow, Context};
 use serde_json::{json, Value};
 use skill_ledger_domain::{
-    CertificateNumber, CredentialRevoked, Date, EventKind, SignedEvent, Signer,
+    CertificateNumber, ContestJoined, ContestRegistered, ContestResultRecorded, ContestTier,
+    CredentialRevoked, Date, EventKind, PartnerContestResultAccepted, SignedEvent, Signer,
 };
 use skill_ledger_node::{read_verifier_key, Node};
 use skill_ledger_server::federation::Federation;
 use skill_ledger_sync::witness::{load_or_create_cosigner, LocalWitness};
+use skill_ledger_sync::{check_partner_result, recognition_from_mirror, withdrawals_due};
 use skill_ledger_sync::{
     now_unix_s, request_cosignature, Home, Mirror, NodeLog, PartnerConfig, Partners, PullOptions,
     Witness,
 };
-use skill_ledger_sync::{recognition_from_mirror, withdrawals_due};
 
 /// What one ledger knows of itself that its partner needs.
 struct Side {
@@ -103,7 +104,8 @@ pub fn configure_partners(
             &mut |_| {},
         )?);
     }
-    let recognitions = cross_recognise(&sides, &configs, nodes, to_recognise)?;
+    let mut recognitions = cross_recognise(&sides, &configs, nodes, to_recognise)?;
+    recognitions[0]["joint_contest"] = joint_contest(&sides, &configs, nodes, to_recognise[0])?;
     for (me, other) in [(0, 1), (1, 0)] {
         let report = &reports[me];
         // The partner's witness (run here on its directory) cosigns this checkpoint.
@@ -203,6 +205,105 @@ fn cross_recognise(
         json!({"recognised": list(&recognised[0]), "withdrawn_after_origin_revoked": list(&withdrawn)}),
         json!({"recognised": list(&recognised[1]), "withdrawn_after_origin_revoked": []}),
     ])
+}
+
+/// 赛项共定、结果互认 in the demo: both authorities register a national contest in the
+/// occupation of a Sichuan credential Chongqing may recognise and record it as joint; Sichuan
+/// records its holder's second place; Chongqing's mirror pulls it and Chongqing accepts the
+/// result (checked against the mirror) into its own contest, for its own promotion table.
+fn joint_contest(
+    sides: &[Side; 2],
+    configs: &[PartnerConfig; 2],
+    nodes: [&Node; 2],
+    sichuan_credentials: &[CertificateNumber],
+) -> anyhow::Result<Value> {
+    let day = |month, day| Date::from_ymd(2025, month, day).ok_or_else(|| anyhow!("demo date"));
+    let mirror = Mirror::open(&sides[0].home, &configs[0])?;
+    let Some(credential) = sichuan_credentials
+        .iter()
+        .rev()
+        .find_map(|number| mirror.credential(number).ok().flatten())
+    else {
+        return Ok(Value::Null);
+    };
+    drop(mirror);
+    let record = credential.record;
+    let submit = |node: &Node, kind: EventKind| -> anyhow::Result<skill_ledger_domain::EventId> {
+        let signed = node.sign_as_authority(kind);
+        let id = signed.event.id;
+        node.submit(signed)?;
+        Ok(id)
+    };
+    let contest = |node: &Node| -> anyhow::Result<skill_ledger_domain::EventId> {
+        submit(
+            node,
+            EventKind::ContestRegistered(ContestRegistered {
+                name: "川渝职业技能大赛 (演示)".to_string(),
+                tier: ContestTier::National,
+                occupations: vec![record.occupation],
+                date: day(10, 15)?,
+            }),
+        )
+    };
+    let contests = [contest(nodes[0])?, contest(nodes[1])?];
+    for (me, other) in [(0, 1), (1, 0)] {
+        submit(
+            nodes[me],
+            EventKind::ContestJoined(ContestJoined {
+                contest: contests[me],
+                partner_origin: configs[me].origin.clone(),
+                partner_contest: contests[other],
+                date: day(9, 1)?,
+            }),
+        )?;
+    }
+    let result = submit(
+        nodes[1],
+        EventKind::ContestResultRecorded(ContestResultRecorded {
+            contest: contests[1],
+            subject: record.subject,
+            occupation: record.occupation,
+            rank: 2,
+            award: "二等奖".to_string(),
+            date: day(10, 20)?,
+        }),
+    )?;
+    let mut mirror = Mirror::open(&sides[0].home, &configs[0])?;
+    mirror.pull(
+        &NodeLog::new(nodes[1]),
+        &PullOptions::default(),
+        &mut |_| {},
+    )?;
+    let entry_index = mirror
+        .reader()
+        .career(&record.subject)?
+        .and_then(|career| {
+            career
+                .contest_results
+                .into_iter()
+                .find(|held| held.id == result)
+        })
+        .map(|held| held.entry_index)
+        .ok_or_else(|| anyhow!("the mirror holds no joint contest result"))?;
+    let accepted = PartnerContestResultAccepted {
+        contest: contests[0],
+        origin: configs[0].origin.clone(),
+        partner_result: result,
+        entry_index,
+        subject: record.subject,
+        occupation: record.occupation,
+        rank: 2,
+        award: "二等奖".to_string(),
+        date: day(10, 20)?,
+    };
+    check_partner_result(&mirror.reader(), &accepted, contests[1])?;
+    submit(nodes[0], EventKind::PartnerContestResultAccepted(accepted))?;
+    Ok(json!({
+        "contest": contests[0].to_hex(),
+        "partner_contest": contests[1].to_hex(),
+        "subject": record.subject.to_hex(),
+        "partner_result": result.to_hex(),
+    }))
 }
 
 /// The federation of a served demo node whose partner `partner_origin` listens on
