@@ -428,3 +428,52 @@ fn only_a_joint_contest_accepts_partner_results_once() {
         Err("wrong-signer"),
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever recognitions and withdrawals happen, in whatever order: the counters
+        /// equal what the records say, each recognition is withdrawn at most once, and the
+        /// ledger equals its own replay.
+        #[test]
+        fn recognition_counters_follow_the_records(
+            holders in proptest::collection::vec(1u8..6, 1..8),
+            withdrawals in proptest::collection::vec(0usize..8, 0..12),
+        ) {
+            let fx = Fx::new();
+            let mut ledger = given(fx.setup());
+            let mut recognitions = Vec::new();
+            for (serial, holder) in holders.iter().enumerate() {
+                let signed = recognise(&fx, recognition(*holder, Level::Senior, serial as u32 + 1));
+                prop_assert!(ledger.submit(signed.clone()).is_ok());
+                recognitions.push(signed);
+            }
+            let mut withdrawn = std::collections::BTreeSet::new();
+            for pick in withdrawals {
+                let Some(of) = recognitions.get(pick) else { continue };
+                let outcome = ledger.submit(withdraw(&fx, of, revoked_at_origin(900)));
+                if withdrawn.insert(pick) {
+                    prop_assert!(outcome.is_ok());
+                } else {
+                    prop_assert_eq!(outcome.map_err(|r| r.code()), Err("recognition-not-active"));
+                }
+            }
+            let active = recognitions.len() - withdrawn.len();
+            let counter = |name: &str| ledger.stats.get(name).copied().unwrap_or(0);
+            prop_assert_eq!(counter(stat::RECOGNITIONS_ACTIVE), active as i64);
+            prop_assert_eq!(counter("recognitions.level.senior"), active as i64);
+            prop_assert_eq!(counter(stat::RECOGNITIONS_WITHDRAWN), withdrawn.len() as i64);
+            let holders_now = ledger
+                .persons
+                .values()
+                .filter(|person| person.highest_overall().is_some())
+                .count();
+            prop_assert_eq!(counter(stat::HOLDERS), holders_now as i64);
+            prop_assert_eq!(MemoryLedger::fold(&ledger.entries), ledger);
+        }
+    }
+}
