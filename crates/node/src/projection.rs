@@ -97,8 +97,8 @@ fn route_of_byte(byte: u8) -> Option<RouteKind> {
 
 /// A person value: each holding as certificate number (22) ‖ occupation (4) ‖ level rank (1) ‖
 /// issued, days since 1970 (i32 LE, 4) ‖ route (1: 0 evaluation, 1 direct, 2 contest,
-/// 3 conversion, 6 recognition) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a basis) ‖ basis
-/// position in the holdings (u16 LE, 2; 0 without a basis).
+/// 3 conversion, 6 recognition) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a
+/// basis) ‖ basis position in the holdings (u16 LE, 2; 0 without a basis).
 pub(crate) fn encode_person(person: &PersonRecord, out: &mut Vec<u8>) {
     out.reserve(person.holdings.len() * HOLDING_BYTES);
     for holding in &person.holdings {
