@@ -967,6 +967,10 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         checkpoint_size(&get(&served_50.address, "/checkpoint").text()),
         size_before
     );
+    // And the projections with recognitions and withdrawals are a pure fold of the log.
+    drop(served_50);
+    let rebuilt = cli(&["rebuild", "--dir", s(&chongqing)]);
+    assert_eq!(rebuilt["identical"], true, "{rebuilt}");
 }
 
 #[test]
