@@ -3,7 +3,11 @@
 //! Through the built binary: two ledgers (Chongqing `skill-ledger/50`, Sichuan
 //! `skill-ledger/51`, one shared pseudonym key) served on loopback as each other's partners
 //! mirror each other, cosign each other's checkpoints and answer for each other's
-//! certificates; a forked copy of Sichuan served in its place raises the alarm.
+//! certificates; a forked copy of Sichuan served in its place raises the alarm. 互认:
+//! Chongqing recognises Sichuan credentials against its mirror (CLI and `POST /v1/events`,
+//! every refusal typed), and withdraws a recognition by itself when Sichuan revokes the
+//! credential, once, across a restart. Joint contests: a result recorded on Sichuan is
+//! accepted on Chongqing only as the mirror holds it.
 //!
 //! In-process: the statuses of `POST /add-checkpoint` (C2SP tlog-witness).
 
@@ -466,6 +470,524 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
         .collect();
     assert_ne!(roots[0], roots[1], "{stdout}");
     drop(served_50);
+}
+
+/// Two ledgers sharing one pseudonym key (`5a` × 32) at `root/50` and `root/51`, each the
+/// other's partner at a free loopback address; returns (Chongqing, Sichuan, their addresses).
+fn given_two_partners(root: &Path) -> (PathBuf, PathBuf, String, String) {
+    let pseudonym_key = root.join("pseudonym.hex");
+    std::fs::write(&pseudonym_key, format!("{}\n", "5a".repeat(32))).expect("key file");
+    let (chongqing, sichuan) = (root.join("50"), root.join("51"));
+    for (dir, province) in [(&chongqing, "50"), (&sichuan, "51")] {
+        cli(&[
+            "init",
+            "--dir",
+            s(dir),
+            "--province",
+            province,
+            "--pseudonym-key",
+            s(&pseudonym_key),
+        ]);
+    }
+    let (address_50, address_51) = (free_address(), free_address());
+    let vkey = |dir: &Path| {
+        cli(&["checkpoint", "--dir", s(dir), "--vkey"])["verifier_key"]
+            .as_str()
+            .expect("vkey")
+            .to_string()
+    };
+    let (vkey_50, vkey_51) = (vkey(&chongqing), vkey(&sichuan));
+    for (dir, origin, partner_vkey, address) in [
+        (&chongqing, "skill-ledger/51", &vkey_51, &address_51),
+        (&sichuan, "skill-ledger/50", &vkey_50, &address_50),
+    ] {
+        cli(&[
+            "sync",
+            "add-partner",
+            "--dir",
+            s(dir),
+            "--origin",
+            origin,
+            "--vkey",
+            partner_vkey,
+            "--url",
+            &format!("http://{address}"),
+        ]);
+    }
+    (chongqing, sichuan, address_50, address_51)
+}
+
+fn subject_of(id_number: &str) -> String {
+    skill_ledger_domain::PseudonymKey::from_bytes([0x5a; 32])
+        .subject(
+            skill_ledger_domain::IdDocumentType::ResidentIdCard,
+            id_number,
+        )
+        .to_hex()
+}
+
+/// A recognition signed by the authority key of the ledger in `dir`, as `POST /v1/events`
+/// takes it.
+fn recognition_entry(dir: &Path, recognised: skill_ledger_domain::RecognitionRecorded) -> Value {
+    authority_entry(
+        dir,
+        skill_ledger_domain::EventKind::RecognitionRecorded(recognised),
+    )
+}
+
+/// An event signed by the authority key of the ledger in `dir` (`…/50` or `…/51`).
+fn authority_entry(dir: &Path, kind: skill_ledger_domain::EventKind) -> Value {
+    let province = dir
+        .file_name()
+        .and_then(|name| name.to_str())
+        .expect("a ledger directory named by its province");
+    let origin = format!("skill-ledger/{province}");
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(dir.join("keys/authority.key")).expect("authority key");
+    let (_, key) = skill_ledger_log::parse_signer_key_text(text.trim()).expect("key text");
+    let signed = skill_ledger_domain::SignedEvent::sign(
+        &origin,
+        skill_ledger_domain::Signer::Authority,
+        &key,
+        skill_ledger_domain::Event {
+            id: skill_ledger_domain::EventId(rand::random()),
+            kind,
+        },
+    );
+    let entry = signed.to_entry().expect("entry");
+    json!({"entry": base64::engine::general_purpose::STANDARD.encode(entry)})
+}
+
+#[test]
+fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_origin_revokes() {
+    // Given Sichuan with three credentials, the third revoked at once, and Chongqing's mirror
+    // of it.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let root = temp.path();
+    let keys = root.join("keys");
+    std::fs::create_dir_all(&keys).expect("keys dir");
+    let (chongqing, sichuan, address_50, address_51) = given_two_partners(root);
+    let sichuan_key = register_body(&sichuan, &keys, SICHUAN_BODY, "四川测试职业技能评价中心");
+    let (recognised_cert, other_cert, revoked_cert) = (
+        SICHUAN_CERT,
+        "Y000051000001205000002",
+        "Y000051000001205000003",
+    );
+    let li_si = "510104199203041234";
+    issue(
+        &sichuan,
+        &sichuan_key,
+        recognised_cert,
+        li_si,
+        "李四",
+        "2020-06-01",
+    );
+    issue(
+        &sichuan,
+        &sichuan_key,
+        other_cert,
+        "510104199305061234",
+        "王五",
+        "2020-06-01",
+    );
+    issue(
+        &sichuan,
+        &sichuan_key,
+        revoked_cert,
+        "510104199407081234",
+        "赵六",
+        "2020-06-01",
+    );
+    let revoke = |cert: &str| {
+        cli(&[
+            "revoke",
+            "--dir",
+            s(&sichuan),
+            "--cert-no",
+            cert,
+            "--reason",
+            "考核作弊, 经核查撤销",
+            "--date",
+            "2024-09-01",
+        ])
+    };
+    revoke(revoked_cert);
+    cli(&[
+        "sync",
+        "pull",
+        "--dir",
+        s(&chongqing),
+        "--from-dir",
+        s(&sichuan),
+    ]);
+
+    // When Chongqing recognises 李四's credential from its mirror.
+    let accepted = cli(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        "--partner",
+        "skill-ledger/51",
+        recognised_cert,
+        "--date",
+        "2024-05-01",
+    ]);
+    // Then it is accepted, and refused again as a duplicate.
+    assert_eq!(accepted["event"], "recognition_recorded", "{accepted}");
+    let (code, stdout, _) = run(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        recognised_cert,
+        "--date",
+        "2024-05-02",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("duplicate-recognition"), "{stdout}");
+    // And a credential the origin revoked, or one the mirror does not hold, is refused.
+    for (cert, problem) in [
+        (revoked_cert, "credential-revoked-at-origin"),
+        ("Y000051000001205000099", "credential-not-in-mirror"),
+    ] {
+        let (code, stdout, _) = run(&[
+            "recognize",
+            "--dir",
+            s(&chongqing),
+            cert,
+            "--date",
+            "2024-05-01",
+            "--json",
+        ]);
+        assert_eq!(code, 1, "{stdout}");
+        let answer: Value = serde_json::from_str(stdout.trim()).expect("JSON");
+        assert_eq!(answer["problem"], problem, "{answer}");
+    }
+
+    // And the authority withdraws a recognition by its own decision, giving its reason.
+    cli(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        other_cert,
+        "--date",
+        "2024-05-01",
+    ]);
+    let withdrawn = cli(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        other_cert,
+        "--date",
+        "2024-06-01",
+        "--withdraw",
+        "复核: 申报材料不全",
+    ]);
+    assert_eq!(withdrawn["event"], "recognition_withdrawn", "{withdrawn}");
+
+    // When both are served.
+    let served_50 = serve(&chongqing, &address_50);
+    let wang_wu = get(
+        &address_50,
+        &format!("/v1/persons/{}", subject_of("510104199305061234")),
+    )
+    .json();
+    let withdrawal = &wang_wu["recognitions"][0]["withdrawn"];
+    assert_eq!(withdrawal["reason"], "authority_decision", "{wang_wu}");
+    assert_eq!(withdrawal["note"], "复核: 申报材料不全", "{wang_wu}");
+    assert_eq!(wang_wu["credentials"][0]["status"], "revoked", "{wang_wu}");
+    let served_51 = serve(&sichuan, &address_51);
+    let person_path = format!("/v1/persons/{}", subject_of(li_si));
+    let person = get(&address_50, &person_path).json();
+    assert_eq!(person["credentials"][0]["route"], "recognition", "{person}");
+    assert_eq!(
+        person["credentials"][0]["certificate_number"],
+        recognised_cert
+    );
+    assert_eq!(
+        person["recognitions"][0]["origin"], "skill-ledger/51",
+        "{person}"
+    );
+    assert_eq!(person["recognitions"][0]["status"], "active", "{person}");
+    assert_eq!(person["current_levels"]["6-18-01-01"], "junior", "{person}");
+    let stats = get(&address_50, "/v1/stats?by=route").json();
+    assert_eq!(stats["recognition"]["active"], 1, "{stats}");
+
+    // Then recognitions submitted over HTTP are checked against the mirror, each refusal a
+    // typed problem.
+    let held = |cert: &str| get(&address_51, &format!("/v1/credentials/{cert}")).json();
+    let other = held(other_cert);
+    let base = skill_ledger_domain::RecognitionRecorded {
+        origin: "skill-ledger/51".to_string(),
+        entry_index: other["entry_index"].as_u64().expect("entry index") + 1,
+        leaf_hash: [0; 32],
+        certificate_number: other_cert.parse().expect("number"),
+        subject: skill_ledger_domain::SubjectId::from_hex(&subject_of("510104199305061234"))
+            .expect("subject"),
+        level: skill_ledger_domain::Level::Junior,
+        partner_occupation: "6-18-01-01".parse().expect("occupation"),
+        occupation: "6-18-01-01".parse().expect("occupation"),
+        issued: "2020-06-01".parse().expect("date"),
+        date: "2024-05-01".parse().expect("date"),
+    };
+    let mut not_held = base.clone();
+    not_held.certificate_number = "Y000051000001205000099".parse().expect("number");
+    let mut revoked = base.clone();
+    revoked.certificate_number = revoked_cert.parse().expect("number");
+    let mut unknown_partner = base.clone();
+    unknown_partner.origin = "skill-ledger/44".to_string();
+    let mut home = base.clone();
+    home.origin = "skill-ledger/50".to_string();
+    for (recognised, problem) in [
+        (base, "mirror-disagrees"),
+        (not_held, "credential-not-in-mirror"),
+        (revoked, "credential-revoked-at-origin"),
+        (unknown_partner, "unknown-partner"),
+        (home, "recognition-of-home-credential"),
+    ] {
+        let reply = post_json(
+            &address_50,
+            "/v1/events",
+            &recognition_entry(&chongqing, recognised),
+        );
+        assert_eq!(reply.status, 422, "{}", reply.text());
+        let problem_document = reply.json();
+        assert_eq!(
+            problem_document["type"],
+            format!("urn:skill-ledger:problem:{problem}"),
+            "{problem_document}"
+        );
+    }
+
+    // And the rules of `decide` refuse what the mirror agrees with: the same credential again,
+    // another home occupation than the policy's mapping gives, and any recognition once a
+    // policy without a [recognition] section is in force.
+    let view = &person["recognitions"][0];
+    let hex32 = |text: &Value| -> [u8; 32] {
+        hex::decode(text.as_str().expect("hex"))
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes")
+    };
+    let again = skill_ledger_domain::RecognitionRecorded {
+        origin: "skill-ledger/51".to_string(),
+        entry_index: view["origin_entry_index"].as_u64().expect("index"),
+        leaf_hash: hex32(&view["leaf_hash"]),
+        certificate_number: recognised_cert.parse().expect("number"),
+        subject: skill_ledger_domain::SubjectId::from_hex(&subject_of(li_si)).expect("subject"),
+        level: skill_ledger_domain::Level::Junior,
+        partner_occupation: "6-18-01-01".parse().expect("occupation"),
+        occupation: "6-18-01-01".parse().expect("occupation"),
+        issued: "2020-06-01".parse().expect("date"),
+        date: "2024-05-02".parse().expect("date"),
+    };
+    let mut elsewhere = again.clone();
+    elsewhere.occupation = "6-18-01-02".parse().expect("occupation");
+    let mut after_closing = again.clone();
+    after_closing.date = "2024-07-01".parse().expect("date");
+    let closed_policy = skill_ledger_domain::DEFAULT_POLICY_TOML
+        .split("[recognition]")
+        .next()
+        .expect("policy text")
+        .replace("version = 1", "version = 2")
+        .replace("effective = \"2019-01-01\"", "effective = \"2024-06-01\"");
+    let adopted = post_json(
+        &address_50,
+        "/v1/events",
+        &authority_entry(
+            &chongqing,
+            skill_ledger_domain::EventKind::PolicyAdopted(skill_ledger_domain::PolicyAdopted {
+                source_toml: closed_policy,
+                date: "2024-06-01".parse().expect("date"),
+            }),
+        ),
+    );
+    assert_eq!(adopted.status, 200, "{}", adopted.text());
+    for (recognised, problem) in [
+        (again, "duplicate-recognition"),
+        (elsewhere, "recognition-occupation-mismatch"),
+        (after_closing, "recognition-not-allowed"),
+    ] {
+        let reply = post_json(
+            &address_50,
+            "/v1/events",
+            &recognition_entry(&chongqing, recognised),
+        );
+        assert_eq!(reply.status, 422, "{}", reply.text());
+        assert_eq!(reply.json()["code"], problem, "{}", reply.text());
+    }
+
+    // When Sichuan revokes 李四's credential (its node restarted for the CLI).
+    drop(served_51);
+    revoke(recognised_cert);
+    let _served_51 = serve(&sichuan, &address_51);
+
+    // Then Chongqing withdraws the recognition by itself, saying why.
+    let person = wait_for("the recognition to be withdrawn", || {
+        let person = get(&address_50, &person_path).json();
+        (person["recognitions"][0]["status"] == "withdrawn").then_some(person)
+    });
+    let withdrawn = &person["recognitions"][0]["withdrawn"];
+    assert_eq!(withdrawn["reason"], "origin_revoked", "{person}");
+    assert!(withdrawn["revocation_index"].as_u64().is_some(), "{person}");
+    assert_eq!(withdrawn["effective"], "2024-09-01", "{person}");
+    assert_eq!(person["credentials"][0]["status"], "revoked", "{person}");
+    let stats = get(&address_50, "/v1/stats").json();
+    assert_eq!(stats["recognitions"]["active"], 0, "{stats}");
+    assert_eq!(stats["recognitions"]["withdrawn"], 2, "{stats}");
+    // And a withdrawal of it by decision is refused: it is no longer active.
+    let recognition_id = person["recognitions"][0]["id"].as_str().expect("id");
+    let again = authority_entry(
+        &chongqing,
+        skill_ledger_domain::EventKind::RecognitionWithdrawn(
+            skill_ledger_domain::RecognitionWithdrawn {
+                recognition: skill_ledger_domain::EventId::from_hex(recognition_id).expect("id"),
+                subject: skill_ledger_domain::SubjectId::from_hex(&subject_of(li_si))
+                    .expect("subject"),
+                effective: "2024-10-01".parse().expect("date"),
+                reason: skill_ledger_domain::WithdrawalReason::AuthorityDecision {
+                    reason: "复核".to_string(),
+                },
+            },
+        ),
+    );
+    let reply = post_json(&address_50, "/v1/events", &again);
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert_eq!(
+        reply.json()["code"],
+        "recognition-not-active",
+        "{}",
+        reply.text()
+    );
+
+    // (One withdrawal by decision above, one for the origin's revocation.)
+    // And after a restart the withdrawal is not made twice: the node's resubmission is a
+    // duplicate, and the partner's cycles stay clean.
+    let size_before = checkpoint_size(&get(&address_50, "/checkpoint").text());
+    drop(served_50);
+    let served_50 = serve(&chongqing, &address_50);
+    let health = wait_for("a clean sync cycle after the restart", || {
+        let health = get(&served_50.address, "/healthz").json();
+        let partner = &health["partners"][0];
+        (partner["last_attempt_unix_s"].as_u64().is_some()
+            || partner["mirror"]["last_pull_unix_s"].as_u64().is_some())
+        .then_some(health)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let health_after = get(&served_50.address, "/healthz").json();
+    assert!(
+        health_after["partners"][0]["last_error"].is_null(),
+        "{health} {health_after}"
+    );
+    let stats = get(&served_50.address, "/v1/stats").json();
+    assert_eq!(stats["recognitions"]["withdrawn"], 2, "{stats}");
+    assert_eq!(
+        checkpoint_size(&get(&served_50.address, "/checkpoint").text()),
+        size_before
+    );
+    // And the projections with recognitions and withdrawals are a pure fold of the log.
+    drop(served_50);
+    let rebuilt = cli(&["rebuild", "--dir", s(&chongqing)]);
+    assert_eq!(rebuilt["identical"], true, "{rebuilt}");
+}
+
+#[test]
+fn a_result_of_a_joint_contest_recorded_on_the_partner_is_accepted_after_the_mirror_check() {
+    use skill_ledger_domain::{
+        ContestJoined, ContestRegistered, ContestResultRecorded, ContestTier, EventId, EventKind,
+        PartnerContestResultAccepted, SubjectId,
+    };
+    // Given two partners serving, each with a national 车工 contest.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, address_50, address_51) = given_two_partners(temp.path());
+    let _served_50 = serve(&chongqing, &address_50);
+    let _served_51 = serve(&sichuan, &address_51);
+    let submit = |address: &str, dir: &Path, kind: EventKind| {
+        let reply = post_json(address, "/v1/events", &authority_entry(dir, kind));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let answer = reply.json();
+        let id = EventId::from_hex(answer["event_id"].as_str().expect("id")).expect("id");
+        (id, answer["index"].as_u64().expect("index"))
+    };
+    let contest = || {
+        EventKind::ContestRegistered(ContestRegistered {
+            name: "川渝职业技能大赛 (车工)".to_string(),
+            tier: ContestTier::National,
+            occupations: vec!["6-18-01-01".parse().expect("occupation")],
+            date: "2022-05-01".parse().expect("date"),
+        })
+    };
+    let (contest_50, _) = submit(&address_50, &chongqing, contest());
+    let (contest_51, _) = submit(&address_51, &sichuan, contest());
+    // When both record it as joint, and Sichuan records a result.
+    let joined = |contest, origin: &str, partner_contest| {
+        EventKind::ContestJoined(ContestJoined {
+            contest,
+            partner_origin: origin.to_string(),
+            partner_contest,
+            date: "2022-04-01".parse().expect("date"),
+        })
+    };
+    submit(
+        &address_50,
+        &chongqing,
+        joined(contest_50, "skill-ledger/51", contest_51),
+    );
+    submit(
+        &address_51,
+        &sichuan,
+        joined(contest_51, "skill-ledger/50", contest_50),
+    );
+    let subject = SubjectId::from_hex(&subject_of("510104199203041234")).expect("subject");
+    let (result, result_index) = submit(
+        &address_51,
+        &sichuan,
+        EventKind::ContestResultRecorded(ContestResultRecorded {
+            contest: contest_51,
+            subject,
+            occupation: "6-18-01-01".parse().expect("occupation"),
+            rank: 3,
+            award: "三等奖".to_string(),
+            date: "2022-05-02".parse().expect("date"),
+        }),
+    );
+    wait_for("Chongqing to mirror the result", || {
+        let health = get(&address_50, "/healthz").json();
+        (health["partners"][0]["mirror"]["entries_held"].as_u64() > Some(result_index))
+            .then_some(())
+    });
+    // Then Chongqing accepts it only as the mirror holds it.
+    let accepted = |rank| {
+        EventKind::PartnerContestResultAccepted(PartnerContestResultAccepted {
+            contest: contest_50,
+            origin: "skill-ledger/51".to_string(),
+            partner_result: result,
+            entry_index: result_index,
+            subject,
+            occupation: "6-18-01-01".parse().expect("occupation"),
+            rank,
+            award: "三等奖".to_string(),
+            date: "2022-05-02".parse().expect("date"),
+        })
+    };
+    let reply = post_json(
+        &address_50,
+        "/v1/events",
+        &authority_entry(&chongqing, accepted(1)),
+    );
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert_eq!(reply.json()["code"], "mirror-disagrees", "{}", reply.text());
+    submit(&address_50, &chongqing, accepted(3));
+    // And the person on Chongqing has the result in the home contest, for the home table.
+    let person = get(&address_50, &format!("/v1/persons/{}", subject.to_hex())).json();
+    assert_eq!(
+        person["contest_results"][0]["contest"],
+        contest_50.to_hex(),
+        "{person}"
+    );
+    assert_eq!(person["contest_results"][0]["rank"], 3, "{person}");
+    let stats = get(&address_50, "/v1/stats?by=route").json();
+    assert_eq!(stats["contest"]["results"], 1, "{stats}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 //! stored.
 //!
 //! Codes covered by other black-box tests: see [`COVERED_ELSEWHERE`] (`tests/api.rs`,
-//! `tests/abuse.rs`). Codes this file submits: the table in
+//! `tests/abuse.rs`, and `tests/federation.rs` for the recognition rules, which need a
+//! partner's mirror to get past admission). Codes this file submits: the table in
 //! [`every_rule_refuses_its_event_over_http_and_stores_nothing`].
 //!
 //! Codes no signed entry can produce through a served ledger ([`UNREACHABLE`]):
@@ -35,7 +36,8 @@ use skill_ledger_domain::{
 use std::cell::Cell;
 use support::{get, given_ledger_with_a_body, serve_with, submit, Ledger, Served, BODY, ORIGIN};
 
-/// Rejection codes exercised over HTTP by `tests/api.rs` and `tests/abuse.rs`.
+/// Rejection codes exercised over HTTP by `tests/api.rs`, `tests/abuse.rs` and
+/// `tests/federation.rs` (`recognition-*`, `duplicate-recognition`).
 const COVERED_ELSEWHERE: &[&str] = &[
     "already-revoked",
     "bad-signature",
@@ -46,10 +48,15 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "dated-in-future",
     "duplicate-certificate",
     "duplicate-event-id",
+    "duplicate-recognition",
     "key-not-valid-at-date",
     "level-not-reachable",
     "out-of-scope",
     "province-mismatch",
+    "recognition-not-active",
+    "recognition-not-allowed",
+    "recognition-occupation-mismatch",
+    "recognition-of-home-credential",
     "unknown-body",
     "unknown-credential",
     "wrong-signer",
@@ -327,6 +334,8 @@ struct RouteSetup {
     appointment: EventId,
     /// [`P5`]'s 工程师 (工程技术/机械工程) of 2021-01-01.
     title: EventId,
+    /// The city contest (not joint with any partner's).
+    city: EventId,
 }
 
 const P1: SubjectId = SubjectId([0xc1; 32]);
@@ -334,6 +343,15 @@ const P2: SubjectId = SubjectId([0xc2; 32]);
 const P3: SubjectId = SubjectId([0xc3; 32]);
 const P4: SubjectId = SubjectId([0xc4; 32]);
 const P5: SubjectId = SubjectId([0xc5; 32]);
+
+fn joint_with_sichuan(contest: EventId) -> EventKind {
+    EventKind::ContestJoined(skill_ledger_domain::ContestJoined {
+        contest,
+        partner_origin: "skill-ledger/51".to_string(),
+        partner_contest: EventId([0x51; 16]),
+        date: date("2022-04-01"),
+    })
+}
 
 /// The events of the other routes the table's cases build on (each accepted over HTTP).
 fn given_the_other_routes(fx: &Fixture) -> RouteSetup {
@@ -436,7 +454,13 @@ fn given_the_other_routes(fx: &Fixture) -> RouteSetup {
         fx.by_body(fx.appointment_end(appointment, "2025-01-01")),
     );
     let title = accept("title", fx.by_authority(fx.title(P5)));
+    // 赛项共定 (issue 6): the national contest is joint with one of Sichuan's.
+    accept(
+        "joint contest",
+        fx.by_authority(joint_with_sichuan(contest)),
+    );
     RouteSetup {
+        city,
         contest,
         result,
         second_result,
@@ -713,6 +737,28 @@ fn every_rule_refuses_its_event_over_http_and_stores_nothing() {
                 award: "金牌".to_string(),
                 date: date("2022-06-01"),
             })),
+        ),
+        // Joint contests (issue 6).
+        (
+            "contest-already-joint",
+            fx.by_authority(joint_with_sichuan(routes.contest)),
+        ),
+        (
+            // The city contest is joint with nobody: no mirror check, `decide` refuses.
+            "contest-not-joint",
+            fx.by_authority(EventKind::PartnerContestResultAccepted(
+                skill_ledger_domain::PartnerContestResultAccepted {
+                    contest: routes.city,
+                    origin: "skill-ledger/51".to_string(),
+                    partner_result: EventId([0x52; 16]),
+                    entry_index: 9,
+                    subject: fx.stranger(),
+                    occupation: TURNER.parse().expect("occupation"),
+                    rank: 1,
+                    award: "金牌".to_string(),
+                    date: date("2022-08-01"),
+                },
+            )),
         ),
         (
             "contest-result-not-allowed",

@@ -278,6 +278,9 @@ const DEMO_SYNC_INTERVAL_S: u64 = 5;
 /// between the two; the shared pseudonym key gives them the same subject on both).
 const MOVED_EVERY: usize = 10;
 
+/// Credentials of each ledger its partner recognises (互认) in the demo.
+const RECOGNISED_PER_LEDGER: usize = 4;
+
 pub fn run(args: DemoArgs, json: bool) -> CliResult {
     let summary_path = args.dir.join(SUMMARY_FILE);
     let authorities = [chongqing(), sichuan()];
@@ -324,6 +327,8 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     let mut nodes = serde_json::Map::new();
     let mut valid_samples = Vec::new();
     let mut revoked_samples = Vec::new();
+    // 互认: a few of each ledger's valid credentials, for the partner to recognise.
+    let mut recognisable: Vec<Vec<CertificateNumber>> = Vec::new();
     for (authority, people) in authorities
         .iter()
         .zip([&chongqing_workers, &sichuan_workers])
@@ -343,6 +348,15 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                 .collect::<Vec<_>>()
         };
         valid_samples.extend(sample(&made.valid, 5));
+        recognisable.push(
+            made.valid
+                .iter()
+                .skip(5)
+                .step_by(7)
+                .take(RECOGNISED_PER_LEDGER)
+                .map(|(number, _)| *number)
+                .collect(),
+        );
         revoked_samples.extend(sample(&made.revoked, 3));
         nodes.insert(
             authority.key.to_string(),
@@ -362,11 +376,36 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
             }),
         );
     }
-    crate::demo_federation::configure_partners(&args.dir.join("50"), &args.dir.join("51"))?;
+    // Chongqing recognises Sichuan's credentials and the other way round.
+    let federation = crate::demo_federation::configure_partners(
+        &args.dir.join("50"),
+        &args.dir.join("51"),
+        [&recognisable[1], &recognisable[0]],
+    )?;
+    // The recognitions (and Sichuan's revocation of a recognised credential) added entries.
+    for node in nodes.values_mut() {
+        let origin = node["origin"].as_str().unwrap_or_default().to_string();
+        if let Some(entries) = federation[&origin].get("entries") {
+            node["entries"] = entries.clone();
+        }
+        let revoked_here = federation
+            .as_object()
+            .into_iter()
+            .flat_map(|sides| sides.values())
+            .filter(|side| side["partner"] == origin)
+            .filter_map(|side| side["recognitions"]["withdrawn_after_origin_revoked"].as_array())
+            .map(Vec::len)
+            .sum::<usize>();
+        if revoked_here > 0 {
+            let revoked = node["revoked"].as_u64().unwrap_or(0) + revoked_here as u64;
+            node["revoked"] = json!(revoked);
+        }
+    }
     let summary = json!({
         "nodes": nodes,
         "samples": {"valid": valid_samples, "revoked": revoked_samples},
         "workers_on_both_ledgers": chongqing_workers.len().div_ceil(MOVED_EVERY),
+        "federation": federation,
     });
     std::fs::write(&summary_path, format!("{summary}\n"))
         .with_context(|| format!("writing {}", summary_path.display()))?;

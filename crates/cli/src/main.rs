@@ -13,6 +13,7 @@ mod demo;
 mod demo_federation;
 mod output;
 mod query;
+mod recognize;
 mod serve;
 mod sync;
 
@@ -95,6 +96,9 @@ pub enum Command {
     Issue(admin::IssueArgs),
     /// Revoke a credential (by its issuer with --key, otherwise by the authority).
     Revoke(admin::RevokeArgs),
+    /// 互认: recognise a partner's credential as its mirror holds it (signed by the
+    /// authority), or withdraw a recognition with --withdraw REASON.
+    Recognize(recognize::RecognizeArgs),
     /// Show a credential, a person or a body.
     Show {
         #[command(subcommand)]
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
         Command::Body { command } => admin::body(command, json),
         Command::Issue(args) => admin::issue(args, json),
         Command::Revoke(args) => admin::revoke(args, json),
+        Command::Recognize(args) => recognize::recognize(args, json),
         Command::Show { command } => query::show(command, json),
         Command::Verify(args) => query::verify(args, json),
         Command::Rebuild(args) => query::rebuild(args, json),

@@ -65,6 +65,14 @@ pub enum StatKey {
     TitleEligibilities(crate::event::TitleLevel),
     /// Credentials and posts marked "basis revoked" by a revocation cascade.
     BasisRevoked,
+    /// Recognitions of partner credentials standing now (互认).
+    RecognitionsActive,
+    /// Recognitions standing now, by level.
+    RecognitionsLevel(crate::ladder::Level),
+    /// Recognitions withdrawn (origin revoked or authority decision).
+    RecognitionsWithdrawn,
+    /// Results of a joint contest's partner side accepted here (结果互认).
+    PartnerContestResults,
 }
 
 impl std::fmt::Display for StatKey {
@@ -95,6 +103,12 @@ impl std::fmt::Display for StatKey {
                 write!(f, "{}{}", stat::TITLE_ELIGIBILITIES, title.id())
             }
             StatKey::BasisRevoked => f.write_str(stat::BASIS_REVOKED),
+            StatKey::RecognitionsActive => f.write_str(stat::RECOGNITIONS_ACTIVE),
+            StatKey::RecognitionsLevel(level) => {
+                write!(f, "{}{}", stat::RECOGNITIONS_LEVEL, level.id())
+            }
+            StatKey::RecognitionsWithdrawn => f.write_str(stat::RECOGNITIONS_WITHDRAWN),
+            StatKey::PartnerContestResults => f.write_str(stat::PARTNER_CONTEST_RESULTS),
         }
     }
 }
@@ -124,6 +138,12 @@ pub mod stat {
     pub const CONTEST_RESULTS: &str = "routes.contest.results";
     pub const TITLE_ELIGIBILITIES: &str = "routes.conversion.title_eligibility.";
     pub const BASIS_REVOKED: &str = "routes.basis_revoked";
+    /// Recognitions (互认) of partner credentials standing now; by level; withdrawn so far.
+    pub const RECOGNITIONS_ACTIVE: &str = "recognitions.active";
+    pub const RECOGNITIONS_LEVEL: &str = "recognitions.level.";
+    pub const RECOGNITIONS_WITHDRAWN: &str = "recognitions.withdrawn";
+    /// Contest results recorded on a partner ledger and accepted here (joint contests).
+    pub const PARTNER_CONTEST_RESULTS: &str = "routes.contest.partner_results";
 }
 
 impl Registry {
@@ -333,6 +353,18 @@ pub fn apply(
             changes.person = Some((credential.subject, person));
             changes.credential = Some(credential);
         }
+        EventKind::RecognitionRecorded(recognised) => {
+            crate::recognition::apply_recognition(records, recognised, &mut changes)
+        }
+        EventKind::RecognitionWithdrawn(withdrawn) => {
+            crate::recognition::apply_withdrawal(records, withdrawn, &mut changes)
+        }
+        EventKind::ContestJoined(joined) => {
+            crate::joint_contests::apply_joined(registry, joined, &mut changes)
+        }
+        EventKind::PartnerContestResultAccepted(accepted) => {
+            crate::joint_contests::apply_accepted(registry, records, accepted, &mut changes)
+        }
         _ => crate::careers::apply_route_event(registry, records, signed, index, &mut changes),
     }
     changes
@@ -360,7 +392,7 @@ fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(St
 
 /// Holder counters for a change of a person's highest level, with the year of the event
 /// that made it (a year's figures count each change in the year of its event's date).
-fn holder_counters(
+pub(crate) fn holder_counters(
     before: Option<crate::ladder::Level>,
     after: Option<crate::ladder::Level>,
     year: i32,

@@ -175,6 +175,7 @@ pub(crate) fn apply_route_event(
                 occupations: registered.occupations.clone(),
                 date: registered.date,
                 entry_index: index,
+                joint_with: Vec::new(),
             })));
         }
         EventKind::ContestResultRecorded(result) => {

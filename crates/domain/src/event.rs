@@ -56,6 +56,20 @@ impl EventId {
     pub fn from_hex(text: &str) -> Option<EventId> {
         Some(EventId(hex::decode(text).ok()?.try_into().ok()?))
     }
+
+    /// The id of the withdrawal of the recognition `recognition` for its origin's revocation:
+    /// the first 16 bytes of SHA-256(`"skill-ledger/recognition-withdrawal/v1\n"` ‖ the
+    /// recognition's id). Derived, so every node (and every restart) names it alike.
+    pub fn withdrawal_of(recognition: &EventId) -> EventId {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(b"skill-ledger/recognition-withdrawal/v1\n");
+        hasher.update(recognition.0);
+        let digest = hasher.finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        EventId(id)
+    }
 }
 
 /// Who signed an event.
@@ -97,6 +111,11 @@ pub enum EventKind {
     AppointmentEnded(AppointmentEnded),
     TitleRecorded(TitleRecorded),
     TitleEligibilityGranted(TitleEligibilityGranted),
+    // Issue 6 (川渝 互认): appended, so every tag above keeps its value.
+    RecognitionRecorded(RecognitionRecorded),
+    RecognitionWithdrawn(RecognitionWithdrawn),
+    ContestJoined(ContestJoined),
+    PartnerContestResultAccepted(PartnerContestResultAccepted),
 }
 
 impl EventKind {
@@ -122,6 +141,10 @@ impl EventKind {
             EventKind::AppointmentEnded(_) => "appointment_ended",
             EventKind::TitleRecorded(_) => "title_recorded",
             EventKind::TitleEligibilityGranted(_) => "title_eligibility_granted",
+            EventKind::RecognitionRecorded(_) => "recognition_recorded",
+            EventKind::RecognitionWithdrawn(_) => "recognition_withdrawn",
+            EventKind::ContestJoined(_) => "contest_joined",
+            EventKind::PartnerContestResultAccepted(_) => "partner_contest_result_accepted",
         }
     }
 
@@ -147,6 +170,10 @@ impl EventKind {
             EventKind::AppointmentEnded(event) => event.effective,
             EventKind::TitleRecorded(event) => event.obtained,
             EventKind::TitleEligibilityGranted(event) => event.date,
+            EventKind::RecognitionRecorded(event) => event.date,
+            EventKind::RecognitionWithdrawn(event) => event.effective,
+            EventKind::ContestJoined(event) => event.date,
+            EventKind::PartnerContestResultAccepted(event) => event.date,
         }
     }
 }
@@ -564,6 +591,86 @@ pub struct TitleEligibilityGranted {
     pub title: TitleLevel,
     pub series: String,
     pub field: String,
+    pub date: Date,
+}
+
+/// 互认: the home authority recognises a credential of a partner ledger (`origin`), naming
+/// the partner's entry that certified it (`entry_index`, and its RFC 6962 `leaf_hash`) so
+/// anyone holding the partner's log can check what was recognised. `occupation` is the home
+/// occupation the credential counts in: the partner's own unless the policy's
+/// `[recognition]` mapping names another.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct RecognitionRecorded {
+    pub origin: String,
+    pub entry_index: u64,
+    pub leaf_hash: [u8; 32],
+    pub certificate_number: CertificateNumber,
+    pub subject: SubjectId,
+    pub level: Level,
+    pub partner_occupation: OccupationCode,
+    pub occupation: OccupationCode,
+    /// The issue date at the origin: years after a level count from it.
+    pub issued: Date,
+    /// The day of the recognition.
+    pub date: Date,
+}
+
+/// Why a recognition was withdrawn.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub enum WithdrawalReason {
+    /// The origin revoked the credential, by its entry `revocation_index`.
+    OriginRevoked { revocation_index: u64 },
+    /// The home authority decided so, for the reason given.
+    AuthorityDecision { reason: String },
+}
+
+impl WithdrawalReason {
+    pub fn id(&self) -> &'static str {
+        match self {
+            WithdrawalReason::OriginRevoked { .. } => "origin_revoked",
+            WithdrawalReason::AuthorityDecision { .. } => "authority_decision",
+        }
+    }
+}
+
+/// The recognition recorded by `recognition` (its event id) is withdrawn by the home
+/// authority. A withdrawal for an origin's revocation carries the event id
+/// [`EventId::withdrawal_of`] the recognition, so a node that submits it again (after a
+/// restart) gets a duplicate, not a second withdrawal.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct RecognitionWithdrawn {
+    pub recognition: EventId,
+    pub subject: SubjectId,
+    pub effective: Date,
+    pub reason: WithdrawalReason,
+}
+
+/// 赛项共定: the home authority declares its registered contest `contest` joint with the
+/// partner `partner_origin`'s contest `partner_contest` (the id of the partner's
+/// `ContestRegistered`). Each authority records it on its own ledger; results of either side
+/// may then be accepted by the other ([`PartnerContestResultAccepted`]).
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ContestJoined {
+    pub contest: EventId,
+    pub partner_origin: String,
+    pub partner_contest: EventId,
+    pub date: Date,
+}
+
+/// 结果互认: a result recorded on the partner ledger (its `ContestResultRecorded`
+/// `partner_result`, at its entry `entry_index`) in the partner's side of the joint contest is
+/// accepted on the home ledger as a result in the home contest `contest`, so the home
+/// promotion table applies to it (a credential by `Route::Contest` names this event's id).
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct PartnerContestResultAccepted {
+    pub contest: EventId,
+    pub origin: String,
+    pub partner_result: EventId,
+    pub entry_index: u64,
+    pub subject: SubjectId,
+    pub occupation: OccupationCode,
+    pub rank: u16,
+    pub award: String,
     pub date: Date,
 }
 

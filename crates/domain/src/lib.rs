@@ -37,11 +37,13 @@ mod catalogue_policy_checks;
 mod date;
 mod event;
 mod ids;
+mod joint_contests;
 mod ladder;
 mod memory;
 mod occupation;
 mod offline;
 mod policy;
+mod recognition;
 mod rejection;
 mod routes;
 mod rules;
@@ -54,11 +56,12 @@ pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,
     AppointmentMade, AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted,
-    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
+    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted, ContestJoined,
     ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked, EntryError,
-    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified, PolicyAdopted,
-    Route, ScopeItem, SignedEvent, Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded,
-    BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified,
+    PartnerContestResultAccepted, PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route,
+    ScopeItem, SignedEvent, Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded,
+    WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
 pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
 pub use ladder::{Level, LevelParseError};
@@ -72,7 +75,8 @@ pub use offline::{
 };
 pub use policy::{
     AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,
-    OccupationMapping, Policy, PolicyError, SkillToTitle, TitleToSkill, DEFAULT_POLICY_TOML,
+    OccupationMapping, Policy, PolicyError, RecognitionMapping, RecognitionPolicy, SkillToTitle,
+    TitleToSkill, DEFAULT_POLICY_TOML,
 };
 pub use rejection::Rejection;
 pub use rules::{
@@ -82,8 +86,9 @@ pub use rules::{
 pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,
-    EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion, RecordView,
-    Registry, RightPeriod, RouteKind, StatusChange, TitleRecord,
+    EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion,
+    RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RightPeriod, RouteKind,
+    StatusChange, TitleRecord,
 };
 pub use subject::{
     normalise_document_number, normalise_name, IdDocumentType, NameCommitment, PseudonymKey,

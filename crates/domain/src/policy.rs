@@ -27,6 +27,45 @@ pub struct Policy {
     pub contest: ContestPolicy,
     pub appointment: AppointmentPolicy,
     pub conversion: ConversionPolicy,
+    pub recognition: RecognitionPolicy,
+}
+
+/// Rules for recognising partner credentials (川渝 互认). Absent from a policy document: no
+/// recognition (the route is closed until a policy opens it).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RecognitionPolicy {
+    /// Whether the document has a `[recognition]` section.
+    pub open: bool,
+    /// The highest level recognised.
+    pub level_max: Option<Level>,
+    /// Partner occupation → home occupation, where the catalogues differ.
+    pub mapping: Vec<RecognitionMapping>,
+}
+
+/// One row of the recognition mapping: a credential of `partner` occupation (of the partner
+/// `origin`, or of any partner without it) counts in the home occupation `home`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecognitionMapping {
+    #[serde(default)]
+    pub origin: Option<String>,
+    pub partner: OccupationCode,
+    pub home: OccupationCode,
+}
+
+impl RecognitionPolicy {
+    /// The home occupation a credential of `partner` occupation from `origin` counts in: the
+    /// row for that origin, else the row for any partner, else the same code.
+    pub fn home_occupation(&self, origin: &str, partner: OccupationCode) -> OccupationCode {
+        let row = |for_origin: Option<&str>| {
+            self.mapping
+                .iter()
+                .find(|row| row.partner == partner && row.origin.as_deref() == for_origin)
+        };
+        row(Some(origin))
+            .or_else(|| row(None))
+            .map_or(partner, |row| row.home)
+    }
 }
 
 /// Rules for enterprise apprenticeships (学徒工). Absent from a policy document: no body kind
@@ -270,12 +309,14 @@ impl Policy {
             contest: ContestPolicy::default(),
             appointment: AppointmentPolicy::default(),
             conversion: ConversionPolicy::default(),
+            recognition: RecognitionPolicy::default(),
         };
         let policy = Policy {
             apprenticeship: check_apprenticeship(file.apprenticeship)?,
             contest: check_contest(file.contest)?,
             appointment: check_appointment(file.appointment)?,
             conversion: check_conversion(file.conversion)?,
+            recognition: check_recognition(file.recognition)?,
             ..policy
         };
         if policy.version == 0 {
@@ -390,6 +431,27 @@ fn check_conversion(file: Option<ConversionFile>) -> Result<ConversionPolicy, Po
     })
 }
 
+fn check_recognition(file: Option<RecognitionFile>) -> Result<RecognitionPolicy, PolicyError> {
+    let Some(file) = file else {
+        return Ok(RecognitionPolicy::default());
+    };
+    let level_max = certifiable_level("recognition.level_max", file.level_max)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (position, row) in file.mapping.iter().enumerate() {
+        if !seen.insert((row.origin.clone(), row.partner)) {
+            return Err(PolicyError::Invalid(format!(
+                "recognition.mapping[{position}]: {} is mapped twice for the same origin",
+                row.partner
+            )));
+        }
+    }
+    Ok(RecognitionPolicy {
+        open: true,
+        level_max: Some(level_max),
+        mapping: file.mapping,
+    })
+}
+
 /// Why a policy document was refused; the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -417,6 +479,22 @@ struct PolicyFile {
     appointment: Option<AppointmentFile>,
     #[serde(default)]
     conversion: Option<ConversionFile>,
+    // Issue 6; absent in earlier documents, which keep recognition closed.
+    #[serde(default)]
+    recognition: Option<RecognitionFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecognitionFile {
+    #[serde(default = "senior_technician")]
+    level_max: Level,
+    #[serde(default)]
+    mapping: Vec<RecognitionMapping>,
+}
+
+fn senior_technician() -> Level {
+    Level::SeniorTechnician
 }
 
 #[derive(Deserialize)]

@@ -262,6 +262,37 @@ pub enum Rejection {
         series: String,
         field: String,
     },
+    #[error("recognition refused: {reason} (policy v{policy_version})")]
+    RecognitionNotAllowed { reason: String, policy_version: u32 },
+    #[error("{origin} is this ledger: only a partner's credential can be recognised")]
+    RecognitionOfHomeCredential { origin: String },
+    #[error("a credential of {partner_occupation} from {origin} counts in {expected} on this ledger, not in {occupation} (policy v{policy_version})")]
+    RecognitionOccupationMismatch {
+        origin: String,
+        partner_occupation: OccupationCode,
+        occupation: OccupationCode,
+        expected: OccupationCode,
+        policy_version: u32,
+    },
+    #[error("credential {certificate_number} of {origin} is already recognised by {}", recognition.to_hex())]
+    DuplicateRecognition {
+        origin: String,
+        certificate_number: CertificateNumber,
+        recognition: EventId,
+    },
+    #[error("recognition {} was already withdrawn on {withdrawn}", recognition.to_hex())]
+    RecognitionNotActive {
+        recognition: EventId,
+        withdrawn: Date,
+    },
+    #[error("contest {} is not joint with a contest of {origin}", contest.to_hex())]
+    ContestNotJoint { contest: EventId, origin: String },
+    #[error("contest {} is already joint with contest {} of {origin}", contest.to_hex(), partner_contest.to_hex())]
+    ContestAlreadyJoint {
+        contest: EventId,
+        origin: String,
+        partner_contest: EventId,
+    },
 }
 
 impl Rejection {
@@ -328,6 +359,13 @@ impl Rejection {
         "not-appointing-body",
         "conversion-not-allowed",
         "already-holds-title",
+        "recognition-not-allowed",
+        "recognition-of-home-credential",
+        "recognition-occupation-mismatch",
+        "duplicate-recognition",
+        "recognition-not-active",
+        "contest-not-joint",
+        "contest-already-joint",
     ];
 
     /// The stable identifier of the rule (kebab-case).
@@ -394,6 +432,13 @@ impl Rejection {
             Rejection::NotAppointingBody { .. } => "not-appointing-body",
             Rejection::ConversionNotAllowed { .. } => "conversion-not-allowed",
             Rejection::AlreadyHoldsTitle { .. } => "already-holds-title",
+            Rejection::RecognitionNotAllowed { .. } => "recognition-not-allowed",
+            Rejection::RecognitionOfHomeCredential { .. } => "recognition-of-home-credential",
+            Rejection::RecognitionOccupationMismatch { .. } => "recognition-occupation-mismatch",
+            Rejection::DuplicateRecognition { .. } => "duplicate-recognition",
+            Rejection::RecognitionNotActive { .. } => "recognition-not-active",
+            Rejection::ContestNotJoint { .. } => "contest-not-joint",
+            Rejection::ContestAlreadyJoint { .. } => "contest-already-joint",
         }
     }
 
@@ -412,7 +457,11 @@ impl Rejection {
             | Rejection::AppointmentNotAllowed { policy_version, .. }
             | Rejection::InvalidTerm { policy_version, .. }
             | Rejection::AppointmentBasisInvalid { policy_version, .. }
-            | Rejection::ConversionNotAllowed { policy_version, .. } => Some(*policy_version),
+            | Rejection::ConversionNotAllowed { policy_version, .. }
+            | Rejection::RecognitionNotAllowed { policy_version, .. }
+            | Rejection::RecognitionOccupationMismatch { policy_version, .. } => {
+                Some(*policy_version)
+            }
             _ => None,
         }
     }

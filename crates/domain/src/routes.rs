@@ -24,7 +24,7 @@ use crate::rules::{
 use crate::state::{BodyRecord, CareerRecord, RecordView, Registry};
 use crate::subject::SubjectId;
 
-fn policy_at(registry: &Registry, date: Date) -> Result<&Policy, Rejection> {
+pub(crate) fn policy_at(registry: &Registry, date: Date) -> Result<&Policy, Rejection> {
     registry
         .policy_at(date)
         .map(|policy| policy.as_ref())
@@ -33,13 +33,13 @@ fn policy_at(registry: &Registry, date: Date) -> Result<&Policy, Rejection> {
 
 /// The subject's career record, or `None` when the view keeps none (rules that need it are
 /// then skipped).
-fn career_of(records: &impl RecordView, subject: &SubjectId) -> Option<CareerRecord> {
+pub(crate) fn career_of(records: &impl RecordView, subject: &SubjectId) -> Option<CareerRecord> {
     records
         .keeps_careers()
         .then(|| records.career(subject).unwrap_or_default())
 }
 
-fn check_occupation_known(
+pub(crate) fn check_occupation_known(
     registry: &Registry,
     occupation: OccupationCode,
 ) -> Result<(), Rejection> {

@@ -150,6 +150,18 @@ pub fn decide(
             authority_signed(registry, signed, "title_eligibility_granted", date)?;
             routes::check_title_eligibility(registry, records, granted)
         }
+        EventKind::RecognitionRecorded(recognised) => {
+            crate::recognition::check_recognition(registry, records, signed, recognised)
+        }
+        EventKind::RecognitionWithdrawn(withdrawn) => {
+            crate::recognition::check_withdrawal(registry, records, signed, withdrawn)
+        }
+        EventKind::ContestJoined(joined) => {
+            crate::joint_contests::check_joined(registry, signed, joined)
+        }
+        EventKind::PartnerContestResultAccepted(accepted) => {
+            crate::joint_contests::check_accepted(registry, records, signed, accepted)
+        }
     }
 }
 

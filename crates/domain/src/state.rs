@@ -133,16 +133,20 @@ pub enum RouteKind {
     Appointment,
     /// 学徒工: an apprenticeship, not a credential (statistics only).
     Apprenticeship,
+    /// 互认: a partner ledger's credential recognised by the home authority (a holding, not
+    /// a credential of this ledger).
+    Recognition,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 6] = [
+    pub const ALL: [RouteKind; 7] = [
         RouteKind::Evaluation,
         RouteKind::DirectRecognition,
         RouteKind::Contest,
         RouteKind::Conversion,
         RouteKind::Appointment,
         RouteKind::Apprenticeship,
+        RouteKind::Recognition,
     ];
 
     pub fn id(self) -> &'static str {
@@ -153,6 +157,7 @@ impl RouteKind {
             RouteKind::Conversion => "conversion",
             RouteKind::Appointment => "appointment",
             RouteKind::Apprenticeship => "apprenticeship",
+            RouteKind::Recognition => "recognition",
         }
     }
 
@@ -363,6 +368,40 @@ pub struct CareerRecord {
     pub appointments: Vec<AppointmentRecord>,
     pub titles: Vec<TitleRecord>,
     pub eligibilities: Vec<EligibilityRecord>,
+    /// Recognitions (互认) of partner credentials, active or withdrawn (issue 6).
+    pub recognitions: Vec<RecognitionRecord>,
+}
+
+/// A recognition of a partner credential, as the home ledger recorded it.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct RecognitionRecord {
+    pub id: EventId,
+    pub origin: String,
+    /// The certifying entry at the origin and its leaf hash.
+    pub origin_entry_index: u64,
+    pub leaf_hash: [u8; 32],
+    pub certificate_number: CertificateNumber,
+    pub level: Level,
+    pub partner_occupation: OccupationCode,
+    pub occupation: OccupationCode,
+    pub issued: Date,
+    pub date: Date,
+    pub withdrawn: Option<RecognitionWithdrawal>,
+    pub entry_index: u64,
+}
+
+impl RecognitionRecord {
+    pub fn is_active(&self) -> bool {
+        self.withdrawn.is_none()
+    }
+}
+
+/// Why and when a recognition was withdrawn.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct RecognitionWithdrawal {
+    pub effective: Date,
+    pub reason: crate::event::WithdrawalReason,
+    pub entry_index: u64,
 }
 
 impl CareerRecord {
@@ -400,6 +439,19 @@ pub struct ContestRecord {
     pub occupations: Vec<OccupationCode>,
     pub date: Date,
     pub entry_index: u64,
+    /// Partner contests this one is joint with (赛项共定): partner origin and the id of its
+    /// `ContestRegistered` (issue 6).
+    pub joint_with: Vec<(String, EventId)>,
+}
+
+impl ContestRecord {
+    /// The partner contest joint with this one on the ledger `origin`, if any.
+    pub fn joint_contest_of(&self, origin: &str) -> Option<EventId> {
+        self.joint_with
+            .iter()
+            .find(|(partner, _)| partner == origin)
+            .map(|(_, contest)| *contest)
+    }
 }
 
 /// The levels a body may appoint to from a date.

@@ -241,3 +241,36 @@ fn certified_event_layout() {
         encode_event(&signed.event).as_slice()
     );
 }
+
+/// The withdrawal of recognition `00 01 … 0f` of subject `[0x22; 32]`, effective
+/// 2024-09-01, because the origin revoked the credential at its entry 300, under the id
+/// derived from the recognition's (docs/formats.md part 3, section 6.6).
+#[test]
+fn recognition_withdrawal_event_bytes_and_derived_id() {
+    let recognition = EventId(std::array::from_fn(|i| i as u8));
+    let id = EventId::withdrawal_of(&recognition);
+    assert_eq!(id.to_hex(), WITHDRAWAL_ID_HEX);
+    let event = Event {
+        id,
+        kind: EventKind::RecognitionWithdrawn(skill_ledger_domain::RecognitionWithdrawn {
+            recognition,
+            subject: skill_ledger_domain::SubjectId([0x22; 32]),
+            effective: d("2024-09-01"),
+            reason: skill_ledger_domain::WithdrawalReason::OriginRevoked {
+                revocation_index: 300,
+            },
+        }),
+    };
+    assert_eq!(hex::encode(encode_event(&event)), WITHDRAWAL_EVENT_HEX);
+}
+
+const WITHDRAWAL_ID_HEX: &str = "24fb68088ce8b10463e1ba0a305cae2b";
+const WITHDRAWAL_EVENT_HEX: &str = concat!(
+    "24fb68088ce8b10463e1ba0a305cae2b",
+    "14000000",
+    "000102030405060708090a0b0c0d0e0f",
+    "2222222222222222222222222222222222222222222222222222222222222222",
+    "ff4d0000",
+    "00000000",
+    "2c01000000000000",
+);

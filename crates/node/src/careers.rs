@@ -19,8 +19,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use skill_ledger_domain::{
-    AppointmentRight, CareerRecord, ContestRecord, EventId, RegistrationNumber, RegistryChange,
-    SubjectId, BINCODE_CONFIG,
+    AppointmentRight, CareerRecord, ContestRecord, EventId, RecognitionRecord, RegistrationNumber,
+    RegistryChange, SubjectId, BINCODE_CONFIG,
 };
 
 use crate::error::{NodeError, NodeErrorKind};
@@ -134,6 +134,38 @@ pub(crate) fn load_registry(tree: &sled::Tree) -> Result<CareerRegistry, NodeErr
         rights.insert(right.registration_number, right);
     }
     Ok((contests, rights))
+}
+
+/// Every recognition (互认) held in a committed career record whose origin is `origin`,
+/// with its subject, in subject order. Scans the career records: they are few next to the
+/// credentials (only people with a route beyond evaluation have one).
+pub(crate) fn recognitions(
+    tree: &sled::Tree,
+    origin: &str,
+) -> Result<Vec<(SubjectId, RecognitionRecord)>, NodeError> {
+    let mut found = Vec::new();
+    for item in tree.scan_prefix([PREFIX_CAREER]) {
+        let (key, value) = item?;
+        let subject = key
+            .get(1..33)
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .map(SubjectId)
+            .ok_or_else(|| {
+                NodeError::new(
+                    NodeErrorKind::Projection,
+                    "projection record career has a malformed key; run `skill-ledger rebuild`",
+                )
+            })?;
+        let career = decode_career(&value)?;
+        found.extend(
+            career
+                .recognitions
+                .into_iter()
+                .filter(|recognition| recognition.origin == origin)
+                .map(|recognition| (subject, recognition)),
+        );
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -931,6 +931,15 @@ impl Node {
         crate::careers::career(self.projection.tree(), subject)
     }
 
+    /// The recognitions (互认) of credentials of the partner `origin`, active or withdrawn,
+    /// with their subjects, as committed.
+    pub fn recognitions(
+        &self,
+        origin: &str,
+    ) -> Result<Vec<(SubjectId, skill_ledger_domain::RecognitionRecord)>, NodeError> {
+        crate::careers::recognitions(self.projection.tree(), origin)
+    }
+
     /// Compares a typed holder name with the credential's commitment.
     pub fn check_name(
         &self,

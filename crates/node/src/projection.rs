@@ -48,7 +48,9 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// Version 4 (issue 5, every route up the ladder): 35-byte holdings (route values 2 contest
 /// and 3 conversion, a flags byte, the basis position), the `routes.*` counters, and the
 /// career records, contests and appointment rights of [`crate::careers`].
-pub const PROJECTION_FORMAT: u32 = 4;
+/// Version 5 (issue 6, 互认): holdings with route value 6 (a recognised partner credential),
+/// career records with their recognitions, the `recognitions.*` counters.
+pub const PROJECTION_FORMAT: u32 = 5;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
 pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;
@@ -83,6 +85,7 @@ fn route_byte(route: RouteKind) -> u8 {
         RouteKind::Conversion => 3,
         RouteKind::Appointment => 4,
         RouteKind::Apprenticeship => 5,
+        RouteKind::Recognition => 6,
     }
 }
 
@@ -94,8 +97,8 @@ fn route_of_byte(byte: u8) -> Option<RouteKind> {
 
 /// A person value: each holding as certificate number (22) ‖ occupation (4) ‖ level rank (1) ‖
 /// issued, days since 1970 (i32 LE, 4) ‖ route (1: 0 evaluation, 1 direct, 2 contest,
-/// 3 conversion) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a basis) ‖ basis
-/// position in the holdings (u16 LE, 2; 0 without a basis).
+/// 3 conversion, 6 recognition) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a
+/// basis) ‖ basis position in the holdings (u16 LE, 2; 0 without a basis).
 pub(crate) fn encode_person(person: &PersonRecord, out: &mut Vec<u8>) {
     out.reserve(person.holdings.len() * HOLDING_BYTES);
     for holding in &person.holdings {

@@ -91,12 +91,18 @@ pub fn stats_document(counters: &BTreeMap<String, i64>) -> Value {
             "high_skill": high_skill,
             "high_skill_share": share.parse::<f64>().unwrap_or(0.0),
             "by_year": holders_by_year(counters),
+        },
+        "recognitions": {
+            "active": get(stat::RECOGNITIONS_ACTIVE),
+            "withdrawn": get(stat::RECOGNITIONS_WITHDRAWN),
+            "by_level": group(counters, stat::RECOGNITIONS_LEVEL),
         }
     })
 }
 
 /// The route dimension (`stats --by route`): how the talent now standing was produced, keyed
-/// `evaluation`, `direct`, `contest`, `conversion`, `appointment` and `apprenticeship`. For
+/// `evaluation`, `direct`, `contest`, `conversion`, `appointment`, `apprenticeship` and
+/// `recognition` (partner credentials recognised here: active, by level, withdrawn). For
 /// the credential routes, the valid credentials by level and how many are high-skill; for
 /// appointments, the current posts by level and how many ended; for apprenticeships, how
 /// many are in progress and completed. Sorted keys, no timestamps.
@@ -133,6 +139,12 @@ pub fn stats_by_route(counters: &BTreeMap<String, i64>) -> Value {
                 "by_level": by_level,
                 "high_skill": high_skill,
                 "title_eligibilities": group(counters, stat::TITLE_ELIGIBILITIES),
+            }),
+            RouteKind::Recognition => json!({
+                "active": total,
+                "by_level": by_level,
+                "high_skill": high_skill,
+                "withdrawn": get(stat::RECOGNITIONS_WITHDRAWN),
             }),
             RouteKind::Evaluation | RouteKind::DirectRecognition => json!({
                 "valid": total,

@@ -48,6 +48,9 @@ fn no_store(mut response: Response) -> Response {
 /// Answers after the durable commit (fsync) with the entry index and a signed checkpoint
 /// whose tree contains it, or with a typed rejection (`type` ends in the rule's code; nothing
 /// is stored). Resubmitting the same entry returns the first result (`duplicate: true`).
+/// A recognition of a partner credential (互认) or an accepted joint-contest result is first
+/// checked against the partner's mirror: `unknown-partner`, `credential-not-in-mirror`,
+/// `credential-revoked-at-origin`, `mirror-disagrees` (422) or `mirror-unavailable` (503).
 #[utoipa::path(
     post, path = "/v1/events", tag = "events",
     request_body = SubmitRequest,
@@ -55,8 +58,8 @@ fn no_store(mut response: Response) -> Response {
         (status = 200, description = "Committed durably", body = SubmitResponse),
         (status = 400, description = "Malformed JSON or entry", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "Event rejected by a rule (type = urn:skill-ledger:problem:<rule code>)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Queue full, disk full or node stopped; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "Event rejected by a rule (type = urn:skill-ledger:problem:<rule code>), or a recognition the partner's mirror does not confirm", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Queue full, disk full, node stopped or partner mirror unreadable; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(
@@ -79,6 +82,43 @@ pub async fn submit(
     let signed = SignedEvent::from_entry(&entry).map_err(|error| {
         Problem::submit_error(&SubmitError::Malformed(error.to_string()), retry)
     })?;
+    // The mirror checks of 互认 and of joint contests happen here, at admission, not in
+    // `decide` (replays must not depend on a mirror). What the home ledger alone refuses (a
+    // recognition naming this ledger, a contest that is not joint) goes on to `decide`, which
+    // refuses it with its own rule.
+    let mirror_problem = |error: skill_ledger_sync::RecognitionCheckError| {
+        let problem = Problem::recognition(&error);
+        if problem.status == StatusCode::SERVICE_UNAVAILABLE {
+            problem.retry_after(retry)
+        } else {
+            problem
+        }
+    };
+    match &signed.event.kind {
+        skill_ledger_domain::EventKind::RecognitionRecorded(recognised)
+            if recognised.origin != state.node.origin() =>
+        {
+            state
+                .federation
+                .check_recognition(recognised)
+                .map_err(mirror_problem)?;
+        }
+        skill_ledger_domain::EventKind::PartnerContestResultAccepted(accepted) => {
+            let partner_contest = state
+                .node
+                .registry()
+                .contests
+                .get(&accepted.contest)
+                .and_then(|contest| contest.joint_contest_of(&accepted.origin));
+            if let Some(partner_contest) = partner_contest {
+                state
+                    .federation
+                    .check_partner_result(accepted, partner_contest)
+                    .map_err(mirror_problem)?;
+            }
+        }
+        _ => {}
+    }
     let pending = state.node.try_submit_entry(entry).map_err(|error| {
         if matches!(error, SubmitError::Overloaded) {
             state.counters.count_overloaded();

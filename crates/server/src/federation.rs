@@ -36,6 +36,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -50,6 +51,7 @@ use skill_ledger_domain::CertificateNumber;
 use skill_ledger_log::Bundle;
 use skill_ledger_node::Node;
 use skill_ledger_sync::witness::{cosigned_path, verify_cosignatures, REQUEST_BYTES_MAX};
+use skill_ledger_sync::{check_against_mirror, withdrawals_due, RecognitionCheckError};
 use skill_ledger_sync::{
     now_unix_s, request_cosignature, CosignatureVerifier, ForeignCredential, Home, HttpLog,
     HttpWitness, Mirror, MirrorReader, MirrorStatus, PartnerConfig, Partners, PullOptions,
@@ -92,6 +94,13 @@ pub struct Partner {
     activity: Mutex<Activity>,
     /// This ledger's checkpoint with the partner witness's cosignature line(s), as persisted.
     cosigned: RwLock<Option<String>>,
+    /// The recognitions of this partner's credentials must be checked for revocations at
+    /// the origin: at start-up, and after every pull that moved the mirror, until a check
+    /// (and the withdrawals it called for) succeeded.
+    recognitions_due: std::sync::atomic::AtomicBool,
+    /// The partner's `certificates.revoked` counter (as mirrored) at the last complete check:
+    /// while it stays the same, no recognised credential can have been revoked since.
+    revocations_checked: Mutex<Option<i64>>,
 }
 
 impl Partner {
@@ -228,6 +237,8 @@ impl Federation {
                 mirror: Mutex::new(mirror),
                 activity: Mutex::new(Activity::default()),
                 cosigned: RwLock::new(load_cosigned(node, &config)),
+                recognitions_due: std::sync::atomic::AtomicBool::new(true),
+                revocations_checked: Mutex::new(None),
                 config,
             }));
         }
@@ -236,6 +247,34 @@ impl Federation {
             witness: Some(Arc::new(witness)),
             partners: opened,
         })
+    }
+
+    /// Checks a recognition against the mirror of its origin ([`skill_ledger_sync::recognition`]).
+    pub fn check_recognition(
+        &self,
+        recognised: &skill_ledger_domain::RecognitionRecorded,
+    ) -> Result<(), RecognitionCheckError> {
+        let partner = self
+            .partners
+            .iter()
+            .find(|partner| partner.origin() == recognised.origin)
+            .ok_or_else(|| RecognitionCheckError::unknown_partner(&recognised.origin))?;
+        check_against_mirror(partner.reader(), recognised)
+    }
+
+    /// Checks a partner contest result accepted for a joint contest against the mirror of its
+    /// origin.
+    pub fn check_partner_result(
+        &self,
+        accepted: &skill_ledger_domain::PartnerContestResultAccepted,
+        partner_contest: skill_ledger_domain::EventId,
+    ) -> Result<(), RecognitionCheckError> {
+        let partner = self
+            .partners
+            .iter()
+            .find(|partner| partner.origin() == accepted.origin)
+            .ok_or_else(|| RecognitionCheckError::unknown_partner(&accepted.origin))?;
+        skill_ledger_sync::check_partner_result(partner.reader(), accepted, partner_contest)
     }
 
     pub fn partners(&self) -> &[Arc<Partner>] {
@@ -684,6 +723,18 @@ pub fn sync_once(node: &Node, home_dir: &std::path::Path, partner: &Partner) {
             lock(&partner.activity).pulls_failed_total += 1;
         }
     }
+    if new_entries > 0 {
+        partner.recognitions_due.store(true, Ordering::SeqCst);
+    }
+    if partner.recognitions_due.load(Ordering::SeqCst) {
+        match withdraw_revoked_recognitions(node, partner) {
+            Ok(_) => partner.recognitions_due.store(false, Ordering::SeqCst),
+            Err(error) => {
+                tracing::warn!(partner = partner.origin(), %error, "recognition withdrawal failed");
+                failures.push(format!("recognitions: {error}"));
+            }
+        }
+    }
     if partner.config.witness_vkey.is_some() {
         if let Some(current) = node.checkpoint() {
             if partner.lines_for(&current.note_text).is_none() {
@@ -716,6 +767,67 @@ pub fn sync_once(node: &Node, home_dir: &std::path::Path, partner: &Partner) {
     } else {
         activity.consecutive_failures = activity.consecutive_failures.saturating_add(1);
         activity.last_error = Some(failures.join("; "));
+    }
+}
+
+/// 互认 follows the origin: signs and submits, as the home authority, the withdrawal of every
+/// active recognition of `partner`'s credentials that its mirror now holds revoked. The
+/// withdrawal's id and content are derived from the recognition and the revocation, so
+/// doing this again (another cycle, a restart) submits the same entry: a duplicate. Returns
+/// how many recognitions were newly withdrawn.
+pub fn withdraw_revoked_recognitions(node: &Node, partner: &Partner) -> Result<usize, String> {
+    // Listing the recognitions scans the career records: skip it while the partner has
+    // revoked nothing new since the last complete check.
+    let revoked = partner
+        .reader()
+        .stats()
+        .map_err(|error| error.to_string())?
+        .get(skill_ledger_domain::stat::REVOKED)
+        .copied()
+        .unwrap_or(0);
+    if *lock(&partner.revocations_checked) == Some(revoked) {
+        return Ok(0);
+    }
+    let withdrawn = withdraw_all_due(node, partner)?;
+    *lock(&partner.revocations_checked) = Some(revoked);
+    Ok(withdrawn)
+}
+
+fn withdraw_all_due(node: &Node, partner: &Partner) -> Result<usize, String> {
+    let recognitions = node
+        .recognitions(partner.origin())
+        .map_err(|error| error.to_string())?;
+    if recognitions.iter().all(|(_, held)| !held.is_active()) {
+        return Ok(0);
+    }
+    let due =
+        withdrawals_due(partner.reader(), &recognitions).map_err(|error| error.to_string())?;
+    let mut withdrawn = 0;
+    let mut errors = Vec::new();
+    for event in due {
+        let signed = skill_ledger_domain::SignedEvent::sign(
+            node.origin(),
+            skill_ledger_domain::Signer::Authority,
+            node.authority_key(),
+            event,
+        );
+        match node.submit(signed) {
+            Ok(receipt) if receipt.duplicate => {}
+            Ok(receipt) => {
+                withdrawn += 1;
+                tracing::info!(
+                    partner = partner.origin(),
+                    index = receipt.index,
+                    "recognition withdrawn: the origin revoked the credential"
+                );
+            }
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(withdrawn)
+    } else {
+        Err(errors.join("; "))
     }
 }
 

@@ -51,6 +51,17 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "method-not-allowed";
     /// The ledger itself failed to answer (storage error).
     pub const INTERNAL: &str = "internal";
+    /// A recognition names an origin that is not a partner of this ledger.
+    pub const UNKNOWN_PARTNER: &str = "unknown-partner";
+    /// A recognition names a certificate the partner's mirror does not hold.
+    pub const CREDENTIAL_NOT_IN_MIRROR: &str = "credential-not-in-mirror";
+    /// A recognition states another entry, leaf hash, subject, level, occupation or issue
+    /// date than the partner's mirror holds.
+    pub const MIRROR_DISAGREES: &str = "mirror-disagrees";
+    /// A recognition names a credential its origin revoked.
+    pub const CREDENTIAL_REVOKED_AT_ORIGIN: &str = "credential-revoked-at-origin";
+    /// The partner's mirror could not be read.
+    pub const MIRROR_UNAVAILABLE: &str = "mirror-unavailable";
 }
 
 /// An RFC 9457 problem, ready to answer.
@@ -84,6 +95,44 @@ pub struct ProblemDocument {
 }
 
 impl Problem {
+    /// A recognition refused at admission because the partner's mirror disagrees (422; 503
+    /// when the mirror cannot be read).
+    pub fn recognition(error: &skill_ledger_sync::RecognitionCheckError) -> Problem {
+        use skill_ledger_sync::RecognitionCheckKind as Kind;
+        let (status, code, title) = match error.kind {
+            Kind::UnknownPartner => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::UNKNOWN_PARTNER,
+                "Unknown partner",
+            ),
+            Kind::NotInMirror => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::CREDENTIAL_NOT_IN_MIRROR,
+                "Credential not in the partner's mirror",
+            ),
+            Kind::MirrorDisagrees => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::MIRROR_DISAGREES,
+                "The partner's mirror disagrees",
+            ),
+            Kind::RevokedAtOrigin => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::CREDENTIAL_REVOKED_AT_ORIGIN,
+                "Credential revoked at its origin",
+            ),
+            _ => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::MIRROR_UNAVAILABLE,
+                "Mirror unavailable",
+            ),
+        };
+        let problem = Problem::new(status, code, title, error.message.clone());
+        match error.field {
+            Some(field) => problem.with_field(field),
+            None => problem,
+        }
+    }
+
     pub fn new(
         status: StatusCode,
         code: &'static str,

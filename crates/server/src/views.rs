@@ -277,7 +277,8 @@ pub struct PersonCredentialView {
     pub occupation: String,
     pub level: String,
     pub issued: String,
-    /// `evaluation`, `direct`, `contest` or `conversion`.
+    /// `evaluation`, `direct`, `contest`, `conversion` or `recognition` (a partner's
+    /// credential recognised here; `recognitions` has its origin).
     pub route: String,
     /// `valid` or `revoked`.
     pub status: String,
@@ -338,6 +339,14 @@ pub struct PersonView {
     #[schema(value_type = Vec<Object>)]
     pub title_eligibilities: Vec<serde_json::Value>,
     pub next_steps: Vec<NextStepView>,
+    /// Recognitions (互认) of partner credentials: `id`, `origin`, `certificate_number`,
+    /// `origin_entry_index`, `level`, `partner_occupation`, `occupation`, `issued`, `date`,
+    /// `status` (`active` or `withdrawn`) and, once withdrawn, `withdrawn` (`effective`,
+    /// `reason`: `origin_revoked` with the origin's `revocation_index`, or
+    /// `authority_decision` with its `note`).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub recognitions: Vec<serde_json::Value>,
 }
 
 impl PersonView {
@@ -439,6 +448,7 @@ impl PersonView {
                         "basis": e.basis.as_str(), "basis_revoked": e.basis_revoked})
                 })
                 .collect(),
+            recognitions: career.recognitions.iter().map(recognition_view).collect(),
             next_steps: skill_ledger_domain::next_steps(registry, person, career)
                 .into_iter()
                 .map(|step| NextStepView {
@@ -455,4 +465,36 @@ impl PersonView {
                 .collect(),
         }
     }
+}
+
+fn recognition_view(recognition: &skill_ledger_domain::RecognitionRecord) -> serde_json::Value {
+    use serde_json::json;
+    use skill_ledger_domain::WithdrawalReason;
+    let withdrawn = recognition.withdrawn.as_ref().map(|withdrawal| {
+        let mut view = json!({
+            "effective": withdrawal.effective.to_string(),
+            "reason": withdrawal.reason.id(),
+        });
+        match &withdrawal.reason {
+            WithdrawalReason::OriginRevoked { revocation_index } => {
+                view["revocation_index"] = json!(revocation_index)
+            }
+            WithdrawalReason::AuthorityDecision { reason } => view["note"] = json!(reason),
+        }
+        view
+    });
+    json!({
+        "id": recognition.id.to_hex(),
+        "origin": recognition.origin,
+        "certificate_number": recognition.certificate_number.as_str(),
+        "origin_entry_index": recognition.origin_entry_index,
+        "leaf_hash": hex::encode(recognition.leaf_hash),
+        "level": recognition.level.id(),
+        "partner_occupation": recognition.partner_occupation.to_string(),
+        "occupation": recognition.occupation.to_string(),
+        "issued": recognition.issued.to_string(),
+        "date": recognition.date.to_string(),
+        "status": if recognition.is_active() { "active" } else { "withdrawn" },
+        "withdrawn": withdrawn,
+    })
 }

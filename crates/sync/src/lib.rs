@@ -18,6 +18,9 @@
 //!   the alarm ([`Mirror::alarm`] for health checks).
 //! * [`witness`]: C2SP tlog-witness `add-checkpoint` on both sides, with C2SP
 //!   tlog-cosignature `cosignature/v1` lines ([`cosignature`]).
+//! * [`recognition`]: 互认 against the mirror: the admission check of a recognition of a
+//!   partner credential, building one from the mirror, and the withdrawals due when the
+//!   origin revoked what was recognised.
 //!
 //! ## The key decision: verify against signed roots, entry by entry
 //! A mirror may stop anywhere (a crash, `--batches`, a network failure) and must never hold
@@ -51,6 +54,7 @@ pub mod evidence;
 mod fsutil;
 pub mod http;
 pub mod mirror;
+pub mod recognition;
 pub mod transport;
 mod verify;
 pub mod witness;
@@ -64,6 +68,10 @@ pub use http::{HttpLog, HttpWitness};
 pub use mirror::{
     FetchCounts, ForeignCredential, Mirror, MirrorReader, MirrorStatus, PullOptions, PullProgress,
     PullReport, PullTimings,
+};
+pub use recognition::{
+    check_against_mirror, check_partner_result, recognition_from_mirror, withdrawals_due,
+    RecognitionCheckError, RecognitionCheckKind,
 };
 pub use transport::{NodeLog, PartnerLog, TransportError, TransportErrorKind};
 pub use witness::{

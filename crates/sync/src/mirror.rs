@@ -33,8 +33,9 @@ use std::time::Duration;
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 use skill_ledger_domain::{
-    apply, decide, BodyRecord, CertificateNumber, CredentialRecord, EventId, EventKind,
-    MemoryLedger, PersonRecord, RecordView, Registry, SignedEvent, SubjectId, BINCODE_CONFIG,
+    apply, decide, BodyRecord, CareerRecord, CertificateNumber, CredentialRecord, EventId,
+    EventKind, MemoryLedger, PersonRecord, RecordView, Registry, SignedEvent, SubjectId,
+    BINCODE_CONFIG,
 };
 use skill_ledger_log::{
     entry_bundle_path, leaf_hash, parse_and_verify_checkpoint, tile_path, Checkpoint, Hash,
@@ -58,6 +59,9 @@ const KEY_CREDENTIALS: &[u8] = b"m/credentials";
 /// own tree at the cursor to the held checkpoint (text of `evidence::ConsistencyProof`), so a
 /// fork with a smaller checkpoint can be shown without the partner's tiles.
 const KEY_HELD_PROOF: &[u8] = b"m/held-proof";
+/// Present when the store keeps career records from entry 0 (created by a build that does).
+const KEY_CAREERS: &[u8] = b"m/careers";
+const PREFIX_CAREER: u8 = b'k';
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
 const PREFIX_EVENT: u8 = b'e';
@@ -218,6 +222,7 @@ fn key(prefix: u8, rest: &[u8]) -> Vec<u8> {
 struct Overlay {
     credentials: BTreeMap<CertificateNumber, ForeignCredential>,
     persons: BTreeMap<SubjectId, PersonRecord>,
+    careers: BTreeMap<SubjectId, CareerRecord>,
     events: BTreeMap<EventId, u64>,
     registry_entries: Vec<(u64, Vec<u8>)>,
     new_credentials: u64,
@@ -230,6 +235,7 @@ struct View<'a> {
     records: &'a sled::Tree,
     overlay: &'a Overlay,
     failure: RefCell<Option<SyncError>>,
+    keeps_careers: bool,
 }
 
 impl View<'_> {
@@ -270,6 +276,17 @@ impl RecordView for View<'_> {
             return Some(found.clone());
         }
         self.read(key(PREFIX_PERSON, &subject.0), "a person")
+    }
+
+    fn career(&self, subject: &SubjectId) -> Option<CareerRecord> {
+        if let Some(found) = self.overlay.careers.get(subject) {
+            return Some(found.clone());
+        }
+        self.read(key(PREFIX_CAREER, &subject.0), "a career")
+    }
+
+    fn keeps_careers(&self) -> bool {
+        self.keeps_careers
     }
 
     fn event_index(&self, id: &EventId) -> Option<u64> {
@@ -700,6 +717,9 @@ pub struct Mirror {
     last_pull_unix_s: Option<u64>,
     /// Of the pull under way.
     timings: Cell<PullTimings>,
+    /// Career records are kept (a store that folded entries before they were is judged
+    /// without the rules that read them, as before).
+    keeps_careers: bool,
 }
 
 impl std::fmt::Debug for Mirror {
@@ -818,6 +838,10 @@ impl Mirror {
             }
         }
         let registry = load_registry(&records)?;
+        if cursor == 0 {
+            records.insert(KEY_CAREERS, &[1u8][..])?;
+        }
+        let keeps_careers = records.contains_key(KEY_CAREERS)?;
         Ok(Mirror {
             origin: partner.origin.clone(),
             vkey: partner.vkey.clone(),
@@ -831,6 +855,7 @@ impl Mirror {
             checkpoint,
             last_pull_unix_s,
             timings: Cell::new(PullTimings::default()),
+            keeps_careers,
         })
     }
 
@@ -1428,6 +1453,7 @@ impl Mirror {
                 records: &self.records,
                 overlay: &overlay,
                 failure: RefCell::new(None),
+                keeps_careers: self.keeps_careers,
             };
             let checked = self.check_entry(&registry, &view, decoded, index);
             view.take_failure()?;
@@ -1473,6 +1499,9 @@ impl Mirror {
             }
             if let Some((subject, person)) = changes.person {
                 overlay.persons.insert(subject, person);
+            }
+            if let Some((subject, career)) = changes.career {
+                overlay.careers.insert(subject, career);
             }
         }
         let folded = violation
@@ -1537,6 +1566,9 @@ impl Mirror {
         }
         for (subject, person) in &overlay.persons {
             batch.insert(key(PREFIX_PERSON, &subject.0), encode(person));
+        }
+        for (subject, career) in &overlay.careers {
+            batch.insert(key(PREFIX_CAREER, &subject.0), encode(career));
         }
         for (id, index) in &overlay.events {
             batch.insert(key(PREFIX_EVENT, &id.0), &index.to_le_bytes());
@@ -1687,6 +1719,15 @@ impl MirrorReader {
         self.records
             .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
             .map(|bytes| decode(&bytes, "a credential"))
+            .transpose()
+    }
+
+    /// A person's career record on the partner ledger (contest results and the other
+    /// routes), when the store keeps them.
+    pub fn career(&self, subject: &SubjectId) -> Result<Option<CareerRecord>> {
+        self.records
+            .get(key(PREFIX_CAREER, &subject.0))?
+            .map(|bytes| decode(&bytes, "a career"))
             .transpose()
     }
 
