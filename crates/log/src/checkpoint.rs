@@ -100,8 +100,7 @@ pub fn parse_and_verify_checkpoint(
     note_text: &str,
     verifier_key_text: &str,
 ) -> Result<Checkpoint, LogError> {
-    let verifier = StandardVerifier::new(verifier_key_text)
-        .map_err(|e| malformed(format!("verifier key: {e}")))?;
+    let verifier = checked_verifier(verifier_key_text)?;
     let name = signed_note::Verifier::name(&verifier).to_string();
     let note = Note::from_bytes(note_text.as_bytes())
         .map_err(|e| malformed(format!("signed note: {e}")))?;
@@ -124,9 +123,21 @@ pub fn parse_and_verify_checkpoint(
 
 /// Checks verifier key text (`name+hex(keyID)+base64(0x01‖pubkey)`) and returns its name.
 pub fn parse_verifier_key_text(text: &str) -> Result<String, LogError> {
-    let verifier =
-        StandardVerifier::new(text).map_err(|e| malformed(format!("verifier key: {e}")))?;
+    let verifier = checked_verifier(text)?;
     Ok(signed_note::Verifier::name(&verifier).to_string())
+}
+
+/// A signed-note verifier from its key text, which must spell its key id canonically
+/// (8 lowercase hex digits: signed_note itself also takes capitals, so one key would have
+/// several texts).
+fn checked_verifier(text: &str) -> Result<StandardVerifier, LogError> {
+    let key_id = text.split('+').nth(1).unwrap_or_default();
+    if key_id.len() != 8 || !is_lower_hex(key_id) {
+        return Err(malformed(
+            "verifier key: key id must be 8 lowercase hex digits".to_string(),
+        ));
+    }
+    StandardVerifier::new(text).map_err(|e| malformed(format!("verifier key: {e}")))
 }
 
 /// The signed-note key id: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[..4].
@@ -153,6 +164,14 @@ pub fn signer_key_text(name: &str, key: &SigningKey) -> String {
     )
 }
 
+/// Whether `text` is lowercase hexadecimal digits only: the one spelling of a key id, as
+/// [`signer_key_text`] and signed-note verifier keys write it (`from_str_radix` alone would
+/// also take capitals and a leading `+`).
+pub fn is_lower_hex(text: &str) -> bool {
+    text.bytes()
+        .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+}
+
 /// Parses [`signer_key_text`]'s form, checking the key id; returns the
 /// key name and the signing key.
 pub fn parse_signer_key_text(text: &str) -> Result<(String, SigningKey), LogError> {
@@ -170,8 +189,8 @@ pub fn parse_signer_key_text(text: &str) -> Result<(String, SigningKey), LogErro
     if !signed_note::is_key_name_valid(name) {
         return Err(bad("invalid name"));
     }
-    if id_hex.len() != 8 {
-        return Err(bad("key id must be 8 hex digits"));
+    if id_hex.len() != 8 || !is_lower_hex(id_hex) {
+        return Err(bad("key id must be 8 lowercase hex digits"));
     }
     let id = u32::from_str_radix(id_hex, 16).map_err(|_| bad("key id is not hex"))?;
     let bytes = BASE64_STANDARD

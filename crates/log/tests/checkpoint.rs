@@ -195,3 +195,30 @@ fn deferred_signing_refuses_the_same_forks_and_persists_only_when_asked() {
         &LogErrorKind::Inconsistent
     );
 }
+
+/// Found by the `checkpoint` fuzz target: a key id spelt with capitals (or a leading `+`,
+/// which `from_str_radix` also takes) named the same key as its canonical form. Each key
+/// text now has one spelling.
+#[test]
+fn key_texts_with_a_non_canonical_key_id_are_refused() {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+    let canonical = skill_ledger_log::signer_key_text("skill-ledger/50", &key);
+    assert!(skill_ledger_log::parse_signer_key_text(&canonical).is_ok());
+    let parts: Vec<&str> = canonical.splitn(5, '+').collect();
+    let id = parts[3];
+    assert!(id.bytes().any(|b| b.is_ascii_lowercase()), "{canonical}");
+    for spelling in [id.to_ascii_uppercase(), format!("+{}", &id[1..])] {
+        let text = format!("PRIVATE+KEY+{}+{spelling}+{}", parts[2], parts[4]);
+        let error = skill_ledger_log::parse_signer_key_text(&text).expect_err(&text);
+        assert!(error.to_string().contains("lowercase hex"), "{error}");
+    }
+    let vkey = skill_ledger_log::verifier_key_text("skill-ledger/50", &key);
+    let (name, rest) = vkey.split_once('+').expect("name+id+key");
+    let (vid, data) = rest.split_once('+').expect("id+key");
+    assert!(skill_ledger_log::parse_verifier_key_text(&vkey).is_ok());
+    let upper = format!("{name}+{}+{data}", vid.to_ascii_uppercase());
+    assert!(
+        skill_ledger_log::parse_verifier_key_text(&upper).is_err(),
+        "{upper}"
+    );
+}

@@ -146,13 +146,12 @@ impl PartnerConfig {
                 "is this ledger itself; a partner is another ledger",
             )));
         }
-        let verifier = signed_note::StandardVerifier::new(&self.vkey).map_err(|error| {
+        let name = skill_ledger_log::parse_verifier_key_text(&self.vkey).map_err(|error| {
             context(config_error(format!(
                 "vkey {:?} is not an Ed25519 signed-note verifier key: {error}",
                 self.vkey
             )))
         })?;
-        let name = signed_note::Verifier::name(&verifier);
         if name != self.origin {
             return Err(context(config_error(format!(
                 "vkey names {name:?}; the checkpoint key's name must be the origin"

@@ -176,8 +176,8 @@ impl CosignatureVerifier {
         if !signed_note::is_key_name_valid(name) {
             return Err(bad("invalid name"));
         }
-        if id_hex.len() != 8 {
-            return Err(bad("key id must be 8 hex digits"));
+        if id_hex.len() != 8 || !skill_ledger_log::is_lower_hex(id_hex) {
+            return Err(bad("key id must be 8 lowercase hex digits"));
         }
         let key_id = u32::from_str_radix(id_hex, 16).map_err(|_| bad("key id is not hex"))?;
         let encoded = BASE64_STANDARD
