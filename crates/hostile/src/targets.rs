@@ -196,7 +196,18 @@ pub fn checkpoint(data: &[u8]) {
             // already carry older cosignatures of the same witness (a client resending a
             // cosigned note), which stay valid beside the new one.
             assert_eq!(lines.lines().count(), 1, "one cosignature line: {lines:?}");
-            let note = format!("{}{lines}", request.checkpoint_note);
+            // Signature lines of other keys in the request (even ones claiming the witness's
+            // name) are not the witness's business: check the new line on the log-signed note.
+            let (body, signatures) = request
+                .checkpoint_note
+                .split_once("\n\n")
+                .expect("a verified note has a body and signatures");
+            let log_signatures: String = signatures
+                .lines()
+                .filter(|line| line.split(' ').nth(1) == Some(checkpoint.origin.as_str()))
+                .map(|line| format!("{line}\n"))
+                .collect();
+            let note = format!("{body}\n\n{log_signatures}{lines}");
             let times =
                 verify_cosignatures(&note, &witness.verifier).expect("cosignature verifies");
             assert!(
