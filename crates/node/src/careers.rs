@@ -20,43 +20,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use skill_ledger_domain::{
     AppointmentRight, CareerRecord, ContestRecord, EventId, RecognitionRecord, RegistrationNumber,
-    RegistryChange, SubjectId, BINCODE_CONFIG,
+    RegistryChange, SubjectId,
 };
 
 use crate::error::{NodeError, NodeErrorKind};
+use crate::projection::{decode, encode, key};
 
 const PREFIX_CAREER: u8 = b'r';
 const PREFIX_CONTEST: u8 = b'n';
 const PREFIX_APPOINTMENT_RIGHT: u8 = b'a';
 /// The first byte of a career value: its encoding version.
 const CAREER_VALUE_VERSION: u8 = 1;
-
-fn key(prefix: u8, id: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(1 + id.len());
-    key.push(prefix);
-    key.extend_from_slice(id);
-    key
-}
-
-fn encode<T: bincode::Encode>(value: &T) -> Vec<u8> {
-    match bincode::encode_to_vec(value, BINCODE_CONFIG) {
-        Ok(bytes) => bytes,
-        Err(error) => panic!("career record encoding failed: {error}"),
-    }
-}
-
-fn decode<T: bincode::Decode<()>>(bytes: &[u8], what: &str) -> Result<T, NodeError> {
-    bincode::decode_from_slice(bytes, BINCODE_CONFIG)
-        .map(|(value, _)| value)
-        .map_err(|error| {
-            NodeError::new(
-                NodeErrorKind::Projection,
-                format!(
-                    "projection record {what} does not decode: {error}; run `skill-ledger rebuild`"
-                ),
-            )
-        })
-}
 
 /// A career value: the version byte, then the bincode record.
 pub(crate) fn encode_career(career: &CareerRecord) -> Vec<u8> {

@@ -167,21 +167,21 @@ pub(crate) fn encode_credential(record: &CredentialRecord) -> Vec<u8> {
     value
 }
 
-fn key(prefix: u8, id: &[u8]) -> Vec<u8> {
+pub(crate) fn key(prefix: u8, id: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + id.len());
     key.push(prefix);
     key.extend_from_slice(id);
     key
 }
 
-fn encode<T: bincode::Encode>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: bincode::Encode>(value: &T) -> Vec<u8> {
     match bincode::encode_to_vec(value, BINCODE_CONFIG) {
         Ok(bytes) => bytes,
         Err(error) => panic!("projection record encoding failed: {error}"),
     }
 }
 
-fn decode<T: bincode::Decode<()>>(bytes: &[u8], what: &str) -> Result<T, NodeError> {
+pub(crate) fn decode<T: bincode::Decode<()>>(bytes: &[u8], what: &str) -> Result<T, NodeError> {
     bincode::decode_from_slice(bytes, BINCODE_CONFIG)
         .map(|(value, _)| value)
         .map_err(|error| {
