@@ -25,14 +25,13 @@ use skill_ledger_domain::{
 
 mod support;
 
-use support::{get, parse_reply, post_json, request, submit};
+use support::{get, parse_reply, post_json, request, submit, BODY};
 
 // ---------------------------------------------------------------------------------------
 // A ledger made with the command line, served by the binary
 // ---------------------------------------------------------------------------------------
 
 const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
-const BODY: &str = "Y000050000001";
 const JUNIOR: &str = "Y000050000001205000001";
 const ID: &str = "500101199001011234";
 const NAME: &str = "张三";
@@ -71,29 +70,13 @@ struct Ledger {
 }
 
 fn given_ledger_with_a_credential() -> Ledger {
-    let temp = tempfile::tempdir().expect("temporary directory");
-    let dir = temp.path().join("D");
+    let support::Ledger {
+        temp,
+        dir,
+        body_key,
+        authority_key,
+    } = support::given_ledger_with_a_body();
     let key = temp.path().join("K");
-    cli(&["init", "--dir", s(&dir)]);
-    cli(&["key", "new", "--name", BODY, "--out", s(&key)]);
-    cli(&[
-        "body",
-        "register",
-        "--dir",
-        s(&dir),
-        "--reg-no",
-        BODY,
-        "--name",
-        "重庆测试装备制造有限公司",
-        "--key-file",
-        s(&key),
-        "--scope",
-        "6-18-01-01:高级技师",
-        "--valid-from",
-        "2020-01-01",
-        "--valid-until",
-        "2029-12-31",
-    ]);
     cli(&[
         "issue",
         "--dir",
@@ -115,15 +98,9 @@ fn given_ledger_with_a_credential() -> Ledger {
         "--attested",
         "本职业工作满1年",
     ]);
-    let read_key = |path: &Path| {
-        let text = std::fs::read_to_string(path).expect("key file");
-        skill_ledger_log::parse_signer_key_text(text.trim())
-            .expect("signer key text")
-            .1
-    };
     Ledger {
-        body_key: read_key(&key),
-        authority_key: read_key(&dir.join("keys/authority.key")),
+        body_key,
+        authority_key,
         pseudonyms: skill_ledger_node::load_pseudonym_key(&dir.join("keys/pseudonym.key"))
             .expect("pseudonym key"),
         dir,

@@ -12,48 +12,6 @@ use skill_ledger_domain::{
     WithdrawalReason, DEFAULT_POLICY_TOML,
 };
 
-fn check(
-    given_events: Vec<SignedEvent>,
-    when: SignedEvent,
-    then: Result<(), &str>,
-) -> (MemoryLedger, Option<Rejection>) {
-    let mut ledger = given(given_events);
-    let before = ledger.clone();
-    let name = when.event.kind.name();
-    match (ledger.submit(when), then) {
-        (Ok(_), Ok(())) => {
-            assert_eq!(
-                MemoryLedger::fold(&ledger.entries),
-                ledger,
-                "replay differs"
-            );
-            (ledger, None)
-        }
-        (Err(rejection), Err(code)) => {
-            assert_eq!(
-                rejection.code(),
-                code,
-                "{name} refused otherwise: {rejection}"
-            );
-            assert_eq!(ledger, before, "a refused {name} changed the ledger");
-            (ledger, Some(rejection))
-        }
-        (Ok(_), Err(code)) => panic!("{name} was accepted, expected {code}"),
-        (Err(rejection), Ok(())) => panic!(
-            "{name} was refused, expected acceptance: {} ({rejection})",
-            rejection.code()
-        ),
-    }
-}
-
-fn with(
-    mut events: Vec<SignedEvent>,
-    more: impl IntoIterator<Item = SignedEvent>,
-) -> Vec<SignedEvent> {
-    events.extend(more);
-    events
-}
-
 /// A Sichuan 高级工 (三级) certificate of a Sichuan body, issued in 2020.
 fn sichuan_number(level: Level, serial: u32) -> CertificateNumber {
     let body: RegistrationNumber = "Y000051000010".parse().expect("registration number");

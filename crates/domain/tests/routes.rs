@@ -15,66 +15,6 @@ use skill_ledger_domain::{
     stat, CareerRecord, Level, MemoryLedger, Rejection, RouteKind, SignedEvent, DEFAULT_POLICY_TOML,
 };
 
-/// After `given` (each accepted), `when` has the outcome `then` (`Err` holds the rejection
-/// code). A refused event leaves the ledger as it was; an accepted one keeps the ledger
-/// equal to its own replay.
-fn check(
-    given_events: Vec<SignedEvent>,
-    when: SignedEvent,
-    then: Result<(), &str>,
-) -> (MemoryLedger, Option<Rejection>) {
-    let mut ledger = given(given_events);
-    let before = ledger.clone();
-    let name = when.event.kind.name();
-    match (ledger.submit(when), then) {
-        (Ok(_), Ok(())) => {
-            assert_eq!(
-                MemoryLedger::fold(&ledger.entries),
-                ledger,
-                "replay differs"
-            );
-            (ledger, None)
-        }
-        (Err(rejection), Err(code)) => {
-            assert_eq!(
-                rejection.code(),
-                code,
-                "{name} refused for another reason: {rejection}"
-            );
-            assert_eq!(ledger, before, "a refused {name} changed the ledger");
-            (ledger, Some(rejection))
-        }
-        (Ok(_), Err(code)) => panic!("{name} was accepted, expected {code}"),
-        (Err(rejection), Ok(())) => panic!(
-            "{name} was refused, expected acceptance: {} ({rejection})",
-            rejection.code()
-        ),
-    }
-}
-
-fn with(
-    mut events: Vec<SignedEvent>,
-    more: impl IntoIterator<Item = SignedEvent>,
-) -> Vec<SignedEvent> {
-    events.extend(more);
-    events
-}
-
-/// The default policy as version `version`, effective `effective`, with `(from, to)` edits.
-fn policy_text(version: u32, effective: &str, edits: &[(&str, &str)]) -> String {
-    let mut text = DEFAULT_POLICY_TOML
-        .replace("version = 1", &format!("version = {version}"))
-        .replace(
-            "effective = \"2019-01-01\"",
-            &format!("effective = \"{effective}\""),
-        );
-    for (from, to) in edits {
-        assert!(text.contains(from), "policy edit {from} does not apply");
-        text = text.replace(from, to);
-    }
-    text
-}
-
 fn career(ledger: &MemoryLedger, holder: u8) -> CareerRecord {
     ledger
         .careers

@@ -520,3 +520,67 @@ impl Fx {
         ))
     }
 }
+
+/// The one assertion of this file: after `given` (each accepted), `when` has the outcome
+/// `then` (`Err` holds the rejection code). A rejected event must leave the ledger exactly as
+/// it was; an accepted one must append one entry and keep the ledger equal to its own replay.
+/// Returns the ledger after `when` and the rejection, for tests that look closer.
+pub fn check(
+    given_events: Vec<SignedEvent>,
+    when: SignedEvent,
+    then: Result<(), &str>,
+) -> (MemoryLedger, Option<skill_ledger_domain::Rejection>) {
+    let mut ledger = given(given_events);
+    let before = ledger.clone();
+    let name = when.event.kind.name();
+    match (ledger.submit(when), then) {
+        (Ok(index), Ok(())) => {
+            assert_eq!(index, before.entries.len() as u64);
+            assert_eq!(ledger.entries.len(), before.entries.len() + 1);
+            assert_eq!(
+                MemoryLedger::fold(&ledger.entries),
+                ledger,
+                "replay differs"
+            );
+            (ledger, None)
+        }
+        (Err(rejection), Err(code)) => {
+            assert_eq!(
+                rejection.code(),
+                code,
+                "{name} refused for another reason: {rejection}"
+            );
+            assert!(!rejection.to_string().is_empty());
+            assert_eq!(ledger, before, "a refused {name} changed the ledger");
+            (ledger, Some(rejection))
+        }
+        (Ok(_), Err(code)) => panic!("{name} was accepted, expected {code}"),
+        (Err(rejection), Ok(())) => panic!(
+            "{name} was refused, expected acceptance: {} ({rejection})",
+            rejection.code()
+        ),
+    }
+}
+
+pub fn with(
+    mut events: Vec<SignedEvent>,
+    more: impl IntoIterator<Item = SignedEvent>,
+) -> Vec<SignedEvent> {
+    events.extend(more);
+    events
+}
+
+/// The default policy as version `version`, effective `effective`, with `(from, to)` edits.
+pub fn policy_text(version: u32, effective: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = DEFAULT_POLICY_TOML
+        .replace("version = 1", &format!("version = {version}"))
+        .replace(
+            "effective = \"2019-01-01\"",
+            &format!("effective = \"{effective}\""),
+        );
+    for (from, to) in edits {
+        assert!(text.contains(from), "policy edit {from} does not apply");
+        text = text.replace(from, to);
+    }
+    text
+}
