@@ -141,6 +141,7 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
         "fold_s": report.timings.fold_us as f64 / 1e6,
         "commit_s": report.timings.commit_us as f64 / 1e6,
         "commit_tree_s": report.timings.tree_us as f64 / 1e6,
+        "store_s": report.timings.store_us as f64 / 1e6,
         "batch_verify_per_s": limit,
         "ratio_to_batch_verify": entries_per_s / limit,
         "entry_bytes_mean": signed.entry_bytes_mean,

@@ -8,7 +8,8 @@
 //! The table is compact: one `u64` slot per id, holding a 32-bit tag of a keyed hash of the id
 //! and the entry index. The slot position is derived from the tag alone, so the table can grow
 //! without the ids. A tag match is only a *candidate*: the caller confirms it by reading the
-//! id of that entry from the log. Tags are keyed per process (`RandomState`), so crafted ids
+//! id of that entry from where it keeps them (the node from its log, a partner's mirror from
+//! its packed id chunks). Tags are keyed per process (`RandomState`), so crafted ids
 //! cannot be made to collide. About 11 bytes per event at the highest load (0.75), e.g.
 //! 128 MiB for 10⁷ events.
 
@@ -21,7 +22,7 @@ use skill_ledger_domain::EventId;
 /// bits, 0 meaning empty).
 const SLOT_INDEX_MAX: u64 = u32::MAX as u64 - 1;
 
-pub(crate) struct EventIndex {
+pub struct EventIndex {
     slots: Vec<u64>,
     len: usize,
     hasher: std::collections::hash_map::RandomState,
@@ -107,7 +108,7 @@ impl EventIndex {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len + self.overflow.len()
     }
 }

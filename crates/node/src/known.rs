@@ -24,7 +24,7 @@ use std::sync::Arc;
 use skill_ledger_domain::{CertificateNumber, SubjectId};
 
 /// A set of 32-bit tags (0 marks an empty slot; a tag of 0 is stored as 1).
-pub(crate) struct TagSet {
+pub struct TagSet {
     slots: Vec<u32>,
     len: usize,
 }
@@ -86,15 +86,21 @@ impl TagSet {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 }
 
 /// The keyed hash that turns a subject or certificate number into its tag.
 #[derive(Clone)]
-pub(crate) struct Tagger {
+pub struct Tagger {
     hasher: std::collections::hash_map::RandomState,
+}
+
+impl Default for Tagger {
+    fn default() -> Tagger {
+        Tagger::new()
+    }
 }
 
 impl Tagger {
@@ -123,7 +129,7 @@ impl Tagger {
 }
 
 /// The filter as the sequencer holds it: complete once the start-up scan has arrived.
-pub(crate) struct KnownKeys {
+pub struct KnownKeys {
     tagger: Tagger,
     /// Everything the projections held at start-up plus everything accepted since, once the
     /// scan has arrived.
@@ -183,6 +189,30 @@ impl KnownKeys {
             // The scan failed (it logged why): keep asking the store.
             Err(std::sync::mpsc::TryRecvError::Disconnected) => self.scan = None,
         }
+    }
+
+    /// A filter of an empty store: complete from the start.
+    pub fn empty(tagger: Tagger) -> KnownKeys {
+        KnownKeys {
+            tagger,
+            complete: Some(TagSet::default()),
+            fresh: TagSet::default(),
+            scan: None,
+            scanner: None,
+        }
+    }
+
+    /// Records a key of `kind` (its store prefix) that the store holds or is about to.
+    pub fn insert_key(&mut self, kind: u8, bytes: &[u8]) {
+        let tag = self.tagger.tag(kind, bytes);
+        self.insert(tag);
+    }
+
+    /// False only when the store certainly holds no key of `kind` with these bytes.
+    pub fn may_hold(&self, kind: u8, bytes: &[u8]) -> bool {
+        self.complete
+            .as_ref()
+            .is_none_or(|set| set.contains(self.tagger.tag(kind, bytes)))
     }
 
     fn insert(&mut self, tag: u32) {

@@ -38,6 +38,8 @@ mod stats;
 pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
 pub use config::{LedgerConfig, SequencerConfig};
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
+pub use event_index::EventIndex;
+pub use known::{KnownKeys, TagSet, Tagger};
 pub use metrics::{Histogram, Metrics};
 pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{

@@ -14,17 +14,29 @@
 //!    its signature against the partner's own registry and `decide` it by the same rules a
 //!    node uses. An entry the rules refuse is a rule violation: evidence, alarm, stop.
 //!    Accepted entries are folded with `apply` and committed in one sled batch with the
-//!    cursor; the partner's leaf hashes go into the mirror's own Merkle tree (`tree/hashes`),
-//!    synced before the batch commits, so the mirror can prove what it holds. Batches are
-//!    pipelined: while one is folded and committed, the next is fetched and authenticated
-//!    and its entries decoded and their signatures batch-verified on the other cores
-//!    (`verify.rs`); a failure fetching the next batch is reported after the current one
-//!    commits.
+//!    cursor (the credentials a batch certifies are written just ahead of it, and read as
+//!    absent until the cursor passes them); the partner's leaf hashes go into the mirror's
+//!    own Merkle tree (`tree/hashes`), synced before the batch commits, so the mirror can
+//!    prove what it holds. Batches are pipelined: while one is folded, the next is fetched
+//!    and authenticated and its entries decoded and their signatures batch-verified on the
+//!    other cores (`verify.rs`), and the one before writes its sled batch on a thread of its
+//!    own; a failure fetching the next batch is reported after the current one commits.
+//!
+//! ## What the fold reads
+//! Event ids come from an in-memory index (the node's `EventIndex`, loaded from the packed
+//! `i` chunks at open; a candidate is confirmed by the id held at its index). Credential,
+//! person and career records are read from the batch being folded, then the batch whose
+//! commit is under way, then the store, and the store only when a filter of the keys it
+//! holds (the node's `KnownKeys`, filled by a background scan at open) says it may hold one:
+//! most certifications name a new certificate number, and a sled read that finds nothing
+//! still costs a tree descent.
 //!
 //! ## Invariants
 //! * Nothing enters the mirror unless a verified partner checkpoint covers it.
 //! * Fork and rule-violation evidence is never deleted; an alarm blocks pulls until cleared.
 //! * An interrupted pull resumes at the committed cursor: nothing committed is fetched again.
+//! * Batches reach the tree and the store in order, one at a time; whatever ends a pull, it
+//!   waits for the commit under way, so the mirror's cursor is the store's.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -43,6 +55,7 @@ use skill_ledger_log::{
 };
 use std::collections::HashMap;
 
+use skill_ledger_node::{EventIndex, KnownKeys, TagSet, Tagger};
 use tlog_tiles::{HashReader, Tile};
 
 use crate::config::{Home, PartnerConfig};
@@ -64,7 +77,11 @@ const KEY_CAREERS: &[u8] = b"m/careers";
 const PREFIX_CAREER: u8 = b'k';
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
-const PREFIX_EVENT: u8 = b'e';
+/// `i` ‖ first entry index (u64 BE): the event ids of the entries one batch committed, packed.
+const PREFIX_EVENT_IDS: u8 = b'i';
+/// `e` ‖ event id: the entry index, one key per event (stores written before the packed ids;
+/// converted on open).
+const PREFIX_EVENT_LEGACY: u8 = b'e';
 const PREFIX_REGISTRY_ENTRY: u8 = b'r';
 /// Statistics counters of the partner's ledger (the same names as the node's), i64 LE.
 const PREFIX_STAT: u8 = b's';
@@ -129,10 +146,14 @@ pub struct PullTimings {
     pub verify_wait_us: u64,
     /// `decide` and `apply` of every entry against the store.
     pub fold_us: u64,
-    /// Appending and syncing the tree, and the sled batch.
+    /// Waiting for the previous batch's sled batch, appending and syncing the tree, and
+    /// starting this batch's sled batch.
     pub commit_us: u64,
     /// Of `commit_us`: appending and syncing the tree.
     pub tree_us: u64,
+    /// The sled batches, on their own thread (while the next batch folds); not part of
+    /// `commit_us` except where this thread waited for one.
+    pub store_us: u64,
 }
 
 /// What a pull did.
@@ -220,42 +241,102 @@ fn key(prefix: u8, rest: &[u8]) -> Vec<u8> {
 /// Changes of one batch, before they commit.
 #[derive(Default)]
 struct Overlay {
+    /// The batch's first entry.
+    start: u64,
+    /// Event ids of the entries folded so far, from `start` on.
+    ids: Vec<EventId>,
     credentials: BTreeMap<CertificateNumber, ForeignCredential>,
     persons: BTreeMap<SubjectId, PersonRecord>,
     careers: BTreeMap<SubjectId, CareerRecord>,
-    events: BTreeMap<EventId, u64>,
     registry_entries: Vec<(u64, Vec<u8>)>,
     new_credentials: u64,
     /// Counter deltas by key; names are rendered once per batch, at commit.
     stats: BTreeMap<skill_ledger_domain::StatKey, i64>,
 }
 
-/// The records `decide` and `apply` read: the batch overlay over the sled store.
+impl Overlay {
+    fn event_id(&self, index: u64) -> Option<&EventId> {
+        let offset = usize::try_from(index.checked_sub(self.start)?).ok()?;
+        self.ids.get(offset)
+    }
+}
+
+/// The event id of committed entry `index`, from its packed `i` chunk.
+fn stored_event_id(records: &sled::Tree, index: u64) -> Result<Option<EventId>> {
+    let from = key(PREFIX_EVENT_IDS, &0u64.to_be_bytes());
+    let to = key(PREFIX_EVENT_IDS, &index.to_be_bytes());
+    let Some(item) = records.range(from..=to).next_back() else {
+        return Ok(None);
+    };
+    let (chunk_key, ids) = item?;
+    let first = chunk_first(&chunk_key)?;
+    let id = usize::try_from(index - first)
+        .ok()
+        .and_then(|offset| offset.checked_mul(16))
+        .and_then(|at| ids.get(at..at.checked_add(16)?))
+        .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+        .map(EventId);
+    Ok(id)
+}
+
+fn chunk_first(chunk_key: &[u8]) -> Result<u64> {
+    chunk_key
+        .get(1..)
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| store_error("mirror store: an event-id chunk key is malformed".to_string()))
+}
+
+/// The records `decide` and `apply` read: the batch overlay, then the batch whose commit is
+/// under way, then the sled store; event ids from the in-memory index, confirmed by the id
+/// held for the candidate entry.
 struct View<'a> {
     records: &'a sled::Tree,
     overlay: &'a Overlay,
+    in_flight: Option<&'a Overlay>,
+    event_ids: &'a EventIndex,
+    /// Keys the store may hold: a key it certainly lacks is not read.
+    known: &'a KnownKeys,
+    /// The committed cursor: a stored credential certified at or past it is not folded yet
+    /// (see [`write_batch`]).
+    committed: u64,
+    /// The last person read from the store (`decide` and `apply` both ask).
+    person_read: RefCell<Option<(SubjectId, Option<PersonRecord>)>>,
     failure: RefCell<Option<SyncError>>,
     keeps_careers: bool,
 }
 
 impl View<'_> {
-    fn read<T: bincode::Decode<()>>(&self, key: Vec<u8>, what: &str) -> Option<T> {
+    fn fail(&self, error: SyncError) {
+        self.failure.borrow_mut().get_or_insert(error);
+    }
+
+    fn read<T: bincode::Decode<()>>(&self, prefix: u8, rest: &[u8], what: &str) -> Option<T> {
+        if !self.known.may_hold(prefix, rest) {
+            return None;
+        }
         let found = self
             .records
-            .get(key)
+            .get(key(prefix, rest))
             .map_err(SyncError::from)
             .and_then(|value| value.map(|bytes| decode(&bytes, what)).transpose());
         found.unwrap_or_else(|error| {
-            self.failure.borrow_mut().get_or_insert(error);
+            self.fail(error);
             None
         })
     }
 
+    /// The overlays, newest first.
+    fn overlays(&self) -> impl Iterator<Item = &Overlay> {
+        std::iter::once(self.overlay).chain(self.in_flight)
+    }
+
     fn foreign_credential(&self, number: &CertificateNumber) -> Option<ForeignCredential> {
-        if let Some(found) = self.overlay.credentials.get(number) {
+        if let Some(found) = self.overlays().find_map(|o| o.credentials.get(number)) {
             return Some(found.clone());
         }
-        self.read(key(PREFIX_CREDENTIAL, number.as_bytes()), "a credential")
+        self.read::<ForeignCredential>(PREFIX_CREDENTIAL, number.as_bytes(), "a credential")
+            .filter(|found| found.record.entry_index < self.committed)
     }
 
     fn take_failure(&self) -> Result<()> {
@@ -272,17 +353,24 @@ impl RecordView for View<'_> {
     }
 
     fn person(&self, subject: &SubjectId) -> Option<PersonRecord> {
-        if let Some(found) = self.overlay.persons.get(subject) {
+        if let Some(found) = self.overlays().find_map(|o| o.persons.get(subject)) {
             return Some(found.clone());
         }
-        self.read(key(PREFIX_PERSON, &subject.0), "a person")
+        if let Some((held, person)) = &*self.person_read.borrow() {
+            if held == subject {
+                return person.clone();
+            }
+        }
+        let person: Option<PersonRecord> = self.read(PREFIX_PERSON, &subject.0, "a person");
+        *self.person_read.borrow_mut() = Some((*subject, person.clone()));
+        person
     }
 
     fn career(&self, subject: &SubjectId) -> Option<CareerRecord> {
-        if let Some(found) = self.overlay.careers.get(subject) {
+        if let Some(found) = self.overlays().find_map(|o| o.careers.get(subject)) {
             return Some(found.clone());
         }
-        self.read(key(PREFIX_CAREER, &subject.0), "a career")
+        self.read(PREFIX_CAREER, &subject.0, "a career")
     }
 
     fn keeps_careers(&self) -> bool {
@@ -290,22 +378,24 @@ impl RecordView for View<'_> {
     }
 
     fn event_index(&self, id: &EventId) -> Option<u64> {
-        if let Some(found) = self.overlay.events.get(id) {
-            return Some(*found);
+        // A candidate is confirmed by the id its entry holds. An index can name an entry
+        // that is not folded (any more): a batch whose commit failed. Its id is then absent.
+        for candidate in self.event_ids.candidates(id) {
+            let held = match self.overlays().find_map(|o| o.event_id(candidate)) {
+                Some(held) => Some(*held),
+                None => match stored_event_id(self.records, candidate) {
+                    Ok(held) => held,
+                    Err(error) => {
+                        self.fail(error);
+                        return None;
+                    }
+                },
+            };
+            if held.as_ref() == Some(id) {
+                return Some(candidate);
+            }
         }
-        let found = self
-            .records
-            .get(key(PREFIX_EVENT, &id.0))
-            .map_err(SyncError::from)
-            .and_then(|value| {
-                value
-                    .map(|bytes| u64_value(&bytes, "an event index"))
-                    .transpose()
-            });
-        found.unwrap_or_else(|error| {
-            self.failure.borrow_mut().get_or_insert(error);
-            None
-        })
+        None
     }
 }
 
@@ -711,6 +801,11 @@ pub struct Mirror {
     records: sled::Tree,
     tree: MerkleTree,
     registry: Registry,
+    /// Event id → entry index of everything folded (candidates, see [`View::event_index`]).
+    event_ids: EventIndex,
+    /// The credential, person and career keys the store holds (a background scan at open,
+    /// and every key folded since), so the fold reads only keys that may be there.
+    known: KnownKeys,
     cursor: u64,
     credentials: u64,
     checkpoint: Option<SignedCheckpoint>,
@@ -838,6 +933,12 @@ impl Mirror {
             }
         }
         let registry = load_registry(&records)?;
+        let event_ids = load_event_ids(&records, cursor)?;
+        let known = if cursor == 0 {
+            KnownKeys::empty(Tagger::new())
+        } else {
+            scan_known_keys(&records)
+        };
         if cursor == 0 {
             records.insert(KEY_CAREERS, &[1u8][..])?;
         }
@@ -850,6 +951,8 @@ impl Mirror {
             records,
             tree,
             registry,
+            event_ids,
+            known,
             cursor,
             credentials,
             checkpoint,
@@ -894,10 +997,7 @@ impl Mirror {
 
     /// A partner credential by certificate number.
     pub fn credential(&self, number: &CertificateNumber) -> Result<Option<ForeignCredential>> {
-        self.records
-            .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
-            .map(|bytes| decode(&bytes, "a credential"))
-            .transpose()
+        committed_credential(&self.records, number, self.cursor)
     }
 
     /// A person's holdings on the partner ledger (the subject is shared between partners).
@@ -961,6 +1061,8 @@ impl Mirror {
             .truncate_to(0)
             .map_err(|error| store_error(format!("mirror tree: {error}")))?;
         self.registry = Registry::default();
+        self.event_ids = EventIndex::default();
+        self.known = KnownKeys::empty(Tagger::new());
         self.cursor = 0;
         self.credentials = 0;
         self.checkpoint = None;
@@ -1004,59 +1106,15 @@ impl Mirror {
         let Some(target) = self.checkpoint.clone() else {
             unreachable!("advance_checkpoint holds a checkpoint")
         };
-        let mut batches = 0;
-        // A pipeline of two batches: while one is folded and committed on this thread, the
-        // next is fetched, authenticated, and decoded and verified on the other cores.
-        let size = target.checkpoint.size;
-        let mut next: Option<FetchedBatch> = None;
-        while self.cursor < size {
-            if options.batches_max.is_some_and(|max| batches >= max) {
-                break;
-            }
-            let current = match next.take() {
-                Some(fetched) => fetched,
-                None => self.time(
-                    |t| &mut t.fetch_us,
-                    || self.fetch_batch(&fetcher, &target, self.cursor, options),
-                )?,
-            };
-            let current_end = current.start + current.entries.len() as u64;
-            let another = options.batches_max.is_none_or(|max| batches + 1 < max);
-            let mut fetch_failure = None;
-            if current_end < size && another {
-                let fetched = self.time(
-                    |t| &mut t.fetch_us,
-                    || self.fetch_batch(&fetcher, &target, current_end, options),
-                );
-                match fetched {
-                    Ok(fetched) => next = Some(fetched),
-                    // This batch is good: commit it before reporting the next one's failure.
-                    Err(error) => fetch_failure = Some(error),
-                }
-            }
-            let joined = self.time(|t| &mut t.verify_wait_us, || current.checked.join());
-            let checked = match joined {
-                Ok(checked) => checked,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            self.fold_and_commit(
-                current.start,
-                &current.entries,
-                &current.leaf_hashes,
-                checked,
-                &target,
-                &fetcher,
-                options,
-            )?;
-            batches += 1;
-            progress(PullProgress {
-                cursor: self.cursor,
-                target: size,
-            });
-            if let Some(error) = fetch_failure {
-                return Err(error);
-            }
-        }
+        // The batches, pipelined: while one is folded on this thread, the next is fetched,
+        // authenticated, decoded and verified on the other cores, and the one before commits
+        // its sled batch on a thread of its own. Whatever fails, the commit under way is
+        // waited for before the pull returns, so the mirror's state is the store's.
+        let mut pending = None;
+        let pulled = self.pull_batches(&fetcher, &target, options, progress, &mut pending);
+        let finished = self.finish_commit(pending.take());
+        let batches = pulled?;
+        finished?;
         if self.cursor == target.checkpoint.size && self.cursor > cursor_before {
             // Pair assertion: every leaf was authenticated one by one; the whole must give
             // the signed root.
@@ -1431,40 +1489,143 @@ impl Mirror {
         Ok(signed)
     }
 
-    #[allow(clippy::too_many_arguments)] // one batch's parts, and where it came from
-    fn fold_and_commit(
+    /// The batches of one pull (see [`Mirror::pull`]); returns how many were folded. The
+    /// last commit may still be under way in `pending`.
+    fn pull_batches(
+        &mut self,
+        fetcher: &TileFetcher<'_>,
+        target: &SignedCheckpoint,
+        options: &PullOptions,
+        progress: &mut dyn FnMut(PullProgress),
+        pending: &mut Option<PendingCommit>,
+    ) -> Result<u64> {
+        let size = target.checkpoint.size;
+        // The registry as folded so far, ahead of `self.registry` (the committed one) while
+        // a commit is under way.
+        let mut registry = self.registry.clone();
+        let mut start = self.cursor;
+        let mut batches = 0;
+        let mut next: Option<FetchedBatch> = None;
+        while start < size {
+            if options.batches_max.is_some_and(|max| batches >= max) {
+                break;
+            }
+            let current = match next.take() {
+                Some(fetched) => fetched,
+                None => self.time(
+                    |t| &mut t.fetch_us,
+                    || self.fetch_batch(fetcher, target, start, options),
+                )?,
+            };
+            let current_end = current.start + current.entries.len() as u64;
+            let another = options.batches_max.is_none_or(|max| batches + 1 < max);
+            let mut fetch_failure = None;
+            if current_end < size && another {
+                let fetched = self.time(
+                    |t| &mut t.fetch_us,
+                    || self.fetch_batch(fetcher, target, current_end, options),
+                );
+                match fetched {
+                    Ok(fetched) => next = Some(fetched),
+                    // This batch is good: commit it before reporting the next one's failure.
+                    Err(error) => fetch_failure = Some(error),
+                }
+            }
+            let joined = self.time(|t| &mut t.verify_wait_us, || current.checked.join());
+            let checked = match joined {
+                Ok(checked) => checked,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            let in_flight = pending.as_ref().map(|commit| commit.overlay.clone());
+            let fold_started = std::time::Instant::now();
+            let (overlay, violation) = self.fold(
+                current.start,
+                &current.entries,
+                &current.leaf_hashes,
+                checked,
+                &mut registry,
+                in_flight.as_deref(),
+            )?;
+            drop(in_flight);
+            let commit_started = std::time::Instant::now();
+            let folded = overlay.ids.len();
+            // The batch before must be in the store first: this batch's counters add to its.
+            self.finish_commit(pending.take())?;
+            *pending = self.start_commit(
+                overlay,
+                &current.leaf_hashes[..folded],
+                &registry,
+                target,
+                fetcher,
+            )?;
+            let mut timings = self.timings.get();
+            timings.fold_us += (commit_started - fold_started).as_micros() as u64;
+            timings.commit_us += commit_started.elapsed().as_micros() as u64;
+            self.timings.set(timings);
+            batches += 1;
+            start = current.start + folded as u64;
+            progress(PullProgress {
+                cursor: start,
+                target: size,
+            });
+            if let Some((index, why)) = violation {
+                // What came before the bad entry is held; then the evidence.
+                self.finish_commit(pending.take())?;
+                return Err(self.rule_violation(
+                    index,
+                    &current.entries[(index - current.start) as usize],
+                    &why,
+                    target,
+                    fetcher,
+                    options,
+                ));
+            }
+            if let Some(error) = fetch_failure {
+                return Err(error);
+            }
+        }
+        Ok(batches)
+    }
+
+    /// Decides and applies the entries of one batch from `start` against the store, the
+    /// batch whose commit is under way (`in_flight`) and `registry` (advanced in place).
+    /// Stops at the first entry the rules refuse, returning it and why.
+    fn fold(
         &mut self,
         start: u64,
         entries: &[Vec<u8>],
         leaf_hashes: &[Hash],
         decoded: Vec<crate::verify::Checked>,
-        target: &SignedCheckpoint,
-        fetcher: &TileFetcher<'_>,
-        options: &PullOptions,
-    ) -> Result<()> {
+        registry: &mut Registry,
+        in_flight: Option<&Overlay>,
+    ) -> Result<(Overlay, Option<(u64, String)>)> {
         assert_eq!(decoded.len(), entries.len(), "one check per entry");
-        let fold_started = std::time::Instant::now();
-        let mut registry = self.registry.clone();
-        let mut overlay = Overlay::default();
-        let mut violation = None;
+        self.known.poll();
+        let mut overlay = Overlay {
+            start,
+            ids: Vec::with_capacity(entries.len()),
+            ..Overlay::default()
+        };
         for (offset, (entry, decoded)) in entries.iter().zip(decoded).enumerate() {
             let index = start + offset as u64;
             let view = View {
                 records: &self.records,
                 overlay: &overlay,
+                in_flight,
+                event_ids: &self.event_ids,
+                known: &self.known,
+                committed: self.cursor,
+                person_read: RefCell::new(None),
                 failure: RefCell::new(None),
                 keeps_careers: self.keeps_careers,
             };
-            let checked = self.check_entry(&registry, &view, decoded, index);
+            let checked = self.check_entry(registry, &view, decoded, index);
             view.take_failure()?;
             let signed = match checked {
                 Ok(signed) => signed,
-                Err(why) => {
-                    violation = Some((index, why));
-                    break;
-                }
+                Err(why) => return Ok((overlay, Some((index, why)))),
             };
-            let changes = apply(&registry, &view, &signed, index);
+            let changes = apply(registry, &view, &signed, index);
             let revoked_leaf = changes
                 .credential
                 .as_ref()
@@ -1473,7 +1634,8 @@ impl Mirror {
                 .map(|found| found.leaf_hash);
             view.take_failure()?;
             drop(view);
-            overlay.events.insert(changes.event_id, index);
+            self.event_ids.insert(&changes.event_id, index);
+            overlay.ids.push(changes.event_id);
             for (counter, delta) in &changes.stats {
                 *overlay.stats.entry(*counter).or_insert(0) += delta;
             }
@@ -1482,6 +1644,8 @@ impl Mirror {
                 overlay.registry_entries.push((index, entry.clone()));
             }
             if let Some(credential) = changes.credential {
+                self.known
+                    .insert_key(PREFIX_CREDENTIAL, credential.certificate_number.as_bytes());
                 let leaf_hash = match revoked_leaf {
                     Some(leaf) => leaf,
                     None => {
@@ -1498,54 +1662,33 @@ impl Mirror {
                 );
             }
             if let Some((subject, person)) = changes.person {
+                self.known.insert_key(PREFIX_PERSON, &subject.0);
                 overlay.persons.insert(subject, person);
             }
             if let Some((subject, career)) = changes.career {
+                self.known.insert_key(PREFIX_CAREER, &subject.0);
                 overlay.careers.insert(subject, career);
             }
         }
-        let folded = violation
-            .as_ref()
-            .map_or(entries.len() as u64, |(index, _)| index - start);
-        let mut timings = self.timings.get();
-        timings.fold_us += fold_started.elapsed().as_micros() as u64;
-        self.timings.set(timings);
-        let commit_started = std::time::Instant::now();
-        self.commit(
-            start + folded,
-            &leaf_hashes[..folded as usize],
-            overlay,
-            target,
-            fetcher,
-        )?;
-        let mut timings = self.timings.get();
-        timings.commit_us += commit_started.elapsed().as_micros() as u64;
-        self.timings.set(timings);
-        self.registry = registry;
-        match violation {
-            None => Ok(()),
-            Some((index, why)) => Err(self.rule_violation(
-                index,
-                &entries[(index - start) as usize],
-                &why,
-                target,
-                fetcher,
-                options,
-            )),
-        }
+        Ok((overlay, None))
     }
 
-    fn commit(
+    /// Appends the batch's leaves to the tree and syncs it, then starts its sled batch
+    /// (records, packed event ids, counters, cursor) on a thread of its own. The commit
+    /// before must be finished.
+    fn start_commit(
         &mut self,
-        end: u64,
-        leaf_hashes: &[Hash],
         overlay: Overlay,
+        leaf_hashes: &[Hash],
+        registry: &Registry,
         target: &SignedCheckpoint,
         fetcher: &TileFetcher<'_>,
-    ) -> Result<()> {
+    ) -> Result<Option<PendingCommit>> {
         if leaf_hashes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
+        assert_eq!(overlay.start, self.cursor, "batches commit in order");
+        let end = overlay.start + leaf_hashes.len() as u64;
         // The tree first, synced: on reopen a tree ahead of the cursor is cut back, a tree
         // behind it would be damage.
         let tree_started = std::time::Instant::now();
@@ -1556,51 +1699,50 @@ impl Mirror {
         let mut timings = self.timings.get();
         timings.tree_us += tree_started.elapsed().as_micros() as u64;
         self.timings.set(timings);
-        let held_proof = self.held_proof(end, &target.checkpoint, fetcher);
-        let mut batch = sled::Batch::default();
-        for (number, credential) in &overlay.credentials {
-            batch.insert(
-                key(PREFIX_CREDENTIAL, number.as_bytes()),
-                encode(credential),
-            );
-        }
-        for (subject, person) in &overlay.persons {
-            batch.insert(key(PREFIX_PERSON, &subject.0), encode(person));
-        }
-        for (subject, career) in &overlay.careers {
-            batch.insert(key(PREFIX_CAREER, &subject.0), encode(career));
-        }
-        for (id, index) in &overlay.events {
-            batch.insert(key(PREFIX_EVENT, &id.0), &index.to_le_bytes());
-        }
-        for (index, entry) in &overlay.registry_entries {
-            batch.insert(
-                key(PREFIX_REGISTRY_ENTRY, &index.to_be_bytes()),
-                entry.as_slice(),
-            );
-        }
-        for (counter, delta) in &overlay.stats {
-            let stat_key = key(PREFIX_STAT, counter.to_string().as_bytes());
-            let held = self
-                .records
-                .get(&stat_key)?
-                .and_then(|value| <[u8; 8]>::try_from(value.as_ref()).ok())
-                .map_or(0, i64::from_le_bytes);
-            batch.insert(stat_key, &(held + delta).to_le_bytes());
-        }
-        match held_proof {
-            Some(proof) => batch.insert(KEY_HELD_PROOF, proof.to_text().as_bytes()),
-            None => batch.remove(KEY_HELD_PROOF),
-        }
+        let held_proof = self
+            .held_proof(end, &target.checkpoint, fetcher)
+            .map(|proof| proof.to_text());
         let credentials = self.credentials + overlay.new_credentials;
-        batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
-        batch.insert(KEY_CURSOR, &end.to_le_bytes());
-        // No flush per batch: the tree is synced first, and sled recovers a prefix of its
-        // writes, so a crash can only lose whole batches from the end (the tree is then cut
-        // back to the cursor on open and they are fetched again). The pull flushes at its end.
-        self.records.apply_batch(batch)?;
-        self.cursor = end;
-        self.credentials = credentials;
+        let overlay = std::sync::Arc::new(overlay);
+        let (records, to_write) = (self.records.clone(), overlay.clone());
+        let handle = std::thread::Builder::new()
+            .name("mirror-commit".to_string())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                write_batch(&records, &to_write, held_proof, credentials, end)?;
+                Ok(started.elapsed().as_micros() as u64)
+            })
+            .map_err(|error| {
+                SyncError::new(
+                    SyncErrorKind::Io,
+                    format!("starting a commit thread: {error}"),
+                )
+            })?;
+        Ok(Some(PendingCommit {
+            overlay,
+            end,
+            credentials,
+            registry: registry.clone(),
+            handle,
+        }))
+    }
+
+    /// Waits for a commit under way; once it is in the store, the mirror's cursor, count and
+    /// registry move to it.
+    fn finish_commit(&mut self, pending: Option<PendingCommit>) -> Result<()> {
+        let Some(pending) = pending else {
+            return Ok(());
+        };
+        let store_us = match pending.handle.join() {
+            Ok(written) => written?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let mut timings = self.timings.get();
+        timings.store_us += store_us;
+        self.timings.set(timings);
+        self.cursor = pending.end;
+        self.credentials = pending.credentials;
+        self.registry = pending.registry;
         Ok(())
     }
 
@@ -1716,10 +1858,12 @@ impl MirrorReader {
 
     /// A partner credential by certificate number.
     pub fn credential(&self, number: &CertificateNumber) -> Result<Option<ForeignCredential>> {
-        self.records
-            .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
-            .map(|bytes| decode(&bytes, "a credential"))
-            .transpose()
+        let found = committed_credential(&self.records, number, u64::MAX)?;
+        match found {
+            // Read the cursor after the record: a batch may have committed in between.
+            Some(found) if found.record.entry_index >= self.cursor()? => Ok(None),
+            found => Ok(found),
+        }
     }
 
     /// A person's career record on the partner ledger (contest results and the other
@@ -1829,6 +1973,208 @@ impl Mirror {
             registry: Default::default(),
         }
     }
+}
+
+/// The filter of the keys the store holds, filled by a background scan of the credential,
+/// person and career keys (until it arrives, every read goes to the store). Keys written
+/// meanwhile are added by the fold, so none is missed.
+fn scan_known_keys(records: &sled::Tree) -> KnownKeys {
+    let tagger = Tagger::new();
+    let (send, scan) = std::sync::mpsc::channel();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (scan_records, scan_tagger, scan_stop) = (records.clone(), tagger.clone(), stop.clone());
+    let thread = std::thread::Builder::new()
+        .name("mirror-scan".to_string())
+        .spawn(move || {
+            let mut set = TagSet::default();
+            for prefix in [PREFIX_CREDENTIAL, PREFIX_PERSON, PREFIX_CAREER] {
+                for (n, item) in scan_records.scan_prefix([prefix]).keys().enumerate() {
+                    if n % 4_096 == 0 && scan_stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
+                    match item {
+                        Ok(held) => set.insert(scan_tagger.tag(prefix, &held[1..])),
+                        Err(error) => {
+                            // The fold keeps reading the store for every key.
+                            tracing::warn!(%error, "scanning the mirror store's keys");
+                            return;
+                        }
+                    }
+                }
+            }
+            let _ = send.send(set);
+        });
+    match thread {
+        Ok(thread) => KnownKeys::loading(tagger, scan).with_scanner(thread, stop),
+        // No scan: the sender is gone, so the filter never completes.
+        Err(_) => KnownKeys::loading(tagger, scan),
+    }
+}
+
+/// The credential numbered `number` if the store holds it and it was certified before
+/// `cursor` (a record certified at or past the cursor belongs to a batch not committed).
+fn committed_credential(
+    records: &sled::Tree,
+    number: &CertificateNumber,
+    cursor: u64,
+) -> Result<Option<ForeignCredential>> {
+    let found: Option<ForeignCredential> = records
+        .get(key(PREFIX_CREDENTIAL, number.as_bytes()))?
+        .map(|bytes| decode(&bytes, "a credential"))
+        .transpose()?;
+    Ok(found.filter(|found| found.record.entry_index < cursor))
+}
+
+/// A batch's commit under way on its own thread.
+struct PendingCommit {
+    /// Read by the next batch's fold until the store has it.
+    overlay: std::sync::Arc<Overlay>,
+    end: u64,
+    credentials: u64,
+    /// The registry as folded to `end`.
+    registry: Registry,
+    /// The sled batch's time in microseconds, or its failure.
+    handle: std::thread::JoinHandle<Result<u64>>,
+}
+
+/// One sled batch with every record a batch changed, its packed event ids, the counters, the
+/// held proof and the cursor `end`, so they commit together; the credentials it certified go
+/// first, outside the batch (read as absent until the cursor passes them). No flush: the tree is synced
+/// first, and sled recovers a prefix of its writes, so a crash can only lose whole batches
+/// from the end (the tree is then cut back to the cursor on open and they are fetched again).
+/// The pull flushes at its end.
+fn write_batch(
+    records: &sled::Tree,
+    overlay: &Overlay,
+    held_proof: Option<String>,
+    credentials: u64,
+    end: u64,
+) -> Result<()> {
+    let mut batch = sled::Batch::default();
+    for (number, credential) in &overlay.credentials {
+        let credential_key = key(PREFIX_CREDENTIAL, number.as_bytes());
+        if credential.record.entry_index >= overlay.start {
+            // Certified in this batch: written ahead of the batch, key by key (sled's batch
+            // holds a lock every read waits for). Until the cursor passes its entry, a
+            // reader takes it for absent, so one a crash leaves behind the cursor changes
+            // nothing; the fold writes the same record again.
+            records.insert(credential_key, encode(credential))?;
+        } else {
+            batch.insert(credential_key, encode(credential));
+        }
+    }
+    for (subject, person) in &overlay.persons {
+        batch.insert(key(PREFIX_PERSON, &subject.0), encode(person));
+    }
+    for (subject, career) in &overlay.careers {
+        batch.insert(key(PREFIX_CAREER, &subject.0), encode(career));
+    }
+    let mut packed = Vec::with_capacity(overlay.ids.len() * 16);
+    for id in &overlay.ids {
+        packed.extend_from_slice(&id.0);
+    }
+    batch.insert(key(PREFIX_EVENT_IDS, &overlay.start.to_be_bytes()), packed);
+    for (index, entry) in &overlay.registry_entries {
+        batch.insert(
+            key(PREFIX_REGISTRY_ENTRY, &index.to_be_bytes()),
+            entry.as_slice(),
+        );
+    }
+    for (counter, delta) in &overlay.stats {
+        let stat_key = key(PREFIX_STAT, counter.to_string().as_bytes());
+        let held = records
+            .get(&stat_key)?
+            .and_then(|value| <[u8; 8]>::try_from(value.as_ref()).ok())
+            .map_or(0, i64::from_le_bytes);
+        batch.insert(stat_key, &(held + delta).to_le_bytes());
+    }
+    match held_proof {
+        Some(proof) => batch.insert(KEY_HELD_PROOF, proof.as_bytes()),
+        None => batch.remove(KEY_HELD_PROOF),
+    }
+    batch.insert(KEY_CREDENTIALS, &credentials.to_le_bytes());
+    batch.insert(KEY_CURSOR, &end.to_le_bytes());
+    records.apply_batch(batch)?;
+    Ok(())
+}
+
+/// The in-memory event-id index of the entries before `cursor`, from the packed `i` chunks
+/// (written with the cursor, so they end exactly there). A store written before the ids were
+/// packed has an `e` key per event instead: they are packed and removed here, once.
+fn load_event_ids(records: &sled::Tree, cursor: u64) -> Result<EventIndex> {
+    let mut ids = EventIndex::default();
+    let mut expected = 0u64;
+    for item in records.scan_prefix([PREFIX_EVENT_IDS]) {
+        let (chunk_key, value) = item?;
+        if expected >= cursor {
+            break;
+        }
+        let first = chunk_first(&chunk_key)?;
+        if first != expected || value.is_empty() || !value.len().is_multiple_of(16) {
+            return Err(store_error(format!(
+                "mirror store: the event-id chunk at entry {first} ({} bytes) does not follow \
+                 entry {expected}",
+                value.len()
+            )));
+        }
+        for bytes in value.chunks_exact(16) {
+            if expected < cursor {
+                let mut id = [0u8; 16];
+                id.copy_from_slice(bytes);
+                ids.insert(&EventId(id), expected);
+            }
+            expected += 1;
+        }
+    }
+    if expected == 0 && cursor > 0 {
+        return pack_legacy_event_ids(records, cursor);
+    }
+    if expected < cursor {
+        return Err(store_error(format!(
+            "mirror store: event ids are held for {expected} entries, the cursor is {cursor}"
+        )));
+    }
+    Ok(ids)
+}
+
+/// Converts the `e` ‖ event id keys of an older store into one packed `i` chunk.
+fn pack_legacy_event_ids(records: &sled::Tree, cursor: u64) -> Result<EventIndex> {
+    let length = usize::try_from(cursor)
+        .map_err(|_| store_error(format!("mirror store: cursor {cursor} is too large")))?;
+    let mut slots: Vec<Option<EventId>> = vec![None; length];
+    let mut batch = sled::Batch::default();
+    for item in records.scan_prefix([PREFIX_EVENT_LEGACY]) {
+        let (event_key, value) = item?;
+        let id = <[u8; 16]>::try_from(&event_key[1..])
+            .map(EventId)
+            .map_err(|_| store_error("mirror store: an event key is malformed".to_string()))?;
+        let index = u64_value(&value, "an event index")?;
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|at| slots.get_mut(at))
+            .ok_or_else(|| {
+                store_error(format!(
+                    "mirror store: event index {index} is past the cursor {cursor}"
+                ))
+            })?;
+        *slot = Some(id);
+        batch.remove(event_key);
+    }
+    let mut ids = EventIndex::default();
+    let mut packed = Vec::with_capacity(length * 16);
+    for (index, slot) in slots.iter().enumerate() {
+        let id = slot.ok_or_else(|| {
+            store_error(format!(
+                "mirror store: no event id is held for entry {index} (cursor {cursor})"
+            ))
+        })?;
+        packed.extend_from_slice(&id.0);
+        ids.insert(&id, index as u64);
+    }
+    batch.insert(key(PREFIX_EVENT_IDS, &0u64.to_be_bytes()), packed);
+    records.apply_batch(batch)?;
+    records.flush()?;
+    Ok(ids)
 }
 
 /// Rebuilds the partner's registry from the registry entries the mirror keeps (`r` keys),

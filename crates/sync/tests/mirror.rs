@@ -630,3 +630,169 @@ fn given_an_older_checkpoint_when_pulled_then_it_is_stale_not_a_fork() {
     assert!(mirror.alarm().expect("read").is_none());
     let _ = Node::open; // the partner node stays open for the whole test
 }
+
+fn mirror_store(home: &HomeLedger, partner: &Partner) -> (sled::Db, sled::Tree) {
+    let db =
+        sled::open(home.home.mirror_dir(partner.node.origin()).join("db")).expect("open the store");
+    let records = db.open_tree("mirror").expect("the mirror tree");
+    (db, records)
+}
+
+/// Rewrites a mirror store to the layout of stores written before event ids were packed:
+/// one `e` ‖ event id key per entry instead of the `i` chunks.
+fn unpack_event_ids(home: &HomeLedger, partner: &Partner) {
+    let (db, records) = mirror_store(home, partner);
+    let mut batch = sled::Batch::default();
+    let mut count = 0u64;
+    for item in records.scan_prefix(b"i") {
+        let (key, ids) = item.expect("read a chunk");
+        let first = u64::from_be_bytes(key[1..9].try_into().expect("chunk key"));
+        for (offset, id) in ids.chunks_exact(16).enumerate() {
+            let mut event_key = vec![b'e'];
+            event_key.extend_from_slice(id);
+            batch.insert(event_key, &(first + offset as u64).to_le_bytes());
+            count += 1;
+        }
+        batch.remove(key);
+    }
+    assert!(count > 0, "the store held packed ids");
+    records.apply_batch(batch).expect("rewrite");
+    db.flush().expect("flush");
+}
+
+#[test]
+fn given_a_partner_that_repeats_an_event_id_when_mirrored_then_the_repeat_is_refused_wherever_the_first_is_held(
+) {
+    let partner = Partner::sichuan();
+    partner.issue(300, "d");
+    let entries = MemoryLog::entries_of(&partner.node);
+    let first = (SETUP_ENTRIES + 5) as usize;
+    // (the entry the repeat copies, how far the first pull goes, store layout on reopen)
+    let cases: [(usize, Option<u64>, bool); 4] = [
+        (first, None, false),             // in a batch committed (or committing) before
+        (entries.len() - 1, None, false), // in the same batch
+        (first, Some(2), false),          // in the store, after reopening
+        (first, Some(2), true),           // in an older store's `e` keys, converted on open
+    ];
+    for (copied, first_pull_batches, legacy) in cases {
+        let mut repeated = entries.clone();
+        let bad_index = repeated.len() as u64;
+        repeated.push(entries[copied].clone());
+        repeated.push(partner.junior("after").to_entry().expect("encode"));
+        let log = MemoryLog::new(
+            partner.node.origin(),
+            partner.node.authority_key(),
+            repeated,
+        );
+        let home = HomeLedger::chongqing();
+        let mut small = options();
+        small.batch_entries_max = 64;
+        let mut mirror = open_mirror(&home, &partner);
+        if let Some(batches) = first_pull_batches {
+            small.batches_max = Some(batches);
+            mirror.pull(&log, &small, &mut |_| {}).expect("first pull");
+            assert_eq!(mirror.cursor(), 128);
+            drop(mirror);
+            if legacy {
+                unpack_event_ids(&home, &partner);
+            }
+            mirror = open_mirror(&home, &partner);
+            assert_eq!(mirror.cursor(), 128, "the cursor survives the reopening");
+            small.batches_max = None;
+        }
+        let message = check_refused(
+            mirror.pull(&log, &small, &mut |_| {}),
+            SyncErrorKind::RuleViolation,
+            &format!("entry {bad_index}"),
+        );
+        assert!(
+            message.contains("duplicate-event-id"),
+            "copy of {copied}: {message}"
+        );
+        assert_eq!(
+            mirror.cursor(),
+            bad_index,
+            "copy of {copied}: all before held"
+        );
+        assert_eq!(
+            mirror.status().expect("status").credentials,
+            300,
+            "copy of {copied}"
+        );
+        if legacy {
+            drop(mirror);
+            let (_db, records) = mirror_store(&home, &partner);
+            assert_eq!(
+                records.scan_prefix(b"e").count(),
+                0,
+                "the `e` keys are gone"
+            );
+            assert!(records.scan_prefix(b"i").count() > 1, "packed ids since");
+        }
+    }
+}
+
+#[test]
+fn given_credentials_a_crash_left_past_the_cursor_when_the_mirror_reopens_then_they_are_absent_until_folded_again(
+) {
+    let partner = Partner::sichuan();
+    let numbers = partner.issue(300, "x");
+    let log = NodeLog::new(&partner.node);
+    let mut small = options();
+    small.batch_entries_max = 64;
+
+    // A mirror that holds everything, to copy records from.
+    let whole_home = HomeLedger::chongqing();
+    let mut whole = open_mirror(&whole_home, &partner);
+    whole.pull(&log, &small, &mut |_| {}).expect("whole pull");
+    let ahead: Vec<_> = numbers
+        .iter()
+        .map(|number| whole.credential(number).expect("read").expect("held"))
+        .filter(|found| found.record.entry_index >= 128)
+        .collect();
+    assert!(ahead.len() > 100);
+    drop(whole);
+    let (_whole_db, whole_records) = mirror_store(&whole_home, &partner);
+
+    // Two batches commit; the credential records of later entries are in the store, as
+    // a crash while later batches were written leaves them (ahead of their cursor).
+    let home = HomeLedger::chongqing();
+    let mut mirror = open_mirror(&home, &partner);
+    small.batches_max = Some(2);
+    mirror.pull(&log, &small, &mut |_| {}).expect("first pull");
+    drop(mirror);
+    {
+        let (db, records) = mirror_store(&home, &partner);
+        for found in &ahead {
+            let mut credential_key = vec![b'c'];
+            credential_key.extend_from_slice(found.record.certificate_number.as_bytes());
+            let value = whole_records
+                .get(&credential_key)
+                .expect("read")
+                .expect("held");
+            records.insert(credential_key, value).expect("write");
+        }
+        db.flush().expect("flush");
+    }
+
+    let mut mirror = open_mirror(&home, &partner);
+    assert_eq!(mirror.cursor(), 128);
+    let number = &ahead[0].record.certificate_number;
+    assert_eq!(
+        mirror.credential(number).expect("read"),
+        None,
+        "not folded yet"
+    );
+    assert_eq!(mirror.reader().credential(number).expect("read"), None);
+    small.batches_max = None;
+    let report = mirror
+        .pull(&log, &small, &mut |_| {})
+        .expect("the fold takes them for absent, not for duplicates");
+    assert!(report.caught_up());
+    check_mirrors(&mirror, &partner, &numbers);
+    assert_eq!(mirror.status().expect("status").credentials, 300);
+    assert_eq!(
+        mirror.reader().credential(number).expect("read"),
+        Some(ahead[0].clone())
+    );
+}
