@@ -1214,6 +1214,44 @@ fn usage_errors_exit_2() {
 // 11. bench
 // ---------------------------------------------------------------------------------------
 
+/// Every benchmark reports the machine's raw limits measured in the same run.
+fn check_machine_limits(value: &Value) {
+    for limit in ["batch_verify_per_s", "fdatasync_per_s", "sha256_mb_per_s"] {
+        assert!(
+            value["machine_limits"][limit]
+                .as_f64()
+                .is_some_and(|figure| figure > 0.0),
+            "{limit}: {value}"
+        );
+    }
+}
+
+#[test]
+fn bench_rebuild_and_proofs_smoke() {
+    // when a small ledger is rebuilt both ways
+    let value = json_ok(&["bench", "rebuild", "--events", "1000"], 0);
+    // then both rates are there, and the rebuilt projections matched the ingest's
+    for key in ["events_per_s", "verified_events_per_s"] {
+        assert!(
+            value[key].as_f64().is_some_and(|figure| figure > 0.0),
+            "{key}: {value}"
+        );
+    }
+    check_machine_limits(&value);
+    // when proofs are generated from a small tree
+    let value = json_ok(
+        &["bench", "proofs", "--entries", "1000", "--seconds", "0.2"],
+        0,
+    );
+    assert!(
+        value["proofs_per_s"]
+            .as_f64()
+            .is_some_and(|figure| figure > 0.0),
+        "{value}"
+    );
+    check_machine_limits(&value);
+}
+
 #[test]
 fn bench_ingest_smoke() {
     // when
@@ -1238,6 +1276,7 @@ fn bench_ingest_smoke() {
         );
     }
     assert_eq!(value["failures"], 0, "{value}");
+    check_machine_limits(&value);
 }
 
 #[test]
@@ -1277,4 +1316,5 @@ fn bench_sync_smoke() {
             "{key}: {value}"
         );
     }
+    check_machine_limits(&value);
 }

@@ -201,6 +201,79 @@ pub fn cpu_between(
         .collect()
 }
 
+/// The raw limits of the machine a benchmark runs on, measured in the same run, so its figures
+/// can be read against them: Ed25519 batch verification on all cores, durable appends on the
+/// benchmark's file system, SHA-256 on one core.
+#[derive(Clone, Copy, Debug)]
+pub struct MachineLimits {
+    pub batch_verify_per_s: f64,
+    /// 4 KiB appends each followed by `fdatasync`, in a file next to the ledger.
+    pub fdatasync_per_s: f64,
+    pub sha256_mb_per_s: f64,
+}
+
+impl MachineLimits {
+    /// Measures the three limits (about two seconds); the fsync probe writes in `dir`.
+    pub fn measure(dir: &std::path::Path) -> anyhow::Result<MachineLimits> {
+        Ok(MachineLimits {
+            batch_verify_per_s: batch_verify_per_s(),
+            fdatasync_per_s: fdatasync_per_s(dir)?,
+            sha256_mb_per_s: sha256_mb_per_s(),
+        })
+    }
+
+    pub fn to_json(self) -> serde_json::Value {
+        json!({
+            "batch_verify_per_s": self.batch_verify_per_s,
+            "fdatasync_per_s": self.fdatasync_per_s,
+            "sha256_mb_per_s": self.sha256_mb_per_s,
+        })
+    }
+}
+
+/// Appends of 4 KiB, each made durable with `fdatasync`, per second, for about half a second
+/// in a probe file in `dir` (created if need be; the file is removed afterwards).
+pub fn fdatasync_per_s(dir: &std::path::Path) -> anyhow::Result<f64> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(".fsync-probe");
+    let mut file = std::fs::File::create(&path)
+        .with_context(|| format!("creating the fsync probe {}", path.display()))?;
+    let block = [0x5au8; 4096];
+    let started = Instant::now();
+    let mut appends = 0u64;
+    let outcome = loop {
+        if let Err(error) = file.write_all(&block).and_then(|_| file.sync_data()) {
+            break Err(error);
+        }
+        appends += 1;
+        if started.elapsed() >= Duration::from_millis(500) {
+            break Ok(appends as f64 / started.elapsed().as_secs_f64());
+        }
+    };
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    outcome.with_context(|| format!("appending to the fsync probe {}", path.display()))
+}
+
+/// SHA-256 throughput of one core in MB/s (10⁶ bytes), hashing 1 MiB buffers for about 0.3 s.
+pub fn sha256_mb_per_s() -> f64 {
+    use sha2::Digest;
+    let buffer = vec![0xa5u8; 1 << 20];
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    let mut digest = [0u8; 32];
+    while started.elapsed() < Duration::from_millis(300) {
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(&buffer);
+        hasher.update(digest);
+        digest = hasher.finalize().into();
+        bytes += buffer.len() as u64;
+    }
+    std::hint::black_box(digest);
+    bytes as f64 / 1e6 / started.elapsed().as_secs_f64()
+}
+
 /// The machine's Ed25519 batch-verification rate on all cores, measured for about a second.
 pub fn batch_verify_per_s() -> f64 {
     const BATCH: usize = 512;
@@ -446,7 +519,8 @@ pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
     if ingest["failures"].as_u64().unwrap_or(0) > 0 {
         return Err(anyhow!("building the ledger failed: {}", ingest["first_failure"]).into());
     }
-    let limit = batch_verify_per_s();
+    let machine = MachineLimits::measure(&root)?;
+    let limit = machine.batch_verify_per_s;
     let mut runs = Vec::new();
     for verify_signatures in [false, true] {
         let label = if verify_signatures {
@@ -487,6 +561,7 @@ pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
         "events_per_s": runs[0].0.entries as f64 / runs[0].0.seconds,
         "verified_events_per_s": verified_per_s,
         "batch_verify_per_s": limit,
+        "machine_limits": machine.to_json(),
         "verified_ratio_to_batch_verify": verified_per_s / limit,
         "ingest_events_per_s": ingest["events_per_s"],
     });
@@ -504,7 +579,8 @@ fn ingest_into(
 ) -> anyhow::Result<serde_json::Value> {
     let node = Node::init(root, InitOptions::chongqing())?;
     let workload = register_bench_bodies(&node)?;
-    let limit = batch_verify_per_s();
+    let machine = MachineLimits::measure(root)?;
+    let limit = machine.batch_verify_per_s;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let signed = sign_workload(&workload, events, json)?;
     let (workload_file, sign_seconds, entry_bytes_mean) =
@@ -555,6 +631,7 @@ fn ingest_into(
         "bytes_projections": sizes.projections,
         "peak_rss_mb": peak_rss_mb(),
         "batch_verify_per_s": limit,
+        "machine_limits": machine.to_json(),
         "ratio_to_batch_verify": events_per_s / limit,
         "sign_seconds": sign_seconds,
         // Where the time goes: busy (wall) seconds per stage: the verifier (on all cores),

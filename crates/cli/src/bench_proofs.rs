@@ -186,6 +186,7 @@ pub fn proofs(entries: u64, dir: Option<PathBuf>, seconds: f64, json: bool) -> C
     let (proofs, proof_seconds, hashes_total) = generate_proofs(&reader, seconds)?;
     let (bundle, vkey) = small_ledger_bundle(temporary.path())?;
     let (verify_median_us, verify_p99_us) = time_bundle_verification(&bundle, &vkey)?;
+    let machine = crate::bench::MachineLimits::measure(temporary.path())?;
     let value = json!({
         "benchmark": "proofs",
         "entries": entries,
@@ -201,6 +202,7 @@ pub fn proofs(entries: u64, dir: Option<PathBuf>, seconds: f64, json: bool) -> C
         "bundle_verify_us": verify_median_us,
         "bundle_verify_p99_us": verify_p99_us,
         "peak_rss_mb": crate::bench::peak_rss_mb(),
+        "machine_limits": machine.to_json(),
     });
     crate::output::print_report(&value, json);
     Ok(())

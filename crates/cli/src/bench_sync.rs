@@ -19,7 +19,7 @@ use skill_ledger_sync::{
 };
 
 use crate::bench::{
-    batch_verify_per_s, peak_rss_mb, register_bench_bodies, sign_workload, submit_workload,
+    peak_rss_mb, register_bench_bodies, sign_workload, submit_workload, MachineLimits,
 };
 use crate::output::{print_report, progress_bar};
 use crate::CliResult;
@@ -99,7 +99,8 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
         pseudonym_key_fingerprint: pseudonym_key_fingerprint(origin.pseudonym_key()),
     };
     let mut mirror = Mirror::open(&home, &config)?;
-    let limit = batch_verify_per_s();
+    let machine = MachineLimits::measure(&root)?;
+    let limit = machine.batch_verify_per_s;
     let load_before = load_average_1m();
     let options = PullOptions {
         batch_entries_max: args.batch_entries,
@@ -143,6 +144,7 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
         "commit_tree_s": report.timings.tree_us as f64 / 1e6,
         "store_s": report.timings.store_us as f64 / 1e6,
         "batch_verify_per_s": limit,
+        "machine_limits": machine.to_json(),
         "ratio_to_batch_verify": entries_per_s / limit,
         "entry_bytes_mean": signed.entry_bytes_mean,
         "peak_rss_mb": peak_rss_mb(),

@@ -347,6 +347,7 @@ pub fn run(args: VerifyArgs, json: bool) -> CliResult {
         (None, Some(temporary)) => temporary.path().join("ledger"),
         (None, None) => unreachable!("a directory or a temporary one"),
     };
+    let machine = crate::bench::MachineLimits::measure(&root)?;
     let build_started = Instant::now();
     let (node, bodies) = if root.join("ledger.toml").exists() {
         (reuse_ledger(&root, args.credentials)?, bench_bodies()?)
@@ -435,6 +436,7 @@ pub fn run(args: VerifyArgs, json: bool) -> CliResult {
         "first_error": first_error,
         "build_seconds": build_seconds,
         "peak_rss_mb": crate::bench::peak_rss_mb(),
+        "machine_limits": machine.to_json(),
     });
     match Arc::try_unwrap(node) {
         Ok(node) => node.close()?,
