@@ -517,6 +517,17 @@ fn given_two_partners(root: &Path) -> (PathBuf, PathBuf, String, String) {
     (chongqing, sichuan, address_50, address_51)
 }
 
+/// [`given_two_partners`], and a body registered on Sichuan's ledger (its key file last).
+fn given_two_partners_and_a_sichuan_body(
+    root: &Path,
+) -> (PathBuf, PathBuf, String, String, PathBuf) {
+    let keys = root.join("keys");
+    std::fs::create_dir_all(&keys).expect("keys dir");
+    let (chongqing, sichuan, address_50, address_51) = given_two_partners(root);
+    let sichuan_key = register_body(&sichuan, &keys, SICHUAN_BODY, "四川测试职业技能评价中心");
+    (chongqing, sichuan, address_50, address_51, sichuan_key)
+}
+
 fn subject_of(id_number: &str) -> String {
     skill_ledger_domain::PseudonymKey::from_bytes([0x5a; 32])
         .subject(
@@ -563,11 +574,8 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
     // Given Sichuan with three credentials, the third revoked at once, and Chongqing's mirror
     // of it.
     let temp = tempfile::tempdir().expect("temporary directory");
-    let root = temp.path();
-    let keys = root.join("keys");
-    std::fs::create_dir_all(&keys).expect("keys dir");
-    let (chongqing, sichuan, address_50, address_51) = given_two_partners(root);
-    let sichuan_key = register_body(&sichuan, &keys, SICHUAN_BODY, "四川测试职业技能评价中心");
+    let (chongqing, sichuan, address_50, address_51, sichuan_key) =
+        given_two_partners_and_a_sichuan_body(temp.path());
     let (recognised_cert, other_cert, revoked_cert) = (
         SICHUAN_CERT,
         "Y000051000001205000002",
@@ -1158,4 +1166,81 @@ fn add_checkpoint_answers_the_c2sp_witness_statuses() {
     // A body over 16 KiB: 413.
     let reply = add_checkpoint(address, &vec![b'x'; 17 * 1024]);
     assert_eq!(reply.status, 413, "{}", reply.text());
+}
+
+#[test]
+fn a_pull_from_the_command_line_withdraws_the_recognitions_the_origin_revoked() {
+    // Given Chongqing's recognition of 李四's Sichuan credential, from its mirror.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, _, _, sichuan_key) =
+        given_two_partners_and_a_sichuan_body(temp.path());
+    let li_si = "510104199203041234";
+    issue(
+        &sichuan,
+        &sichuan_key,
+        SICHUAN_CERT,
+        li_si,
+        "李四",
+        "2020-06-01",
+    );
+    let pull = || {
+        cli(&[
+            "sync",
+            "pull",
+            "--dir",
+            s(&chongqing),
+            "--from-dir",
+            s(&sichuan),
+        ])
+    };
+    assert_eq!(pull()["recognitions_withdrawn"], 0);
+    cli(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        SICHUAN_CERT,
+        "--date",
+        "2024-05-01",
+    ]);
+    let person = || {
+        cli(&[
+            "show",
+            "person",
+            "--id-number",
+            li_si,
+            "--dir",
+            s(&chongqing),
+        ])
+    };
+    assert_eq!(person()["recognitions"][0]["status"], "active");
+
+    // When Sichuan revokes it and Chongqing pulls from the command line (no server running).
+    cli(&[
+        "revoke",
+        "--dir",
+        s(&sichuan),
+        "--cert-no",
+        SICHUAN_CERT,
+        "--reason",
+        "考核作弊, 经核查撤销",
+        "--date",
+        "2024-09-01",
+    ]);
+    let report = pull();
+
+    // Then the pull withdraws the recognition, and the person view says why.
+    assert_eq!(report["recognitions_withdrawn"], 1, "{report}");
+    let person = person();
+    let recognition = &person["recognitions"][0];
+    assert_eq!(recognition["status"], "withdrawn", "{person}");
+    assert_eq!(
+        recognition["withdrawn"]["reason"], "origin_revoked",
+        "{person}"
+    );
+    assert_eq!(
+        recognition["withdrawn"]["effective"], "2024-09-01",
+        "{person}"
+    );
+    // And pulling again withdraws nothing twice.
+    assert_eq!(pull()["recognitions_withdrawn"], 0);
 }

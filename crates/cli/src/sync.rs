@@ -270,6 +270,7 @@ fn pull_once(
         bar.finish_and_clear();
     }
     let report = result.map_err(failure)?;
+    let withdrawn = withdraw_at_home(home, &mirror)?;
     Ok(json!({
         "partner": report.partner,
         "source": report.source,
@@ -290,7 +291,30 @@ fn pull_once(
             "retries": report.fetches.retries,
         },
         "credentials": report.credentials,
+        "recognitions_withdrawn": withdrawn,
     }))
+}
+
+/// 互认 follows the origin here as it does under `serve`: after a pull, the home authority
+/// withdraws the recognitions of this partner's credentials that the mirror now holds revoked
+/// (the same derived entries `serve` would submit, so a withdrawal made before is a
+/// duplicate). The home ledger is opened only when the partner has revoked anything.
+fn withdraw_at_home(home: &Home, mirror: &Mirror) -> Result<usize, Failure> {
+    let reader = mirror.reader();
+    let revoked = reader
+        .stats()
+        .map_err(failure)?
+        .get(skill_ledger_domain::stat::REVOKED)
+        .copied()
+        .unwrap_or(0);
+    if revoked == 0 {
+        return Ok(0);
+    }
+    let (node, _) = Node::open(&home.dir)?;
+    let withdrawn = skill_ledger_sync::withdraw_revoked_recognitions(&node, &reader)
+        .map_err(|error| anyhow!("withdrawing recognitions the origin revoked: {error}"));
+    node.close()?;
+    Ok(withdrawn?)
 }
 
 /// One line about a pull, from its JSON report.
@@ -300,12 +324,18 @@ fn pull_summary(report: &Value) -> String {
         number(&report["cursor_before"]),
         number(&report["cursor_after"]),
     );
+    let withdrawn = number(&report["recognitions_withdrawn"]);
     format!(
-        "mirror of {}: {after} of {} entries verified and held ({} new), {} credentials{}",
+        "mirror of {}: {after} of {} entries verified and held ({} new), {} credentials{}{}",
         report["partner"].as_str().unwrap_or_default(),
         number(&report["checkpoint"]["size"]),
         after.saturating_sub(before),
         number(&report["credentials"]),
+        if withdrawn > 0 {
+            format!("; {withdrawn} recognitions withdrawn (revoked at the origin)")
+        } else {
+            String::new()
+        },
         if report["caught_up"].as_bool().unwrap_or(false) {
             ""
         } else {

@@ -51,7 +51,7 @@ use skill_ledger_domain::CertificateNumber;
 use skill_ledger_log::Bundle;
 use skill_ledger_node::Node;
 use skill_ledger_sync::witness::{cosigned_path, verify_cosignatures, REQUEST_BYTES_MAX};
-use skill_ledger_sync::{check_against_mirror, withdrawals_due, RecognitionCheckError};
+use skill_ledger_sync::{check_against_mirror, RecognitionCheckError};
 use skill_ledger_sync::{
     now_unix_s, request_cosignature, CosignatureVerifier, ForeignCredential, Home, HttpLog,
     HttpWitness, Mirror, MirrorReader, MirrorStatus, PartnerConfig, Partners, PullOptions,
@@ -788,47 +788,9 @@ pub fn withdraw_revoked_recognitions(node: &Node, partner: &Partner) -> Result<u
     if *lock(&partner.revocations_checked) == Some(revoked) {
         return Ok(0);
     }
-    let withdrawn = withdraw_all_due(node, partner)?;
+    let withdrawn = skill_ledger_sync::withdraw_revoked_recognitions(node, partner.reader())?;
     *lock(&partner.revocations_checked) = Some(revoked);
     Ok(withdrawn)
-}
-
-fn withdraw_all_due(node: &Node, partner: &Partner) -> Result<usize, String> {
-    let recognitions = node
-        .recognitions(partner.origin())
-        .map_err(|error| error.to_string())?;
-    if recognitions.iter().all(|(_, held)| !held.is_active()) {
-        return Ok(0);
-    }
-    let due =
-        withdrawals_due(partner.reader(), &recognitions).map_err(|error| error.to_string())?;
-    let mut withdrawn = 0;
-    let mut errors = Vec::new();
-    for event in due {
-        let signed = skill_ledger_domain::SignedEvent::sign(
-            node.origin(),
-            skill_ledger_domain::Signer::Authority,
-            node.authority_key(),
-            event,
-        );
-        match node.submit(signed) {
-            Ok(receipt) if receipt.duplicate => {}
-            Ok(receipt) => {
-                withdrawn += 1;
-                tracing::info!(
-                    partner = partner.origin(),
-                    index = receipt.index,
-                    "recognition withdrawn: the origin revoked the credential"
-                );
-            }
-            Err(error) => errors.push(error.to_string()),
-        }
-    }
-    if errors.is_empty() {
-        Ok(withdrawn)
-    } else {
-        Err(errors.join("; "))
-    }
 }
 
 #[cfg(test)]

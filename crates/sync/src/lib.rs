@@ -70,8 +70,8 @@ pub use mirror::{
     PullReport, PullTimings,
 };
 pub use recognition::{
-    check_against_mirror, check_partner_result, recognition_from_mirror, withdrawals_due,
-    RecognitionCheckError, RecognitionCheckKind,
+    check_against_mirror, check_partner_result, recognition_from_mirror,
+    withdraw_revoked_recognitions, withdrawals_due, RecognitionCheckError, RecognitionCheckKind,
 };
 pub use transport::{NodeLog, PartnerLog, TransportError, TransportErrorKind};
 pub use witness::{

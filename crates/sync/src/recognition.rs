@@ -324,3 +324,48 @@ pub fn withdrawals_due(
     }
     Ok(due)
 }
+
+/// Signs, as the home authority, and submits to `node` the withdrawal of every active
+/// recognition of the partner's credentials that the partner's mirror (`reader`) now holds
+/// revoked ([`withdrawals_due`]). A withdrawal made before is the same entry again, a
+/// duplicate, so this can run after every pull and after restarts. Returns how many
+/// recognitions were newly withdrawn; the submissions that failed are named together.
+pub fn withdraw_revoked_recognitions(
+    node: &skill_ledger_node::Node,
+    reader: &MirrorReader,
+) -> Result<usize, String> {
+    let recognitions = node
+        .recognitions(reader.origin())
+        .map_err(|error| error.to_string())?;
+    if recognitions.iter().all(|(_, held)| !held.is_active()) {
+        return Ok(0);
+    }
+    let due = withdrawals_due(reader, &recognitions).map_err(|error| error.to_string())?;
+    let mut withdrawn = 0;
+    let mut errors = Vec::new();
+    for event in due {
+        let signed = skill_ledger_domain::SignedEvent::sign(
+            node.origin(),
+            skill_ledger_domain::Signer::Authority,
+            node.authority_key(),
+            event,
+        );
+        match node.submit(signed) {
+            Ok(receipt) if receipt.duplicate => {}
+            Ok(receipt) => {
+                withdrawn += 1;
+                tracing::info!(
+                    partner = reader.origin(),
+                    index = receipt.index,
+                    "recognition withdrawn: the origin revoked the credential"
+                );
+            }
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(withdrawn)
+    } else {
+        Err(errors.join("; "))
+    }
+}
