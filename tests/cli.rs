@@ -1318,3 +1318,117 @@ fn bench_sync_smoke() {
     }
     check_machine_limits(&value);
 }
+
+#[test]
+fn a_stolen_body_key_is_revoked_with_the_credentials_it_signed_from_an_entry_on() {
+    // given 张三's 初级工 (genuine), then 中级工 and 王五's 技师 signed with the same key, and
+    // the key reported stolen after the first
+    let ledger = given_ledger_with_credentials();
+    let index_of = |cert: &str| {
+        json_ok(&["show", "credential", cert, "--dir", ledger.d()], 0)["entry_index"]
+            .as_u64()
+            .expect("entry index")
+    };
+    let from = index_of(JUNIOR) + 1;
+    let status = |cert: &str| {
+        json_ok(&["show", "credential", cert, "--dir", ledger.d()], 0)["status"]
+            .as_str()
+            .expect("status")
+            .to_string()
+    };
+    let new_key = ledger.root.join("K2");
+    json_ok(&["key", "new", "--name", BODY, "--out", s(&new_key)], 0);
+    json_ok(
+        &[
+            "body",
+            "rotate-key",
+            "--dir",
+            ledger.d(),
+            "--reg-no",
+            BODY,
+            "--key-file",
+            s(&new_key),
+            "--date",
+            "2024-07-01",
+            "--reason",
+            "私钥被盗, 报案登记",
+        ],
+        0,
+    );
+    let from_text = from.to_string();
+    let revoke_key = |dry_run: bool| {
+        let mut args = vec![
+            "body",
+            "revoke-key",
+            "--dir",
+            ledger.d(),
+            "--reg-no",
+            BODY,
+            "--key-file",
+            ledger.k(),
+            "--date",
+            "2024-07-02",
+            "--reason",
+            "私钥被盗",
+            "--revoke-credentials-from",
+            &from_text,
+        ];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        json_ok(&args, 0)
+    };
+    let listed = |report: &Value, field: &str| -> Vec<String> {
+        let mut numbers: Vec<String> = report[field]
+            .as_array()
+            .expect(field)
+            .iter()
+            .map(|item| {
+                item["certificate_number"]
+                    .as_str()
+                    .expect("number")
+                    .to_string()
+            })
+            .collect();
+        numbers.sort();
+        numbers
+    };
+    let mut expected = vec![INTERMEDIATE.to_string(), DIRECT.to_string()];
+    expected.sort();
+
+    // when the authority looks first: a dry run lists them and changes nothing
+    let size = ledger.size();
+    let dry = revoke_key(true);
+    assert_eq!(listed(&dry, "credentials_revoked"), expected, "{dry}");
+    assert_eq!(dry["key_revocation"]["submitted"], false);
+    assert_eq!(ledger.size(), size, "a dry run submits nothing");
+    assert_eq!(status(INTERMEDIATE), "valid");
+
+    // when it revokes the key and what it signed from that entry on
+    let done = revoke_key(false);
+    // then the key revocation is logged, those credentials are revoked, the earlier one stays
+    assert!(done["key_revocation"]["index"].as_u64().is_some(), "{done}");
+    assert_eq!(listed(&done, "credentials_revoked"), expected, "{done}");
+    assert_eq!(status(INTERMEDIATE), "revoked");
+    assert_eq!(status(DIRECT), "revoked");
+    assert_eq!(status(JUNIOR), "valid");
+    // and the stolen key signs nothing more, even backdated before the rotation
+    let (code, refused) = ledger.issue(
+        "Y000050000001235000002",
+        "初级工",
+        "2023-01-01",
+        &["--attested", "本职业工作满1年"],
+    );
+    assert_eq!(code, 1, "{refused}");
+    assert_eq!(refused["rejection"], "key-revoked", "{refused}");
+    // and running it again changes nothing
+    let again = revoke_key(false);
+    assert!(
+        again["key_revocation"]["already_revoked_by"]
+            .as_u64()
+            .is_some(),
+        "{again}"
+    );
+    assert_eq!(listed(&again, "credentials_revoked"), Vec::<String>::new());
+    assert_eq!(listed(&again, "credentials_already_revoked"), expected);
+}

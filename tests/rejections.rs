@@ -26,9 +26,9 @@ use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
     AppointmentBasis, AppointmentEndReason, AppointmentEnded, AppointmentMade,
     AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted, Audience,
-    BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted, CertificateNumber,
-    ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked, Date,
-    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, Level, LevelCertified,
+    BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
+    CertificateNumber, ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked,
+    Date, EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, Level, LevelCertified,
     NameCommitment, OccupationCode, PolicyAdopted, Province, RegistrationNumber, Rejection, Route,
     ScopeItem, SignedEvent, Signer, SubjectId, TitleLevel, TitleRecorded, DEFAULT_POLICY_TOML,
     NAME_CHARS_MAX, SAMPLE_CATALOGUE_TOML,
@@ -71,6 +71,8 @@ const UNREACHABLE: &[&str] = &["ledger-not-established", "no-catalogue"];
 const OTHER: &str = "Y000050000002";
 /// A third enterprise, never registered: the registrations in the table name it.
 const THIRD: &str = "Y000050000003";
+/// A fourth enterprise, registered like [`OTHER`], whose key the setup declares compromised.
+const FOURTH: &str = "Y000050000004";
 const TURNER: &str = "6-18-01-01";
 /// The holder of the one credential the setup issues (初级工, 2020-06-01, by [`BODY`]).
 const HOLDER: SubjectId = SubjectId([0xa1; 32]);
@@ -120,6 +122,7 @@ struct Fixture {
     ledger: Ledger,
     served: Served,
     other_key: SigningKey,
+    fourth_key: SigningKey,
     next_id: Cell<u64>,
     next_serial: Cell<u32>,
 }
@@ -151,6 +154,15 @@ impl Fixture {
 
     fn by_authority(&self, kind: EventKind) -> SignedEvent {
         self.sign(Signer::Authority, &self.ledger.authority_key, kind)
+    }
+
+    fn key_revocation(&self, body: &str, public_key: [u8; 32]) -> BodyKeyRevoked {
+        BodyKeyRevoked {
+            registration_number: body.parse().expect("registration number"),
+            public_key,
+            date: date("2021-03-01"),
+            reason: "私钥被盗, 报案登记".to_string(),
+        }
     }
 
     fn by_body(&self, kind: EventKind) -> SignedEvent {
@@ -479,6 +491,7 @@ fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
         ledger,
         served,
         other_key: SigningKey::from_bytes(&[42; 32]),
+        fourth_key: SigningKey::from_bytes(&[45; 32]),
         next_id: Cell::new(1),
         next_serial: Cell::new(1),
     };
@@ -486,6 +499,17 @@ fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
     fx.accept(
         "register OTHER",
         &fx.by_authority(EventKind::BodyRegistered(other)),
+    );
+    let fourth = fx.registration(FOURTH, fx.fourth_key.verifying_key().to_bytes());
+    fx.accept(
+        "register FOURTH",
+        &fx.by_authority(EventKind::BodyRegistered(fourth)),
+    );
+    fx.accept(
+        "revoke FOURTH's key",
+        &fx.by_authority(EventKind::BodyKeyRevoked(
+            fx.key_revocation(FOURTH, fx.fourth_key.verifying_key().to_bytes()),
+        )),
     );
     let junior = fx.cert(BODY, HOLDER, Level::Junior, "2020-06-01", attested());
     let number = junior.certificate_number;
@@ -515,6 +539,35 @@ fn every_rule_refuses_its_event_over_http_and_stores_nothing() {
     let certify = |certified: LevelCertified| fx.by_body(EventKind::LevelCertified(certified));
 
     let cases: Vec<(&str, SignedEvent)> = vec![
+        (
+            // FOURTH's key was declared compromised in the setup: whatever the date.
+            "key-revoked",
+            fx.sign(
+                Signer::Body(FOURTH.parse().expect("registration number")),
+                &fx.fourth_key,
+                EventKind::LevelCertified(fx.cert(
+                    FOURTH,
+                    fx.stranger(),
+                    Level::Junior,
+                    "2020-06-01",
+                    attested(),
+                )),
+            ),
+        ),
+        (
+            "key-already-revoked",
+            fx.by_authority(EventKind::BodyKeyRevoked(
+                fx.key_revocation(FOURTH, fx.fourth_key.verifying_key().to_bytes()),
+            )),
+        ),
+        (
+            // A key OTHER never held.
+            "not-a-body-key",
+            fx.by_authority(EventKind::BodyKeyRevoked(fx.key_revocation(
+                OTHER,
+                SigningKey::from_bytes(&[46; 32]).verifying_key().to_bytes(),
+            ))),
+        ),
         (
             // OTHER (direct recognition granted) recognises 高级技师 under policy v2.
             "above-direct-recognition-limit",

@@ -169,6 +169,11 @@ pub enum BodyCommand {
     Reinstate(StatusArgs),
     /// Cancel a body's registration.
     Cancel(StatusArgs),
+    /// Give a body a new signing key from a date.
+    RotateKey(crate::key_compromise::RotateKeyArgs),
+    /// Declare a body key compromised: nothing signed with it is accepted from now on,
+    /// whatever its date; optionally revoke the credentials it signed from a log entry on.
+    RevokeKey(crate::key_compromise::RevokeKeyArgs),
 }
 
 #[derive(Args)]
@@ -234,7 +239,7 @@ fn parse_scope(items: &[String]) -> Result<Vec<ScopeItem>, Failure> {
         .map_err(Failure::from)
 }
 
-fn parse_public_key(text: &str) -> Result<[u8; 32], Failure> {
+pub fn parse_public_key(text: &str) -> Result<[u8; 32], Failure> {
     hex::decode(text.trim())
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
@@ -336,6 +341,8 @@ pub fn body(command: BodyCommand, json: bool) -> CliResult {
         BodyCommand::Suspend(args) => status_change(args, json, EventKind::BodySuspended),
         BodyCommand::Reinstate(args) => status_change(args, json, EventKind::BodyReinstated),
         BodyCommand::Cancel(args) => status_change(args, json, EventKind::BodyCancelled),
+        BodyCommand::RotateKey(args) => crate::key_compromise::rotate_key(args, json),
+        BodyCommand::RevokeKey(args) => crate::key_compromise::revoke_key(args, json),
     }
 }
 

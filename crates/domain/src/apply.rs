@@ -250,7 +250,17 @@ pub fn apply(
                 registered: registered.date,
                 status_changes: Vec::new(),
                 entry_index: index,
+                revoked_keys: Vec::new(),
             })));
+        }
+        EventKind::BodyKeyRevoked(revoked) => {
+            changes.registry = body_change(revoked.registration_number, &|body| {
+                body.revoked_keys.push(crate::state::RevokedKey {
+                    public_key: revoked.public_key,
+                    date: revoked.date,
+                    entry_index: index,
+                })
+            });
         }
         EventKind::BodyKeyRotated(rotated) => {
             changes.registry = body_change(rotated.registration_number, &|body| {

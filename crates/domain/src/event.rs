@@ -116,6 +116,8 @@ pub enum EventKind {
     RecognitionWithdrawn(RecognitionWithdrawn),
     ContestJoined(ContestJoined),
     PartnerContestResultAccepted(PartnerContestResultAccepted),
+    // Key compromise: appended, so every tag above keeps its value.
+    BodyKeyRevoked(BodyKeyRevoked),
 }
 
 impl EventKind {
@@ -145,6 +147,7 @@ impl EventKind {
             EventKind::RecognitionWithdrawn(_) => "recognition_withdrawn",
             EventKind::ContestJoined(_) => "contest_joined",
             EventKind::PartnerContestResultAccepted(_) => "partner_contest_result_accepted",
+            EventKind::BodyKeyRevoked(_) => "body_key_revoked",
         }
     }
 
@@ -174,6 +177,7 @@ impl EventKind {
             EventKind::RecognitionWithdrawn(event) => event.effective,
             EventKind::ContestJoined(event) => event.date,
             EventKind::PartnerContestResultAccepted(event) => event.date,
+            EventKind::BodyKeyRevoked(event) => event.date,
         }
     }
 }
@@ -257,6 +261,20 @@ pub struct BodyKeyRotated {
     pub registration_number: RegistrationNumber,
     pub public_key: [u8; 32],
     pub effective: Date,
+    pub reason: String,
+}
+
+/// A body key declared compromised by the authority. From the entry that logs this on, the
+/// ledger refuses every event signed with that key, whatever date the event carries: the key
+/// is judged at log position as well as at the event's date, so a thief cannot backdate
+/// around it. What the key signed before stays as it is until revoked (`skill-ledger
+/// revoke-key` revokes the credentials it signed from a given entry on, in one batch).
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct BodyKeyRevoked {
+    pub registration_number: RegistrationNumber,
+    pub public_key: [u8; 32],
+    /// The day the authority records the revocation.
+    pub date: Date,
     pub reason: String,
 }
 

@@ -56,9 +56,9 @@ pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,
     AppointmentMade, AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted,
-    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted, ContestJoined,
-    ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked, EntryError,
-    EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified,
+    Audience, BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
+    ContestJoined, ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked,
+    EntryError, EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified,
     PartnerContestResultAccepted, PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route,
     ScopeItem, SignedEvent, Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded,
     WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
@@ -87,8 +87,8 @@ pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,
     EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion,
-    RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RightPeriod, RouteKind,
-    StatusChange, TitleRecord,
+    RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RevokedKey, RightPeriod,
+    RouteKind, StatusChange, TitleRecord,
 };
 pub use subject::{
     normalise_document_number, normalise_name, IdDocumentType, NameCommitment, PseudonymKey,

@@ -38,6 +38,14 @@ pub enum Rejection {
     },
     #[error("the key that signed is not the key of {signer} valid at {date}")]
     KeyNotValidAtDate { signer: String, date: Date },
+    #[error("the key that signed was declared compromised for {signer} by entry {revoked_by}: nothing signed with it is accepted since")]
+    KeyRevoked { signer: String, revoked_by: u64 },
+    #[error("the key is not one body {registration_number} ever held")]
+    NotABodyKey {
+        registration_number: RegistrationNumber,
+    },
+    #[error("the key was already declared compromised by entry {revoked_by}")]
+    KeyAlreadyRevoked { revoked_by: u64 },
     #[error("body {registration_number} is {} at {date}", status.id())]
     BodyNotActive {
         registration_number: RegistrationNumber,
@@ -307,6 +315,9 @@ impl Rejection {
         "weak-key",
         "unknown-body",
         "key-not-valid-at-date",
+        "key-revoked",
+        "not-a-body-key",
+        "key-already-revoked",
         "body-not-active",
         "outside-registration-window",
         "out-of-scope",
@@ -380,6 +391,9 @@ impl Rejection {
             Rejection::WeakKey => "weak-key",
             Rejection::UnknownBody { .. } => "unknown-body",
             Rejection::KeyNotValidAtDate { .. } => "key-not-valid-at-date",
+            Rejection::KeyRevoked { .. } => "key-revoked",
+            Rejection::NotABodyKey { .. } => "not-a-body-key",
+            Rejection::KeyAlreadyRevoked { .. } => "key-already-revoked",
             Rejection::BodyNotActive { .. } => "body-not-active",
             Rejection::OutsideRegistrationWindow { .. } => "outside-registration-window",
             Rejection::OutOfScope { .. } => "out-of-scope",

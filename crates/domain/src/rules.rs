@@ -9,8 +9,8 @@ use ed25519_dalek::VerifyingKey;
 use crate::catalogue_policy_checks::{check_catalogue, check_policy};
 use crate::date::Date;
 use crate::event::{
-    BodyKeyRotated, BodyRegistered, BodyStatusChange, CredentialRevoked, EvaluationBasis,
-    EventKind, LevelCertified, Route, SignedEvent, Signer,
+    BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange, CredentialRevoked,
+    EvaluationBasis, EventKind, LevelCertified, Route, SignedEvent, Signer,
 };
 use crate::ids::BodyKind;
 use crate::rejection::Rejection;
@@ -99,6 +99,10 @@ pub fn decide(
         EventKind::BodyKeyRotated(rotated) => {
             authority_signed(registry, signed, "body_key_rotated", date)?;
             check_key_rotation(registry, rotated)
+        }
+        EventKind::BodyKeyRevoked(revoked) => {
+            authority_signed(registry, signed, "body_key_revoked", date)?;
+            check_key_revocation(registry, revoked)
         }
         EventKind::BodySuspended(change) => {
             authority_signed(registry, signed, "body_suspended", date)?;
@@ -223,7 +227,47 @@ pub(crate) fn body_signed<'a>(
             date,
         });
     }
+    check_key_not_revoked(body, signed)?;
     Ok(body)
+}
+
+/// A key the authority declared compromised signs nothing after, whatever date the event
+/// carries: judged at log position, as the registry holds the revocations logged before.
+fn check_key_not_revoked(body: &BodyRecord, signed: &SignedEvent) -> Result<(), Rejection> {
+    match body.revocation_of(&signed.public_key) {
+        Some(revoked) => Err(Rejection::KeyRevoked {
+            signer: format!("body {}", body.registration_number),
+            revoked_by: revoked.entry_index,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_key_revocation(registry: &Registry, revoked: &BodyKeyRevoked) -> Result<(), Rejection> {
+    let body = existing_body(registry, revoked.registration_number)?;
+    check_text("reason", &revoked.reason, TEXT_CHARS_MAX)?;
+    if !body
+        .keys
+        .iter()
+        .any(|period| period.public_key == revoked.public_key)
+    {
+        return Err(Rejection::NotABodyKey {
+            registration_number: revoked.registration_number,
+        });
+    }
+    if let Some(earlier) = body.revocation_of(&revoked.public_key) {
+        return Err(Rejection::KeyAlreadyRevoked {
+            revoked_by: earlier.entry_index,
+        });
+    }
+    if revoked.date < body.registered {
+        return Err(Rejection::DateBeforeLastChange {
+            what: "key revocation",
+            date: revoked.date,
+            last: body.registered,
+        });
+    }
+    Ok(())
 }
 
 fn check_key_not_weak(key: &[u8; 32]) -> Result<(), Rejection> {
@@ -580,6 +624,7 @@ pub fn check_certification_by_body(
             date: certified.issued,
         });
     }
+    check_key_not_revoked(body, signed)?;
     check_body_may_issue(body, certified.issued)?;
     check_scope(body, certified)
 }

@@ -22,6 +22,14 @@ pub struct KeyPeriod {
     pub public_key: [u8; 32],
 }
 
+/// A body key the authority declared compromised, and the entry that did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct RevokedKey {
+    pub public_key: [u8; 32],
+    pub date: Date,
+    pub entry_index: u64,
+}
+
 /// Who runs the ledger (from entry 0).
 #[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub struct LedgerInfo {
@@ -81,6 +89,9 @@ pub struct BodyRecord {
     pub registered: Date,
     pub status_changes: Vec<StatusChange>,
     pub entry_index: u64,
+    /// Keys declared compromised (`BodyKeyRevoked`), in log order: nothing signed with them
+    /// is accepted after.
+    pub revoked_keys: Vec<RevokedKey>,
 }
 
 /// The key valid at `date` among periods sorted by `from`: the last one that has started.
@@ -94,6 +105,13 @@ pub fn key_at(keys: &[KeyPeriod], date: Date) -> Option<[u8; 32]> {
 impl BodyRecord {
     pub fn key_at(&self, date: Date) -> Option<[u8; 32]> {
         key_at(&self.keys, date)
+    }
+
+    /// The revocation of `public_key` logged so far, if any.
+    pub fn revocation_of(&self, public_key: &[u8; 32]) -> Option<&RevokedKey> {
+        self.revoked_keys
+            .iter()
+            .find(|revoked| revoked.public_key == *public_key)
     }
 
     /// Status in force at `date` (changes are kept in date order).

@@ -274,3 +274,28 @@ const WITHDRAWAL_EVENT_HEX: &str = concat!(
     "00000000",
     "2c01000000000000",
 );
+
+/// `BodyKeyRevoked` (tag 23), computed independently with Python's `struct`.
+#[test]
+fn body_key_revocation_event_bytes() {
+    let event = Event {
+        id: EventId(std::array::from_fn(|i| i as u8)),
+        kind: EventKind::BodyKeyRevoked(skill_ledger_domain::BodyKeyRevoked {
+            registration_number: "Y000050000001".parse().expect("registration number"),
+            public_key: [0x33; 32],
+            date: d("2024-03-01"),
+            reason: "私钥被盗".to_string(),
+        }),
+    };
+    assert_eq!(hex::encode(encode_event(&event)), KEY_REVOCATION_EVENT_HEX);
+}
+
+const KEY_REVOCATION_EVENT_HEX: &str = concat!(
+    "000102030405060708090a0b0c0d0e0f",
+    "17000000",
+    "59303030303530303030303031",
+    "3333333333333333333333333333333333333333333333333333333333333333",
+    "474d0000",
+    "0c00000000000000",
+    "e7a781e992a5e8a2abe79b97",
+);

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use skill_ledger_domain::{
-    BodyKeyRotated, CredentialStatus, EventKind, Level, MemoryLedger, SignedEvent,
+    BodyKeyRevoked, BodyKeyRotated, CredentialStatus, EventKind, Level, MemoryLedger, SignedEvent,
 };
 
 /// The day the key is reported stolen.
@@ -108,21 +108,7 @@ fn known_gap_the_stolen_key_still_issues_credentials_backdated_before_d() {
 #[test]
 fn known_gap_the_stolen_key_can_still_revoke_genuine_credentials_backdated_before_d() {
     let fx = Fx::new();
-    let stolen = y_body();
-    let fresh = Body {
-        key: key(30),
-        ..y_body()
-    };
-    let genuine = fx.certify(
-        &stolen,
-        1,
-        turner(),
-        Level::Junior,
-        "2023-06-01",
-        attested(),
-    );
-    let mut ledger = given(with_events(fx.setup(), [genuine.clone()]));
-    submit(&mut ledger, rotate(&fx, &stolen, &fresh.key, D)).expect("rotation accepted");
+    let (stolen, fresh, genuine, mut ledger) = given_a_genuine_credential_and_a_rotation_at_d(&fx);
 
     let malicious = fx.by_body(
         &stolen,
@@ -200,10 +186,119 @@ fn a_rotation_cannot_be_dated_before_the_current_key_began() {
     assert_eq!(submit(&mut ledger, earlier), Err("date-before-last-change"));
 }
 
+/// The body (its key to be stolen), the same body with its new key, a genuine credential
+/// issued in 2023, and a ledger holding it and the rotation to the new key effective D.
+fn given_a_genuine_credential_and_a_rotation_at_d(
+    fx: &Fx,
+) -> (Body, Body, SignedEvent, MemoryLedger) {
+    let stolen = y_body();
+    let fresh = Body {
+        key: key(30),
+        ..y_body()
+    };
+    let genuine = fx.certify(
+        &stolen,
+        1,
+        turner(),
+        Level::Junior,
+        "2023-06-01",
+        attested(),
+    );
+    let mut ledger = given(with_events(fx.setup(), [genuine.clone()]));
+    submit(&mut ledger, rotate(fx, &stolen, &fresh.key, D)).expect("rotation effective D");
+    (stolen, fresh, genuine, ledger)
+}
+
 fn with_events(
     mut events: Vec<SignedEvent>,
     more: impl IntoIterator<Item = SignedEvent>,
 ) -> Vec<SignedEvent> {
     events.extend(more);
     events
+}
+
+fn revoke_key(fx: &Fx, body: &Body, date: &str) -> SignedEvent {
+    fx.by_authority(EventKind::BodyKeyRevoked(BodyKeyRevoked {
+        registration_number: body.number,
+        public_key: body.key.verifying_key().to_bytes(),
+        date: d(date),
+        reason: "私钥被盗, 报案登记".to_string(),
+    }))
+}
+
+/// The gaps above closed: once the authority logs `BodyKeyRevoked`, the stolen key signs
+/// nothing more, whatever date it puts on an event; the body's new key keeps working.
+#[test]
+fn after_a_key_revocation_the_stolen_key_signs_nothing_whatever_the_date() {
+    let fx = Fx::new();
+    let (stolen, fresh, genuine, mut ledger) = given_a_genuine_credential_and_a_rotation_at_d(&fx);
+    let revocation_index =
+        submit(&mut ledger, revoke_key(&fx, &stolen, "2024-03-02")).expect("key revoked");
+    let body = &ledger.registry.bodies[&stolen.number];
+    assert_eq!(body.revoked_keys.len(), 1);
+    assert_eq!(body.revoked_keys[0].entry_index, revocation_index);
+
+    // Backdated issuance and backdated revocation: both refused now.
+    let backdated = fx.certify(
+        &stolen,
+        2,
+        turner(),
+        Level::Junior,
+        "2024-02-29",
+        attested(),
+    );
+    assert_eq!(submit(&mut ledger, backdated), Err("key-revoked"));
+    let malicious = fx.by_body(
+        &stolen,
+        EventKind::CredentialRevoked(fx.revocation(&genuine, "2024-02-28")),
+    );
+    assert_eq!(submit(&mut ledger, malicious), Err("key-revoked"));
+    assert_eq!(status(&ledger, &genuine), CredentialStatus::Valid);
+    // The new key still issues.
+    let after = fx.certify(&fresh, 3, turner(), Level::Junior, "2024-03-04", attested());
+    submit(&mut ledger, after).expect("the new key issues");
+}
+
+#[test]
+fn a_key_revocation_names_a_key_the_body_held_once_by_the_authority() {
+    let fx = Fx::new();
+    let stolen = y_body();
+    let mut ledger = given(fx.setup());
+    let stranger = Body {
+        key: key(41),
+        ..y_body()
+    };
+    assert_eq!(
+        submit(&mut ledger, revoke_key(&fx, &stranger, "2024-03-02")),
+        Err("not-a-body-key")
+    );
+    let by_the_body = fx.by_body(
+        &stolen,
+        EventKind::BodyKeyRevoked(BodyKeyRevoked {
+            registration_number: stolen.number,
+            public_key: stolen.key.verifying_key().to_bytes(),
+            date: d("2024-03-02"),
+            reason: "自行声明".to_string(),
+        }),
+    );
+    assert_eq!(submit(&mut ledger, by_the_body), Err("wrong-signer"));
+    assert_eq!(
+        submit(&mut ledger, revoke_key(&fx, &stolen, "2000-01-01")),
+        Err("date-before-last-change")
+    );
+    submit(&mut ledger, revoke_key(&fx, &stolen, "2024-03-02")).expect("revoked");
+    assert_eq!(
+        submit(&mut ledger, revoke_key(&fx, &stolen, "2024-03-03")),
+        Err("key-already-revoked")
+    );
+    // A body whose only key is revoked issues nothing until the authority rotates its key.
+    let next = fx.certify(
+        &stolen,
+        9,
+        turner(),
+        Level::Junior,
+        "2024-03-04",
+        attested(),
+    );
+    assert_eq!(submit(&mut ledger, next), Err("key-revoked"));
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
+    Audience, BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
     CredentialRevoked, Date, EvaluationBasis, Event, EventId, EventKind, IdDocumentType,
     LedgerEstablished, Level, LevelCertified, MemoryLedger, OccupationCode, PolicyAdopted,
     Province, PseudonymKey, RegistrationNumber, Route, ScopeItem, SignedEvent, Signer,
@@ -286,6 +286,17 @@ pub fn next_events() -> Vec<SignedEvent> {
                 }],
                 false,
             )),
+        ),
+        signed(
+            Signer::Authority,
+            &authority,
+            25,
+            EventKind::BodyKeyRevoked(BodyKeyRevoked {
+                registration_number: y_body(),
+                public_key: key(2).verifying_key().to_bytes(),
+                date: date("2024-09-02"),
+                reason: "旧私钥泄露".to_string(),
+            }),
         ),
     ]
 }
