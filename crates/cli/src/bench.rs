@@ -546,6 +546,15 @@ pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
             "seconds": report.seconds,
             "events_per_s": report.entries as f64 / report.seconds,
             "cpu_s": cpu_s,
+            // Where the time went; `replay_events_per_s` is the fold alone.
+            "stages_s": {
+                "open": report.stages.open,
+                "digest": report.stages.digest,
+                "clear": report.stages.clear,
+                "replay": report.stages.replay,
+                "flush": report.stages.flush,
+            },
+            "replay_events_per_s": report.entries as f64 / report.stages.replay,
         })
     };
     let verified_per_s = runs[1].0.entries as f64 / runs[1].0.seconds;

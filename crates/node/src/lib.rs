@@ -44,7 +44,7 @@ pub use metrics::{Histogram, Metrics};
 pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{
     rebuild, rebuild_with, InitOptions, NameCheck, Node, OpenReport, PendingReceipt,
-    RebuildOptions, RebuildReport, StorageSizes,
+    RebuildOptions, RebuildReport, RebuildStages, StorageSizes,
 };
 pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};

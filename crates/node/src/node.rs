@@ -421,6 +421,13 @@ fn open_projections(
 /// `recheck` (the ledger's origin and a key cache) every entry's signature is verified again
 /// (batch verification on all cores) and every event is judged again by `decide` against the
 /// state before it: any failure names the entry and stops the replay.
+///
+/// Pipelined like the sequencer: batch k's projection commit runs on a thread of its own
+/// while batch k+1 is read, decoded (re-verified) and folded; the fold reads batch k's
+/// changes before the store, and batch k+1's commit waits for batch k's, so batches reach the
+/// store in order, one at a time. Whatever ends the replay, it waits for the commit under way.
+/// `fresh`: the projections were cleared (a rebuild), so a filter of the keys folded so far
+/// answers "absent" for every other credential and subject without a store read.
 #[allow(clippy::too_many_arguments)]
 fn replay(
     log: &LogReader,
@@ -430,15 +437,54 @@ fn replay(
     ids: &mut EventIndex,
     from: u64,
     to: u64,
-    mut recheck: Option<(&str, &mut KeyCache)>,
+    recheck: Option<(&str, &mut KeyCache)>,
+    fresh: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), NodeError> {
-    let mut overlay = Overlay::default();
+    let mut in_flight = None;
+    let replayed = replay_batches(
+        log,
+        projection,
+        (registry, stats, ids),
+        (from, to),
+        recheck,
+        fresh.then(|| KnownKeys::empty(Tagger::new())),
+        &mut in_flight,
+        progress,
+    );
+    let committed = finish_replay_commit(in_flight.take());
+    replayed.and(committed)
+}
+
+/// A replay batch's commit under way: its cursor, its changes (read by the next fold until
+/// they are in the store) and the thread writing them.
+type ReplayCommit = (u64, Arc<Overlay>, JoinHandle<Result<(), NodeError>>);
+
+fn finish_replay_commit(in_flight: Option<ReplayCommit>) -> Result<(), NodeError> {
+    match in_flight {
+        None => Ok(()),
+        Some((_, _, thread)) => match thread.join() {
+            Ok(committed) => committed,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replay_batches(
+    log: &LogReader,
+    projection: &Projection,
+    (registry, stats, ids): (&mut Registry, &mut Counters, &mut EventIndex),
+    (from, to): (u64, u64),
+    mut recheck: Option<(&str, &mut KeyCache)>,
+    mut known: Option<KnownKeys>,
+    in_flight: &mut Option<ReplayCommit>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), NodeError> {
     let mut entries: Vec<Vec<u8>> = Vec::new();
     let mut start = from;
     while start < to {
         let end = (start + REPLAY_BATCH_ENTRIES).min(to);
-        overlay.clear();
         entries.clear();
         log.for_each(start, end, |_, entry| {
             entries.push(entry.to_vec());
@@ -477,9 +523,17 @@ fn replay(
                 ));
             }
         }
+        let pending: Vec<(u64, Arc<Overlay>)> = in_flight
+            .iter()
+            .map(|(cursor, overlay, _)| (*cursor, overlay.clone()))
+            .collect();
+        let mut overlay = Overlay::default();
         for (offset, (signed, _)) in decoded.iter().enumerate() {
             let index = start + offset as u64;
-            let view = OverlayView::new(projection, &overlay, ids);
+            let mut view = OverlayView::new(projection, &overlay, ids).with_pending(&pending);
+            if let Some(known) = &known {
+                view = view.with_known(known);
+            }
             if recheck.is_some() {
                 if let Err(rejection) = decide(registry, &view, signed) {
                     return Err(NodeError::new(
@@ -495,12 +549,37 @@ fn replay(
             if let Some(error) = view.take_failure() {
                 return Err(error);
             }
+            drop(view);
+            if let Some(known) = known.as_mut() {
+                if let Some(credential) = &changes.credential {
+                    known.insert_credential(&credential.certificate_number);
+                }
+                if let Some((subject, _)) = &changes.person {
+                    known.insert_subject(subject);
+                }
+            }
             overlay.absorb(changes, registry, stats);
         }
-        projection.commit(&overlay, &stats.named(&overlay.touched_stats), end)?;
+        drop(pending);
+        // The ids are confirmed against the log, which holds these entries already.
         for (index, id) in &overlay.new_ids {
             ids.insert(id, *index);
         }
+        let named = stats.named(&overlay.touched_stats);
+        // This batch's counters and id chunks build on the batch before: it goes first.
+        finish_replay_commit(in_flight.take())?;
+        let overlay = Arc::new(overlay);
+        let (store, to_write) = (projection.clone(), overlay.clone());
+        let thread = std::thread::Builder::new()
+            .name("replay-commit".to_string())
+            .spawn(move || store.commit(&to_write, &named, end))
+            .map_err(|error| {
+                NodeError::new(
+                    NodeErrorKind::Projection,
+                    format!("starting the replay's commit thread: {error}"),
+                )
+            })?;
+        *in_flight = Some((end, overlay, thread));
         progress(end);
         start = end;
     }
@@ -619,6 +698,7 @@ impl Node {
             cursor,
             log.entry_count(),
             None,
+            false,
             &mut |_| {},
         )?;
         let mut signer = signer;
@@ -1061,9 +1141,27 @@ pub struct RebuildReport {
     pub digest_before: Option<[u8; 32]>,
     pub digest_after: [u8; 32],
     pub seconds: f64,
+    /// Where `seconds` went.
+    pub stages: RebuildStages,
     pub path: PathBuf,
     /// Whether every signature was verified and every event judged again.
     pub verified_signatures: bool,
+}
+
+/// The stages of a rebuild, in seconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RebuildStages {
+    /// Opening the ledger: reading the log and checking its Merkle root against the signed
+    /// checkpoint, loading the projections.
+    pub open: f64,
+    /// The digests of the projections before and after (to report whether they changed).
+    pub digest: f64,
+    /// Emptying the projections.
+    pub clear: f64,
+    /// Folding the log into them (and re-verifying, with `verify_signatures`).
+    pub replay: f64,
+    /// The final flush.
+    pub flush: f64,
 }
 
 /// How [`rebuild_with`] treats the entries it folds.
@@ -1088,17 +1186,26 @@ pub fn rebuild_with(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RebuildReport, NodeError> {
     let started = Instant::now();
+    let mut stages = RebuildStages::default();
+    let mut lap = Instant::now();
+    let mut stage = |field: &mut f64| {
+        *field += lap.elapsed().as_secs_f64();
+        lap = Instant::now();
+    };
     let (node, _) = Node::open(dir)?;
     node.flush()?;
+    stage(&mut stages.open);
     let digest_before = node.projection.digest().ok();
+    stage(&mut stages.digest);
     let entries = node.entry_count();
     let log_reader = node.log_reader.clone();
-    let projection = node.projection.clone();
+    let mut projection = node.projection.clone();
     let paths = node.paths.clone();
     // Keep the directory lock while rebuilding: stop the sequencer but hold the node.
     let mut node = node;
     node.shutdown();
     projection.clear()?;
+    stage(&mut stages.clear);
     let mut registry = Registry::default();
     let mut stats = Counters::default();
     let origin = node.config.origin.clone();
@@ -1115,16 +1222,21 @@ pub fn rebuild_with(
         0,
         entries,
         recheck,
+        true,
         &mut |done| progress(done, entries),
     )?;
+    stage(&mut stages.replay);
     projection.flush()?;
+    stage(&mut stages.flush);
     let digest_after = projection.digest()?;
+    stage(&mut stages.digest);
     drop(node);
     Ok(RebuildReport {
         entries,
         digest_before,
         digest_after,
         seconds: started.elapsed().as_secs_f64(),
+        stages,
         path: paths.root,
         verified_signatures: options.verify_signatures,
     })
