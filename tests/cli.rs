@@ -1421,6 +1421,14 @@ fn a_stolen_body_key_is_revoked_with_the_credentials_it_signed_from_an_entry_on(
     );
     assert_eq!(code, 1, "{refused}");
     assert_eq!(refused["rejection"], "key-revoked", "{refused}");
+    // and the body shows the revoked key
+    let body = json_ok(&["show", "body", BODY, "--dir", ledger.d()], 0);
+    assert_eq!(
+        body["revoked_keys"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
+    assert_eq!(body["keys"].as_array().map(Vec::len), Some(2), "{body}");
     // and running it again changes nothing
     let again = revoke_key(false);
     assert!(

@@ -7,8 +7,8 @@ use crate::problem::ProblemDocument;
 use crate::verify::{Verification, VerifyRequest, VerifyStatus};
 use crate::views::{
     AppointmentView, BodyView, CheckpointView, CredentialResponse, CredentialView, Health,
-    KeyPeriodView, NextStepView, PersonCredentialView, PersonView, RevocationView, ScopeItemView,
-    StatusChangeView, SubmitRequest, SubmitResponse,
+    KeyPeriodView, NextStepView, PersonCredentialView, PersonView, RevocationView, RevokedKeyView,
+    ScopeItemView, StatusChangeView, SubmitRequest, SubmitResponse,
 };
 
 /// Every route the router serves, with its schemas.
@@ -54,6 +54,7 @@ use crate::views::{
         NextStepView,
         ScopeItemView,
         KeyPeriodView,
+        RevokedKeyView,
         StatusChangeView,
         Health,
         PartnerHealth,

@@ -173,6 +173,16 @@ pub struct KeyPeriodView {
     pub public_key: String,
 }
 
+/// A body key declared compromised (`BodyKeyRevoked`): nothing signed with it is accepted
+/// after entry `entry_index`, whatever its date.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RevokedKeyView {
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    pub date: String,
+    pub entry_index: u64,
+}
+
 /// A change of a body's registration status.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct StatusChangeView {
@@ -201,6 +211,8 @@ pub struct BodyView {
     pub direct_recognition: bool,
     pub scope: Vec<ScopeItemView>,
     pub keys: Vec<KeyPeriodView>,
+    /// Keys declared compromised, in log order.
+    pub revoked_keys: Vec<RevokedKeyView>,
     pub status_changes: Vec<StatusChangeView>,
     pub entry_index: u64,
 }
@@ -231,6 +243,15 @@ impl BodyView {
                 .map(|key| KeyPeriodView {
                     from: key.from.to_string(),
                     public_key: hex::encode(key.public_key),
+                })
+                .collect(),
+            revoked_keys: body
+                .revoked_keys
+                .iter()
+                .map(|revoked| RevokedKeyView {
+                    public_key: hex::encode(revoked.public_key),
+                    date: revoked.date.to_string(),
+                    entry_index: revoked.entry_index,
                 })
                 .collect(),
             status_changes: body
