@@ -1312,3 +1312,52 @@ fn bench_verify_reports_throughput_and_latency_without_errors() {
         );
     }
 }
+
+#[test]
+fn a_ledger_that_bounds_backdating_refuses_a_body_event_dated_too_far_back() {
+    // Given a ledger whose ledger.toml bounds backdating to 30 days.
+    let ledger = support::given_ledger_with_a_body();
+    let config = ledger.dir.join("ledger.toml");
+    let text = std::fs::read_to_string(&config).expect("ledger.toml");
+    assert!(
+        text.contains("backdate_days_max = 0\n"),
+        "init writes the bound, off: {text}"
+    );
+    let bounded = text.replace("backdate_days_max = 0\n", "backdate_days_max = 30\n");
+    std::fs::write(&config, bounded).expect("write ledger.toml");
+    let served = serve(&ledger.dir);
+    let size = tree_size(&served.address);
+
+    // When the body submits a certification dated in 2020 (years before today).
+    let reply = submit(
+        &served.address,
+        &support::certification(&ledger.body_key, 1),
+    );
+
+    // Then it is refused at admission, typed, and nothing is stored.
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert_eq!(
+        reply.json()["code"],
+        "dated-too-far-back",
+        "{}",
+        reply.text()
+    );
+    assert_eq!(tree_size(&served.address), size);
+
+    // And the authority, which records history, is not bounded: a suspension dated 2021.
+    let suspension = SignedEvent::sign(
+        ORIGIN,
+        Signer::Authority,
+        &ledger.authority_key,
+        Event {
+            id: EventId([0x5d; 16]),
+            kind: EventKind::BodySuspended(skill_ledger_domain::BodyStatusChange {
+                registration_number: BODY.parse().expect("registration number"),
+                effective: "2021-01-01".parse().expect("date"),
+                reason: "核查期间暂停".to_string(),
+            }),
+        },
+    );
+    let reply = submit(&served.address, &suspension);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}

@@ -43,6 +43,7 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "bad-signature",
     "body-not-active",
     "certificate-body-mismatch",
+    "dated-too-far-back",
     "certificate-level-mismatch",
     "certificate-year-mismatch",
     "dated-in-future",

@@ -80,8 +80,9 @@ pub use policy::{
 };
 pub use rejection::Rejection;
 pub use rules::{
-    check_certification_by_body, check_not_dated_in_future, decide, DOCUMENT_BYTES_MAX,
-    FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
+    check_certification_by_body, check_not_backdated, check_not_dated_in_future, decide,
+    DOCUMENT_BYTES_MAX, FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX, SCOPE_ITEMS_MAX,
+    TEXT_CHARS_MAX,
 };
 pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,

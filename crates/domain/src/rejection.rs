@@ -205,6 +205,14 @@ pub enum Rejection {
     /// [`crate::check_not_dated_in_future`]): a log entry records what has happened.
     #[error("the event is dated {date}, after the ledger's date {today}: events cannot be dated in the future")]
     DatedInFuture { date: Date, today: Date },
+    /// Refused at admission by the node's clock, when the ledger bounds backdating (see
+    /// [`crate::check_not_backdated`]).
+    #[error("an evaluation body may date an event at most {days_max} days back: {date} is before {earliest}")]
+    DatedTooFarBack {
+        date: Date,
+        earliest: Date,
+        days_max: u32,
+    },
     // Issue 5: the other routes up the ladder.
     #[error("contest {} is not registered on this ledger", contest.to_hex())]
     UnknownContest { contest: EventId },
@@ -355,6 +363,7 @@ impl Rejection {
         "invalid-catalogue",
         "catalogue-version-not-increasing",
         "dated-in-future",
+        "dated-too-far-back",
         "unknown-contest",
         "contest-result-not-allowed",
         "unknown-basis",
@@ -431,6 +440,7 @@ impl Rejection {
             Rejection::InvalidCatalogue { .. } => "invalid-catalogue",
             Rejection::CatalogueVersionNotIncreasing { .. } => "catalogue-version-not-increasing",
             Rejection::DatedInFuture { .. } => "dated-in-future",
+            Rejection::DatedTooFarBack { .. } => "dated-too-far-back",
             Rejection::UnknownContest { .. } => "unknown-contest",
             Rejection::ContestResultNotAllowed { .. } => "contest-result-not-allowed",
             Rejection::UnknownBasis { .. } => "unknown-basis",

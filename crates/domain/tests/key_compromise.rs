@@ -8,7 +8,8 @@ mod common;
 
 use common::*;
 use skill_ledger_domain::{
-    BodyKeyRevoked, BodyKeyRotated, CredentialStatus, EventKind, Level, MemoryLedger, SignedEvent,
+    check_not_backdated, BodyKeyRevoked, BodyKeyRotated, CredentialStatus, EventKind, Level,
+    MemoryLedger, SignedEvent,
 };
 
 /// The day the key is reported stolen.
@@ -301,4 +302,33 @@ fn a_key_revocation_names_a_key_the_body_held_once_by_the_authority() {
         attested(),
     );
     assert_eq!(submit(&mut ledger, next), Err("key-revoked"));
+}
+
+/// The admission bound on backdating (`ledger.toml` `backdate_days_max`): a body's events
+/// may be dated at most that many days back; the authority's are not bounded; 0 is off.
+#[test]
+fn a_backdating_bound_refuses_body_events_dated_before_it_and_nothing_else() {
+    let fx = Fx::new();
+    let body = y_body();
+    let today = d("2024-03-31");
+    let on = |date: &str| fx.certify(&body, 1, turner(), Level::Junior, date, attested());
+    let code = |result: Result<(), skill_ledger_domain::Rejection>| result.map_err(|r| r.code());
+    assert_eq!(
+        code(check_not_backdated(&on("2024-03-01"), today, 30)),
+        Ok(()),
+        "30 days back is inside the bound"
+    );
+    assert_eq!(
+        code(check_not_backdated(&on("2024-02-29"), today, 30)),
+        Err("dated-too-far-back")
+    );
+    assert_eq!(
+        code(check_not_backdated(&on("2020-06-01"), today, 0)),
+        Ok(()),
+        "0 bounds nothing"
+    );
+    let by_authority = fx.by_authority(EventKind::CredentialRevoked(
+        fx.revocation(&on("2020-06-01"), "2020-07-01"),
+    ));
+    assert_eq!(code(check_not_backdated(&by_authority, today, 30)), Ok(()));
 }

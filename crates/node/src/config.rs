@@ -35,6 +35,11 @@ pub struct SequencerConfig {
     /// projections never run into a full disk part-way through a batch.
     #[serde(default = "default_disk_free_min_mb")]
     pub disk_free_min_mb: u32,
+    /// Events signed by an evaluation body may be dated at most this many days before the
+    /// node's date (`dated-too-far-back`); 0, the default, bounds nothing. Bounds what a
+    /// stolen body key can backdate before its revocation is logged (docs/security.md).
+    #[serde(default)]
+    pub backdate_days_max: u32,
 }
 
 fn default_batch_events_max() -> u32 {
@@ -57,6 +62,7 @@ impl Default for SequencerConfig {
             batch_delay_ms_max: default_batch_delay_ms_max(),
             queue_events_max: default_queue_events_max(),
             disk_free_min_mb: default_disk_free_min_mb(),
+            backdate_days_max: 0,
         }
     }
 }

@@ -11,10 +11,11 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    apply, check_not_dated_in_future, decide, BodyRecord, Catalogue, CatalogueAdopted,
-    CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished,
-    PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber,
-    Registry, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
+    apply, check_not_backdated, check_not_dated_in_future, decide, BodyRecord, Catalogue,
+    CatalogueAdopted, CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind,
+    LedgerEstablished, PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey,
+    RegistrationNumber, Registry, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML,
+    SAMPLE_CATALOGUE_TOML,
 };
 use skill_ledger_log::{
     audit, catch_up_tree, parse_signer_key_text, signer_key_text, CheckpointSigner, Log,
@@ -905,7 +906,10 @@ impl Node {
         // reads no clock): nothing dated in the future joins the log.
         let today = Date::from_days_since_unix_epoch((self.clock.now_unix_s() / 86_400) as i32)
             .unwrap_or(Date::MAX);
-        if let Err(rejection) = check_not_dated_in_future(&signed.event.kind, today) {
+        let admitted = check_not_dated_in_future(&signed.event.kind, today).and_then(|()| {
+            check_not_backdated(&signed, today, self.config.sequencer.backdate_days_max)
+        });
+        if let Err(rejection) = admitted {
             self.shared.metrics.count_rejection(rejection.code());
             return Err(SubmitError::Rejected(rejection));
         }
