@@ -2,51 +2,16 @@
 //! tampering with a ledger's files, through the built `skill-ledger` binary only.
 //!
 //! Exit codes under test: 0 valid, 1 invalid (with a reason naming what is wrong), 2 usage or
-//! I/O error. The helpers are a small copy of those in `tests/cli.rs`.
+//! I/O error. The helpers are those of `tests/support`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use base64::Engine as _;
 use serde_json::Value;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_skill-ledger"))
-        .args(args)
-        .env_remove("SKILL_LEDGER_DIR")
-        .env_remove("SKILL_LEDGER_LOG")
-        .output()
-        .expect("the skill-ledger binary runs");
-    (
-        output.status.code().expect("exits normally"),
-        String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    )
-}
+mod support;
 
-/// Runs with `--json`, asserting the exit code and that stdout is one JSON object.
-fn json_ok(args: &[&str], expected: i32) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (code, stdout, stderr) = run(&all);
-    let value: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|error| {
-        panic!(
-            "`{}`: not one JSON object ({error})\nstdout: {stdout}\nstderr: {stderr}",
-            all.join(" ")
-        )
-    });
-    assert_eq!(
-        code,
-        expected,
-        "`{}` exited {code}: {value}\n{stderr}",
-        all.join(" ")
-    );
-    value
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
+use support::{json_ok, run, s};
 
 const BODY: &str = "Y000050000001";
 const OTHER_BODY: &str = "S000050000002";

@@ -5,65 +5,16 @@
 //! 2 usage or I/O error. With `--json` every command prints exactly one JSON object.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
+
+mod support;
+
+use support::{json, json_ok, run, s};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// Runs the binary with `args`; returns (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_skill-ledger"))
-        .args(args)
-        // The environment must not choose a ledger or a log level for us.
-        .env_remove("SKILL_LEDGER_DIR")
-        .env_remove("SKILL_LEDGER_LOG")
-        .output()
-        .expect("the skill-ledger binary runs");
-    let code = output
-        .status
-        .code()
-        .expect("the binary exits normally, not by a signal");
-    (
-        code,
-        String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    )
-}
-
-/// Runs the binary with `args` and `--json`; stdout must be exactly one JSON object.
-fn json(args: &[&str]) -> (i32, Value) {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (code, stdout, stderr) = run(&all);
-    let value: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|error| {
-        panic!("`{}` must print one JSON object ({error}); exit {code}\nstdout: {stdout}\nstderr: {stderr}", all.join(" "))
-    });
-    assert!(
-        value.is_object(),
-        "`{}` printed {value}, not an object",
-        all.join(" ")
-    );
-    (code, value)
-}
-
-/// Runs with `--json`, asserting the exit code; returns the JSON object.
-fn json_ok(args: &[&str], expected: i32) -> Value {
-    let (code, value) = json(args);
-    assert_eq!(
-        code,
-        expected,
-        "`{} --json` exited {code}: {value}",
-        args.join(" ")
-    );
-    value
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
 
 const BODY: &str = "Y000050000001";
 const ID: &str = "500101199001011234";

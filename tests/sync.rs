@@ -5,47 +5,12 @@
 //! Exit codes under test: 0 success, 1 verification failed, 2 usage, configuration or I/O.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_skill-ledger"))
-        .args(args)
-        .env_remove("SKILL_LEDGER_DIR")
-        .env_remove("SKILL_LEDGER_LOG")
-        .output()
-        .expect("the skill-ledger binary runs");
-    (
-        output.status.code().expect("exits normally"),
-        String::from_utf8(output.stdout).expect("UTF-8"),
-        String::from_utf8(output.stderr).expect("UTF-8"),
-    )
-}
+mod support;
 
-/// Runs with `--json`, checks the exit code, returns the one JSON object printed.
-fn json_ok(args: &[&str], expected: i32) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (code, stdout, stderr) = run(&all);
-    let value: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|error| {
-        panic!(
-            "`{}`: one JSON object expected ({error})\nstdout: {stdout}\nstderr: {stderr}",
-            all.join(" ")
-        )
-    });
-    assert_eq!(
-        code,
-        expected,
-        "`{}` exited {code}: {value}\n{stderr}",
-        all.join(" ")
-    );
-    value
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
+use support::{json_ok, run, s};
 
 #[test]
 fn given_the_demo_partners_when_chongqing_pulls_sichuan_from_its_directory_then_status_shows_the_mirror(

@@ -1,5 +1,7 @@
-//! Shared by the black-box tests over HTTP (`tests/api.rs`, `tests/federation.rs`,
-//! `tests/crash/`, `tests/abuse.rs`, `tests/rejections.rs`, `tests/overload.rs`): a small
+//! Shared by the black-box tests (`tests/cli.rs`, `tests/bundle.rs`, `tests/sync.rs` through
+//! the command line; `tests/api.rs`, `tests/federation.rs`, `tests/crash/`, `tests/abuse.rs`,
+//! `tests/rejections.rs`, `tests/overload.rs` over HTTP): running the binary (`run`, `json`,
+//! `json_ok`), a small
 //! HTTP/1.1 client on loopback (`try_*` forms return errors as values, for servers that may
 //! die mid-answer; the others panic with the request named), a ledger made with the command
 //! line, and `skill-ledger serve` started on it.
@@ -274,6 +276,57 @@ pub fn certificate(n: u64) -> CertificateNumber {
 // ---------------------------------------------------------------------------------------
 // The command line
 // ---------------------------------------------------------------------------------------
+
+/// Runs the binary with `args` (no `--json` added); returns (exit code, stdout, stderr). The
+/// environment must not choose a ledger or a log level for the test.
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("SKILL_LEDGER_DIR")
+        .env_remove("SKILL_LEDGER_LOG")
+        .output()
+        .expect("the skill-ledger binary runs");
+    let code = output
+        .status
+        .code()
+        .expect("the binary exits normally, not by a signal");
+    (
+        code,
+        String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    )
+}
+
+/// Runs the binary with `args` and `--json`; stdout must be exactly one JSON object.
+pub fn json(args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, stdout, stderr) = run(&all);
+    let value: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|error| {
+        panic!(
+            "`{}` must print one JSON object ({error}); exit {code}\nstdout: {stdout}\nstderr: {stderr}",
+            all.join(" ")
+        )
+    });
+    assert!(
+        value.is_object(),
+        "`{}` printed {value}, not an object",
+        all.join(" ")
+    );
+    (code, value)
+}
+
+/// Runs with `--json`, asserting the exit code; returns the JSON object.
+pub fn json_ok(args: &[&str], expected: i32) -> Value {
+    let (code, value) = json(args);
+    assert_eq!(
+        code,
+        expected,
+        "`{} --json` exited {code}: {value}",
+        args.join(" ")
+    );
+    value
+}
 
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
