@@ -201,6 +201,14 @@ pub fn body_view(body: &BodyRecord, catalogue: Option<&Catalogue>) -> BodyView {
         .skip(1)
         .map(|period| format!("{} 起启用新的签名密钥", period.from))
         .collect();
+    history.extend(body.revoked_keys.iter().map(|revoked| {
+        format!(
+            "{} 声明签名密钥 {}… 泄露，此后以其签名的一律不予受理（账本条目 #{}）",
+            revoked.date,
+            hex::encode(&revoked.public_key[..4]),
+            revoked.entry_index
+        )
+    }));
     history.extend(body.status_changes.iter().map(|change| {
         format!(
             "{} 起{}：{}（账本条目 #{}）",
@@ -291,6 +299,36 @@ mod tests {
         assert_eq!(
             query_escape("Y000050000102253000070"),
             "Y000050000102253000070"
+        );
+    }
+
+    #[test]
+    fn a_revoked_key_is_in_the_body_history() {
+        let body = BodyRecord {
+            registration_number: "Y000050000001".parse().expect("number"),
+            name: "重庆测试装备制造有限公司".to_string(),
+            keys: vec![skill_ledger_domain::KeyPeriod {
+                from: "2020-01-01".parse().expect("date"),
+                public_key: [0xab; 32],
+            }],
+            valid_from: "2020-01-01".parse().expect("date"),
+            valid_until: "2029-12-31".parse().expect("date"),
+            audience: skill_ledger_domain::Audience::OwnStaff,
+            scope: Vec::new(),
+            direct_recognition: false,
+            registered: "2020-01-01".parse().expect("date"),
+            status_changes: Vec::new(),
+            entry_index: 3,
+            revoked_keys: vec![skill_ledger_domain::RevokedKey {
+                public_key: [0xab; 32],
+                date: "2024-03-02".parse().expect("date"),
+                entry_index: 41,
+            }],
+        };
+        let view = body_view(&body, None);
+        assert_eq!(
+            view.history,
+            vec!["2024-03-02 声明签名密钥 abababab… 泄露，此后以其签名的一律不予受理（账本条目 #41）"]
         );
     }
 
