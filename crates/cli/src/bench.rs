@@ -34,6 +34,9 @@ pub enum BenchCommand {
         /// latency (docs/benchmarks.md has 2,048, 4,096 and 8,192 side by side).
         #[arg(long, default_value = "4096")]
         window: usize,
+        /// The projections' sled page cache, MiB (`ledger.toml` `[projections] cache_mb`).
+        #[arg(long, default_value = "128")]
+        cache_mb: u32,
     },
     /// Rebuild of the projections of a ledger of N ingested events: as `rebuild` does by
     /// default, and re-verifying every signature and rule (`rebuild --verify-signatures`).
@@ -72,7 +75,8 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             events,
             dir,
             window,
-        } => ingest(events, dir, window.max(1), json),
+            cache_mb,
+        } => ingest(events, dir, window.max(1), cache_mb, json),
         BenchCommand::Rebuild { events, dir } => rebuild(events, dir, json),
         BenchCommand::Verify(args) => crate::bench_verify::run(args, json),
         BenchCommand::Proofs {
@@ -493,10 +497,16 @@ fn check_events(events: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliResult {
+fn ingest(
+    events: u64,
+    dir: Option<PathBuf>,
+    window: usize,
+    cache_mb: u32,
+    json: bool,
+) -> CliResult {
     check_events(events)?;
     let (root, _temporary) = bench_root(dir)?;
-    let value = ingest_into(&root, events, window, json)?;
+    let value = ingest_into(&root, events, window, cache_mb, json)?;
     print_report(&value, json);
     if value["failures"].as_u64().unwrap_or(0) > 0 {
         return Err(anyhow!(
@@ -515,7 +525,7 @@ fn ingest(events: u64, dir: Option<PathBuf>, window: usize, json: bool) -> CliRe
 pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
     check_events(events)?;
     let (root, _temporary) = bench_root(dir)?;
-    let ingest = ingest_into(&root, events, 4_096, json)?;
+    let ingest = ingest_into(&root, events, 4_096, 128, json)?;
     if ingest["failures"].as_u64().unwrap_or(0) > 0 {
         return Err(anyhow!("building the ledger failed: {}", ingest["first_failure"]).into());
     }
@@ -584,9 +594,15 @@ fn ingest_into(
     root: &std::path::Path,
     events: u64,
     window: usize,
+    cache_mb: u32,
     json: bool,
 ) -> anyhow::Result<serde_json::Value> {
-    let node = Node::init(root, InitOptions::chongqing())?;
+    if !(16..=65_536).contains(&cache_mb) {
+        return Err(anyhow!("--cache-mb must be between 16 and 65536"));
+    }
+    let mut options = InitOptions::chongqing();
+    options.projections.cache_mb = cache_mb;
+    let node = Node::init(root, options)?;
     let workload = register_bench_bodies(&node)?;
     let machine = MachineLimits::measure(root)?;
     let limit = machine.batch_verify_per_s;
@@ -639,6 +655,7 @@ fn ingest_into(
         "bytes_tree": sizes.tree,
         "bytes_projections": sizes.projections,
         "peak_rss_mb": peak_rss_mb(),
+        "projection_cache_mb": cache_mb,
         "batch_verify_per_s": limit,
         "machine_limits": machine.to_json(),
         "ratio_to_batch_verify": events_per_s / limit,

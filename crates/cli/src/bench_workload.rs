@@ -249,6 +249,7 @@ mod tests {
                 events,
                 dir: Some(ledger.clone()),
                 window: 16,
+                cache_mb: 128,
             },
             true,
         )

@@ -18,6 +18,36 @@ pub struct LedgerConfig {
     pub province: u8,
     #[serde(default)]
     pub sequencer: SequencerConfig,
+    #[serde(default)]
+    pub projections: ProjectionsConfig,
+}
+
+/// The projection store's tuning, all optional.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionsConfig {
+    /// sled's page cache, MiB (16 to 65,536). More keeps more of a large ledger's pages in
+    /// memory (faster ingest past a few million events) at the cost of resident memory.
+    #[serde(default = "default_projection_cache_mb")]
+    pub cache_mb: u32,
+}
+
+fn default_projection_cache_mb() -> u32 {
+    128
+}
+
+impl Default for ProjectionsConfig {
+    fn default() -> ProjectionsConfig {
+        ProjectionsConfig {
+            cache_mb: default_projection_cache_mb(),
+        }
+    }
+}
+
+impl ProjectionsConfig {
+    pub fn cache_bytes(&self) -> u64 {
+        u64::from(self.cache_mb.clamp(16, 65_536)) << 20
+    }
 }
 
 /// Sequencer bounds, all optional.
@@ -103,5 +133,47 @@ impl LedgerConfig {
 
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LedgerConfig, String> {
+        toml::from_str(text).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_ledger_toml_of_an_older_version_gets_the_defaults_and_unknown_fields_are_named() {
+        // Given a ledger.toml written before [projections] and backdate_days_max existed.
+        let old = parse(
+            "origin = \"skill-ledger/50\"\nprovince = 50\n\n[sequencer]\nbatch_events_max = 4096\n",
+        )
+        .expect("parses");
+        assert_eq!(old.projections.cache_mb, 128);
+        assert_eq!(old.projections.cache_bytes(), 128 << 20);
+        assert_eq!(old.sequencer.backdate_days_max, 0);
+        // When it sets them, they are read; out-of-range caches are clamped.
+        let set = parse(
+            "origin = \"skill-ledger/50\"\nprovince = 50\n[sequencer]\nbackdate_days_max = 30\n[projections]\ncache_mb = 4\n",
+        )
+        .expect("parses");
+        assert_eq!(set.sequencer.backdate_days_max, 30);
+        assert_eq!(set.projections.cache_bytes(), 16 << 20);
+        // A misspelt field is refused by name.
+        let error =
+            parse("origin = \"skill-ledger/50\"\nprovince = 50\n[projections]\ncache_mib = 64\n")
+                .expect_err("unknown field");
+        assert!(error.contains("cache_mib"), "{error}");
+        // And what init writes reads back the same.
+        let written = LedgerConfig {
+            origin: "skill-ledger/51".to_string(),
+            province: 51,
+            sequencer: SequencerConfig::default(),
+            projections: ProjectionsConfig { cache_mb: 512 },
+        }
+        .to_toml();
+        assert_eq!(parse(&written).expect("parses").projections.cache_mb, 512);
     }
 }

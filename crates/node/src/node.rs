@@ -49,6 +49,7 @@ pub struct InitOptions {
     /// The pseudonym key shared with partner authorities; a new random key when `None`.
     pub pseudonym_key: Option<[u8; 32]>,
     pub sequencer: SequencerConfig,
+    pub projections: crate::config::ProjectionsConfig,
 }
 
 impl InitOptions {
@@ -67,6 +68,7 @@ impl InitOptions {
             policy_toml: DEFAULT_POLICY_TOML.to_string(),
             pseudonym_key: None,
             sequencer: SequencerConfig::default(),
+            projections: crate::config::ProjectionsConfig::default(),
         }
     }
 }
@@ -330,9 +332,10 @@ type OpenedProjections = (Projection, Registry, Counters, u64, EventIndex);
 fn load_projections(
     paths: &LedgerPaths,
     log_reader: &LogReader,
+    cache_bytes: u64,
 ) -> Result<OpenedProjections, NodeError> {
     let load = || -> Result<OpenedProjections, NodeError> {
-        let projection = Projection::open(&paths.projections(), log_reader.clone())?;
+        let projection = Projection::open(&paths.projections(), log_reader.clone(), cache_bytes)?;
         let registry = load_registry(&projection, log_reader)?;
         let stats = Counters::from_stored(projection.stats()?);
         let cursor = projection.cursor()?;
@@ -359,11 +362,12 @@ fn load_projections(
 fn open_projections(
     paths: &LedgerPaths,
     log_reader: &LogReader,
+    cache_bytes: u64,
 ) -> Result<(Projection, Registry, Counters, u64, EventIndex, bool), NodeError> {
     let entries = log_reader.entry_count();
     let existed = paths.projections().exists();
     let flushed = read_flushed_cursor(paths);
-    let problem = match load_projections(paths, log_reader) {
+    let problem = match load_projections(paths, log_reader, cache_bytes) {
         Ok(opened) => {
             let cursor = opened.3;
             let problem = if cursor > entries {
@@ -414,7 +418,8 @@ fn open_projections(
             ))
         }
     }
-    let (projection, registry, stats, cursor, event_ids) = load_projections(paths, log_reader)?;
+    let (projection, registry, stats, cursor, event_ids) =
+        load_projections(paths, log_reader, cache_bytes)?;
     Ok((projection, registry, stats, cursor, event_ids, true))
 }
 
@@ -615,6 +620,7 @@ impl Node {
             origin: options.origin.clone(),
             province: options.province.0,
             sequencer: options.sequencer,
+            projections: options.projections,
         };
         std::fs::write(paths.config(), config.to_toml())
             .map_err(|error| NodeError::io(&paths.config(), "write", error))?;
@@ -689,7 +695,7 @@ impl Node {
             })?;
         }
         let (projection, mut registry, mut stats, cursor, mut event_ids, projections_rebuilt) =
-            open_projections(&paths, &log_reader)?;
+            open_projections(&paths, &log_reader, config.projections.cache_bytes())?;
         replay(
             &log_reader,
             &projection,

@@ -224,10 +224,10 @@ pub struct Projection {
 impl Projection {
     /// Opens the projections; an error when they were written with another layout version
     /// (the node then rebuilds them from the log).
-    pub fn open(path: &Path, log: LogReader) -> Result<Projection, NodeError> {
+    pub fn open(path: &Path, log: LogReader, cache_bytes: u64) -> Result<Projection, NodeError> {
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(128 * 1024 * 1024)
+            .cache_capacity(cache_bytes)
             .mode(sled::Mode::HighThroughput)
             .flush_every_ms(Some(1_000))
             .open()?;
