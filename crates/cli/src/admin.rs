@@ -176,6 +176,27 @@ pub enum BodyCommand {
     RevokeKey(crate::key_compromise::RevokeKeyArgs),
 }
 
+/// The key a command names: 64 hex characters, or the public half of a private key file.
+#[derive(Args)]
+pub struct KeyArg {
+    /// The public key (64 hex characters), or use --key-file.
+    #[arg(long, required_unless_present = "key_file")]
+    pub public_key: Option<String>,
+    /// A private key file (only its public half is used).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+}
+
+impl KeyArg {
+    pub fn bytes(&self) -> Result<[u8; 32], Failure> {
+        match (&self.public_key, &self.key_file) {
+            (Some(text), _) => parse_public_key(text),
+            (None, Some(path)) => Ok(read_signing_key(path)?.1.verifying_key().to_bytes()),
+            (None, None) => Err(anyhow!("give --public-key or --key-file").into()),
+        }
+    }
+}
+
 #[derive(Args)]
 pub struct RegisterArgs {
     #[command(flatten)]
@@ -186,12 +207,9 @@ pub struct RegisterArgs {
     /// Name as registered.
     #[arg(long)]
     pub name: String,
-    /// The body's public key (64 hex characters), or use --key-file.
-    #[arg(long, required_unless_present = "key_file")]
-    pub public_key: Option<String>,
-    /// The body's private key file (only its public half is used).
-    #[arg(long)]
-    pub key_file: Option<PathBuf>,
+    /// The body's key.
+    #[command(flatten)]
+    pub key: KeyArg,
     /// Scope items OCCUPATION:LEVEL (e.g. 6-18-01-01:技师); repeat or separate with commas.
     #[arg(long, value_delimiter = ',', required = true)]
     pub scope: Vec<String>,
@@ -239,7 +257,7 @@ fn parse_scope(items: &[String]) -> Result<Vec<ScopeItem>, Failure> {
         .map_err(Failure::from)
 }
 
-pub fn parse_public_key(text: &str) -> Result<[u8; 32], Failure> {
+fn parse_public_key(text: &str) -> Result<[u8; 32], Failure> {
     hex::decode(text.trim())
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
@@ -310,11 +328,7 @@ pub fn open(dir: &DirArg) -> Result<Node, Failure> {
 pub fn body(command: BodyCommand, json: bool) -> CliResult {
     match command {
         BodyCommand::Register(args) => {
-            let public_key = match (&args.public_key, &args.key_file) {
-                (Some(text), _) => parse_public_key(text)?,
-                (None, Some(path)) => read_signing_key(path)?.1.verifying_key().to_bytes(),
-                (None, None) => return Err(anyhow!("give --public-key or --key-file").into()),
-            };
+            let public_key = args.key.bytes()?;
             let audience = Audience::from_id(&args.audience).ok_or_else(|| {
                 anyhow!(
                     "--audience '{}' must be public, staff or students",

@@ -18,30 +18,9 @@ use skill_ledger_domain::{
 };
 use skill_ledger_node::{Node, SubmitError};
 
-use crate::admin::{open, parse_public_key, read_signing_key, submit_and_report};
+use crate::admin::{open, submit_and_report, KeyArg};
 use crate::output::print_json;
 use crate::{CliResult, DirArg, Failure};
-
-/// The key a command names: 64 hex characters, or the public half of a private key file.
-#[derive(Args)]
-pub struct KeyArg {
-    /// The public key (64 hex characters), or use --key-file.
-    #[arg(long, required_unless_present = "key_file")]
-    pub public_key: Option<String>,
-    /// A private key file (only its public half is used).
-    #[arg(long)]
-    pub key_file: Option<std::path::PathBuf>,
-}
-
-impl KeyArg {
-    fn bytes(&self) -> Result<[u8; 32], Failure> {
-        match (&self.public_key, &self.key_file) {
-            (Some(text), _) => parse_public_key(text),
-            (None, Some(path)) => Ok(read_signing_key(path)?.1.verifying_key().to_bytes()),
-            (None, None) => Err(anyhow!("give --public-key or --key-file").into()),
-        }
-    }
-}
 
 /// What a rotation and a revocation of a body key both name.
 #[derive(Args)]
@@ -115,26 +94,35 @@ fn signed_by(
         certifications: Vec::new(),
         others: Vec::new(),
     };
-    for index in from..node.entry_count() {
-        let entry = node
-            .log_reader()
-            .read(index)
-            .map_err(|error| anyhow!("reading entry {index}: {error}"))?;
-        let signed = SignedEvent::from_entry(&entry)
-            .map_err(|error| anyhow!("entry {index} does not decode: {error}"))?;
-        if signed.signer != Signer::Body(body) || signed.public_key != *key {
-            continue;
-        }
-        match &signed.event.kind {
-            EventKind::LevelCertified(certified) => {
-                found
-                    .certifications
-                    .push((index, certified.certificate_number, certified.issued))
+    let mut undecodable = None;
+    let end = node.entry_count();
+    node.log_reader()
+        .for_each(from.min(end), end, |index, entry| {
+            let signed = match SignedEvent::from_entry(entry) {
+                Ok(signed) => signed,
+                Err(error) => {
+                    undecodable.get_or_insert(format!("entry {index} does not decode: {error}"));
+                    return Ok(());
+                }
+            };
+            if signed.signer != Signer::Body(body) || signed.public_key != *key {
+                return Ok(());
             }
-            other => found.others.push((index, other.name())),
-        }
+            match &signed.event.kind {
+                EventKind::LevelCertified(certified) => found.certifications.push((
+                    index,
+                    certified.certificate_number,
+                    certified.issued,
+                )),
+                other => found.others.push((index, other.name())),
+            }
+            Ok(())
+        })
+        .map_err(|error| anyhow!("reading entries {from}..{end}: {error}"))?;
+    match undecodable {
+        Some(why) => Err(anyhow!(why).into()),
+        None => Ok(found),
     }
-    Ok(found)
 }
 
 pub fn revoke_key(args: RevokeKeyArgs, json: bool) -> CliResult {

@@ -33,6 +33,16 @@ fn submit(ledger: &mut MemoryLedger, signed: SignedEvent) -> Result<u64, &'stati
     ledger.submit(signed).map_err(|rejection| rejection.code())
 }
 
+/// The authority revokes the credential `signed` certified, effective `date`, and it is.
+fn the_authority_revokes(fx: &Fx, ledger: &mut MemoryLedger, signed: &SignedEvent, date: &str) {
+    let revoked = fx.by_authority(EventKind::CredentialRevoked(fx.revocation(signed, date)));
+    submit(ledger, revoked).expect("the authority revokes it");
+    assert!(matches!(
+        status(ledger, signed),
+        CredentialStatus::Revoked { .. }
+    ));
+}
+
 fn status(ledger: &MemoryLedger, signed: &SignedEvent) -> CredentialStatus {
     ledger
         .credentials
@@ -93,14 +103,7 @@ fn known_gap_the_stolen_key_still_issues_credentials_backdated_before_d() {
     submit(&mut ledger, backdated.clone()).expect("accepted: the old key was valid on 2024-02-29");
     assert_eq!(status(&ledger, &backdated), CredentialStatus::Valid);
     // The authority can revoke it, one certificate at a time.
-    let revoked = fx.by_authority(EventKind::CredentialRevoked(
-        fx.revocation(&backdated, "2024-03-10"),
-    ));
-    submit(&mut ledger, revoked).expect("the authority revokes it");
-    assert!(matches!(
-        status(&ledger, &backdated),
-        CredentialStatus::Revoked { .. }
-    ));
+    the_authority_revokes(&fx, &mut ledger, &backdated, "2024-03-10");
 }
 
 /// Known gap, the other direction: revocation is final, and a revocation is judged at its
@@ -161,14 +164,7 @@ fn known_gap_a_rotation_effective_d_leaves_credentials_logged_before_it_valid() 
     assert_eq!(submit(&mut ledger, after), Err("body-not-active"));
 
     // … while the authority revokes the forged one itself.
-    let revoked = fx.by_authority(EventKind::CredentialRevoked(
-        fx.revocation(&forged, "2024-03-03"),
-    ));
-    submit(&mut ledger, revoked).expect("the authority revokes it");
-    assert!(matches!(
-        status(&ledger, &forged),
-        CredentialStatus::Revoked { .. }
-    ));
+    the_authority_revokes(&fx, &mut ledger, &forged, "2024-03-03");
 }
 
 /// A rotation cannot be dated before the key period in force began, so the ledger cannot

@@ -128,6 +128,25 @@ impl Tagger {
     }
 }
 
+/// The tags of the keys of `tree` under `prefixes`; `None` when `stop` was raised first.
+fn scan_prefixes(
+    tree: &sled::Tree,
+    prefixes: &[u8],
+    tagger: &Tagger,
+    stop: &AtomicBool,
+) -> Result<Option<TagSet>, sled::Error> {
+    let mut set = TagSet::default();
+    for &prefix in prefixes {
+        for (n, key) in tree.scan_prefix([prefix]).keys().enumerate() {
+            if n % 4_096 == 0 && stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            set.insert(tagger.tag(prefix, &key?[1..]));
+        }
+    }
+    Ok(Some(set))
+}
+
 /// The filter as the sequencer holds it: complete once the start-up scan has arrived.
 pub struct KnownKeys {
     tagger: Tagger,
@@ -161,6 +180,37 @@ impl KnownKeys {
             scan: Some(scan),
             scanner: None,
         }
+    }
+
+    /// A filter filled by a background thread (`thread_name`) that scans the keys of `tree`
+    /// under each of `prefixes` (a key's tag kind is its prefix byte, its bytes the rest of
+    /// the key). Until the scan arrives every lookup goes to the store; a scan that fails is
+    /// logged and never arrives. `done` runs when the scan thread ends, whatever happened.
+    pub fn scanning(
+        tree: sled::Tree,
+        prefixes: &'static [u8],
+        thread_name: &str,
+        done: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<KnownKeys> {
+        let tagger = Tagger::new();
+        let (send, scan) = std::sync::mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (scan_tagger, scan_stop) = (tagger.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(thread_name.to_string())
+            .spawn(move || {
+                match scan_prefixes(&tree, prefixes, &scan_tagger, &scan_stop) {
+                    Ok(Some(set)) => {
+                        let _ = send.send(set);
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
+                    }
+                }
+                done();
+            })?;
+        Ok(KnownKeys::loading(tagger, scan).with_scanner(thread, stop))
     }
 
     /// Remembers the thread that sends the scan, to stop and join it on drop.
@@ -223,27 +273,31 @@ impl KnownKeys {
     }
 
     pub fn insert_subject(&mut self, subject: &SubjectId) {
-        let tag = self.tagger.subject(subject);
-        self.insert(tag);
+        self.insert_key(b'p', &subject.0);
     }
 
     pub fn insert_credential(&mut self, number: &CertificateNumber) {
-        let tag = self.tagger.credential(number);
-        self.insert(tag);
+        self.insert_key(b'c', number.as_bytes());
+    }
+
+    /// Records the credential and person one folded event writes.
+    pub fn insert_changes(&mut self, changes: &skill_ledger_domain::Changes) {
+        if let Some(credential) = &changes.credential {
+            self.insert_credential(&credential.certificate_number);
+        }
+        if let Some((subject, _)) = &changes.person {
+            self.insert_subject(subject);
+        }
     }
 
     /// False only when the store certainly holds no person record for `subject`.
     pub fn may_hold_subject(&self, subject: &SubjectId) -> bool {
-        self.complete
-            .as_ref()
-            .is_none_or(|set| set.contains(self.tagger.subject(subject)))
+        self.may_hold(b'p', &subject.0)
     }
 
     /// False only when the store certainly holds no credential numbered `number`.
     pub fn may_hold_credential(&self, number: &CertificateNumber) -> bool {
-        self.complete
-            .as_ref()
-            .is_none_or(|set| set.contains(self.tagger.credential(number)))
+        self.may_hold(b'c', number.as_bytes())
     }
 
     #[cfg(test)]

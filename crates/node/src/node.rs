@@ -557,12 +557,7 @@ fn replay_batches(
             }
             drop(view);
             if let Some(known) = known.as_mut() {
-                if let Some(credential) = &changes.credential {
-                    known.insert_credential(&credential.certificate_number);
-                }
-                if let Some((subject, _)) = &changes.person {
-                    known.insert_subject(subject);
-                }
+                known.insert_changes(&changes);
             }
             overlay.absorb(changes, registry, stats);
         }
@@ -734,29 +729,14 @@ impl Node {
         // The filter of held subjects and certificate numbers is scanned in the background;
         // until it arrives the sequencer asks the store, as it would without it.
         let known = {
-            let (scanned, scan) = std::sync::mpsc::channel();
-            let tagger = Tagger::new();
-            let store = projection.clone();
-            let scan_tagger = tagger.clone();
-            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let scan_stop = stop.clone();
             let scan_shared = shared.clone();
-            let thread = std::thread::Builder::new()
-                .name("known-keys-scan".to_string())
-                .spawn(move || {
-                    match store.scan_known(&scan_tagger, &scan_stop) {
-                        Ok(Some(set)) => {
-                            let _ = scanned.send(set);
-                        }
-                        Ok(None) => {}
-                        Err(error) => {
-                            tracing::warn!(%error, "scanning held keys failed: every lookup reads the store")
-                        }
-                    }
-                    scan_shared.scanning_known.store(false, Ordering::Release);
-                })
-                .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?;
-            KnownKeys::loading(tagger, scan).with_scanner(thread, stop)
+            KnownKeys::scanning(
+                projection.tree().clone(),
+                crate::projection::KNOWN_KEY_PREFIXES,
+                "known-keys-scan",
+                move || scan_shared.scanning_known.store(false, Ordering::Release),
+            )
+            .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?
         };
         let options = config.sequencer.options();
         let (sender, receiver) = sync_channel(options.queue_events_max);

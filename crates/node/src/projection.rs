@@ -27,7 +27,7 @@ use skill_ledger_log::LogReader;
 
 use crate::error::{NodeError, NodeErrorKind};
 use crate::event_index::EventIndex;
-use crate::known::{KnownKeys, TagSet, Tagger};
+use crate::known::KnownKeys;
 
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
@@ -35,6 +35,8 @@ const PREFIX_EVENT: u8 = b'e';
 const PREFIX_BODY: u8 = b'b';
 const PREFIX_POLICY: u8 = b'y';
 const PREFIX_STAT: u8 = b's';
+/// The keys the sequencer's filter of held keys covers (see [`crate::known`]).
+pub(crate) const KNOWN_KEY_PREFIXES: &[u8] = &[PREFIX_PERSON, PREFIX_CREDENTIAL];
 const KEY_LEDGER: &[u8] = b"g/ledger";
 const KEY_CATALOGUE: &[u8] = b"g/catalogue";
 /// The sled tree that holds the projections.
@@ -396,26 +398,6 @@ impl Projection {
             ));
         }
         Ok(ids)
-    }
-
-    /// The filter tags of every subject and certificate number held (the background scan
-    /// behind [`crate::known::KnownKeys`]); `None` when `stop` was raised first.
-    pub(crate) fn scan_known(
-        &self,
-        tagger: &Tagger,
-        stop: &std::sync::atomic::AtomicBool,
-    ) -> Result<Option<TagSet>, NodeError> {
-        let mut set = TagSet::default();
-        for prefix in [PREFIX_PERSON, PREFIX_CREDENTIAL] {
-            for (n, item) in self.tree.scan_prefix([prefix]).enumerate() {
-                if n % 4_096 == 0 && stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Ok(None);
-                }
-                let (key, _) = item?;
-                set.insert(tagger.tag(prefix, &key[1..]));
-            }
-        }
-        Ok(Some(set))
     }
 
     /// Loads the registry's bodies and ledger record, and where its documents are in the log.

@@ -429,12 +429,7 @@ impl Sequencer {
             }
             let outcome = match decided {
                 Ok(changes) => {
-                    if let Some(credential) = &changes.credential {
-                        self.known.insert_credential(&credential.certificate_number);
-                    }
-                    if let Some((subject, _)) = &changes.person {
-                        self.known.insert_subject(subject);
-                    }
+                    self.known.insert_changes(&changes);
                     self.overlay
                         .absorb(changes, &mut self.registry, &mut self.stats);
                     accepted_entries.push(position);

@@ -55,7 +55,7 @@ use skill_ledger_log::{
 };
 use std::collections::HashMap;
 
-use skill_ledger_node::{EventIndex, KnownKeys, TagSet, Tagger};
+use skill_ledger_node::{EventIndex, KnownKeys, Tagger};
 use tlog_tiles::{HashReader, Tile};
 
 use crate::config::{Home, PartnerConfig};
@@ -1703,6 +1703,8 @@ impl Mirror {
             .held_proof(end, &target.checkpoint, fetcher)
             .map(|proof| proof.to_text());
         let credentials = self.credentials + overlay.new_credentials;
+        // Only a batch with registry events moves the registry: the others leave it be.
+        let registry = (!overlay.registry_entries.is_empty()).then(|| registry.clone());
         let overlay = std::sync::Arc::new(overlay);
         let (records, to_write) = (self.records.clone(), overlay.clone());
         let handle = std::thread::Builder::new()
@@ -1722,7 +1724,7 @@ impl Mirror {
             overlay,
             end,
             credentials,
-            registry: registry.clone(),
+            registry,
             handle,
         }))
     }
@@ -1742,7 +1744,9 @@ impl Mirror {
         self.timings.set(timings);
         self.cursor = pending.end;
         self.credentials = pending.credentials;
-        self.registry = pending.registry;
+        if let Some(registry) = pending.registry {
+            self.registry = registry;
+        }
         Ok(())
     }
 
@@ -1979,36 +1983,17 @@ impl Mirror {
 /// person and career keys (until it arrives, every read goes to the store). Keys written
 /// meanwhile are added by the fold, so none is missed.
 fn scan_known_keys(records: &sled::Tree) -> KnownKeys {
-    let tagger = Tagger::new();
-    let (send, scan) = std::sync::mpsc::channel();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (scan_records, scan_tagger, scan_stop) = (records.clone(), tagger.clone(), stop.clone());
-    let thread = std::thread::Builder::new()
-        .name("mirror-scan".to_string())
-        .spawn(move || {
-            let mut set = TagSet::default();
-            for prefix in [PREFIX_CREDENTIAL, PREFIX_PERSON, PREFIX_CAREER] {
-                for (n, item) in scan_records.scan_prefix([prefix]).keys().enumerate() {
-                    if n % 4_096 == 0 && scan_stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        return;
-                    }
-                    match item {
-                        Ok(held) => set.insert(scan_tagger.tag(prefix, &held[1..])),
-                        Err(error) => {
-                            // The fold keeps reading the store for every key.
-                            tracing::warn!(%error, "scanning the mirror store's keys");
-                            return;
-                        }
-                    }
-                }
-            }
-            let _ = send.send(set);
-        });
-    match thread {
-        Ok(thread) => KnownKeys::loading(tagger, scan).with_scanner(thread, stop),
-        // No scan: the sender is gone, so the filter never completes.
-        Err(_) => KnownKeys::loading(tagger, scan),
-    }
+    KnownKeys::scanning(
+        records.clone(),
+        &[PREFIX_CREDENTIAL, PREFIX_PERSON, PREFIX_CAREER],
+        "mirror-scan",
+        || {},
+    )
+    .unwrap_or_else(|error| {
+        // No scan: the filter never completes, and the fold reads the store for every key.
+        tracing::warn!(%error, "starting the mirror store's key scan");
+        KnownKeys::loading(Tagger::new(), std::sync::mpsc::channel().1)
+    })
 }
 
 /// The credential numbered `number` if the store holds it and it was certified before
@@ -2031,8 +2016,8 @@ struct PendingCommit {
     overlay: std::sync::Arc<Overlay>,
     end: u64,
     credentials: u64,
-    /// The registry as folded to `end`.
-    registry: Registry,
+    /// The registry as folded to `end`, when the batch changed it.
+    registry: Option<Registry>,
     /// The sled batch's time in microseconds, or its failure.
     handle: std::thread::JoinHandle<Result<u64>>,
 }
