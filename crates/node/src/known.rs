@@ -6,88 +6,115 @@
 //! present" is confirmed by the sled read as before, so a false positive costs only that read
 //! and correctness never depends on the filter.
 //!
-//! The table holds one 32-bit tag per key (a keyed hash of the key's kind and bytes; the slot
-//! position is derived from the tag, so the table grows without the keys), 4 bytes per slot at
-//! a load of at most 0.75: 128 MiB for 10⁷ credentials and 5·10⁶ subjects. A query
-//! for an absent key is a false positive with probability about n / 2³² (0.2 % at 10⁷).
-//! Tags are keyed per process (`RandomState`), so crafted keys cannot be made to collide.
+//! The filter is a Bloom filter of a keyed 64-bit hash of each key's kind and bytes
+//! ([`KeyFilter`]), in segments: when one has taken the keys it was sized for, a new one
+//! twice its size is added, so the filter grows with the store without the keys. Each
+//! segment is sized for a false-positive rate of 0.2 % (about 13 bits a key), so a query for
+//! an absent key is a false positive with probability below 1 % at 10⁷ events (four
+//! segments), and the filter takes about 25 MiB for 10⁷ credentials and 5·10⁶ subjects where
+//! a table of 32-bit tags took 128 MiB. Hashes are keyed per process (`RandomState`), so
+//! crafted keys cannot be made to collide.
 //!
-//! At start-up the table of what the projections already hold is built by a background scan;
-//! until it arrives, every lookup goes to sled, and the keys accepted meanwhile are kept in a
-//! second table that is merged into the scanned one.
+//! At start-up the filter of what the projections already hold is built by a background scan;
+//! until it arrives, every lookup goes to sled, and the keys accepted meanwhile are kept aside
+//! and added to the scanned filter when it arrives.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
+use fastbloom::BloomFilter;
 use skill_ledger_domain::{CertificateNumber, SubjectId};
 
-/// A set of 32-bit tags (0 marks an empty slot; a tag of 0 is stored as 1).
-pub struct TagSet {
-    slots: Vec<u32>,
+/// Keys the first segment is sized for; each later segment is sized for twice the one before.
+const FIRST_SEGMENT_KEYS: usize = 1 << 20;
+/// The false-positive rate each segment is sized for.
+const SEGMENT_FALSE_POSITIVE: f64 = 0.002;
+
+/// One Bloom filter segment and how many keys it holds.
+struct Segment {
+    bloom: BloomFilter,
+    keys: usize,
+    capacity: usize,
+}
+
+impl Segment {
+    fn new(capacity: usize) -> Segment {
+        Segment {
+            bloom: BloomFilter::with_false_pos(SEGMENT_FALSE_POSITIVE).expected_items(capacity),
+            keys: 0,
+            capacity,
+        }
+    }
+}
+
+/// A growing set of key hashes that answers "certainly absent" or "maybe present".
+pub struct KeyFilter {
+    segments: Vec<Segment>,
     len: usize,
+    first_segment: usize,
 }
 
-impl Default for TagSet {
-    fn default() -> TagSet {
-        TagSet {
-            slots: vec![0; 1 << 12],
+impl Default for KeyFilter {
+    fn default() -> KeyFilter {
+        KeyFilter::with_first_segment(FIRST_SEGMENT_KEYS)
+    }
+}
+
+impl KeyFilter {
+    /// A filter whose first segment is sized for `keys` keys.
+    pub fn with_first_segment(keys: usize) -> KeyFilter {
+        KeyFilter {
+            segments: Vec::new(),
             len: 0,
-        }
-    }
-}
-
-impl TagSet {
-    fn home(tag: u32, mask: usize) -> usize {
-        ((u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 24) as usize & mask
-    }
-
-    pub fn contains(&self, tag: u32) -> bool {
-        let tag = tag.max(1);
-        let mask = self.slots.len() - 1;
-        let mut position = Self::home(tag, mask);
-        loop {
-            match self.slots[position] {
-                0 => return false,
-                slot if slot == tag => return true,
-                _ => position = (position + 1) & mask,
-            }
+            first_segment: keys.max(1),
         }
     }
 
-    pub fn insert(&mut self, tag: u32) {
-        let tag = tag.max(1);
-        if self.contains(tag) {
+    pub fn contains(&self, hash: u64) -> bool {
+        self.segments
+            .iter()
+            .any(|segment| segment.bloom.contains_hash(hash))
+    }
+
+    pub fn insert(&mut self, hash: u64) {
+        if self.contains(hash) {
             return;
         }
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            let doubled = vec![0; self.slots.len() * 2];
-            let old = std::mem::replace(&mut self.slots, doubled);
-            for slot in old.into_iter().filter(|slot| *slot != 0) {
-                self.place(slot);
-            }
+        let full = self
+            .segments
+            .last()
+            .is_none_or(|segment| segment.keys >= segment.capacity);
+        if full {
+            let capacity = self
+                .segments
+                .last()
+                .map_or(self.first_segment, |segment| segment.capacity * 2);
+            self.segments.push(Segment::new(capacity));
         }
-        self.place(tag);
+        if let Some(segment) = self.segments.last_mut() {
+            segment.bloom.insert_hash(hash);
+            segment.keys += 1;
+        }
         self.len += 1;
     }
 
-    fn place(&mut self, tag: u32) {
-        let mask = self.slots.len() - 1;
-        let mut position = Self::home(tag, mask);
-        while self.slots[position] != 0 {
-            position = (position + 1) & mask;
-        }
-        self.slots[position] = tag;
-    }
-
-    fn tags(&self) -> impl Iterator<Item = u32> + '_ {
-        self.slots.iter().copied().filter(|slot| *slot != 0)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
+    /// Keys inserted (a key that was a false positive when inserted is not counted).
+    pub fn len(&self) -> usize {
         self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes of filter held.
+    pub fn bytes(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|segment| segment.bloom.num_bits() / 8)
+            .sum()
     }
 }
 
@@ -112,30 +139,30 @@ impl Tagger {
 
     /// The tag of a key of `kind` (`b'p'` subject, `b'c'` certificate number, as the
     /// projection's key prefixes).
-    pub fn tag(&self, kind: u8, bytes: &[u8]) -> u32 {
+    pub fn tag(&self, kind: u8, bytes: &[u8]) -> u64 {
         let mut hasher = self.hasher.build_hasher();
         hasher.write_u8(kind);
         hasher.write(bytes);
-        (hasher.finish() >> 32) as u32
+        hasher.finish()
     }
 
-    pub fn subject(&self, subject: &SubjectId) -> u32 {
+    pub fn subject(&self, subject: &SubjectId) -> u64 {
         self.tag(b'p', &subject.0)
     }
 
-    pub fn credential(&self, number: &CertificateNumber) -> u32 {
+    pub fn credential(&self, number: &CertificateNumber) -> u64 {
         self.tag(b'c', number.as_bytes())
     }
 }
 
-/// The tags of the keys of `tree` under `prefixes`; `None` when `stop` was raised first.
+/// The filter of the keys of `tree` under `prefixes`; `None` when `stop` was raised first.
 fn scan_prefixes(
     tree: &sled::Tree,
     prefixes: &[u8],
     tagger: &Tagger,
     stop: &AtomicBool,
-) -> Result<Option<TagSet>, sled::Error> {
-    let mut set = TagSet::default();
+) -> Result<Option<KeyFilter>, sled::Error> {
+    let mut set = KeyFilter::default();
     for &prefix in prefixes {
         for (n, key) in tree.scan_prefix([prefix]).keys().enumerate() {
             if n % 4_096 == 0 && stop.load(Ordering::Relaxed) {
@@ -152,10 +179,10 @@ pub struct KnownKeys {
     tagger: Tagger,
     /// Everything the projections held at start-up plus everything accepted since, once the
     /// scan has arrived.
-    complete: Option<TagSet>,
-    /// Keys accepted before the scan arrived.
-    fresh: TagSet,
-    scan: Option<Receiver<TagSet>>,
+    complete: Option<KeyFilter>,
+    /// The hashes of the keys accepted before the scan arrived.
+    fresh: Vec<u64>,
+    scan: Option<Receiver<KeyFilter>>,
     /// The scanning thread and its stop flag: dropping the filter stops and joins it, so the
     /// store is not held open after the node closes.
     scanner: Option<(std::thread::JoinHandle<()>, Arc<AtomicBool>)>,
@@ -172,11 +199,11 @@ impl Drop for KnownKeys {
 
 impl KnownKeys {
     /// A filter that knows nothing yet: `scan` delivers the tags of what the store held.
-    pub fn loading(tagger: Tagger, scan: Receiver<TagSet>) -> KnownKeys {
+    pub fn loading(tagger: Tagger, scan: Receiver<KeyFilter>) -> KnownKeys {
         KnownKeys {
             tagger,
             complete: None,
-            fresh: TagSet::default(),
+            fresh: Vec::new(),
             scan: Some(scan),
             scanner: None,
         }
@@ -228,10 +255,9 @@ impl KnownKeys {
         let Some(scan) = &self.scan else { return };
         match scan.try_recv() {
             Ok(mut loaded) => {
-                for tag in self.fresh.tags() {
+                for tag in std::mem::take(&mut self.fresh) {
                     loaded.insert(tag);
                 }
-                self.fresh = TagSet::default();
                 self.complete = Some(loaded);
                 self.scan = None;
             }
@@ -245,8 +271,8 @@ impl KnownKeys {
     pub fn empty(tagger: Tagger) -> KnownKeys {
         KnownKeys {
             tagger,
-            complete: Some(TagSet::default()),
-            fresh: TagSet::default(),
+            complete: Some(KeyFilter::default()),
+            fresh: Vec::new(),
             scan: None,
             scanner: None,
         }
@@ -265,10 +291,10 @@ impl KnownKeys {
             .is_none_or(|set| set.contains(self.tagger.tag(kind, bytes)))
     }
 
-    fn insert(&mut self, tag: u32) {
+    fn insert(&mut self, tag: u64) {
         match &mut self.complete {
             Some(set) => set.insert(tag),
-            None => self.fresh.insert(tag),
+            None => self.fresh.push(tag),
         }
     }
 
@@ -311,23 +337,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inserted_tags_are_found_and_absent_ones_rarely_are() {
+    fn inserted_keys_are_found_and_absent_ones_rarely_are_as_the_filter_grows() {
         let tagger = Tagger::new();
-        let mut set = TagSet::default();
+        let mut set = KeyFilter::with_first_segment(1_000);
         let subject = |i: u64| {
             let mut bytes = [0u8; 32];
             bytes[..8].copy_from_slice(&i.to_le_bytes());
             SubjectId(bytes)
         };
-        for i in 0..200_000 {
+        for i in 0..50_000 {
             set.insert(tagger.subject(&subject(i)));
         }
-        assert!(set.len() <= 200_000 && set.len() > 199_000);
-        assert!((0..200_000).all(|i| set.contains(tagger.subject(&subject(i)))));
-        let false_positives = (200_000..400_000)
+        // 1,000 + 2,000 + … + 32,000 keys: six segments.
+        assert_eq!(set.segments.len(), 6);
+        assert!(set.len() <= 50_000 && set.len() > 49_500, "{}", set.len());
+        assert!((0..50_000).all(|i| set.contains(tagger.subject(&subject(i)))));
+        let false_positives = (50_000..250_000)
             .filter(|i| set.contains(tagger.subject(&subject(*i))))
             .count();
-        assert!(false_positives < 100, "{false_positives}");
+        // Six segments at 0.2 % each: at most about 1.2 %.
+        assert!(false_positives < 3_000, "{false_positives}");
+        assert!(set.bytes() < 50_000 * 4, "{} bytes", set.bytes());
+    }
+
+    #[test]
+    fn an_empty_filter_holds_nothing_and_a_repeated_key_counts_once() {
+        let mut set = KeyFilter::default();
+        assert!(set.is_empty());
+        assert!(!set.contains(42));
+        set.insert(42);
+        set.insert(42);
+        assert!(set.contains(42));
+        assert_eq!(set.len(), 1);
     }
 
     #[test]
@@ -343,7 +384,7 @@ mod tests {
             known.may_hold_subject(&never),
             "nothing is known to be absent yet"
         );
-        let mut scanned = TagSet::default();
+        let mut scanned = KeyFilter::default();
         scanned.insert(tagger.subject(&old));
         send.send(scanned).expect("send");
         known.poll();

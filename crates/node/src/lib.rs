@@ -39,7 +39,7 @@ pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
 pub use config::{LedgerConfig, ProjectionsConfig, SequencerConfig};
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
 pub use event_index::EventIndex;
-pub use known::{KnownKeys, TagSet, Tagger};
+pub use known::{KeyFilter, KnownKeys, Tagger};
 pub use metrics::{Histogram, Metrics};
 pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{
