@@ -1227,6 +1227,14 @@ fn bench_ingest_smoke() {
         );
     }
     assert_eq!(value["failures"], 0, "{value}");
+    // The resident memory through the run: 21 samples, from 0 to every event submitted.
+    let samples = value["rss_mb_by_events"].as_array().expect("rss series");
+    assert_eq!(samples.len(), 21, "{value}");
+    assert_eq!(samples[0][0], 0);
+    assert_eq!(samples[20][0], 2000);
+    assert!(samples
+        .iter()
+        .all(|sample| sample[1].as_f64().is_some_and(|mb| mb > 0.0)));
     check_machine_limits(&value);
 }
 

@@ -138,12 +138,21 @@ pub(crate) fn sign_to_file(
 
 /// Peak resident set size of this process (VmHWM), in MiB.
 pub fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// The resident memory now, MiB.
+pub fn rss_mb() -> f64 {
+    status_mb("VmRSS:")
+}
+
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmHWM:"))
+                .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -439,14 +448,22 @@ pub(crate) fn sign_workload(
     })
 }
 
-/// Submits the signed workload with `window` events in flight; returns the refusals.
+/// What submitting a workload gave: the refusals, and the resident memory as it went.
+pub(crate) struct Submitted {
+    pub(crate) failures: u64,
+    pub(crate) first_failure: Option<String>,
+    /// (events submitted, resident MiB) at every twentieth of the workload.
+    pub(crate) rss_mb: Vec<(u64, f64)>,
+}
+
+/// Submits the signed workload with `window` events in flight.
 pub(crate) fn submit_workload(
     node: &Node,
     workload_file: std::fs::File,
     events: u64,
     window: usize,
     bar: &ProgressBar,
-) -> anyhow::Result<(u64, Option<String>)> {
+) -> anyhow::Result<Submitted> {
     let (sender, receiver) = std::sync::mpsc::sync_channel::<PendingReceipt>(window);
     let waiter = std::thread::spawn(move || {
         let mut failures = 0u64;
@@ -460,7 +477,12 @@ pub(crate) fn submit_workload(
         (failures, first_failure)
     });
     let mut reader = BufReader::with_capacity(1 << 20, workload_file);
-    for _ in 0..events {
+    let sample_every = (events / 20).max(1);
+    let mut rss = Vec::with_capacity(21);
+    for submitted in 0..events {
+        if submitted % sample_every == 0 {
+            rss.push((submitted, rss_mb()));
+        }
         let mut length = [0u8; 4];
         reader.read_exact(&mut length)?;
         let mut entry = vec![0u8; u32::from_le_bytes(length) as usize];
@@ -475,7 +497,12 @@ pub(crate) fn submit_workload(
     let (failures, first_failure) = waiter
         .join()
         .map_err(|_| anyhow!("waiter thread panicked"))?;
-    Ok((failures, first_failure))
+    rss.push((events, rss_mb()));
+    Ok(Submitted {
+        failures,
+        first_failure,
+        rss_mb: rss,
+    })
 }
 
 /// The ledger directory a benchmark works in: `dir`, or a temporary one removed afterwards
@@ -615,7 +642,8 @@ fn ingest_into(
     let process_cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let bar = progress_bar(events, "ingest", json);
-    let (failures, first_failure) = submit_workload(&node, workload_file, events, window, &bar)?;
+    let submitted = submit_workload(&node, workload_file, events, window, &bar)?;
+    let (failures, first_failure) = (submitted.failures, submitted.first_failure);
     let seconds = started.elapsed().as_secs_f64();
     let mut cpu = cpu_between(&cpu_before, &thread_cpu_seconds());
     let cpu_s = process_cpu_seconds() - process_cpu_before;
@@ -655,6 +683,9 @@ fn ingest_into(
         "bytes_tree": sizes.tree,
         "bytes_projections": sizes.projections,
         "peak_rss_mb": peak_rss_mb(),
+        // [events submitted, resident MiB] through the run: where the peak is, and whether
+        // memory levels off as the log grows.
+        "rss_mb_by_events": submitted.rss_mb,
         "projection_cache_mb": cache_mb,
         "batch_verify_per_s": limit,
         "machine_limits": machine.to_json(),

@@ -73,7 +73,8 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
     let workload = register_bench_bodies(&origin)?;
     let signed = sign_workload(&workload, args.events, json)?;
     let bar = progress_bar(args.events, "origin ingest", json);
-    let (failures, first_failure) = submit_workload(&origin, signed.file, args.events, 2048, &bar)?;
+    let submitted = submit_workload(&origin, signed.file, args.events, 2048, &bar)?;
+    let (failures, first_failure) = (submitted.failures, submitted.first_failure);
     bar.finish_and_clear();
     if failures > 0 {
         return Err(anyhow!(
