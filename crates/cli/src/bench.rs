@@ -35,7 +35,7 @@ pub enum BenchCommand {
         #[arg(long, default_value = "4096")]
         window: usize,
         /// The projections' sled page cache, MiB (`ledger.toml` `[projections] cache_mb`).
-        #[arg(long, default_value = "128")]
+        #[arg(long, default_value_t = skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB)]
         cache_mb: u32,
     },
     /// Rebuild of the projections of a ledger of N ingested events: as `rebuild` does by
@@ -552,7 +552,13 @@ fn ingest(
 pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
     check_events(events)?;
     let (root, _temporary) = bench_root(dir)?;
-    let ingest = ingest_into(&root, events, 4_096, 128, json)?;
+    let ingest = ingest_into(
+        &root,
+        events,
+        4_096,
+        skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB,
+        json,
+    )?;
     if ingest["failures"].as_u64().unwrap_or(0) > 0 {
         return Err(anyhow!("building the ledger failed: {}", ingest["first_failure"]).into());
     }

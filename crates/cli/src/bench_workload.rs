@@ -249,7 +249,7 @@ mod tests {
                 events,
                 dir: Some(ledger.clone()),
                 window: 16,
-                cache_mb: 128,
+                cache_mb: skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB,
             },
             true,
         )

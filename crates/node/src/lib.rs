@@ -36,7 +36,7 @@ mod sequencer;
 mod stats;
 
 pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
-pub use config::{LedgerConfig, ProjectionsConfig, SequencerConfig};
+pub use config::{LedgerConfig, ProjectionsConfig, SequencerConfig, DEFAULT_PROJECTION_CACHE_MB};
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
 pub use event_index::EventIndex;
 pub use known::{KeyFilter, KnownKeys, Tagger};
