@@ -26,8 +26,9 @@ pub struct LedgerConfig {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectionsConfig {
-    /// sled's page cache, MiB (16 to 65,536). More keeps more of a large ledger's pages in
-    /// memory (faster ingest past a few million events) at the cost of resident memory.
+    /// sled's page cache, MiB (16 to 65,536), of the projections and of each partner's mirror
+    /// store. More keeps more of a large ledger's pages in memory (faster ingest past a few
+    /// million events) at the cost of resident memory.
     #[serde(default = "default_projection_cache_mb")]
     pub cache_mb: u32,
 }

@@ -107,6 +107,10 @@ pub struct Home {
     pub dir: PathBuf,
     pub origin: String,
     pub pseudonym_key_fingerprint: String,
+    /// The sled page cache of the stores this ledger keeps for its partners (their mirrors),
+    /// bytes: the ledger's own `[projections] cache_mb`, so a mirror is bounded like the
+    /// node's projections instead of taking sled's default of 1 GiB.
+    pub store_cache_bytes: u64,
 }
 
 impl Home {
@@ -121,6 +125,7 @@ impl Home {
             dir: dir.to_path_buf(),
             origin: config.origin,
             pseudonym_key_fingerprint: pseudonym_key_fingerprint(&key),
+            store_cache_bytes: config.projections.cache_bytes(),
         })
     }
 

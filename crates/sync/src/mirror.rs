@@ -826,13 +826,18 @@ impl std::fmt::Debug for Mirror {
     }
 }
 
-/// Opens the sled store at `path`. A store just closed in this process can stay locked for a
-/// moment (sled's flusher thread holds it until its next tick), so a held lock is retried for
-/// up to two seconds before it is reported; another process holding it is refused after that.
-fn open_store(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
+/// Opens the sled store at `path` with a page cache of `cache_bytes`. A store just closed in
+/// this process can stay locked for a moment (sled's flusher thread holds it until its next
+/// tick), so a held lock is retried for up to two seconds before it is reported; another
+/// process holding it is refused after that.
+fn open_store(path: &Path, cache_bytes: u64) -> std::result::Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
-        match sled::Config::new().path(path).open() {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open()
+        {
             // sled reports a held lock as an `Other` I/O error with this text.
             Err(sled::Error::Io(error))
                 if error.to_string().contains("could not acquire lock")
@@ -852,7 +857,7 @@ impl Mirror {
         let dir = home.mirror_dir(&partner.origin);
         std::fs::create_dir_all(&dir).map_err(|error| SyncError::io(&dir, "create", error))?;
         let db_path = dir.join("db");
-        let db = open_store(&db_path).map_err(|error| {
+        let db = open_store(&db_path, home.store_cache_bytes).map_err(|error| {
             store_error(format!(
                 "mirror store {}: {error} (is another `skill-ledger sync` using it?)",
                 db_path.display()

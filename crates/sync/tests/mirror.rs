@@ -155,6 +155,26 @@ fn given_a_partner_ledger_when_the_mirror_pulls_then_it_holds_every_credential()
 }
 
 #[test]
+fn given_a_home_with_the_smallest_projection_cache_when_the_mirror_pulls_then_its_store_uses_it_and_holds_everything(
+) {
+    // given a home ledger whose `[projections] cache_mb` is the smallest allowed
+    let partner = Partner::sichuan();
+    let numbers = partner.issue(300, "s");
+    let mut options = skill_ledger_node::InitOptions::chongqing();
+    options.projections.cache_mb = 16;
+    let home = HomeLedger::chongqing_with(options);
+    // then the mirror store is given that cache, not sled's default of 1 GiB
+    assert_eq!(home.home.store_cache_bytes, 16 << 20);
+    // when the mirror pulls
+    let mut mirror = open_mirror(&home, &partner);
+    let report = pull(&mut mirror, &NodeLog::new(&partner.node));
+    // then it holds every credential
+    assert!(report.caught_up(), "{report:?}");
+    assert_eq!(report.credentials, 300);
+    check_mirrors(&mirror, &partner, &numbers);
+}
+
+#[test]
 fn given_a_pull_interrupted_after_some_batches_when_it_resumes_then_nothing_held_is_fetched_again()
 {
     let partner = Partner::sichuan();

@@ -226,8 +226,12 @@ pub struct HomeLedger {
 
 impl HomeLedger {
     pub fn chongqing() -> HomeLedger {
+        HomeLedger::chongqing_with(InitOptions::chongqing())
+    }
+
+    /// A Chongqing home ledger made with `options` (its pseudonym key is the shared one).
+    pub fn chongqing_with(mut options: InitOptions) -> HomeLedger {
         let temp = tempfile::tempdir().expect("temporary directory");
-        let mut options = InitOptions::chongqing();
         options.pseudonym_key = Some(SHARED_PSEUDONYM_KEY);
         let dir = temp.path().join("50");
         Node::init(&dir, options)
