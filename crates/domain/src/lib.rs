@@ -32,6 +32,7 @@
 //! ```
 
 mod apply;
+mod batch_verify;
 mod careers;
 mod catalogue_policy_checks;
 mod date;
@@ -51,6 +52,7 @@ mod state;
 mod subject;
 
 pub use apply::{apply, stat, Changes, RegistryChange, StatKey};
+pub use batch_verify::{verify_batch_grouped, verify_each};
 pub use careers::{current_levels, next_steps, NextStep};
 pub use date::{Date, DateParseError};
 pub use event::{

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use skill_ledger_domain::{
-    apply, decide, signing_message, EventKind, RecordView, Registry, Rejection, SignedEvent,
+    apply, decide, signing_message, verify_each, EventKind, RecordView, Registry, Rejection,
+    SignedEvent,
 };
 use skill_ledger_log::{leaf_hash, CheckpointSigner, Log, MerkleTree, SignedCheckpoint};
 
@@ -750,8 +751,9 @@ fn answer(
     }
 }
 
-/// Checks every signature of the batch: batch verification on two halves in parallel, and
-/// one-by-one only for a half that fails, to find the culprits. Weak keys never verify.
+/// Checks every signature of the batch: batch verification grouped by signer
+/// ([`verify_each`]) on two halves in parallel, and one-by-one only for a half that fails, to
+/// find the culprits. Weak keys never verify.
 pub(crate) fn verify_signatures(
     origin: &str,
     batch: &[Submission],
@@ -822,11 +824,15 @@ pub(crate) fn verify_signed_bytes(
             let messages = &messages[start..start + out.len()];
             let keys = &keys[start..start + out.len()];
             let signatures = &signatures[start..start + out.len()];
-            scope.spawn(move || verify_chunk(messages, keys, signatures, out));
+            scope.spawn(move || out.copy_from_slice(&verify_each(messages, keys, signatures)));
         }
         if let Some((_, out)) = first {
             let len = out.len();
-            verify_chunk(&messages[..len], &keys[..len], &signatures[..len], out);
+            out.copy_from_slice(&verify_each(
+                &messages[..len],
+                &keys[..len],
+                &signatures[..len],
+            ));
         }
     });
     results
@@ -855,26 +861,5 @@ impl KeyCache {
             .filter(|key| !key.is_weak());
         self.keys.insert(*bytes, key);
         key
-    }
-}
-
-fn verify_chunk(
-    messages: &[&[u8]],
-    keys: &[Option<VerifyingKey>],
-    signatures: &[Signature],
-    out: &mut [bool],
-) {
-    if keys.iter().all(Option::is_some) {
-        let key_values: Vec<VerifyingKey> = keys.iter().flatten().copied().collect();
-        if ed25519_dalek::verify_batch(messages, signatures, &key_values).is_ok() {
-            out.fill(true);
-            return;
-        }
-    }
-    for (position, result) in out.iter_mut().enumerate() {
-        *result = keys[position].is_some_and(|key| {
-            key.verify_strict(messages[position], &signatures[position])
-                .is_ok()
-        });
     }
 }

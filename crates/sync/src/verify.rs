@@ -4,7 +4,8 @@
 //! does what the node's sequencer does (`verify_signatures` in crates/node/src/sequencer.rs):
 //! the signing message is the domain prefix and the entry's own event bytes (no
 //! re-encoding), public keys are decompressed once per signer and chunk, each chunk is
-//! batch-verified on its own thread, and a chunk whose batch fails is checked entry by
+//! batch-verified on its own thread with the signatures grouped by signer
+//! (`skill_ledger_domain::verify_each`), and a chunk whose batch fails is checked entry by
 //! entry with `verify_strict`, so one bad signature is found and named. A node and its
 //! partner's mirror therefore accept exactly the same signatures.
 
@@ -82,7 +83,7 @@ fn decode_and_verify_chunk(origin: &str, entries: &[Vec<u8>]) -> Vec<Checked> {
             signatures.push(Signature::from_bytes(&signed.signature));
         }
     }
-    let verified = verify_all(&messages, &verifying_keys, &signatures);
+    let verified = skill_ledger_domain::verify_each(&messages, &verifying_keys, &signatures);
     let mut verified = verified.into_iter();
     decoded
         .into_iter()
@@ -90,27 +91,6 @@ fn decode_and_verify_chunk(origin: &str, entries: &[Vec<u8>]) -> Vec<Checked> {
             item.map(|(signed, _)| {
                 let ok = verified.next().unwrap_or(false);
                 (signed, ok)
-            })
-        })
-        .collect()
-}
-
-fn verify_all(
-    messages: &[&[u8]],
-    keys: &[Option<VerifyingKey>],
-    signatures: &[Signature],
-) -> Vec<bool> {
-    if keys.iter().all(Option::is_some) {
-        let key_values: Vec<VerifyingKey> = keys.iter().flatten().copied().collect();
-        if ed25519_dalek::verify_batch(messages, signatures, &key_values).is_ok() {
-            return vec![true; messages.len()];
-        }
-    }
-    (0..messages.len())
-        .map(|position| {
-            keys[position].is_some_and(|key| {
-                key.verify_strict(messages[position], &signatures[position])
-                    .is_ok()
             })
         })
         .collect()
