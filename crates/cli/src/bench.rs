@@ -37,6 +37,11 @@ pub enum BenchCommand {
         /// The projections' sled page cache, MiB (`ledger.toml` `[projections] cache_mb`).
         #[arg(long, default_value_t = skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB)]
         cache_mb: u32,
+        /// Most events the sequencer takes into one batch (`ledger.toml` `[sequencer]
+        /// batch_events_max`). Batches smaller than the window keep several in the pipeline
+        /// at once, so a smaller window still keeps the cores busy.
+        #[arg(long, default_value = "4096")]
+        batch_events: u32,
     },
     /// Rebuild of the projections of a ledger of N ingested events: as `rebuild` does by
     /// default, and re-verifying every signature and rule (`rebuild --verify-signatures`).
@@ -76,7 +81,17 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
             dir,
             window,
             cache_mb,
-        } => ingest(events, dir, window.max(1), cache_mb, json),
+            batch_events,
+        } => ingest(
+            events,
+            dir,
+            IngestShape {
+                window: window.max(1),
+                cache_mb,
+                batch_events,
+            },
+            json,
+        ),
         BenchCommand::Rebuild { events, dir } => rebuild(events, dir, json),
         BenchCommand::Verify(args) => crate::bench_verify::run(args, json),
         BenchCommand::Proofs {
@@ -560,16 +575,28 @@ fn check_events(events: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ingest(
-    events: u64,
-    dir: Option<PathBuf>,
-    window: usize,
-    cache_mb: u32,
-    json: bool,
-) -> CliResult {
+/// How `bench ingest` loads the node: events in flight, the sled cache, the largest batch.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IngestShape {
+    pub window: usize,
+    pub cache_mb: u32,
+    pub batch_events: u32,
+}
+
+impl Default for IngestShape {
+    fn default() -> IngestShape {
+        IngestShape {
+            window: 4_096,
+            cache_mb: skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB,
+            batch_events: 4_096,
+        }
+    }
+}
+
+fn ingest(events: u64, dir: Option<PathBuf>, shape: IngestShape, json: bool) -> CliResult {
     check_events(events)?;
     let (root, _temporary) = bench_root(dir)?;
-    let value = ingest_into(&root, events, window, cache_mb, json)?;
+    let value = ingest_into(&root, events, shape, json)?;
     print_report(&value, json);
     if value["failures"].as_u64().unwrap_or(0) > 0 {
         return Err(anyhow!(
@@ -588,13 +615,7 @@ fn ingest(
 pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
     check_events(events)?;
     let (root, _temporary) = bench_root(dir)?;
-    let ingest = ingest_into(
-        &root,
-        events,
-        4_096,
-        skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB,
-        json,
-    )?;
+    let ingest = ingest_into(&root, events, IngestShape::default(), json)?;
     if ingest["failures"].as_u64().unwrap_or(0) > 0 {
         return Err(anyhow!("building the ledger failed: {}", ingest["first_failure"]).into());
     }
@@ -662,15 +683,23 @@ pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
 fn ingest_into(
     root: &std::path::Path,
     events: u64,
-    window: usize,
-    cache_mb: u32,
+    shape: IngestShape,
     json: bool,
 ) -> anyhow::Result<serde_json::Value> {
+    let IngestShape {
+        window,
+        cache_mb,
+        batch_events,
+    } = shape;
     if !(16..=65_536).contains(&cache_mb) {
         return Err(anyhow!("--cache-mb must be between 16 and 65536"));
     }
+    if !(1..=65_536).contains(&batch_events) {
+        return Err(anyhow!("--batch-events must be between 1 and 65536"));
+    }
     let mut options = InitOptions::chongqing();
     options.projections.cache_mb = cache_mb;
+    options.sequencer.batch_events_max = batch_events;
     let node = Node::init(root, options)?;
     let workload = register_bench_bodies(&node)?;
     let machine = MachineLimits::measure(root)?;
@@ -753,6 +782,7 @@ fn ingest_into(
         "cpu_share": cpu_s / (seconds * threads as f64),
         "cpu_s_by_thread": cpu,
         "window": window,
+        "batch_events_max": batch_events,
         "threads": threads,
     });
     node.close()?;

@@ -456,44 +456,64 @@ impl Projection {
         stats: &[(String, i64)],
         cursor: u64,
     ) -> Result<(), NodeError> {
-        for (number, record) in &overlay.credentials {
-            self.tree.insert(
-                key(PREFIX_CREDENTIAL, number.as_bytes()),
-                encode_credential(record),
-            )?;
+        self.commit_group(&[(overlay, stats)], cursor)
+    }
+
+    /// Commits several consecutive batches (oldest first) as one: their pure records key by
+    /// key, then one atomic `sled::Batch` with the cursor after the last. Within that batch a
+    /// later write of a key replaces an earlier one, so a person, a counter or a body changed
+    /// by several of the batches is written once, as the last batch left it. The writer
+    /// commits the batches that queued while it was busy this way: fewer, larger sled batches
+    /// cost less CPU and leave less garbage in sled's log than one per sequencer batch.
+    pub fn commit_group(
+        &self,
+        parts: &[(&Overlay, &[(String, i64)])],
+        cursor: u64,
+    ) -> Result<(), NodeError> {
+        for (overlay, _) in parts {
+            for (number, record) in &overlay.credentials {
+                self.tree.insert(
+                    key(PREFIX_CREDENTIAL, number.as_bytes()),
+                    encode_credential(record),
+                )?;
+            }
+            self.pack_event_ids(&overlay.new_ids)?;
         }
-        self.pack_event_ids(&overlay.new_ids)?;
         let mut batch = sled::Batch::default();
         let mut value = Vec::new();
-        for (subject, record) in &overlay.persons {
-            value.clear();
-            encode_person(record, &mut value);
-            batch.insert(key(PREFIX_PERSON, &subject.0), value.as_slice());
-        }
-        for change in &overlay.registry_changes {
-            match change {
-                PersistedRegistryChange::Ledger(ledger) => batch.insert(KEY_LEDGER, encode(ledger)),
-                PersistedRegistryChange::Body(body) => batch.insert(
-                    key(PREFIX_BODY, body.registration_number.as_bytes()),
-                    encode(body.as_ref()),
-                ),
-                PersistedRegistryChange::Catalogue(index) => {
-                    batch.insert(KEY_CATALOGUE, encode(index))
-                }
-                PersistedRegistryChange::Policy(version, index) => {
-                    batch.insert(key(PREFIX_POLICY, &version.to_be_bytes()), encode(index))
-                }
-                PersistedRegistryChange::Careers(change) => {
-                    crate::careers::persist_registry_change(change, &mut batch)
+        for (overlay, stats) in parts {
+            for (subject, record) in &overlay.persons {
+                value.clear();
+                encode_person(record, &mut value);
+                batch.insert(key(PREFIX_PERSON, &subject.0), value.as_slice());
+            }
+            for change in &overlay.registry_changes {
+                match change {
+                    PersistedRegistryChange::Ledger(ledger) => {
+                        batch.insert(KEY_LEDGER, encode(ledger))
+                    }
+                    PersistedRegistryChange::Body(body) => batch.insert(
+                        key(PREFIX_BODY, body.registration_number.as_bytes()),
+                        encode(body.as_ref()),
+                    ),
+                    PersistedRegistryChange::Catalogue(index) => {
+                        batch.insert(KEY_CATALOGUE, encode(index))
+                    }
+                    PersistedRegistryChange::Policy(version, index) => {
+                        batch.insert(key(PREFIX_POLICY, &version.to_be_bytes()), encode(index))
+                    }
+                    PersistedRegistryChange::Careers(change) => {
+                        crate::careers::persist_registry_change(change, &mut batch)
+                    }
                 }
             }
-        }
-        crate::careers::persist_careers(&overlay.careers, &mut batch);
-        for (name, value) in stats {
-            let stat_key = key(PREFIX_STAT, name.as_bytes());
-            match value {
-                0 => batch.remove(stat_key),
-                value => batch.insert(stat_key, &value.to_le_bytes()),
+            crate::careers::persist_careers(&overlay.careers, &mut batch);
+            for (name, value) in stats.iter() {
+                let stat_key = key(PREFIX_STAT, name.as_bytes());
+                match value {
+                    0 => batch.remove(stat_key),
+                    value => batch.insert(stat_key, &value.to_le_bytes()),
+                }
             }
         }
         batch.insert(KEY_CURSOR, &cursor.to_le_bytes());
@@ -921,5 +941,74 @@ mod tests {
             hex::encode(encode_credential(&record)),
             "02010000000000000700000000000000"
         );
+    }
+    /// Two overlays of consecutive batches, the second changing what the first wrote.
+    fn two_batches() -> (Overlay, Vec<(String, i64)>, Overlay, Vec<(String, i64)>) {
+        let subject = SubjectId([5; 32]);
+        let mut first = Overlay::default();
+        first.persons.insert(
+            subject,
+            PersonRecord {
+                holdings: vec![holding(17, false)],
+            },
+        );
+        first.new_ids.push((0, EventId([1; 16])));
+        first.event_indexes.insert(EventId([1; 16]), 0);
+        let mut second = Overlay::default();
+        second.persons.insert(
+            subject,
+            PersonRecord {
+                holdings: vec![holding(17, true), holding(18, false)],
+            },
+        );
+        second.persons.insert(
+            SubjectId([6; 32]),
+            PersonRecord {
+                holdings: vec![holding(19, false)],
+            },
+        );
+        second.new_ids.push((1, EventId([2; 16])));
+        second.event_indexes.insert(EventId([2; 16]), 1);
+        let first_stats = vec![("holders".to_string(), 1), ("revoked".to_string(), 0)];
+        let second_stats = vec![("holders".to_string(), 2), ("revoked".to_string(), 1)];
+        (first, first_stats, second, second_stats)
+    }
+
+    fn empty_store(dir: &Path) -> Projection {
+        let (log, _) = skill_ledger_log::Log::open(
+            &dir.join("log"),
+            skill_ledger_log::LogOptions::default(),
+            0,
+        )
+        .expect("log");
+        Projection::open(&dir.join("projections"), log.reader(), 16 << 20).expect("store")
+    }
+
+    #[test]
+    fn given_two_batches_when_committed_as_a_group_then_the_store_is_as_after_one_by_one() {
+        let (first, first_stats, second, second_stats) = two_batches();
+        let (one_by_one, grouped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (one_by_one, grouped) = (empty_store(one_by_one.path()), empty_store(grouped.path()));
+
+        one_by_one.commit(&first, &first_stats, 1).expect("first");
+        one_by_one
+            .commit(&second, &second_stats, 2)
+            .expect("second");
+        grouped
+            .commit_group(&[(&first, &first_stats), (&second, &second_stats)], 2)
+            .expect("group");
+
+        assert_eq!(grouped.digest().unwrap(), one_by_one.digest().unwrap());
+        assert_eq!(grouped.cursor().unwrap(), 2);
+        let person = grouped
+            .person(&SubjectId([5; 32]))
+            .unwrap()
+            .expect("person");
+        assert_eq!(person.holdings.len(), 2, "the later batch's record wins");
+        let stats = grouped.stats().unwrap();
+        assert_eq!(stats.get("holders"), Some(&2));
+        assert_eq!(stats.get("revoked"), Some(&1));
+        let ids = grouped.load_event_index().unwrap();
+        assert_eq!(ids.len(), 2);
     }
 }

@@ -685,18 +685,20 @@ impl Writer {
         metrics
             .merkle_us
             .fetch_add((integrated - started).as_micros() as u64, Ordering::Relaxed);
-        for work in group.iter() {
-            if !work.overlay.is_empty() {
-                if let Err(error) = self
-                    .projection
-                    .commit(&work.overlay, &work.stats, work.cursor)
-                {
-                    stop(&self.shared, &error);
-                    return fail_all(group, error.to_string());
-                }
+        // The group's batches in one projection commit (their cursors are consecutive).
+        let parts: Vec<(&Overlay, &[(String, i64)])> = group
+            .iter()
+            .filter(|work| !work.overlay.is_empty())
+            .map(|work| (work.overlay.as_ref(), work.stats.as_slice()))
+            .collect();
+        let cursor = group.last().map_or(0, |work| work.cursor);
+        if !parts.is_empty() {
+            if let Err(error) = self.projection.commit_group(&parts, cursor) {
+                stop(&self.shared, &error);
+                return fail_all(group, error.to_string());
             }
-            self.shared.projected.store(work.cursor, Ordering::Release);
         }
+        self.shared.projected.store(cursor, Ordering::Release);
         metrics
             .projection_us
             .fetch_add(integrated.elapsed().as_micros() as u64, Ordering::Relaxed);
