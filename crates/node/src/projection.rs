@@ -942,8 +942,11 @@ mod tests {
             "02010000000000000700000000000000"
         );
     }
+    /// A batch's changes and the counters it touched.
+    type Batch = (Overlay, Vec<(String, i64)>);
+
     /// Two overlays of consecutive batches, the second changing what the first wrote.
-    fn two_batches() -> (Overlay, Vec<(String, i64)>, Overlay, Vec<(String, i64)>) {
+    fn two_batches() -> (Batch, Batch) {
         let subject = SubjectId([5; 32]);
         let mut first = Overlay::default();
         first.persons.insert(
@@ -971,7 +974,7 @@ mod tests {
         second.event_indexes.insert(EventId([2; 16]), 1);
         let first_stats = vec![("holders".to_string(), 1), ("revoked".to_string(), 0)];
         let second_stats = vec![("holders".to_string(), 2), ("revoked".to_string(), 1)];
-        (first, first_stats, second, second_stats)
+        ((first, first_stats), (second, second_stats))
     }
 
     fn empty_store(dir: &Path) -> Projection {
@@ -986,7 +989,7 @@ mod tests {
 
     #[test]
     fn given_two_batches_when_committed_as_a_group_then_the_store_is_as_after_one_by_one() {
-        let (first, first_stats, second, second_stats) = two_batches();
+        let ((first, first_stats), (second, second_stats)) = two_batches();
         let (one_by_one, grouped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let (one_by_one, grouped) = (empty_store(one_by_one.path()), empty_store(grouped.path()));
 
