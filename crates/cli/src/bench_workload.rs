@@ -250,6 +250,7 @@ mod tests {
                 dir: Some(ledger.clone()),
                 window: 16,
                 cache_mb: skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB,
+                batch_events: 8,
             },
             true,
         )
