@@ -79,8 +79,11 @@ pub struct SequencerConfig {
     pub backdate_days_max: u32,
 }
 
+/// Batches of 512 keep several in the pipeline at once (verifying one, appending the next,
+/// committing a third) with 2,048 events in flight: the cores stay busy at half the commit
+/// latency that 4,096-event batches need for the same throughput (docs/benchmarks.md).
 fn default_batch_events_max() -> u32 {
-    4_096
+    512
 }
 fn default_batch_delay_ms_max() -> u32 {
     2
