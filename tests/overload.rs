@@ -179,7 +179,7 @@ fn past_capacity_the_server_sheds_with_503_keeps_memory_and_latency_bounded_and_
             &format!("queue_events_max = {QUEUE_EVENTS_MAX}"),
         )
         .replace(
-            "batch_events_max = 512",
+            "batch_events_max = 4096",
             &format!("batch_events_max = {BATCH_EVENTS_MAX}"),
         );
     assert!(

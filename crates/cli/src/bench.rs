@@ -32,7 +32,7 @@ pub enum BenchCommand {
         /// Events in flight at once (the submitters' window). Throughput is about the window
         /// over the commit latency: a larger window keeps both cores busy at the cost of
         /// latency (docs/benchmarks.md has windows and batch sizes side by side).
-        #[arg(long, default_value = "2048")]
+        #[arg(long, default_value = "4096")]
         window: usize,
         /// The projections' sled page cache, MiB (`ledger.toml` `[projections] cache_mb`).
         #[arg(long, default_value_t = skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB)]
@@ -40,7 +40,7 @@ pub enum BenchCommand {
         /// Most events the sequencer takes into one batch (`ledger.toml` `[sequencer]
         /// batch_events_max`). Batches smaller than the window keep several in the pipeline
         /// at once, so a smaller window still keeps the cores busy.
-        #[arg(long, default_value = "512")]
+        #[arg(long, default_value = "4096")]
         batch_events: u32,
     },
     /// Rebuild of the projections of a ledger of N ingested events: as `rebuild` does by
@@ -586,9 +586,9 @@ pub(crate) struct IngestShape {
 impl Default for IngestShape {
     fn default() -> IngestShape {
         IngestShape {
-            window: 2_048,
+            window: 4_096,
             cache_mb: skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB,
-            batch_events: 512,
+            batch_events: 4_096,
         }
     }
 }

@@ -79,11 +79,11 @@ pub struct SequencerConfig {
     pub backdate_days_max: u32,
 }
 
-/// Batches of 512 keep several in the pipeline at once (verifying one, appending the next,
-/// committing a third) with 2,048 events in flight: the cores stay busy at half the commit
-/// latency that 4,096-event batches need for the same throughput (docs/benchmarks.md).
+/// Large batches keep throughput whatever the clients keep in flight. Batches of 512 halve
+/// the commit latency when about 2,048 events are in flight, but cost a quarter of the
+/// throughput when 4,096 are (docs/benchmarks.md, "Summary: 2026-12-04").
 fn default_batch_events_max() -> u32 {
-    512
+    4_096
 }
 fn default_batch_delay_ms_max() -> u32 {
     2

@@ -85,7 +85,7 @@ pub struct SequencerOptions {
 impl Default for SequencerOptions {
     fn default() -> SequencerOptions {
         SequencerOptions {
-            batch_events_max: 512,
+            batch_events_max: 4_096,
             batch_delay_max: Duration::from_millis(2),
             queue_events_max: 65_536,
             disk_free_min_bytes: 64 << 20,
