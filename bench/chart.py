@@ -2,9 +2,12 @@
 outputs, as a plain SVG (no plotting library needed).
 
 Usage: python3 bench/chart.py OUT.svg INGEST.json [INGEST.json ...]
+       python3 bench/chart.py OUT.svg --series LABEL INGEST.json ... [--series LABEL ...]
 
 Each input is one `bench ingest --json` object (N in "events", the rate in "events_per_s");
-several runs at the same N are drawn as separate points. The x axis is logarithmic.
+several runs at the same N are drawn as separate points. With --series, each group of files
+is drawn in its own colour under its label (a legend), e.g. two heads of the code side by
+side. The x axis is logarithmic.
 """
 
 import json
@@ -18,13 +21,25 @@ LEFT, RIGHT, TOP, BOTTOM = 80, 30, 40, 60
 def main():
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
-    out, paths = sys.argv[1], sys.argv[2:]
-    points = []
-    for path in paths:
-        with open(path) as f:
+    out, arguments = sys.argv[1], sys.argv[2:]
+    series = []  # (label, [(n, rate)])
+    position = 0
+    while position < len(arguments):
+        if arguments[position] == "--series":
+            if position + 1 >= len(arguments):
+                raise SystemExit("--series needs a label")
+            series.append((arguments[position + 1], []))
+            position += 2
+            continue
+        if not series:
+            series.append(("", []))
+        with open(arguments[position]) as f:
             run = json.load(f)
-        points.append((run["events"], run["events_per_s"]))
-    points.sort()
+        series[-1][1].append((run["events"], run["events_per_s"]))
+        position += 1
+    points = sorted(point for _, runs in series for point in runs)
+    if not points:
+        raise SystemExit("no bench ingest outputs given")
     x_low = 10 ** math.floor(math.log10(min(n for n, _ in points)))
     x_high = 10 ** math.ceil(math.log10(max(n for n, _ in points)))
     if x_high == x_low:
@@ -78,21 +93,30 @@ def main():
         f'<text x="18" y="{HEIGHT / 2}" text-anchor="middle" '
         f'transform="rotate(-90 18 {HEIGHT / 2})">events/s</text>'
     )
-    # One line through the mean at each N, and every run as a point.
-    means = {}
-    for n, rate in points:
-        means.setdefault(n, []).append(rate)
-    line = " ".join(f"{x(n):.1f},{y(sum(r) / len(r)):.1f}" for n, r in sorted(means.items()))
-    parts.append(f'<polyline points="{line}" fill="none" stroke="#1f6fb4" stroke-width="2"/>')
-    for n, rate in points:
-        parts.append(
-            f'<circle cx="{x(n):.1f}" cy="{y(rate):.1f}" r="4" fill="#1f6fb4">'
-            f"<title>N = {n:,}: {rate:,.0f} events/s</title></circle>"
-        )
-        parts.append(
-            f'<text x="{x(n):.1f}" y="{y(rate) - 10:.1f}" text-anchor="middle" font-size="11">'
-            f"{rate:,.0f}</text>"
-        )
+    colours = ["#1f6fb4", "#d95f02", "#1b9e77", "#7570b3"]
+    for number, (label, runs) in enumerate(series):
+        colour = colours[number % len(colours)]
+        # One line through the mean at each N, and every run as a point.
+        means = {}
+        for n, rate in runs:
+            means.setdefault(n, []).append(rate)
+        line = " ".join(f"{x(n):.1f},{y(sum(r) / len(r)):.1f}" for n, r in sorted(means.items()))
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for n, rate in runs:
+            parts.append(
+                f'<circle cx="{x(n):.1f}" cy="{y(rate):.1f}" r="4" fill="{colour}">'
+                f"<title>{label} N = {n:,}: {rate:,.0f} events/s</title></circle>"
+            )
+            parts.append(
+                f'<text x="{x(n):.1f}" y="{y(rate) - 10:.1f}" text-anchor="middle" '
+                f'font-size="11" fill="{colour}">{rate:,.0f}</text>'
+            )
+        if label:
+            legend_y = TOP + 14 + 16 * number
+            parts.append(
+                f'<rect x="{LEFT + 10}" y="{legend_y - 9}" width="12" height="10" fill="{colour}"/>'
+            )
+            parts.append(f'<text x="{LEFT + 28}" y="{legend_y}">{label}</text>')
     parts.append("</svg>")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(parts) + "\n")
