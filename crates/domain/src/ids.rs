@@ -136,13 +136,21 @@ fn check_ascii_layout<'a>(
     if let Some(position) = bytes[1..].iter().position(|b| !b.is_ascii_digit()) {
         return Err(error(format!("position {} must be a digit", position + 2)));
     }
-    let province = Province((bytes[5] - b'0') * 10 + (bytes[6] - b'0'));
+    let province = Province(two_digits(bytes[5], bytes[6]));
     if !province.is_well_formed() {
         return Err(error(format!(
             "positions 6-7 ({province}) are not a province code"
         )));
     }
     Ok((kind, bytes))
+}
+
+/// The number two ASCII digits write; on other bytes some number, without overflowing (the
+/// accessors of decoded, not yet checked identifiers must not panic).
+fn two_digits(tens: u8, units: u8) -> u8 {
+    tens.wrapping_sub(b'0')
+        .wrapping_mul(10)
+        .wrapping_add(units.wrapping_sub(b'0'))
 }
 
 /// An evaluation body's registration number: the 13-character prefix of its certificate
@@ -155,8 +163,11 @@ impl RegistrationNumber {
         BodyKind::from_letter(char::from(self.0[0])).unwrap_or(BodyKind::Enterprise)
     }
 
+    /// The province code in positions 6–7. Total on any bytes: decoded numbers are not
+    /// checked until a rule asks [`RegistrationNumber::is_well_formed`], and a malformed one
+    /// gives a code that is not a province.
     pub fn province(&self) -> Province {
-        Province((self.0[5] - b'0') * 10 + (self.0[6] - b'0'))
+        Province(two_digits(self.0[5], self.0[6]))
     }
 
     pub fn as_str(&self) -> &str {
@@ -244,18 +255,20 @@ impl CertificateNumber {
 
     /// The two-digit year issued.
     pub fn year_two_digits(&self) -> u8 {
-        (self.0[13] - b'0') * 10 + (self.0[14] - b'0')
+        two_digits(self.0[13], self.0[14])
     }
 
     /// The national level number written in position 16.
     pub fn level_number(&self) -> u8 {
-        self.0[15] - b'0'
+        self.0[15].wrapping_sub(b'0')
     }
 
     pub fn serial(&self) -> u32 {
-        self.0[16..]
-            .iter()
-            .fold(0u32, |value, digit| value * 10 + u32::from(digit - b'0'))
+        self.0[16..].iter().fold(0u32, |value, digit| {
+            value
+                .wrapping_mul(10)
+                .wrapping_add(u32::from(digit.wrapping_sub(b'0')))
+        })
     }
 
     pub fn as_str(&self) -> &str {

@@ -53,6 +53,12 @@ pub(crate) fn check_recognition(
         });
     }
     let number = recognised.certificate_number;
+    if !number.is_well_formed() {
+        return Err(Rejection::BadCertificateNumber {
+            certificate_number: String::from_utf8_lossy(number.as_bytes()).into_owned(),
+            reason: "not 22 characters of one letter and 21 digits".to_string(),
+        });
+    }
     if number.province() == ledger.province {
         return Err(Rejection::RecognitionOfHomeCredential {
             origin: format!(

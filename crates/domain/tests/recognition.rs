@@ -228,6 +228,26 @@ fn the_level_must_be_the_one_the_number_states() {
 }
 
 #[test]
+fn a_malformed_certificate_number_is_refused_not_read() {
+    // Only decoding makes such a number: the bytes of a valid one, with a province digit
+    // below '0' (the fuzzer's find: reading the province overflowed).
+    let fx = Fx::new();
+    let mut bytes = *sichuan_number(Level::Senior, 1).as_bytes();
+    bytes[5] = b'/';
+    let (number, _): (CertificateNumber, usize) =
+        bincode::decode_from_slice(&bytes, skill_ledger_domain::BINCODE_CONFIG)
+            .expect("22 bytes decode");
+    assert!(!number.is_well_formed());
+    let mut malformed = recognition(7, Level::Senior, 1);
+    malformed.certificate_number = number;
+    check(
+        fx.setup(),
+        recognise(&fx, malformed),
+        Err("bad-certificate-number"),
+    );
+}
+
+#[test]
 fn only_an_active_recognition_is_withdrawn() {
     let fx = Fx::new();
     let recognised = recognise(&fx, recognition(7, Level::Senior, 1));
