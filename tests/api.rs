@@ -1303,7 +1303,12 @@ fn bench_verify_reports_throughput_and_latency_without_errors() {
         );
     }
     assert!(value["p50_ms"].as_f64() <= value["p99_ms"].as_f64());
-    for limit in ["batch_verify_per_s", "fdatasync_per_s", "sha256_mb_per_s"] {
+    for limit in [
+        "batch_verify_per_s",
+        "grouped_batch_verify_per_s",
+        "fdatasync_per_s",
+        "sha256_mb_per_s",
+    ] {
         assert!(
             value["machine_limits"][limit]
                 .as_f64()

@@ -1167,7 +1167,12 @@ fn usage_errors_exit_2() {
 
 /// Every benchmark reports the machine's raw limits measured in the same run.
 fn check_machine_limits(value: &Value) {
-    for limit in ["batch_verify_per_s", "fdatasync_per_s", "sha256_mb_per_s"] {
+    for limit in [
+        "batch_verify_per_s",
+        "grouped_batch_verify_per_s",
+        "fdatasync_per_s",
+        "sha256_mb_per_s",
+    ] {
         assert!(
             value["machine_limits"][limit]
                 .as_f64()
