@@ -32,7 +32,7 @@ pub enum BenchCommand {
         /// Events in flight at once (the submitters' window). Throughput is about the window
         /// over the commit latency: a larger window keeps both cores busy at the cost of
         /// latency (docs/benchmarks.md has windows and batch sizes side by side).
-        #[arg(long, default_value = "4096")]
+        #[arg(long, default_value_t = IngestShape::default().window)]
         window: usize,
         /// The projections' sled page cache, MiB (`ledger.toml` `[projections] cache_mb`).
         #[arg(long, default_value_t = skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB)]
@@ -40,7 +40,7 @@ pub enum BenchCommand {
         /// Most events the sequencer takes into one batch (`ledger.toml` `[sequencer]
         /// batch_events_max`). Batches smaller than the window keep several in the pipeline
         /// at once, so a smaller window still keeps the cores busy.
-        #[arg(long, default_value = "4096")]
+        #[arg(long, default_value_t = IngestShape::default().batch_events)]
         batch_events: u32,
     },
     /// Rebuild of the projections of a ledger of N ingested events: as `rebuild` does by
@@ -588,7 +588,8 @@ impl Default for IngestShape {
         IngestShape {
             window: 4_096,
             cache_mb: skill_ledger_node::DEFAULT_PROJECTION_CACHE_MB,
-            batch_events: 4_096,
+            // The node's own default, so the benchmark measures what a ledger runs.
+            batch_events: skill_ledger_node::SequencerConfig::default().batch_events_max,
         }
     }
 }
