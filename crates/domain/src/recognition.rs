@@ -29,7 +29,9 @@ use crate::apply::{Changes, StatKey};
 use crate::event::{RecognitionRecorded, RecognitionWithdrawn, SignedEvent, WithdrawalReason};
 use crate::rejection::Rejection;
 use crate::routes::{career_of, check_occupation_known, policy_at};
-use crate::rules::{authority_signed, check_text, NAME_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::rules::{
+    authority_signed, check_text, check_well_formed, NAME_CHARS_MAX, TEXT_CHARS_MAX,
+};
 use crate::state::{
     Holding, RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RouteKind,
 };
@@ -53,12 +55,7 @@ pub(crate) fn check_recognition(
         });
     }
     let number = recognised.certificate_number;
-    if !number.is_well_formed() {
-        return Err(Rejection::BadCertificateNumber {
-            certificate_number: String::from_utf8_lossy(number.as_bytes()).into_owned(),
-            reason: "not 22 characters of one letter and 21 digits".to_string(),
-        });
-    }
+    check_well_formed(&number)?;
     if number.province() == ledger.province {
         return Err(Rejection::RecognitionOfHomeCredential {
             origin: format!(

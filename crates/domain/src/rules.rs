@@ -451,14 +451,20 @@ fn check_status_change(
     Ok(())
 }
 
+/// A decoded certificate number is read (province, year, level) only once it is well formed.
+pub(crate) fn check_well_formed(number: &crate::ids::CertificateNumber) -> Result<(), Rejection> {
+    if number.is_well_formed() {
+        return Ok(());
+    }
+    Err(Rejection::BadCertificateNumber {
+        certificate_number: String::from_utf8_lossy(number.as_bytes()).into_owned(),
+        reason: "not 22 characters of one letter and 21 digits".to_string(),
+    })
+}
+
 fn check_certificate_number(certified: &LevelCertified) -> Result<(), Rejection> {
     let number = certified.certificate_number;
-    if !number.is_well_formed() {
-        return Err(Rejection::BadCertificateNumber {
-            certificate_number: String::from_utf8_lossy(number.as_bytes()).into_owned(),
-            reason: "not 22 characters of one letter and 21 digits".to_string(),
-        });
-    }
+    check_well_formed(&number)?;
     if certified.level.national_number().is_none() {
         return Err(Rejection::LevelNotCertifiable {
             level: certified.level,

@@ -942,6 +942,7 @@ mod tests {
             "02010000000000000700000000000000"
         );
     }
+
     /// A batch's changes and the counters it touched.
     type Batch = (Overlay, Vec<(String, i64)>);
 
