@@ -143,7 +143,8 @@ fn failure(error: SyncError) -> Failure {
         SyncErrorKind::Io
         | SyncErrorKind::Config
         | SyncErrorKind::Transport
-        | SyncErrorKind::Store => Failure::from(anyhow!(error)),
+        | SyncErrorKind::Store
+        | SyncErrorKind::Locked => Failure::from(anyhow!(error)),
         _ => Failure::refused(anyhow!(error)),
     }
 }

@@ -35,6 +35,8 @@ pub enum NodeErrorKind {
     /// The filesystem holding the ledger is full: the batch was not appended, and submissions
     /// are accepted again once space is freed.
     StorageFull,
+    /// A database is held by another handle in this process or by another process.
+    Locked,
 }
 
 impl NodeError {

@@ -215,7 +215,7 @@ impl KnownKeys {
     /// the key). Until the scan arrives every lookup goes to the store; a scan that fails is
     /// logged and never arrives. `done` runs when the scan thread ends, whatever happened.
     pub fn scanning(
-        tree: sled::Tree,
+        tree: crate::store::StoreTree,
         prefixes: &'static [u8],
         thread_name: &str,
         done: impl FnOnce() + Send + 'static,
@@ -227,7 +227,10 @@ impl KnownKeys {
         let thread = std::thread::Builder::new()
             .name(thread_name.to_string())
             .spawn(move || {
-                match scan_prefixes(&tree, prefixes, &scan_tagger, &scan_stop) {
+                let scanned = scan_prefixes(&tree, prefixes, &scan_tagger, &scan_stop);
+                // Held no longer than the scan: the last handle closes the store.
+                drop(tree);
+                match scanned {
                     Ok(Some(set)) => {
                         let _ = send.send(set);
                     }

@@ -34,6 +34,7 @@ mod node;
 mod projection;
 mod sequencer;
 mod stats;
+pub mod store;
 
 pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
 pub use config::{LedgerConfig, ProjectionsConfig, SequencerConfig, DEFAULT_PROJECTION_CACHE_MB};

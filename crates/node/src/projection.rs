@@ -28,6 +28,7 @@ use skill_ledger_log::LogReader;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::event_index::EventIndex;
 use crate::known::KnownKeys;
+use crate::store::{Store, StoreOptions, StoreTree};
 
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
@@ -218,8 +219,7 @@ pub type RegistryParts = (
 /// are read back from the log, so it holds a log reader too.
 #[derive(Clone)]
 pub struct Projection {
-    db: sled::Db,
-    tree: sled::Tree,
+    tree: StoreTree,
     log: LogReader,
 }
 
@@ -227,14 +227,16 @@ impl Projection {
     /// Opens the projections; an error when they were written with another layout version
     /// (the node then rebuilds them from the log).
     pub fn open(path: &Path, log: LogReader, cache_bytes: u64) -> Result<Projection, NodeError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .flush_every_ms(Some(1_000))
-            .open()?;
-        let tree = db.open_tree(TREE_NAME)?;
-        let projection = Projection { db, tree, log };
+        let store = Store::open(
+            path,
+            StoreOptions {
+                cache_bytes,
+                flush_every_ms: Some(1_000),
+                high_throughput: true,
+            },
+        )?;
+        let tree = store.tree(TREE_NAME)?;
+        let projection = Projection { tree, log };
         let format = projection.tree.get(KEY_FORMAT)?.and_then(|bytes| {
             let array: [u8; 4] = bytes.as_ref().try_into().ok()?;
             Some(u32::from_le_bytes(array))
@@ -253,7 +255,7 @@ impl Projection {
 
     /// The projection tree, for [`crate::careers`] (its own key prefixes, same tree, same
     /// batches).
-    pub(crate) fn tree(&self) -> &sled::Tree {
+    pub(crate) fn tree(&self) -> &StoreTree {
         &self.tree
     }
 
@@ -575,14 +577,15 @@ impl Projection {
     /// store still name the dropped tree: only a rebuild, holding the ledger with its
     /// sequencer stopped, calls this.
     pub fn clear(&mut self) -> Result<(), NodeError> {
-        self.db.drop_tree(TREE_NAME)?;
-        self.tree = self.db.open_tree(TREE_NAME)?;
-        self.db.flush()?;
+        let store = self.tree.store().clone();
+        store.db().drop_tree(TREE_NAME)?;
+        self.tree = store.tree(TREE_NAME)?;
+        self.tree.store().db().flush()?;
         Ok(())
     }
 
     pub fn flush(&self) -> Result<(), NodeError> {
-        self.db.flush()?;
+        self.tree.store().db().flush()?;
         Ok(())
     }
 
@@ -600,7 +603,7 @@ impl Projection {
     }
 
     pub fn size_on_disk(&self) -> Result<u64, NodeError> {
-        Ok(self.db.size_on_disk()?)
+        Ok(self.tree.store().db().size_on_disk()?)
     }
 }
 

@@ -12,6 +12,7 @@ use skill_ledger_domain::{
     OccupationCode, RecordView, Rejection, SignedEvent,
 };
 use skill_ledger_log::{Log, LogOptions};
+use skill_ledger_node::store::{Store, StoreOptions};
 use skill_ledger_node::{
     rebuild, rebuild_with, Clock, Node, NodeErrorKind, PendingReceipt, RebuildOptions, Receipt,
     SubmitError,
@@ -489,10 +490,14 @@ fn given_projections_of_an_older_layout_when_the_node_opens_then_they_are_rebuil
 
     // Projections written before the layout marker existed carry no `m/format`.
     {
-        let db = sled::open(fx.path().join("projections")).expect("sled");
-        let tree = db.open_tree("projection").expect("tree");
+        let store = Store::open(
+            &fx.path().join("projections"),
+            StoreOptions::with_cache(1 << 20),
+        )
+        .expect("sled");
+        let tree = store.tree("projection").expect("tree");
         assert!(tree.remove(b"m/format").expect("remove").is_some());
-        db.flush().expect("flush");
+        store.db().flush().expect("flush");
     }
 
     let (node, report) = fx.reopen().expect("reopen");

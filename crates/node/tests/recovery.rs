@@ -9,6 +9,7 @@ use std::path::Path;
 use common::*;
 use skill_ledger_domain::{CertificateNumber, CredentialStatus, SignedEvent};
 use skill_ledger_log::{Log, LogOptions};
+use skill_ledger_node::store::{Store, StoreOptions};
 use skill_ledger_node::{rebuild, Node, NodeErrorKind};
 
 /// A closed ledger with six certifications after the setup, and what it looked like.
@@ -442,17 +443,18 @@ fn given_records_written_past_the_cursor_when_the_node_opens_then_replay_rewrite
     // The crash: the projections are those at the old cursor, plus every credential and
     // event-id record the uninterrupted run wrote (some of them past that cursor).
     {
-        let full = sled::open(&projections).expect("open full projections");
-        let full = full.open_tree("projection").expect("tree");
-        let crashed = sled::open(&behind).expect("open projections behind");
-        let crashed_tree = crashed.open_tree("projection").expect("tree");
+        let options = StoreOptions::with_cache(1 << 20);
+        let full_store = Store::open(&projections, options).expect("open full projections");
+        let full = full_store.tree("projection").expect("tree");
+        let crashed = Store::open(&behind, options).expect("open projections behind");
+        let crashed_tree = crashed.tree("projection").expect("tree");
         for prefix in [b'c', b'e'] {
             for item in full.scan_prefix([prefix]) {
                 let (key, value) = item.expect("read");
                 crashed_tree.insert(key, value).expect("write");
             }
         }
-        crashed.flush().expect("flush");
+        crashed.db().flush().expect("flush");
     }
     std::fs::remove_dir_all(&projections).expect("remove");
     std::fs::rename(&behind, &projections).expect("swap in the crashed projections");

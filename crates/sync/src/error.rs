@@ -42,6 +42,9 @@ pub enum SyncErrorKind {
     Alarm,
     /// The mirror's own store (sled, tree file) failed or disagrees with itself.
     Store,
+    /// The mirror's store is held by another handle in this process or by another process
+    /// (e.g. `serve` runs while `skill-ledger sync pull` is asked for).
+    Locked,
     /// A witness request or answer is malformed or refused.
     Witness,
 }

@@ -55,7 +55,8 @@ use skill_ledger_log::{
 };
 use std::collections::HashMap;
 
-use skill_ledger_node::{EventIndex, KnownKeys, Tagger};
+use skill_ledger_node::store::{Store, StoreOptions, StoreTree};
+use skill_ledger_node::{EventIndex, KnownKeys, NodeErrorKind, Tagger};
 use tlog_tiles::{HashReader, Tile};
 
 use crate::config::{Home, PartnerConfig};
@@ -797,8 +798,7 @@ pub struct Mirror {
     origin: String,
     vkey: String,
     dir: PathBuf,
-    db: sled::Db,
-    records: sled::Tree,
+    records: StoreTree,
     tree: MerkleTree,
     registry: Registry,
     /// Event id → entry index of everything folded (candidates, see [`View::event_index`]).
@@ -826,28 +826,19 @@ impl std::fmt::Debug for Mirror {
     }
 }
 
-/// Opens the sled store at `path` with a page cache of `cache_bytes`. A store just closed in
-/// this process can stay locked for a moment (sled's flusher thread holds it until its next
-/// tick), so a held lock is retried for up to two seconds before it is reported; another
-/// process holding it is refused after that.
-fn open_store(path: &Path, cache_bytes: u64) -> std::result::Result<sled::Db, sled::Error> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    loop {
-        match sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            .open()
-        {
-            // sled reports a held lock as an `Other` I/O error with this text.
-            Err(sled::Error::Io(error))
-                if error.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
+/// Opens the sled store at `path` with a page cache of `cache_bytes`, and its records tree:
+/// refused at once, naming
+/// the path, when this process or another holds it (`skill_ledger_node::store`).
+fn open_store(path: &Path, cache_bytes: u64) -> Result<StoreTree> {
+    Store::open(path, StoreOptions::with_cache(cache_bytes))
+        .and_then(|store| store.tree("mirror"))
+        .map_err(|error| {
+            let kind = match error.kind() {
+                NodeErrorKind::Locked => SyncErrorKind::Locked,
+                _ => SyncErrorKind::Store,
+            };
+            SyncError::new(kind, format!("mirror store: {error}"))
+        })
 }
 
 impl Mirror {
@@ -857,13 +848,7 @@ impl Mirror {
         let dir = home.mirror_dir(&partner.origin);
         std::fs::create_dir_all(&dir).map_err(|error| SyncError::io(&dir, "create", error))?;
         let db_path = dir.join("db");
-        let db = open_store(&db_path, home.store_cache_bytes).map_err(|error| {
-            store_error(format!(
-                "mirror store {}: {error} (is another `skill-ledger sync` using it?)",
-                db_path.display()
-            ))
-        })?;
-        let records = db.open_tree("mirror")?;
+        let records = open_store(&db_path, home.store_cache_bytes)?;
         let read_u64 = |key: &[u8], what: &str| -> Result<Option<u64>> {
             records
                 .get(key)?
@@ -952,7 +937,6 @@ impl Mirror {
             origin: partner.origin.clone(),
             vkey: partner.vkey.clone(),
             dir,
-            db,
             records,
             tree,
             registry,
@@ -1061,7 +1045,7 @@ impl Mirror {
     pub fn clear_alarm(&mut self, reason: &str, now_unix_s: u64) -> Result<usize> {
         let cleared = evidence::clear(&self.evidence_dir(), reason, now_unix_s)?;
         self.records.clear()?;
-        self.db.flush()?;
+        self.records.store().db().flush()?;
         self.tree
             .truncate_to(0)
             .map_err(|error| store_error(format!("mirror tree: {error}")))?;
@@ -1137,7 +1121,7 @@ impl Mirror {
         }
         let now = (options.now_unix_s)();
         self.records.insert(KEY_LAST_PULL, &now.to_le_bytes())?;
-        self.db.flush()?;
+        self.records.store().db().flush()?;
         self.last_pull_unix_s = Some(now);
         Ok(PullReport {
             partner: self.origin.clone(),
@@ -1343,7 +1327,7 @@ impl Mirror {
             None => batch.remove(KEY_HELD_PROOF),
         }
         self.records.apply_batch(batch)?;
-        self.db.flush()?;
+        self.records.store().db().flush()?;
         self.checkpoint = Some(seen.clone());
         Ok(())
     }
@@ -1716,7 +1700,9 @@ impl Mirror {
             .name("mirror-commit".to_string())
             .spawn(move || {
                 let started = std::time::Instant::now();
-                write_batch(&records, &to_write, held_proof, credentials, end)?;
+                let written = write_batch(&records, &to_write, held_proof, credentials, end);
+                drop(records);
+                written?;
                 Ok(started.elapsed().as_micros() as u64)
             })
             .map_err(|error| {
@@ -1821,7 +1807,7 @@ pub struct MirrorReader {
     origin: String,
     vkey: String,
     evidence_dir: PathBuf,
-    records: sled::Tree,
+    records: StoreTree,
     /// The held checkpoint as last verified (re-verified when the stored note changes).
     checkpoint: std::sync::Arc<std::sync::Mutex<Option<SignedCheckpoint>>>,
     /// The partner's registry as of a cursor (rebuilt when the cursor moves).
@@ -1987,7 +1973,7 @@ impl Mirror {
 /// The filter of the keys the store holds, filled by a background scan of the credential,
 /// person and career keys (until it arrives, every read goes to the store). Keys written
 /// meanwhile are added by the fold, so none is missed.
-fn scan_known_keys(records: &sled::Tree) -> KnownKeys {
+fn scan_known_keys(records: &StoreTree) -> KnownKeys {
     KnownKeys::scanning(
         records.clone(),
         &[PREFIX_CREDENTIAL, PREFIX_PERSON, PREFIX_CAREER],

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use skill_ledger_domain::{CertificateNumber, CredentialStatus, EventKind};
 use skill_ledger_log::{leaf_hash, parse_and_verify_checkpoint, verify_inclusion};
+use skill_ledger_node::store::{Store, StoreOptions, StoreTree};
 use skill_ledger_node::Node;
 use skill_ledger_sync::{
     EvidenceKind, Mirror, NodeLog, PullReport, SyncError, SyncErrorKind, TransportError,
@@ -651,17 +652,20 @@ fn given_an_older_checkpoint_when_pulled_then_it_is_stale_not_a_fork() {
     let _ = Node::open; // the partner node stays open for the whole test
 }
 
-fn mirror_store(home: &HomeLedger, partner: &Partner) -> (sled::Db, sled::Tree) {
-    let db =
-        sled::open(home.home.mirror_dir(partner.node.origin()).join("db")).expect("open the store");
-    let records = db.open_tree("mirror").expect("the mirror tree");
-    (db, records)
+/// The mirror's records, opened as the mirror opens its store (closed when dropped).
+fn mirror_store(home: &HomeLedger, partner: &Partner) -> StoreTree {
+    Store::open(
+        &home.home.mirror_dir(partner.node.origin()).join("db"),
+        StoreOptions::with_cache(1 << 20),
+    )
+    .and_then(|store| store.tree("mirror"))
+    .expect("open the store")
 }
 
 /// Rewrites a mirror store to the layout of stores written before event ids were packed:
 /// one `e` ‖ event id key per entry instead of the `i` chunks.
 fn unpack_event_ids(home: &HomeLedger, partner: &Partner) {
-    let (db, records) = mirror_store(home, partner);
+    let records = mirror_store(home, partner);
     let mut batch = sled::Batch::default();
     let mut count = 0u64;
     for item in records.scan_prefix(b"i") {
@@ -677,7 +681,7 @@ fn unpack_event_ids(home: &HomeLedger, partner: &Partner) {
     }
     assert!(count > 0, "the store held packed ids");
     records.apply_batch(batch).expect("rewrite");
-    db.flush().expect("flush");
+    records.flush().expect("flush");
 }
 
 #[test]
@@ -741,7 +745,7 @@ fn given_a_partner_that_repeats_an_event_id_when_mirrored_then_the_repeat_is_ref
         );
         if legacy {
             drop(mirror);
-            let (_db, records) = mirror_store(&home, &partner);
+            let records = mirror_store(&home, &partner);
             assert_eq!(
                 records.scan_prefix(b"e").count(),
                 0,
@@ -772,7 +776,7 @@ fn given_credentials_a_crash_left_past_the_cursor_when_the_mirror_reopens_then_t
         .collect();
     assert!(ahead.len() > 100);
     drop(whole);
-    let (_whole_db, whole_records) = mirror_store(&whole_home, &partner);
+    let whole_records = mirror_store(&whole_home, &partner);
 
     // Two batches commit; the credential records of later entries are in the store, as
     // a crash while later batches were written leaves them (ahead of their cursor).
@@ -782,7 +786,7 @@ fn given_credentials_a_crash_left_past_the_cursor_when_the_mirror_reopens_then_t
     mirror.pull(&log, &small, &mut |_| {}).expect("first pull");
     drop(mirror);
     {
-        let (db, records) = mirror_store(&home, &partner);
+        let records = mirror_store(&home, &partner);
         for found in &ahead {
             let mut credential_key = vec![b'c'];
             credential_key.extend_from_slice(found.record.certificate_number.as_bytes());
@@ -792,7 +796,7 @@ fn given_credentials_a_crash_left_past_the_cursor_when_the_mirror_reopens_then_t
                 .expect("held");
             records.insert(credential_key, value).expect("write");
         }
-        db.flush().expect("flush");
+        records.flush().expect("flush");
     }
 
     let mut mirror = open_mirror(&home, &partner);
