@@ -1062,7 +1062,11 @@ struct InProcess {
 fn serve_in_process(credentials: u64, config: skill_ledger_server::ServerConfig) -> InProcess {
     use skill_ledger_node::{InitOptions, Node};
     let temp = tempfile::tempdir().expect("temporary directory");
-    let node = Node::init(&temp.path().join("50"), InitOptions::chongqing()).expect("init");
+    let node = Node::init(
+        &temp.path().join("50"),
+        InitOptions::chongqing().importing_history(),
+    )
+    .expect("init");
     let body: RegistrationNumber = "S000050000777".parse().expect("registration number");
     let key = SigningKey::from_bytes(&[0x77; 32]);
     node.submit(

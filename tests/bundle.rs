@@ -114,7 +114,7 @@ fn given_ledger() -> Ledger {
     let temp = tempfile::tempdir().expect("temporary directory");
     let root = temp.path().to_path_buf();
     let dir = root.join("D");
-    json_ok(&["init", "--dir", s(&dir)], 0);
+    json_ok(&["init", "--dir", s(&dir), "--backdate-days-max", "0"], 0);
     let bodies = [
         (BODY, root.join("K1"), CERT, "500101199001011234"),
         (
@@ -321,7 +321,10 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
     // the checkpoint replaced by one signed by another key for the same origin
     let other = tempfile::tempdir().unwrap();
     let other_dir = other.path().join("D");
-    json_ok(&["init", "--dir", s(&other_dir)], 0);
+    json_ok(
+        &["init", "--dir", s(&other_dir), "--backdate-days-max", "0"],
+        0,
+    );
     let other_note = json_ok(&["checkpoint", "--dir", s(&other_dir)], 0)["note"]
         .as_str()
         .unwrap()
@@ -545,7 +548,10 @@ fn a_checkpoint_signed_by_another_key_is_refused() {
     let ledger = given_ledger();
     let other = tempfile::tempdir().unwrap();
     let other_dir = other.path().join("D");
-    json_ok(&["init", "--dir", s(&other_dir)], 0);
+    json_ok(
+        &["init", "--dir", s(&other_dir), "--backdate-days-max", "0"],
+        0,
+    );
     std::fs::copy(
         other_dir.join("tree/checkpoint"),
         ledger.dir.join("tree/checkpoint"),

@@ -94,7 +94,7 @@ fn given_ledger() -> Ledger {
     let root = temp.path().to_path_buf();
     let dir = root.join("D");
     let key = root.join("K");
-    json_ok(&["init", "--dir", s(&dir)], 0);
+    json_ok(&["init", "--dir", s(&dir), "--backdate-days-max", "0"], 0);
     json_ok(&["key", "new", "--name", BODY, "--out", s(&key)], 0);
     Ledger {
         _temp: temp,
@@ -237,6 +237,9 @@ fn init_prints_origin_and_keys_and_refuses_an_existing_ledger() {
     let value = json_ok(&["init", "--dir", s(&dir)], 0);
     // then
     assert_eq!(value["origin"], "skill-ledger/50");
+    // and a new ledger bounds what a body may backdate (docs/security.md)
+    let config = std::fs::read_to_string(dir.join("ledger.toml")).expect("ledger.toml");
+    assert!(config.contains("backdate_days_max = 90\n"), "{config}");
     let authority = value["authority_public_key"]
         .as_str()
         .expect("authority key");
@@ -246,7 +249,7 @@ fn init_prints_origin_and_keys_and_refuses_an_existing_ledger() {
     assert!(vkey.starts_with("skill-ledger/50+"), "{vkey}");
 
     // when: a second init on the same directory
-    let (code, value) = json(&["init", "--dir", s(&dir)]);
+    let (code, value) = json(&["init", "--dir", s(&dir), "--backdate-days-max", "0"]);
     // then
     assert_eq!(code, 2, "{value}");
     let error = value["error"].as_str().expect("error message");

@@ -223,6 +223,8 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
             province,
             "--pseudonym-key",
             s(&pseudonym_key),
+            "--backdate-days-max",
+            "0",
         ]);
     }
     let chongqing_key = register_body(
@@ -487,6 +489,8 @@ fn given_two_partners(root: &Path) -> (PathBuf, PathBuf, String, String) {
             province,
             "--pseudonym-key",
             s(&pseudonym_key),
+            "--backdate-days-max",
+            "0",
         ]);
     }
     let (address_50, address_51) = (free_address(), free_address());
@@ -1017,7 +1021,7 @@ fn given_a_witness_for_sichuan() -> Witnessing {
     use skill_ledger_sync::{Home, PartnerConfig, Partners};
     let temp = tempfile::tempdir().expect("temporary directory");
     let init = |name: &str, province: Province| {
-        let mut options = InitOptions::for_province(province, "测试");
+        let mut options = InitOptions::for_province(province, "测试").importing_history();
         options.pseudonym_key = Some([7; 32]);
         Node::init(&temp.path().join(name), options).expect("init")
     };

@@ -381,7 +381,7 @@ pub fn given_ledger_with_a_body() -> Ledger {
     let temp = tempfile::tempdir().expect("temporary directory");
     let dir = temp.path().join("D");
     let key = temp.path().join("K");
-    cli(&["init", "--dir", s(&dir)]);
+    cli(&["init", "--dir", s(&dir), "--backdate-days-max", "0"]);
     cli(&["key", "new", "--name", BODY, "--out", s(&key)]);
     cli(&[
         "body",

@@ -42,6 +42,11 @@ pub struct InitArgs {
     /// File with the pseudonym key shared with partner authorities (64 hex characters).
     #[arg(long)]
     pub pseudonym_key: Option<PathBuf>,
+    /// How many days before the node's date an evaluation body may date an event
+    /// (`dated-too-far-back` beyond it); 0 bounds nothing, for a ledger importing a body's
+    /// earlier certificates. Written to ledger.toml (`[sequencer] backdate_days_max`).
+    #[arg(long, default_value_t = skill_ledger_node::BACKDATE_DAYS_DEFAULT)]
+    pub backdate_days_max: u32,
 }
 
 pub fn init(args: InitArgs, json: bool) -> CliResult {
@@ -64,6 +69,7 @@ pub fn init(args: InitArgs, json: bool) -> CliResult {
     if let Some(origin) = args.origin {
         options.origin = origin;
     }
+    options.sequencer.backdate_days_max = args.backdate_days_max;
     options.date = args.date;
     if let Some(path) = &args.catalogue {
         options.catalogue_toml = read_text(path)?;

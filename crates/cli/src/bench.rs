@@ -698,7 +698,7 @@ fn ingest_into(
     if !(1..=65_536).contains(&batch_events) {
         return Err(anyhow!("--batch-events must be between 1 and 65536"));
     }
-    let mut options = InitOptions::chongqing();
+    let mut options = InitOptions::chongqing().importing_history();
     options.projections.cache_mb = cache_mb;
     options.sequencer.batch_events_max = batch_events;
     let node = Node::init(root, options)?;

@@ -110,7 +110,10 @@ fn day(year: i32, month: u8, day: u8) -> Date {
 /// A small real ledger (established, catalogue, policy, one body, one credential) and the
 /// credential's bundle with the ledger's verifier key.
 fn small_ledger_bundle(root: &std::path::Path) -> Result<(String, String), anyhow::Error> {
-    let node = Node::init(&root.join("ledger"), InitOptions::chongqing())?;
+    let node = Node::init(
+        &root.join("ledger"),
+        InitOptions::chongqing().importing_history(),
+    )?;
     let number: skill_ledger_domain::RegistrationNumber = "S000050000901".parse()?;
     let key = SigningKey::from_bytes(&[0x5b; 32]);
     node.submit(

@@ -67,7 +67,7 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
     let shared_pseudonym_key: [u8; 32] = rand::random();
 
     // The origin: Chongqing with the ingest workload.
-    let mut origin_options = InitOptions::chongqing();
+    let mut origin_options = InitOptions::chongqing().importing_history();
     origin_options.pseudonym_key = Some(shared_pseudonym_key);
     let origin = Node::init(&root.join("50"), origin_options)?;
     let workload = register_bench_bodies(&origin)?;
@@ -88,7 +88,8 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
 
     // The partner: Sichuan with the shared pseudonym key, mirroring the origin.
     let mut partner_options =
-        InitOptions::for_province(Province::SICHUAN, "四川省人力资源和社会保障厅");
+        InitOptions::for_province(Province::SICHUAN, "四川省人力资源和社会保障厅")
+            .importing_history();
     partner_options.pseudonym_key = Some(shared_pseudonym_key);
     Node::init(&root.join("51"), partner_options)?.close()?;
     let home = Home::load(&root.join("51"))?;

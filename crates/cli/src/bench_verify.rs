@@ -352,7 +352,7 @@ pub fn run(args: VerifyArgs, json: bool) -> CliResult {
     let (node, bodies) = if root.join("ledger.toml").exists() {
         (reuse_ledger(&root, args.credentials)?, bench_bodies()?)
     } else {
-        let node = Node::init(&root, InitOptions::chongqing())?;
+        let node = Node::init(&root, InitOptions::chongqing().importing_history())?;
         let bodies = build_ledger(&node, args.credentials)?;
         (node, bodies)
     };

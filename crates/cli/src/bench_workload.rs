@@ -60,7 +60,7 @@ pub(crate) fn standard_workload() -> anyhow::Result<Workload> {
         bodies.push((number, key));
     }
     Ok(Workload {
-        origin: InitOptions::chongqing().origin,
+        origin: InitOptions::chongqing().importing_history().origin,
         bodies,
     })
 }

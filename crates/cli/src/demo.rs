@@ -540,7 +540,8 @@ fn build_ledger(
     rng: &mut StdRng,
     json: bool,
 ) -> Result<MadeLedger, anyhow::Error> {
-    let mut options = InitOptions::for_province(authority.province, authority.name);
+    let mut options =
+        InitOptions::for_province(authority.province, authority.name).importing_history();
     options.date = Date::from_ymd(2019, 1, 1).unwrap_or_else(|| unreachable!("valid date"));
     options.pseudonym_key = Some(pseudonym_key);
     let node = Node::init(dir, options)

@@ -504,7 +504,7 @@ pub fn served() -> &'static Served {
     static SERVED: OnceLock<Served> = OnceLock::new();
     SERVED.get_or_init(|| {
         let dir = scratch_dir();
-        let mut options = skill_ledger_node::InitOptions::chongqing();
+        let mut options = skill_ledger_node::InitOptions::chongqing().importing_history();
         options.pseudonym_key = Some(*pseudonym_key().as_bytes());
         let node = skill_ledger_node::Node::init(&dir.path().join("ledger"), options)
             .expect("init a ledger");
@@ -550,7 +550,8 @@ pub fn mirror_home() -> &'static MirrorFixture {
     MIRROR.get_or_init(|| {
         let dir = scratch_dir();
         let ledger = dir.path().join("51");
-        let mut options = skill_ledger_node::InitOptions::for_province(Province(51), "四川人社");
+        let mut options = skill_ledger_node::InitOptions::for_province(Province(51), "四川人社")
+            .importing_history();
         options.pseudonym_key = Some(*pseudonym_key().as_bytes());
         skill_ledger_node::Node::init(&ledger, options)
             .expect("init the home ledger")

@@ -73,9 +73,11 @@ pub struct SequencerConfig {
     #[serde(default = "default_disk_free_min_mb")]
     pub disk_free_min_mb: u32,
     /// Events signed by an evaluation body may be dated at most this many days before the
-    /// node's date (`dated-too-far-back`); 0, the default, bounds nothing. Bounds what a
-    /// stolen body key can backdate before its revocation is logged (docs/security.md).
-    #[serde(default)]
+    /// node's date (`dated-too-far-back`). Bounds what a stolen body key can backdate before
+    /// its revocation is logged (docs/security.md, "Bounding backdating"). The default,
+    /// [`BACKDATE_DAYS_DEFAULT`], covers an exam session's whole path from result to logged
+    /// certificate; 0 bounds nothing, for a ledger importing a body's earlier certificates.
+    #[serde(default = "default_backdate_days_max")]
     pub backdate_days_max: u32,
 }
 
@@ -95,6 +97,16 @@ fn default_disk_free_min_mb() -> u32 {
     64
 }
 
+/// 90 days: a certificate is logged after the session's results are reviewed, published
+/// for objections (公示), and the certificates made, which takes weeks, not seasons; a body
+/// that logs later than a quarter after the issue date is importing history, which is an
+/// operator's explicit choice (`backdate_days_max = 0` for the import).
+pub const BACKDATE_DAYS_DEFAULT: u32 = 90;
+
+fn default_backdate_days_max() -> u32 {
+    BACKDATE_DAYS_DEFAULT
+}
+
 impl Default for SequencerConfig {
     fn default() -> SequencerConfig {
         SequencerConfig {
@@ -102,7 +114,7 @@ impl Default for SequencerConfig {
             batch_delay_ms_max: default_batch_delay_ms_max(),
             queue_events_max: default_queue_events_max(),
             disk_free_min_mb: default_disk_free_min_mb(),
-            backdate_days_max: 0,
+            backdate_days_max: default_backdate_days_max(),
         }
     }
 }
@@ -163,7 +175,10 @@ mod tests {
         .expect("parses");
         assert_eq!(old.projections.cache_mb, 96);
         assert_eq!(old.projections.cache_bytes(), 96 << 20);
-        assert_eq!(old.sequencer.backdate_days_max, 0);
+        assert_eq!(
+            old.sequencer.backdate_days_max, BACKDATE_DAYS_DEFAULT,
+            "a ledger.toml without the key is bounded by default"
+        );
         // When it sets them, they are read; out-of-range caches are clamped.
         let set = parse(
             "origin = \"skill-ledger/50\"\nprovince = 50\n[sequencer]\nbackdate_days_max = 30\n[projections]\ncache_mb = 4\n",

@@ -37,7 +37,10 @@ mod stats;
 pub mod store;
 
 pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
-pub use config::{LedgerConfig, ProjectionsConfig, SequencerConfig, DEFAULT_PROJECTION_CACHE_MB};
+pub use config::{
+    LedgerConfig, ProjectionsConfig, SequencerConfig, BACKDATE_DAYS_DEFAULT,
+    DEFAULT_PROJECTION_CACHE_MB,
+};
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
 pub use event_index::EventIndex;
 pub use known::{KeyFilter, KnownKeys, Tagger};

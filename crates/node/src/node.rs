@@ -71,6 +71,14 @@ impl InitOptions {
             projections: crate::config::ProjectionsConfig::default(),
         }
     }
+
+    /// For a ledger that logs a body's earlier certificates (a migration, a fixture, the
+    /// demo's generated history): body events are not bounded by the backdating limit
+    /// (`backdate_days_max = 0`). Raise it again in ledger.toml once the import is done.
+    pub fn importing_history(mut self) -> InitOptions {
+        self.sequencer.backdate_days_max = 0;
+        self
+    }
 }
 
 /// What [`Node::open`] found and did.

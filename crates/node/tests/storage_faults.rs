@@ -219,7 +219,7 @@ fn given_a_write_cut_short_then_no_torn_entry_is_acknowledged_and_recovery_cuts_
 
 /// A ledger whose node keeps no free-space floor, so a full disk is met by a write.
 fn init_without_floor(batch_delay_ms: u32) -> (Fixture, Node) {
-    let mut options = InitOptions::chongqing();
+    let mut options = InitOptions::chongqing().importing_history();
     options.sequencer.disk_free_min_mb = 0;
     options.sequencer.batch_delay_ms_max = batch_delay_ms;
     Fixture::init_with(options)

@@ -14,7 +14,11 @@ use tower::ServiceExt as _;
 fn a_path_parameter_that_is_not_utf8_is_a_problem_document() {
     let dir = tempfile::tempdir().expect("temporary directory");
     // Node::init waits for its first commits: outside the runtime.
-    let node = Node::init(&dir.path().join("ledger"), InitOptions::chongqing()).expect("init");
+    let node = Node::init(
+        &dir.path().join("ledger"),
+        InitOptions::chongqing().importing_history(),
+    )
+    .expect("init");
     let app = router(AppState::new(Arc::new(node), ServerConfig::default()));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -63,7 +63,8 @@ fn given_the_log_fsync_fails_then_the_submission_is_503_stopped_and_healthz_repo
     let temp = tempfile::tempdir().expect("temporary directory");
     let dir = temp.path().join("ledger");
     // Init blocks on its own submissions: outside the runtime.
-    let node = Arc::new(Node::init(&dir, InitOptions::chongqing()).expect("init"));
+    let node =
+        Arc::new(Node::init(&dir, InitOptions::chongqing().importing_history()).expect("init"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -107,7 +108,8 @@ async fn submit_with_a_failing_disk(dir: &std::path::Path, node: Arc<Node>) {
 fn given_a_full_disk_then_submissions_are_503_storage_full_with_retry_after_until_space_returns() {
     let temp = tempfile::tempdir().expect("temporary directory");
     let dir = temp.path().join("ledger");
-    let node = Arc::new(Node::init(&dir, InitOptions::chongqing()).expect("init"));
+    let node =
+        Arc::new(Node::init(&dir, InitOptions::chongqing().importing_history()).expect("init"));
     node.flush().expect("flush");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

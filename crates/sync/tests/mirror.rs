@@ -161,7 +161,7 @@ fn given_a_home_with_the_smallest_projection_cache_when_the_mirror_pulls_then_it
     // given a home ledger whose `[projections] cache_mb` is the smallest allowed
     let partner = Partner::sichuan();
     let numbers = partner.issue(300, "s");
-    let mut options = skill_ledger_node::InitOptions::chongqing();
+    let mut options = skill_ledger_node::InitOptions::chongqing().importing_history();
     options.projections.cache_mb = 16;
     let home = HomeLedger::chongqing_with(options);
     // then the mirror store is given that cache, not sled's default of 1 GiB

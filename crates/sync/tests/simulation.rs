@@ -199,9 +199,9 @@ impl Side {
     fn create(root: &Path, province: Province, clock: &Arc<AtomicU64>) -> Side {
         let code = format!("{}", province.0);
         let mut options = if province == Province::CHONGQING {
-            InitOptions::chongqing()
+            InitOptions::chongqing().importing_history()
         } else {
-            InitOptions::for_province(province, "四川省人力资源和社会保障厅")
+            InitOptions::for_province(province, "四川省人力资源和社会保障厅").importing_history()
         };
         options.pseudonym_key = Some(SHARED_PSEUDONYM_KEY);
         let dir = root.join(&code);

@@ -104,13 +104,13 @@ pub struct Fixture {
 impl Fixture {
     /// `Node::init` with the Chongqing defaults, then registers the Y and S bodies.
     pub fn init() -> (Fixture, Node) {
-        Fixture::init_with(InitOptions::chongqing())
+        Fixture::init_with(InitOptions::chongqing().importing_history())
     }
 
     /// A sequencer that waits up to `delay_ms` for a batch to fill: submissions queued
     /// together land in one batch.
     pub fn init_with_batch_delay(delay_ms: u32) -> (Fixture, Node) {
-        let mut options = InitOptions::chongqing();
+        let mut options = InitOptions::chongqing().importing_history();
         options.sequencer.batch_delay_ms_max = delay_ms;
         Fixture::init_with(options)
     }

@@ -60,7 +60,8 @@ impl Partner {
     pub fn sichuan() -> Partner {
         let temp = tempfile::tempdir().expect("temporary directory");
         let mut options =
-            InitOptions::for_province(Province::SICHUAN, "四川省人力资源和社会保障厅");
+            InitOptions::for_province(Province::SICHUAN, "四川省人力资源和社会保障厅")
+                .importing_history();
         options.pseudonym_key = Some(SHARED_PSEUDONYM_KEY);
         let node = Node::init(&temp.path().join("51"), options).expect("init the partner");
         let partner = Partner::around(temp, node);
@@ -226,7 +227,7 @@ pub struct HomeLedger {
 
 impl HomeLedger {
     pub fn chongqing() -> HomeLedger {
-        HomeLedger::chongqing_with(InitOptions::chongqing())
+        HomeLedger::chongqing_with(InitOptions::chongqing().importing_history())
     }
 
     /// A Chongqing home ledger made with `options` (its pseudonym key is the shared one).
