@@ -219,6 +219,7 @@ pub fn apply(
                     public_key: established.authority_key,
                 }],
                 established: established.date,
+                recovery_key: None,
             }));
         }
         EventKind::CatalogueAdopted(adopted) => {
@@ -252,6 +253,23 @@ pub fn apply(
                 entry_index: index,
                 revoked_keys: Vec::new(),
             })));
+        }
+        EventKind::AuthorityRecoveryKeySet(set) => {
+            changes.registry = registry.ledger.as_ref().map(|ledger| {
+                let mut ledger = ledger.clone();
+                ledger.recovery_key = Some(set.public_key);
+                RegistryChange::Ledger(ledger)
+            });
+        }
+        EventKind::AuthorityKeyRotated(rotated) => {
+            changes.registry = registry.ledger.as_ref().map(|ledger| {
+                let mut ledger = ledger.clone();
+                ledger.authority_keys.push(KeyPeriod {
+                    from: rotated.date,
+                    public_key: rotated.public_key,
+                });
+                RegistryChange::Ledger(ledger)
+            });
         }
         EventKind::BodyKeyRevoked(revoked) => {
             changes.registry = body_change(revoked.registration_number, &|body| {

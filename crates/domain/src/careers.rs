@@ -164,7 +164,7 @@ pub(crate) fn apply_route_event(
     let id = signed.event.id;
     let signer_body = match signed.signer {
         Signer::Body(number) => Some(number),
-        Signer::Authority => None,
+        Signer::Authority | Signer::Recovery => None,
     };
     match &signed.event.kind {
         EventKind::ContestRegistered(registered) => {

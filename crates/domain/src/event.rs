@@ -79,6 +79,10 @@ pub enum Signer {
     Authority,
     /// A registered evaluation body.
     Body(RegistrationNumber),
+    /// The authority's offline recovery key (`AuthorityRecoveryKeySet`). It signs only an
+    /// `AuthorityKeyRotated` that replaces a lost or stolen authority key, and the
+    /// `AuthorityRecoveryKeySet` that replaces it. Appended, so the tags above keep their values.
+    Recovery,
 }
 
 /// An event: an id plus what happened. The variant order is part of the format.
@@ -118,6 +122,9 @@ pub enum EventKind {
     PartnerContestResultAccepted(PartnerContestResultAccepted),
     // Key compromise: appended, so every tag above keeps its value.
     BodyKeyRevoked(BodyKeyRevoked),
+    // The authority key's rotation and recovery: appended, so every tag above keeps its value.
+    AuthorityRecoveryKeySet(AuthorityRecoveryKeySet),
+    AuthorityKeyRotated(AuthorityKeyRotated),
 }
 
 impl EventKind {
@@ -148,6 +155,8 @@ impl EventKind {
             EventKind::ContestJoined(_) => "contest_joined",
             EventKind::PartnerContestResultAccepted(_) => "partner_contest_result_accepted",
             EventKind::BodyKeyRevoked(_) => "body_key_revoked",
+            EventKind::AuthorityRecoveryKeySet(_) => "authority_recovery_key_set",
+            EventKind::AuthorityKeyRotated(_) => "authority_key_rotated",
         }
     }
 
@@ -178,6 +187,8 @@ impl EventKind {
             EventKind::ContestJoined(event) => event.date,
             EventKind::PartnerContestResultAccepted(event) => event.date,
             EventKind::BodyKeyRevoked(event) => event.date,
+            EventKind::AuthorityRecoveryKeySet(event) => event.date,
+            EventKind::AuthorityKeyRotated(event) => event.date,
         }
     }
 }
@@ -190,6 +201,28 @@ pub struct LedgerEstablished {
     pub authority_name: String,
     pub authority_key: [u8; 32],
     pub date: Date,
+}
+
+/// The authority's offline recovery key. The first is signed by the authority key (at
+/// `init`, right after the ledger is established); a later one replaces it and must be
+/// signed by the recovery key in force (`Signer::Recovery`), so a thief of the authority key
+/// cannot replace the recovery key.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct AuthorityRecoveryKeySet {
+    pub public_key: [u8; 32],
+    pub date: Date,
+}
+
+/// A new authority key. Signed by the authority key in force (a planned rotation) or by the
+/// recovery key (`Signer::Recovery`: the authority key was lost or stolen). From the entry that
+/// logs it, only the new key signs the authority's events, whatever date they carry, and
+/// the ledger's checkpoints (during a planned rotation the node signs its checkpoints with
+/// both keys for a while, so those who know only the old key can follow).
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct AuthorityKeyRotated {
+    pub public_key: [u8; 32],
+    pub date: Date,
+    pub reason: String,
 }
 
 /// The occupation catalogue in force from now on (TOML text as signed).

@@ -58,12 +58,13 @@ pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,
     AppointmentMade, AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted,
-    Audience, BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
-    ContestJoined, ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked,
-    EntryError, EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, LevelCertified,
-    PartnerContestResultAccepted, PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route,
-    ScopeItem, SignedEvent, Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded,
-    WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+    Audience, AuthorityKeyRotated, AuthorityRecoveryKeySet, BodyKeyRevoked, BodyKeyRotated,
+    BodyRegistered, BodyStatusChange, CatalogueAdopted, ContestJoined, ContestRegistered,
+    ContestResultRecorded, ContestTier, CredentialRevoked, EntryError, EvaluationBasis, Event,
+    EventId, EventKind, LedgerEstablished, LevelCertified, PartnerContestResultAccepted,
+    PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route, ScopeItem, SignedEvent,
+    Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded, WithdrawalReason, BINCODE_CONFIG,
+    ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
 pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
 pub use ladder::{Level, LevelParseError};

@@ -46,6 +46,10 @@ pub enum Rejection {
     },
     #[error("the key was already declared compromised by entry {revoked_by}")]
     KeyAlreadyRevoked { revoked_by: u64 },
+    #[error("the key was already {used_as}: an authority key or recovery key is used once")]
+    KeyReused { used_as: &'static str },
+    #[error("this ledger has no recovery key: an authority key can be recovered only with the recovery key set at init")]
+    NoRecoveryKey,
     #[error("body {registration_number} is {} at {date}", status.id())]
     BodyNotActive {
         registration_number: RegistrationNumber,
@@ -326,6 +330,8 @@ impl Rejection {
         "key-revoked",
         "not-a-body-key",
         "key-already-revoked",
+        "key-reused",
+        "no-recovery-key",
         "body-not-active",
         "outside-registration-window",
         "out-of-scope",
@@ -403,6 +409,8 @@ impl Rejection {
             Rejection::KeyRevoked { .. } => "key-revoked",
             Rejection::NotABodyKey { .. } => "not-a-body-key",
             Rejection::KeyAlreadyRevoked { .. } => "key-already-revoked",
+            Rejection::KeyReused { .. } => "key-reused",
+            Rejection::NoRecoveryKey => "no-recovery-key",
             Rejection::BodyNotActive { .. } => "body-not-active",
             Rejection::OutsideRegistrationWindow { .. } => "outside-registration-window",
             Rejection::OutOfScope { .. } => "out-of-scope",

@@ -611,7 +611,9 @@ pub(crate) fn check_appointment_ended(
 ) -> Result<(), Rejection> {
     let date = ended.effective;
     match signed.signer {
-        Signer::Authority => authority_signed(registry, signed, "appointment_ended", date)?,
+        Signer::Authority | Signer::Recovery => {
+            authority_signed(registry, signed, "appointment_ended", date)?
+        }
         Signer::Body(_) => {
             body_signed(registry, signed, "appointment_ended", date)?;
         }

@@ -9,13 +9,13 @@ use ed25519_dalek::VerifyingKey;
 use crate::catalogue_policy_checks::{check_catalogue, check_policy};
 use crate::date::Date;
 use crate::event::{
-    BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange, CredentialRevoked,
-    EvaluationBasis, EventKind, LevelCertified, Route, SignedEvent, Signer,
+    AuthorityKeyRotated, BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange,
+    CredentialRevoked, EvaluationBasis, EventKind, LevelCertified, Route, SignedEvent, Signer,
 };
 use crate::ids::BodyKind;
 use crate::rejection::Rejection;
 use crate::routes;
-use crate::state::{key_at, BodyRecord, BodyStatus, RecordView, Registry};
+use crate::state::{key_at, BodyRecord, BodyStatus, LedgerInfo, RecordView, Registry};
 
 /// Longest names (characters).
 pub const NAME_CHARS_MAX: usize = 200;
@@ -133,6 +133,26 @@ pub fn decide(
             authority_signed(registry, signed, "body_key_revoked", date)?;
             check_key_revocation(registry, revoked)
         }
+        EventKind::AuthorityRecoveryKeySet(set) => {
+            match ledger.recovery_key {
+                None => authority_signed(registry, signed, "authority_recovery_key_set", date)?,
+                Some(recovery) => {
+                    recovery_signed(signed, recovery, "authority_recovery_key_set", date)?
+                }
+            }
+            check_key_not_weak(&set.public_key)?;
+            check_new_authority_side_key(ledger, &set.public_key)
+        }
+        EventKind::AuthorityKeyRotated(rotated) => {
+            match signed.signer {
+                Signer::Recovery => {
+                    let recovery = ledger.recovery_key.ok_or(Rejection::NoRecoveryKey)?;
+                    recovery_signed(signed, recovery, "authority_key_rotated", date)?;
+                }
+                _ => authority_signed(registry, signed, "authority_key_rotated", date)?,
+            }
+            check_authority_rotation(ledger, rotated)
+        }
         EventKind::BodySuspended(change) => {
             authority_signed(registry, signed, "body_suspended", date)?;
             check_status_change(registry, change, BodyStatus::Suspended)
@@ -209,6 +229,10 @@ fn require_authority(signed: &SignedEvent, event: &'static str) -> Result<(), Re
     }
 }
 
+/// The authority's events are judged by log position, not by the date they carry: only the
+/// key in force (the last `LedgerEstablished` / `AuthorityKeyRotated` logged) signs them, so
+/// a retired or stolen authority key signs nothing once its successor is logged, however the
+/// event is dated (the authority records history, so its dates are not bounded).
 pub(crate) fn authority_signed(
     registry: &Registry,
     signed: &SignedEvent,
@@ -221,10 +245,77 @@ pub(crate) fn authority_signed(
         .as_ref()
         .map(|ledger| ledger.authority_keys.as_slice())
         .unwrap_or_default();
-    if key_at(keys, date) != Some(signed.public_key) {
+    let in_force = keys.last().map(|period| period.public_key);
+    if key_at(keys, date).is_none() || in_force != Some(signed.public_key) {
         return Err(Rejection::KeyNotValidAtDate {
             signer: "the authority".to_string(),
             date,
+        });
+    }
+    Ok(())
+}
+
+/// Signed with the recovery key in force, as `Signer::Recovery`.
+fn recovery_signed(
+    signed: &SignedEvent,
+    recovery_key: [u8; 32],
+    event: &'static str,
+    date: Date,
+) -> Result<(), Rejection> {
+    if signed.signer != Signer::Recovery {
+        return Err(Rejection::WrongSigner {
+            event,
+            expected: "the authority's recovery key",
+            found: signed.signer,
+        });
+    }
+    if signed.public_key != recovery_key {
+        return Err(Rejection::KeyNotValidAtDate {
+            signer: "the authority's recovery key".to_string(),
+            date,
+        });
+    }
+    Ok(())
+}
+
+/// A key for the authority's side (a new authority key or recovery key) is used once: never
+/// an authority key the ledger had, nor the recovery key in force.
+fn check_new_authority_side_key(ledger: &LedgerInfo, key: &[u8; 32]) -> Result<(), Rejection> {
+    if ledger
+        .authority_keys
+        .iter()
+        .any(|period| period.public_key == *key)
+    {
+        return Err(Rejection::KeyReused {
+            used_as: "an authority key of this ledger",
+        });
+    }
+    if ledger.recovery_key == Some(*key) {
+        return Err(Rejection::KeyReused {
+            used_as: "the recovery key of this ledger",
+        });
+    }
+    Ok(())
+}
+
+fn check_authority_rotation(
+    ledger: &LedgerInfo,
+    rotated: &AuthorityKeyRotated,
+) -> Result<(), Rejection> {
+    check_key_not_weak(&rotated.public_key)?;
+    check_text("reason", &rotated.reason, TEXT_CHARS_MAX)?;
+    check_new_authority_side_key(ledger, &rotated.public_key)?;
+    let last = ledger
+        .authority_keys
+        .last()
+        .map_or(ledger.established, |period| {
+            period.from.max(ledger.established)
+        });
+    if rotated.date < last {
+        return Err(Rejection::DateBeforeLastChange {
+            what: "authority key rotation",
+            date: rotated.date,
+            last,
         });
     }
     Ok(())
@@ -712,7 +803,9 @@ fn check_revocation(
     let number = revoked.certificate_number;
     let date = revoked.effective;
     match signed.signer {
-        Signer::Authority => authority_signed(registry, signed, "credential_revoked", date)?,
+        Signer::Authority | Signer::Recovery => {
+            authority_signed(registry, signed, "credential_revoked", date)?
+        }
         Signer::Body(_) => {
             body_signed(registry, signed, "credential_revoked", date)?;
         }

@@ -36,8 +36,19 @@ pub struct LedgerInfo {
     pub origin: String,
     pub province: Province,
     pub authority_name: String,
+    /// Every authority key in log order (`LedgerEstablished`, then `AuthorityKeyRotated`);
+    /// the last is the one in force: it alone signs the authority's events and checkpoints.
     pub authority_keys: Vec<KeyPeriod>,
     pub established: Date,
+    /// The offline recovery key (`AuthorityRecoveryKeySet`), once set.
+    pub recovery_key: Option<[u8; 32]>,
+}
+
+impl LedgerInfo {
+    /// The authority key in force: the last one logged.
+    pub fn authority_key(&self) -> Option<[u8; 32]> {
+        self.authority_keys.last().map(|period| period.public_key)
+    }
 }
 
 /// The registration status of a body.

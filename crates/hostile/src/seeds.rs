@@ -40,7 +40,8 @@ pub fn all() -> Vec<Seed> {
     // event: the selector byte picks the signer the event needs (0 authority, 1 Y body).
     for (k, signed) in next.iter().enumerate() {
         let selector = match signed.signer {
-            skill_ledger_domain::Signer::Authority => 0u8,
+            // The fixture's ledger has no recovery key: its events are the authority's or Y's.
+            skill_ledger_domain::Signer::Authority | skill_ledger_domain::Signer::Recovery => 0u8,
             skill_ledger_domain::Signer::Body(_) => 1,
         };
         let mut bytes = vec![selector];

@@ -113,7 +113,8 @@ impl CredentialView {
                     effective: effective.to_string(),
                     reason: reason.clone(),
                     by: match by {
-                        Signer::Authority => "authority".to_string(),
+                        // The rules let only the authority key or a body revoke.
+                        Signer::Authority | Signer::Recovery => "authority".to_string(),
                         Signer::Body(number) => number.to_string(),
                     },
                     entry_index: *entry_index,
