@@ -1,0 +1,204 @@
+//! The HTTP layer below and around the routes, over loopback TCP with raw bytes, against
+//! `skill-ledger serve`: request heads hyper would refuse get problem documents and a closed
+//! connection (while keep-alive and pipelining keep working for good requests), a declared
+//! body over the limit is refused before it is sent, only canonical tile paths are served,
+//! the portal's lookup is posted and names no one in an address, and the access log is off
+//! by default and samples what it is told to.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use support::{
+    cli, get, given_ledger_with_a_body, parse_reply, request, s, serve_with, Ledger, Reply, Served,
+};
+
+/// The certificate issued by [`given_a_served_ledger_with_a_credential`].
+const CERT_NO: &str = "Y000050000001205000001";
+const NAME: &str = "张三";
+const NAME_ENCODED: &str = "%E5%BC%A0%E4%B8%89";
+
+/// Longest the server may take to answer a refused head and close.
+const PROMPTLY: Duration = Duration::from_secs(4);
+
+fn given_a_served_ledger(extra: &[&str]) -> (Ledger, Served) {
+    let ledger = given_ledger_with_a_body();
+    let stderr = ledger.temp.path().join("serve.stderr");
+    let served = serve_with(&ledger.dir, extra, &stderr);
+    (ledger, served)
+}
+
+fn given_a_served_ledger_with_a_credential(extra: &[&str]) -> (Ledger, Served) {
+    let ledger = given_ledger_with_a_body();
+    let key = ledger.temp.path().join("K");
+    cli(&[
+        "issue",
+        "--dir",
+        s(&ledger.dir),
+        "--key",
+        s(&key),
+        "--cert-no",
+        CERT_NO,
+        "--id-number",
+        "500101199001011234",
+        "--name",
+        NAME,
+        "--occupation",
+        "6-18-01-01",
+        "--level",
+        "初级工",
+        "--date",
+        "2020-06-01",
+        "--attested",
+        "本职业工作满1年",
+    ]);
+    let stderr = ledger.temp.path().join("serve.stderr");
+    let served = serve_with(&ledger.dir, extra, &stderr);
+    (ledger, served)
+}
+
+/// What the server sent on one connection, and whether it closed the connection.
+struct Exchange {
+    raw: Vec<u8>,
+    closed: bool,
+    took: Duration,
+}
+
+/// Sends `bytes` on a new connection and reads until the server closes it (or 8 s pass).
+fn raw_exchange(address: &str, bytes: &[u8]) -> Exchange {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("read timeout");
+    // The server may answer and close before it has read everything.
+    let _ = stream.write_all(bytes);
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    let closed = loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break true,
+            Ok(n) => raw.extend_from_slice(&buffer[..n]),
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break false
+            }
+            // A reset after the answer still counts as closed.
+            Err(_) => break true,
+        }
+    };
+    Exchange {
+        raw,
+        closed,
+        took: started.elapsed(),
+    }
+}
+
+/// The length of the first whole answer in `raw`, or `None` when it is not all there.
+fn answer_length(raw: &[u8]) -> Option<usize> {
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&raw[..head_end])
+        .ok()?
+        .to_ascii_lowercase();
+    let status: u16 = head.split(' ').nth(1)?.parse().ok()?;
+    if (100..200).contains(&status) {
+        return Some(head_end);
+    }
+    if head.contains("transfer-encoding: chunked") {
+        let mut at = head_end;
+        loop {
+            let line_end = at + raw[at..].windows(2).position(|w| w == b"\r\n")?;
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&raw[at..line_end]).ok()?, 16).ok()?;
+            at = line_end + 2 + size + 2;
+            if size == 0 {
+                return (raw.len() >= at).then_some(at);
+            }
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .map_or(Some(0), |value| value.trim().parse::<usize>().ok())?;
+    (raw.len() >= head_end + length).then_some(head_end + length)
+}
+
+/// Every whole answer in `raw`, in order.
+fn answers(raw: &[u8]) -> Vec<Reply> {
+    let mut rest = raw;
+    let mut replies = Vec::new();
+    while let Some(length) = answer_length(rest) {
+        replies.push(parse_reply(&rest[..length]).expect("a whole answer"));
+        rest = &rest[length..];
+    }
+    assert!(
+        rest.is_empty(),
+        "bytes after the last whole answer: {:?}",
+        String::from_utf8_lossy(rest)
+    );
+    replies
+}
+
+/// Reads one whole answer from a connection kept open.
+fn read_answer(stream: &mut TcpStream, buffered: &mut Vec<u8>) -> Reply {
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        if let Some(length) = answer_length(buffered) {
+            let reply = parse_reply(&buffered[..length]).expect("a whole answer");
+            buffered.drain(..length);
+            return reply;
+        }
+        let n = stream.read(&mut buffer).expect("an answer");
+        assert!(n > 0, "closed before a whole answer: {buffered:?}");
+        buffered.extend_from_slice(&buffer[..n]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tile paths
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn only_canonical_tile_paths_are_served() {
+    let (_ledger, served) = given_a_served_ledger(&[]);
+    let address = served.address.as_str();
+    let size = get(address, "/healthz").json()["tree_size"]
+        .as_u64()
+        .expect("tree size");
+    assert!((1..256).contains(&size), "{size}");
+
+    for canonical in [
+        format!("/tile/entries/000.p/{size}"),
+        format!("/tile/0/000.p/{size}"),
+    ] {
+        let reply = get(address, &canonical);
+        assert_eq!(reply.status, 200, "{canonical}: {}", reply.text());
+    }
+    for spelling in [
+        format!("/tile/entries%2F000.p%2F{size}"),
+        format!("/tile/entries%2F000.p/{size}"),
+        format!("/tile/entries/%30%30%30.p/{size}"),
+        format!("/tile/entries/000%2Ep/{size}"),
+        format!("/tile/%30/000.p/{size}"),
+        format!("/tile/0/000.p/%3{size}"),
+        format!("/tile/entries/0000.p/{size}"),
+        format!("/tile/entries/x000.p/{size}"),
+        format!("/tile/00/000.p/{size}"),
+        format!("/tile/0/000.p/0{size}"),
+        format!("/tile/0/000.p/{size}/"),
+        format!("/tile/entries/000.p/{size}/"),
+        "/tile/entries%2F000".to_string(),
+        "/tile/0/x000/000".to_string(),
+    ] {
+        let document = get(address, &spelling).problem(404, "not-found");
+        assert!(
+            document["detail"]
+                .as_str()
+                .is_some_and(|detail| detail.contains("canonical")),
+            "{spelling}: {document}"
+        );
+    }
+}
+
