@@ -202,3 +202,105 @@ fn only_canonical_tile_paths_are_served() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// The portal's lookup form
+// ---------------------------------------------------------------------------------------
+
+fn post_form(address: &str, body: &str) -> Reply {
+    request(
+        address,
+        "POST",
+        "/query",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn the_lookup_form_is_posted_and_no_address_carries_the_holders_name() {
+    // Given a ledger with 张三's certificate, one lookup token per 100 s, a burst of 3,
+    let (_ledger, served) = given_a_served_ledger_with_a_credential(&[
+        "--verify-rate-per-s",
+        "0.01",
+        "--verify-burst",
+        "3",
+    ]);
+    let address = served.address.as_str();
+
+    // the form posts to /query,
+    let form = get(address, "/");
+    assert_eq!(form.status, 200);
+    assert!(
+        form.text().contains(r#"method="post" action="/query""#),
+        "{}",
+        form.text()
+    );
+
+    // and the posted lookup is answered directly, not stored, its QR code without the name.
+    let reply = post_form(
+        address,
+        &format!("cert_no={CERT_NO}&name={NAME_ENCODED}&id_no="),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert!(reply
+        .header("content-type")
+        .is_some_and(|value| value.starts_with("text/html")));
+    let page = reply.text();
+    assert!(page.contains(r#"data-status="valid""#), "{page}");
+    let qr_address = format!("http://{address}/?cert_no={CERT_NO}");
+    assert!(page.contains(&qr_address), "{page}");
+    assert!(
+        !page.contains(NAME_ENCODED),
+        "the name in an address: {page}"
+    );
+    assert!(
+        !page.contains("&amp;name=") && !page.contains("?name="),
+        "a name parameter in an address: {page}"
+    );
+
+    // The QR code's address opens the form with only the number filled in.
+    let prefilled = get(address, &format!("/?cert_no={CERT_NO}"));
+    assert_eq!(prefilled.status, 200);
+    assert!(
+        prefilled.text().contains(&format!(r#"value="{CERT_NO}""#)),
+        "{}",
+        prefilled.text()
+    );
+
+    // An old address with the name in it looks nothing up and keeps only the number.
+    let old = get(
+        address,
+        &format!("/query?cert_no={CERT_NO}&name={NAME_ENCODED}"),
+    );
+    assert_eq!(old.status, 200, "{}", old.text());
+    assert!(
+        !old.text().contains("data-status"),
+        "a lookup by GET: {}",
+        old.text()
+    );
+    assert!(
+        !old.text().contains(NAME),
+        "the name echoed: {}",
+        old.text()
+    );
+    assert!(old.text().contains(&format!(r#"value="{CERT_NO}""#)));
+    assert_eq!(old.header("cache-control"), Some("no-store"));
+
+    // A lookup that is not a form is refused, saying so.
+    let json = request(
+        address,
+        "POST",
+        "/query",
+        &[("Content-Type", "application/json")],
+        b"{}",
+    );
+    assert_eq!(json.status, 415, "{}", json.text());
+
+    // The rate limit still holds for posted lookups (3 so far, counting the refused one),
+    // and not for the form.
+    post_form(address, &format!("cert_no={CERT_NO}&name=x"));
+    post_form(address, &format!("cert_no={CERT_NO}&name=x")).problem(429, "rate-limited");
+    assert_eq!(get(address, "/query").status, 200);
+}
+
