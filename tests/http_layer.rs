@@ -304,3 +304,71 @@ fn the_lookup_form_is_posted_and_no_address_carries_the_holders_name() {
     assert_eq!(get(address, "/query").status, 200);
 }
 
+// ---------------------------------------------------------------------------------------
+// The access log
+// ---------------------------------------------------------------------------------------
+
+fn access_lines(stderr: &Path) -> Vec<String> {
+    std::fs::read_to_string(stderr)
+        .expect("the server's stderr")
+        .lines()
+        .filter(|line| line.contains("skill_ledger_server::access"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_access_log_is_off_by_default_and_samples_the_share_it_is_told() {
+    // Given a server with the default configuration,
+    let ledger = given_ledger_with_a_body();
+    let stderr = ledger.temp.path().join("default.stderr");
+    let served = serve_with(&ledger.dir, &[], &stderr);
+    // when it answers 200 requests and 20 errors,
+    for _ in 0..200 {
+        assert_eq!(get(&served.address, "/healthz").status, 200);
+    }
+    for _ in 0..20 {
+        assert_eq!(get(&served.address, "/no-such-page").status, 404);
+    }
+    // then its log has no line for any of them.
+    let lines = access_lines(&stderr);
+    assert!(lines.is_empty(), "{lines:#?}");
+    let log = std::fs::read_to_string(&stderr).expect("stderr");
+    assert!(!log.contains("/healthz"), "{log}");
+    served.kill();
+
+    // Given the access log sampled at 10%,
+    let config = ledger.temp.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        "access_log = \"sampled\"\naccess_log_sample_rate = 0.1\n",
+    )
+    .expect("config");
+    let stderr = ledger.temp.path().join("sampled.stderr");
+    let served = serve_with(&ledger.dir, &["--config", s(&config)], &stderr);
+    for _ in 0..300 {
+        assert_eq!(get(&served.address, "/healthz").status, 200);
+    }
+    for _ in 0..20 {
+        assert_eq!(get(&served.address, "/no-such-page").status, 404);
+    }
+    // then about a tenth of the successes have a line, and every error.
+    let lines = access_lines(&stderr);
+    let successes = lines
+        .iter()
+        .filter(|line| line.contains("status=200"))
+        .count();
+    let errors = lines
+        .iter()
+        .filter(|line| line.contains("status=404"))
+        .count();
+    assert!(
+        (25..=35).contains(&successes),
+        "{successes} of 300: {lines:#?}"
+    );
+    assert_eq!(errors, 20, "{lines:#?}");
+    assert!(
+        lines.iter().any(|line| line.contains("path=/healthz")),
+        "a line names the path: {lines:#?}"
+    );
+}

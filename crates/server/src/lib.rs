@@ -39,6 +39,7 @@
 //! # }
 //! ```
 
+pub mod access_log;
 pub mod api;
 pub mod config;
 pub mod connections;
@@ -66,9 +67,9 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
-pub use config::{ConfigError, ServerConfig};
+pub use config::{AccessLog, ConfigError, ServerConfig};
 pub use log_routes::log_routes;
 pub use problem::Problem;
 pub use state::AppState;
@@ -133,10 +134,15 @@ async fn method_not_allowed(request: Request) -> Response {
     .into_response()
 }
 
-/// All routes with their layers: request ids, tracing, the concurrency bound (503 with
-/// `Retry-After` when full), the request timeout, the body limit, and problem documents for
-/// unknown paths and methods.
+/// All routes with their layers: request ids, a tracing span per request, the access log
+/// (off by default, [`access_log`]), the concurrency bound (503 with `Retry-After` when
+/// full), the request timeout, the body limit, and problem documents for unknown paths and
+/// methods.
 pub fn router(state: AppState) -> Router {
+    let access_logger = Arc::new(access_log::AccessLogger::new(
+        state.config.access_log,
+        state.config.access_log_sample_rate,
+    ));
     let retry_after_s = state.config.retry_after_s;
     let overloaded_counter = state.counters.clone();
     let layers = ServiceBuilder::new()
@@ -156,9 +162,15 @@ pub fn router(state: AppState) -> Router {
                         request_id = %request_id,
                     )
                 })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                // No line per request here: the access log decides (access_log.rs).
+                .on_response(())
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn_with_state(
+            access_logger,
+            access_log::access_log,
+        ))
         .layer(HandleErrorLayer::new(move |_: BoxError| {
             let counters = overloaded_counter.clone();
             async move {
