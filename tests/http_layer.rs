@@ -157,6 +157,62 @@ fn read_answer(stream: &mut TcpStream, buffered: &mut Vec<u8>) -> Reply {
 }
 
 // ---------------------------------------------------------------------------------------
+// Declared body lengths
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_declared_length_over_the_limit_is_refused_at_once_and_never_invited() {
+    let (_ledger, served) = given_a_served_ledger(&[]);
+    let address = served.address.as_str();
+    let head = |length: u64, expect: bool| {
+        format!(
+            "POST /v1/events HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n{}\r\n",
+            if expect { "Expect: 100-continue\r\n" } else { "" }
+        )
+    };
+
+    // A declared 10 MB body with only its first bytes sent: 413 at once, not 408 later.
+    let started = Instant::now();
+    let mut bytes = head(10_000_000, false).into_bytes();
+    bytes.extend_from_slice(&[b'{'; 100]);
+    let exchange = raw_exchange(address, &bytes);
+    let replies = answers(&exchange.raw);
+    assert_eq!(
+        replies.len(),
+        1,
+        "{:?}",
+        String::from_utf8_lossy(&exchange.raw)
+    );
+    let document = replies[0].problem(413, "body-too-large");
+    assert_eq!(document["declared_length"], 10_000_000, "{document}");
+    assert!(started.elapsed() < PROMPTLY, "took {:?}", started.elapsed());
+    assert!(exchange.closed, "the connection was left open");
+
+    // With Expect: 100-continue over the limit: 413 and no 100 Continue.
+    let exchange = raw_exchange(address, head(10_000_000, true).as_bytes());
+    let replies = answers(&exchange.raw);
+    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    assert_eq!(
+        statuses,
+        [413],
+        "{:?}",
+        String::from_utf8_lossy(&exchange.raw)
+    );
+    assert!(exchange.took < PROMPTLY, "took {:?}", exchange.took);
+
+    // Within the limit: 100 Continue, then the body is read and answered.
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    stream.write_all(head(2, true).as_bytes()).expect("send");
+    let mut buffered = Vec::new();
+    assert_eq!(read_answer(&mut stream, &mut buffered).status, 100);
+    stream.write_all(b"{}").expect("send the body");
+    read_answer(&mut stream, &mut buffered).problem(422, "invalid-field");
+}
+
+// ---------------------------------------------------------------------------------------
 // Tile paths
 // ---------------------------------------------------------------------------------------
 

@@ -136,8 +136,8 @@ async fn method_not_allowed(request: Request) -> Response {
 
 /// All routes with their layers: request ids, a tracing span per request, the access log
 /// (off by default, [`access_log`]), the concurrency bound (503 with `Retry-After` when
-/// full), the request timeout, the body limit, and problem documents for unknown paths and
-/// methods.
+/// full), the request timeout, the declared body length (413 before the body is read), the
+/// body limit, and problem documents for unknown paths and methods.
 pub fn router(state: AppState) -> Router {
     let access_logger = Arc::new(access_log::AccessLogger::new(
         state.config.access_log,
@@ -185,6 +185,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limits::request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::declared_length,
         ))
         .layer(DefaultBodyLimit::max(
             usize::try_from(state.config.body_bytes_max).unwrap_or(usize::MAX),
