@@ -157,6 +157,225 @@ fn read_answer(stream: &mut TcpStream, buffered: &mut Vec<u8>) -> Reply {
 }
 
 // ---------------------------------------------------------------------------------------
+// Request heads hyper would refuse
+// ---------------------------------------------------------------------------------------
+
+/// A TLS 1.2 ClientHello's first bytes, as a browser sends them to `https://` on this port.
+const CLIENT_HELLO: &[u8] = b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\x5e\x6b\x1b\x1f\x9a\x4b\x2e\x83\x00\x00\x20\xc0\x2b\xc0\x2f\x00\x9e\xc0\x0a";
+
+#[test]
+fn request_heads_below_the_application_get_problem_documents_and_a_closed_connection() {
+    let (_ledger, served) = given_a_served_ledger(&[]);
+    let address = served.address.as_str();
+    let long_target = format!(
+        "GET /v1/credentials/{} HTTP/1.1\r\nHost: {address}\r\n\r\n",
+        "a".repeat(70 * 1024)
+    );
+    let many_fields = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {address}\r\n{}\r\n",
+        (0..200)
+            .map(|n| format!("X-Filler-{n}: {n}\r\n"))
+            .collect::<String>()
+    );
+    let large_field = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {address}\r\nX-Large: {}\r\n\r\n",
+        "b".repeat(40 * 1024)
+    );
+    let post = |fields: &str| {
+        format!(
+            "POST /v1/events HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n{fields}\r\n"
+        )
+        .into_bytes()
+    };
+    let raw_byte_in_path = {
+        let mut bytes = b"GET /v1/credentials/Y0000500000012050\xff0001 HTTP/1.1\r\n".to_vec();
+        bytes.extend_from_slice(format!("Host: {address}\r\n\r\n").as_bytes());
+        bytes
+    };
+    let cases: Vec<(&str, Vec<u8>, u16, &str, &str)> = vec![
+        (
+            "a target over 64 KiB",
+            long_target.into_bytes(),
+            414,
+            "uri-too-long",
+            "request target",
+        ),
+        (
+            "200 header fields",
+            many_fields.into_bytes(),
+            431,
+            "headers-too-large",
+            "header fields",
+        ),
+        (
+            "a 40 KiB header field",
+            large_field.into_bytes(),
+            431,
+            "headers-too-large",
+            "request head",
+        ),
+        (
+            "a raw 0xFF byte in the path",
+            raw_byte_in_path,
+            400,
+            "malformed-request",
+            "0xFF",
+        ),
+        (
+            "Content-Length 2^64",
+            post("Content-Length: 18446744073709551616\r\n"),
+            413,
+            "body-too-large",
+            "limit",
+        ),
+        (
+            "two different Content-Lengths",
+            post("Content-Length: 5\r\nContent-Length: 6\r\n"),
+            400,
+            "malformed-request",
+            "two different Content-Length",
+        ),
+        (
+            "a negative Content-Length",
+            post("Content-Length: -1\r\n"),
+            400,
+            "malformed-request",
+            "Content-Length \"-1\"",
+        ),
+        (
+            "HTTP/9.9",
+            format!("GET /healthz HTTP/9.9\r\nHost: {address}\r\n\r\n").into_bytes(),
+            505,
+            "http-version-not-supported",
+            "HTTP/9.9",
+        ),
+        (
+            "a TLS ClientHello",
+            CLIENT_HELLO.to_vec(),
+            400,
+            "malformed-request",
+            "TLS",
+        ),
+        (
+            "both Content-Length and Transfer-Encoding",
+            post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
+            400,
+            "malformed-request",
+            "ambiguous",
+        ),
+        (
+            "a transfer coding other than chunked",
+            post("Transfer-Encoding: gzip\r\n"),
+            501,
+            "unsupported-transfer-coding",
+            "chunked",
+        ),
+        (
+            "an HTTP/1.1 request without Host",
+            b"GET /healthz HTTP/1.1\r\n\r\n".to_vec(),
+            400,
+            "malformed-request",
+            "Host",
+        ),
+    ];
+    for (what, bytes, status, code, named) in cases {
+        let exchange = raw_exchange(address, &bytes);
+        let replies = answers(&exchange.raw);
+        assert_eq!(
+            replies.len(),
+            1,
+            "{what}: {:?}",
+            String::from_utf8_lossy(&exchange.raw)
+        );
+        let document = replies[0].problem(status, code);
+        assert!(
+            document["detail"]
+                .as_str()
+                .is_some_and(|detail| detail.contains(named)),
+            "{what}: the detail names {named:?}: {document}"
+        );
+        assert!(exchange.closed, "{what}: the connection was left open");
+        assert!(exchange.took < PROMPTLY, "{what}: took {:?}", exchange.took);
+        assert_eq!(replies[0].header("connection"), Some("close"), "{what}");
+    }
+    // Still serving.
+    assert_eq!(get(address, "/healthz").status, 200);
+}
+
+#[test]
+fn keep_alive_and_pipelining_still_work_and_a_bad_head_is_answered_after_the_good_ones() {
+    let (_ledger, served) = given_a_served_ledger(&[]);
+    let address = served.address.as_str();
+    let verify = format!("{{\"certificate_number\": \"{CERT_NO}\", \"name\": \"{NAME}\"}}");
+    let (first, second) = verify.as_bytes().split_at(10);
+
+    // Given one connection kept alive, answered one request at a time,
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    let mut buffered = Vec::new();
+    for _ in 0..3 {
+        stream
+            .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+            .expect("send");
+        assert_eq!(read_answer(&mut stream, &mut buffered).status, 200);
+    }
+    // a chunked body on it,
+    let mut chunked = format!(
+        "POST /v1/verify HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+        first.len()
+    )
+    .into_bytes();
+    chunked.extend_from_slice(first);
+    chunked.extend_from_slice(format!("\r\n{:x}\r\n", second.len()).as_bytes());
+    chunked.extend_from_slice(second);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    stream.write_all(&chunked).expect("send");
+    let reply = read_answer(&mut stream, &mut buffered);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["matched"], false, "{}", reply.text());
+    // and a body with a length.
+    let mut sized = format!(
+        "POST /v1/verify HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        verify.len()
+    )
+    .into_bytes();
+    sized.extend_from_slice(verify.as_bytes());
+    stream.write_all(&sized).expect("send");
+    assert_eq!(read_answer(&mut stream, &mut buffered).status, 200);
+
+    // When requests are pipelined on another, the last of them with a bad head,
+    let mut pipelined = Vec::new();
+    for _ in 0..3 {
+        pipelined.extend_from_slice(
+            format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes(),
+        );
+    }
+    pipelined.extend_from_slice(&chunked);
+    pipelined.extend_from_slice(&sized);
+    pipelined
+        .extend_from_slice(format!("GET /healthz HTTP/9.9\r\nHost: {address}\r\n\r\n").as_bytes());
+    pipelined
+        .extend_from_slice(format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes());
+    let exchange = raw_exchange(address, &pipelined);
+
+    // then each good one is answered in order, the bad one last with its problem, nothing
+    // after it is read, and the connection closes.
+    let replies = answers(&exchange.raw);
+    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 505], "{statuses:?}");
+    replies[5].problem(505, "http-version-not-supported");
+    assert!(exchange.closed && exchange.took < PROMPTLY);
+
+    // The first connection is still open and serving.
+    stream
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .expect("send");
+    assert_eq!(read_answer(&mut stream, &mut buffered).status, 200);
+}
+
+// ---------------------------------------------------------------------------------------
 // Declared body lengths
 // ---------------------------------------------------------------------------------------
 
@@ -408,6 +627,9 @@ fn the_access_log_is_off_by_default_and_samples_the_share_it_is_told() {
     for _ in 0..20 {
         assert_eq!(get(&served.address, "/no-such-page").status, 404);
     }
+    // and a head refused before routing,
+    let refused = raw_exchange(&served.address, b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n");
+    assert!(!refused.raw.is_empty());
     // then about a tenth of the successes have a line, and every error.
     let lines = access_lines(&stderr);
     let successes = lines
@@ -418,11 +640,15 @@ fn the_access_log_is_off_by_default_and_samples_the_share_it_is_told() {
         .iter()
         .filter(|line| line.contains("status=404"))
         .count();
+    let refusals = lines
+        .iter()
+        .filter(|line| line.contains("status=505"))
+        .count();
     assert!(
         (25..=35).contains(&successes),
         "{successes} of 300: {lines:#?}"
     );
-    assert_eq!(errors, 20, "{lines:#?}");
+    assert_eq!((errors, refusals), (20, 1), "{lines:#?}");
     assert!(
         lines.iter().any(|line| line.contains("path=/healthz")),
         "a line names the path: {lines:#?}"

@@ -4,7 +4,8 @@
 //! API under `/v1` ([`api`]), the log in the C2SP tlog-tiles layout ([`log_routes`]),
 //! `/healthz`, `/metrics` and `/openapi.json` ([`ops`]), and the limits every public service
 //! needs ([`limits`]): request body size, request timeout, requests in flight, and a
-//! per-client verification rate. Every error is an RFC 9457 problem document ([`problem`]).
+//! per-client verification rate. Every error is an RFC 9457 problem document ([`problem`]),
+//! including a request head refused before routing ([`request_head`], [`connections`]).
 //!
 //! Principal items: [`router`] (all routes with their layers), [`AppState`] (the node and the
 //! configuration, shared by every handler), [`ServerConfig`], [`verify::verify`] (the holder
@@ -50,6 +51,7 @@ pub mod openapi;
 pub mod ops;
 pub mod portal;
 pub mod problem;
+pub mod request_head;
 pub mod state;
 pub mod verify;
 pub mod views;
@@ -202,12 +204,17 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then finishes the requests in
 /// progress. Peer addresses are recorded for the verification rate limit; request headers
-/// must arrive within `request_timeout_ms` ([`connections`]).
+/// must arrive within `request_timeout_ms`, and every request head is checked before hyper
+/// parses it, a bad one answered with a problem document ([`connections`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_timeout = state.config.request_timeout();
-    connections::serve_connections(listener, router(state), header_timeout, shutdown).await
+    let options = connections::ConnectionOptions {
+        header_timeout: state.config.request_timeout(),
+        body_bytes_max: state.config.body_bytes_max,
+        log_refusals: state.config.access_log != AccessLog::Off,
+    };
+    connections::serve_connections(listener, router(state), options, shutdown).await
 }
