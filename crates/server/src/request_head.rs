@@ -523,6 +523,8 @@ pub struct GuardedStream<S> {
     pending: Vec<u8>,
     start: usize,
     approved: usize,
+    /// How many of the unapproved bytes the head check has already looked at.
+    head_seen: usize,
     reading: Reading,
     body_bytes_max: u64,
     answer: Option<Answer>,
@@ -538,6 +540,7 @@ impl<S> GuardedStream<S> {
             pending: Vec::new(),
             start: 0,
             approved: 0,
+            head_seen: 0,
             reading: Reading::Head,
             body_bytes_max,
             answer: None,
@@ -592,6 +595,17 @@ impl<S> GuardedStream<S> {
             }
             _ if unapproved == 0 => false,
             Reading::Head => {
+                // Parsing again only when a line ended or a limit was crossed keeps a head
+                // trickled a byte at a time from costing a parse per byte.
+                let seen = self.head_seen.min(unapproved);
+                let worth_parsing = seen == 0
+                    || self.pending[unapproved_start + seen..].contains(&b'\n')
+                    || (seen <= TARGET_BYTES_MAX && unapproved > TARGET_BYTES_MAX)
+                    || (seen < HEAD_BYTES_MAX && unapproved >= HEAD_BYTES_MAX);
+                self.head_seen = unapproved;
+                if !worth_parsing {
+                    return false;
+                }
                 match check_head(&self.pending[unapproved_start..], self.body_bytes_max) {
                     HeadCheck::Incomplete => false,
                     HeadCheck::Refused(problem) => {
@@ -599,6 +613,7 @@ impl<S> GuardedStream<S> {
                         true
                     }
                     HeadCheck::Valid { head_bytes, body } => {
+                        self.head_seen = 0;
                         self.approved += head_bytes;
                         self.reading = match body {
                             BodyFraming::None => Reading::Head,
@@ -902,6 +917,68 @@ mod tests {
             "b".repeat(HEAD_BYTES_MAX)
         );
         assert_eq!(refused(fields.as_bytes()).status.as_u16(), 431);
+    }
+
+    async fn read_some<S: AsyncRead + Unpin>(stream: &mut S, out: &mut Vec<u8>) -> bool {
+        let mut buffer = [0u8; 7];
+        let mut read = ReadBuf::new(&mut buffer);
+        std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_read(cx, &mut read))
+            .await
+            .expect("read");
+        out.extend_from_slice(read.filled());
+        !read.filled().is_empty()
+    }
+
+    #[test]
+    fn a_trickled_pipeline_passes_unchanged_and_a_bad_head_ends_it_with_its_answer() {
+        let good: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n\
+            POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc\
+            POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        let bad: &[u8] = b"GET / HTTP/9.9\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("listen on loopback");
+            let address = listener.local_addr().expect("address");
+            let mut client = tokio::net::TcpStream::connect(address)
+                .await
+                .expect("connect");
+            let (server, _) = listener.accept().await.expect("accept");
+            let mut guarded = GuardedStream::new(server, 1_024);
+            let sent: Vec<u8> = [good, bad].concat();
+            let writer = tokio::spawn(async move {
+                // A byte at a time, as a slow client would.
+                for byte in sent {
+                    std::future::poll_fn(|cx| Pin::new(&mut client).poll_write(cx, &[byte]))
+                        .await
+                        .expect("write");
+                }
+                client
+            });
+            let mut handed_over = Vec::new();
+            while read_some(&mut guarded, &mut handed_over).await {}
+            assert_eq!(
+                String::from_utf8_lossy(&handed_over),
+                String::from_utf8_lossy(good)
+            );
+            let mut client = writer.await.expect("writer");
+            let shutdown = std::future::poll_fn(|cx| Pin::new(&mut guarded).poll_shutdown(cx));
+            let answer = async move {
+                let mut answer = Vec::new();
+                while read_some(&mut client, &mut answer).await {}
+                answer
+            };
+            let (shut, answer) = tokio::join!(shutdown, answer);
+            shut.expect("shutdown");
+            let answer = String::from_utf8_lossy(&answer).into_owned();
+            assert!(answer.starts_with("HTTP/1.1 505 "), "{answer}");
+            assert!(answer.contains("application/problem+json"), "{answer}");
+            assert!(answer.contains("HTTP/9.9 is not supported"), "{answer}");
+        });
     }
 
     #[test]
