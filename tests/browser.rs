@@ -1,6 +1,7 @@
 //! A real browser against the portal: headless Chromium (Debian's `chromium`, driven through
 //! `chromedriver` over WebDriver) opens the demo's Chongqing portal, submits the lookup form
-//! for a valid, a revoked and an unknown certificate, checks each result page, opens the
+//! for a valid, a revoked and an unknown certificate, checks each result page (posted: the
+//! address names no one, the QR code carries the certificate number only), opens the
 //! statistics and a body page, and saves screenshots (docs/portal.md shows them).
 //!
 //! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test
@@ -138,6 +139,13 @@ async fn look_up(client: &Client, portal: &str, cert_no: &str, name: &str) -> (S
         .await
         .expect("attribute")
         .unwrap_or_default();
+    // The form was posted: the result's address names no one.
+    let address = client.current_url().await.expect("the address");
+    assert_eq!(
+        (address.path(), address.query()),
+        ("/query", None),
+        "{address}"
+    );
     let text = client
         .find(Locator::Css("main"))
         .await
@@ -222,6 +230,18 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         .find(Locator::Css(".qr svg"))
         .await
         .expect("a QR code");
+    // The QR code opens the form with the number only, never the name.
+    let qr_address = client
+        .find(Locator::Css(".qr code.result-url"))
+        .await
+        .expect("the QR code's address")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        qr_address.ends_with(&format!("/?cert_no={cert_no}")),
+        "{qr_address}"
+    );
     screenshot(&client, "portal-valid.png").await;
 
     // a Sichuan certificate, answered by the Chongqing portal from its mirror of Sichuan

@@ -1089,12 +1089,13 @@ fn report(summary: &serde_json::Value, json: bool, reused: bool) {
         summary["workers_on_both_ledgers"]
     );
     let node_of = |item: &serde_json::Value| &summary["nodes"][text(&item["node"])];
-    // Served: a link to the portal's answer; not served: the command line.
+    // Served: the portal's form with the number filled in (the name is typed, never in an
+    // address); not served: the command line.
     let try_line = |item: &serde_json::Value| match node_of(item)["url"].as_str() {
         Some(url) => format!(
-            "    {url}/query?cert_no={}&name={}",
+            "    {url}/?cert_no={}  (name: {})",
             text(&item["cert_no"]),
-            skill_ledger_server::portal::model::query_escape(&text(&item["name"]))
+            text(&item["name"])
         ),
         None => format!(
             "    skill-ledger verify --dir {} --cert-no {} --name {}",

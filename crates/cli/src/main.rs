@@ -171,7 +171,8 @@ fn main() -> ExitCode {
             error.exit()
         }
     };
-    // A server logs its requests by default; other commands only warnings.
+    // A server logs what it does at INFO (its requests only when `access_log` says so); other
+    // commands only warnings.
     let default_filter = match cli.command {
         Command::Serve(_) => "info",
         _ => "warn",

@@ -58,6 +58,13 @@ pub struct ServeArgs {
     /// Longest wait between partner sync attempts after failures (the wait doubles up to it).
     #[arg(long, env = "SKILL_LEDGER_SYNC_BACKOFF_MAX_S")]
     pub sync_backoff_max_s: Option<u64>,
+    /// Which requests get a log line: off (the default), errors (status 400 and above),
+    /// sampled (errors and --access-log-sample-rate of the rest) or all.
+    #[arg(long, env = "SKILL_LEDGER_ACCESS_LOG")]
+    pub access_log: Option<skill_ledger_server::AccessLog>,
+    /// With --access-log sampled: the share of the other requests logged, 0 to 1.
+    #[arg(long, env = "SKILL_LEDGER_ACCESS_LOG_SAMPLE_RATE")]
+    pub access_log_sample_rate: Option<f64>,
     /// Worker threads of the HTTP runtime (default: one per core).
     #[arg(long, env = "SKILL_LEDGER_WORKER_THREADS")]
     pub worker_threads: Option<usize>,
@@ -98,6 +105,12 @@ impl ServeArgs {
         }
         if let Some(value) = self.sync_backoff_max_s {
             config.sync_backoff_max_s = value;
+        }
+        if let Some(value) = self.access_log {
+            config.access_log = value;
+        }
+        if let Some(value) = self.access_log_sample_rate {
+            config.access_log_sample_rate = value;
         }
         config.validate()?;
         Ok(config)

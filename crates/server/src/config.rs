@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 /// retry_after_s = 1
 /// sync_interval_s = 60
 /// sync_backoff_max_s = 900
+/// access_log = "off"
+/// access_log_sample_rate = 0.01
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -48,6 +50,44 @@ pub struct ServerConfig {
     pub sync_interval_s: u64,
     /// After failures the wait doubles from `sync_interval_s` up to this many seconds.
     pub sync_backoff_max_s: u64,
+    /// Which requests get a line in the log (target `skill_ledger_server::access`, level
+    /// INFO): none by default, so the log does not grow with the traffic.
+    pub access_log: AccessLog,
+    /// With `access_log = "sampled"`, the share of the requests answered below 400 that are
+    /// logged, 0 to 1 (every error answer is logged).
+    pub access_log_sample_rate: f64,
+}
+
+/// Which requests the access log records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLog {
+    /// No line per request.
+    #[default]
+    Off,
+    /// A line per answer with status 400 or above, and per request head refused before
+    /// routing.
+    Errors,
+    /// The errors, and `access_log_sample_rate` of the other requests.
+    Sampled,
+    /// A line per request.
+    All,
+}
+
+impl std::str::FromStr for AccessLog {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<AccessLog, String> {
+        match text {
+            "off" => Ok(AccessLog::Off),
+            "errors" => Ok(AccessLog::Errors),
+            "sampled" => Ok(AccessLog::Sampled),
+            "all" => Ok(AccessLog::All),
+            other => Err(format!(
+                "access log {other:?}: expected off, errors, sampled or all"
+            )),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -64,6 +104,8 @@ impl Default for ServerConfig {
             partial_tile_max_age_s: 10,
             sync_interval_s: 60,
             sync_backoff_max_s: 900,
+            access_log: AccessLog::Off,
+            access_log_sample_rate: 0.01,
         }
     }
 }
@@ -130,6 +172,9 @@ impl ServerConfig {
                 "must be between sync_interval_s and 86400",
             );
         }
+        if !(0.0..=1.0).contains(&self.access_log_sample_rate) {
+            return invalid("access_log_sample_rate", "must be between 0 and 1");
+        }
         Ok(())
     }
 
@@ -164,5 +209,23 @@ mod tests {
         };
         let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("concurrency_max"), "{error}");
+        let config = ServerConfig {
+            access_log_sample_rate: 1.5,
+            ..ServerConfig::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("access_log_sample_rate"), "{error}");
+    }
+
+    #[test]
+    fn the_access_log_is_off_unless_a_file_or_flag_says_otherwise() {
+        assert_eq!(ServerConfig::default().access_log, AccessLog::Off);
+        let config: ServerConfig =
+            toml::from_str("access_log = \"sampled\"\naccess_log_sample_rate = 0.1\n").unwrap();
+        assert_eq!(config.access_log, AccessLog::Sampled);
+        assert!(config.validate().is_ok());
+        assert!(toml::from_str::<ServerConfig>("access_log = \"some\"").is_err());
+        assert_eq!("errors".parse::<AccessLog>(), Ok(AccessLog::Errors));
+        assert!("loud".parse::<AccessLog>().is_err());
     }
 }

@@ -4,7 +4,8 @@
 //! API under `/v1` ([`api`]), the log in the C2SP tlog-tiles layout ([`log_routes`]),
 //! `/healthz`, `/metrics` and `/openapi.json` ([`ops`]), and the limits every public service
 //! needs ([`limits`]): request body size, request timeout, requests in flight, and a
-//! per-client verification rate. Every error is an RFC 9457 problem document ([`problem`]).
+//! per-client verification rate. Every error is an RFC 9457 problem document ([`problem`]),
+//! including a request head refused before routing ([`request_head`], [`connections`]).
 //!
 //! Principal items: [`router`] (all routes with their layers), [`AppState`] (the node and the
 //! configuration, shared by every handler), [`ServerConfig`], [`verify::verify`] (the holder
@@ -39,6 +40,7 @@
 //! # }
 //! ```
 
+pub mod access_log;
 pub mod api;
 pub mod config;
 pub mod connections;
@@ -49,6 +51,7 @@ pub mod openapi;
 pub mod ops;
 pub mod portal;
 pub mod problem;
+pub mod request_head;
 pub mod state;
 pub mod verify;
 pub mod views;
@@ -66,9 +69,9 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
-pub use config::{ConfigError, ServerConfig};
+pub use config::{AccessLog, ConfigError, ServerConfig};
 pub use log_routes::log_routes;
 pub use problem::Problem;
 pub use state::AppState;
@@ -133,10 +136,15 @@ async fn method_not_allowed(request: Request) -> Response {
     .into_response()
 }
 
-/// All routes with their layers: request ids, tracing, the concurrency bound (503 with
-/// `Retry-After` when full), the request timeout, the body limit, and problem documents for
-/// unknown paths and methods.
+/// All routes with their layers: request ids, a tracing span per request, the access log
+/// (off by default, [`access_log`]), the concurrency bound (503 with `Retry-After` when
+/// full), the request timeout, the declared body length (413 before the body is read), the
+/// body limit, and problem documents for unknown paths and methods.
 pub fn router(state: AppState) -> Router {
+    let access_logger = Arc::new(access_log::AccessLogger::new(
+        state.config.access_log,
+        state.config.access_log_sample_rate,
+    ));
     let retry_after_s = state.config.retry_after_s;
     let overloaded_counter = state.counters.clone();
     let layers = ServiceBuilder::new()
@@ -156,9 +164,15 @@ pub fn router(state: AppState) -> Router {
                         request_id = %request_id,
                     )
                 })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                // No line per request here: the access log decides (access_log.rs).
+                .on_response(())
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn_with_state(
+            access_logger,
+            access_log::access_log,
+        ))
         .layer(HandleErrorLayer::new(move |_: BoxError| {
             let counters = overloaded_counter.clone();
             async move {
@@ -174,6 +188,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             limits::request_timeout,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::declared_length,
+        ))
         .layer(DefaultBodyLimit::max(
             usize::try_from(state.config.body_bytes_max).unwrap_or(usize::MAX),
         ));
@@ -186,12 +204,17 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then finishes the requests in
 /// progress. Peer addresses are recorded for the verification rate limit; request headers
-/// must arrive within `request_timeout_ms` ([`connections`]).
+/// must arrive within `request_timeout_ms`, and every request head is checked before hyper
+/// parses it, a bad one answered with a problem document ([`connections`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_timeout = state.config.request_timeout();
-    connections::serve_connections(listener, router(state), header_timeout, shutdown).await
+    let options = connections::ConnectionOptions {
+        header_timeout: state.config.request_timeout(),
+        body_bytes_max: state.config.body_bytes_max,
+        log_refusals: state.config.access_log != AccessLog::Off,
+    };
+    connections::serve_connections(listener, router(state), options, shutdown).await
 }

@@ -138,6 +138,46 @@ pub async fn request_timeout(
     }
 }
 
+/// Middleware: a request whose declared `Content-Length` is over `body_bytes_max` is answered
+/// 413 at once, before any of its body is read, so the client neither waits for a timeout
+/// nor, with `Expect: 100-continue`, is told to send it (hyper sends `100 Continue` only
+/// when a handler starts reading the body). The connection is closed after the answer.
+/// A length that is not a number never gets here (crate::request_head).
+pub async fn declared_length(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = state.config.body_bytes_max;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit => {
+            let mut response = Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code::BODY_TOO_LARGE,
+                "Request body too large",
+                format!(
+                    "the request declares a body of {length} bytes (Content-Length), over the \
+                     limit of {limit} bytes"
+                ),
+            )
+            .with("declared_length", length)
+            .with("limit_bytes", limit)
+            .into_response();
+            response.headers_mut().insert(
+                header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
+        }
+        _ => next.run(request).await,
+    }
+}
+
 /// A JSON body, read within the body size and time limits, answered as problems:
 /// 413 too large, 408 too slow, 415 not JSON, 400 syntax (with line and column),
 /// 422 a field missing or of the wrong type (naming it).

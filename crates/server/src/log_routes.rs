@@ -6,7 +6,7 @@
 //! (`immutable`); partial tiles and the checkpoint are cached briefly.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -77,7 +77,10 @@ fn tile_not_found(path: &str, detail: impl std::fmt::Display) -> Problem {
 /// `tile/<L>/<N>[.p/<W>]`: hash tile at level L (0–7 here), index N as 3-digit path elements
 /// (`x001/x234/067`), partial width W (1–255). `tile/entries/<N>[.p/<W>]`: entry bundle, each
 /// entry as a big-endian u16 length and its bytes. Only tiles the latest checkpoint covers
-/// exist; non-canonical paths are 404.
+/// exist; non-canonical paths are 404. Canonical means as sent, not as decoded: the
+/// request's own path is compared with the one canonical spelling, so a percent-encoded
+/// byte (`entries%2F000`, `%30%30%30`), a leading zero, a misplaced `x` or a trailing slash
+/// names no tile, as for any static file server holding the tiles.
 #[utoipa::path(
     get, path = "/tile/{level}/{index}", tag = "log",
     params(
@@ -92,10 +95,19 @@ fn tile_not_found(path: &str, detail: impl std::fmt::Display) -> Problem {
 )]
 pub async fn tile(
     State(state): State<AppState>,
-    ApiPath(rest): ApiPath<String>,
+    uri: Uri,
+    // Decoded only to refuse a path that is not UTF-8 once decoded (400, as on every route).
+    ApiPath(_decoded): ApiPath<String>,
 ) -> Result<Response, Problem> {
-    let path = format!("tile/{rest}");
-    let (level, n, width) = parse_tile_path(&path).map_err(|error| tile_not_found(&path, error))?;
+    let path = uri.path().strip_prefix('/').unwrap_or(uri.path());
+    let (level, n, width) = parse_tile_path(path).map_err(|_| {
+        tile_not_found(
+            path,
+            "not a canonical tile path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], N in \
+             3-digit elements, all but the last prefixed x, W from 1 to 255, spelled exactly so \
+             (no percent-encoding, no extra zeros, no trailing slash)",
+        )
+    })?;
     let size = state
         .node
         .checkpoint()
@@ -109,13 +121,13 @@ pub async fn tile(
     match level {
         TileLevel::Hashes(level) => {
             if level >= 8 {
-                return Err(tile_not_found(&path, "this log has tile levels 0 to 7"));
+                return Err(tile_not_found(path, "this log has tile levels 0 to 7"));
             }
             let leaves_needed =
                 (first + u128::from(width)) << (u32::from(TILE_HEIGHT) * u32::from(level));
             if leaves_needed > u128::from(size) {
                 return Err(tile_not_found(
-                    &path,
+                    path,
                     format!(
                         "the latest checkpoint has {size} entries, this tile needs {leaves_needed}"
                     ),
@@ -125,14 +137,14 @@ pub async fn tile(
                 .node
                 .tree_reader()
                 .tile(level, n, width)
-                .map_err(|error| tile_not_found(&path, error))?;
+                .map_err(|error| tile_not_found(path, error))?;
             Ok(bytes_response(TILE_CONTENT_TYPE, cache_control, bytes))
         }
         TileLevel::Entries => {
             let end = first + u128::from(width);
             if end > u128::from(size) {
                 return Err(tile_not_found(
-                    &path,
+                    path,
                     format!("the latest checkpoint has {size} entries, this bundle needs {end}"),
                 ));
             }

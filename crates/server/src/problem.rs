@@ -49,6 +49,18 @@ pub mod code {
     pub const NOT_FOUND: &str = "not-found";
     /// The path exists but not with this method.
     pub const METHOD_NOT_ALLOWED: &str = "method-not-allowed";
+    /// The request head is not HTTP/1.1: a malformed request line, header field or
+    /// `Content-Length`, ambiguous framing, a missing `Host`, or not HTTP at all (a TLS
+    /// handshake on the plain-HTTP port). Refused before routing; the connection is closed.
+    pub const MALFORMED_REQUEST: &str = "malformed-request";
+    /// The request target is longer than the server reads (414).
+    pub const URI_TOO_LONG: &str = "uri-too-long";
+    /// Too many header fields, or a request head larger than the server reads (431).
+    pub const HEADERS_TOO_LARGE: &str = "headers-too-large";
+    /// An HTTP version other than 1.0 and 1.1 (505).
+    pub const HTTP_VERSION_NOT_SUPPORTED: &str = "http-version-not-supported";
+    /// A `Transfer-Encoding` other than `chunked` (501).
+    pub const UNSUPPORTED_TRANSFER_CODING: &str = "unsupported-transfer-coding";
     /// The ledger itself failed to answer (storage error).
     pub const INTERNAL: &str = "internal";
     /// A recognition names an origin that is not a partner of this ledger.

@@ -7,6 +7,13 @@
 //! number and to a name that does not match is the same page, so the form cannot be used to
 //! learn which numbers exist; nothing personal is shown that the visitor did not type.
 //!
+//! The form is posted (`POST /query`, form-urlencoded) and answered with the result page
+//! itself, `Cache-Control: no-store`: a holder's name and identity-document number are in no
+//! address, so not in browser history, bookmarks, `Referer` headers or proxy logs. The QR
+//! code of a result opens the lookup form with only the certificate number filled in
+//! (`/?cert_no=…`). `GET /query` performs no lookup: it answers the form, with the
+//! certificate number of its address (an old bookmark or QR code) and nothing else kept.
+//!
 //! * `charts.rs`: SVG bar and line charts. `pages.rs`: the pages from plain view models.
 //! * `model.rs`: from ledger state and API views to those view models; the QR code.
 
@@ -14,11 +21,12 @@ pub mod charts;
 pub mod model;
 pub mod pages;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use maud::Markup;
 use serde::Deserialize;
@@ -32,8 +40,10 @@ use pages::{Lookup, ProvinceStats};
 
 /// The portal's routes.
 pub fn routes(state: AppState) -> Router<AppState> {
-    let query_route =
-        get(query).route_layer(middleware::from_fn_with_state(state, verify_rate_limit));
+    // The rate limit is on the lookup (POST) only; GET answers the form.
+    let query_route = post(query)
+        .route_layer(middleware::from_fn_with_state(state, verify_rate_limit))
+        .get(lookup);
     Router::new()
         .route("/", get(lookup))
         .route("/query", query_route)
@@ -57,12 +67,35 @@ fn ledger_label(state: &AppState) -> &'static str {
     state.node.province().name_zh()
 }
 
-/// 证书查询: the form.
-async fn lookup(State(state): State<AppState>) -> Response {
+/// The certificate number a lookup address may fill in (`/?cert_no=…`); any other parameter
+/// (an old address's `name`, `id_no`) is ignored.
+#[derive(Deserialize)]
+struct Prefill {
+    #[serde(default)]
+    cert_no: String,
+}
+
+/// 证书查询: the form, with the certificate number of the address filled in (the QR code of
+/// a result links here). Also the answer to `GET /query`, which looks nothing up.
+async fn lookup(State(state): State<AppState>, uri: Uri) -> Response {
+    let cert_no = Query::<Prefill>::try_from_uri(&uri)
+        .map(|Query(prefill)| prefill.cert_no.trim().to_string())
+        .unwrap_or_default();
+    // A certificate number is 22 characters; anything much longer is not one.
+    let cert_no = if cert_no.chars().count() <= 64 {
+        cert_no
+    } else {
+        String::new()
+    };
+    let cache = if uri.query().is_none() {
+        "public, max-age=60"
+    } else {
+        "no-store"
+    };
     html(
         StatusCode::OK,
-        pages::lookup_page(ledger_label(&state)),
-        "public, max-age=60",
+        pages::lookup_page(ledger_label(&state), &cert_no),
+        cache,
     )
 }
 
@@ -76,9 +109,10 @@ struct LookupQuery {
     id_no: String,
 }
 
-/// The address this result is at, for the QR code: scheme and host as the visitor used them,
-/// the certificate number and name, never the identity-document number.
-fn result_url(headers: &HeaderMap, cert_no: &str, name: &str) -> String {
+/// The address the QR code of a result opens: the lookup form with the certificate number
+/// filled in, scheme and host as the visitor used them. Never the name or the document
+/// number: whoever scans it types the name again.
+fn result_url(headers: &HeaderMap, cert_no: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
@@ -89,18 +123,66 @@ fn result_url(headers: &HeaderMap, cert_no: &str, name: &str) -> String {
         .filter(|value| *value == "https")
         .unwrap_or("http");
     format!(
-        "{scheme}://{host}/query?cert_no={}&name={}",
-        model::query_escape(cert_no),
-        model::query_escape(name)
+        "{scheme}://{host}/?cert_no={}",
+        model::query_escape(cert_no)
     )
 }
 
-/// 证书查询: the result of a lookup.
-async fn query(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(form): Query<LookupQuery>,
-) -> Response {
+/// The posted form, read within the body limit and the request timeout; a page saying what
+/// is wrong otherwise.
+async fn read_lookup_form(request: Request, state: &AppState) -> Result<LookupQuery, Response> {
+    let label = ledger_label(state);
+    let refuse = |status: StatusCode, message: &str| {
+        html(
+            status,
+            pages::message_page(label, "查询请求有误", message),
+            "no-store",
+        )
+    };
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "查询须以表单提交（Content-Type: application/x-www-form-urlencoded）。",
+        ));
+    }
+    let read = Bytes::from_request(request, state);
+    let bytes = match tokio::time::timeout(state.config.request_timeout(), read).await {
+        Err(_) => {
+            return Err(refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "表单未在规定时间内送达，请重试。",
+            ))
+        }
+        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "表单内容过长。"))
+        }
+        Ok(Err(_)) => return Err(refuse(StatusCode::BAD_REQUEST, "表单读取失败，请重试。")),
+        Ok(Ok(bytes)) => bytes,
+    };
+    serde_urlencoded::from_bytes::<LookupQuery>(&bytes).map_err(|error| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("表单格式有误（application/x-www-form-urlencoded）：{error}"),
+        )
+    })
+}
+
+/// 证书查询: the result of a posted lookup, answered directly (no redirect, `no-store`).
+async fn query(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
+    let form = match read_lookup_form(request, &state).await {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
     let label = ledger_label(&state);
     let cert_no = form.cert_no.trim().to_string();
     let id_no = form.id_no.trim();
@@ -148,7 +230,7 @@ async fn query(
                             Some(credential),
                             Some(checked),
                         ) => {
-                            let url = result_url(&headers, &cert_no, &form.name);
+                            let url = result_url(&headers, &cert_no);
                             let mut view = model::credential_page_view(
                                 credential,
                                 &issuing_ledger_label(&cert_no, label),

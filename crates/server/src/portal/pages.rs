@@ -213,7 +213,9 @@ pub fn layout(title: &str, ledger_label: &str, content: Markup) -> Markup {
 
 fn lookup_form(cert_no: &str, name: &str) -> Markup {
     html! {
-        form.card method="get" action="/query" {
+        // Posted, so the name and document number are in no address (browser history,
+        // proxy logs); the result page is the answer.
+        form.card method="post" action="/query" {
             h1 { "职业技能等级证书查询" }
             label for="cert_no" { "证书编号" }
             input #cert_no name="cert_no" value=(cert_no) required
@@ -228,9 +230,9 @@ fn lookup_form(cert_no: &str, name: &str) -> Markup {
     }
 }
 
-/// 证书查询: the empty form.
-pub fn lookup_page(ledger_label: &str) -> Markup {
-    layout("证书查询", ledger_label, lookup_form("", ""))
+/// 证书查询: the form, with a certificate number filled in (or none).
+pub fn lookup_page(ledger_label: &str, cert_no: &str) -> Markup {
+    layout("证书查询", ledger_label, lookup_form(cert_no, ""))
 }
 
 fn checked_line(checked: &CheckedAgainst) -> Markup {
@@ -293,7 +295,7 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                                 code { "skill-ledger verify-bundle" } " 在无网络时核验。"
                                 "离线核验无法得知此后的撤销，请以联网查询结果为准。"
                             }
-                            p.hint { "扫描二维码可再次打开本查询结果：" br; code { (result_url) } }
+                            p.hint { "扫描二维码可打开本证书的查询页（已填好证书编号，姓名需重新填写）：" br; code.result-url { (result_url) } }
                         }
                     }
                 }
@@ -472,7 +474,7 @@ mod tests {
     fn found(status: StatusView) -> Lookup {
         Lookup::Found {
             credential: Box::new(credential(status)),
-            result_url: "http://127.0.0.1:8080/query?cert_no=Y000050000102253000070".to_string(),
+            result_url: "http://127.0.0.1:8080/?cert_no=Y000050000102253000070".to_string(),
             bundle_url: "/v1/credentials/Y000050000102253000070/bundle".to_string(),
             qr_svg: "<svg id=\"qr\"></svg>".to_string(),
         }
