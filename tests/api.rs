@@ -724,6 +724,19 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
         .as_str()
         .is_some_and(|p| p.starts_with("line 1 column")));
 
+    // Broken JSON is 400 even where serde meets an unknown or mistyped member before the
+    // end of the input: the body is not JSON, whatever its first key.
+    for (path, body) in [
+        ("/v1/verify", &b"{\"cert_no\":"[..]),
+        ("/v1/verify", b"{\"name\": 5"),
+        ("/v1/events", b"{\"entry\": 5,"),
+    ] {
+        let reply = request(address, "POST", path, &json_header, body);
+        let document = reply.problem(400, "bad-request");
+        assert!(document["position"].is_string(), "{document}");
+        assert!(document.get("field").is_none(), "{document}");
+    }
+
     // A missing field: 422 naming it; an unknown field likewise.
     let missing = request(address, "POST", "/v1/events", &json_header, b"{}");
     assert_eq!(missing.problem(422, "invalid-field")["field"], "entry");
