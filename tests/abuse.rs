@@ -585,13 +585,13 @@ fn malformed_oversized_nested_and_mistyped_bodies_get_problems_and_write_nothing
     );
     fx.refused(
         "an entry that is not base64",
-        400,
+        422,
         "malformed-entry",
         || post(address, json, br#"{"entry": "not base64!"}"#),
     );
     fx.refused(
         "an entry with trailing bytes",
-        400,
+        422,
         "malformed-entry",
         || {
             let mut entry = fx.certification(1).to_entry().expect("entry");
@@ -600,7 +600,7 @@ fn malformed_oversized_nested_and_mistyped_bodies_get_problems_and_write_nothing
             post(address, json, body.to_string().as_bytes())
         },
     );
-    fx.refused("truncated entry bytes", 400, "malformed-entry", || {
+    fx.refused("truncated entry bytes", 422, "malformed-entry", || {
         let entry = fx.certification(1).to_entry().expect("entry");
         let body = json!({"entry": base64::engine::general_purpose::STANDARD.encode(&entry[..entry.len() / 2])});
         post(address, json, body.to_string().as_bytes())

@@ -71,7 +71,7 @@ pub async fn submit(
         .decode(request.entry.trim())
         .map_err(|error| {
             Problem::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 code::MALFORMED_ENTRY,
                 "Malformed entry",
                 format!("field entry is not standard base64: {error}"),
