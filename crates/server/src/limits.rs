@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -207,6 +207,30 @@ where
                 format!("path parameter: {}", rejection.body_text()),
             )),
             Err(rejection) => Err(Problem::internal(rejection.body_text())),
+        }
+    }
+}
+
+/// A query string, refused as a `400 bad-request` problem document when it does not
+/// deserialize (a repeated or malformed member), where axum's own `Query` answers in plain
+/// text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(Problem::bad_request(format!(
+                "query string: {}",
+                rejection.body_text()
+            ))
+            .with("position", "query")),
         }
     }
 }
