@@ -544,12 +544,27 @@ fn malformed_oversized_nested_and_mistyped_bodies_get_problems_and_write_nothing
     });
     fx.refused("a deeply nested entry member", 422, "invalid-field", || {
         let nested = format!(
-            "{{\"entry\": {}{}}}",
+            "{{\"entry\": {}1{}}}",
             "{\"a\":".repeat(20_000),
             "}".repeat(20_000)
         );
         post(address, json, nested.as_bytes())
     });
+    // The same without the innermost value is not JSON at all (`{"a":}`), whatever serde
+    // refuses first: 400.
+    fx.refused(
+        "a deeply nested member without a value",
+        400,
+        "bad-request",
+        || {
+            let nested = format!(
+                "{{\"entry\": {}{}}}",
+                "{\"a\":".repeat(20_000),
+                "}".repeat(20_000)
+            );
+            post(address, json, nested.as_bytes())
+        },
+    );
     fx.refused("invalid UTF-8 in a string", 400, "bad-request", || {
         post(address, json, b"{\"entry\": \"\xff\xfe\xfd\"}")
     });
