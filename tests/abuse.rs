@@ -544,12 +544,27 @@ fn malformed_oversized_nested_and_mistyped_bodies_get_problems_and_write_nothing
     });
     fx.refused("a deeply nested entry member", 422, "invalid-field", || {
         let nested = format!(
-            "{{\"entry\": {}{}}}",
+            "{{\"entry\": {}1{}}}",
             "{\"a\":".repeat(20_000),
             "}".repeat(20_000)
         );
         post(address, json, nested.as_bytes())
     });
+    // The same without the innermost value is not JSON at all (`{"a":}`), whatever serde
+    // refuses first: 400.
+    fx.refused(
+        "a deeply nested member without a value",
+        400,
+        "bad-request",
+        || {
+            let nested = format!(
+                "{{\"entry\": {}{}}}",
+                "{\"a\":".repeat(20_000),
+                "}".repeat(20_000)
+            );
+            post(address, json, nested.as_bytes())
+        },
+    );
     fx.refused("invalid UTF-8 in a string", 400, "bad-request", || {
         post(address, json, b"{\"entry\": \"\xff\xfe\xfd\"}")
     });
@@ -585,13 +600,13 @@ fn malformed_oversized_nested_and_mistyped_bodies_get_problems_and_write_nothing
     );
     fx.refused(
         "an entry that is not base64",
-        400,
+        422,
         "malformed-entry",
         || post(address, json, br#"{"entry": "not base64!"}"#),
     );
     fx.refused(
         "an entry with trailing bytes",
-        400,
+        422,
         "malformed-entry",
         || {
             let mut entry = fx.certification(1).to_entry().expect("entry");
@@ -600,7 +615,7 @@ fn malformed_oversized_nested_and_mistyped_bodies_get_problems_and_write_nothing
             post(address, json, body.to_string().as_bytes())
         },
     );
-    fx.refused("truncated entry bytes", 400, "malformed-entry", || {
+    fx.refused("truncated entry bytes", 422, "malformed-entry", || {
         let entry = fx.certification(1).to_entry().expect("entry");
         let body = json!({"entry": base64::engine::general_purpose::STANDARD.encode(&entry[..entry.len() / 2])});
         post(address, json, body.to_string().as_bytes())

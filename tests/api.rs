@@ -724,6 +724,19 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
         .as_str()
         .is_some_and(|p| p.starts_with("line 1 column")));
 
+    // Broken JSON is 400 even where serde meets an unknown or mistyped member before the
+    // end of the input: the body is not JSON, whatever its first key.
+    for (path, body) in [
+        ("/v1/verify", &b"{\"cert_no\":"[..]),
+        ("/v1/verify", b"{\"name\": 5"),
+        ("/v1/events", b"{\"entry\": 5,"),
+    ] {
+        let reply = request(address, "POST", path, &json_header, body);
+        let document = reply.problem(400, "bad-request");
+        assert!(document["position"].is_string(), "{document}");
+        assert!(document.get("field").is_none(), "{document}");
+    }
+
     // A missing field: 422 naming it; an unknown field likewise.
     let missing = request(address, "POST", "/v1/events", &json_header, b"{}");
     assert_eq!(missing.problem(422, "invalid-field")["field"], "entry");
@@ -734,11 +747,12 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
     );
     assert_eq!(unknown.problem(422, "invalid-field")["field"], "signature");
 
-    // Not base64, and base64 of bytes that are not an entry: 400 naming the entry field.
+    // Not base64, and base64 of bytes that are not an entry: well-formed JSON whose entry
+    // member holds no entry, 422 naming the entry field.
     let not_base64 = post_json(address, "/v1/events", &json!({"entry": "not base64!"}));
-    assert_eq!(not_base64.problem(400, "malformed-entry")["field"], "entry");
+    assert_eq!(not_base64.problem(422, "malformed-entry")["field"], "entry");
     let not_an_entry = post_json(address, "/v1/events", &json!({"entry": "AQIDBA=="}));
-    let document = not_an_entry.problem(400, "malformed-entry");
+    let document = not_an_entry.problem(422, "malformed-entry");
     assert!(document["detail"]
         .as_str()
         .is_some_and(|d| d.contains("entry")));
@@ -757,7 +771,7 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
         "/v1/events",
         &json!({"entry": base64::engine::general_purpose::STANDARD.encode(&entry)}),
     );
-    let document = trailing.problem(400, "malformed-entry");
+    let document = trailing.problem(422, "malformed-entry");
     assert!(
         document["detail"]
             .as_str()

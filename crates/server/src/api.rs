@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,7 +13,8 @@ use serde::Deserialize;
 use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
 use skill_ledger_node::{stats_document, SubmitError};
 
-use crate::limits::{verify_rate_limit, ApiJson, ApiPath};
+use crate::limits::{verify_rate_limit, ApiJson, ApiPath, ApiQuery};
+use crate::openapi::{CertificateNumberPath, RegistrationNumberPath, SubjectPath};
 use crate::problem::{code, Problem, ProblemDocument};
 use crate::state::AppState;
 use crate::verify::{verify, Verification, VerifyQuery, VerifyRequest};
@@ -56,9 +57,11 @@ fn no_store(mut response: Response) -> Response {
     request_body = SubmitRequest,
     responses(
         (status = 200, description = "Committed durably", body = SubmitResponse),
-        (status = 400, description = "Malformed JSON or entry", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON (bad-request, with position)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within request_timeout_ms", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "Event rejected by a rule (type = urn:skill-ledger:problem:<rule code>), or a recognition the partner's mirror does not confirm", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json (or +json)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "A member missing, unknown or of the wrong type (invalid-field); entry not base64 or not an entry (malformed-entry); event rejected by a rule (type = urn:skill-ledger:problem:<rule code>); or a recognition the partner's mirror does not confirm", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Queue full, disk full, node stopped or partner mirror unreadable; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
@@ -71,7 +74,7 @@ pub async fn submit(
         .decode(request.entry.trim())
         .map_err(|error| {
             Problem::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 code::MALFORMED_ENTRY,
                 "Malformed entry",
                 format!("field entry is not standard base64: {error}"),
@@ -170,11 +173,12 @@ fn unknown_certificate(number: &CertificateNumber) -> Problem {
 /// shown; to check a holder, use `POST /v1/verify`.
 #[utoipa::path(
     get, path = "/v1/credentials/{cert_no}", tag = "credentials",
-    params(("cert_no" = String, Path, description = "22-character certificate number", example = "Y000050000001244000001")),
+    params(CertificateNumberPath),
     responses(
         (status = 200, description = "The credential (valid or revoked)", body = CredentialResponse),
         (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Not on this ledger (certificate_status unknown)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger or the partner's mirror could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn credential(
@@ -267,11 +271,12 @@ fn partner_credential(
 /// recorded after the checkpoint cannot be seen offline; the online check is authoritative.
 #[utoipa::path(
     get, path = "/v1/credentials/{cert_no}/bundle", tag = "credentials",
-    params(("cert_no" = String, Path, description = "22-character certificate number")),
+    params(CertificateNumberPath),
     responses(
         (status = 200, description = "The bundle (text, skill-ledger/bundle/v1)", body = String, content_type = "text/plain; charset=utf-8"),
         (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Not on this ledger", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn credential_bundle(
@@ -318,9 +323,13 @@ pub async fn credential_bundle(
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "Checked against the signed checkpoint in checked_against", body = Verification),
-        (status = 400, description = "Malformed JSON", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or invalid (named in field)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Over the per-client verification rate", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON (bad-request, with position)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within request_timeout_ms", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json (or +json)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "A member is missing, unknown or invalid (named in field)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Over the per-client verification rate; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger or the partner's mirror could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn verify_handler(
@@ -342,7 +351,7 @@ fn parse_registration_number(text: &str) -> Result<RegistrationNumber, Problem> 
 /// A registered evaluation body by registration number.
 #[utoipa::path(
     get, path = "/v1/bodies/{reg_no}", tag = "bodies",
-    params(("reg_no" = String, Path, description = "13-character registration number", example = "Y000050000001")),
+    params(RegistrationNumberPath),
     responses(
         (status = 200, description = "The body as registered, with its status history", body = BodyView),
         (status = 400, description = "Malformed registration number", body = ProblemDocument, content_type = "application/problem+json"),
@@ -370,11 +379,12 @@ pub async fn body(
 /// identity document; the ledger never holds the document number).
 #[utoipa::path(
     get, path = "/v1/persons/{subject}", tag = "persons",
-    params(("subject" = String, Path, description = "The subject pseudonym, 64 hex characters")),
+    params(SubjectPath),
     responses(
         (status = 200, description = "Every route's history, current levels and next steps", body = PersonView),
         (status = 400, description = "Malformed subject", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Nothing on this ledger for the subject", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn person(
@@ -415,9 +425,11 @@ pub async fn person(
 
 /// Which statistics: `by=route` for the route dimension.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// `route`: how the talent standing now was produced (evaluation, direct, contest,
     /// conversion, appointment, apprenticeship).
+    #[param(schema_with = crate::openapi::forms::stats_dimension)]
     pub by: Option<String>,
 }
 
@@ -432,11 +444,13 @@ pub struct StatsQuery {
             "valid_by_level": {"junior": 1, "intermediate": 1}, "valid_by_province": {"50": 2},
             "valid_by_occupation_group": {"6": 2}, "valid_by_year": {"2024": 2}, "valid_by_route": {"evaluation": 2}},
             "holders": {"total": 1, "by_highest_level": {"intermediate": 1}, "high_skill": 0, "high_skill_share": 0.0}})),
+        (status = 400, description = "A dimension other than route, or a malformed query string", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn stats(
     State(state): State<AppState>,
-    Query(query): Query<StatsQuery>,
+    ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<Response, Problem> {
     let counters = state.node.stats()?;
     let document = match query.by.as_deref() {

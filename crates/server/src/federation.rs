@@ -551,7 +551,7 @@ fn witness_response(answer: &WitnessAnswer) -> Response {
 /// key and is consistent with the one this witness last cosigned (which is persisted first).
 #[utoipa::path(
     post, path = "/add-checkpoint", tag = "federation",
-    request_body(content = String, content_type = "text/plain", description = "old <size>\\n, proof lines, an empty line, the signed checkpoint note"),
+    request_body(content = inline(crate::openapi::AddCheckpointBody), content_type = "text/plain", description = "old <size>\\n, proof lines, an empty line, the signed checkpoint note"),
     responses(
         (status = 200, description = "The cosignature line(s) (C2SP tlog-cosignature, cosignature/v1)", body = String, content_type = "text/plain; charset=utf-8"),
         (status = 400, description = "Malformed request, or old size above the checkpoint size", body = String, content_type = "text/plain; charset=utf-8"),
@@ -560,6 +560,10 @@ fn witness_response(answer: &WitnessAnswer) -> Response {
         (status = 409, description = "old is not the size last cosigned (given in the body), or a fork", body = String, content_type = "text/x.tlog.size"),
         (status = 413, description = "Body over 16 KiB", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, description = "The consistency proof does not verify", body = String, content_type = "text/plain; charset=utf-8"),
+        (status = 500, description = "The witness could not read or persist its state", content(
+            (String = "text/plain; charset=utf-8"),
+            (ProblemDocument = "application/problem+json"),
+        )),
     )
 )]
 pub async fn add_checkpoint(State(state): State<AppState>, request: Request) -> Response {

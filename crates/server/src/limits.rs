@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -251,6 +251,30 @@ where
     }
 }
 
+/// A query string, refused as a `400 bad-request` problem document when it does not
+/// deserialize (a repeated or malformed member), where axum's own `Query` answers in plain
+/// text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(Problem::bad_request(format!(
+                "query string: {}",
+                rejection.body_text()
+            ))
+            .with("position", "query")),
+        }
+    }
+}
+
 pub fn body_too_large(body_limit: u64) -> Problem {
     Problem::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -261,8 +285,23 @@ pub fn body_too_large(body_limit: u64) -> Problem {
 }
 
 /// Parses JSON, naming the position of a syntax error and the field of a data error.
+///
+/// A body that is not JSON at all is `400 bad-request` (a malformed request, RFC 9110), and
+/// only well-formed JSON with a missing, unknown or mistyped field is `422 invalid-field`.
+/// serde stops at the first error it meets, so a body like `{"unknown":` would surface as a
+/// data error (the unknown field) before the syntax error (the missing value): the body's
+/// syntax is checked on its own first whenever the typed parse fails on data.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     serde_json::from_slice(bytes).map_err(|error| {
+        let error = match error.classify() {
+            serde_json::error::Category::Data => {
+                match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                    Err(syntax) if !syntax.is_data() => syntax,
+                    _ => error,
+                }
+            }
+            _ => error,
+        };
         let position = format!("line {} column {}", error.line(), error.column());
         match error.classify() {
             serde_json::error::Category::Data => {
@@ -285,11 +324,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     })
 }
 
-/// The field a serde data error names (`missing field `name``, `unknown field `x``).
+/// The field a serde data error names (`missing field `name``, `unknown field `x``,
+/// `duplicate field `x``); other data errors quote a value, not a field (`invalid type:
+/// integer `5``), and name none.
 fn data_error_field(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let length = message[start..].find('`')?;
-    Some(message[start..start + length].to_string())
+    let rest = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))?;
+    let length = rest.find('`')?;
+    Some(rest[..length].to_string())
 }
 
 /// Retry-After for a 503 answered by the concurrency bound.
@@ -349,5 +392,58 @@ mod tests {
         let missing = parse_json::<Query>(b"{}").unwrap_err();
         assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(missing.extensions["field"], "name");
+    }
+
+    #[test]
+    fn broken_json_is_400_even_where_serde_meets_a_field_error_first() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Query {
+            name: String,
+        }
+        // serde reads the key and refuses it (unknown field, or wrong type) before it
+        // reaches the end of the input: still a syntax error of the body, 400.
+        for body in [
+            &b"{\"cert_no\":"[..],
+            b"{\"cert_no\": \"Y\"",
+            b"{\"name\": 5",
+            b"{\"name\": 5,,}",
+            b"[1, 2",
+            b"\"unterminated",
+            b"{\"name\": \"x\"} trailing",
+        ] {
+            let problem = parse_json::<Query>(body).unwrap_err();
+            let text = String::from_utf8_lossy(body);
+            assert_eq!(
+                problem.status,
+                StatusCode::BAD_REQUEST,
+                "{text}: {}",
+                problem.detail
+            );
+            assert_eq!(problem.code, code::BAD_REQUEST, "{text}");
+            assert!(problem.extensions["position"].is_string(), "{text}");
+            assert!(!problem.extensions.contains_key("field"), "{text}");
+        }
+        // Well-formed JSON of the wrong shape stays 422, naming the field.
+        for (body, field) in [
+            (&b"{\"cert_no\": \"Y\"}"[..], Some("cert_no")),
+            (b"{\"name\": 5}", None),
+            (b"{\"name\": \"x\", \"name\": \"y\"}", Some("name")),
+            (b"{}", Some("name")),
+            (b"[1, 2]", None),
+            (b"null", None),
+        ] {
+            let problem = parse_json::<Query>(body).unwrap_err();
+            let text = String::from_utf8_lossy(body);
+            assert_eq!(problem.status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+            assert_eq!(problem.code, code::INVALID_FIELD, "{text}");
+            // A type error quotes the value, not the field: no field is named then.
+            assert_eq!(
+                problem.extensions.get("field").and_then(|f| f.as_str()),
+                field,
+                "{text}"
+            );
+        }
     }
 }

@@ -91,6 +91,7 @@ fn tile_not_found(path: &str, detail: impl std::fmt::Display) -> Problem {
         (status = 200, description = "Tile bytes (32-byte hashes) or entry bundle; full tiles are immutable", body = Vec<u8>, content_type = "application/octet-stream"),
         (status = 400, description = "A path that is not UTF-8 once percent-decoded", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Not a canonical tile path, or beyond the latest checkpoint", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The log could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn tile(

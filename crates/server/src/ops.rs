@@ -3,17 +3,14 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
+use crate::state::AppState;
+use crate::views::Health;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use skill_ledger_node::Histogram;
-use utoipa::OpenApi as _;
-
-use crate::openapi::ApiDoc;
-use crate::state::AppState;
-use crate::views::Health;
 
 pub fn ops_routes() -> Router<AppState> {
     Router::new()
@@ -235,8 +232,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "The OpenAPI 3.1 description of this service", body = Object))
 )]
 pub async fn openapi() -> Response {
-    let mut response = Json(ApiDoc::openapi()).into_response();
-    response.headers_mut().insert(
+    let mut response = crate::openapi::openapi_json().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
     );

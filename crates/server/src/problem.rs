@@ -23,7 +23,8 @@ pub mod code {
     pub const BAD_REQUEST: &str = "bad-request";
     /// The JSON is well formed but a field is missing, of the wrong type, or invalid.
     pub const INVALID_FIELD: &str = "invalid-field";
-    /// The submitted entry bytes do not decode as an entry.
+    /// The submitted entry is not base64, or its bytes do not decode as an entry (422: the
+    /// JSON is well formed, the value of its `entry` member is not an entry).
     pub const MALFORMED_ENTRY: &str = "malformed-entry";
     /// The request body is larger than `body_bytes_max`.
     pub const BODY_TOO_LARGE: &str = "body-too-large";
@@ -238,7 +239,7 @@ impl Problem {
         match error {
             SubmitError::Rejected(rejection) => Problem::rejection(rejection),
             SubmitError::Malformed(detail) => Problem::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 code::MALFORMED_ENTRY,
                 "Malformed entry",
                 format!("field entry: {detail}"),

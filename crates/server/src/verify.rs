@@ -30,17 +30,19 @@ pub const HOLDER_TEXT_CHARS_MAX: usize = 200;
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The 22-character certificate number.
-    #[schema(example = "Y000050000001244000001")]
+    #[schema(schema_with = crate::openapi::forms::certificate_number_in_body)]
     pub certificate_number: String,
     /// The holder's name as printed on the certificate (white space is ignored).
-    #[schema(example = "张三")]
+    #[schema(schema_with = crate::openapi::forms::holder_name)]
     pub name: String,
     /// Optionally, the identity-document number printed on the certificate.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::forms::id_number)]
     pub id_number: Option<String>,
     /// The document type of `id_number`: `resident_id` (default), `hmt`, `passport`,
     /// `foreign_permanent`.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::forms::id_type)]
     pub id_type: Option<String>,
 }
 

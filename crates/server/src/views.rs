@@ -14,7 +14,7 @@ pub struct SubmitRequest {
     /// Standard base64 (RFC 4648, with padding) of the entry: format version, signer,
     /// public key, signature and bincode(Event), exactly as docs/formats.md describes.
     /// The signature covers `"skill-ledger/event/v1\n" ‖ origin ‖ "\n" ‖ bincode(Event)`.
-    #[schema(example = "AQEAAABZMDAwMDUwMDAwMDAx…")]
+    #[schema(schema_with = crate::openapi::forms::entry)]
     pub entry: String,
 }
 
