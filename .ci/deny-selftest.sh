@@ -8,15 +8,15 @@ cd "$(dirname "$0")/.."
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-make_db() { # $1: dir, $2: with an advisory against `hex` (1) or not (0)
-    mkdir -p "$1/crates"
-    if [ "$2" = 1 ]; then
-        mkdir -p "$1/crates/hex"
-        cat > "$1/crates/hex/RUSTSEC-2026-9001.md" <<'ADV'
-```toml
+make_db() { # $1: dir, $2: the advisory is against `hex`, a dependency (1), or another crate (0)
+    local package=hex
+    [ "$2" = 1 ] || package=skill-ledger-selftest-absent
+    mkdir -p "$1/crates/$package"
+    cat > "$1/crates/$package/RUSTSEC-2026-9001.md" <<ADV
+\`\`\`toml
 [advisory]
 id = "RUSTSEC-2026-9001"
-package = "hex"
+package = "$package"
 date = "2026-01-01"
 url = "https://example.invalid/RUSTSEC-2026-9001"
 categories = ["memory-corruption"]
@@ -24,13 +24,12 @@ keywords = []
 
 [versions]
 patched = []
-```
+\`\`\`
 
-# Selftest advisory against every version of hex
+# Selftest advisory against every version of $package
 
 Made by .ci/deny-selftest.sh; it is not a real advisory.
 ADV
-    fi
 }
 
 make_db "$work/flagged" 1
@@ -46,7 +45,7 @@ grep -q "RUSTSEC-2026-9001" "$work/flagged.log" || {
     exit 1
 }
 bash .ci/deny.sh --advisory-db "$work/clean" > "$work/clean.log" 2>&1 || {
-    echo "deny-selftest: a database without advisories failed" >&2
+    echo "deny-selftest: a database without advisories against our dependencies failed" >&2
     cat "$work/clean.log" >&2
     exit 1
 }

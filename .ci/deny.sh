@@ -66,10 +66,20 @@ if [ -n "$advisory_db" ]; then
         git -C "$source_repo" -c user.name=deny -c user.email=deny@localhost \
             commit -q -m "advisory database copy" --allow-empty
     fi
-    sed -e "s|^db-path = .*|db-path = \"$scratch/dbs\"|" \
-        -e "s|^db-urls = .*|db-urls = [\"file://$source_repo\"]|" deny.toml > "$scratch/deny.toml"
+    # Same URL as deny.toml, a scratch db-path: cargo deny names the copy's directory after
+    # the URL; an offline run with the scratch path empty says which name it looks for.
+    sed -e "s|^db-path = .*|db-path = \"$scratch/dbs\"|" deny.toml > "$scratch/deny.toml"
+    name="$(cargo deny --all-features --offline --config "$scratch/deny.toml" \
+        check --hide-inclusion-graph advisories 2>&1 | grep -o 'advisory-db-[0-9a-f]*' | head -1 || true)"
+    if [ -z "$name" ]; then
+        echo "deny.sh: cargo deny did not say where it reads the advisory database" >&2
+        exit 1
+    fi
+    rm -rf "${scratch:?}/dbs/$name"
+    git clone -q "$source_repo" "$scratch/dbs/$name"
     echo "advisory database: the local copy $advisory_db"
-    cargo deny --all-features check --config "$scratch/deny.toml" --hide-inclusion-graph advisories
+    cargo deny --all-features --offline --config "$scratch/deny.toml" \
+        check --hide-inclusion-graph advisories
     exit $?
 fi
 if timeout 60 cargo deny fetch db >/dev/null 2>&1; then
@@ -84,4 +94,5 @@ else
     fi
     exit 0
 fi
-cargo deny --all-features check --hide-inclusion-graph --disable-fetch advisories
+# The database is on the machine now: check without fetching again (--offline).
+cargo deny --all-features --offline check --hide-inclusion-graph advisories
