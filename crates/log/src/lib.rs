@@ -78,8 +78,9 @@ pub use crate::bundle::{
     SECTION_LABEL_BYTES_MAX, TLOG_PROOF_HEADER,
 };
 pub use crate::checkpoint::{
-    is_lower_hex, parse_and_verify_checkpoint, parse_signer_key_text, parse_verifier_key_text,
-    sign_note, signer_key_text, verifier_key_text, Checkpoint, CheckpointSigner, SignedCheckpoint,
+    is_lower_hex, note_signature_key_ids, parse_and_verify_checkpoint, parse_signer_key_text,
+    parse_verifier_key, parse_verifier_key_text, sign_note, signer_key_text, verifier_key_id,
+    verifier_key_text, verifier_key_text_of, Checkpoint, CheckpointSigner, SignedCheckpoint,
     CHECKPOINT_FILE_NAME,
 };
 pub use crate::error::{LogError, LogErrorKind};
