@@ -338,10 +338,16 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
     std::fs::write(&forged, text.replace(&own_note, &other_note)).unwrap();
     check_invalid(&forged, &vkey, "bad-checkpoint", &[]);
 
-    // the right bundle, the wrong trusted key
+    // the right bundle, the wrong trusted key (another ledger's, under the same name): a key
+    // this ledger never had
     let (code, other_vkey, _) = run(&["checkpoint", "--dir", s(&other_dir), "--vkey"]);
     assert_eq!(code, 0);
-    check_invalid(&file, other_vkey.trim(), "bad-checkpoint", &[]);
+    check_invalid(
+        &file,
+        other_vkey.trim(),
+        "untrusted-key",
+        &["trusted key", "authority key"],
+    );
 
     // the body section taken from another body's bundle (same checkpoint): not the issuer
     let other_bundle = ledger.bundle(OTHER_CERT, "other.bundle");
