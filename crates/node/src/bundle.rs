@@ -222,7 +222,7 @@ impl Node {
             .as_ref()
             .ok_or_else(|| integrity("the ledger is not established".to_string()))?;
         let registration_number = number.registration_number();
-        let body = self.body(&registration_number).ok_or_else(|| {
+        let body = registry.bodies.get(&registration_number).ok_or_else(|| {
             integrity(format!(
                 "credential {number} is on the ledger but its body {registration_number} is not"
             ))
@@ -237,7 +237,7 @@ impl Node {
             .map(|change| change.entry_index)
             .filter(|&index| index < credential.entry_index)
             .collect();
-        changes.extend(self.key_rotation_indexes(&body, credential.entry_index)?);
+        changes.extend(self.key_rotation_indexes(body, credential.entry_index)?);
         indexes.extend(changes.into_iter().map(|i| (BundleRole::BodyChange, i)));
         indexes.push((BundleRole::Credential, credential.entry_index));
         // Every authority change the checkpoint covers, before or after the credential: the
