@@ -295,7 +295,7 @@ fn serve_prints_its_address_and_answers_health_checkpoint_and_metrics() {
     let health = get(address, "/healthz");
     assert_eq!(health.status, 200, "{}", health.text());
     assert_eq!(health.json()["status"], "ok");
-    assert_eq!(health.json()["tree_size"], 5);
+    assert_eq!(health.json()["tree_size"], 6);
     assert!(
         health.header("x-request-id").is_some(),
         "request ids are returned"
@@ -313,7 +313,7 @@ fn serve_prints_its_address_and_answers_health_checkpoint_and_metrics() {
         Some("public, max-age=2")
     );
     let note = checkpoint.text();
-    assert!(note.starts_with("skill-ledger/50\n5\n"), "{note}");
+    assert!(note.starts_with("skill-ledger/50\n6\n"), "{note}");
     assert!(note.contains("\n\n— skill-ledger/50 "), "{note}");
 
     // And /metrics is Prometheus text with the node's figures.
@@ -325,7 +325,7 @@ fn serve_prints_its_address_and_answers_health_checkpoint_and_metrics() {
     let text = metrics.text();
     for name in [
         "skill_ledger_queue_depth ",
-        "skill_ledger_tree_size 5",
+        "skill_ledger_tree_size 6",
         "skill_ledger_batch_events_bucket{le=\"+Inf\"}",
         "skill_ledger_commit_latency_seconds_count",
         "# TYPE skill_ledger_events_rejected_total counter",

@@ -213,7 +213,7 @@ fn a_bundle_verifies_offline_with_the_verifier_key_only() {
             value["note"].as_str().unwrap().contains("revocation"),
             "{value}"
         );
-        assert_eq!(value["checkpoint"]["size"], 7, "{value}");
+        assert_eq!(value["checkpoint"]["size"], 8, "{value}");
         assert!(value["checkpoint"]["time_unix_s"].as_u64().unwrap() > 1_700_000_000);
     }
     // and the human form says the same, with freshness and the caveat
@@ -223,7 +223,7 @@ fn a_bundle_verifies_offline_with_the_verifier_key_only() {
         stdout.contains("ISSUED") && stdout.contains(CERT),
         "{stdout}"
     );
-    assert!(stdout.contains("checkpoint: size 7"), "{stdout}");
+    assert!(stdout.contains("checkpoint: size 8"), "{stdout}");
     assert!(stdout.contains("revocation"), "{stdout}");
 }
 
@@ -304,9 +304,10 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
 
     // the checkpoint's size changed in every section: its signature no longer verifies
     let size = ledger.size().to_string();
+    let other_size = (ledger.size() + 1).to_string();
     let resized = tampered(&ledger, &file, "size.bundle", |lines| {
         for line in lines.iter_mut().filter(|line| **line == size) {
-            *line = "8".to_string();
+            *line = other_size.clone();
         }
     });
     check_invalid(&resized, &vkey, "bad-checkpoint", &["signature"]);

@@ -1407,3 +1407,132 @@ fn a_stolen_body_key_is_revoked_with_the_credentials_it_signed_from_an_entry_on(
     assert_eq!(listed(&again, "credentials_revoked"), Vec::<String>::new());
     assert_eq!(listed(&again, "credentials_already_revoked"), expected);
 }
+
+/// The checkpoint note and whether it verifies with each verifier key.
+fn checkpoint_verifies_with(ledger: &Ledger, vkeys: &[&str]) -> Vec<bool> {
+    let (code, note, stderr) = run(&["checkpoint", "--dir", ledger.d()]);
+    assert_eq!(code, 0, "{stderr}");
+    vkeys
+        .iter()
+        .map(|vkey| skill_ledger_log::parse_and_verify_checkpoint(&note, vkey).is_ok())
+        .collect()
+}
+
+fn vkey_of(ledger: &Ledger) -> String {
+    json_ok(&["checkpoint", "--dir", ledger.d(), "--vkey"], 0)["verifier_key"]
+        .as_str()
+        .expect("verifier key")
+        .to_string()
+}
+
+#[test]
+fn the_authority_key_rotates_with_both_keys_on_the_checkpoints_and_recovers_with_the_recovery_key()
+{
+    // given: a ledger made by `init`, which wrote a recovery key
+    let ledger = given_ledger_with_body();
+    let recovery_key = ledger.dir.join("keys/recovery.key");
+    assert!(recovery_key.exists(), "init writes the recovery key");
+    let first = vkey_of(&ledger);
+
+    // when: a planned rotation
+    let rotated = json_ok(&["authority", "rotate-key", "--dir", ledger.d()], 0);
+    // then: the checkpoints carry both keys' signatures, and the new key is the ledger's
+    assert_eq!(rotated["kind"], "rotation", "{rotated}");
+    assert_eq!(rotated["cosigned"], true, "{rotated}");
+    let second = vkey_of(&ledger);
+    assert_ne!(first, second);
+    assert_eq!(rotated["verifier_key"], second.as_str());
+    assert_eq!(
+        checkpoint_verifies_with(&ledger, &[&first, &second]),
+        [true, true]
+    );
+    // and the authority signs with the new key, also after a restart
+    json_ok(
+        &[
+            "body",
+            "suspend",
+            "--dir",
+            ledger.d(),
+            "--reg-no",
+            BODY,
+            "--date",
+            "2026-01-05",
+            "--reason",
+            "整改",
+        ],
+        0,
+    );
+    assert_eq!(
+        checkpoint_verifies_with(&ledger, &[&first, &second]),
+        [true, true]
+    );
+
+    // when: the key in force is stolen, and the authority recovers with the recovery key
+    let recovered = json_ok(
+        &[
+            "authority",
+            "recover",
+            "--dir",
+            ledger.d(),
+            "--recovery-key",
+            s(&recovery_key),
+        ],
+        0,
+    );
+    // then: only the recovered key signs; the stolen and the retired keys are set aside
+    assert_eq!(recovered["kind"], "recovery", "{recovered}");
+    assert_eq!(recovered["cosigned"], false, "{recovered}");
+    let third = vkey_of(&ledger);
+    assert_eq!(
+        checkpoint_verifies_with(&ledger, &[&first, &second, &third]),
+        [false, false, true]
+    );
+    assert!(ledger.dir.join("keys/authority.compromised.key").exists());
+    json_ok(
+        &[
+            "body",
+            "reinstate",
+            "--dir",
+            ledger.d(),
+            "--reg-no",
+            BODY,
+            "--date",
+            "2026-01-06",
+            "--reason",
+            "整改完成",
+        ],
+        0,
+    );
+
+    // when: a recovery with a key that is not the ledger's recovery key
+    let other = ledger.root.join("other.key");
+    json_ok(
+        &[
+            "key",
+            "new",
+            "--name",
+            "skill-ledger/50/recovery",
+            "--out",
+            s(&other),
+        ],
+        0,
+    );
+    let (code, value) = json(&[
+        "authority",
+        "recover",
+        "--dir",
+        ledger.d(),
+        "--recovery-key",
+        s(&other),
+    ]);
+    // then: refused, naming why, and the ledger's key is unchanged
+    assert_ne!(code, 0, "{value}");
+    assert!(
+        value["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("recovery key"),
+        "{value}"
+    );
+    assert_eq!(vkey_of(&ledger), third);
+}

@@ -26,15 +26,18 @@ use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
     AppointmentBasis, AppointmentEndReason, AppointmentEnded, AppointmentMade,
     AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted, Audience,
-    BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange, CatalogueAdopted,
-    CertificateNumber, ContestRegistered, ContestResultRecorded, ContestTier, CredentialRevoked,
-    Date, EvaluationBasis, Event, EventId, EventKind, LedgerEstablished, Level, LevelCertified,
-    NameCommitment, OccupationCode, PolicyAdopted, Province, RegistrationNumber, Rejection, Route,
-    ScopeItem, SignedEvent, Signer, SubjectId, TitleLevel, TitleRecorded, DEFAULT_POLICY_TOML,
-    NAME_CHARS_MAX, SAMPLE_CATALOGUE_TOML,
+    AuthorityKeyRotated, AuthorityRecoveryKeySet, BodyKeyRevoked, BodyKeyRotated, BodyRegistered,
+    BodyStatusChange, CatalogueAdopted, CertificateNumber, ContestRegistered,
+    ContestResultRecorded, ContestTier, CredentialRevoked, Date, EvaluationBasis, Event, EventId,
+    EventKind, LedgerEstablished, Level, LevelCertified, NameCommitment, OccupationCode,
+    PolicyAdopted, Province, RegistrationNumber, Rejection, Route, ScopeItem, SignedEvent, Signer,
+    SubjectId, TitleLevel, TitleRecorded, DEFAULT_POLICY_TOML, NAME_CHARS_MAX,
+    SAMPLE_CATALOGUE_TOML,
 };
 use std::cell::Cell;
-use support::{get, given_ledger_with_a_body, serve_with, submit, Ledger, Served, BODY, ORIGIN};
+use support::{
+    get, given_ledger_with_a_body, read_key, serve_with, submit, Ledger, Served, BODY, ORIGIN,
+};
 
 /// Rejection codes exercised over HTTP by `tests/api.rs`, `tests/abuse.rs` and
 /// `tests/federation.rs` (`recognition-*`, `duplicate-recognition`).
@@ -52,6 +55,8 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "duplicate-recognition",
     "key-not-valid-at-date",
     "level-not-reachable",
+    // A ledger made by `init` always has a recovery key (crates/domain/tests/authority_key.rs).
+    "no-recovery-key",
     "out-of-scope",
     "province-mismatch",
     "recognition-not-active",
@@ -553,6 +558,27 @@ fn every_rule_refuses_its_event_over_http_and_stores_nothing() {
                     "2020-06-01",
                     attested(),
                 )),
+            ),
+        ),
+        (
+            // A rotation to a key the node does not hold in keys/authority.next.key.
+            "authority-key-not-held",
+            fx.by_authority(EventKind::AuthorityKeyRotated(AuthorityKeyRotated {
+                public_key: SigningKey::from_bytes(&[47; 32]).verifying_key().to_bytes(),
+                date: date("2024-01-01"),
+                reason: "轮换".to_string(),
+            })),
+        ),
+        (
+            // The recovery key (init wrote it) hands over to the authority key itself.
+            "key-reused",
+            fx.sign(
+                Signer::Recovery,
+                &read_key(&fx.ledger.dir.join("keys/recovery.key")),
+                EventKind::AuthorityRecoveryKeySet(AuthorityRecoveryKeySet {
+                    public_key: fx.ledger.authority_key.verifying_key().to_bytes(),
+                    date: date("2024-01-01"),
+                }),
             ),
         ),
         (

@@ -47,6 +47,11 @@ pub struct InitArgs {
     /// earlier certificates. Written to ledger.toml (`[sequencer] backdate_days_max`).
     #[arg(long, default_value_t = skill_ledger_node::BACKDATE_DAYS_DEFAULT)]
     pub backdate_days_max: u32,
+    /// Where to write the new offline recovery key (default: DIR/keys/recovery.key). It is
+    /// the only way back if the authority key is lost or stolen (`skill-ledger authority
+    /// recover`): move it off the node, offline, right after init.
+    #[arg(long, value_name = "FILE")]
+    pub recovery_key_out: Option<PathBuf>,
 }
 
 pub fn init(args: InitArgs, json: bool) -> CliResult {
@@ -80,12 +85,35 @@ pub fn init(args: InitArgs, json: bool) -> CliResult {
     if let Some(path) = &args.pseudonym_key {
         options.pseudonym_key = Some(*skill_ledger_node::load_pseudonym_key(path)?.as_bytes());
     }
+    if args.dir.dir.join("ledger.toml").exists() {
+        return Err(anyhow!("{} is already a ledger directory", args.dir.dir.display()).into());
+    }
+    // The recovery key is written before the ledger names it, so it is never named unheld.
+    let recovery_path = args
+        .recovery_key_out
+        .clone()
+        .unwrap_or_else(|| args.dir.dir.join("keys").join("recovery.key"));
+    if let Some(parent) = recovery_path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let recovery = SigningKey::generate(&mut rand::rngs::OsRng);
+    write_private(
+        &recovery_path,
+        &signer_key_text(
+            &skill_ledger_node::recovery_key_name(&options.origin),
+            &recovery,
+        ),
+    )?;
+    options.recovery_key = Some(recovery.verifying_key().to_bytes());
     let node = Node::init(&args.dir.dir, options)?;
     let value = json!({
         "dir": args.dir.dir,
         "origin": node.origin(),
         "authority_public_key": hex::encode(node.authority_key().verifying_key().to_bytes()),
         "verifier_key": node.verifier_key_text(),
+        "recovery_key_file": recovery_path,
+        "recovery_public_key": hex::encode(recovery.verifying_key().to_bytes()),
         "entries": node.entry_count(),
     });
     node.close()?;
@@ -102,6 +130,103 @@ pub fn init(args: InitArgs, json: bool) -> CliResult {
             "checkpoint verifier key: {}",
             value["verifier_key"].as_str().unwrap_or("")
         );
+        println!(
+            "recovery key written to {}: move it offline now; it alone recovers a lost or \
+             stolen authority key (skill-ledger authority recover)",
+            recovery_path.display()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum AuthorityCommand {
+    /// Planned rotation: a new authority key, the rotation signed by the key in force. The
+    /// retired key cosigns checkpoints for 30 days so partners follow.
+    RotateKey {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Date of the rotation (YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<Date>,
+        #[arg(long, default_value = "定期轮换")]
+        reason: String,
+    },
+    /// Recovery of a lost or stolen authority key with the offline recovery key: the old
+    /// key file is set aside and never signs again.
+    Recover {
+        #[command(flatten)]
+        dir: DirArg,
+        /// The recovery key file `init` wrote.
+        #[arg(long, value_name = "FILE")]
+        recovery_key: PathBuf,
+        /// Date of the recovery (YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<Date>,
+        #[arg(long, default_value = "授权密钥遗失或被盗")]
+        reason: String,
+    },
+}
+
+fn today() -> Date {
+    let now = time::OffsetDateTime::now_utc();
+    Date::from_ymd(now.year(), u8::from(now.month()), now.day()).unwrap_or(Date::MAX)
+}
+
+pub fn authority(command: AuthorityCommand, json: bool) -> CliResult {
+    let (change, kind) = match command {
+        AuthorityCommand::RotateKey { dir, date, reason } => (
+            skill_ledger_node::rotate_authority_key(&dir.dir, date.unwrap_or_else(today), &reason)?,
+            "rotation",
+        ),
+        AuthorityCommand::Recover {
+            dir,
+            recovery_key,
+            date,
+            reason,
+        } => {
+            let config = skill_ledger_node::LedgerConfig::load(&dir.dir.join("ledger.toml"))?;
+            let key = skill_ledger_node::load_recovery_key(&recovery_key, &config.origin)?;
+            (
+                skill_ledger_node::recover_authority_key(
+                    &dir.dir,
+                    &key,
+                    date.unwrap_or_else(today),
+                    &reason,
+                )?,
+                "recovery",
+            )
+        }
+    };
+    let value = json!({
+        "kind": kind,
+        "entry_index": change.entry_index,
+        "old_public_key": hex::encode(change.old_public_key),
+        "new_public_key": hex::encode(change.new_public_key),
+        "verifier_key": change.verifier_key_text,
+        "cosigned": change.cosigned,
+    });
+    if json {
+        print_json(&value);
+    } else {
+        println!(
+            "authority key {kind} logged as entry {}",
+            change.entry_index
+        );
+        println!("new checkpoint verifier key: {}", change.verifier_key_text);
+        if change.cosigned {
+            println!(
+                "the retired key cosigns checkpoints for {} days: partners' mirrors and \
+                 witnesses follow the rotation from the log; give them the new key for \
+                 partners.toml",
+                skill_ledger_node::ROTATION_OVERLAP_DAYS
+            );
+        } else {
+            println!(
+                "partners' mirrors follow the recovery from the log (it is signed by the \
+                 recovery key they hold from entry 0's ledger); give them the new key"
+            );
+        }
     }
     Ok(())
 }

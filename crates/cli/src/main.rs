@@ -88,6 +88,11 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::KeyCommand,
     },
+    /// Rotate or recover the authority key (docs/security.md, "The authority key").
+    Authority {
+        #[command(subcommand)]
+        command: admin::AuthorityCommand,
+    },
     /// Register, suspend, reinstate or cancel an evaluation body (signed by the authority).
     Body {
         #[command(subcommand)]
@@ -183,6 +188,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => admin::init(args, json),
         Command::Key { command } => admin::key(command, json),
+        Command::Authority { command } => admin::authority(command, json),
         Command::Body { command } => admin::body(command, json),
         Command::Issue(args) => admin::issue(args, json),
         Command::Revoke(args) => admin::revoke(args, json),

@@ -50,6 +50,8 @@ pub enum Rejection {
     KeyReused { used_as: &'static str },
     #[error("this ledger has no recovery key: an authority key can be recovered only with the recovery key set at init")]
     NoRecoveryKey,
+    #[error("this node does not hold the new authority key: rotate with `skill-ledger authority rotate-key` (or `recover`), which makes the key before the rotation is logged")]
+    AuthorityKeyNotHeld,
     #[error("body {registration_number} is {} at {date}", status.id())]
     BodyNotActive {
         registration_number: RegistrationNumber,
@@ -332,6 +334,7 @@ impl Rejection {
         "key-already-revoked",
         "key-reused",
         "no-recovery-key",
+        "authority-key-not-held",
         "body-not-active",
         "outside-registration-window",
         "out-of-scope",
@@ -411,6 +414,7 @@ impl Rejection {
             Rejection::KeyAlreadyRevoked { .. } => "key-already-revoked",
             Rejection::KeyReused { .. } => "key-reused",
             Rejection::NoRecoveryKey => "no-recovery-key",
+            Rejection::AuthorityKeyNotHeld => "authority-key-not-held",
             Rejection::BodyNotActive { .. } => "body-not-active",
             Rejection::OutsideRegistrationWindow { .. } => "outside-registration-window",
             Rejection::OutOfScope { .. } => "out-of-scope",

@@ -127,22 +127,36 @@ pub fn parse_verifier_key_text(text: &str) -> Result<String, LogError> {
     Ok(signed_note::Verifier::name(&verifier).to_string())
 }
 
+/// The Ed25519 public key a verifier key text (`name+hex(keyID)+base64(0x01‖pubkey)`) names.
+pub fn verifier_public_key(text: &str) -> Result<[u8; 32], LogError> {
+    checked_verifier(text)?;
+    let encoded = text.splitn(3, '+').nth(2).unwrap_or_default();
+    let bytes = BASE64_STANDARD
+        .decode(encoded)
+        .map_err(|e| malformed(format!("verifier key: {e}")))?;
+    match bytes.split_first() {
+        Some((&ALG_ED25519, key)) => <[u8; 32]>::try_from(key)
+            .map_err(|_| malformed("verifier key: not a 32-byte Ed25519 key")),
+        _ => Err(malformed("verifier key: not an Ed25519 key")),
+    }
+}
+
+/// The checkpoint in a signed note, **without verifying any signature**: for a log whose
+/// key changed, the caller finds the key that signed it in the entries the checkpoint
+/// commits to, then verifies with [`parse_and_verify_checkpoint_with_any`].
+pub fn parse_checkpoint_unverified(note_text: &str) -> Result<Checkpoint, LogError> {
+    let note = Note::from_bytes(note_text.as_bytes())
+        .map_err(|e| malformed(format!("signed note: {e}")))?;
+    let body =
+        std::str::from_utf8(note.text()).map_err(|_| malformed("checkpoint body is not UTF-8"))?;
+    Checkpoint::parse_body(body)
+}
+
 /// Checks verifier key text (`name+hex(keyID)+base64(0x01‖pubkey)`) and returns its name and
 /// its Ed25519 public key: what a caller compares with keys it learned elsewhere (a ledger's
 /// chain of authority keys).
 pub fn parse_verifier_key(text: &str) -> Result<(String, [u8; 32]), LogError> {
-    let name = parse_verifier_key_text(text)?;
-    // `name+id+base64`: the name and id hold no '+', the base64 may.
-    let public: [u8; 32] = text
-        .splitn(3, '+')
-        .nth(2)
-        .and_then(|key| BASE64_STANDARD.decode(key).ok())
-        .and_then(|bytes| match bytes.split_first() {
-            Some((&ALG_ED25519, key)) => <[u8; 32]>::try_from(key).ok(),
-            _ => None,
-        })
-        .ok_or_else(|| malformed("verifier key: not an Ed25519 key (0x01 ‖ 32-byte key)"))?;
-    Ok((name, public))
+    Ok((parse_verifier_key_text(text)?, verifier_public_key(text)?))
 }
 
 /// Verifier key text `name+hex(keyID)+base64(0x01‖pubkey)` of a public key given as bytes
@@ -302,16 +316,57 @@ impl Signer for NoteSigner<'_> {
 
 /// Signs `text` (which must end in a newline) as a signed note by `name`.
 pub fn sign_note(text: &str, name: &str, key: &SigningKey) -> Result<String, LogError> {
+    sign_note_with_keys(text, name, &[key])
+}
+
+/// Signs `text` as a signed note by `name` with each of `keys`, in that order: one
+/// signature line per key, all under the same name, told apart by their key IDs (C2SP
+/// signed-note). A verifier that knows any one of the keys accepts the note.
+pub fn sign_note_with_keys(
+    text: &str,
+    name: &str,
+    keys: &[&SigningKey],
+) -> Result<String, LogError> {
     let mut note =
         Note::new(text.as_bytes(), &[]).map_err(|e| malformed(format!("note text: {e}")))?;
-    let signer = NoteSigner {
-        name,
-        id: key_id(name, key),
-        key,
-    };
-    note.add_sigs(&[&signer])
+    let signers: Vec<NoteSigner<'_>> = keys
+        .iter()
+        .map(|key| NoteSigner {
+            name,
+            id: key_id(name, key),
+            key,
+        })
+        .collect();
+    let signers: Vec<&dyn Signer> = signers.iter().map(|signer| signer as &dyn Signer).collect();
+    note.add_sigs(&signers)
         .map_err(|e| malformed(format!("signing: {e}")))?;
     String::from_utf8(note.to_bytes()).map_err(|_| malformed("signed note is not UTF-8"))
+}
+
+/// Verifies `note_text` with whichever of `keys` (Ed25519 public keys of the log `origin`)
+/// signed it, and parses its checkpoint: a log whose key rotated is verified with every key
+/// a verifier accepts for it.
+pub fn parse_and_verify_checkpoint_with_any(
+    note_text: &str,
+    origin: &str,
+    keys: &[[u8; 32]],
+) -> Result<Checkpoint, LogError> {
+    let mut last_error = LogError::new(
+        LogErrorKind::BadSignature,
+        format!("no key of {origin} to verify the checkpoint with"),
+    );
+    for key in keys {
+        let Ok(verifying) = ed25519_dalek::VerifyingKey::from_bytes(key) else {
+            continue;
+        };
+        let text = signed_note::new_ed25519_verifier_key(origin, &verifying);
+        match parse_and_verify_checkpoint(note_text, &text) {
+            Ok(checkpoint) => return Ok(checkpoint),
+            Err(error) if *error.kind() == LogErrorKind::Malformed => return Err(error),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
 }
 
 /// Holds the log's signing key and the latest signed checkpoint, persisted
@@ -329,6 +384,8 @@ pub struct CheckpointSigner {
     dir: PathBuf,
     origin: String,
     key: SigningKey,
+    /// Keys that sign every checkpoint beside `key` (a retired key during a rotation).
+    cosigning_keys: Vec<SigningKey>,
     latest: Option<SignedCheckpoint>,
     /// Size of the checkpoint in `dir/checkpoint` (`None`: no file yet).
     persisted_size: Option<u64>,
@@ -354,6 +411,17 @@ impl CheckpointSigner {
     /// and origin refuses to open: signing without knowing what was signed
     /// before could fork the log.
     pub fn open(dir: &Path, origin: &str, key: SigningKey) -> Result<CheckpointSigner, LogError> {
+        Self::open_accepting(dir, origin, key, &[])
+    }
+
+    /// Like [`CheckpointSigner::open`], but the persisted checkpoint may also have been signed
+    /// by one of `earlier_keys` (keys this log signed with before its key rotated).
+    pub fn open_accepting(
+        dir: &Path,
+        origin: &str,
+        key: SigningKey,
+        earlier_keys: &[[u8; 32]],
+    ) -> Result<CheckpointSigner, LogError> {
         if !signed_note::is_key_name_valid(origin) {
             return Err(LogError::new(
                 LogErrorKind::InvalidArgument,
@@ -367,9 +435,10 @@ impl CheckpointSigner {
             Some(bytes) => {
                 let note_text = String::from_utf8(bytes)
                     .map_err(|_| malformed("checkpoint file is not UTF-8").at_path(&path))?;
-                let checkpoint =
-                    parse_and_verify_checkpoint(&note_text, &verifier_key_text(origin, &key))
-                        .map_err(|e| e.at_path(&path))?;
+                let mut keys = vec![key.verifying_key().to_bytes()];
+                keys.extend_from_slice(earlier_keys);
+                let checkpoint = parse_and_verify_checkpoint_with_any(&note_text, origin, &keys)
+                    .map_err(|e| e.at_path(&path))?;
                 Some(SignedCheckpoint {
                     checkpoint,
                     note_text,
@@ -381,6 +450,7 @@ impl CheckpointSigner {
             dir: dir.to_path_buf(),
             origin: origin.to_string(),
             key,
+            cosigning_keys: Vec::new(),
             latest,
             persisted_size,
             unpersisted: false,
@@ -419,6 +489,34 @@ impl CheckpointSigner {
     /// This signer's verifier key text.
     pub fn verifier_key_text(&self) -> String {
         verifier_key_text(&self.origin, &self.key)
+    }
+
+    /// Signs later checkpoints with `key` (the log's key rotated); what was signed before is
+    /// kept, and later checkpoints must extend it as always.
+    pub fn replace_key(&mut self, key: SigningKey) {
+        self.key = key;
+    }
+
+    /// Keys that sign every later checkpoint beside this signer's own (none: only its own).
+    pub fn set_cosigning_keys(&mut self, keys: Vec<SigningKey>) {
+        self.cosigning_keys = keys;
+    }
+
+    /// Whether the latest signed checkpoint carries this signer's own signature and every
+    /// cosigning key's (after a key change it may carry only the old key's).
+    pub fn latest_signed_by_every_key(&self) -> bool {
+        let Some(latest) = &self.latest else {
+            return true;
+        };
+        std::iter::once(&self.key)
+            .chain(&self.cosigning_keys)
+            .all(|key| {
+                parse_and_verify_checkpoint(
+                    &latest.note_text,
+                    &verifier_key_text(&self.origin, key),
+                )
+                .is_ok()
+            })
     }
 
     /// Signs the tree at `size`, after checking it is consistent with the
@@ -486,7 +584,10 @@ impl CheckpointSigner {
             root,
             time_unix_s,
         };
-        let note_text = sign_note(&checkpoint.body(), &self.origin, &self.key)?;
+        let keys: Vec<&SigningKey> = std::iter::once(&self.key)
+            .chain(&self.cosigning_keys)
+            .collect();
+        let note_text = sign_note_with_keys(&checkpoint.body(), &self.origin, &keys)?;
         // What we hand out must verify with our own published key.
         let reparsed = parse_and_verify_checkpoint(&note_text, &self.verifier_key_text());
         assert!(

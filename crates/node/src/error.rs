@@ -112,6 +112,23 @@ impl LedgerPaths {
     pub fn authority_key(&self) -> PathBuf {
         self.keys().join("authority.key")
     }
+    /// The authority key made for a rotation or recovery before it is logged
+    /// (`skill-ledger authority rotate-key` / `recover`).
+    pub fn authority_next_key(&self) -> PathBuf {
+        self.keys().join("authority.next.key")
+    }
+    /// The key a planned rotation retired: it cosigns checkpoints for a while.
+    pub fn authority_previous_key(&self) -> PathBuf {
+        self.keys().join("authority.previous.key")
+    }
+    /// Where a recovery moves the authority key it replaces (presumed stolen: never used).
+    pub fn authority_compromised_key(&self) -> PathBuf {
+        self.keys().join("authority.compromised.key")
+    }
+    /// The public keys this ledger's checkpoints were ever signed with (hex, one a line).
+    pub fn signing_keys(&self) -> PathBuf {
+        self.tree().join("signing-keys")
+    }
     pub fn pseudonym_key(&self) -> PathBuf {
         self.keys().join("pseudonym.key")
     }

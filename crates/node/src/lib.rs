@@ -23,6 +23,7 @@
 //! # Ok::<(), skill_ledger_node::NodeError>(())
 //! ```
 
+mod authority;
 mod bundle;
 mod careers;
 mod config;
@@ -36,6 +37,10 @@ mod sequencer;
 mod stats;
 pub mod store;
 
+pub use authority::{
+    load_recovery_key, recover_authority_key, recovery_key_name, rotate_authority_key,
+    AuthorityKeyChange, ROTATION_OVERLAP_DAYS,
+};
 pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
 pub use config::{
     LedgerConfig, ProjectionsConfig, SequencerConfig, BACKDATE_DAYS_DEFAULT,

@@ -14,12 +14,12 @@ use skill_ledger_domain::{
     apply, check_not_backdated, check_not_dated_in_future, decide, BodyRecord, Catalogue,
     CatalogueAdopted, CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind,
     LedgerEstablished, PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey,
-    RegistrationNumber, Registry, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML,
+    RegistrationNumber, Registry, Rejection, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML,
     SAMPLE_CATALOGUE_TOML,
 };
 use skill_ledger_log::{
-    audit, catch_up_tree, parse_signer_key_text, signer_key_text, CheckpointSigner, Log,
-    LogOptions, LogReader, MerkleTree, Recovery, SignedCheckpoint, TreeReader,
+    audit, catch_up_tree, signer_key_text, CheckpointSigner, Log, LogOptions, LogReader,
+    MerkleTree, Recovery, SignedCheckpoint, TreeReader,
 };
 
 use crate::config::{LedgerConfig, SequencerConfig};
@@ -50,6 +50,10 @@ pub struct InitOptions {
     pub pseudonym_key: Option<[u8; 32]>,
     pub sequencer: SequencerConfig,
     pub projections: crate::config::ProjectionsConfig,
+    /// The public half of the offline recovery key (`AuthorityRecoveryKeySet`, logged after
+    /// the policy); `skill-ledger init` makes one. `None`: the ledger has no recovery path
+    /// if its authority key is lost.
+    pub recovery_key: Option<[u8; 32]>,
 }
 
 impl InitOptions {
@@ -69,6 +73,7 @@ impl InitOptions {
             pseudonym_key: None,
             sequencer: SequencerConfig::default(),
             projections: crate::config::ProjectionsConfig::default(),
+            recovery_key: None,
         }
     }
 
@@ -131,6 +136,11 @@ pub struct Node {
     paths: LedgerPaths,
     config: LedgerConfig,
     authority_key: SigningKey,
+    /// The new key of an authority key change under way (`keys/authority.next.key`): the
+    /// only key an `AuthorityKeyRotated` may name (crate::authority).
+    authority_next: Option<[u8; 32]>,
+    /// The retired authority key cosigns the checkpoints (a planned rotation's overlap).
+    cosigned: bool,
     pseudonym_key: PseudonymKey,
     sender: Option<SyncSender<Message>>,
     thread: Option<JoinHandle<()>>,
@@ -150,35 +160,18 @@ pub struct Node {
 pub fn read_verifier_key(dir: &Path) -> Result<String, NodeError> {
     let paths = LedgerPaths::new(dir);
     let config = LedgerConfig::load(&paths.config())?;
-    let authority_key = load_authority_key(&paths, &config)?;
+    let files = crate::authority::load_key_files(&paths, &config)?;
     Ok(skill_ledger_log::verifier_key_text(
         &config.origin,
-        &authority_key,
+        &files.primary,
     ))
-}
-
-/// The authority's signing key, which must be named after the ledger's origin.
-fn load_authority_key(paths: &LedgerPaths, config: &LedgerConfig) -> Result<SigningKey, NodeError> {
-    let (key_name, authority_key) =
-        parse_signer_key_text(read_key_file(&paths.authority_key())?.trim())?;
-    if key_name != config.origin {
-        return Err(NodeError::new(
-            NodeErrorKind::Config,
-            format!(
-                "{} names '{key_name}', but the ledger origin is '{}'",
-                paths.authority_key().display(),
-                config.origin
-            ),
-        ));
-    }
-    Ok(authority_key)
 }
 
 fn read_key_file(path: &Path) -> Result<String, NodeError> {
     std::fs::read_to_string(path).map_err(|error| NodeError::io(path, "read key file", error))
 }
 
-fn write_secret_file(path: &Path, contents: &str) -> Result<(), NodeError> {
+pub(crate) fn write_secret_file(path: &Path, contents: &str) -> Result<(), NodeError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -230,7 +223,7 @@ fn lock_directory(paths: &LedgerPaths) -> Result<File, NodeError> {
     Ok(file)
 }
 
-fn new_event_id() -> EventId {
+pub(crate) fn new_event_id() -> EventId {
     EventId(rand::random())
 }
 
@@ -646,7 +639,13 @@ impl Node {
                 date,
             }),
         ];
-        for kind in events {
+        let recovery = options.recovery_key.map(|public_key| {
+            EventKind::AuthorityRecoveryKeySet(skill_ledger_domain::AuthorityRecoveryKeySet {
+                public_key,
+                date,
+            })
+        });
+        for kind in events.into_iter().chain(recovery) {
             let signed = node.sign_as_authority(kind);
             node.submit(signed).map_err(|error| {
                 NodeError::new(
@@ -672,11 +671,17 @@ impl Node {
         let paths = LedgerPaths::new(dir);
         let config = LedgerConfig::load(&paths.config())?;
         let lock = lock_directory(&paths)?;
-        let authority_key = load_authority_key(&paths, &config)?;
+        let key_files = crate::authority::load_key_files(&paths, &config)?;
         let pseudonym_key = load_pseudonym_key(&paths.pseudonym_key())?;
         std::fs::create_dir_all(paths.tree())
             .map_err(|error| NodeError::io(&paths.tree(), "create", error))?;
-        let signer = CheckpointSigner::open(&paths.tree(), &config.origin, authority_key.clone())?;
+        let earlier_keys = crate::authority::earlier_signing_keys(&paths, &key_files)?;
+        let signer = CheckpointSigner::open_accepting(
+            &paths.tree(),
+            &config.origin,
+            key_files.primary.clone(),
+            &earlier_keys,
+        )?;
         let signed_size = signer.latest().map_or(0, |latest| latest.checkpoint.size);
         let (log, recovery) = Log::open(&paths.log(), LogOptions::default(), signed_size)?;
         if let Some((file, offset)) = &recovery.truncated_at {
@@ -712,8 +717,20 @@ impl Node {
             &mut |_| {},
         )?;
         let mut signer = signer;
+        let today = Date::from_days_since_unix_epoch((clock.now_unix_s() / 86_400) as i32)
+            .unwrap_or(Date::MAX);
+        let settled = crate::authority::settle(&paths, key_files, registry.ledger.as_ref(), today)?;
+        let authority_key = settled.primary;
+        let authority_next = settled.next;
+        let cosigned = !settled.cosigners.is_empty();
+        signer.replace_key(authority_key.clone());
+        signer.set_cosigning_keys(settled.cosigners);
+        crate::authority::record_signing_key(&paths, &authority_key.verifying_key().to_bytes())?;
         tree.sync()?;
-        if signer.latest().map(|latest| latest.checkpoint.size) != Some(log.entry_count())
+        // A checkpoint of the current size is signed again when it lacks a signature of the
+        // keys in force (the first open after an authority key change).
+        if (signer.latest().map(|latest| latest.checkpoint.size) != Some(log.entry_count())
+            || !signer.latest_signed_by_every_key())
             && log.entry_count() > 0
         {
             let time = clock
@@ -806,6 +823,8 @@ impl Node {
                 paths,
                 config,
                 authority_key,
+                authority_next,
+                cosigned,
                 pseudonym_key,
                 sender: Some(sender),
                 thread: Some(thread),
@@ -839,6 +858,12 @@ impl Node {
 
     pub fn authority_key(&self) -> &SigningKey {
         &self.authority_key
+    }
+
+    /// Whether the checkpoints carry the retired authority key's signature too (for
+    /// `ROTATION_OVERLAP_DAYS` after a planned rotation).
+    pub fn checkpoint_cosigned(&self) -> bool {
+        self.cosigned
     }
 
     pub fn pseudonym_key(&self) -> &PseudonymKey {
@@ -900,9 +925,20 @@ impl Node {
         // reads no clock): nothing dated in the future joins the log.
         let today = Date::from_days_since_unix_epoch((self.clock.now_unix_s() / 86_400) as i32)
             .unwrap_or(Date::MAX);
-        let admitted = check_not_dated_in_future(&signed.event.kind, today).and_then(|()| {
-            check_not_backdated(&signed, today, self.config.sequencer.backdate_days_max)
-        });
+        let admitted = check_not_dated_in_future(&signed.event.kind, today)
+            .and_then(|()| {
+                check_not_backdated(&signed, today, self.config.sequencer.backdate_days_max)
+            })
+            .and_then(|()| match &signed.event.kind {
+                // A rotation to a key this node cannot sign checkpoints with would leave the
+                // ledger without a usable authority key.
+                EventKind::AuthorityKeyRotated(rotated)
+                    if self.authority_next != Some(rotated.public_key) =>
+                {
+                    Err(Rejection::AuthorityKeyNotHeld)
+                }
+                _ => Ok(()),
+            });
         if let Err(rejection) = admitted {
             self.shared.metrics.count_rejection(rejection.code());
             return Err(SubmitError::Rejected(rejection));

@@ -50,8 +50,9 @@ use skill_ledger_domain::{
     BINCODE_CONFIG,
 };
 use skill_ledger_log::{
-    entry_bundle_path, leaf_hash, parse_and_verify_checkpoint, tile_path, Checkpoint, Hash,
-    MerkleTree, SignedCheckpoint, EMPTY_TREE_ROOT, TILE_HEIGHT, TILE_WIDTH_MAX,
+    entry_bundle_path, leaf_hash, parse_and_verify_checkpoint_with_any,
+    parse_checkpoint_unverified, tile_path, verifier_public_key, Checkpoint, Hash, MerkleTree,
+    SignedCheckpoint, EMPTY_TREE_ROOT, TILE_HEIGHT, TILE_WIDTH_MAX,
 };
 use std::collections::HashMap;
 
@@ -75,6 +76,12 @@ const KEY_CREDENTIALS: &[u8] = b"m/credentials";
 const KEY_HELD_PROOF: &[u8] = b"m/held-proof";
 /// Present when the store keeps career records from entry 0 (created by a build that does).
 const KEY_CAREERS: &[u8] = b"m/careers";
+/// Authority keys of the partner learned from its log before the entries naming them were
+/// folded (32 bytes each; see [`Mirror::follow_key_change`]).
+const KEY_FOLLOWED_KEYS: &[u8] = b"m/followed-keys";
+/// The file, beside the mirror's store, that tells this home's witness which keys of the
+/// partner sign its checkpoints now (`trusted <hex>`) and which it retired (`retired <hex>`).
+pub const AUTHORITY_KEYS_FILE: &str = "authority-keys";
 const PREFIX_CAREER: u8 = b'k';
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
@@ -797,6 +804,10 @@ struct FetchedBatch {
 pub struct Mirror {
     origin: String,
     vkey: String,
+    /// The public key of `vkey`.
+    configured: [u8; 32],
+    /// Authority keys learned from the partner's log ahead of the fold (KEY_FOLLOWED_KEYS).
+    followed: Vec<[u8; 32]>,
     dir: PathBuf,
     records: StoreTree,
     tree: MerkleTree,
@@ -841,6 +852,70 @@ fn open_store(path: &Path, cache_bytes: u64) -> Result<StoreTree> {
         })
 }
 
+/// The configured key of a partner (its `vkey` in partners.toml, checked when loaded).
+fn configured_key(vkey: &str) -> Result<[u8; 32]> {
+    verifier_public_key(vkey).map_err(|error| {
+        SyncError::new(
+            SyncErrorKind::Config,
+            format!("vkey {vkey:?} is not an Ed25519 verifier key: {error}"),
+        )
+    })
+}
+
+fn decode_keys(bytes: &[u8]) -> Vec<[u8; 32]> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|chunk| <[u8; 32]>::try_from(chunk).ok())
+        .collect()
+}
+
+/// Every key a checkpoint the mirror already held may be signed with: the configured one,
+/// every authority key the partner's log named, and those learned ahead of the fold.
+fn held_keys(configured: [u8; 32], registry: &Registry, followed: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    let mut keys = vec![configured];
+    if let Some(ledger) = &registry.ledger {
+        keys.extend(ledger.authority_keys.iter().map(|period| period.public_key));
+    }
+    keys.extend_from_slice(followed);
+    keys
+}
+
+/// The keys a *new* checkpoint of the partner is verified with: the partner's authority key
+/// in force as its log says (and keys learned ahead of the fold), and the configured key
+/// unless the log retired it — a retired key may be a stolen one.
+fn trusted_keys(
+    configured: [u8; 32],
+    registry: &Registry,
+    followed: &[[u8; 32]],
+) -> (Vec<[u8; 32]>, Vec<[u8; 32]>) {
+    let Some(ledger) = &registry.ledger else {
+        let mut keys = vec![configured];
+        keys.extend_from_slice(followed);
+        return (keys, Vec::new());
+    };
+    let all: Vec<[u8; 32]> = ledger
+        .authority_keys
+        .iter()
+        .map(|period| period.public_key)
+        .collect();
+    let (retired, current) = all.split_at(all.len().saturating_sub(1));
+    // A key learned ahead of the fold is retired once a later key is folded.
+    let followed_position = followed
+        .iter()
+        .rposition(|key| current.contains(key))
+        .map_or(0, |k| k + 1);
+    let mut keys = current.to_vec();
+    keys.extend(
+        followed[followed_position..]
+            .iter()
+            .filter(|key| !retired.contains(key)),
+    );
+    if !retired.contains(&configured) && !keys.contains(&configured) {
+        keys.push(configured);
+    }
+    (keys, retired.to_vec())
+}
+
 impl Mirror {
     /// Opens (or creates) the mirror of `partner` in the home ledger directory. Takes the
     /// mirror store's lock: a second process mirroring the same partner is refused.
@@ -858,23 +933,52 @@ impl Mirror {
         let cursor = read_u64(KEY_CURSOR, "the cursor")?.unwrap_or(0);
         let credentials = read_u64(KEY_CREDENTIALS, "the credential count")?.unwrap_or(0);
         let last_pull_unix_s = read_u64(KEY_LAST_PULL, "the last pull time")?;
+        let configured = configured_key(&partner.vkey)?;
+        let registry = load_registry(&records)?;
+        let followed = records
+            .get(KEY_FOLLOWED_KEYS)?
+            .map(|bytes| decode_keys(&bytes))
+            .unwrap_or_default();
         let checkpoint = match records.get(KEY_CHECKPOINT)? {
             None => None,
             Some(bytes) => {
                 let note_text = String::from_utf8(bytes.to_vec()).map_err(|_| {
                     store_error("mirror store: the held checkpoint is not UTF-8".to_string())
                 })?;
+                let keys = held_keys(configured, &registry, &followed);
                 let checkpoint =
-                    parse_and_verify_checkpoint(&note_text, &partner.vkey).map_err(|error| {
-                        SyncError::new(
-                            SyncErrorKind::Config,
-                            format!(
+                    parse_and_verify_checkpoint_with_any(&note_text, &partner.origin, &keys)
+                        .map_err(|error| {
+                            SyncError::new(
+                                SyncErrorKind::Config,
+                                format!(
                                 "the held checkpoint of {} does not verify with the configured \
                                  vkey ({error}); was the partner's key changed in partners.toml?",
                                 partner.origin
                             ),
-                        )
-                    })?;
+                            )
+                        })?;
+                // The configured key must be the partner's: one its log names (or that signed
+                // what is held). Another key under the same name is a misconfiguration.
+                let logged = held_keys(configured, &registry, &followed);
+                if !logged[1..].contains(&configured)
+                    && parse_and_verify_checkpoint_with_any(
+                        &note_text,
+                        &partner.origin,
+                        &[configured],
+                    )
+                    .is_err()
+                {
+                    return Err(SyncError::new(
+                        SyncErrorKind::Config,
+                        format!(
+                            "the configured vkey of {} is not a key of its log, and the held \
+                             checkpoint does not verify with it: was the partner's key changed \
+                             in partners.toml?",
+                            partner.origin
+                        ),
+                    ));
+                }
                 Some(SignedCheckpoint {
                     checkpoint,
                     note_text,
@@ -922,7 +1026,6 @@ impl Mirror {
                 }
             }
         }
-        let registry = load_registry(&records)?;
         let event_ids = load_event_ids(&records, cursor)?;
         let known = if cursor == 0 {
             KnownKeys::empty(Tagger::new())
@@ -936,6 +1039,8 @@ impl Mirror {
         Ok(Mirror {
             origin: partner.origin.clone(),
             vkey: partner.vkey.clone(),
+            configured,
+            followed,
             dir,
             records,
             tree,
@@ -1090,7 +1195,12 @@ impl Mirror {
         self.timings.set(PullTimings::default());
         let cursor_before = self.cursor;
         let note = fetcher.checkpoint()?;
-        let seen = self.verify_checkpoint(note, log)?;
+        let seen = match self.verify_checkpoint(note.clone(), log) {
+            Err(error) if error.kind() == SyncErrorKind::BadCheckpoint => {
+                self.follow_key_change(note, &fetcher, options, error)?
+            }
+            verified => verified?,
+        };
         let stale_checkpoint = self.advance_checkpoint(&seen, &fetcher, options)?;
         let Some(target) = self.checkpoint.clone() else {
             unreachable!("advance_checkpoint holds a checkpoint")
@@ -1119,6 +1229,7 @@ impl Mirror {
                 )));
             }
         }
+        self.publish_authority_keys()?;
         let now = (options.now_unix_s)();
         self.records.insert(KEY_LAST_PULL, &now.to_le_bytes())?;
         self.records.store().db().flush()?;
@@ -1142,20 +1253,125 @@ impl Mirror {
         note_text: String,
         log: &dyn PartnerLog,
     ) -> Result<SignedCheckpoint> {
-        let checkpoint = parse_and_verify_checkpoint(&note_text, &self.vkey).map_err(|error| {
-            SyncError::new(
-                SyncErrorKind::BadCheckpoint,
-                format!(
-                    "checkpoint from {} does not verify with the configured key of {}: {error}",
-                    log.describe(),
-                    self.origin
-                ),
-            )
-        })?;
+        let (keys, _) = trusted_keys(self.configured, &self.registry, &self.followed);
+        let checkpoint = parse_and_verify_checkpoint_with_any(&note_text, &self.origin, &keys)
+            .map_err(|error| {
+                SyncError::new(
+                    SyncErrorKind::BadCheckpoint,
+                    format!(
+                        "checkpoint from {} does not verify with the configured key of {} \
+                         nor the key its log has in force: {error}",
+                        log.describe(),
+                        self.origin
+                    ),
+                )
+            })?;
         Ok(SignedCheckpoint {
             checkpoint,
             note_text,
         })
+    }
+
+    /// A checkpoint signed by a key the mirror does not know yet: the partner's authority key
+    /// changed in entries not folded yet. The entries from the cursor to the checkpoint's size
+    /// (authenticated against its root) are read for `AuthorityRecoveryKeySet` and
+    /// `AuthorityKeyRotated`, each judged by the domain's own rules against the registry as
+    /// it would be when it is folded (signed by the key in force, or the recovery key in
+    /// force). If the key they lead to signed the checkpoint, it is accepted and the keys
+    /// persisted (they are folded again, by every rule, as the pull goes on); otherwise the
+    /// original error stands. The chain starts at keys the mirror trusts already, so a
+    /// checkpoint signed by anyone else is refused as before.
+    fn follow_key_change(
+        &mut self,
+        note_text: String,
+        fetcher: &TileFetcher<'_>,
+        options: &PullOptions,
+        unverified: SyncError,
+    ) -> Result<SignedCheckpoint> {
+        let Ok(candidate) = parse_checkpoint_unverified(&note_text) else {
+            return Err(unverified);
+        };
+        if candidate.origin != self.origin || candidate.size <= self.cursor || self.cursor == 0 {
+            return Err(unverified);
+        }
+        let target = SignedCheckpoint {
+            checkpoint: candidate,
+            note_text,
+        };
+        let empty = MemoryLedger::default();
+        let mut scratch = self.registry.clone();
+        let mut learned: Vec<[u8; 32]> = Vec::new();
+        let mut start = self.cursor;
+        while start < target.checkpoint.size {
+            let batch = self.fetch_batch(fetcher, &target, start, options)?;
+            let checked = batch
+                .checked
+                .join()
+                .map_err(|_| SyncError::new(SyncErrorKind::Io, "a verification thread panicked"))?;
+            for (offset, item) in checked.into_iter().enumerate() {
+                let index = start + offset as u64;
+                let Ok((signed, true)) = item else { continue };
+                if !matches!(
+                    signed.event.kind,
+                    EventKind::AuthorityRecoveryKeySet(_) | EventKind::AuthorityKeyRotated(_)
+                ) {
+                    continue;
+                }
+                if decide(&scratch, &empty, &signed).is_err() {
+                    continue;
+                }
+                if let Some(change) = apply(&scratch, &empty, &signed, index).registry {
+                    scratch.absorb(change);
+                }
+                if let EventKind::AuthorityKeyRotated(rotated) = &signed.event.kind {
+                    learned.push(rotated.public_key);
+                }
+            }
+            start += batch.entries.len() as u64;
+        }
+        let Some(in_force) = learned.last().copied() else {
+            return Err(unverified);
+        };
+        let checkpoint =
+            parse_and_verify_checkpoint_with_any(&target.note_text, &self.origin, &[in_force])
+                .map_err(|error| {
+                    SyncError::new(
+                        SyncErrorKind::BadCheckpoint,
+                        format!(
+                    "checkpoint of {} does not verify with the authority key its log rotates \
+                     to ({}): {error}",
+                    self.origin,
+                    hex::encode(in_force)
+                ),
+                    )
+                })?;
+        tracing::info!(partner = %self.origin, key = %hex::encode(in_force),
+            "the partner's authority key changed: following it from its log");
+        self.followed.extend(learned);
+        let bytes: Vec<u8> = self.followed.iter().flatten().copied().collect();
+        self.records.insert(KEY_FOLLOWED_KEYS, bytes)?;
+        self.records.store().db().flush()?;
+        Ok(SignedCheckpoint {
+            checkpoint,
+            note_text: target.note_text,
+        })
+    }
+
+    /// Writes [`AUTHORITY_KEYS_FILE`] for this home's witness when it would change.
+    fn publish_authority_keys(&self) -> Result<()> {
+        let (trusted, retired) = trusted_keys(self.configured, &self.registry, &self.followed);
+        let mut text = String::new();
+        for key in &trusted {
+            text.push_str(&format!("trusted {}\n", hex::encode(key)));
+        }
+        for key in &retired {
+            text.push_str(&format!("retired {}\n", hex::encode(key)));
+        }
+        let path = self.dir.join(AUTHORITY_KEYS_FILE);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        fsutil::write_atomically(&self.dir, AUTHORITY_KEYS_FILE, text.as_bytes())
     }
 
     /// Checks the seen checkpoint against the held one and holds it if it is newer. Returns
@@ -1897,12 +2113,21 @@ impl MirrorReader {
         }
         let note_text = String::from_utf8(bytes.to_vec())
             .map_err(|_| store_error("mirror store: the held checkpoint is not UTF-8".into()))?;
-        let checkpoint = parse_and_verify_checkpoint(&note_text, &self.vkey).map_err(|error| {
-            store_error(format!(
-                "the held checkpoint of {} does not verify: {error}",
-                self.origin
-            ))
-        })?;
+        let configured = configured_key(&self.vkey)?;
+        let followed = self
+            .records
+            .get(KEY_FOLLOWED_KEYS)?
+            .map(|bytes| decode_keys(&bytes))
+            .unwrap_or_default();
+        let registry = self.registry()?;
+        let keys = held_keys(configured, &registry, &followed);
+        let checkpoint = parse_and_verify_checkpoint_with_any(&note_text, &self.origin, &keys)
+            .map_err(|error| {
+                store_error(format!(
+                    "the held checkpoint of {} does not verify: {error}",
+                    self.origin
+                ))
+            })?;
         let held = SignedCheckpoint {
             checkpoint,
             note_text,

@@ -23,8 +23,8 @@ use std::sync::Mutex;
 use base64::prelude::{Engine, BASE64_STANDARD};
 use ed25519_dalek::SigningKey;
 use skill_ledger_log::{
-    parse_and_verify_checkpoint, parse_signer_key_text, signer_key_text, verify_consistency,
-    Checkpoint, Hash, SignedCheckpoint,
+    parse_and_verify_checkpoint, parse_and_verify_checkpoint_with_any, parse_signer_key_text,
+    signer_key_text, verify_consistency, Checkpoint, Hash, SignedCheckpoint,
 };
 use skill_ledger_node::Node;
 
@@ -268,6 +268,46 @@ impl Witness {
         self.home_dir.join("witness").join(origin)
     }
 
+    /// The keys `origin`'s checkpoints are verified with: the configured one unless the
+    /// partner's log retired it, and the keys this home's mirror learned from that log
+    /// (`mirrors/<origin>/authority-keys`, written by the mirror as it folds): the witness
+    /// follows the partner's authority key rotations without a change of partners.toml.
+    /// With `held`, retired keys count too (a checkpoint cosigned before the rotation).
+    fn log_keys(&self, origin: &str, vkey: &str, held: bool) -> Vec<[u8; 32]> {
+        let mut trusted = Vec::new();
+        let mut retired = Vec::new();
+        let path = self
+            .home_dir
+            .join("mirrors")
+            .join(origin)
+            .join(crate::mirror::AUTHORITY_KEYS_FILE);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            for line in text.lines() {
+                let (kind, key) = line.split_once(' ').unwrap_or_default();
+                let Some(key) = hex::decode(key)
+                    .ok()
+                    .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                else {
+                    continue;
+                };
+                match kind {
+                    "trusted" => trusted.push(key),
+                    "retired" => retired.push(key),
+                    _ => {}
+                }
+            }
+        }
+        if let Ok(configured) = skill_ledger_log::verifier_public_key(vkey) {
+            if held || !retired.contains(&configured) {
+                trusted.push(configured);
+            }
+        }
+        if held {
+            trusted.extend(retired);
+        }
+        trusted
+    }
+
     /// The latest checkpoint this witness cosigned for `origin`.
     pub fn latest(&self, origin: &str) -> Result<Option<SignedCheckpoint>> {
         let Some(vkey) = self.logs.get(origin) else {
@@ -279,7 +319,8 @@ impl Witness {
         };
         let note_text = String::from_utf8(bytes)
             .map_err(|_| witness_error(format!("{} is not UTF-8", path.display())))?;
-        let checkpoint = parse_and_verify_checkpoint(&note_text, vkey)
+        let keys = self.log_keys(origin, vkey, true);
+        let checkpoint = parse_and_verify_checkpoint_with_any(&note_text, origin, &keys)
             .map_err(|error| witness_error(format!("{}: {error}", path.display())))?;
         Ok(Some(SignedCheckpoint {
             checkpoint,
@@ -304,14 +345,16 @@ impl Witness {
                 "{origin:?} is not a log this witness witnesses"
             ));
         };
-        let checkpoint = match parse_and_verify_checkpoint(&request.checkpoint_note, vkey) {
-            Ok(checkpoint) => checkpoint,
-            Err(error) => {
-                return WitnessAnswer::Forbidden(format!(
-                    "the checkpoint does not verify with the key of {origin}: {error}"
-                ))
-            }
-        };
+        let keys = self.log_keys(&origin, vkey, false);
+        let checkpoint =
+            match parse_and_verify_checkpoint_with_any(&request.checkpoint_note, &origin, &keys) {
+                Ok(checkpoint) => checkpoint,
+                Err(error) => {
+                    return WitnessAnswer::Forbidden(format!(
+                        "the checkpoint does not verify with the key of {origin}: {error}"
+                    ))
+                }
+            };
         if request.old_size > checkpoint.size {
             return WitnessAnswer::BadRequest(format!(
                 "old size {} exceeds the checkpoint size {}",

@@ -820,3 +820,123 @@ fn given_credentials_a_crash_left_past_the_cursor_when_the_mirror_reopens_then_t
         Some(ahead[0].clone())
     );
 }
+
+fn today() -> skill_ledger_domain::Date {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        / 86_400;
+    skill_ledger_domain::Date::from_days_since_unix_epoch(days as i32).expect("a date")
+}
+
+#[test]
+fn given_a_partner_whose_authority_key_rotates_then_is_recovered_when_pulled_then_the_mirror_and_witness_follow_it(
+) {
+    use ed25519_dalek::SigningKey;
+    use skill_ledger_domain::AuthorityRecoveryKeySet;
+    use skill_ledger_sync::witness::witness_name;
+    use skill_ledger_sync::{AddCheckpointRequest, Cosigner, Witness};
+
+    // given: a partner with a recovery key, mirrored, and a witness configured with its
+    // first key
+    let partner = Partner::sichuan();
+    let recovery = SigningKey::from_bytes(&[0x77; 32]);
+    let set = partner
+        .node
+        .sign_as_authority(EventKind::AuthorityRecoveryKeySet(
+            AuthorityRecoveryKeySet {
+                public_key: recovery.verifying_key().to_bytes(),
+                date: d("2019-01-01"),
+            },
+        ));
+    partner.node.submit(set).expect("recovery key set");
+    let mut numbers = partner.issue(20, "a");
+    let first_vkey = partner.node.verifier_key_text().to_string();
+    let home = HomeLedger::chongqing();
+    let mut mirror = open_mirror(&home, &partner);
+    pull(&mut mirror, &NodeLog::new(&partner.node));
+    let cosigner = Cosigner::new(
+        &witness_name("skill-ledger/50"),
+        SigningKey::from_bytes(&[7; 32]),
+    )
+    .expect("cosigner");
+    let witness = Witness::new(
+        home.dir(),
+        cosigner,
+        std::collections::BTreeMap::from([(partner.node.origin().to_string(), first_vkey.clone())]),
+    );
+    let witness_request = |partner: &Partner, old_size: u64| {
+        let latest = partner.node.checkpoint().expect("a checkpoint");
+        let proof = if old_size == 0 {
+            Vec::new()
+        } else {
+            partner
+                .node
+                .tree_reader()
+                .consistency_proof(old_size, latest.checkpoint.size)
+                .expect("proof")
+        };
+        let body = AddCheckpointRequest {
+            old_size,
+            proof,
+            checkpoint_note: latest.note_text.clone(),
+        }
+        .to_bytes();
+        (
+            witness.add_checkpoint(&body, 1_750_000_500).status(),
+            latest.checkpoint.size,
+        )
+    };
+    let (status, witnessed) = witness_request(&partner, 0);
+    assert_eq!(status, 200);
+
+    // when: a planned rotation (the retired key cosigns the checkpoints for a while)
+    let partner = partner.reopened_after(|dir| {
+        let change =
+            skill_ledger_node::rotate_authority_key(dir, today(), "定期轮换").expect("rotated");
+        assert!(change.cosigned);
+    });
+    numbers.extend(partner.issue(20, "b"));
+    // then: the mirror verifies with the key it knows and folds the rotation
+    assert!(pull(&mut mirror, &NodeLog::new(&partner.node)).caught_up());
+    check_mirrors(&mirror, &partner, &numbers);
+
+    // when: the key is stolen and recovered: checkpoints signed by the recovered key alone
+    let partner = partner.reopened_after(|dir| {
+        let change =
+            skill_ledger_node::recover_authority_key(dir, &recovery, today(), "授权密钥被盗")
+                .expect("recovered");
+        assert!(!change.cosigned);
+    });
+    numbers.extend(partner.issue(20, "c"));
+    let latest = partner.node.checkpoint().expect("a checkpoint");
+    assert!(parse_and_verify_checkpoint(&latest.note_text, &first_vkey).is_err());
+    // then: before the mirror has read the recovery, the witness refuses the new key
+    let (status, _) = witness_request(&partner, witnessed);
+    assert_eq!(status, 403, "the witness cannot know the new key yet");
+    // and the mirror follows the recovery from the log, signed by the recovery key
+    assert!(pull(&mut mirror, &NodeLog::new(&partner.node)).caught_up());
+    check_mirrors(&mirror, &partner, &numbers);
+    // and the witness, reading what its mirror learned, cosigns
+    let (status, _) = witness_request(&partner, witnessed);
+    assert_eq!(status, 200);
+    // and a reopened mirror verifies what it holds
+    drop(mirror);
+    let mut mirror = open_mirror(&home, &partner);
+    assert!(pull(&mut mirror, &NodeLog::new(&partner.node)).caught_up());
+
+    // when: a checkpoint of the same entries signed by a key no logged rotation names
+    let thief = SigningKey::from_bytes(&[0x99; 32]);
+    numbers.extend(partner.issue(5, "d"));
+    let forged = MemoryLog::new(
+        partner.node.origin(),
+        &thief,
+        MemoryLog::entries_of(&partner.node),
+    );
+    let error = mirror
+        .pull(&forged, &options(), &mut |_| {})
+        .expect_err("an unknown key is refused");
+    // then: refused, and nothing more is held
+    assert_eq!(error.kind(), SyncErrorKind::BadCheckpoint, "{error}");
+}

@@ -195,6 +195,22 @@ impl Partner {
         (reopen(temp, dir), reopen(copy, copy_path))
     }
 
+    /// Closes the partner's node, runs `change` on its directory (e.g. an authority key
+    /// rotation, which needs the directory lock), and opens it again.
+    pub fn reopened_after(self, change: impl FnOnce(&Path)) -> Partner {
+        let dir = self.dir();
+        let serial = self.next_serial.load(Ordering::Relaxed);
+        let id = self.next_id.load(Ordering::Relaxed);
+        let Partner { temp, node, .. } = self;
+        node.close().expect("close the partner");
+        change(&dir);
+        let (node, _) = Node::open(&dir).expect("reopen the partner");
+        let partner = Partner::around(temp, node);
+        partner.next_serial.store(serial, Ordering::Relaxed);
+        partner.next_id.store(id, Ordering::Relaxed);
+        partner
+    }
+
     pub fn config(&self) -> PartnerConfig {
         PartnerConfig {
             origin: self.node.origin().to_string(),
