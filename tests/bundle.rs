@@ -109,7 +109,8 @@ fn issue(dir: &str, key: &str, cert: &str, id_number: &str) {
     );
 }
 
-/// Given: a ledger, two bodies registered (entries 3, 4), then one credential each (5, 6).
+/// Given: a ledger (entries 0–3, the last the recovery key `init` logs), two bodies registered
+/// (4, 5), then one credential each (6, 7).
 fn given_ledger() -> Ledger {
     let temp = tempfile::tempdir().expect("temporary directory");
     let root = temp.path().to_path_buf();
@@ -235,7 +236,8 @@ fn bundle_prints_on_stdout_without_out_and_refuses_an_unknown_certificate() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, std::fs::read_to_string(&file).unwrap());
     assert!(
-        stdout.starts_with("skill-ledger/bundle/v1\nsections 3\nsection ledger\n"),
+        // ledger, the recovery key `init` logs (an authority change), body, credential
+        stdout.starts_with("skill-ledger/bundle/v1\nsections 4\nsection ledger\n"),
         "{stdout}"
     );
 
@@ -276,6 +278,7 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
     let (vkey, _) = ledger.vkey();
     let file = ledger.bundle(CERT, "cert.bundle");
     verify_bundle(&file, &vkey, 0);
+    // sections: 1 ledger, 2 authority-change (the recovery key), 3 body, 4 credential
     let b64 = base64::engine::general_purpose::STANDARD;
 
     // a byte of the credential entry flipped (re-encoded, so the text still parses)
@@ -290,7 +293,7 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
         &flipped,
         &vkey,
         "inclusion-failed",
-        &["section 3 `credential`", "entry"],
+        &["section 4 `credential`", "entry"],
     );
 
     // a proof hash of the body section changed
@@ -300,7 +303,7 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
         hash[0] ^= 0x80;
         lines[k] = b64.encode(hash);
     });
-    check_invalid(&changed, &vkey, "inclusion-failed", &["section 2 `body`"]);
+    check_invalid(&changed, &vkey, "inclusion-failed", &["section 3 `body`"]);
 
     // the checkpoint's size changed in every section: its signature no longer verifies
     let size = ledger.size().to_string();
@@ -317,7 +320,7 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
         let k = line_in_section(lines, "credential", "time ");
         lines[k] = "time 1".to_string();
     });
-    check_invalid(&one, &vkey, "checkpoints-differ", &["section 3"]);
+    check_invalid(&one, &vkey, "checkpoints-differ", &["section 4"]);
 
     // the checkpoint replaced by one signed by another key for the same origin
     let other = tempfile::tempdir().unwrap();
@@ -339,10 +342,16 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
     std::fs::write(&forged, text.replace(&own_note, &other_note)).unwrap();
     check_invalid(&forged, &vkey, "bad-checkpoint", &[]);
 
-    // the right bundle, the wrong trusted key
+    // the right bundle, the wrong trusted key (another ledger's, under the same name): a key
+    // this ledger never had
     let (code, other_vkey, _) = run(&["checkpoint", "--dir", s(&other_dir), "--vkey"]);
     assert_eq!(code, 0);
-    check_invalid(&file, other_vkey.trim(), "bad-checkpoint", &[]);
+    check_invalid(
+        &file,
+        other_vkey.trim(),
+        "untrusted-key",
+        &["trusted key", "authority key"],
+    );
 
     // the body section taken from another body's bundle (same checkpoint): not the issuer
     let other_bundle = ledger.bundle(OTHER_CERT, "other.bundle");
@@ -366,7 +375,7 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
         &swapped,
         &vkey,
         "certificate-body-mismatch",
-        &[OTHER_BODY, "section 3"],
+        &[OTHER_BODY, "section 4"],
     );
 
     // the ledger section removed: the authority key is not established
@@ -387,6 +396,82 @@ fn each_kind_of_tampering_is_invalid_with_a_reason_naming_it() {
         .collect();
     std::fs::write(&truncated, cut).unwrap();
     check_invalid(&truncated, &vkey, "malformed", &["line 31"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// the authority key's rotation: bundles follow it
+// ---------------------------------------------------------------------------------------
+
+fn section_labels(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .expect("read bundle")
+        .lines()
+        .filter_map(|line| line.strip_prefix("section "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn after_a_planned_rotation_a_credentials_bundle_verifies_with_the_old_and_the_new_key() {
+    // given: a ledger whose verifier key a verifier learned before the rotation, and a bundle
+    // made then
+    let ledger = given_ledger();
+    let (old_vkey, _) = ledger.vkey();
+    let before = ledger.bundle(CERT, "before.bundle");
+
+    // when: the authority rotates its key (planned: signed by the old key), and the holder
+    // downloads the bundle again
+    json_ok(&["authority", "rotate-key", "--dir", ledger.d()], 0);
+    let (new_vkey, _) = ledger.vkey();
+    assert_ne!(old_vkey, new_vkey, "the ledger's key changed");
+    let after = ledger.bundle(CERT, "after.bundle");
+
+    // then: the bundle carries the recovery key's entry and the rotation, in log order, the
+    // rotation after the credential
+    assert_eq!(
+        section_labels(&after),
+        [
+            "ledger",
+            "authority-change",
+            "body",
+            "credential",
+            "authority-change"
+        ]
+    );
+    // and a verifier of the old key and one of the new key both verify it
+    for trust in [&old_vkey, &new_vkey] {
+        let value = verify_bundle(&after, trust, 0);
+        assert_eq!(value["valid"], true, "{value}");
+        assert_eq!(value["certificate_number"], CERT, "{value}");
+    }
+    // and the bundle made before the rotation still verifies with the old key, but cannot
+    // show the new one
+    verify_bundle(&before, &old_vkey, 0);
+    check_invalid(&before, &new_vkey, "untrusted-key", &["authority key"]);
+    // and a key the ledger never had is refused
+    let other = tempfile::tempdir().unwrap();
+    let other_dir = other.path().join("D");
+    json_ok(&["init", "--dir", s(&other_dir)], 0);
+    let (code, other_vkey, _) = run(&["checkpoint", "--dir", s(&other_dir), "--vkey"]);
+    assert_eq!(code, 0);
+    check_invalid(&after, other_vkey.trim(), "untrusted-key", &["trusted key"]);
+
+    // and the bundle with the rotation left out fails on its checkpoint, though the note
+    // still carries the old key's signature
+    let without = tampered(&ledger, &after, "without.bundle", |lines| {
+        let last = lines
+            .iter()
+            .rposition(|line| line == "section authority-change")
+            .expect("the rotation's section");
+        lines.truncate(last);
+        lines[1] = "sections 4".to_string();
+    });
+    check_invalid(
+        &without,
+        &old_vkey,
+        "bad-checkpoint",
+        &["an authority change is missing"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -220,6 +220,7 @@ pub fn apply(
                 }],
                 established: established.date,
                 recovery_key: None,
+                authority_changes: Vec::new(),
             }));
         }
         EventKind::CatalogueAdopted(adopted) => {
@@ -258,6 +259,7 @@ pub fn apply(
             changes.registry = registry.ledger.as_ref().map(|ledger| {
                 let mut ledger = ledger.clone();
                 ledger.recovery_key = Some(set.public_key);
+                ledger.authority_changes.push(index);
                 RegistryChange::Ledger(ledger)
             });
         }
@@ -268,6 +270,7 @@ pub fn apply(
                     from: rotated.date,
                     public_key: rotated.public_key,
                 });
+                ledger.authority_changes.push(index);
                 RegistryChange::Ledger(ledger)
             });
         }

@@ -74,7 +74,8 @@ pub use occupation::{
     SAMPLE_CATALOGUE_TOML,
 };
 pub use offline::{
-    check_credential_offline, BundleRole, OfflineCredential, OfflineError, ProvenEvent,
+    check_authority_chain_offline, check_credential_offline, BundleRole, OfflineCredential,
+    OfflineError, ProvenEvent, TrustedKey,
 };
 pub use policy::{
     AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,

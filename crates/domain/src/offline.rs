@@ -1,24 +1,39 @@
 //! Offline credential checks: what a verifier can establish about a credential from a few
 //! proven entries of the log, without the ledger.
 //!
-//! The node hands over decoded events whose inclusion in a signed checkpoint it has already
-//! proven (an offline bundle, see docs/formats.md). The chain of trust runs: the checkpoint
-//! key → entry 0 (`LedgerEstablished`, at index 0, self-signed) → the authority key it names →
-//! the body's registration and later body changes, each signed by that key → the body's
-//! record as the log made it before the credential → the credential, signed by the body's
-//! key valid at the issue date, within the body's scope and registration window, while the
-//! body was active ([`check_certification_by_body`]).
+//! The node hands over decoded events whose inclusion in one checkpoint it has proven (an
+//! offline bundle, see docs/formats.md). The chain of trust runs: the verifier's trusted key →
+//! one of the ledger's authority keys, which entry 0 (`LedgerEstablished`, at index 0,
+//! self-signed) and the bundle's `authority-change` sections (`AuthorityRecoveryKeySet`,
+//! `AuthorityKeyRotated`) establish in log order, each accepted by [`decide`] at its position
+//! ([`check_authority_chain_offline`]) → the key in force after the last of them, which must
+//! sign the checkpoint (the caller checks the note with [`LedgerInfo::authority_key`]) → the
+//! body's registration and later body changes, each signed by the authority key in force at
+//! its own log position → the body's record as the log made it before the credential → the
+//! credential, signed by the body's key valid at the issue date, within the body's scope and
+//! registration window, while the body was active ([`check_certification_by_body`]).
+//!
+//! One decision: the authority's side is judged by the ledger's own rules, not a copy of
+//! them. Each authority change goes through [`decide`] against the registry folded so far,
+//! and each authority-signed section through the same `authority_signed` that `decide` uses,
+//! so a bundle verifies exactly when the ledger would have accepted its entries in that order.
 //!
 //! What cannot be known offline: a revocation (or any entry) after the checkpoint, and
-//! whether an entry about the body was left out of the bundle. The credential's inclusion in
-//! the log already means the ledger's own rules accepted it; these checks make the bundle
-//! self-explaining and catch a bundle assembled from the wrong entries.
+//! whether an entry about the body was left out of the bundle. An authority change left out
+//! is caught: the checkpoint is then signed by a key the bundle's chain never reaches.
+//!
+//! ```
+//! use skill_ledger_domain::BundleRole;
+//! assert_eq!(BundleRole::from_label("authority-change"), Some(BundleRole::AuthorityChange));
+//! assert_eq!(BundleRole::AuthorityChange.label(), "authority-change");
+//! ```
 
 use crate::apply::apply;
-use crate::event::{EventKind, LevelCertified, SignedEvent, Signer};
+use crate::event::{EventKind, LevelCertified, SignedEvent};
+use crate::ids::RegistrationNumber;
 use crate::memory::MemoryLedger;
 use crate::rejection::Rejection;
-use crate::rules::check_certification_by_body;
+use crate::rules::{authority_signed, check_certification_by_body, decide};
 use crate::state::{BodyRecord, LedgerInfo, Registry};
 
 /// What a bundle section holds.
@@ -33,6 +48,10 @@ pub enum BundleRole {
     BodyChange,
     /// The `LevelCertified` event itself.
     Credential,
+    /// An `AuthorityRecoveryKeySet` or `AuthorityKeyRotated`: every one logged up to the
+    /// checkpoint, before or after the credential, so the verifier can follow the authority
+    /// key from entry 0 to the key that signs the checkpoint.
+    AuthorityChange,
 }
 
 impl BundleRole {
@@ -43,6 +62,7 @@ impl BundleRole {
             BundleRole::Body => "body",
             BundleRole::BodyChange => "body-change",
             BundleRole::Credential => "credential",
+            BundleRole::AuthorityChange => "authority-change",
         }
     }
 
@@ -52,6 +72,7 @@ impl BundleRole {
             BundleRole::Body,
             BundleRole::BodyChange,
             BundleRole::Credential,
+            BundleRole::AuthorityChange,
         ]
         .into_iter()
         .find(|role| role.label() == label)
@@ -69,6 +90,8 @@ pub struct ProvenEvent {
 /// A credential established offline, with the ledger and the body record it was judged by.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OfflineCredential {
+    /// The ledger as the bundle shows it: `authority_keys` is the chain from entry 0 through
+    /// every authority change, and its last key the one that signs the checkpoint.
     pub ledger: LedgerInfo,
     /// The body as the log made it before the credential (key periods, status changes).
     pub body: BodyRecord,
@@ -86,182 +109,375 @@ pub struct OfflineError {
     pub section: usize,
     pub role: BundleRole,
     pub index: u64,
-    /// Stable: `bundle-structure`, `bad-signature`, `origin-mismatch`, or a [`Rejection`] code.
+    /// Stable: `bundle-structure`, `bad-signature`, `origin-mismatch`, `untrusted-key`, or a
+    /// [`Rejection`] code.
     pub code: &'static str,
     pub reason: String,
 }
 
+/// The key a verifier trusts for a ledger, as its verifier key text names it: the key name
+/// (the ledger's origin) and the Ed25519 public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedKey {
+    pub name: String,
+    pub public_key: [u8; 32],
+}
+
+/// Checks the chain of authority keys of `events` (in bundle order) on the ledger `origin`
+/// (the checkpoint's origin): the bundle's shape, entry 0, and every `authority-change`
+/// section in log order, each accepted by [`decide`] at its position with a valid signature;
+/// then that `trusted` is one of the chain's authority keys (`untrusted-key`). The other
+/// sections are left to [`check_credential_offline`].
+///
+/// Returns the ledger as the chain leaves it: the checkpoint must be signed by its
+/// [`LedgerInfo::authority_key`], the key in force after the last authority change.
+pub fn check_authority_chain_offline(
+    origin: &str,
+    events: &[ProvenEvent],
+    trusted: &TrustedKey,
+) -> Result<LedgerInfo, OfflineError> {
+    check_structure(events)?;
+    let mut fold = Fold::new(origin, events);
+    for (k, event) in events.iter().enumerate() {
+        match event.role {
+            BundleRole::Ledger => fold.ledger(k)?,
+            BundleRole::AuthorityChange => fold.authority_change(k)?,
+            BundleRole::Body | BundleRole::BodyChange | BundleRole::Credential => {}
+        }
+    }
+    let ledger = fold.ledger_info()?;
+    check_trusted(&fold, &ledger, trusted)?;
+    Ok(ledger)
+}
+
 /// Checks that `events` (in bundle order) establish a credential on the ledger `origin` (the
-/// checkpoint's origin). See the module documentation for what is checked.
+/// checkpoint's origin) for a verifier who trusts `trusted`. See the module documentation
+/// for what is checked; the chain of authority keys first ([`check_authority_chain_offline`]),
+/// then every section in log order.
 pub fn check_credential_offline(
     origin: &str,
     events: &[ProvenEvent],
+    trusted: &TrustedKey,
 ) -> Result<OfflineCredential, OfflineError> {
-    let fail = |section: usize, code: &'static str, reason: String| {
-        let event = &events[section - 1];
+    check_authority_chain_offline(origin, events, trusted)?;
+    let mut fold = Fold::new(origin, events);
+    let mut established = None;
+    for (k, event) in events.iter().enumerate() {
+        match event.role {
+            BundleRole::Ledger => fold.ledger(k)?,
+            BundleRole::AuthorityChange => fold.authority_change(k)?,
+            BundleRole::Body => fold.body(k)?,
+            BundleRole::BodyChange => fold.body_change(k)?,
+            BundleRole::Credential => established = Some(fold.credential(k)?),
+        }
+    }
+    let (k, body, credential) = established.ok_or_else(|| {
+        // `check_structure` requires a credential section.
+        fold.structure(events.len() - 1, "the bundle has no `credential` section")
+    })?;
+    let event = &events[k];
+    Ok(OfflineCredential {
+        ledger: fold.ledger_info()?,
+        body,
+        credential,
+        entry_index: event.index,
+        signer_key: event.signed.public_key,
+    })
+}
+
+/// The sections' roles and order: `ledger` first, then `body`, `body-change`…, `credential`,
+/// with `authority-change` sections anywhere after the ledger, all in increasing log order.
+fn check_structure(events: &[ProvenEvent]) -> Result<(), OfflineError> {
+    let fail = |k: usize, reason: String| {
+        let event = &events[k];
         OfflineError {
-            section,
+            section: k + 1,
+            role: event.role,
+            index: event.index,
+            code: "bundle-structure",
+            reason,
+        }
+    };
+    const ORDER: &str = "order: ledger, body, body-change…, credential, with authority-change \
+                         sections anywhere after the ledger";
+    let Some(last) = events.len().checked_sub(1) else {
+        return Err(OfflineError {
+            section: 0,
+            role: BundleRole::Ledger,
+            index: 0,
+            code: "bundle-structure",
+            reason: "a credential bundle has at least the ledger, body and credential sections, \
+                     not 0"
+                .to_string(),
+        });
+    };
+    let (mut body_seen, mut credential_seen) = (false, false);
+    for (k, event) in events.iter().enumerate() {
+        let in_place = match event.role {
+            BundleRole::Ledger => k == 0,
+            BundleRole::AuthorityChange => k > 0,
+            BundleRole::Body => k > 0 && !body_seen,
+            BundleRole::BodyChange => body_seen && !credential_seen,
+            BundleRole::Credential => body_seen && !credential_seen,
+        };
+        if !in_place {
+            let expected = match (k, body_seen, credential_seen) {
+                (0, _, _) => "`ledger`",
+                (_, false, _) => "`body` or `authority-change`",
+                (_, true, false) => "`body-change`, `credential` or `authority-change`",
+                (_, true, true) => "`authority-change`",
+            };
+            return Err(fail(
+                k,
+                format!(
+                    "a `{}` section cannot be here: expected {expected} ({ORDER})",
+                    event.role.label()
+                ),
+            ));
+        }
+        body_seen |= event.role == BundleRole::Body;
+        credential_seen |= event.role == BundleRole::Credential;
+        if k > 0 && event.index <= events[k - 1].index {
+            return Err(fail(
+                k,
+                "entries must be in increasing log order".to_string(),
+            ));
+        }
+    }
+    if !credential_seen {
+        return Err(fail(
+            last,
+            format!(
+                "a credential bundle has at least the ledger, body and credential sections, \
+                 not {} sections without a credential ({ORDER})",
+                events.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The verifier's key must be one the chain reaches, named by the ledger's origin.
+fn check_trusted(
+    fold: &Fold,
+    ledger: &LedgerInfo,
+    trusted: &TrustedKey,
+) -> Result<(), OfflineError> {
+    let untrusted = |reason: String| fold.fail(0, "untrusted-key", reason);
+    if trusted.name != ledger.origin {
+        return Err(untrusted(format!(
+            "the trusted key is of {:?}, but the bundle is of the ledger {:?}",
+            trusted.name, ledger.origin
+        )));
+    }
+    if !ledger
+        .authority_keys
+        .iter()
+        .any(|period| period.public_key == trusted.public_key)
+    {
+        return Err(untrusted(format!(
+            "the trusted key is none of the {} authority key(s) of {:?} the bundle establishes \
+             (entry 0 and {} authority change(s)): it is not a key this ledger has had, or the \
+             bundle is not of the ledger the key belongs to",
+            ledger.authority_keys.len(),
+            ledger.origin,
+            ledger.authority_changes.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The registry folded section by section with the node's own `apply`, and the checks of
+/// each section against it. `k` is a section's 0-based position.
+struct Fold<'a> {
+    origin: &'a str,
+    events: &'a [ProvenEvent],
+    registry: Registry,
+    /// Empty: `decide` and `apply` read records only for credentials and persons, which the
+    /// sections a bundle folds do not change.
+    records: MemoryLedger,
+    body: Option<RegistrationNumber>,
+}
+
+impl<'a> Fold<'a> {
+    fn new(origin: &'a str, events: &'a [ProvenEvent]) -> Fold<'a> {
+        Fold {
+            origin,
+            events,
+            registry: Registry::default(),
+            records: MemoryLedger::default(),
+            body: None,
+        }
+    }
+
+    fn fail(&self, k: usize, code: &'static str, reason: String) -> OfflineError {
+        let event = &self.events[k];
+        OfflineError {
+            section: k + 1,
             role: event.role,
             index: event.index,
             code,
             reason,
         }
-    };
-    let structure = |section, reason: &str| fail(section, "bundle-structure", reason.to_string());
-    let rejected =
-        |section, rejection: Rejection| fail(section, rejection.code(), rejection.to_string());
-    if events.len() < 3 {
-        return Err(OfflineError {
-            section: events.len(),
-            role: events.last().map_or(BundleRole::Ledger, |e| e.role),
-            index: events.last().map_or(0, |e| e.index),
-            code: "bundle-structure",
-            reason: format!(
-                "a credential bundle has at least the ledger, body and credential sections, not {}",
-                events.len()
-            ),
-        });
     }
-    let last = events.len();
-    for (k, event) in events.iter().enumerate() {
-        let expected = match k {
-            0 => BundleRole::Ledger,
-            1 => BundleRole::Body,
-            _ if k + 1 == last => BundleRole::Credential,
-            _ => BundleRole::BodyChange,
+
+    fn structure(&self, k: usize, reason: &str) -> OfflineError {
+        self.fail(k, "bundle-structure", reason.to_string())
+    }
+
+    fn rejected(&self, k: usize, rejection: Rejection) -> OfflineError {
+        self.fail(k, rejection.code(), rejection.to_string())
+    }
+
+    fn signed(&self, k: usize) -> &'a SignedEvent {
+        &self.events[k].signed
+    }
+
+    fn check_signature(&self, k: usize) -> Result<(), OfflineError> {
+        if !self.signed(k).verify_signature(self.origin) {
+            return Err(self.rejected(k, Rejection::BadSignature));
+        }
+        Ok(())
+    }
+
+    fn absorb(&mut self, k: usize) {
+        let event = &self.events[k];
+        let changes = apply(&self.registry, &self.records, &event.signed, event.index);
+        if let Some(change) = changes.registry {
+            self.registry.absorb(change);
+        }
+    }
+
+    fn ledger_info(&self) -> Result<LedgerInfo, OfflineError> {
+        self.registry
+            .ledger
+            .clone()
+            .ok_or_else(|| self.structure(0, "LedgerEstablished did not establish the ledger"))
+    }
+
+    /// Entry 0: the ledger and its first authority key, self-signed, as `decide` takes it.
+    fn ledger(&mut self, k: usize) -> Result<(), OfflineError> {
+        let event = &self.events[k];
+        let EventKind::LedgerEstablished(established) = &event.signed.event.kind else {
+            return Err(self.structure(k, "the `ledger` section must hold LedgerEstablished"));
         };
-        if event.role != expected {
-            return Err(structure(
-                k + 1,
-                &format!(
-                    "expected a `{}` section here (order: ledger, body, body-change…, credential)",
-                    expected.label()
+        if event.index != 0 {
+            return Err(self.structure(k, "LedgerEstablished must be entry 0"));
+        }
+        if established.origin != self.origin {
+            return Err(self.fail(
+                k,
+                "origin-mismatch",
+                format!(
+                    "the ledger establishes origin {:?}, but the checkpoint is of {:?}",
+                    established.origin, self.origin
                 ),
             ));
         }
-        if k > 0 && event.index <= events[k - 1].index {
-            return Err(structure(k + 1, "entries must be in increasing log order"));
-        }
+        decide(&self.registry, &self.records, &event.signed)
+            .map_err(|rejection| self.rejected(k, rejection))?;
+        self.check_signature(k)?;
+        self.absorb(k);
+        Ok(())
     }
 
-    // Entry 0: the ledger and its authority key, self-signed.
-    let ledger_event = &events[0];
-    let EventKind::LedgerEstablished(established) = &ledger_event.signed.event.kind else {
-        return Err(structure(
-            1,
-            "the `ledger` section must hold LedgerEstablished",
-        ));
-    };
-    if ledger_event.index != 0 {
-        return Err(structure(1, "LedgerEstablished must be entry 0"));
+    /// A new recovery key or authority key, judged by `decide` at its log position: signed by
+    /// the authority key in force, or (a rotation, a recovery key's successor) by the recovery
+    /// key in force.
+    fn authority_change(&mut self, k: usize) -> Result<(), OfflineError> {
+        let signed = self.signed(k);
+        if !matches!(
+            signed.event.kind,
+            EventKind::AuthorityRecoveryKeySet(_) | EventKind::AuthorityKeyRotated(_)
+        ) {
+            return Err(self.structure(
+                k,
+                "an `authority-change` section must hold AuthorityRecoveryKeySet or \
+                 AuthorityKeyRotated",
+            ));
+        }
+        decide(&self.registry, &self.records, signed)
+            .map_err(|rejection| self.rejected(k, rejection))?;
+        self.check_signature(k)?;
+        self.absorb(k);
+        Ok(())
     }
-    if established.origin != origin {
-        return Err(fail(
-            1,
-            "origin-mismatch",
-            format!(
-                "the ledger establishes origin {:?}, but the checkpoint is of {origin:?}",
-                established.origin
-            ),
-        ));
+
+    /// An authority-signed section: by the authority key in force at its log position.
+    fn check_authority(&self, k: usize) -> Result<(), OfflineError> {
+        let signed = self.signed(k);
+        let kind = &signed.event.kind;
+        authority_signed(&self.registry, signed, kind.name(), kind.date())
+            .map_err(|rejection| self.rejected(k, rejection))?;
+        self.check_signature(k)
     }
-    let authority_key = established.authority_key;
-    let check_authority = |section: usize| -> Result<(), OfflineError> {
-        let signed = &events[section - 1].signed;
-        if signed.signer != Signer::Authority || signed.public_key != authority_key {
-            return Err(rejected(
-                section,
-                Rejection::KeyNotValidAtDate {
-                    signer: "the authority".to_string(),
-                    date: signed.event.kind.date(),
+
+    fn body(&mut self, k: usize) -> Result<(), OfflineError> {
+        let EventKind::BodyRegistered(registered) = &self.signed(k).event.kind else {
+            return Err(self.structure(k, "the `body` section must hold BodyRegistered"));
+        };
+        let registration_number = registered.registration_number;
+        self.check_authority(k)?;
+        let province = self.ledger_info()?.province;
+        if registration_number.province() != province {
+            return Err(self.rejected(
+                k,
+                Rejection::ProvinceMismatch {
+                    registration_number,
+                    expected: province.to_string(),
+                    found: registration_number.province().to_string(),
                 },
             ));
         }
-        if !signed.verify_signature(origin) {
-            return Err(rejected(section, Rejection::BadSignature));
-        }
+        self.absorb(k);
+        self.body = Some(registration_number);
         Ok(())
-    };
-    check_authority(1)?;
-
-    // The registry as the log made it, folded with the same `apply` the node uses.
-    let records = MemoryLedger::default();
-    let mut registry = Registry::default();
-    let fold = |registry: &mut Registry, event: &ProvenEvent| {
-        let changes = apply(registry, &records, &event.signed, event.index);
-        if let Some(change) = changes.registry {
-            registry.absorb(change);
-        }
-    };
-    fold(&mut registry, ledger_event);
-    let ledger = registry
-        .ledger
-        .clone()
-        .ok_or_else(|| structure(1, "LedgerEstablished did not establish the ledger"))?;
-
-    let EventKind::BodyRegistered(registered) = &events[1].signed.event.kind else {
-        return Err(structure(2, "the `body` section must hold BodyRegistered"));
-    };
-    let registration_number = registered.registration_number;
-    check_authority(2)?;
-    if registration_number.province() != ledger.province {
-        return Err(rejected(
-            2,
-            Rejection::ProvinceMismatch {
-                registration_number,
-                expected: ledger.province.to_string(),
-                found: registration_number.province().to_string(),
-            },
-        ));
     }
-    fold(&mut registry, &events[1]);
 
-    for section in 3..last {
-        let event = &events[section - 1];
-        let about = match &event.signed.event.kind {
+    fn body_change(&mut self, k: usize) -> Result<(), OfflineError> {
+        let about = match &self.signed(k).event.kind {
             EventKind::BodyKeyRotated(rotated) => rotated.registration_number,
             EventKind::BodySuspended(change)
             | EventKind::BodyReinstated(change)
             | EventKind::BodyCancelled(change) => change.registration_number,
             _ => {
-                return Err(structure(
-                    section,
+                return Err(self.structure(
+                    k,
                     "a `body-change` section must hold a key rotation or status change",
                 ))
             }
         };
+        let Some(registration_number) = self.body else {
+            return Err(self.structure(k, "a `body-change` section comes after the `body`"));
+        };
         if about != registration_number {
-            return Err(structure(
-                section,
+            return Err(self.structure(
+                k,
                 &format!("this change is about {about}, not the body {registration_number}"),
             ));
         }
-        check_authority(section)?;
-        fold(&mut registry, event);
+        self.check_authority(k)?;
+        self.absorb(k);
+        Ok(())
     }
 
-    let credential_event = &events[last - 1];
-    let EventKind::LevelCertified(certified) = &credential_event.signed.event.kind else {
-        return Err(structure(
-            last,
-            "the `credential` section must hold LevelCertified",
-        ));
-    };
-    if !credential_event.signed.verify_signature(origin) {
-        return Err(rejected(last, Rejection::BadSignature));
+    /// The credential against the body as folded so far. Returns its position, the body record
+    /// and the credential.
+    fn credential(
+        &mut self,
+        k: usize,
+    ) -> Result<(usize, BodyRecord, LevelCertified), OfflineError> {
+        let signed = self.signed(k);
+        let EventKind::LevelCertified(certified) = &signed.event.kind else {
+            return Err(self.structure(k, "the `credential` section must hold LevelCertified"));
+        };
+        self.check_signature(k)?;
+        let body = self
+            .body
+            .and_then(|number| self.registry.bodies.get(&number).cloned())
+            .ok_or_else(|| self.structure(k, "BodyRegistered did not register the body"))?;
+        check_certification_by_body(&body, signed, certified)
+            .map_err(|rejection| self.rejected(k, rejection))?;
+        Ok((k, body, certified.clone()))
     }
-    let body = registry
-        .bodies
-        .get(&registration_number)
-        .cloned()
-        .ok_or_else(|| structure(2, "BodyRegistered did not register the body"))?;
-    check_certification_by_body(&body, &credential_event.signed, certified)
-        .map_err(|rejection| rejected(last, rejection))?;
-    Ok(OfflineCredential {
-        ledger,
-        body,
-        credential: certified.clone(),
-        entry_index: credential_event.index,
-        signer_key: credential_event.signed.public_key,
-    })
 }

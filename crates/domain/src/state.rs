@@ -42,6 +42,10 @@ pub struct LedgerInfo {
     pub established: Date,
     /// The offline recovery key (`AuthorityRecoveryKeySet`), once set.
     pub recovery_key: Option<[u8; 32]>,
+    /// Entry indexes of every `AuthorityRecoveryKeySet` and `AuthorityKeyRotated`, in log
+    /// order: an offline bundle carries each one up to its checkpoint, so a verifier can follow
+    /// the chain of authority keys from entry 0 to the key that signs the checkpoint.
+    pub authority_changes: Vec<u64>,
 }
 
 impl LedgerInfo {

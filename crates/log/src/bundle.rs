@@ -2,10 +2,14 @@
 //! proof, all against one signed checkpoint, in one text file.
 //!
 //! The crate does not know what the entries mean: a section is a label (chosen by the caller,
-//! `[a-z0-9-]`), the entry bytes and the proof. [`Bundle::verify`] checks what the log alone
-//! can vouch for: the checkpoint's signature with a trusted verifier key, that every section
-//! carries the same checkpoint, and that every entry is included at its index. Labels are not
-//! authenticated; whoever reads the entries checks them against their content.
+//! `[a-z0-9-]`), the entry bytes and the proof. What the log alone can vouch for comes in two
+//! checks: [`Bundle::verify_inclusion`], that every entry is included at its index in the tree
+//! of the checkpoint all sections carry, and [`Bundle::verify_checkpoint`], that the checkpoint
+//! is signed by a verifier key the caller chooses. They are separate because which key signs a
+//! checkpoint may depend on the entries (a ledger whose authority key rotates logs each new
+//! key): the caller reads the proven entries, decides the key, then verifies the note.
+//! [`Bundle::verify`] runs both with one key. Labels are not authenticated; whoever reads the
+//! entries checks them against their content.
 //!
 //! Pure: no I/O, no clock. The text format is specified byte by byte in docs/formats.md
 //! ("Offline credential bundle").
@@ -14,7 +18,7 @@ use std::fmt;
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 
-use crate::checkpoint::{parse_and_verify_checkpoint, Checkpoint};
+use crate::checkpoint::{note_signature_key_ids, parse_and_verify_checkpoint, Checkpoint};
 use crate::merkle::{leaf_hash, verify_inclusion, Hash};
 
 /// First line of every C2SP tlog-proof.
@@ -335,16 +339,51 @@ impl Bundle {
         Ok(bundle)
     }
 
-    /// Verifies the checkpoint with `verifier_key_text` (`name+hex(keyID)+base64(0x01‖key)`),
-    /// and every section's inclusion proof against it. Returns the checkpoint and the entries.
-    pub fn verify(&self, verifier_key_text: &str) -> Result<VerifiedBundle, BundleError> {
+    /// The checkpoint note every section carries (byte-identical, [`Bundle::new`] checks it).
+    pub fn checkpoint_note(&self) -> &str {
+        &self.sections[0].proof.checkpoint_note
+    }
+
+    /// The checkpoint the sections carry, parsed but **not** verified: its origin says whose
+    /// keys to look for, its size and root are what [`Bundle::verify_inclusion`] checks
+    /// against. Trust nothing in it before [`Bundle::verify_checkpoint`] has passed.
+    pub fn unverified_checkpoint(&self) -> Result<Checkpoint, BundleError> {
+        let bad = |detail: String| BundleError::new(BundleErrorKind::BadCheckpoint, detail);
+        let note = self.checkpoint_note();
+        let body = note
+            .split_once("\n\n")
+            .map(|(body, _)| format!("{body}\n"))
+            .ok_or_else(|| bad("the checkpoint has no empty line before its signatures".into()))?;
+        Checkpoint::parse_body(&body).map_err(|e| bad(e.to_string()))
+    }
+
+    /// Verifies the checkpoint note with `verifier_key_text` (`name+hex(keyID)+base64(0x01‖key)`):
+    /// the key the caller chose, e.g. the one in force at the checkpoint on a log whose key
+    /// rotates. Signature lines by other keys are ignored. Returns the checkpoint.
+    pub fn verify_checkpoint(&self, verifier_key_text: &str) -> Result<Checkpoint, BundleError> {
+        parse_and_verify_checkpoint(self.checkpoint_note(), verifier_key_text)
+            .map_err(|e| BundleError::new(BundleErrorKind::BadCheckpoint, e.to_string()))
+    }
+
+    /// Key ids of the checkpoint's signature lines by keys named `name` (unverified): a caller
+    /// that knows every key of that name can refuse a note signed by one it does not know.
+    pub fn checkpoint_signature_key_ids(&self, name: &str) -> Result<Vec<u32>, BundleError> {
+        note_signature_key_ids(self.checkpoint_note(), name)
+            .map_err(|e| BundleError::new(BundleErrorKind::BadCheckpoint, e.to_string()))
+    }
+
+    /// Checks every section's inclusion proof against `checkpoint`'s size and root and
+    /// returns the entries. The checkpoint is taken as given: verify its note too
+    /// ([`Bundle::verify_checkpoint`]) before relying on the entries.
+    pub fn verify_inclusion(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<Vec<ProvenEntry>, BundleError> {
         let first = &self.sections[0];
-        let checkpoint =
-            parse_and_verify_checkpoint(&first.proof.checkpoint_note, verifier_key_text)
-                .map_err(|e| BundleError::new(BundleErrorKind::BadCheckpoint, e.to_string()))?;
         let mut entries = Vec::with_capacity(self.sections.len());
         for (k, section) in self.sections.iter().enumerate() {
             let place = |e: BundleError| e.in_section(k + 1, &section.label);
+            // `Bundle::new` refused differing notes; checked again, as the proofs rest on it.
             if section.proof.checkpoint_note != first.proof.checkpoint_note {
                 return Err(place(BundleError::new(
                     BundleErrorKind::CheckpointsDiffer,
@@ -375,6 +414,16 @@ impl Bundle {
                 entry: section.entry.clone(),
             });
         }
+        Ok(entries)
+    }
+
+    /// Verifies the checkpoint with `verifier_key_text` ([`Bundle::verify_checkpoint`]), then
+    /// every section's inclusion proof against it ([`Bundle::verify_inclusion`]). Returns the
+    /// checkpoint and the entries. For a log with one key for life; a caller whose key
+    /// depends on the entries calls the two steps itself.
+    pub fn verify(&self, verifier_key_text: &str) -> Result<VerifiedBundle, BundleError> {
+        let checkpoint = self.verify_checkpoint(verifier_key_text)?;
+        let entries = self.verify_inclusion(&checkpoint)?;
         Ok(VerifiedBundle {
             checkpoint,
             entries,
@@ -716,6 +765,99 @@ mod tests {
             .verify(&vkey)
             .expect_err("beyond");
         assert_eq!(error.kind(), &BundleErrorKind::InclusionFailed, "{error}");
+    }
+
+    /// The fixture's note with a second signature line by another key of the same name, as a
+    /// log signs during a key rotation, and a witness's line.
+    fn note_signed_twice(bundle: &Bundle, second: &SigningKey) -> String {
+        let note = bundle.checkpoint_note();
+        let body = bundle.unverified_checkpoint().expect("body").body();
+        let line = |name: &str, key: &SigningKey| {
+            let other = sign_note(&body, name, key).expect("sign");
+            other.rsplit_once("\n\n").expect("signatures").1.to_string()
+        };
+        format!(
+            "{note}{}{}",
+            line("example.test/log", second),
+            line(
+                "example.test/log/witness",
+                &SigningKey::from_bytes(&[6; 32])
+            )
+        )
+    }
+
+    #[test]
+    fn inclusion_and_the_checkpoint_signature_are_checked_apart() {
+        // given: a bundle whose note is signed by the old key and, during a rotation, the new
+        let (bundle, old_vkey) = fixture();
+        let new = SigningKey::from_bytes(&[9; 32]);
+        let new_vkey = verifier_key_text("example.test/log", &new);
+        let note = note_signed_twice(&bundle, &new);
+        let mut sections = bundle.sections().to_vec();
+        for section in &mut sections {
+            section.proof.checkpoint_note = note.clone();
+        }
+        let rotated = Bundle::parse(&Bundle::new(sections).unwrap().to_text()).expect("parses");
+
+        // when: the proofs are checked against the unverified checkpoint
+        let unverified = rotated.unverified_checkpoint().expect("checkpoint body");
+        let entries = rotated.verify_inclusion(&unverified).expect("proofs");
+
+        // then: the entries are proven without any key, and the note verifies with either key
+        assert_eq!(unverified.size, 4);
+        assert_eq!(entries[1].index, 3);
+        for vkey in [&old_vkey, &new_vkey] {
+            assert_eq!(rotated.verify_checkpoint(vkey).expect("signed"), unverified);
+        }
+        let other = verifier_key_text("example.test/log", &SigningKey::from_bytes(&[8; 32]));
+        let error = rotated
+            .verify_checkpoint(&other)
+            .expect_err("not signed by it");
+        assert_eq!(error.kind(), &BundleErrorKind::BadCheckpoint, "{error}");
+        // and the signature lines by the log's name list both keys, not the witness's
+        let (_, old_public) = crate::checkpoint::parse_verifier_key(&old_vkey).expect("vkey");
+        assert_eq!(
+            rotated
+                .checkpoint_signature_key_ids("example.test/log")
+                .expect("ids"),
+            [
+                crate::checkpoint::verifier_key_id("example.test/log", &old_public),
+                crate::checkpoint::verifier_key_id(
+                    "example.test/log",
+                    new.verifying_key().as_bytes()
+                ),
+            ]
+        );
+        // and a proof against another checkpoint's size fails without any key
+        let mut smaller = unverified.clone();
+        smaller.size = 3;
+        let error = rotated.verify_inclusion(&smaller).expect_err("size 3");
+        assert_eq!(error.kind(), &BundleErrorKind::InclusionFailed, "{error}");
+    }
+
+    #[test]
+    fn verifier_keys_round_trip_between_text_and_bytes() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let text = verifier_key_text("example.test/log", &key);
+        let (name, public) = crate::checkpoint::parse_verifier_key(&text).expect("parses");
+        assert_eq!(name, "example.test/log");
+        assert_eq!(&public, key.verifying_key().as_bytes());
+        assert_eq!(
+            crate::checkpoint::verifier_key_text_of(&name, &public).expect("text"),
+            text
+        );
+        let id = format!("{:08x}", crate::checkpoint::verifier_key_id(&name, &public));
+        assert_eq!(text.split('+').nth(1), Some(id.as_str()));
+        // not a point on the curve, and not a key text
+        let mut off_curve = [0u8; 32];
+        off_curve[0] = 2;
+        off_curve[31] = 0x80;
+        let refused = (1u8..=255).find_map(|byte| {
+            off_curve[1] = byte;
+            crate::checkpoint::verifier_key_text_of(&name, &off_curve).err()
+        });
+        assert!(refused.is_some(), "some 32 bytes are not an Ed25519 point");
+        assert!(crate::checkpoint::parse_verifier_key("example.test/log+00000000+AAAA").is_err());
     }
 
     proptest::proptest! {

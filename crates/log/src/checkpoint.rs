@@ -152,6 +152,65 @@ pub fn parse_checkpoint_unverified(note_text: &str) -> Result<Checkpoint, LogErr
     Checkpoint::parse_body(body)
 }
 
+/// Checks verifier key text (`name+hex(keyID)+base64(0x01‖pubkey)`) and returns its name and
+/// its Ed25519 public key: what a caller compares with keys it learned elsewhere (a ledger's
+/// chain of authority keys).
+pub fn parse_verifier_key(text: &str) -> Result<(String, [u8; 32]), LogError> {
+    Ok((parse_verifier_key_text(text)?, verifier_public_key(text)?))
+}
+
+/// Verifier key text `name+hex(keyID)+base64(0x01‖pubkey)` of a public key given as bytes
+/// (a key named in a log entry); refused if the bytes are not an Ed25519 point.
+pub fn verifier_key_text_of(name: &str, public_key: &[u8; 32]) -> Result<String, LogError> {
+    if !signed_note::is_key_name_valid(name) {
+        return Err(malformed(format!(
+            "verifier key: {name:?} is not a valid key name"
+        )));
+    }
+    let key = ed25519_dalek::VerifyingKey::from_bytes(public_key)
+        .map_err(|_| malformed("verifier key: the bytes are not an Ed25519 public key"))?;
+    Ok(signed_note::new_ed25519_verifier_key(name, &key))
+}
+
+/// The signed-note key id of an Ed25519 public key named `name`:
+/// SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[..4], as signature lines carry it.
+pub fn verifier_key_id(name: &str, public_key: &[u8; 32]) -> u32 {
+    let mut public = vec![ALG_ED25519];
+    public.extend_from_slice(public_key);
+    signed_note::key_id(name, &public)
+}
+
+/// Key ids of the signature lines of `note_text` by keys named `name`, in note order
+/// (several during a key rotation, when a log signs with its old and new keys). Nothing is
+/// verified: this says which keys claim to have signed.
+pub fn note_signature_key_ids(note_text: &str, name: &str) -> Result<Vec<u32>, LogError> {
+    // The whole note must parse; its signature lines are then read again for their ids,
+    // which `Note` does not expose.
+    Note::from_bytes(note_text.as_bytes()).map_err(|e| malformed(format!("signed note: {e}")))?;
+    Ok(note_signatures(note_text)?
+        .into_iter()
+        .filter(|signature| signature.name() == name)
+        .map(|signature| signature.id())
+        .collect())
+}
+
+/// The signature lines of a signed note, parsed (the note's own shape is checked by the
+/// caller with `Note::from_bytes`).
+fn note_signatures(note_text: &str) -> Result<Vec<signed_note::Signature>, LogError> {
+    let (_, lines) = note_text
+        .rsplit_once("\n\n")
+        .ok_or_else(|| malformed("signed note: no empty line before the signatures"))?;
+    lines
+        .strip_suffix('\n')
+        .unwrap_or(lines)
+        .split('\n')
+        .map(|line| {
+            signed_note::Signature::from_bytes(line.as_bytes())
+                .map_err(|e| malformed(format!("signed note: signature line: {e}")))
+        })
+        .collect()
+}
+
 /// A signed-note verifier from its key text, which must spell its key id canonically
 /// (8 lowercase hex digits: signed_note itself also takes capitals, so one key would have
 /// several texts).

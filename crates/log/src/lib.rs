@@ -78,9 +78,10 @@ pub use crate::bundle::{
     SECTION_LABEL_BYTES_MAX, TLOG_PROOF_HEADER,
 };
 pub use crate::checkpoint::{
-    is_lower_hex, parse_and_verify_checkpoint, parse_and_verify_checkpoint_with_any,
-    parse_checkpoint_unverified, parse_signer_key_text, parse_verifier_key_text, sign_note,
-    sign_note_with_keys, signer_key_text, verifier_key_text, verifier_public_key, Checkpoint,
+    is_lower_hex, note_signature_key_ids, parse_and_verify_checkpoint,
+    parse_and_verify_checkpoint_with_any, parse_checkpoint_unverified, parse_signer_key_text,
+    parse_verifier_key, parse_verifier_key_text, sign_note, sign_note_with_keys, signer_key_text,
+    verifier_key_id, verifier_key_text, verifier_key_text_of, verifier_public_key, Checkpoint,
     CheckpointSigner, SignedCheckpoint, CHECKPOINT_FILE_NAME,
 };
 pub use crate::error::{LogError, LogErrorKind};

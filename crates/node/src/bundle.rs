@@ -1,20 +1,24 @@
 //! Offline credential bundles: built by a node from its log, tree and latest checkpoint;
-//! verified anywhere with nothing but the bundle text and the ledger's verifier key.
+//! verified anywhere with nothing but the bundle text and a verifier key of the ledger.
 //!
 //! A bundle's sections, in log order (labels of [`BundleRole`]): `ledger` (entry 0, which
-//! names the authority key), `body` (the issuing body's `BodyRegistered`), `body-change` for
-//! each key rotation or status change of the body logged before the credential, and
-//! `credential` (the `LevelCertified` event). Every section carries a C2SP tlog-proof against
-//! the same signed checkpoint. The layering: `skill_ledger_log::Bundle` owns the text and the
-//! proofs, `skill_ledger_domain::check_credential_offline` the credential rules; this module
-//! decodes entries between the two. The format is in docs/formats.md.
+//! names the first authority key), `body` (the issuing body's `BodyRegistered`), `body-change`
+//! for each key rotation or status change of the body logged before the credential,
+//! `credential` (the `LevelCertified` event), and among them, wherever the log has them,
+//! `authority-change` for every `AuthorityRecoveryKeySet` and `AuthorityKeyRotated` up to
+//! the checkpoint. Every section carries a C2SP tlog-proof against the same signed
+//! checkpoint. The layering: `skill_ledger_log::Bundle` owns the text, the proofs and the
+//! note's signatures, `skill_ledger_domain::check_credential_offline` the credential rules
+//! and the chain of authority keys; this module decodes entries between the two and checks
+//! the checkpoint with the key the chain ends at. The format is in docs/formats.md.
 
 use skill_ledger_domain::{
-    check_credential_offline, BundleRole, CertificateNumber, EventKind, OfflineCredential,
-    OfflineError, ProvenEvent, SignedEvent,
+    check_authority_chain_offline, check_credential_offline, BundleRole, CertificateNumber,
+    EventKind, LedgerInfo, OfflineCredential, OfflineError, ProvenEvent, SignedEvent, TrustedKey,
 };
 use skill_ledger_log::{
-    Bundle, BundleError, BundleErrorKind, BundleSection, Checkpoint, TlogProof,
+    parse_verifier_key, verifier_key_id, verifier_key_text_of, Bundle, BundleError,
+    BundleErrorKind, BundleSection, Checkpoint, TlogProof,
 };
 
 use crate::error::{NodeError, NodeErrorKind};
@@ -35,6 +39,17 @@ pub enum BundleInvalid {
     /// The text, the checkpoint or an inclusion proof.
     #[error("{0}")]
     Proof(#[from] BundleError),
+    /// The key the verifier trusts is not verifier key text.
+    #[error("the trusted key is not a verifier key (name+keyid+base64 key): {0}")]
+    TrustedKey(String),
+    /// The checkpoint is not signed by the authority key the bundle's chain ends at (on a
+    /// ledger whose authority key rotated), or that key cannot verify a note.
+    #[error("checkpoint does not verify: {reason}")]
+    CheckpointKey { reason: String },
+    /// The checkpoint carries a signature by a key of the ledger's name that the bundle's
+    /// chain of authority keys never reaches: an authority change is missing.
+    #[error("checkpoint does not verify: it is signed by a key of {origin} (key id {key_id:08x}) that the bundle's authority keys do not include: an authority change is missing from the bundle")]
+    UnknownCheckpointKey { origin: String, key_id: u32 },
     /// A section label this version does not know.
     #[error("section {section}: unknown section label `{label}`")]
     UnknownSection { section: usize, label: String },
@@ -46,14 +61,14 @@ pub enum BundleInvalid {
         index: u64,
         reason: String,
     },
-    /// The entries do not establish the credential.
+    /// The entries do not establish the credential, or not for the trusted key.
     #[error("{0}")]
     Credential(#[from] OfflineError),
 }
 
 impl BundleInvalid {
     /// `malformed`, `bad-checkpoint`, `checkpoints-differ`, `inclusion-failed`,
-    /// `unknown-section`, `bad-entry`, or a code of [`OfflineError`].
+    /// `unknown-section`, `bad-entry`, `untrusted-key`, or a code of [`OfflineError`].
     pub fn code(&self) -> &'static str {
         match self {
             BundleInvalid::Proof(error) => match error.kind() {
@@ -63,6 +78,10 @@ impl BundleInvalid {
                 BundleErrorKind::InclusionFailed => "inclusion-failed",
                 _ => "invalid-bundle",
             },
+            BundleInvalid::TrustedKey(_) => "untrusted-key",
+            BundleInvalid::CheckpointKey { .. } | BundleInvalid::UnknownCheckpointKey { .. } => {
+                "bad-checkpoint"
+            }
             BundleInvalid::UnknownSection { .. } => "unknown-section",
             BundleInvalid::Entry { .. } => "bad-entry",
             BundleInvalid::Credential(error) => error.code,
@@ -70,38 +89,108 @@ impl BundleInvalid {
     }
 }
 
-/// Verifies a credential bundle offline against the ledger's verifier key text
-/// (`origin+hex(keyID)+base64(0x01‖key)`, as `skill-ledger checkpoint --vkey` prints it).
+/// Verifies a credential bundle offline for a verifier who trusts `verifier_key_text`
+/// (`origin+hex(keyID)+base64(0x01‖key)`, as `skill-ledger checkpoint --vkey` prints it): any
+/// authority key the ledger has had, the first one or one it rotated to. In order
+/// (docs/formats.md, "What `verify-bundle` checks"): the text; every label and entry; the
+/// chain of authority keys from entry 0 through the `authority-change` sections, and the
+/// trusted key among them; the checkpoint's signature by the last key of the chain; every
+/// inclusion proof; the credential's sections.
 pub fn verify_credential_bundle(
     text: &str,
     verifier_key_text: &str,
 ) -> Result<BundleVerification, BundleInvalid> {
-    let verified = Bundle::parse(text)?.verify(verifier_key_text)?;
-    let mut events = Vec::with_capacity(verified.entries.len());
-    for (k, proven) in verified.entries.into_iter().enumerate() {
-        let role =
-            BundleRole::from_label(&proven.label).ok_or_else(|| BundleInvalid::UnknownSection {
+    let bundle = Bundle::parse(text)?;
+    let (name, public_key) = parse_verifier_key(verifier_key_text)
+        .map_err(|error| BundleInvalid::TrustedKey(error.to_string()))?;
+    let trusted = TrustedKey { name, public_key };
+    // Not trusted yet: its origin says which ledger the entries claim to be of.
+    let unverified = bundle.unverified_checkpoint()?;
+    let events = decode_sections(&bundle)?;
+    let ledger = check_authority_chain_offline(&unverified.origin, &events, &trusted)?;
+    let checkpoint = verify_checkpoint_by_chain(&bundle, &ledger)?;
+    bundle.verify_inclusion(&checkpoint)?;
+    let credential = check_credential_offline(&checkpoint.origin, &events, &trusted)?;
+    Ok(BundleVerification {
+        checkpoint,
+        credential,
+    })
+}
+
+/// Every section's role and decoded event, at the index its proof names.
+fn decode_sections(bundle: &Bundle) -> Result<Vec<ProvenEvent>, BundleInvalid> {
+    let mut events = Vec::with_capacity(bundle.sections().len());
+    for (k, section) in bundle.sections().iter().enumerate() {
+        let role = BundleRole::from_label(&section.label).ok_or_else(|| {
+            BundleInvalid::UnknownSection {
                 section: k + 1,
-                label: proven.label.clone(),
-            })?;
+                label: section.label.clone(),
+            }
+        })?;
+        let index = section.proof.index;
         let signed =
-            SignedEvent::from_entry(&proven.entry).map_err(|error| BundleInvalid::Entry {
+            SignedEvent::from_entry(&section.entry).map_err(|error| BundleInvalid::Entry {
                 section: k + 1,
-                label: proven.label.clone(),
-                index: proven.index,
+                label: section.label.clone(),
+                index,
                 reason: error.to_string(),
             })?;
         events.push(ProvenEvent {
             role,
-            index: proven.index,
+            index,
             signed,
         });
     }
-    let credential = check_credential_offline(&verified.checkpoint.origin, &events)?;
-    Ok(BundleVerification {
-        checkpoint: verified.checkpoint,
-        credential,
-    })
+    Ok(events)
+}
+
+/// The checkpoint, verified with the authority key in force after the chain's last change;
+/// refused if it also claims a signature by a key of the ledger's name outside the chain (a
+/// checkpoint signed during a rotation by old and new keys, in a bundle without the rotation).
+fn verify_checkpoint_by_chain(
+    bundle: &Bundle,
+    ledger: &LedgerInfo,
+) -> Result<Checkpoint, BundleInvalid> {
+    let origin = &ledger.origin;
+    let in_force = ledger
+        .authority_key()
+        .ok_or_else(|| BundleInvalid::CheckpointKey {
+            reason: "the bundle establishes no authority key".to_string(),
+        })?;
+    let key =
+        verifier_key_text_of(origin, &in_force).map_err(|error| BundleInvalid::CheckpointKey {
+            reason: format!("the authority key in force cannot verify a note: {error}"),
+        })?;
+    let checkpoint = bundle.verify_checkpoint(&key).map_err(|error| {
+        match ledger.authority_changes.last() {
+            // A ledger that never rotated: the error as it always read.
+            None => BundleInvalid::Proof(error),
+            Some(last_change) => BundleInvalid::CheckpointKey {
+                reason: format!(
+                    "{}; on a ledger whose authority key rotated, the checkpoint must be signed \
+                     by the key in force after the bundle's last authority change (entry \
+                     {last_change}), {key}",
+                    error.detail()
+                ),
+            },
+        }
+    })?;
+    let known: Vec<u32> = ledger
+        .authority_keys
+        .iter()
+        .map(|period| verifier_key_id(origin, &period.public_key))
+        .collect();
+    if let Some(key_id) = bundle
+        .checkpoint_signature_key_ids(origin)?
+        .into_iter()
+        .find(|id| !known.contains(id))
+    {
+        return Err(BundleInvalid::UnknownCheckpointKey {
+            origin: origin.clone(),
+            key_id,
+        });
+    }
+    Ok(checkpoint)
 }
 
 impl Node {
@@ -125,8 +214,15 @@ impl Node {
                     credential.entry_index
                 ))
             })?;
+        // Read after the checkpoint: the registry is updated when a batch is logged, before
+        // its checkpoint is signed, so it holds every authority change the checkpoint covers.
+        let registry = self.registry();
+        let ledger = registry
+            .ledger
+            .as_ref()
+            .ok_or_else(|| integrity("the ledger is not established".to_string()))?;
         let registration_number = number.registration_number();
-        let body = self.body(&registration_number).ok_or_else(|| {
+        let body = registry.bodies.get(&registration_number).ok_or_else(|| {
             integrity(format!(
                 "credential {number} is on the ledger but its body {registration_number} is not"
             ))
@@ -141,12 +237,21 @@ impl Node {
             .map(|change| change.entry_index)
             .filter(|&index| index < credential.entry_index)
             .collect();
-        changes.extend(self.key_rotation_indexes(&body, credential.entry_index)?);
-        changes.sort_unstable();
+        changes.extend(self.key_rotation_indexes(body, credential.entry_index)?);
         indexes.extend(changes.into_iter().map(|i| (BundleRole::BodyChange, i)));
         indexes.push((BundleRole::Credential, credential.entry_index));
-
+        // Every authority change the checkpoint covers, before or after the credential: the
+        // last one decides which key signs the checkpoint.
         let size = checkpoint.checkpoint.size;
+        indexes.extend(
+            ledger
+                .authority_changes
+                .iter()
+                .filter(|&&index| index < size)
+                .map(|&index| (BundleRole::AuthorityChange, index)),
+        );
+        indexes.sort_unstable_by_key(|&(_, index)| index);
+
         let mut sections = Vec::with_capacity(indexes.len());
         for (role, index) in indexes {
             sections.push(BundleSection {
@@ -162,7 +267,7 @@ impl Node {
         let text = Bundle::new(sections)
             .map_err(|error| integrity(format!("building the bundle of {number}: {error}")))?
             .to_text();
-        // What we hand out must verify offline with our own published key.
+        // What we hand out must verify offline with our own published key (the one in force).
         verify_credential_bundle(&text, self.verifier_key_text()).map_err(|error| {
             integrity(format!(
                 "the bundle of {number} does not verify ({}): {error}",

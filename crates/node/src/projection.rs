@@ -56,7 +56,9 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// Version 5 (issue 6, 互认): holdings with route value 6 (a recognised partner credential),
 /// career records with their recognitions, the `recognitions.*` counters.
 /// Version 6 (key compromise): body records with their revoked keys (`BodyKeyRevoked`).
-/// Version 7 (the authority key's rotation): the ledger record with its recovery key.
+/// Version 7 (the authority key's rotation): the ledger record with its recovery key and the
+/// entry indexes of its authority changes (`LedgerInfo::authority_changes`, which offline
+/// bundles carry); both came in the same unreleased version, so one bump covers them.
 pub const PROJECTION_FORMAT: u32 = 7;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.

@@ -1,14 +1,17 @@
 //! Offline credential bundles: the golden vector (docs/formats.md, "Offline credential
-//! bundle"), bundles of a real node with body changes, and single-bit damage anywhere.
+//! bundle"), bundles of a real node with body changes and authority changes, single-bit
+//! damage anywhere, and bundles of a ledger whose authority key rotated (built by hand: the
+//! checkpoint signed by the old key, the new one, or both).
 
 mod common;
 
 use common::*;
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    Audience, BodyKeyRotated, BodyRegistered, BodyStatusChange, BundleRole, CertificateNumber,
-    EvaluationBasis, Event, EventId, EventKind, IdDocumentType, LedgerEstablished, Level,
-    LevelCertified, Province, PseudonymKey, Route, ScopeItem, SignedEvent, Signer,
+    Audience, AuthorityKeyRotated, AuthorityRecoveryKeySet, BodyKeyRotated, BodyRegistered,
+    BodyStatusChange, BundleRole, CertificateNumber, EvaluationBasis, Event, EventId, EventKind,
+    IdDocumentType, LedgerEstablished, Level, LevelCertified, Province, PseudonymKey, Route,
+    ScopeItem, SignedEvent, Signer,
 };
 use skill_ledger_log::{
     leaf_hash, sign_note, verifier_key_text, Bundle, BundleSection, Checkpoint, MerkleTree,
@@ -170,9 +173,21 @@ fn golden_bundle_bytes_and_verification() {
 
 #[test]
 fn golden_bundle_with_another_key_is_invalid() {
+    // a key the ledger never had: refused before the checkpoint is even read
     let other = verifier_key_text(ORIGIN, &SigningKey::from_bytes(&[3; 32]));
     let error = verify_credential_bundle(GOLDEN_BUNDLE, &other).expect_err("another key");
-    assert_eq!(error.code(), "bad-checkpoint", "{error}");
+    assert_eq!(error.code(), "untrusted-key", "{error}");
+    assert!(
+        error.to_string().contains("none of the 1 authority key"),
+        "{error}"
+    );
+    // the ledger's key under another name
+    let renamed = verifier_key_text("skill-ledger/51", &authority());
+    let error = verify_credential_bundle(GOLDEN_BUNDLE, &renamed).expect_err("another name");
+    assert_eq!(error.code(), "untrusted-key", "{error}");
+    // not a key at all
+    let error = verify_credential_bundle(GOLDEN_BUNDLE, "skill-ledger/50").expect_err("text");
+    assert_eq!(error.code(), "untrusted-key", "{error}");
 }
 
 proptest::proptest! {
@@ -270,4 +285,242 @@ fn a_bundle_carries_the_body_changes_logged_before_the_credential() {
     // and an unknown certificate has no bundle
     let unknown: CertificateNumber = "Y000050000001225999999".parse().expect("number");
     assert!(node.credential_bundle(&unknown).expect("query").is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// A ledger whose authority key rotated (bundles built by hand)
+// ---------------------------------------------------------------------------------------
+
+fn new_authority() -> SigningKey {
+    SigningKey::from_bytes(&[4; 32])
+}
+
+fn vkey_of(key: &SigningKey) -> String {
+    verifier_key_text(ORIGIN, key)
+}
+
+fn rotation_event(by: &SigningKey, id: u8) -> SignedEvent {
+    SignedEvent::sign(
+        ORIGIN,
+        Signer::Authority,
+        by,
+        Event {
+            id: EventId([id; 16]),
+            kind: EventKind::AuthorityKeyRotated(AuthorityKeyRotated {
+                public_key: new_authority().verifying_key().to_bytes(),
+                date: d("2025-01-01"),
+                reason: "年度密钥轮换".to_string(),
+            }),
+        },
+    )
+}
+
+/// The golden ledger's entries with the authority key's rotation logged after the credential
+/// (entry 3).
+fn rotated_after_the_credential() -> Vec<SignedEvent> {
+    let mut events = golden_events().to_vec();
+    events.push(rotation_event(&authority(), 0xcc));
+    events
+}
+
+/// A bundle of `sections` (role, entry index) of the log `events`, against a checkpoint of the
+/// whole log whose note is signed by each of `signers` in turn (a node signs with the old and
+/// the new key for a while after a planned rotation).
+fn hand_made_bundle(
+    events: &[SignedEvent],
+    sections: &[(BundleRole, u64)],
+    signers: &[&SigningKey],
+) -> String {
+    let entries: Vec<Vec<u8>> = events
+        .iter()
+        .map(|signed| signed.to_entry().expect("entry"))
+        .collect();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut tree = MerkleTree::open(dir.path()).expect("tree");
+    let leaves: Vec<_> = entries.iter().map(|entry| leaf_hash(entry)).collect();
+    let root = tree.append(&leaves).expect("append");
+    let size = entries.len() as u64;
+    let body = Checkpoint {
+        origin: ORIGIN.to_string(),
+        size,
+        root,
+        time_unix_s: GOLDEN_TIME_UNIX_S,
+    }
+    .body();
+    let mut note = sign_note(&body, ORIGIN, signers[0]).expect("sign");
+    for key in &signers[1..] {
+        let other = sign_note(&body, ORIGIN, key).expect("sign");
+        note.push_str(other.rsplit_once("\n\n").expect("signature").1);
+    }
+    let sections = sections
+        .iter()
+        .map(|&(role, index)| BundleSection {
+            label: role.label().to_string(),
+            entry: entries[index as usize].clone(),
+            proof: TlogProof {
+                index,
+                hashes: tree.reader().inclusion_proof(index, size).expect("proof"),
+                checkpoint_note: note.clone(),
+            },
+        })
+        .collect();
+    Bundle::new(sections).expect("bundle").to_text()
+}
+
+const WITH_THE_ROTATION: [(BundleRole, u64); 4] = [
+    (BundleRole::Ledger, 0),
+    (BundleRole::Body, 1),
+    (BundleRole::Credential, 2),
+    (BundleRole::AuthorityChange, 3),
+];
+const WITHOUT_THE_ROTATION: [(BundleRole, u64); 3] = [
+    (BundleRole::Ledger, 0),
+    (BundleRole::Body, 1),
+    (BundleRole::Credential, 2),
+];
+
+#[test]
+fn a_rotation_after_the_credential_verifies_for_a_verifier_of_the_old_or_the_new_key() {
+    // given: the rotation logged after the credential, the checkpoint signed by the new key,
+    // or by both during the planned rotation
+    let events = rotated_after_the_credential();
+    for signers in [vec![&new_authority()], vec![&authority(), &new_authority()]] {
+        let bundle = hand_made_bundle(&events, &WITH_THE_ROTATION, &signers);
+        // when / then: either key of the chain verifies it
+        for trusted in [authority(), new_authority()] {
+            let verified = verify_credential_bundle(&bundle, &vkey_of(&trusted)).expect("verifies");
+            assert_eq!(verified.credential.entry_index, 2);
+            assert_eq!(verified.credential.ledger.authority_keys.len(), 2);
+            assert_eq!(verified.checkpoint.size, 4);
+        }
+        // and an unrelated key does not
+        let error = verify_credential_bundle(&bundle, &vkey_of(&SigningKey::from_bytes(&[3; 32])))
+            .expect_err("unrelated");
+        assert_eq!(error.code(), "untrusted-key", "{error}");
+    }
+}
+
+#[test]
+fn a_bundle_that_leaves_out_the_rotation_fails_on_the_checkpoint() {
+    let events = rotated_after_the_credential();
+    // given: the checkpoint signed by the new key only, the rotation left out
+    let bundle = hand_made_bundle(&events, &WITHOUT_THE_ROTATION, &[&new_authority()]);
+    // then: the chain ends at the old key, which did not sign the checkpoint
+    for trusted in [authority(), new_authority()] {
+        let error = verify_credential_bundle(&bundle, &vkey_of(&trusted)).expect_err("missing");
+        let expected = if trusted == authority() {
+            "bad-checkpoint"
+        } else {
+            // the new key is not in a chain that never reaches it
+            "untrusted-key"
+        };
+        assert_eq!(error.code(), expected, "{error}");
+    }
+    // given: the checkpoint signed by both keys, as during a planned rotation
+    let bundle = hand_made_bundle(
+        &events,
+        &WITHOUT_THE_ROTATION,
+        &[&authority(), &new_authority()],
+    );
+    // then: the old key's signature verifies, but the note names a key the chain lacks
+    let error = verify_credential_bundle(&bundle, &vkey_of(&authority())).expect_err("missing");
+    assert_eq!(error.code(), "bad-checkpoint", "{error}");
+    assert!(
+        error.to_string().contains("an authority change is missing"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_checkpoint_signed_by_the_retired_key_after_a_rotation_fails() {
+    // given: the rotation in the bundle, the checkpoint signed by the old key alone
+    let bundle = hand_made_bundle(
+        &rotated_after_the_credential(),
+        &WITH_THE_ROTATION,
+        &[&authority()],
+    );
+    // then: whichever key the verifier trusts, the key in force after entry 3 must sign it
+    for trusted in [authority(), new_authority()] {
+        let error = verify_credential_bundle(&bundle, &vkey_of(&trusted)).expect_err("retired");
+        assert_eq!(error.code(), "bad-checkpoint", "{error}");
+        assert!(error.to_string().contains("entry 3"), "{error}");
+    }
+}
+
+#[test]
+fn a_rotation_before_the_registration_is_needed_to_judge_the_registration() {
+    // given: the rotation is entry 1, and the body is registered by the new key (entry 2)
+    let [established, registered, certified] = golden_events();
+    let registered_by_new = SignedEvent::sign(
+        ORIGIN,
+        Signer::Authority,
+        &new_authority(),
+        registered.event.clone(),
+    );
+    let events = vec![
+        established,
+        rotation_event(&authority(), 0xcc),
+        registered_by_new,
+        certified,
+    ];
+    let with = [
+        (BundleRole::Ledger, 0),
+        (BundleRole::AuthorityChange, 1),
+        (BundleRole::Body, 2),
+        (BundleRole::Credential, 3),
+    ];
+    let bundle = hand_made_bundle(&events, &with, &[&new_authority()]);
+    verify_credential_bundle(&bundle, &vkey_of(&authority())).expect("verifies");
+
+    // when the rotation is left out, then the registration is signed by a key not in force
+    // there (and the checkpoint by a key the chain never reaches)
+    let without = [with[0], with[2], with[3]];
+    let bundle = hand_made_bundle(&events, &without, &[&authority(), &new_authority()]);
+    let error = verify_credential_bundle(&bundle, &vkey_of(&authority())).expect_err("missing");
+    assert_eq!(error.code(), "bad-checkpoint", "{error}");
+    // and with the old key alone on the checkpoint, the registration itself is refused
+    let bundle = hand_made_bundle(&events, &without, &[&authority()]);
+    let error = verify_credential_bundle(&bundle, &vkey_of(&authority())).expect_err("missing");
+    assert_eq!(error.code(), "key-not-valid-at-date", "{error}");
+    assert!(error.to_string().contains("section 2"), "{error}");
+}
+
+#[test]
+fn a_nodes_bundle_carries_the_authority_changes_up_to_its_checkpoint() {
+    // given: a credential, then the authority sets its recovery key (an authority change
+    // signed by the key in force, which stays in force)
+    let (fx, node) = Fixture::init();
+    let certified = fx.junior(&y_body(), "500101199001011234", "张三");
+    let number = number_of(&certified);
+    node.submit(certified).expect("certified");
+    let recovery = SigningKey::from_bytes(&[0x73; 32]);
+    let set = node.sign_as_authority(EventKind::AuthorityRecoveryKeySet(
+        AuthorityRecoveryKeySet {
+            public_key: recovery.verifying_key().to_bytes(),
+            date: d("2024-01-02"),
+        },
+    ));
+    let receipt = node.submit(set).expect("recovery key set");
+
+    // when
+    let bundle = node
+        .credential_bundle(&number)
+        .expect("bundle")
+        .expect("the credential is on the ledger");
+
+    // then: the authority change follows the credential, in log order
+    assert_eq!(
+        labels(&bundle),
+        ["ledger", "body", "credential", "authority-change"]
+    );
+    assert!(bundle.contains(&format!("\nindex {}\n", receipt.index)));
+    let verified = verify_credential_bundle(&bundle, node.verifier_key_text()).expect("verifies");
+    assert_eq!(
+        verified.credential.ledger.recovery_key,
+        Some(recovery.verifying_key().to_bytes())
+    );
+    assert_eq!(
+        verified.credential.ledger.authority_changes,
+        [receipt.index]
+    );
 }
