@@ -76,28 +76,7 @@ fn given_ledger_with_a_credential() -> Ledger {
         body_key,
         authority_key,
     } = support::given_ledger_with_a_body();
-    let key = temp.path().join("K");
-    cli(&[
-        "issue",
-        "--dir",
-        s(&dir),
-        "--key",
-        s(&key),
-        "--cert-no",
-        JUNIOR,
-        "--id-number",
-        ID,
-        "--name",
-        NAME,
-        "--occupation",
-        "6-18-01-01",
-        "--level",
-        "初级工",
-        "--date",
-        "2020-06-01",
-        "--attested",
-        "本职业工作满1年",
-    ]);
+    support::issue_junior(&dir, &temp.path().join("K"), JUNIOR);
     Ledger {
         body_key,
         authority_key,

@@ -13,7 +13,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::{
-    cli, get, given_ledger_with_a_body, parse_reply, request, s, serve_with, Ledger, Reply, Served,
+    get, given_ledger_with_a_body, issue_junior, parse_reply, request, s, serve_with, Ledger,
+    Reply, Served,
 };
 
 /// The certificate issued by [`given_a_served_ledger_with_a_credential`].
@@ -34,27 +35,7 @@ fn given_a_served_ledger(extra: &[&str]) -> (Ledger, Served) {
 fn given_a_served_ledger_with_a_credential(extra: &[&str]) -> (Ledger, Served) {
     let ledger = given_ledger_with_a_body();
     let key = ledger.temp.path().join("K");
-    cli(&[
-        "issue",
-        "--dir",
-        s(&ledger.dir),
-        "--key",
-        s(&key),
-        "--cert-no",
-        CERT_NO,
-        "--id-number",
-        "500101199001011234",
-        "--name",
-        NAME,
-        "--occupation",
-        "6-18-01-01",
-        "--level",
-        "初级工",
-        "--date",
-        "2020-06-01",
-        "--attested",
-        "本职业工作满1年",
-    ]);
+    issue_junior(&ledger.dir, &key, CERT_NO);
     let stderr = ledger.temp.path().join("serve.stderr");
     let served = serve_with(&ledger.dir, extra, &stderr);
     (ledger, served)

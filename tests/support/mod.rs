@@ -377,6 +377,32 @@ pub struct Ledger {
     pub authority_key: SigningKey,
 }
 
+/// The body of [`given_ledger_with_a_body`] certifies 张三 (500101199001011234) 初级工 车工 on
+/// 2020-06-01 as `cert_no`, on the attested basis of a year in the occupation.
+pub fn issue_junior(dir: &Path, body_key_file: &Path, cert_no: &str) {
+    cli(&[
+        "issue",
+        "--dir",
+        s(dir),
+        "--key",
+        s(body_key_file),
+        "--cert-no",
+        cert_no,
+        "--id-number",
+        "500101199001011234",
+        "--name",
+        "张三",
+        "--occupation",
+        "6-18-01-01",
+        "--level",
+        "初级工",
+        "--date",
+        "2020-06-01",
+        "--attested",
+        "本职业工作满1年",
+    ]);
+}
+
 pub fn given_ledger_with_a_body() -> Ledger {
     let temp = tempfile::tempdir().expect("temporary directory");
     let dir = temp.path().join("D");

@@ -15,6 +15,7 @@ use skill_ledger_log::{parse_signer_key_text, signer_key_text, verifier_key_text
 use skill_ledger_node::{InitOptions, Node, Receipt, SubmitError};
 
 use crate::output::print_json;
+use crate::recognize::today;
 use crate::{CliResult, DirArg, Failure};
 
 #[derive(Args)]
@@ -166,11 +167,6 @@ pub enum AuthorityCommand {
         #[arg(long, default_value = "授权密钥遗失或被盗")]
         reason: String,
     },
-}
-
-fn today() -> Date {
-    let now = time::OffsetDateTime::now_utc();
-    Date::from_ymd(now.year(), u8::from(now.month()), now.day()).unwrap_or(Date::MAX)
 }
 
 pub fn authority(command: AuthorityCommand, json: bool) -> CliResult {

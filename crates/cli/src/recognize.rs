@@ -38,7 +38,8 @@ pub struct RecognizeArgs {
     pub withdraw: Option<String>,
 }
 
-fn today() -> Date {
+/// Today's date, UTC: the default of the commands' `--date`.
+pub(crate) fn today() -> Date {
     let now = time::OffsetDateTime::now_utc();
     Date::from_ymd(now.year(), u8::from(now.month()), now.day())
         .unwrap_or_else(|| panic!("today ({now}) is a calendar date"))

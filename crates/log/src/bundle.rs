@@ -18,7 +18,9 @@ use std::fmt;
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 
-use crate::checkpoint::{note_signature_key_ids, parse_and_verify_checkpoint, Checkpoint};
+use crate::checkpoint::{
+    note_signature_key_ids, parse_and_verify_checkpoint, parse_checkpoint_unverified, Checkpoint,
+};
 use crate::merkle::{leaf_hash, verify_inclusion, Hash};
 
 /// First line of every C2SP tlog-proof.
@@ -348,13 +350,8 @@ impl Bundle {
     /// keys to look for, its size and root are what [`Bundle::verify_inclusion`] checks
     /// against. Trust nothing in it before [`Bundle::verify_checkpoint`] has passed.
     pub fn unverified_checkpoint(&self) -> Result<Checkpoint, BundleError> {
-        let bad = |detail: String| BundleError::new(BundleErrorKind::BadCheckpoint, detail);
-        let note = self.checkpoint_note();
-        let body = note
-            .split_once("\n\n")
-            .map(|(body, _)| format!("{body}\n"))
-            .ok_or_else(|| bad("the checkpoint has no empty line before its signatures".into()))?;
-        Checkpoint::parse_body(&body).map_err(|e| bad(e.to_string()))
+        parse_checkpoint_unverified(self.checkpoint_note())
+            .map_err(|e| BundleError::new(BundleErrorKind::BadCheckpoint, e.to_string()))
     }
 
     /// Verifies the checkpoint note with `verifier_key_text` (`name+hex(keyID)+base64(0x01‖key)`):

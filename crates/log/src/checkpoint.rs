@@ -226,9 +226,7 @@ fn checked_verifier(text: &str) -> Result<StandardVerifier, LogError> {
 
 /// The signed-note key id: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[..4].
 fn key_id(name: &str, key: &SigningKey) -> u32 {
-    let mut public = vec![ALG_ED25519];
-    public.extend_from_slice(key.verifying_key().as_bytes());
-    signed_note::key_id(name, &public)
+    verifier_key_id(name, key.verifying_key().as_bytes())
 }
 
 /// Verifier key text `name+hex(keyID)+base64(0x01‖pubkey)`.
@@ -356,10 +354,9 @@ pub fn parse_and_verify_checkpoint_with_any(
         format!("no key of {origin} to verify the checkpoint with"),
     );
     for key in keys {
-        let Ok(verifying) = ed25519_dalek::VerifyingKey::from_bytes(key) else {
+        let Ok(text) = verifier_key_text_of(origin, key) else {
             continue;
         };
-        let text = signed_note::new_ed25519_verifier_key(origin, &verifying);
         match parse_and_verify_checkpoint(note_text, &text) {
             Ok(checkpoint) => return Ok(checkpoint),
             Err(error) if *error.kind() == LogErrorKind::Malformed => return Err(error),

@@ -62,6 +62,13 @@ pub use stats::{stats_by_route, stats_document};
 /// Wall-clock time, behind a trait so tests and simulations can drive it.
 pub trait Clock: Send + Sync {
     fn now_unix_s(&self) -> u64;
+
+    /// The UTC calendar day of [`Clock::now_unix_s`]: what admission and the rotation
+    /// overlap judge dates by.
+    fn today(&self) -> skill_ledger_domain::Date {
+        skill_ledger_domain::Date::from_days_since_unix_epoch((self.now_unix_s() / 86_400) as i32)
+            .unwrap_or(skill_ledger_domain::Date::MAX)
+    }
 }
 
 /// The system clock.

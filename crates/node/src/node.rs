@@ -717,8 +717,7 @@ impl Node {
             &mut |_| {},
         )?;
         let mut signer = signer;
-        let today = Date::from_days_since_unix_epoch((clock.now_unix_s() / 86_400) as i32)
-            .unwrap_or(Date::MAX);
+        let today = clock.today();
         let settled = crate::authority::settle(&paths, key_files, registry.ledger.as_ref(), today)?;
         let authority_key = settled.primary;
         let authority_next = settled.next;
@@ -923,8 +922,7 @@ impl Node {
         }
         // Admission, by this node's clock, before the event is queued for `decide` (which
         // reads no clock): nothing dated in the future joins the log.
-        let today = Date::from_days_since_unix_epoch((self.clock.now_unix_s() / 86_400) as i32)
-            .unwrap_or(Date::MAX);
+        let today = self.clock.today();
         let admitted = check_not_dated_in_future(&signed.event.kind, today)
             .and_then(|()| {
                 check_not_backdated(&signed, today, self.config.sequencer.backdate_days_max)
