@@ -888,7 +888,7 @@ fn statistics_bodies_and_the_bundle_route_answer() {
         "{:?}",
         bundle.headers
     );
-    assert!(bundle.text().starts_with("skill-ledger/bundle/v1\n"));
+    assert!(bundle.text().starts_with("skill-ledger/bundle/v2\n"));
     let file = ledger._temp.path().join("downloaded.bundle");
     std::fs::write(&file, &bundle.body).expect("bundle written");
     let vkey = Command::new(BIN)
@@ -898,7 +898,46 @@ fn statistics_bodies_and_the_bundle_route_answer() {
     let vkey = String::from_utf8_lossy(&vkey.stdout).trim().to_string();
     let checked = cli(&["verify-bundle", s(&file), "--trust", &vkey]);
     assert_eq!(checked["certificate_number"], JUNIOR, "{checked}");
-    assert_eq!(checked["status"], "issued", "{checked}");
+    assert_eq!(checked["status"], "valid", "{checked}");
+    assert_eq!(checked["holder_bound"], false, "{checked}");
+    // Asked for with the holder's name, the bundle binds its holder: a verifier told the
+    // name checks it offline; a wrong name gets no bundle.
+    let bound = post_json(
+        address,
+        &format!("/v1/credentials/{JUNIOR}/bundle"),
+        &serde_json::json!({"name": NAME}),
+    );
+    assert_eq!(bound.status, 200, "{}", bound.text());
+    assert!(bound.text().contains("\nholder-key "), "{}", bound.text());
+    let bound_file = ledger._temp.path().join("bound.bundle");
+    std::fs::write(&bound_file, &bound.body).expect("bundle written");
+    let checked = cli(&[
+        "verify-bundle",
+        s(&bound_file),
+        "--trust",
+        &vkey,
+        "--name",
+        NAME,
+    ]);
+    assert_eq!(checked["holder"]["matched"], true, "{checked}");
+    post_json(
+        address,
+        &format!("/v1/credentials/{JUNIOR}/bundle"),
+        &serde_json::json!({"name": "李四"}),
+    )
+    .problem(422, "name-mismatch");
+    post_json(
+        address,
+        &format!("/v1/credentials/{JUNIOR}/bundle"),
+        &serde_json::json!({"name": "  "}),
+    )
+    .problem(422, "invalid-field");
+    post_json(
+        address,
+        "/v1/credentials/Y000050000001205000099/bundle",
+        &serde_json::json!({"name": NAME}),
+    )
+    .problem(404, "unknown-certificate");
     // A flipped byte in the downloaded file is refused.
     let mut tampered = bundle.body.clone();
     let at = tampered.len() / 2;
@@ -923,6 +962,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/v1/credentials/{cert_no}/bundle",
+        "/v1/credentials/Y000050000001205000001/bundle",
+    ),
+    (
+        "post",
         "/v1/credentials/{cert_no}/bundle",
         "/v1/credentials/Y000050000001205000001/bundle",
     ),

@@ -203,13 +203,13 @@ fn a_bundle_verifies_offline_with_the_verifier_key_only() {
     for trust in [s(&vkey_file), vkey.as_str()] {
         let value = verify_bundle(&copy, trust, 0);
         assert_eq!(value["valid"], true, "{value}");
-        assert_eq!(value["status"], "issued", "{value}");
+        assert_eq!(value["status"], "valid", "{value}");
         assert_eq!(value["certificate_number"], CERT);
         assert_eq!(value["body"], BODY);
         assert_eq!(value["level"], "junior");
         assert_eq!(value["issued"], "2020-06-01");
         assert_eq!(value["ledger"], "skill-ledger/50");
-        assert_eq!(value["revocation_visible"], false);
+        assert_eq!(value["revocation"], Value::Null);
         assert!(
             value["note"].as_str().unwrap().contains("revocation"),
             "{value}"
@@ -221,7 +221,7 @@ fn a_bundle_verifies_offline_with_the_verifier_key_only() {
     let (code, stdout, stderr) = run(&["verify-bundle", s(&copy), "--trust", &vkey]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("ISSUED") && stdout.contains(CERT),
+        stdout.contains("VALID") && stdout.contains(CERT),
         "{stdout}"
     );
     assert!(stdout.contains("checkpoint: size 8"), "{stdout}");
@@ -237,7 +237,7 @@ fn bundle_prints_on_stdout_without_out_and_refuses_an_unknown_certificate() {
     assert_eq!(stdout, std::fs::read_to_string(&file).unwrap());
     assert!(
         // ledger, the recovery key `init` logs (an authority change), body, credential
-        stdout.starts_with("skill-ledger/bundle/v1\nsections 4\nsection ledger\n"),
+        stdout.starts_with("skill-ledger/bundle/v2\nsections 4\nsection ledger\n"),
         "{stdout}"
     );
 
@@ -463,7 +463,11 @@ fn after_a_planned_rotation_a_credentials_bundle_verifies_with_the_old_and_the_n
             .iter()
             .rposition(|line| line == "section authority-change")
             .expect("the rotation's section");
-        lines.truncate(last);
+        let notes = lines
+            .iter()
+            .position(|line| line.starts_with("notes "))
+            .expect("the notes");
+        lines.drain(last..notes);
         lines[1] = "sections 4".to_string();
     });
     check_invalid(
@@ -475,17 +479,11 @@ fn after_a_planned_rotation_a_credentials_bundle_verifies_with_the_old_and_the_n
 }
 
 // ---------------------------------------------------------------------------------------
-// revocation: offline cannot see it, online does
+// revocation: proven offline as of the checkpoint; the holder cannot strip it
 // ---------------------------------------------------------------------------------------
 
-#[test]
-fn a_revoked_credential_still_verifies_offline_as_issued_and_online_as_revoked() {
-    // given: a bundle made before the revocation
-    let ledger = given_ledger();
-    let (vkey, _) = ledger.vkey();
-    let before = ledger.bundle(CERT, "before.bundle");
-
-    // when
+/// `revoke CERT` (作弊, from 2025-01-01) with the ledger's authority key; its JSON receipt.
+fn revoke(ledger: &Ledger) -> Value {
     json_ok(
         &[
             "revoke",
@@ -499,18 +497,48 @@ fn a_revoked_credential_still_verifies_offline_as_issued_and_online_as_revoked()
             "2025-01-01",
         ],
         0,
-    );
+    )
+}
+
+#[test]
+fn a_bundle_made_after_the_revocation_proves_it_offline() {
+    // given: a bundle made before the revocation
+    let ledger = given_ledger();
+    let (vkey, _) = ledger.vkey();
+    let before = ledger.bundle(CERT, "before.bundle");
+    let size_before = ledger.size();
+
+    // when: the credential is revoked, and its bundle downloaded again
+    let revoked = revoke(&ledger);
+    let revocation_index = revoked["index"].as_u64().expect("index");
     let after = ledger.bundle(CERT, "after.bundle");
 
-    // then: both bundles verify offline as issued, and say what they cannot see
-    for file in [&before, &after] {
-        let value = verify_bundle(file, &vkey, 0);
-        assert_eq!(value["status"], "issued", "{value}");
-        assert_eq!(value["revocation_visible"], false, "{value}");
-    }
+    // then: the new bundle proves the revocation offline (exit 1), naming its entry
+    let value = verify_bundle(&after, &vkey, 1);
+    assert_eq!(value["status"], "revoked", "{value}");
+    assert_eq!(value["valid"], false, "{value}");
+    assert_eq!(
+        value["revocation"]["entry_index"], revocation_index,
+        "{value}"
+    );
+    assert_eq!(value["revocation"]["effective"], "2025-01-01", "{value}");
+    assert_eq!(value["revocation"]["reason"], "作弊", "{value}");
+    // `revoke --dir` signs as the authority
+    assert_eq!(value["revocation"]["by"], "authority", "{value}");
+    assert!(section_labels(&after).contains(&"revocation".to_string()));
+    let (code, stdout, _) = run(&["verify-bundle", s(&after), "--trust", &vkey]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains(&format!("REVOKED (已撤销) at entry {revocation_index}")),
+        "{stdout}"
+    );
+    // and the bundle made before it says valid as of its own, earlier checkpoint
+    let value = verify_bundle(&before, &vkey, 0);
+    assert_eq!(value["status"], "valid", "{value}");
+    assert_eq!(value["checkpoint"]["size"], size_before, "{value}");
     let (code, stdout, _) = run(&["verify-bundle", s(&before), "--trust", &vkey]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("cannot see a revocation"), "{stdout}");
+    assert!(stdout.contains("as of this checkpoint"), "{stdout}");
     // and the online verification says revoked
     let value = json_ok(
         &[
@@ -525,6 +553,156 @@ fn a_revoked_credential_still_verifies_offline_as_issued_and_online_as_revoked()
         1,
     );
     assert_eq!(value["status"], "revoked", "{value}");
+}
+
+/// The lines of `text` without the section labelled `label` (its `section` line up to the
+/// next `section` or `notes` line), with `sections N` counted down.
+fn without_section(lines: &mut Vec<String>, label: &str) {
+    let start = lines
+        .iter()
+        .position(|line| line == &format!("section {label}"))
+        .unwrap_or_else(|| panic!("no section {label}"));
+    let end = start
+        + 1
+        + lines[start + 1..]
+            .iter()
+            .position(|line| line.starts_with("section ") || line.starts_with("notes "))
+            .expect("an end");
+    lines.drain(start..end);
+    let count = lines
+        .iter()
+        .position(|line| line.starts_with("sections "))
+        .expect("sections line");
+    let n: usize = lines[count]["sections ".len()..].parse().expect("count");
+    lines[count] = format!("sections {}", n - 1);
+}
+
+#[test]
+fn a_holder_cannot_strip_the_revocation_from_their_bundle() {
+    // given: the bundle of a revoked credential
+    let ledger = given_ledger();
+    let (vkey, _) = ledger.vkey();
+    revoke(&ledger);
+    let file = ledger.bundle(CERT, "revoked.bundle");
+
+    // when / then: the revocation section dropped: the status note still names it
+    let stripped = tampered(&ledger, &file, "stripped.bundle", |lines| {
+        without_section(lines, "revocation")
+    });
+    check_invalid(
+        &stripped,
+        &vkey,
+        "status-mismatch",
+        &["revoked at entry", "no `revocation`"],
+    );
+
+    // the status note dropped too
+    let no_status = tampered(&ledger, &file, "no-status.bundle", |lines| {
+        without_section(lines, "revocation");
+        let notes = lines
+            .iter()
+            .position(|line| line == "notes 1")
+            .expect("notes");
+        lines.truncate(notes);
+        lines.push("notes 0".to_string());
+    });
+    check_invalid(&no_status, &vkey, "status-missing", &["status", "revoked"]);
+
+    // the note's status line rewritten to valid: its signature fails
+    let rewritten = tampered(&ledger, &file, "rewritten.bundle", |lines| {
+        without_section(lines, "revocation");
+        let k = lines
+            .iter()
+            .position(|line| line.starts_with("status revoked "))
+            .expect("status line");
+        lines[k] = "status valid".to_string();
+    });
+    check_invalid(&rewritten, &vkey, "bad-status-note", &["status"]);
+
+    // a bundle of the old format, which carried no status
+    let old = tampered(&ledger, &file, "v1.bundle", |lines| {
+        lines[0] = "skill-ledger/bundle/v1".to_string();
+    });
+    check_invalid(&old, &vkey, "malformed", &["download", "again"]);
+}
+
+#[test]
+fn a_bundle_made_with_the_holders_name_checks_a_name_offline() {
+    // given
+    let ledger = given_ledger();
+    let (vkey, _) = ledger.vkey();
+    let bound = ledger.path("bound.bundle");
+    json_ok(
+        &[
+            "bundle",
+            "--dir",
+            ledger.d(),
+            CERT,
+            "--holder-name",
+            NAME,
+            "--out",
+            s(&bound),
+        ],
+        0,
+    );
+    let unbound = ledger.bundle(CERT, "unbound.bundle");
+
+    // when / then: the holder's name matches, another does not
+    let value = json_ok(
+        &[
+            "verify-bundle",
+            s(&bound),
+            "--trust",
+            &vkey,
+            "--name",
+            " 张 三 ",
+        ],
+        0,
+    );
+    assert_eq!(value["holder"]["matched"], true, "{value}");
+    assert_eq!(value["holder_bound"], true, "{value}");
+    let value = json_ok(
+        &[
+            "verify-bundle",
+            s(&bound),
+            "--trust",
+            &vkey,
+            "--name",
+            "李四",
+        ],
+        1,
+    );
+    assert_eq!(value["code"], "name-mismatch", "{value}");
+    // and a bundle by number only cannot check a name
+    let value = json_ok(
+        &[
+            "verify-bundle",
+            s(&unbound),
+            "--trust",
+            &vkey,
+            "--name",
+            NAME,
+        ],
+        1,
+    );
+    assert_eq!(value["code"], "holder-not-bound", "{value}");
+    // and a wrong name gets no holder-bound bundle at all
+    let refused = ledger.path("refused.bundle");
+    let value = json_ok(
+        &[
+            "bundle",
+            "--dir",
+            ledger.d(),
+            CERT,
+            "--holder-name",
+            "李四",
+            "--out",
+            s(&refused),
+        ],
+        1,
+    );
+    assert_eq!(value["status"], "name_mismatch", "{value}");
+    assert!(!refused.exists());
 }
 
 // ---------------------------------------------------------------------------------------

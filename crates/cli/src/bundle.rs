@@ -6,16 +6,16 @@ use anyhow::{anyhow, Context};
 use base64::Engine as _;
 use clap::Args;
 use serde_json::{json, Value};
-use skill_ledger_domain::CertificateNumber;
-use skill_ledger_node::{verify_credential_bundle, BundleVerification};
+use skill_ledger_domain::{CertificateNumber, OfflineStatus, Signer};
+use skill_ledger_node::{verify_credential_bundle, BundleVerification, HolderBundle};
 
 use crate::admin::open;
 use crate::output::print_json;
 use crate::{CliResult, DirArg, Failure};
 
 /// What every offline verification must say: it cannot see what happened after its checkpoint.
-pub const OFFLINE_NOTE: &str = "offline verification cannot see a revocation logged after this \
-checkpoint: check the current status online (skill-ledger verify) when it matters";
+pub const OFFLINE_NOTE: &str = "the status is as of this checkpoint: a revocation logged after \
+it cannot be seen offline; check the current status online (skill-ledger verify) when it matters";
 
 #[derive(Args)]
 pub struct BundleArgs {
@@ -25,18 +25,40 @@ pub struct BundleArgs {
     /// Write the bundle to FILE (default: print it on stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Bind the bundle to its holder: with the holder's name as printed on the certificate,
+    /// the bundle carries the certificate's name key, so `verify-bundle --name` can check a
+    /// name offline. A name that is not the holder's gets no bundle.
+    #[arg(long, value_name = "NAME")]
+    pub holder_name: Option<String>,
 }
 
 pub fn bundle(args: BundleArgs, json: bool) -> CliResult {
     let node = open(&args.dir)?;
-    let Some(text) = node.credential_bundle(&args.cert_no)? else {
+    let unknown = |json: bool| {
         if json {
             print_json(&json!({"certificate_number": args.cert_no.as_str(), "status": "unknown"}));
         }
-        return Err(Failure::refused(anyhow!(
-            "credential {} is not on this ledger",
-            args.cert_no
-        )));
+        Failure::refused(anyhow!("credential {} is not on this ledger", args.cert_no))
+    };
+    let text = match &args.holder_name {
+        None => node.credential_bundle(&args.cert_no)?,
+        Some(name) => match node.credential_bundle_for_holder(&args.cert_no, name)? {
+            HolderBundle::Unknown => None,
+            HolderBundle::Bundle(text) => Some(text),
+            HolderBundle::NameMismatch => {
+                if json {
+                    print_json(&json!({"certificate_number": args.cert_no.as_str(),
+                                       "status": "name_mismatch"}));
+                }
+                return Err(Failure::refused(anyhow!(
+                    "credential {} is not held under the name given by --holder-name",
+                    args.cert_no
+                )));
+            }
+        },
+    };
+    let Some(text) = text else {
+        return Err(unknown(json));
     };
     let checkpoint = node.checkpoint();
     node.close()?;
@@ -75,6 +97,10 @@ pub struct VerifyBundleArgs {
     /// holding it.
     #[arg(long)]
     pub trust: String,
+    /// Also check that NAME is the holder (the bundle must have been made with
+    /// `bundle --holder-name`, or downloaded from the portal after a lookup by name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// The verifier key text: the argument itself, or the contents of the file it names.
@@ -111,12 +137,43 @@ fn checkpoint_json(checkpoint: &skill_ledger_log::Checkpoint) -> Value {
     })
 }
 
-fn verification_json(verification: &BundleVerification) -> Value {
+fn signer_json(signer: &Signer) -> Value {
+    match signer {
+        Signer::Authority => json!("authority"),
+        Signer::Recovery => json!("recovery"),
+        Signer::Body(number) => json!(number.as_str()),
+    }
+}
+
+fn verification_json(verification: &BundleVerification, name: Option<&str>) -> Value {
     let credential = &verification.credential.credential;
     let body = &verification.credential.body;
+    let (status, revocation) = match &verification.status {
+        OfflineStatus::Valid => ("valid", Value::Null),
+        OfflineStatus::Revoked {
+            entry_index,
+            effective,
+            reason,
+            by,
+        } => (
+            "revoked",
+            json!({"entry_index": entry_index, "effective": effective.to_string(),
+                   "reason": reason, "by": signer_json(by)}),
+        ),
+    };
+    let holder = match name {
+        None => Value::Null,
+        Some(name) => json!({
+            "name_checked": true,
+            "matched": verification.holder_matches(name),
+        }),
+    };
     json!({
-        "valid": true,
-        "status": "issued",
+        "valid": status == "valid",
+        "status": status,
+        "revocation": revocation,
+        "holder": holder,
+        "holder_bound": verification.statement.holder_key.is_some(),
         "certificate_number": credential.certificate_number.as_str(),
         "level": credential.level.id(),
         "level_name": credential.level.certificate_label(),
@@ -131,7 +188,6 @@ fn verification_json(verification: &BundleVerification) -> Value {
         "ledger": verification.credential.ledger.origin,
         "authority_name": verification.credential.ledger.authority_name,
         "checkpoint": checkpoint_json(&verification.checkpoint),
-        "revocation_visible": false,
         "note": OFFLINE_NOTE,
     })
 }
@@ -141,23 +197,51 @@ pub fn verify_bundle(args: VerifyBundleArgs, json: bool) -> CliResult {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let outcome = String::from_utf8(bytes)
-        .map_err(|_| None)
-        .and_then(|text| verify_credential_bundle(&text, &trust).map_err(Some));
+        .map_err(|_| ("malformed", "the bundle is not UTF-8 text".to_string()))
+        .and_then(|text| {
+            verify_credential_bundle(&text, &trust)
+                .map_err(|error| (error.code(), error.to_string()))
+        })
+        .and_then(|verification| {
+            // A name that cannot be checked, or is not the holder's, makes the bundle no
+            // proof for this person: reported like any other invalid bundle.
+            match args
+                .name
+                .as_deref()
+                .map(|name| verification.holder_matches(name))
+            {
+                Some(None) => Err((
+                    "holder-not-bound",
+                    "the bundle carries no holder key, so it cannot check a name: ask the \
+                     holder for a bundle made with their name (skill-ledger bundle \
+                     --holder-name, or the portal's download after a lookup by name)"
+                        .to_string(),
+                )),
+                Some(Some(false)) => Err((
+                    "name-mismatch",
+                    "the name given by --name is not the holder's name on this certificate"
+                        .to_string(),
+                )),
+                _ => Ok(verification),
+            }
+        });
     match outcome {
         Ok(verification) => {
-            let value = verification_json(&verification);
+            let value = verification_json(&verification, args.name.as_deref());
             if json {
                 print_json(&value);
             } else {
                 print_verification(&value);
             }
-            Ok(())
+            match &verification.status {
+                OfflineStatus::Valid => Ok(()),
+                OfflineStatus::Revoked { entry_index, .. } => Err(Failure::refused(anyhow!(
+                    "certificate {} was revoked at entry {entry_index}, as the bundle proves",
+                    verification.credential.credential.certificate_number
+                ))),
+            }
         }
-        Err(error) => {
-            let (code, reason) = match &error {
-                Some(error) => (error.code(), error.to_string()),
-                None => ("malformed", "the bundle is not UTF-8 text".to_string()),
-            };
+        Err((code, reason)) => {
             let value = json!({
                 "valid": false,
                 "status": "invalid",
@@ -181,11 +265,31 @@ pub fn verify_bundle(args: VerifyBundleArgs, json: bool) -> CliResult {
 fn print_verification(value: &Value) {
     let text = |key: &str| value[key].as_str().unwrap_or("").to_string();
     let checkpoint = &value["checkpoint"];
-    println!(
-        "{}: ISSUED (已颁发) — proven on ledger {} by the bundle, offline",
-        text("certificate_number"),
-        text("ledger")
-    );
+    let revocation = &value["revocation"];
+    if value["status"] == "revoked" {
+        println!(
+            "{}: REVOKED (已撤销) at entry {}, effective {} — proven on ledger {} by the bundle, \
+             offline",
+            text("certificate_number"),
+            revocation["entry_index"],
+            revocation["effective"].as_str().unwrap_or("?"),
+            text("ledger")
+        );
+        println!(
+            "  reason: {} (by {})",
+            revocation["reason"].as_str().unwrap_or(""),
+            revocation["by"].as_str().unwrap_or("?")
+        );
+    } else {
+        println!(
+            "{}: VALID (有效) as of the checkpoint — proven on ledger {} by the bundle, offline",
+            text("certificate_number"),
+            text("ledger")
+        );
+    }
+    if value["holder"]["matched"] == json!(true) {
+        println!("  holder: the name given matches the certificate's holder (持证人姓名相符)");
+    }
     println!(
         "  {} · {} · issued {} · by {} {}",
         text("level_name"),

@@ -74,8 +74,9 @@ pub use occupation::{
     SAMPLE_CATALOGUE_TOML,
 };
 pub use offline::{
-    check_authority_chain_offline, check_credential_offline, BundleRole, OfflineCredential,
-    OfflineError, ProvenEvent, TrustedKey,
+    check_authority_chain_offline, check_credential_offline, check_holder_offline,
+    check_status_offline, BundleRole, OfflineCredential, OfflineError, OfflineStatus, ProvenEvent,
+    StatedStatus, StatusStatement, TrustedKey, STATUS_NOTE_HEADER, STATUS_NOTE_LABEL,
 };
 pub use policy::{
     AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,
@@ -96,6 +97,6 @@ pub use state::{
     RouteKind, StatusChange, TitleRecord,
 };
 pub use subject::{
-    normalise_document_number, normalise_name, IdDocumentType, NameCommitment, PseudonymKey,
-    SubjectId,
+    normalise_document_number, normalise_name, IdDocumentType, NameCommitment, NameKey,
+    PseudonymKey, SubjectId,
 };

@@ -29,12 +29,14 @@
 //! ```
 
 use crate::apply::apply;
-use crate::event::{EventKind, LevelCertified, SignedEvent};
-use crate::ids::RegistrationNumber;
+use crate::date::Date;
+use crate::event::{EventKind, LevelCertified, SignedEvent, Signer};
+use crate::ids::{CertificateNumber, RegistrationNumber};
 use crate::memory::MemoryLedger;
 use crate::rejection::Rejection;
 use crate::rules::{authority_signed, check_certification_by_body, decide};
 use crate::state::{BodyRecord, LedgerInfo, Registry};
+use crate::subject::NameKey;
 
 /// What a bundle section holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +54,9 @@ pub enum BundleRole {
     /// checkpoint, before or after the credential, so the verifier can follow the authority
     /// key from entry 0 to the key that signs the checkpoint.
     AuthorityChange,
+    /// The `CredentialRevoked` of the credential, when one is logged before the checkpoint:
+    /// the status note names it.
+    Revocation,
 }
 
 impl BundleRole {
@@ -63,6 +68,7 @@ impl BundleRole {
             BundleRole::BodyChange => "body-change",
             BundleRole::Credential => "credential",
             BundleRole::AuthorityChange => "authority-change",
+            BundleRole::Revocation => "revocation",
         }
     }
 
@@ -73,6 +79,7 @@ impl BundleRole {
             BundleRole::BodyChange,
             BundleRole::Credential,
             BundleRole::AuthorityChange,
+            BundleRole::Revocation,
         ]
         .into_iter()
         .find(|role| role.label() == label)
@@ -142,7 +149,10 @@ pub fn check_authority_chain_offline(
         match event.role {
             BundleRole::Ledger => fold.ledger(k)?,
             BundleRole::AuthorityChange => fold.authority_change(k)?,
-            BundleRole::Body | BundleRole::BodyChange | BundleRole::Credential => {}
+            BundleRole::Body
+            | BundleRole::BodyChange
+            | BundleRole::Credential
+            | BundleRole::Revocation => {}
         }
     }
     let ledger = fold.ledger_info()?;
@@ -169,6 +179,8 @@ pub fn check_credential_offline(
             BundleRole::Body => fold.body(k)?,
             BundleRole::BodyChange => fold.body_change(k)?,
             BundleRole::Credential => established = Some(fold.credential(k)?),
+            // Judged against the status note: check_status_offline.
+            BundleRole::Revocation => {}
         }
     }
     let (k, body, credential) = established.ok_or_else(|| {
@@ -185,6 +197,294 @@ pub fn check_credential_offline(
     })
 }
 
+/// First line of a credential status note's body.
+pub const STATUS_NOTE_HEADER: &str = "skill-ledger/credential-status/v1";
+/// The label of the status note in a bundle.
+pub const STATUS_NOTE_LABEL: &str = "status";
+
+/// A credential's status as the ledger states it at one tree size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatedStatus {
+    /// No `CredentialRevoked` of the credential among the entries below the size.
+    Valid,
+    /// Revoked by the entry at `entry_index` (below the size).
+    Revoked { entry_index: u64 },
+}
+
+/// The body of a status note: the ledger's signed statement of one credential's status as of
+/// one checkpoint (origin, size and root), and, when the bundle was requested with the
+/// holder's name, the credential's [`NameKey`]. The node signs it with the authority key that
+/// signs the checkpoint. The text, line by line (docs/formats.md, Part 4):
+///
+/// ```text
+/// skill-ledger/credential-status/v1
+/// origin <origin>
+/// size <tree size>
+/// root <hex of the root hash>
+/// certificate <certificate number>
+/// status valid | status revoked <entry index>
+/// holder-key <hex of the name key>      (optional)
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusStatement {
+    pub origin: String,
+    pub size: u64,
+    pub root: [u8; 32],
+    pub certificate_number: CertificateNumber,
+    pub status: StatedStatus,
+    pub holder_key: Option<NameKey>,
+}
+
+impl StatusStatement {
+    /// The note body, every line ending in a newline.
+    pub fn to_body(&self) -> String {
+        let status = match self.status {
+            StatedStatus::Valid => "valid".to_string(),
+            StatedStatus::Revoked { entry_index } => format!("revoked {entry_index}"),
+        };
+        let mut body = format!(
+            "{STATUS_NOTE_HEADER}\norigin {}\nsize {}\nroot {}\ncertificate {}\nstatus {status}\n",
+            self.origin,
+            self.size,
+            hex::encode(self.root),
+            self.certificate_number.as_str(),
+        );
+        if let Some(key) = &self.holder_key {
+            body.push_str(&format!("holder-key {}\n", hex::encode(key.0)));
+        }
+        body
+    }
+
+    /// Parses exactly the text [`StatusStatement::to_body`] writes; the error names the line.
+    pub fn parse_body(text: &str) -> Result<StatusStatement, String> {
+        let inner = text
+            .strip_suffix('\n')
+            .ok_or("the status note body does not end with a newline")?;
+        let lines: Vec<&str> = inner.split('\n').collect();
+        if lines.len() != 6 && lines.len() != 7 {
+            return Err(format!(
+                "a status note body has 6 or 7 lines, not {}",
+                lines.len()
+            ));
+        }
+        if lines[0] != STATUS_NOTE_HEADER {
+            return Err(format!("line 1 must be {STATUS_NOTE_HEADER:?}"));
+        }
+        let field = |k: usize, name: &str| -> Result<&str, String> {
+            lines[k]
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .ok_or_else(|| format!("line {} must be `{name} …`", k + 1))
+        };
+        let decimal = |text: &str, k: usize| -> Result<u64, String> {
+            let canonical = !text.is_empty()
+                && text.bytes().all(|b| b.is_ascii_digit())
+                && (text == "0" || !text.starts_with('0'));
+            canonical
+                .then(|| text.parse().ok())
+                .flatten()
+                .ok_or_else(|| format!("line {}: {text:?} is not a decimal number", k + 1))
+        };
+        let hash = |text: &str, k: usize| -> Result<[u8; 32], String> {
+            let lower = text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            lower
+                .then(|| hex::decode(text).ok())
+                .flatten()
+                .and_then(|bytes| bytes.try_into().ok())
+                .ok_or_else(|| format!("line {}: expected 64 lower-case hex digits", k + 1))
+        };
+        let origin = field(1, "origin")?.to_string();
+        let size = decimal(field(2, "size")?, 2)?;
+        let root = hash(field(3, "root")?, 3)?;
+        let certificate_number = field(4, "certificate")?
+            .parse::<CertificateNumber>()
+            .map_err(|error| format!("line 5: {error}"))?;
+        let status = match field(5, "status")? {
+            "valid" => StatedStatus::Valid,
+            other => match other.strip_prefix("revoked ") {
+                Some(index) => StatedStatus::Revoked {
+                    entry_index: decimal(index, 5)?,
+                },
+                None => return Err("line 6 must be `status valid` or `status revoked N`".into()),
+            },
+        };
+        let holder_key = match lines.get(6) {
+            Some(_) => Some(NameKey(hash(field(6, "holder-key")?, 6)?)),
+            None => None,
+        };
+        let statement = StatusStatement {
+            origin,
+            size,
+            root,
+            certificate_number,
+            status,
+            holder_key,
+        };
+        if statement.to_body() != text {
+            return Err("the status note body is not in canonical form".into());
+        }
+        Ok(statement)
+    }
+}
+
+/// A credential's status established offline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OfflineStatus {
+    Valid,
+    /// Revoked by a `CredentialRevoked` proven at `entry_index`.
+    Revoked {
+        entry_index: u64,
+        effective: Date,
+        reason: String,
+        by: Signer,
+    },
+}
+
+/// Checks a status statement, whose signature the caller verified with the key that signs
+/// the checkpoint, against the bundle: it is about this checkpoint (`origin`, `size`, `root`)
+/// and this credential (`status-mismatch`); a revocation it names is the bundle's one
+/// `revocation` section, a `CredentialRevoked` of this credential at that index, signed by the
+/// issuing body or the authority with a valid signature; a statement of `valid` comes with
+/// no `revocation` section (`status-mismatch`). The revocation's inclusion in the log already
+/// means the ledger's rules accepted it; that no other revocation is left out is what the
+/// signed statement vouches for.
+pub fn check_status_offline(
+    statement: &StatusStatement,
+    checkpoint: (&str, u64, [u8; 32]),
+    events: &[ProvenEvent],
+    credential: &OfflineCredential,
+) -> Result<OfflineStatus, OfflineError> {
+    let (origin, size, root) = checkpoint;
+    let credential_at = events
+        .iter()
+        .position(|event| event.role == BundleRole::Credential)
+        .unwrap_or(0);
+    let fail = |k: usize, code: &'static str, reason: String| {
+        let (role, index) = events
+            .get(k)
+            .map_or((BundleRole::Credential, credential.entry_index), |event| {
+                (event.role, event.index)
+            });
+        OfflineError {
+            section: k + 1,
+            role,
+            index,
+            code,
+            reason,
+        }
+    };
+    let mismatch = |reason: String| fail(credential_at, "status-mismatch", reason);
+    if statement.origin != origin || statement.size != size || statement.root != root {
+        return Err(mismatch(format!(
+            "the status note is of {} at size {}, not of the checkpoint ({origin} at size {size} \
+             with its root)",
+            statement.origin, statement.size
+        )));
+    }
+    let number = credential.credential.certificate_number;
+    if statement.certificate_number != number {
+        return Err(mismatch(format!(
+            "the status note is about certificate {}, not {number}",
+            statement.certificate_number
+        )));
+    }
+    let revocations: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, event)| event.role == BundleRole::Revocation)
+        .map(|(k, _)| k)
+        .collect();
+    match (statement.status, revocations.as_slice()) {
+        (StatedStatus::Valid, []) => Ok(OfflineStatus::Valid),
+        (StatedStatus::Valid, [k, ..]) => Err(fail(
+            *k,
+            "status-mismatch",
+            "the status note says valid, but the bundle carries a revocation".to_string(),
+        )),
+        (StatedStatus::Revoked { entry_index }, []) => Err(mismatch(format!(
+            "the status note says revoked at entry {entry_index}, but the bundle carries no \
+             `revocation` section"
+        ))),
+        (StatedStatus::Revoked { entry_index }, [k]) => {
+            let event = &events[*k];
+            if event.index != entry_index {
+                return Err(fail(
+                    *k,
+                    "status-mismatch",
+                    format!(
+                        "the status note says revoked at entry {entry_index}, but the \
+                         `revocation` section is entry {}",
+                        event.index
+                    ),
+                ));
+            }
+            let EventKind::CredentialRevoked(revoked) = &event.signed.event.kind else {
+                return Err(fail(
+                    *k,
+                    "bundle-structure",
+                    "the `revocation` section must hold CredentialRevoked".to_string(),
+                ));
+            };
+            if revoked.certificate_number != number {
+                return Err(fail(
+                    *k,
+                    "status-mismatch",
+                    format!(
+                        "the revocation is of certificate {}, not {number}",
+                        revoked.certificate_number
+                    ),
+                ));
+            }
+            let by = event.signed.signer;
+            let issuer = number.registration_number();
+            if matches!(by, Signer::Body(body) if body != issuer) {
+                return Err(fail(
+                    *k,
+                    Rejection::NotIssuer {
+                        certificate_number: number,
+                        issuer,
+                    }
+                    .code(),
+                    format!("the revocation is signed by a body other than the issuer {issuer}"),
+                ));
+            }
+            if !event.signed.verify_signature(origin) {
+                return Err(fail(
+                    *k,
+                    Rejection::BadSignature.code(),
+                    Rejection::BadSignature.to_string(),
+                ));
+            }
+            Ok(OfflineStatus::Revoked {
+                entry_index,
+                effective: revoked.effective,
+                reason: revoked.reason.clone(),
+                by,
+            })
+        }
+        (StatedStatus::Revoked { .. }, [_, k, ..]) => Err(fail(
+            *k,
+            "bundle-structure",
+            "a bundle carries at most one `revocation` section".to_string(),
+        )),
+    }
+}
+
+/// Whether `name` is the holder name the credential committed to, by the statement's
+/// holder key; `None` when the statement carries no holder key (the bundle was not
+/// requested with the holder's name).
+pub fn check_holder_offline(
+    statement: &StatusStatement,
+    credential: &OfflineCredential,
+    name: &str,
+) -> Option<bool> {
+    let key = statement.holder_key?;
+    let number = credential.credential.certificate_number;
+    Some(key.commit(number.as_str(), name) == credential.credential.name_commitment)
+}
+
 /// The sections' roles and order: `ledger` first, then `body`, `body-change`…, `credential`,
 /// with `authority-change` sections anywhere after the ledger, all in increasing log order.
 fn check_structure(events: &[ProvenEvent]) -> Result<(), OfflineError> {
@@ -198,8 +498,8 @@ fn check_structure(events: &[ProvenEvent]) -> Result<(), OfflineError> {
             reason,
         }
     };
-    const ORDER: &str = "order: ledger, body, body-change…, credential, with authority-change \
-                         sections anywhere after the ledger";
+    const ORDER: &str = "order: ledger, body, body-change…, credential, revocation, with \
+                         authority-change sections anywhere after the ledger";
     let Some(last) = events.len().checked_sub(1) else {
         return Err(OfflineError {
             section: 0,
@@ -219,13 +519,14 @@ fn check_structure(events: &[ProvenEvent]) -> Result<(), OfflineError> {
             BundleRole::Body => k > 0 && !body_seen,
             BundleRole::BodyChange => body_seen && !credential_seen,
             BundleRole::Credential => body_seen && !credential_seen,
+            BundleRole::Revocation => credential_seen,
         };
         if !in_place {
             let expected = match (k, body_seen, credential_seen) {
                 (0, _, _) => "`ledger`",
                 (_, false, _) => "`body` or `authority-change`",
                 (_, true, false) => "`body-change`, `credential` or `authority-change`",
-                (_, true, true) => "`authority-change`",
+                (_, true, true) => "`authority-change` or `revocation`",
             };
             return Err(fail(
                 k,

@@ -4,7 +4,9 @@
 //! that partner authorities share, so the same person has the same subject on every ledger.
 //! A holder name is stored as a keyed commitment bound to one certificate number, so equal
 //! names on two certificates do not look equal in the public log; a verifier who types the
-//! name is checked against the commitment by a node that holds the key.
+//! name is checked against the commitment by a node that holds the key, or offline with the
+//! certificate's own [`NameKey`], which an offline bundle carries when it was requested with
+//! the holder's name.
 
 use std::fmt;
 
@@ -27,16 +29,7 @@ impl PseudonymKey {
     }
 
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        // HMAC accepts keys of any length, so this cannot fail for a 32-byte key.
-        let mut mac = match HmacSha256::new_from_slice(&self.0) {
-            Ok(mac) => mac,
-            Err(_) => unreachable!("HMAC-SHA-256 takes any key length"),
-        };
-        for part in parts {
-            mac.update(&(part.len() as u32).to_le_bytes());
-            mac.update(part);
-        }
-        mac.finalize().into_bytes().into()
+        hmac_parts(&self.0, parts)
     }
 
     /// The subject of an identity document: HMAC over "skill-ledger/subject/v1", the
@@ -50,14 +43,61 @@ impl PseudonymKey {
         ]))
     }
 
-    /// The commitment to a holder name on one certificate.
+    /// The holder-name key of one certificate: HMAC over "skill-ledger/name-key/v1" and the
+    /// certificate number. It opens that certificate's name commitment and nothing else, so
+    /// the node can hand it to whoever proved they know the name (an offline bundle binds its
+    /// holder with it) without exposing any other name or the pseudonym key.
+    pub fn name_key(&self, certificate_number: &str) -> NameKey {
+        NameKey(self.mac(&[b"skill-ledger/name-key/v1", certificate_number.as_bytes()]))
+    }
+
+    /// The commitment to a holder name on one certificate: under the certificate's
+    /// [`NameKey`].
     pub fn commit_name(&self, certificate_number: &str, name: &str) -> NameCommitment {
+        self.name_key(certificate_number)
+            .commit(certificate_number, name)
+    }
+}
+
+/// HMAC-SHA-256 under `key` over each part prefixed with its length as u32 little-endian.
+fn hmac_parts(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail for a 32-byte key.
+    let mut mac = match HmacSha256::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC-SHA-256 takes any key length"),
+    };
+    for part in parts {
+        mac.update(&(part.len() as u32).to_le_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// The key of one certificate's holder-name commitment ([`PseudonymKey::name_key`]). Whoever
+/// holds it and is told a name can check the name against the certificate's commitment
+/// offline; it reveals nothing about other certificates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct NameKey(pub [u8; 32]);
+
+impl NameKey {
+    /// HMAC under this key over "skill-ledger/name/v2", the certificate number and the
+    /// normalised name.
+    pub fn commit(&self, certificate_number: &str, name: &str) -> NameCommitment {
         let name = normalise_name(name);
-        NameCommitment(self.mac(&[
-            b"skill-ledger/name/v1",
-            certificate_number.as_bytes(),
-            name.as_bytes(),
-        ]))
+        NameCommitment(hmac_parts(
+            &self.0,
+            &[
+                b"skill-ledger/name/v2",
+                certificate_number.as_bytes(),
+                name.as_bytes(),
+            ],
+        ))
+    }
+}
+
+impl fmt::Debug for NameKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NameKey(..)")
     }
 }
 

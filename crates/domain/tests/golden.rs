@@ -64,12 +64,13 @@ fn golden_certified() -> SignedEvent {
 const ESTABLISHED_ENTRY_HEX: &str =
     "01000000008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5cdbccdec285fa65850e0210a747e8f8ea9604206197e1622a895840f4d156449d2d1d103606f0ecd1928b5bf4b069cbd0ebe5f8852df1fe1aa2f1314043581b04000102030405060708090a0b0c0d0e0f000000000f00000000000000736b696c6c2d6c65646765722f3530320c00000000000000e9878de5ba86e4babae7a4be8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5ce9450000";
 const CERTIFIED_ENTRY_HEX: &str =
-    "0101000000593030303035303030303030318139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b39426d75165f13f092c7b3779279a37a4d413c8a1c777a00de5efee24f7f2dc29d2a17c8aabe9a956663e1123d6798e06280d3b988bfa43bd11e10d55717357a505aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa08000000593030303035303030303030313234333030303031375d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470d5a0fc11b4aeba56daa8b2773f1169ada63deea270b17f807eadb3f8898d545d06120204010900000000000000e794b5e7848ae5b7a503000000c04d00000000000000000000";
+    "0101000000593030303035303030303030318139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394b88534fcd77ef29ed716b6866216473cea7896b9cb8261147013d9127056658c8c188b90eb30828e05166b7b99a3d66d420dc52418bb85a4f390afdca01d3707aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa08000000593030303035303030303030313234333030303031375d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470c4778cf2b66aedaa9c021d87d6f79b48e6251e8c318e331e348f937248143f4c06120204010900000000000000e794b5e7848ae5b7a503000000c04d00000000000000000000";
 const CERTIFIED_SIGNING_MESSAGE_HEX: &str =
-    "736b696c6c2d6c65646765722f6576656e742f76310a736b696c6c2d6c65646765722f35300aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa08000000593030303035303030303030313234333030303031375d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470d5a0fc11b4aeba56daa8b2773f1169ada63deea270b17f807eadb3f8898d545d06120204010900000000000000e794b5e7848ae5b7a503000000c04d00000000000000000000";
+    "736b696c6c2d6c65646765722f6576656e742f76310a736b696c6c2d6c65646765722f35300aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa08000000593030303035303030303030313234333030303031375d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470c4778cf2b66aedaa9c021d87d6f79b48e6251e8c318e331e348f937248143f4c06120204010900000000000000e794b5e7848ae5b7a503000000c04d00000000000000000000";
 const SUBJECT_HEX: &str = "5d7dd90e1a892e5bff6cc95483c0c2304f7f0a7279f11419eb626c5b5586d470";
+const NAME_KEY_HEX: &str = "e97927354c29aabf6f112f7208eee5cb7bed78556339c960147f8eb9e1fb45e1";
 const NAME_COMMITMENT_HEX: &str =
-    "d5a0fc11b4aeba56daa8b2773f1169ada63deea270b17f807eadb3f8898d545d";
+    "c4778cf2b66aedaa9c021d87d6f79b48e6251e8c318e331e348f937248143f4c";
 
 #[test]
 fn established_entry_bytes() {
@@ -119,28 +120,41 @@ fn pseudonym_vectors() {
 #[test]
 fn pseudonym_construction_matches_the_documentation() {
     use hmac::{Hmac, Mac};
-    let mac = |parts: &[&[u8]]| {
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&PSEUDONYM_KEY).expect("key");
+    let mac_with = |key: &[u8], parts: &[&[u8]]| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("key");
         for part in parts {
             mac.update(&(part.len() as u32).to_le_bytes());
             mac.update(part);
         }
-        hex::encode(mac.finalize().into_bytes())
+        mac.finalize().into_bytes().to_vec()
     };
     assert_eq!(
-        mac(&[
-            b"skill-ledger/subject/v1",
-            b"resident_id",
-            b"11010519491231002X"
-        ]),
+        hex::encode(mac_with(
+            &PSEUDONYM_KEY,
+            &[
+                b"skill-ledger/subject/v1",
+                b"resident_id",
+                b"11010519491231002X"
+            ]
+        )),
         SUBJECT_HEX
     );
+    // The name commitment is two HMACs: the certificate's name key under the pseudonym key,
+    // then the name under the name key.
+    let name_key = mac_with(
+        &PSEUDONYM_KEY,
+        &[b"skill-ledger/name-key/v1", CERTIFICATE.as_bytes()],
+    );
+    assert_eq!(hex::encode(&name_key), NAME_KEY_HEX);
     assert_eq!(
-        mac(&[
-            b"skill-ledger/name/v1",
-            CERTIFICATE.as_bytes(),
-            "张三".as_bytes()
-        ]),
+        hex::encode(mac_with(
+            &name_key,
+            &[
+                b"skill-ledger/name/v2",
+                CERTIFICATE.as_bytes(),
+                "张三".as_bytes()
+            ]
+        )),
         NAME_COMMITMENT_HEX
     );
 }

@@ -15,11 +15,11 @@ use skill_ledger_domain::{
     CredentialRevoked, Date, EvaluationBasis, Event, EventId, EventKind, IdDocumentType,
     LedgerEstablished, Level, LevelCertified, MemoryLedger, OccupationCode, PolicyAdopted,
     Province, PseudonymKey, RegistrationNumber, Route, ScopeItem, SignedEvent, Signer,
-    DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
+    StatedStatus, StatusStatement, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML, STATUS_NOTE_LABEL,
 };
 use skill_ledger_log::{
-    leaf_hash, sign_note, verifier_key_text, Bundle, BundleSection, Checkpoint, MerkleTree,
-    TlogProof,
+    leaf_hash, sign_note, verifier_key_text, Bundle, BundleNote, BundleSection, Checkpoint,
+    MerkleTree, TlogProof,
 };
 use skill_ledger_sync::{CosignatureVerifier, Cosigner, Witness};
 
@@ -385,10 +385,24 @@ pub fn signed_tree() -> &'static SignedTree {
     })
 }
 
-/// The offline bundle of the fixture credential (entries 0, 3 and 5), as a node builds it.
+/// The offline bundle of the fixture credential (entries 0, 3 and 5, and its revocation if
+/// the fixture log holds one), with its status note, as a node builds it.
 pub fn credential_bundle() -> String {
     let tree = signed_tree();
-    let sections = [(0u64, "ledger"), (3, "body"), (5, "credential")]
+    let credential = &ledger_entries()[5];
+    let EventKind::LevelCertified(certified) = &credential.event.kind else {
+        panic!("fixture entry 5 is a LevelCertified");
+    };
+    let number = certified.certificate_number;
+    let revocation = ledger_entries().iter().position(|signed| {
+        matches!(&signed.event.kind,
+                 EventKind::CredentialRevoked(revoked) if revoked.certificate_number == number)
+    });
+    let mut indexes = vec![(0u64, "ledger"), (3, "body"), (5, "credential")];
+    if let Some(index) = revocation {
+        indexes.push((index as u64, "revocation"));
+    }
+    let sections = indexes
         .iter()
         .map(|&(index, label)| BundleSection {
             label: label.to_string(),
@@ -404,7 +418,29 @@ pub fn credential_bundle() -> String {
             },
         })
         .collect();
-    Bundle::new(sections).expect("bundle").to_text()
+    let statement = StatusStatement {
+        origin: ORIGIN.to_string(),
+        size: tree.checkpoint.size,
+        root: tree.checkpoint.root,
+        certificate_number: number,
+        status: match revocation {
+            Some(index) => StatedStatus::Revoked {
+                entry_index: index as u64,
+            },
+            None => StatedStatus::Valid,
+        },
+        holder_key: None,
+    };
+    let note = sign_note(&statement.to_body(), ORIGIN, &authority_key()).expect("sign");
+    Bundle::new(sections)
+        .and_then(|bundle| {
+            bundle.with_notes(vec![BundleNote {
+                label: STATUS_NOTE_LABEL.to_string(),
+                note,
+            }])
+        })
+        .expect("bundle")
+        .to_text()
 }
 
 /// The golden bundle of docs/formats.md: also signed by the authority key (seed 1) for

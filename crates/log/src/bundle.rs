@@ -11,6 +11,11 @@
 //! [`Bundle::verify`] runs both with one key. Labels are not authenticated; whoever reads the
 //! entries checks them against their content.
 //!
+//! After the sections a bundle carries zero or more *notes*: C2SP signed notes under a label,
+//! statements about the entries that the log's proofs cannot make (the node's signed status
+//! of a credential as of the checkpoint). The crate checks their shape; the caller verifies
+//! and reads them ([`Bundle::note`], [`verify_note`]).
+//!
 //! Pure: no I/O, no clock. The text format is specified byte by byte in docs/formats.md
 //! ("Offline credential bundle").
 
@@ -19,14 +24,20 @@ use std::fmt;
 use base64::prelude::{Engine, BASE64_STANDARD};
 
 use crate::checkpoint::{
-    note_signature_key_ids, parse_and_verify_checkpoint, parse_checkpoint_unverified, Checkpoint,
+    note_signature_key_ids, parse_and_verify_checkpoint, parse_checkpoint_unverified, verify_note,
+    Checkpoint,
 };
 use crate::merkle::{leaf_hash, verify_inclusion, Hash};
 
 /// First line of every C2SP tlog-proof.
 pub const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 /// First line of every bundle.
-pub const BUNDLE_HEADER: &str = "skill-ledger/bundle/v1";
+pub const BUNDLE_HEADER: &str = "skill-ledger/bundle/v2";
+/// First line of the bundles written before notes existed: refused, as a verifier cannot
+/// tell such a bundle from one whose notes were stripped.
+pub const BUNDLE_HEADER_V1: &str = "skill-ledger/bundle/v1";
+/// Most notes in one bundle.
+pub const BUNDLE_NOTES_MAX: usize = 8;
 /// Most sections in one bundle.
 pub const BUNDLE_SECTIONS_MAX: usize = 64;
 /// Largest bundle text accepted by [`Bundle::parse`] (bytes).
@@ -51,6 +62,8 @@ pub enum BundleErrorKind {
     CheckpointsDiffer,
     /// An entry's inclusion proof does not verify against the checkpoint.
     InclusionFailed,
+    /// A note's signature does not verify with the key the caller chose.
+    BadNote,
 }
 
 impl fmt::Display for BundleErrorKind {
@@ -60,6 +73,7 @@ impl fmt::Display for BundleErrorKind {
             BundleErrorKind::BadCheckpoint => "checkpoint does not verify",
             BundleErrorKind::CheckpointsDiffer => "sections carry different checkpoints",
             BundleErrorKind::InclusionFailed => "inclusion proof does not verify",
+            BundleErrorKind::BadNote => "note does not verify",
         })
     }
 }
@@ -161,10 +175,19 @@ pub struct BundleSection {
     pub proof: TlogProof,
 }
 
-/// Sections against one checkpoint, in order.
+/// A signed note a bundle carries under a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleNote {
+    pub label: String,
+    /// The signed note, verbatim: body lines, an empty line, signature lines.
+    pub note: String,
+}
+
+/// Sections against one checkpoint, in order, then notes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
     sections: Vec<BundleSection>,
+    notes: Vec<BundleNote>,
 }
 
 /// An entry whose inclusion a verified bundle proves.
@@ -258,15 +281,77 @@ impl Bundle {
                 )));
             }
         }
-        Ok(Bundle { sections })
+        Ok(Bundle {
+            sections,
+            notes: Vec::new(),
+        })
+    }
+
+    /// The bundle with `notes` after its sections: at most [`BUNDLE_NOTES_MAX`], with valid
+    /// and distinct labels, each a well-formed signed note. Nothing is verified.
+    pub fn with_notes(mut self, notes: Vec<BundleNote>) -> Result<Bundle, BundleError> {
+        if notes.len() > BUNDLE_NOTES_MAX {
+            return Err(malformed(format!(
+                "a bundle holds at most {BUNDLE_NOTES_MAX} notes, not {}",
+                notes.len()
+            )));
+        }
+        for (k, note) in notes.iter().enumerate() {
+            check_label(&note.label).map_err(|why| malformed(format!("note {}: {why}", k + 1)))?;
+            if notes[..k].iter().any(|other| other.label == note.label) {
+                return Err(malformed(format!(
+                    "note {}: a second note labelled {:?}",
+                    k + 1,
+                    note.label
+                )));
+            }
+            check_note_shape(&note.note).map_err(|error| {
+                malformed(format!(
+                    "note {} `{}`: {}",
+                    k + 1,
+                    note.label,
+                    error.detail().replace("checkpoint", "note")
+                ))
+            })?;
+        }
+        self.notes = notes;
+        Ok(self)
     }
 
     pub fn sections(&self) -> &[BundleSection] {
         &self.sections
     }
 
+    pub fn notes(&self) -> &[BundleNote] {
+        &self.notes
+    }
+
+    /// The note labelled `label`, verbatim and unverified ([`verify_note`] checks it).
+    pub fn note(&self, label: &str) -> Option<&str> {
+        self.notes
+            .iter()
+            .find(|note| note.label == label)
+            .map(|note| note.note.as_str())
+    }
+
+    /// The body of the note labelled `label` once its signature verifies with
+    /// `verifier_key_text`; `Ok(None)` when the bundle has no such note.
+    pub fn verified_note(
+        &self,
+        label: &str,
+        verifier_key_text: &str,
+    ) -> Result<Option<String>, BundleError> {
+        let Some(note) = self.note(label) else {
+            return Ok(None);
+        };
+        verify_note(note, verifier_key_text)
+            .map(Some)
+            .map_err(|e| BundleError::new(BundleErrorKind::BadNote, format!("`{label}`: {e}")))
+    }
+
     /// The bundle text: header, `sections N`, then per section `section LABEL`,
-    /// `entry BASE64` and the section's tlog-proof.
+    /// `entry BASE64` and the section's tlog-proof; then `notes M` and per note
+    /// `note LABEL` and the signed note.
     pub fn to_text(&self) -> String {
         let mut text = format!("{BUNDLE_HEADER}\nsections {}\n", self.sections.len());
         for section in &self.sections {
@@ -276,6 +361,13 @@ impl Bundle {
             text.push_str(&BASE64_STANDARD.encode(&section.entry));
             text.push('\n');
             text.push_str(&section.proof.to_text());
+        }
+        text.push_str(&format!("notes {}\n", self.notes.len()));
+        for note in &self.notes {
+            text.push_str("note ");
+            text.push_str(&note.label);
+            text.push('\n');
+            text.push_str(&note.note);
         }
         text
     }
@@ -302,6 +394,14 @@ impl Bundle {
             next: 0,
         };
         let header = cursor.take("the header line")?;
+        if header.1 == BUNDLE_HEADER_V1 {
+            return Err(malformed(format!(
+                "this is a {BUNDLE_HEADER_V1:?} bundle, written before bundles carried the \
+                 credential's signed status; it cannot show a revocation: download the \
+                 credential's bundle again"
+            ))
+            .at_line(1));
+        }
         if header.1 != BUNDLE_HEADER {
             return Err(malformed(format!("the first line must be {BUNDLE_HEADER:?}")).at_line(1));
         }
@@ -327,12 +427,36 @@ impl Bundle {
                 parse_section(&mut cursor, label).map_err(|e| e.in_section(number, label))?;
             sections.push(section);
         }
+        let (line, notes_line) = cursor.take("the `notes M` line")?;
+        let notes_count = notes_line
+            .strip_prefix("notes ")
+            .and_then(parse_decimal)
+            .ok_or_else(|| malformed("expected `notes M`").at_line(line))?;
+        if notes_count > BUNDLE_NOTES_MAX as u64 {
+            return Err(malformed(format!(
+                "a bundle holds at most {BUNDLE_NOTES_MAX} notes, not {notes_count}"
+            ))
+            .at_line(line));
+        }
+        let mut notes = Vec::with_capacity(notes_count as usize);
+        for number in 1..=notes_count as usize {
+            let (line, label_line) = cursor.take(&format!("note {number} of {notes_count}"))?;
+            let label = label_line
+                .strip_prefix("note ")
+                .ok_or_else(|| malformed("expected `note LABEL`").at_line(line))?;
+            check_label(label).map_err(|why| malformed(why).at_line(line))?;
+            let note = take_signed_note(&mut cursor, "note")?;
+            notes.push(BundleNote {
+                label: label.to_string(),
+                note,
+            });
+        }
         if let Some((line, _)) = cursor.peek() {
             return Err(
-                malformed(format!("text after the last of {count} sections")).at_line(line),
+                malformed(format!("text after the last of {notes_count} notes")).at_line(line),
             );
         }
-        let bundle = Bundle::new(sections)?;
+        let bundle = Bundle::new(sections)?.with_notes(notes)?;
         // Every field was parsed strictly, so this holds; checked because a bundle must have
         // exactly one encoding (the golden vector pins it).
         if bundle.to_text() != text {
@@ -506,14 +630,29 @@ fn parse_section(cursor: &mut Cursor<'_>, label: &str) -> Result<BundleSection, 
             })?;
         hashes.push(hash);
     }
-    // The checkpoint: body lines up to an empty line, then one or more signature lines.
+    let checkpoint_note = take_signed_note(cursor, "checkpoint")?;
+    Ok(BundleSection {
+        label: label.to_string(),
+        entry,
+        proof: TlogProof {
+            index,
+            hashes,
+            checkpoint_note,
+        },
+    })
+}
+
+/// A signed note: body lines up to an empty line, then one or more signature lines (`what`
+/// names it in errors: "checkpoint" or "note").
+fn take_signed_note(cursor: &mut Cursor<'_>, what: &str) -> Result<String, BundleError> {
     let start = cursor.next;
     loop {
-        let (line, text) =
-            cursor.take("the empty line between the checkpoint and its signatures")?;
+        let (line, text) = cursor.take(&format!(
+            "the empty line between the {what} and its signatures"
+        ))?;
         if text.is_empty() {
             if cursor.next == start + 1 {
-                return Err(malformed("the checkpoint body is empty").at_line(line));
+                return Err(malformed(format!("the {what} body is empty")).at_line(line));
             }
             break;
         }
@@ -528,22 +667,14 @@ fn parse_section(cursor: &mut Cursor<'_>, label: &str) -> Result<BundleSection, 
     }
     if signatures == 0 {
         let line = cursor.next as u64 + 1;
-        return Err(malformed(
-            "expected a checkpoint signature line (starting with \"\u{2014} \")",
-        )
+        return Err(malformed(format!(
+            "expected a {what} signature line (starting with \"\u{2014} \")"
+        ))
         .at_line(line));
     }
-    let mut checkpoint_note = cursor.lines[start..cursor.next].join("\n");
-    checkpoint_note.push('\n');
-    Ok(BundleSection {
-        label: label.to_string(),
-        entry,
-        proof: TlogProof {
-            index,
-            hashes,
-            checkpoint_note,
-        },
-    })
+    let mut note = cursor.lines[start..cursor.next].join("\n");
+    note.push('\n');
+    Ok(note)
 }
 
 #[cfg(test)]
@@ -590,13 +721,75 @@ mod tests {
     fn round_trip_and_verify() {
         let (bundle, vkey) = fixture();
         let text = bundle.to_text();
-        assert!(text.starts_with("skill-ledger/bundle/v1\nsections 2\nsection first\nentry emVybw==\nc2sp.org/tlog-proof@v1\nindex 0\n"), "{text}");
+        assert!(text.starts_with("skill-ledger/bundle/v2\nsections 2\nsection first\nentry emVybw==\nc2sp.org/tlog-proof@v1\nindex 0\n"), "{text}");
         let parsed = Bundle::parse(&text).expect("parses");
         assert_eq!(parsed, bundle);
         let verified = parsed.verify(&vkey).expect("verifies");
         assert_eq!(verified.checkpoint.size, 4);
         assert_eq!(verified.entries[1].entry, b"three");
         assert_eq!(verified.entries[1].index, 3);
+    }
+
+    #[test]
+    fn notes_round_trip_verify_and_refuse_bad_shapes() {
+        let (bundle, vkey) = fixture();
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let origin = vkey.split('+').next().expect("name");
+        let note = sign_note("a statement\nof two lines\n", origin, &key).expect("sign");
+        let with_note = bundle
+            .clone()
+            .with_notes(vec![BundleNote {
+                label: "status".to_string(),
+                note: note.clone(),
+            }])
+            .expect("a note");
+        let text = with_note.to_text();
+        assert!(
+            text.contains("notes 1\nnote status\na statement\n"),
+            "{text}"
+        );
+        let parsed = Bundle::parse(&text).expect("parses");
+        assert_eq!(parsed, with_note);
+        assert_eq!(parsed.note("status"), Some(note.as_str()));
+        assert_eq!(parsed.note("other"), None);
+        // the note verifies with its own key, not with another
+        let note_key = verifier_key_text(origin, &key);
+        assert_eq!(
+            parsed.verified_note("status", &note_key).expect("verifies"),
+            Some("a statement\nof two lines\n".to_string())
+        );
+        let error = parsed
+            .verified_note("status", &vkey)
+            .expect_err("another key");
+        assert_eq!(error.kind(), &BundleErrorKind::BadNote, "{error}");
+        assert_eq!(parsed.verified_note("other", &vkey), Ok(None));
+        // two notes of one label, a note without signatures, a bad label
+        let twice = BundleNote {
+            label: "status".to_string(),
+            note: note.clone(),
+        };
+        assert!(bundle
+            .clone()
+            .with_notes(vec![twice.clone(), twice])
+            .is_err());
+        let unsigned = BundleNote {
+            label: "status".to_string(),
+            note: "a statement\n\n".to_string(),
+        };
+        assert!(bundle.clone().with_notes(vec![unsigned]).is_err());
+        let label = BundleNote {
+            label: "Status".to_string(),
+            note,
+        };
+        assert!(bundle.with_notes(vec![label]).is_err());
+        // text after the notes, or a note count that lies
+        let error = Bundle::parse(&format!("{text}extra\n")).expect_err("trailing text");
+        assert!(
+            error.to_string().contains("after the last of 1 notes"),
+            "{error}"
+        );
+        let error = Bundle::parse(&text.replace("notes 1\n", "notes 2\n")).expect_err("count");
+        assert!(error.to_string().contains("note 2 of 2"), "{error}");
     }
 
     /// Replaces line `number` (1-based) of the bundle text and returns the parse error.
@@ -630,10 +823,16 @@ mod tests {
     #[test]
     fn every_malformed_line_is_named() {
         check_malformed(
-            &parse_with_line(1, Some("skill-ledger/bundle/v2")),
+            &parse_with_line(1, Some("skill-ledger/bundle/v3")),
             1,
             None,
-            "skill-ledger/bundle/v1",
+            "skill-ledger/bundle/v2",
+        );
+        check_malformed(
+            &parse_with_line(1, Some("skill-ledger/bundle/v1")),
+            1,
+            None,
+            "download the credential's bundle again",
         );
         check_malformed(
             &parse_with_line(2, Some("sections two")),
@@ -719,9 +918,12 @@ mod tests {
         let (bundle, _) = fixture();
         let text = bundle.to_text();
         let error = Bundle::parse(text.strip_suffix('\n').unwrap()).expect_err("no final newline");
-        check_malformed(&error, 28, None, "newline");
+        check_malformed(&error, 29, None, "newline");
         let error = Bundle::parse(&format!("{text}section more\n")).expect_err("trailing");
-        check_malformed(&error, 29, None, "after the last of 2 sections");
+        check_malformed(&error, 30, None, "after the last of 0 notes");
+        let no_notes_line = text.strip_suffix("notes 0\n").expect("the notes line");
+        let error = Bundle::parse(no_notes_line).expect_err("no notes line");
+        check_malformed(&error, 29, None, "`notes M`");
         let cut: String = text.lines().take(15).map(|l| format!("{l}\n")).collect();
         let error = Bundle::parse(&cut).expect_err("one section missing");
         check_malformed(&error, 16, None, "section 2 of 2");

@@ -121,6 +121,18 @@ pub fn parse_and_verify_checkpoint(
     Ok(checkpoint)
 }
 
+/// Verifies a signed note (C2SP signed-note) with the key `verifier_key_text` and returns its
+/// body text (the lines before the empty line, each ending in a newline). Signatures by other
+/// keys are ignored. For notes that are not checkpoints: the caller reads the body.
+pub fn verify_note(note_text: &str, verifier_key_text: &str) -> Result<String, LogError> {
+    let verifier = checked_verifier(verifier_key_text)?;
+    let note = Note::from_bytes(note_text.as_bytes())
+        .map_err(|e| malformed(format!("signed note: {e}")))?;
+    note.verify(&VerifierList::new(vec![Box::new(verifier)]))
+        .map_err(|e| LogError::new(LogErrorKind::BadSignature, e.to_string()))?;
+    String::from_utf8(note.text().to_vec()).map_err(|_| malformed("note body is not UTF-8"))
+}
+
 /// Checks verifier key text (`name+hex(keyID)+base64(0x01‖pubkey)`) and returns its name.
 pub fn parse_verifier_key_text(text: &str) -> Result<String, LogError> {
     let verifier = checked_verifier(text)?;

@@ -73,16 +73,16 @@ mod merkle;
 
 pub use crate::audit::{audit, catch_up_tree, AUDIT_PROGRESS_ENTRIES};
 pub use crate::bundle::{
-    Bundle, BundleError, BundleErrorKind, BundleSection, ProvenEntry, TlogProof, VerifiedBundle,
-    BUNDLE_BYTES_MAX, BUNDLE_HEADER, BUNDLE_SECTIONS_MAX, PROOF_HASHES_MAX,
-    SECTION_LABEL_BYTES_MAX, TLOG_PROOF_HEADER,
+    Bundle, BundleError, BundleErrorKind, BundleNote, BundleSection, ProvenEntry, TlogProof,
+    VerifiedBundle, BUNDLE_BYTES_MAX, BUNDLE_HEADER, BUNDLE_HEADER_V1, BUNDLE_NOTES_MAX,
+    BUNDLE_SECTIONS_MAX, PROOF_HASHES_MAX, SECTION_LABEL_BYTES_MAX, TLOG_PROOF_HEADER,
 };
 pub use crate::checkpoint::{
     is_lower_hex, note_signature_key_ids, parse_and_verify_checkpoint,
     parse_and_verify_checkpoint_with_any, parse_checkpoint_unverified, parse_signer_key_text,
     parse_verifier_key, parse_verifier_key_text, sign_note, sign_note_with_keys, signer_key_text,
-    verifier_key_id, verifier_key_text, verifier_key_text_of, verifier_public_key, Checkpoint,
-    CheckpointSigner, SignedCheckpoint, CHECKPOINT_FILE_NAME,
+    verifier_key_id, verifier_key_text, verifier_key_text_of, verifier_public_key, verify_note,
+    Checkpoint, CheckpointSigner, SignedCheckpoint, CHECKPOINT_FILE_NAME,
 };
 pub use crate::error::{LogError, LogErrorKind};
 pub use crate::format::{ENTRY_BYTES_MAX_FORMAT, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES};

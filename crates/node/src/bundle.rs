@@ -4,33 +4,67 @@
 //! A bundle's sections, in log order (labels of [`BundleRole`]): `ledger` (entry 0, which
 //! names the first authority key), `body` (the issuing body's `BodyRegistered`), `body-change`
 //! for each key rotation or status change of the body logged before the credential,
-//! `credential` (the `LevelCertified` event), and among them, wherever the log has them,
+//! `credential` (the `LevelCertified` event), `revocation` (its `CredentialRevoked`, when one
+//! is logged below the checkpoint), and among them, wherever the log has them,
 //! `authority-change` for every `AuthorityRecoveryKeySet` and `AuthorityKeyRotated` up to
 //! the checkpoint. Every section carries a C2SP tlog-proof against the same signed
-//! checkpoint. The layering: `skill_ledger_log::Bundle` owns the text, the proofs and the
+//! checkpoint. After the sections, the `status` note: the credential's status as of that
+//! checkpoint (valid, or revoked by the `revocation` entry), signed by the key that signs the
+//! checkpoint, so a holder cannot drop a revocation from their bundle; when the bundle was
+//! requested with the holder's name it also carries the certificate's name key, which lets
+//! a verifier told the name check it offline. The layering: `skill_ledger_log::Bundle` owns the text, the proofs and the
 //! note's signatures, `skill_ledger_domain::check_credential_offline` the credential rules
 //! and the chain of authority keys; this module decodes entries between the two and checks
 //! the checkpoint with the key the chain ends at. The format is in docs/formats.md.
 
 use skill_ledger_domain::{
-    check_authority_chain_offline, check_credential_offline, BundleRole, CertificateNumber,
-    EventKind, LedgerInfo, OfflineCredential, OfflineError, ProvenEvent, SignedEvent, TrustedKey,
+    check_authority_chain_offline, check_credential_offline, check_holder_offline,
+    check_status_offline, BundleRole, CertificateNumber, CredentialStatus, EventKind, LedgerInfo,
+    OfflineCredential, OfflineError, OfflineStatus, ProvenEvent, SignedEvent, StatedStatus,
+    StatusStatement, TrustedKey, STATUS_NOTE_LABEL,
 };
 use skill_ledger_log::{
-    parse_verifier_key, verifier_key_id, verifier_key_text_of, Bundle, BundleError,
-    BundleErrorKind, BundleSection, Checkpoint, TlogProof,
+    parse_verifier_key, sign_note, verifier_key_id, verifier_key_text_of, Bundle, BundleError,
+    BundleErrorKind, BundleNote, BundleSection, Checkpoint, TlogProof,
 };
 
 use crate::error::{NodeError, NodeErrorKind};
 use crate::node::Node;
 
 /// What a valid bundle establishes: the checkpoint it was proven against (its size and time
-/// say how fresh the proof is) and the credential as issued. A revocation logged after the
-/// checkpoint cannot be seen offline.
+/// say how fresh the proof is), the credential as issued, and its status as of that
+/// checkpoint (valid, or revoked by an entry the bundle proves). A revocation logged after
+/// the checkpoint cannot be seen offline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BundleVerification {
     pub checkpoint: Checkpoint,
     pub credential: OfflineCredential,
+    pub status: OfflineStatus,
+    /// The signed status note's content (its holder key, if any, checks a name).
+    pub statement: StatusStatement,
+}
+
+impl BundleVerification {
+    /// Whether `name` is the holder the credential was issued to; `None` when the bundle
+    /// carries no holder key (it was not requested with the holder's name).
+    pub fn holder_matches(&self, name: &str) -> Option<bool> {
+        check_holder_offline(&self.statement, &self.credential, name)
+    }
+
+    pub fn is_revoked(&self) -> bool {
+        matches!(self.status, OfflineStatus::Revoked { .. })
+    }
+}
+
+/// What a request for a bundle bound to its holder gets.
+#[derive(Debug)]
+pub enum HolderBundle {
+    /// The credential is not on this ledger.
+    Unknown,
+    /// The name is not the holder's: no bundle, nothing about the credential.
+    NameMismatch,
+    /// The bundle, with the certificate's name key in its status note.
+    Bundle(String),
 }
 
 /// Why a bundle is invalid. [`BundleInvalid::code`] is stable.
@@ -64,11 +98,19 @@ pub enum BundleInvalid {
     /// The entries do not establish the credential, or not for the trusted key.
     #[error("{0}")]
     Credential(#[from] OfflineError),
+    /// The bundle has no status note: nothing says whether the credential was revoked.
+    #[error("the bundle carries no `status` note, so it cannot show whether the credential was revoked: download its bundle again")]
+    StatusMissing,
+    /// The status note does not verify with the key that signs the checkpoint, or does not
+    /// parse.
+    #[error("the `status` note does not verify: {reason}")]
+    BadStatusNote { reason: String },
 }
 
 impl BundleInvalid {
     /// `malformed`, `bad-checkpoint`, `checkpoints-differ`, `inclusion-failed`,
-    /// `unknown-section`, `bad-entry`, `untrusted-key`, or a code of [`OfflineError`].
+    /// `unknown-section`, `bad-entry`, `untrusted-key`, `status-missing`, `bad-status-note`,
+    /// or a code of [`OfflineError`] (among them `status-mismatch`).
     pub fn code(&self) -> &'static str {
         match self {
             BundleInvalid::Proof(error) => match error.kind() {
@@ -85,6 +127,8 @@ impl BundleInvalid {
             BundleInvalid::UnknownSection { .. } => "unknown-section",
             BundleInvalid::Entry { .. } => "bad-entry",
             BundleInvalid::Credential(error) => error.code,
+            BundleInvalid::StatusMissing => "status-missing",
+            BundleInvalid::BadStatusNote { .. } => "bad-status-note",
         }
     }
 }
@@ -95,7 +139,8 @@ impl BundleInvalid {
 /// (docs/formats.md, "What `verify-bundle` checks"): the text; every label and entry; the
 /// chain of authority keys from entry 0 through the `authority-change` sections, and the
 /// trusted key among them; the checkpoint's signature by the last key of the chain; every
-/// inclusion proof; the credential's sections.
+/// inclusion proof; the credential's sections; the status note, signed by the same key as
+/// the checkpoint, against the checkpoint and the `revocation` section.
 pub fn verify_credential_bundle(
     text: &str,
     verifier_key_text: &str,
@@ -108,12 +153,31 @@ pub fn verify_credential_bundle(
     let unverified = bundle.unverified_checkpoint()?;
     let events = decode_sections(&bundle)?;
     let ledger = check_authority_chain_offline(&unverified.origin, &events, &trusted)?;
-    let checkpoint = verify_checkpoint_by_chain(&bundle, &ledger)?;
+    let (checkpoint, key) = verify_checkpoint_by_chain(&bundle, &ledger)?;
     bundle.verify_inclusion(&checkpoint)?;
     let credential = check_credential_offline(&checkpoint.origin, &events, &trusted)?;
+    let body = bundle
+        .verified_note(STATUS_NOTE_LABEL, &key)
+        .map_err(|error| BundleInvalid::BadStatusNote {
+            reason: format!(
+                "{} (it must be signed by the key that signs the checkpoint, {key})",
+                error.detail()
+            ),
+        })?
+        .ok_or(BundleInvalid::StatusMissing)?;
+    let statement = StatusStatement::parse_body(&body)
+        .map_err(|reason| BundleInvalid::BadStatusNote { reason })?;
+    let status = check_status_offline(
+        &statement,
+        (&checkpoint.origin, checkpoint.size, checkpoint.root),
+        &events,
+        &credential,
+    )?;
     Ok(BundleVerification {
         checkpoint,
         credential,
+        status,
+        statement,
     })
 }
 
@@ -144,13 +208,14 @@ fn decode_sections(bundle: &Bundle) -> Result<Vec<ProvenEvent>, BundleInvalid> {
     Ok(events)
 }
 
-/// The checkpoint, verified with the authority key in force after the chain's last change;
-/// refused if it also claims a signature by a key of the ledger's name outside the chain (a
-/// checkpoint signed during a rotation by old and new keys, in a bundle without the rotation).
+/// The checkpoint, verified with the authority key in force after the chain's last change,
+/// and that key's verifier key text; refused if it also claims a signature by a key of the
+/// ledger's name outside the chain (a checkpoint signed during a rotation by old and new keys,
+/// in a bundle without the rotation).
 fn verify_checkpoint_by_chain(
     bundle: &Bundle,
     ledger: &LedgerInfo,
-) -> Result<Checkpoint, BundleInvalid> {
+) -> Result<(Checkpoint, String), BundleInvalid> {
     let origin = &ledger.origin;
     let in_force = ledger
         .authority_key()
@@ -190,17 +255,46 @@ fn verify_checkpoint_by_chain(
             key_id,
         });
     }
-    Ok(checkpoint)
+    Ok((checkpoint, key))
 }
 
 impl Node {
     /// The offline bundle of credential `number` against the latest signed checkpoint, or
-    /// `None` if the credential is not on this ledger. The bundle is verified with this
-    /// node's own key before it is returned.
+    /// `None` if the credential is not on this ledger. Its status note carries no holder key
+    /// (anyone may ask for it by number). The bundle is verified with this node's own key
+    /// before it is returned.
     pub fn credential_bundle(
         &self,
         number: &CertificateNumber,
     ) -> Result<Option<String>, NodeError> {
+        self.build_bundle(number, false)
+    }
+
+    /// The bundle of credential `number` bound to its holder: when `name` is the holder's,
+    /// its status note carries the certificate's name key, so whoever the holder gives it to
+    /// can check the name offline. A wrong name gets nothing.
+    pub fn credential_bundle_for_holder(
+        &self,
+        number: &CertificateNumber,
+        name: &str,
+    ) -> Result<HolderBundle, NodeError> {
+        match self.check_name(number, name)? {
+            crate::NameCheck::Unknown => Ok(HolderBundle::Unknown),
+            crate::NameCheck::Mismatch => Ok(HolderBundle::NameMismatch),
+            crate::NameCheck::Matched(_) => Ok(match self.build_bundle(number, true)? {
+                Some(text) => HolderBundle::Bundle(text),
+                None => HolderBundle::Unknown,
+            }),
+        }
+    }
+
+    fn build_bundle(
+        &self,
+        number: &CertificateNumber,
+        with_holder_key: bool,
+    ) -> Result<Option<String>, NodeError> {
+        // Read before the credential: the record then reflects at least these entries.
+        let projected = self.projected_size()?;
         let Some(credential) = self.credential(number)? else {
             return Ok(None);
         };
@@ -250,6 +344,10 @@ impl Node {
                 .filter(|&&index| index < size)
                 .map(|&index| (BundleRole::AuthorityChange, index)),
         );
+        let status = self.status_at(number, &credential.status, projected, size)?;
+        if let StatedStatus::Revoked { entry_index } = status {
+            indexes.push((BundleRole::Revocation, entry_index));
+        }
         indexes.sort_unstable_by_key(|&(_, index)| index);
 
         let mut sections = Vec::with_capacity(indexes.len());
@@ -264,7 +362,22 @@ impl Node {
                 },
             });
         }
+        let statement = StatusStatement {
+            origin: checkpoint.checkpoint.origin.clone(),
+            size,
+            root: checkpoint.checkpoint.root,
+            certificate_number: *number,
+            status,
+            holder_key: with_holder_key.then(|| self.pseudonym_key().name_key(number.as_str())),
+        };
+        let note = sign_note(&statement.to_body(), self.origin(), self.authority_key())?;
         let text = Bundle::new(sections)
+            .and_then(|bundle| {
+                bundle.with_notes(vec![BundleNote {
+                    label: STATUS_NOTE_LABEL.to_string(),
+                    note,
+                }])
+            })
             .map_err(|error| integrity(format!("building the bundle of {number}: {error}")))?
             .to_text();
         // What we hand out must verify offline with our own published key (the one in force).
@@ -275,6 +388,37 @@ impl Node {
             ))
         })?;
         Ok(Some(text))
+    }
+
+    /// The credential's status as of tree size `size`, from its record (`recorded`, read when
+    /// the projections had committed at least `projected` entries) and, for the entries the
+    /// projections may not hold yet, the log itself: the status note must never call valid a
+    /// credential whose revocation the checkpoint covers.
+    fn status_at(
+        &self,
+        number: &CertificateNumber,
+        recorded: &CredentialStatus,
+        projected: u64,
+        size: u64,
+    ) -> Result<StatedStatus, NodeError> {
+        if let CredentialStatus::Revoked { entry_index, .. } = recorded {
+            if *entry_index < size {
+                return Ok(StatedStatus::Revoked {
+                    entry_index: *entry_index,
+                });
+            }
+            // Revoked after the checkpoint: valid as of it, and the record says no earlier
+            // revocation exists (a credential is revoked once).
+            return Ok(StatedStatus::Valid);
+        }
+        for index in projected.min(size)..size {
+            if let EventKind::CredentialRevoked(revoked) = self.read_event(index)?.event.kind {
+                if revoked.certificate_number == *number {
+                    return Ok(StatedStatus::Revoked { entry_index: index });
+                }
+            }
+        }
+        Ok(StatedStatus::Valid)
     }
 
     /// Log indexes of the body's key rotations before entry `before`. Rotations are rare and

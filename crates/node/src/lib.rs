@@ -41,7 +41,7 @@ pub use authority::{
     load_recovery_key, recover_authority_key, recovery_key_name, rotate_authority_key,
     AuthorityKeyChange, ROTATION_OVERLAP_DAYS,
 };
-pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification};
+pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification, HolderBundle};
 pub use config::{
     LedgerConfig, ProjectionsConfig, SequencerConfig, BACKDATE_DAYS_DEFAULT,
     DEFAULT_PROJECTION_CACHE_MB,

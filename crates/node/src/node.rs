@@ -1108,6 +1108,12 @@ impl Node {
         })
     }
 
+    /// Entries the projections have committed (the cursor): every read of a credential
+    /// reflects at least the entries below it.
+    pub(crate) fn projected_size(&self) -> Result<u64, NodeError> {
+        self.projection.cursor()
+    }
+
     /// SHA-256 over the projections (after the queued work is committed).
     pub fn projection_digest(&self) -> Result<[u8; 32], NodeError> {
         self.flush()?;

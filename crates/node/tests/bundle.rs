@@ -13,9 +13,10 @@ use skill_ledger_domain::{
     IdDocumentType, LedgerEstablished, Level, LevelCertified, Province, PseudonymKey, Route,
     ScopeItem, SignedEvent, Signer,
 };
+use skill_ledger_domain::{StatedStatus, StatusStatement, STATUS_NOTE_LABEL};
 use skill_ledger_log::{
-    leaf_hash, sign_note, verifier_key_text, Bundle, BundleSection, Checkpoint, MerkleTree,
-    TlogProof,
+    leaf_hash, sign_note, verifier_key_text, Bundle, BundleNote, BundleSection, Checkpoint,
+    MerkleTree, TlogProof,
 };
 use skill_ledger_node::verify_credential_bundle;
 
@@ -101,8 +102,36 @@ fn golden_events() -> [SignedEvent; 3] {
     [established, registered, certified]
 }
 
+/// The `status` note of the golden certificate at `size` with `root`, signed by each of
+/// `signers` (one signature line each).
+fn status_note(
+    size: u64,
+    root: [u8; 32],
+    status: StatedStatus,
+    signers: &[&SigningKey],
+) -> Vec<BundleNote> {
+    let body = StatusStatement {
+        origin: ORIGIN.to_string(),
+        size,
+        root,
+        certificate_number: GOLDEN_CERTIFICATE.parse().expect("number"),
+        status,
+        holder_key: None,
+    }
+    .to_body();
+    let mut note = sign_note(&body, ORIGIN, signers[0]).expect("sign");
+    for key in &signers[1..] {
+        let other = sign_note(&body, ORIGIN, key).expect("sign");
+        note.push_str(other.rsplit_once("\n\n").expect("signature").1);
+    }
+    vec![BundleNote {
+        label: STATUS_NOTE_LABEL.to_string(),
+        note,
+    }]
+}
+
 /// Builds the golden bundle: the three entries in a tree of size 3, a checkpoint signed at
-/// the golden time by the authority key.
+/// the golden time by the authority key, the status note (valid) signed by it too.
 fn golden_bundle() -> String {
     let entries: Vec<Vec<u8>> = golden_events()
         .iter()
@@ -137,7 +166,12 @@ fn golden_bundle() -> String {
             },
         })
         .collect();
-    Bundle::new(sections).expect("bundle").to_text()
+    Bundle::new(sections)
+        .and_then(|bundle| {
+            bundle.with_notes(status_note(3, root, StatedStatus::Valid, &[&authority()]))
+        })
+        .expect("bundle")
+        .to_text()
 }
 
 fn golden_vkey() -> String {
@@ -364,7 +398,10 @@ fn hand_made_bundle(
             },
         })
         .collect();
-    Bundle::new(sections).expect("bundle").to_text()
+    Bundle::new(sections)
+        .and_then(|bundle| bundle.with_notes(status_note(size, root, StatedStatus::Valid, signers)))
+        .expect("bundle")
+        .to_text()
 }
 
 const WITH_THE_ROTATION: [(BundleRole, u64); 4] = [

@@ -11,13 +11,15 @@ use axum::{middleware, Json, Router};
 use base64::Engine as _;
 use serde::Deserialize;
 use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
-use skill_ledger_node::{stats_document, SubmitError};
+use skill_ledger_node::{stats_document, HolderBundle, SubmitError};
 
 use crate::limits::{verify_rate_limit, ApiJson, ApiPath, ApiQuery};
 use crate::openapi::{CertificateNumberPath, RegistrationNumberPath, SubjectPath};
 use crate::problem::{code, Problem, ProblemDocument};
 use crate::state::AppState;
-use crate::verify::{verify, Verification, VerifyQuery, VerifyRequest};
+use crate::verify::{
+    check_holder_text, verify, HolderBundleRequest, Verification, VerifyQuery, VerifyRequest,
+};
 use crate::views::{
     BodyView, CheckpointView, CredentialResponse, CredentialView, PersonView, SubmitRequest,
     SubmitResponse,
@@ -25,12 +27,18 @@ use crate::views::{
 
 /// The `/v1` routes.
 pub fn routes(state: AppState) -> Router<AppState> {
-    let verify_route =
-        post(verify_handler).route_layer(middleware::from_fn_with_state(state, verify_rate_limit));
+    let verify_route = post(verify_handler).route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        verify_rate_limit,
+    ));
+    // A holder-bound bundle checks a name like a verification: the same rate limit.
+    let bundle_route = get(credential_bundle).merge(
+        post(holder_bundle).route_layer(middleware::from_fn_with_state(state, verify_rate_limit)),
+    );
     Router::new()
         .route("/v1/events", post(submit))
         .route("/v1/credentials/{cert_no}", get(credential))
-        .route("/v1/credentials/{cert_no}/bundle", get(credential_bundle))
+        .route("/v1/credentials/{cert_no}/bundle", bundle_route)
         .route("/v1/verify", verify_route)
         .route("/v1/bodies/{reg_no}", get(body))
         .route("/v1/persons/{subject}", get(person))
@@ -262,18 +270,20 @@ fn partner_credential(
 }
 
 /// The offline bundle of a credential: its entry, the issuing body's registration entries and
-/// the ledger's entry 0, each with a C2SP `tlog-proof@v1` inclusion proof against one signed
-/// checkpoint (docs/formats.md, Part 4).
+/// the ledger's entry 0, its revocation if one is logged, each with a C2SP `tlog-proof@v1`
+/// inclusion proof against one signed checkpoint, and the ledger's signed `status` note of the
+/// credential as of that checkpoint (docs/formats.md, Part 4).
 ///
 /// When partners' witnesses have cosigned that checkpoint, their cosignature lines follow the
 /// ledger's signature in every section's note (verifiers ignore signatures by keys they do not
-/// trust). `skill-ledger verify-bundle FILE --trust VKEY` checks it without the network. A revocation
-/// recorded after the checkpoint cannot be seen offline; the online check is authoritative.
+/// trust). `skill-ledger verify-bundle FILE --trust VKEY` checks it without the network and
+/// says valid or revoked as of the checkpoint; a revocation recorded after the checkpoint
+/// cannot be seen offline. This bundle carries no holder key: see the POST form.
 #[utoipa::path(
     get, path = "/v1/credentials/{cert_no}/bundle", tag = "credentials",
     params(CertificateNumberPath),
     responses(
-        (status = 200, description = "The bundle (text, skill-ledger/bundle/v1)", body = String, content_type = "text/plain; charset=utf-8"),
+        (status = 200, description = "The bundle (text, skill-ledger/bundle/v2)", body = String, content_type = "text/plain; charset=utf-8"),
         (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Not on this ledger", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 500, description = "The ledger could not be read", body = ProblemDocument, content_type = "application/problem+json"),
@@ -296,8 +306,66 @@ pub async fn credential_bundle(
     let Some(text) = bundle else {
         return Err(unknown_certificate(&number));
     };
+    Ok(bundle_response(&number, text))
+}
+
+/// The offline bundle bound to its holder: given the holder's name, the bundle's status note
+/// also carries the certificate's name key, so whoever the holder hands it to can check a name
+/// offline (`skill-ledger verify-bundle --name`). A name that is not the holder's gets 422
+/// `name-mismatch` and no bundle. Rate-limited like `/v1/verify` (429 with Retry-After).
+#[utoipa::path(
+    post, path = "/v1/credentials/{cert_no}/bundle", tag = "credentials",
+    params(CertificateNumberPath),
+    request_body = HolderBundleRequest,
+    responses(
+        (status = 200, description = "The bundle (text, skill-ledger/bundle/v2) with the holder key", body = String, content_type = "text/plain; charset=utf-8"),
+        (status = 400, description = "Malformed certificate number, or the body is not JSON", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Not on this ledger", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within request_timeout_ms", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json (or +json)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "A member is missing, unknown or invalid (named in field), or the name is not the holder's (name-mismatch)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Over the per-client verification rate; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger could not be read", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn holder_bundle(
+    State(state): State<AppState>,
+    ApiPath(cert_no): ApiPath<String>,
+    ApiJson(request): ApiJson<HolderBundleRequest>,
+) -> Result<Response, Problem> {
+    let number = parse_certificate_number(&cert_no)?;
+    check_holder_text("name", &request.name)?;
+    state.counters.verifications.fetch_add(1, Ordering::Relaxed);
+    let node = state.node.clone();
+    let federation = state.federation.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        node.credential_bundle_for_holder(&number, &request.name)
+            .map(|outcome| match outcome {
+                HolderBundle::Bundle(text) => {
+                    HolderBundle::Bundle(federation.cosign_bundle(text, node.verifier_key_text()))
+                }
+                other => other,
+            })
+    })
+    .await
+    .map_err(|error| Problem::internal(format!("building the bundle failed: {error}")))??;
+    match outcome {
+        HolderBundle::Bundle(text) => Ok(bundle_response(&number, text)),
+        HolderBundle::Unknown => Err(unknown_certificate(&number)),
+        HolderBundle::NameMismatch => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code::NAME_MISMATCH,
+            "Name does not match",
+            format!("certificate {number} is not held under this name"),
+        )
+        .with_field("name")),
+    }
+}
+
+fn bundle_response(number: &CertificateNumber, text: String) -> Response {
     let disposition = format!("attachment; filename=\"{}.bundle\"", number.as_str());
-    Ok(no_store(
+    no_store(
         (
             [
                 (
@@ -309,7 +377,7 @@ pub async fn credential_bundle(
             text,
         )
             .into_response(),
-    ))
+    )
 }
 
 /// Verify a certificate number against the holder's name (and optionally document number).

@@ -321,7 +321,9 @@ impl Federation {
                 section
             })
             .collect();
-        match Bundle::new(sections) {
+        match Bundle::new(sections)
+            .and_then(|cosigned| cosigned.with_notes(bundle.notes().to_vec()))
+        {
             Ok(cosigned) if cosigned.verify(verifier_key_text).is_ok() => cosigned.to_text(),
             _ => text,
         }

@@ -27,7 +27,7 @@ use utoipa::{IntoParams, Modify, OpenApi};
 
 use crate::federation::{AlarmView, MirrorView, PartnerHealth};
 use crate::problem::{ProblemDocument, PROBLEM_CONTENT_TYPE};
-use crate::verify::{Verification, VerifyRequest, VerifyStatus};
+use crate::verify::{HolderBundleRequest, Verification, VerifyRequest, VerifyStatus};
 use crate::views::{
     AppointmentView, BodyView, CheckpointView, CredentialResponse, CredentialView, Health,
     KeyPeriodView, NextStepView, PersonCredentialView, PersonView, RevocationView, RevokedKeyView,
@@ -302,6 +302,7 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         crate::api::submit,
         crate::api::credential,
         crate::api::credential_bundle,
+        crate::api::holder_bundle,
         crate::api::verify_handler,
         crate::api::body,
         crate::api::person,
@@ -322,6 +323,7 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         CredentialResponse,
         RevocationView,
         VerifyRequest,
+        HolderBundleRequest,
         Verification,
         VerifyStatus,
         BodyView,

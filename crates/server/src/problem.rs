@@ -42,6 +42,8 @@ pub mod code {
     pub const STORAGE_FULL: &str = "storage-full";
     /// No certificate with this number is on the ledger.
     pub const UNKNOWN_CERTIFICATE: &str = "unknown-certificate";
+    /// A holder-bound bundle was asked for with a name that is not the holder's.
+    pub const NAME_MISMATCH: &str = "name-mismatch";
     /// No body with this registration number is registered.
     pub const UNKNOWN_BODY: &str = "unknown-body";
     /// The ledger holds nothing for this subject.

@@ -46,6 +46,15 @@ pub struct VerifyRequest {
     pub id_type: Option<String>,
 }
 
+/// `POST /v1/credentials/{cert_no}/bundle`: the bundle bound to its holder.
+#[derive(Deserialize, Serialize, ToSchema, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct HolderBundleRequest {
+    /// The holder's name as printed on the certificate (white space is ignored).
+    #[schema(schema_with = crate::openapi::forms::holder_name)]
+    pub name: String,
+}
+
 /// The outcome of a verification.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -136,7 +145,7 @@ impl VerifyQuery {
     }
 }
 
-fn check_holder_text(field: &'static str, text: &str) -> Result<(), Problem> {
+pub(crate) fn check_holder_text(field: &'static str, text: &str) -> Result<(), Problem> {
     if text.trim().is_empty() {
         return Err(Problem::invalid_field(
             field,
