@@ -37,6 +37,7 @@ mod careers;
 mod catalogue_policy_checks;
 mod date;
 mod event;
+mod holder;
 mod ids;
 mod joint_contests;
 mod ladder;
@@ -65,6 +66,11 @@ pub use event::{
     PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route, ScopeItem, SignedEvent,
     Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded, WithdrawalReason, BINCODE_CONFIG,
     ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+};
+pub use holder::{
+    check_document_number, check_holder_name, DocumentNumberError, DocumentNumberErrorKind,
+    HolderNameError, DOCUMENT_NUMBER_CHARS_MAX, DOCUMENT_NUMBER_CHARS_MIN, HOLDER_NAME_CHARS_MAX,
+    RESIDENT_ID_CHARS,
 };
 pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
 pub use ladder::{Level, LevelParseError};
