@@ -17,12 +17,12 @@ use support::{json, json_ok, run, s};
 // ---------------------------------------------------------------------------------------
 
 const BODY: &str = "Y000050000001";
-const ID: &str = "500101199001011234";
+const ID: &str = "50010119900101123X";
 const NAME: &str = "张三";
 const JUNIOR: &str = "Y000050000001205000001";
 const INTERMEDIATE: &str = "Y000050000001244000001";
 const DIRECT: &str = "Y000050000001222000001";
-const DIRECT_ID: &str = "500101198505051234";
+const DIRECT_ID: &str = "500101198505051230";
 const DIRECT_NAME: &str = "王五";
 
 /// A ledger directory in a temporary directory, with a body key beside it.
@@ -547,6 +547,124 @@ fn issue_rejection_without_json_is_reported_on_stderr() {
     assert!(stderr.contains("certificate-level-mismatch"), "{stderr}");
 }
 
+/// Issue 17: `issue --id-number abc` was accepted, and so was a holder name of white space:
+/// both became pseudonyms nobody could ever match.
+#[test]
+fn issue_refuses_a_malformed_identity_number_or_an_empty_name_and_writes_nothing() {
+    // given
+    let ledger = given_ledger_with_body();
+    let size = ledger.size();
+    let cases = [
+        // (id number, id type, name, what stderr must say)
+        (
+            "abc",
+            "resident_id",
+            NAME,
+            "identity number ABC: a resident identity card number has 18 characters, not 3",
+        ),
+        (
+            "110101199003071234",
+            "resident_id",
+            NAME,
+            "identity number 110101199003071234: check digit is 4, expected 3",
+        ),
+        (
+            "110101199002301234",
+            "resident_id",
+            NAME,
+            "birth date 19900230 is not a calendar date",
+        ),
+        (
+            "110105491231002",
+            "resident_id",
+            NAME,
+            "15-digit first-generation identity cards are not accepted",
+        ),
+        (
+            "E12/34567",
+            "passport",
+            NAME,
+            "character 4 '/' is not allowed",
+        ),
+        (ID, "resident_id", "", "the holder name is empty"),
+        (ID, "resident_id", " \t\u{3000}", "the holder name is empty"),
+    ];
+    for (id_number, id_type, name, expected) in cases {
+        // when
+        let (code, stdout, stderr) = run(&[
+            "issue",
+            "--dir",
+            ledger.d(),
+            "--key",
+            ledger.k(),
+            "--cert-no",
+            JUNIOR,
+            "--id-number",
+            id_number,
+            "--id-type",
+            id_type,
+            "--name",
+            name,
+            "--occupation",
+            "6-18-01-01",
+            "--level",
+            "初级工",
+            "--date",
+            "2020-06-01",
+            "--attested",
+            "本职业工作满1年",
+        ]);
+        // then: a usage error naming what is wrong
+        assert_eq!(code, 2, "{id_number:?} {name:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{id_number:?} {name:?}: {stderr}"
+        );
+    }
+    // and nothing entered the log
+    assert_eq!(ledger.size(), size);
+    // and with --json the error is the one JSON object
+    let (code, value) = json(&[
+        "show",
+        "person",
+        "--dir",
+        ledger.d(),
+        "--id-number",
+        "500101199001011234",
+    ]);
+    assert_eq!(code, 2, "{value}");
+    assert!(
+        value["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("check digit is 4, expected X")),
+        "{value}"
+    );
+    // and a well-formed number in any spacing and case is the same person
+    let (code, value) = ledger.issue(
+        JUNIOR,
+        "初级工",
+        "2020-06-01",
+        &["--attested", "本职业工作满1年"],
+    );
+    assert_eq!(code, 0, "{value}");
+    let shown = json_ok(
+        &[
+            "show",
+            "person",
+            "--dir",
+            ledger.d(),
+            "--id-number",
+            "500101 19900101 123x",
+        ],
+        0,
+    );
+    assert_eq!(
+        shown["credentials"].as_array().map(Vec::len),
+        Some(1),
+        "{shown}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // 5. verify / revoke / show
 // ---------------------------------------------------------------------------------------
@@ -740,7 +858,7 @@ fn show_person_lists_credentials_and_never_reveals_identity_or_name() {
             "show",
             "person",
             "--id-number",
-            "500101200001011234",
+            "500101200001011235",
             "--dir",
             ledger.d(),
         ],

@@ -237,7 +237,7 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
         &chongqing,
         &chongqing_key,
         CHONGQING_CERT,
-        "500101199001011234",
+        "50010119900101123X",
         "张三",
         "2021-06-01",
     );
@@ -248,7 +248,7 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
         &sichuan,
         &sichuan_key,
         SICHUAN_CERT,
-        "510104199203041234",
+        "510104199203041235",
         "李四",
         "2020-06-01",
     );
@@ -327,7 +327,7 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
     let answer = post_json(
         &address_50,
         "/v1/verify",
-        &json!({"certificate_number": SICHUAN_CERT, "name": "李四", "id_number": "510104199203041234"}),
+        &json!({"certificate_number": SICHUAN_CERT, "name": "李四", "id_number": "510104199203041235"}),
     );
     assert_eq!(answer.status, 200, "{}", answer.text());
     let answer = answer.json();
@@ -585,7 +585,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         "Y000051000001205000002",
         "Y000051000001205000003",
     );
-    let li_si = "510104199203041234";
+    let li_si = "510104199203041235";
     issue(
         &sichuan,
         &sichuan_key,
@@ -598,7 +598,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         &sichuan,
         &sichuan_key,
         other_cert,
-        "510104199305061234",
+        "510104199305061237",
         "王五",
         "2020-06-01",
     );
@@ -606,7 +606,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         &sichuan,
         &sichuan_key,
         revoked_cert,
-        "510104199407081234",
+        "510104199407081239",
         "赵六",
         "2020-06-01",
     );
@@ -701,7 +701,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
     let served_50 = serve(&chongqing, &address_50);
     let wang_wu = get(
         &address_50,
-        &format!("/v1/persons/{}", subject_of("510104199305061234")),
+        &format!("/v1/persons/{}", subject_of("510104199305061237")),
     )
     .json();
     let withdrawal = &wang_wu["recognitions"][0]["withdrawn"];
@@ -734,7 +734,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         entry_index: other["entry_index"].as_u64().expect("entry index") + 1,
         leaf_hash: [0; 32],
         certificate_number: other_cert.parse().expect("number"),
-        subject: skill_ledger_domain::SubjectId::from_hex(&subject_of("510104199305061234"))
+        subject: skill_ledger_domain::SubjectId::from_hex(&subject_of("510104199305061237"))
             .expect("subject"),
         level: skill_ledger_domain::Level::Junior,
         partner_occupation: "6-18-01-01".parse().expect("occupation"),
@@ -950,7 +950,7 @@ fn a_result_of_a_joint_contest_recorded_on_the_partner_is_accepted_after_the_mir
         &sichuan,
         joined(contest_51, "skill-ledger/50", contest_50),
     );
-    let subject = SubjectId::from_hex(&subject_of("510104199203041234")).expect("subject");
+    let subject = SubjectId::from_hex(&subject_of("510104199203041235")).expect("subject");
     let (result, result_index) = submit(
         &address_51,
         &sichuan,
@@ -1178,7 +1178,7 @@ fn a_pull_from_the_command_line_withdraws_the_recognitions_the_origin_revoked() 
     let temp = tempfile::tempdir().expect("temporary directory");
     let (chongqing, sichuan, _, _, sichuan_key) =
         given_two_partners_and_a_sichuan_body(temp.path());
-    let li_si = "510104199203041234";
+    let li_si = "510104199203041235";
     issue(
         &sichuan,
         &sichuan_key,

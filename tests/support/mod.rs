@@ -389,7 +389,7 @@ pub fn issue_junior(dir: &Path, body_key_file: &Path, cert_no: &str) {
         "--cert-no",
         cert_no,
         "--id-number",
-        "500101199001011234",
+        "50010119900101123X",
         "--name",
         "张三",
         "--occupation",

@@ -561,6 +561,8 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
             args.id_type
         )
     })?;
+    let id_number = crate::input::identity_number(id_type, &args.id_number)?;
+    crate::input::holder_name(&args.name)?;
     let route = match (&args.attested, &args.direct) {
         (Some(statement), _) => Route::Evaluation(EvaluationBasis::Attested {
             statement: statement.clone(),
@@ -574,7 +576,7 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
     let pseudonyms = node.pseudonym_key();
     let kind = EventKind::LevelCertified(LevelCertified {
         certificate_number: args.cert_no,
-        subject: pseudonyms.subject(id_type, &args.id_number),
+        subject: pseudonyms.subject(id_type, &id_number),
         name_commitment: pseudonyms.commit_name(args.cert_no.as_str(), &args.name),
         occupation: args.occupation,
         work_type: args.work_type,

@@ -11,6 +11,7 @@ mod bench_workload;
 mod bundle;
 mod demo;
 mod demo_federation;
+mod input;
 mod key_compromise;
 mod output;
 mod query;

@@ -71,6 +71,7 @@ pub fn show(command: ShowCommand, json: bool) -> CliResult {
         } => {
             let id_type = IdDocumentType::from_code(&id_type)
                 .ok_or_else(|| anyhow!("--id-type '{id_type}' is not a document type"))?;
+            let id_number = crate::input::identity_number(id_type, &id_number)?;
             let node = open(&dir)?;
             let subject = node.pseudonym_key().subject(id_type, &id_number);
             let career = node.career(&subject)?;
