@@ -904,6 +904,65 @@ fn stats_are_right_and_byte_identical_across_rebuild() {
     assert_eq!(rebuilt["verified_signatures"], false, "{rebuilt}");
 }
 
+/// Issue 17: `stats` without `--json` printed the JSON document, not a table for people.
+#[test]
+fn stats_without_json_is_a_table_of_the_ladder_with_the_high_skill_share() {
+    // given: 张三 holds 中级工 (his 初级工 revoked), 王五 技师
+    let ledger = given_ledger_with_revocation();
+    // when
+    let (code, stdout, stderr) = run(&["stats", "--dir", ledger.d()]);
+    // then: not JSON, not Debug text
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains('{') && !stdout.contains('"'), "{stdout}");
+    assert!(stdout.contains("3 issued, 1 revoked, 2 valid"), "{stdout}");
+    // and one row per level of the ladder, lowest first, with its counts
+    let rows: Vec<&str> = [
+        "学徒工",
+        "初级工",
+        "中级工",
+        "高级工",
+        "技师",
+        "高级技师",
+        "特级技师",
+        "首席技师",
+    ]
+    .iter()
+    .map(|name| {
+        stdout
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("a row for {name}: {stdout}"))
+    })
+    .collect();
+    let cells = |row: &str| row.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    assert_eq!(cells(rows[2]), "1 1 0", "中级工: {stdout}");
+    assert_eq!(cells(rows[4]), "1 1 0", "技师: {stdout}");
+    assert_eq!(cells(rows[1]), "0 0 0", "初级工 (revoked): {stdout}");
+    // and the columns are aligned: every row of the table ends at the same column
+    let width = |line: &str| {
+        line.chars()
+            .map(|c| if c > '\u{2e80}' { 2 } else { 1 })
+            .sum::<usize>()
+    };
+    assert!(
+        rows.iter().all(|row| width(row) == width(rows[0])),
+        "{stdout}"
+    );
+    // and the high-skill share and the recognitions
+    assert!(stdout.contains("1 of 2 holders, 50.0%"), "{stdout}");
+    assert!(stdout.contains("0 active, 0 withdrawn"), "{stdout}");
+    // and `--by route` is a table too
+    let (code, stdout, stderr) = run(&["stats", "--dir", ledger.d(), "--by", "route"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains('{'), "{stdout}");
+    let direct = stdout
+        .lines()
+        .find(|line| line.starts_with("直接认定"))
+        .unwrap_or_else(|| panic!("a row for direct recognition: {stdout}"));
+    let last_two: Vec<&str> = direct.split_whitespace().rev().take(2).collect();
+    assert_eq!(last_two, ["1", "1"], "total and high-skill: {stdout}");
+}
+
 // ---------------------------------------------------------------------------------------
 // 7. demo
 // ---------------------------------------------------------------------------------------

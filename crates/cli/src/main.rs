@@ -18,6 +18,7 @@ mod query;
 mod recognize;
 mod serve;
 mod sync;
+mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

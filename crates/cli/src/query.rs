@@ -193,15 +193,19 @@ pub struct StatsArgs {
 pub fn stats(args: StatsArgs, json: bool) -> CliResult {
     let node = open(&args.dir)?;
     let counters = node.stats()?;
-    let document = match args.by.as_deref() {
-        Some(_) => skill_ledger_node::stats_by_route(&counters),
-        None => stats_document(&counters),
+    let by_route = args.by.is_some();
+    let document = if by_route {
+        skill_ledger_node::stats_by_route(&counters)
+    } else {
+        stats_document(&counters)
     };
     node.close()?;
     if json {
         print_json(&document);
+    } else if by_route {
+        print!("{}", crate::table::stats_by_route(&document));
     } else {
-        print_human(&document);
+        print!("{}", crate::table::stats(&document));
     }
     Ok(())
 }
