@@ -10,7 +10,7 @@ use serde_json::Value;
 
 mod support;
 
-use support::{json, json_ok, run, s};
+use support::{json, json_ok, run, run_with_env, s};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -663,6 +663,85 @@ fn issue_refuses_a_malformed_identity_number_or_an_empty_name_and_writes_nothing
         Some(1),
         "{shown}"
     );
+}
+
+/// Issue 17: a rejection was told in English only; `--lang zh` (or a Chinese locale) tells
+/// it in Chinese, from the domain's one table of messages per rejection code.
+#[test]
+fn rejections_are_told_in_chinese_with_lang_zh_or_a_chinese_locale() {
+    // given 张三's 初级工 on the ledger
+    let ledger = given_ledger_with_credentials();
+    let size = ledger.size();
+    let duplicate = [
+        "issue",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        "--cert-no",
+        JUNIOR,
+        "--id-number",
+        ID,
+        "--name",
+        NAME,
+        "--occupation",
+        "6-18-01-01",
+        "--level",
+        "初级工",
+        "--date",
+        "2020-06-01",
+        "--attested",
+        "本职业工作满1年",
+    ];
+    // when it is issued again with --lang zh
+    let mut args = duplicate.to_vec();
+    args.extend(["--lang", "zh"]);
+    let (code, _, stderr) = run(&args);
+    // then the rejection is in Chinese, with its code and particulars
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("已拒绝（duplicate-certificate）：证书编号已在账本上"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(JUNIOR), "{stderr}");
+    // and under a Chinese locale without --lang, a revocation refused is in Chinese too
+    let revoke = [
+        "revoke",
+        "--dir",
+        ledger.d(),
+        "--cert-no",
+        JUNIOR,
+        "--reason",
+        "作弊",
+        "--date",
+        "2019-01-01",
+    ];
+    let (code, _, stderr) = run_with_env(&revoke, &[("LANG", "zh_CN.UTF-8")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("已拒绝（revocation-before-issue）：撤销日期早于发证日期"),
+        "{stderr}"
+    );
+    // and --lang en wins over the locale, and LC_ALL over LANG
+    let mut args = duplicate.to_vec();
+    args.extend(["--lang", "en"]);
+    let (code, _, stderr) = run_with_env(&args, &[("LANG", "zh_CN.UTF-8")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("rejected (duplicate-certificate): certificate number"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = run_with_env(&duplicate, &[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C")]);
+    assert!(
+        stderr.contains("rejected (duplicate-certificate)"),
+        "{stderr}"
+    );
+    // and --json carries both messages
+    let (code, value) = json(&duplicate);
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(value["message_zh"], "证书编号已在账本上", "{value}");
+    // and nothing entered the log
+    assert_eq!(ledger.size(), size);
 }
 
 // ---------------------------------------------------------------------------------------

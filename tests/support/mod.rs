@@ -280,10 +280,20 @@ pub fn certificate(n: u64) -> CertificateNumber {
 /// Runs the binary with `args` (no `--json` added); returns (exit code, stdout, stderr). The
 /// environment must not choose a ledger or a log level for the test.
 pub fn run(args: &[&str]) -> (i32, String, String) {
+    run_with_env(args, &[])
+}
+
+/// [`run`] with these environment variables set (after the locale is cleared: messages are
+/// English unless a test asks for Chinese).
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = Command::new(BIN)
         .args(args)
         .env_remove("SKILL_LEDGER_DIR")
         .env_remove("SKILL_LEDGER_LOG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .envs(env.iter().copied())
         .output()
         .expect("the skill-ledger binary runs");
     let code = output
@@ -340,7 +350,10 @@ fn command(args: &[&str]) -> Command {
         .env_remove("SKILL_LEDGER_DIR")
         .env_remove("SKILL_LEDGER_LOG")
         .env_remove("SKILL_LEDGER_LISTEN")
-        .env_remove("SKILL_LEDGER_CONFIG");
+        .env_remove("SKILL_LEDGER_CONFIG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
     command
 }
 

@@ -404,13 +404,13 @@ pub fn submit_and_report(node: &Node, signed: SignedEvent, json: bool) -> CliRes
             if json {
                 print_json(
                     &json!({"accepted": false, "event": kind, "event_id": event_id,
-                    "rejection": rejection.code(), "message": rejection.to_string()}),
+                    "rejection": rejection.code(), "message": rejection.to_string(),
+                    "message_zh": rejection.message_zh()}),
                 );
             }
-            Err(Failure::refused(anyhow!(
-                "rejected ({}): {rejection}",
-                rejection.code()
-            )))
+            Err(Failure::refused(anyhow!(crate::output::rejection_line(
+                &rejection
+            ))))
         }
         Err(error) => Err(anyhow!(error).into()),
     }

@@ -69,6 +69,10 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Language of messages for people (rejections): zh or en. Default: zh when the locale
+    /// (LC_ALL, else LC_MESSAGES, else LANG) starts with "zh", en otherwise.
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<output::Lang>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -188,6 +192,10 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let json = cli.json;
+    output::set_lang(
+        cli.lang
+            .unwrap_or_else(|| output::Lang::from_environment(|name| std::env::var(name).ok())),
+    );
     let result = match cli.command {
         Command::Init(args) => admin::init(args, json),
         Command::Key { command } => admin::key(command, json),

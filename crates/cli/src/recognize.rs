@@ -50,7 +50,7 @@ fn refused(error: RecognitionCheckError, json: bool) -> Failure {
         print_json(&json!({"accepted": false, "event": "recognition_recorded",
             "problem": error.kind.code(), "field": error.field, "message": error.message}));
     }
-    let message = anyhow!("refused ({}): {error}", error.kind.code());
+    let message = anyhow!(crate::output::recognition_refusal_line(&error));
     match error.kind {
         RecognitionCheckKind::Store => Failure::from(message),
         _ => Failure::refused(message),

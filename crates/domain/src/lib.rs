@@ -47,6 +47,7 @@ mod offline;
 mod policy;
 mod recognition;
 mod rejection;
+mod rejection_zh;
 mod routes;
 mod rules;
 mod state;
@@ -89,6 +90,7 @@ pub use policy::{
     TitleToSkill, DEFAULT_POLICY_TOML,
 };
 pub use rejection::Rejection;
+pub use rejection_zh::{rejection_message_zh, REJECTION_MESSAGES_ZH};
 pub use rules::{
     check_certification_by_body, check_not_backdated, check_not_dated_in_future, decide,
     DOCUMENT_BYTES_MAX, FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX, SCOPE_ITEMS_MAX,
