@@ -63,6 +63,9 @@ fn run(args: &[&str]) -> (i32, String, String) {
         .args(args)
         .env_remove("SKILL_LEDGER_DIR")
         .env_remove("SKILL_LEDGER_LOG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .output()
         .expect("the binary runs");
     (
@@ -571,6 +574,145 @@ fn authority_entry(dir: &Path, kind: skill_ledger_domain::EventKind) -> Value {
     );
     let entry = signed.to_entry().expect("entry");
     json!({"entry": base64::engine::general_purpose::STANDARD.encode(entry)})
+}
+
+/// Issue 17: `verify` on the home ledger said UNKNOWN for a partner certificate that the
+/// portal and `POST /v1/verify` answer from the partner's mirror. One answer everywhere.
+#[test]
+fn verify_on_the_home_ledger_answers_a_partner_certificate_from_the_mirror_as_the_api_does() {
+    // Given Sichuan with 李四's credential and 王五's revoked, and Chongqing's mirror of it.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, _, _, sichuan_key) =
+        given_two_partners_and_a_sichuan_body(temp.path());
+    let revoked_cert = "Y000051000001205000002";
+    issue(
+        &sichuan,
+        &sichuan_key,
+        SICHUAN_CERT,
+        "510104199203041235",
+        "李四",
+        "2020-06-01",
+    );
+    issue(
+        &sichuan,
+        &sichuan_key,
+        revoked_cert,
+        "510104199305061237",
+        "王五",
+        "2020-06-01",
+    );
+    cli(&[
+        "revoke",
+        "--dir",
+        s(&sichuan),
+        "--cert-no",
+        revoked_cert,
+        "--reason",
+        "考核作弊",
+        "--date",
+        "2024-09-01",
+    ]);
+    cli(&[
+        "sync",
+        "pull",
+        "--dir",
+        s(&chongqing),
+        "--from-dir",
+        s(&sichuan),
+    ]);
+    let verify = |cert: &str, name: &str| {
+        let (code, stdout, stderr) = run(&[
+            "verify",
+            "--dir",
+            s(&chongqing),
+            "--cert-no",
+            cert,
+            "--name",
+            name,
+            "--json",
+        ]);
+        let value: Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|_| panic!("one JSON object: {stdout}{stderr}"));
+        (code, value)
+    };
+
+    // When Chongqing's command line verifies 李四's certificate.
+    let (code, answer) = verify(SICHUAN_CERT, "李四");
+    // Then it is valid, answered by Sichuan's ledger as the mirror holds it.
+    assert_eq!(code, 0, "{answer}");
+    assert_eq!(answer["status"], "valid", "{answer}");
+    assert_eq!(answer["matched"], true, "{answer}");
+    assert_eq!(answer["ledger"], "skill-ledger/51", "{answer}");
+    assert_eq!(answer["checked_against"]["origin"], "skill-ledger/51");
+    assert_eq!(answer["mirror"]["partner"], "skill-ledger/51", "{answer}");
+    assert_eq!(answer["mirror"]["caught_up"], true, "{answer}");
+    assert_eq!(answer["body_name"], "四川测试职业技能评价中心", "{answer}");
+    // And the text says where the answer comes from.
+    let (code, stdout, _) = run(&[
+        "verify",
+        "--dir",
+        s(&chongqing),
+        "--cert-no",
+        SICHUAN_CERT,
+        "--name",
+        "李四",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("VALID (有效)"), "{stdout}");
+    assert!(
+        stdout.contains("from the mirrored ledger of partner skill-ledger/51"),
+        "{stdout}"
+    );
+    // And revoked, wrong name and unknown are answered from the mirror too.
+    let (code, revoked) = verify(revoked_cert, "王五");
+    assert_eq!((code, revoked["status"].as_str()), (1, Some("revoked")));
+    assert_eq!(revoked["ledger"], "skill-ledger/51", "{revoked}");
+    let (code, mismatch) = verify(SICHUAN_CERT, "张三");
+    assert_eq!(
+        (code, mismatch["status"].as_str()),
+        (1, Some("name_mismatch"))
+    );
+    let (code, unknown) = verify("Y000051000001205000099", "李四");
+    assert_eq!((code, unknown["status"].as_str()), (1, Some("unknown")));
+    assert_eq!(unknown["ledger"], "skill-ledger/51", "{unknown}");
+
+    // And a recognition refused against the mirror is told in Chinese with --lang zh.
+    let (code, _, stderr) = run(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        "Y000051000001205000099",
+        "--date",
+        "2024-05-01",
+        "--lang",
+        "zh",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("互认被拒绝（credential-not-in-mirror）：合作方账本的镜像中没有该证书"),
+        "{stderr}"
+    );
+
+    // When Chongqing is served, its API gives the same answers.
+    let served = serve(&chongqing, "127.0.0.1:0");
+    for (cert, name, cli_answer) in [
+        (SICHUAN_CERT, "李四", &answer),
+        (revoked_cert, "王五", &revoked),
+        ("Y000051000001205000099", "李四", &unknown),
+    ] {
+        let api = post_json(
+            &served.address,
+            "/v1/verify",
+            &json!({"certificate_number": cert, "name": name}),
+        )
+        .json();
+        assert_eq!(api["status"], cli_answer["status"], "{cert}: {api}");
+        assert_eq!(api["ledger"], cli_answer["ledger"], "{cert}: {api}");
+        assert_eq!(
+            api["checked_against"]["size"], cli_answer["checked_against"]["size"],
+            "{cert}: {api}"
+        );
+    }
 }
 
 #[test]
