@@ -744,6 +744,95 @@ fn rejections_are_told_in_chinese_with_lang_zh_or_a_chinese_locale() {
     assert_eq!(ledger.size(), size);
 }
 
+/// Issue 17: CSV with CRLF line ends must not fail every row. A batch file as a spreadsheet
+/// writes it (a UTF-8 BOM, CRLF, quoted cells), issued row by row.
+#[test]
+fn issue_csv_reads_crlf_and_a_bom_and_reruns_as_duplicates() {
+    // given a batch of three rows, the last out of the body's scope
+    let ledger = given_ledger_with_body();
+    let file = ledger.root.join("batch.csv");
+    let rows = [
+        "cert_no,id_number,id_type,name,occupation,level,date,attested,direct",
+        &format!("{JUNIOR},{ID},resident_id,{NAME},6-18-01-01,初级工,2020-06-01,本职业工作满1年,"),
+        &format!(
+            "{DIRECT},{DIRECT_ID},,{DIRECT_NAME},6-18-02-04,技师,2022-06-01,,\"一线骨干，经评审并公示\""
+        ),
+        "Y000050000001205000009,11010519491231002X,,赵六,6-29-01-03,初级工,2020-06-01,满1年,",
+    ];
+    let text = format!("\u{feff}{}\r\n", rows.join("\r\n"));
+    std::fs::write(&file, text).expect("write the batch");
+    let size = ledger.size();
+    // when
+    let (code, value) = json(&[
+        "issue-csv",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        s(&file),
+    ]);
+    // then the two rows in scope are accepted and the third is rejected by its rule
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(
+        (value["accepted"].as_u64(), value["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(value["rows"][2]["line"], 4, "{value}");
+    assert_eq!(value["rows"][2]["rejection"], "out-of-scope", "{value}");
+    assert_eq!(ledger.size(), size + 2);
+    for (cert_no, name) in [(JUNIOR, NAME), (DIRECT, DIRECT_NAME)] {
+        let verified = json_ok(
+            &[
+                "verify",
+                "--dir",
+                ledger.d(),
+                "--cert-no",
+                cert_no,
+                "--name",
+                name,
+            ],
+            0,
+        );
+        assert_eq!(verified["status"], "valid", "{verified}");
+    }
+    // when the same file is run again, the rows on the ledger are duplicates, not new events
+    let (code, value) = json(&[
+        "issue-csv",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        s(&file),
+    ]);
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(value["duplicates"], 2, "{value}");
+    assert_eq!(ledger.size(), size + 2);
+    // and a file with one malformed row is refused whole, naming the line, with nothing written
+    let bad = ledger.root.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\r\nY000050000001205000007,abc,,李四,6-18-01-01,初级工,2020-06-01,满1年,\r\n",
+            rows[..2].join("\r\n")
+        ),
+    )
+    .expect("write");
+    let (code, _, stderr) = run(&[
+        "issue-csv",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        s(&bad),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("line 3: id_number: identity number ABC"),
+        "{stderr}"
+    );
+    assert_eq!(ledger.size(), size + 2);
+}
+
 // ---------------------------------------------------------------------------------------
 // 5. verify / revoke / show
 // ---------------------------------------------------------------------------------------

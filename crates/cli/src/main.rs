@@ -12,6 +12,7 @@ mod bundle;
 mod demo;
 mod demo_federation;
 mod input;
+mod issue_csv;
 mod key_compromise;
 mod output;
 mod query;
@@ -106,6 +107,9 @@ pub enum Command {
     },
     /// Issue a credential, signed by the issuing body's key.
     Issue(admin::IssueArgs),
+    /// Issue a batch of credentials from a CSV file, one row each, signed by the body's key
+    /// (every row checked before any is submitted; docs/formats.md, "Batch issue CSV").
+    IssueCsv(issue_csv::IssueCsvArgs),
     /// Revoke a credential (by its issuer with --key, otherwise by the authority).
     Revoke(admin::RevokeArgs),
     /// 互认: recognise a partner's credential as its mirror holds it (signed by the
@@ -202,6 +206,7 @@ fn main() -> ExitCode {
         Command::Authority { command } => admin::authority(command, json),
         Command::Body { command } => admin::body(command, json),
         Command::Issue(args) => admin::issue(args, json),
+        Command::IssueCsv(args) => issue_csv::issue_csv(args, json),
         Command::Revoke(args) => admin::revoke(args, json),
         Command::Recognize(args) => recognize::recognize(args, json),
         Command::Show { command } => query::show(command, json),
