@@ -24,7 +24,7 @@ impl Lang {
     pub fn from_environment(variable: impl Fn(&str) -> Option<String>) -> Lang {
         let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
             .into_iter()
-            .filter_map(|name| variable(name))
+            .filter_map(&variable)
             .find(|value| !value.is_empty());
         match locale {
             Some(locale) if locale.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
