@@ -82,6 +82,13 @@ impl Reply {
                 "{member} missing: {document}"
             );
         }
+        // A rule's rejection (422; some codes also name a 404) carries the rule in Chinese,
+        // from the domain's one table.
+        if let Some(message) = skill_ledger_domain::rejection_message_zh(code) {
+            if status == 422 {
+                assert_eq!(document["detail_zh"], message, "{document}");
+            }
+        }
         document
     }
 }
