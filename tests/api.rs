@@ -33,7 +33,7 @@ use support::{get, parse_reply, post_json, request, submit, BODY};
 
 const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
 const JUNIOR: &str = "Y000050000001205000001";
-const ID: &str = "500101199001011234";
+const ID: &str = "50010119900101123X";
 const NAME: &str = "张三";
 const ORIGIN: &str = "skill-ledger/50";
 
@@ -335,7 +335,7 @@ fn a_signed_certification_commits_and_its_resubmission_returns_the_first_result(
     let event = ledger.attested(
         event_id(1),
         "Y000050000001235000002",
-        "500101199202021234",
+        "500101199202021231",
         "李四",
     );
     let first = submit(address, &event);
@@ -414,7 +414,7 @@ fn verification_compares_the_name_and_document_and_echoes_nothing_personal() {
     let wrong_id = post_json(
         address,
         "/v1/verify",
-        &json!({"certificate_number": JUNIOR, "name": NAME, "id_number": "500101199001019999"}),
+        &json!({"certificate_number": JUNIOR, "name": NAME, "id_number": "500101199001019995"}),
     );
     assert_eq!(wrong_id.json()["matched"], false);
     assert_eq!(wrong_id.json()["status"], "mismatch");
@@ -496,7 +496,7 @@ fn every_refused_event_is_a_problem_typed_by_its_rule_and_stores_nothing() {
     let mut bad_signature = ledger.attested(
         event_id(20),
         "Y000050000001235000003",
-        "500101199303031234",
+        "500101199303031236",
         "王五",
     );
     bad_signature.signature[0] ^= 1;
@@ -508,7 +508,7 @@ fn every_refused_event_is_a_problem_typed_by_its_rule_and_stores_nothing() {
             .attested(
                 event_id(21),
                 "Y000050000009235000001",
-                "500101199303031234",
+                "500101199303031236",
                 "王五",
             )
             .event,
@@ -521,7 +521,7 @@ fn every_refused_event_is_a_problem_typed_by_its_rule_and_stores_nothing() {
             .attested(
                 event_id(22),
                 "Y000050000001235000004",
-                "500101199303031234",
+                "500101199303031236",
                 "王五",
             )
             .event,
@@ -529,16 +529,16 @@ fn every_refused_event_is_a_problem_typed_by_its_rule_and_stores_nothing() {
     let not_reachable = ledger.certification(
         event_id(23),
         "Y000050000001233000001",
-        ("500101199303031234", "王五"),
+        ("500101199303031236", "王五"),
         Level::Senior,
         "2023-06-01",
         Route::Evaluation(EvaluationBasis::PriorLevel),
     );
-    let duplicate_certificate = ledger.attested(event_id(24), JUNIOR, "500101199303031234", "王五");
+    let duplicate_certificate = ledger.attested(event_id(24), JUNIOR, "500101199303031236", "王五");
     let year_mismatch = ledger.certification(
         event_id(25),
         "Y000050000001235000005",
-        ("500101199303031234", "王五"),
+        ("500101199303031236", "王五"),
         Level::Junior,
         "2022-06-01",
         Route::Evaluation(EvaluationBasis::Attested {
@@ -584,14 +584,14 @@ fn every_refused_event_is_a_problem_typed_by_its_rule_and_stores_nothing() {
     let accepted = ledger.attested(
         event_id(30),
         "Y000050000001235000006",
-        "500101199404041234",
+        "500101199404041230",
         "赵六",
     );
     assert_eq!(submit(address, &accepted).status, 200);
     let reused = ledger.attested(
         event_id(30),
         "Y000050000001235000007",
-        "500101199404041234",
+        "500101199404041230",
         "赵六",
     );
     submit(address, &reused).problem(422, "duplicate-event-id");
@@ -739,7 +739,7 @@ fn malformed_requests_get_problems_that_name_what_is_wrong() {
         .attested(
             event_id(50),
             "Y000050000001235000009",
-            "500101199505051234",
+            "500101199505051235",
             "钱七",
         )
         .to_entry()

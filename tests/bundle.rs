@@ -117,12 +117,12 @@ fn given_ledger() -> Ledger {
     let dir = root.join("D");
     json_ok(&["init", "--dir", s(&dir), "--backdate-days-max", "0"], 0);
     let bodies = [
-        (BODY, root.join("K1"), CERT, "500101199001011234"),
+        (BODY, root.join("K1"), CERT, "50010119900101123X"),
         (
             OTHER_BODY,
             root.join("K2"),
             OTHER_CERT,
-            "500101199202021234",
+            "500101199202021231",
         ),
     ];
     for (number, key, _, _) in &bodies {

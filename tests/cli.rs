@@ -10,19 +10,19 @@ use serde_json::Value;
 
 mod support;
 
-use support::{json, json_ok, run, s};
+use support::{json, json_ok, run, run_with_env, s};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
 
 const BODY: &str = "Y000050000001";
-const ID: &str = "500101199001011234";
+const ID: &str = "50010119900101123X";
 const NAME: &str = "张三";
 const JUNIOR: &str = "Y000050000001205000001";
 const INTERMEDIATE: &str = "Y000050000001244000001";
 const DIRECT: &str = "Y000050000001222000001";
-const DIRECT_ID: &str = "500101198505051234";
+const DIRECT_ID: &str = "500101198505051230";
 const DIRECT_NAME: &str = "王五";
 
 /// A ledger directory in a temporary directory, with a body key beside it.
@@ -547,6 +547,292 @@ fn issue_rejection_without_json_is_reported_on_stderr() {
     assert!(stderr.contains("certificate-level-mismatch"), "{stderr}");
 }
 
+/// Issue 17: `issue --id-number abc` was accepted, and so was a holder name of white space:
+/// both became pseudonyms nobody could ever match.
+#[test]
+fn issue_refuses_a_malformed_identity_number_or_an_empty_name_and_writes_nothing() {
+    // given
+    let ledger = given_ledger_with_body();
+    let size = ledger.size();
+    let cases = [
+        // (id number, id type, name, what stderr must say)
+        (
+            "abc",
+            "resident_id",
+            NAME,
+            "identity number ABC: a resident identity card number has 18 characters, not 3",
+        ),
+        (
+            "110101199003071234",
+            "resident_id",
+            NAME,
+            "identity number 110101199003071234: check digit is 4, expected 3",
+        ),
+        (
+            "110101199002301234",
+            "resident_id",
+            NAME,
+            "birth date 19900230 is not a calendar date",
+        ),
+        (
+            "110105491231002",
+            "resident_id",
+            NAME,
+            "15-digit first-generation identity cards are not accepted",
+        ),
+        (
+            "E12/34567",
+            "passport",
+            NAME,
+            "character 4 '/' is not allowed",
+        ),
+        (ID, "resident_id", "", "the holder name is empty"),
+        (ID, "resident_id", " \t\u{3000}", "the holder name is empty"),
+    ];
+    for (id_number, id_type, name, expected) in cases {
+        // when
+        let (code, stdout, stderr) = run(&[
+            "issue",
+            "--dir",
+            ledger.d(),
+            "--key",
+            ledger.k(),
+            "--cert-no",
+            JUNIOR,
+            "--id-number",
+            id_number,
+            "--id-type",
+            id_type,
+            "--name",
+            name,
+            "--occupation",
+            "6-18-01-01",
+            "--level",
+            "初级工",
+            "--date",
+            "2020-06-01",
+            "--attested",
+            "本职业工作满1年",
+        ]);
+        // then: a usage error naming what is wrong
+        assert_eq!(code, 2, "{id_number:?} {name:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{id_number:?} {name:?}: {stderr}"
+        );
+    }
+    // and nothing entered the log
+    assert_eq!(ledger.size(), size);
+    // and with --json the error is the one JSON object
+    let (code, value) = json(&[
+        "show",
+        "person",
+        "--dir",
+        ledger.d(),
+        "--id-number",
+        "500101199001011234",
+    ]);
+    assert_eq!(code, 2, "{value}");
+    assert!(
+        value["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("check digit is 4, expected X")),
+        "{value}"
+    );
+    // and a well-formed number in any spacing and case is the same person
+    let (code, value) = ledger.issue(
+        JUNIOR,
+        "初级工",
+        "2020-06-01",
+        &["--attested", "本职业工作满1年"],
+    );
+    assert_eq!(code, 0, "{value}");
+    let shown = json_ok(
+        &[
+            "show",
+            "person",
+            "--dir",
+            ledger.d(),
+            "--id-number",
+            "500101 19900101 123x",
+        ],
+        0,
+    );
+    assert_eq!(
+        shown["credentials"].as_array().map(Vec::len),
+        Some(1),
+        "{shown}"
+    );
+}
+
+/// Issue 17: a rejection was told in English only; `--lang zh` (or a Chinese locale) tells
+/// it in Chinese, from the domain's one table of messages per rejection code.
+#[test]
+fn rejections_are_told_in_chinese_with_lang_zh_or_a_chinese_locale() {
+    // given 张三's 初级工 on the ledger
+    let ledger = given_ledger_with_credentials();
+    let size = ledger.size();
+    let duplicate = [
+        "issue",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        "--cert-no",
+        JUNIOR,
+        "--id-number",
+        ID,
+        "--name",
+        NAME,
+        "--occupation",
+        "6-18-01-01",
+        "--level",
+        "初级工",
+        "--date",
+        "2020-06-01",
+        "--attested",
+        "本职业工作满1年",
+    ];
+    // when it is issued again with --lang zh
+    let mut args = duplicate.to_vec();
+    args.extend(["--lang", "zh"]);
+    let (code, _, stderr) = run(&args);
+    // then the rejection is in Chinese, with its code and particulars
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("已拒绝（duplicate-certificate）：证书编号已在账本上"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(JUNIOR), "{stderr}");
+    // and under a Chinese locale without --lang, a revocation refused is in Chinese too
+    let revoke = [
+        "revoke",
+        "--dir",
+        ledger.d(),
+        "--cert-no",
+        JUNIOR,
+        "--reason",
+        "作弊",
+        "--date",
+        "2019-01-01",
+    ];
+    let (code, _, stderr) = run_with_env(&revoke, &[("LANG", "zh_CN.UTF-8")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("已拒绝（revocation-before-issue）：撤销日期早于发证日期"),
+        "{stderr}"
+    );
+    // and --lang en wins over the locale, and LC_ALL over LANG
+    let mut args = duplicate.to_vec();
+    args.extend(["--lang", "en"]);
+    let (code, _, stderr) = run_with_env(&args, &[("LANG", "zh_CN.UTF-8")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("rejected (duplicate-certificate): certificate number"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = run_with_env(&duplicate, &[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C")]);
+    assert!(
+        stderr.contains("rejected (duplicate-certificate)"),
+        "{stderr}"
+    );
+    // and --json carries both messages
+    let (code, value) = json(&duplicate);
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(value["message_zh"], "证书编号已在账本上", "{value}");
+    // and nothing entered the log
+    assert_eq!(ledger.size(), size);
+}
+
+/// Issue 17: CSV with CRLF line ends must not fail every row. A batch file as a spreadsheet
+/// writes it (a UTF-8 BOM, CRLF, quoted cells), issued row by row.
+#[test]
+fn issue_csv_reads_crlf_and_a_bom_and_reruns_as_duplicates() {
+    // given a batch of three rows, the last out of the body's scope
+    let ledger = given_ledger_with_body();
+    let file = ledger.root.join("batch.csv");
+    let rows = [
+        "cert_no,id_number,id_type,name,occupation,level,date,attested,direct",
+        &format!("{JUNIOR},{ID},resident_id,{NAME},6-18-01-01,初级工,2020-06-01,本职业工作满1年,"),
+        &format!(
+            "{DIRECT},{DIRECT_ID},,{DIRECT_NAME},6-18-02-04,技师,2022-06-01,,\"一线骨干，经评审并公示\""
+        ),
+        "Y000050000001205000009,11010519491231002X,,赵六,6-29-01-03,初级工,2020-06-01,满1年,",
+    ];
+    let text = format!("\u{feff}{}\r\n", rows.join("\r\n"));
+    std::fs::write(&file, text).expect("write the batch");
+    let size = ledger.size();
+    // when
+    let (code, value) = json(&[
+        "issue-csv",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        s(&file),
+    ]);
+    // then the two rows in scope are accepted and the third is rejected by its rule
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(
+        (value["accepted"].as_u64(), value["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(value["rows"][2]["line"], 4, "{value}");
+    assert_eq!(value["rows"][2]["rejection"], "out-of-scope", "{value}");
+    assert_eq!(ledger.size(), size + 2);
+    for (cert_no, name) in [(JUNIOR, NAME), (DIRECT, DIRECT_NAME)] {
+        let verified = json_ok(
+            &[
+                "verify",
+                "--dir",
+                ledger.d(),
+                "--cert-no",
+                cert_no,
+                "--name",
+                name,
+            ],
+            0,
+        );
+        assert_eq!(verified["status"], "valid", "{verified}");
+    }
+    // when the same file is run again, the rows on the ledger are duplicates, not new events
+    let (code, value) = json(&[
+        "issue-csv",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        s(&file),
+    ]);
+    assert_eq!(code, 1, "{value}");
+    assert_eq!(value["duplicates"], 2, "{value}");
+    assert_eq!(ledger.size(), size + 2);
+    // and a file with one malformed row is refused whole, naming the line, with nothing written
+    let bad = ledger.root.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\r\nY000050000001205000007,abc,,李四,6-18-01-01,初级工,2020-06-01,满1年,\r\n",
+            rows[..2].join("\r\n")
+        ),
+    )
+    .expect("write");
+    let (code, _, stderr) = run(&[
+        "issue-csv",
+        "--dir",
+        ledger.d(),
+        "--key",
+        ledger.k(),
+        s(&bad),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("line 3: id_number: identity number ABC"),
+        "{stderr}"
+    );
+    assert_eq!(ledger.size(), size + 2);
+}
+
 // ---------------------------------------------------------------------------------------
 // 5. verify / revoke / show
 // ---------------------------------------------------------------------------------------
@@ -740,7 +1026,7 @@ fn show_person_lists_credentials_and_never_reveals_identity_or_name() {
             "show",
             "person",
             "--id-number",
-            "500101200001011234",
+            "500101200001011235",
             "--dir",
             ledger.d(),
         ],
@@ -784,6 +1070,65 @@ fn stats_are_right_and_byte_identical_across_rebuild() {
         "{verified}"
     );
     assert_eq!(rebuilt["verified_signatures"], false, "{rebuilt}");
+}
+
+/// Issue 17: `stats` without `--json` printed the JSON document, not a table for people.
+#[test]
+fn stats_without_json_is_a_table_of_the_ladder_with_the_high_skill_share() {
+    // given: 张三 holds 中级工 (his 初级工 revoked), 王五 技师
+    let ledger = given_ledger_with_revocation();
+    // when
+    let (code, stdout, stderr) = run(&["stats", "--dir", ledger.d()]);
+    // then: not JSON, not Debug text
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains('{') && !stdout.contains('"'), "{stdout}");
+    assert!(stdout.contains("3 issued, 1 revoked, 2 valid"), "{stdout}");
+    // and one row per level of the ladder, lowest first, with its counts
+    let rows: Vec<&str> = [
+        "学徒工",
+        "初级工",
+        "中级工",
+        "高级工",
+        "技师",
+        "高级技师",
+        "特级技师",
+        "首席技师",
+    ]
+    .iter()
+    .map(|name| {
+        stdout
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("a row for {name}: {stdout}"))
+    })
+    .collect();
+    let cells = |row: &str| row.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    assert_eq!(cells(rows[2]), "1 1 0", "中级工: {stdout}");
+    assert_eq!(cells(rows[4]), "1 1 0", "技师: {stdout}");
+    assert_eq!(cells(rows[1]), "0 0 0", "初级工 (revoked): {stdout}");
+    // and the columns are aligned: every row of the table ends at the same column
+    let width = |line: &str| {
+        line.chars()
+            .map(|c| if c > '\u{2e80}' { 2 } else { 1 })
+            .sum::<usize>()
+    };
+    assert!(
+        rows.iter().all(|row| width(row) == width(rows[0])),
+        "{stdout}"
+    );
+    // and the high-skill share and the recognitions
+    assert!(stdout.contains("1 of 2 holders, 50.0%"), "{stdout}");
+    assert!(stdout.contains("0 active, 0 withdrawn"), "{stdout}");
+    // and `--by route` is a table too
+    let (code, stdout, stderr) = run(&["stats", "--dir", ledger.d(), "--by", "route"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains('{'), "{stdout}");
+    let direct = stdout
+        .lines()
+        .find(|line| line.starts_with("直接认定"))
+        .unwrap_or_else(|| panic!("a row for direct recognition: {stdout}"));
+    let last_two: Vec<&str> = direct.split_whitespace().rev().take(2).collect();
+    assert_eq!(last_two, ["1", "1"], "total and high-skill: {stdout}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -63,6 +63,9 @@ fn run(args: &[&str]) -> (i32, String, String) {
         .args(args)
         .env_remove("SKILL_LEDGER_DIR")
         .env_remove("SKILL_LEDGER_LOG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .output()
         .expect("the binary runs");
     (
@@ -237,7 +240,7 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
         &chongqing,
         &chongqing_key,
         CHONGQING_CERT,
-        "500101199001011234",
+        "50010119900101123X",
         "张三",
         "2021-06-01",
     );
@@ -248,7 +251,7 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
         &sichuan,
         &sichuan_key,
         SICHUAN_CERT,
-        "510104199203041234",
+        "510104199203041235",
         "李四",
         "2020-06-01",
     );
@@ -327,7 +330,7 @@ fn partners_served_on_loopback_mirror_cosign_answer_for_each_other_and_detect_a_
     let answer = post_json(
         &address_50,
         "/v1/verify",
-        &json!({"certificate_number": SICHUAN_CERT, "name": "李四", "id_number": "510104199203041234"}),
+        &json!({"certificate_number": SICHUAN_CERT, "name": "李四", "id_number": "510104199203041235"}),
     );
     assert_eq!(answer.status, 200, "{}", answer.text());
     let answer = answer.json();
@@ -573,6 +576,145 @@ fn authority_entry(dir: &Path, kind: skill_ledger_domain::EventKind) -> Value {
     json!({"entry": base64::engine::general_purpose::STANDARD.encode(entry)})
 }
 
+/// Issue 17: `verify` on the home ledger said UNKNOWN for a partner certificate that the
+/// portal and `POST /v1/verify` answer from the partner's mirror. One answer everywhere.
+#[test]
+fn verify_on_the_home_ledger_answers_a_partner_certificate_from_the_mirror_as_the_api_does() {
+    // Given Sichuan with 李四's credential and 王五's revoked, and Chongqing's mirror of it.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, _, _, sichuan_key) =
+        given_two_partners_and_a_sichuan_body(temp.path());
+    let revoked_cert = "Y000051000001205000002";
+    issue(
+        &sichuan,
+        &sichuan_key,
+        SICHUAN_CERT,
+        "510104199203041235",
+        "李四",
+        "2020-06-01",
+    );
+    issue(
+        &sichuan,
+        &sichuan_key,
+        revoked_cert,
+        "510104199305061237",
+        "王五",
+        "2020-06-01",
+    );
+    cli(&[
+        "revoke",
+        "--dir",
+        s(&sichuan),
+        "--cert-no",
+        revoked_cert,
+        "--reason",
+        "考核作弊",
+        "--date",
+        "2024-09-01",
+    ]);
+    cli(&[
+        "sync",
+        "pull",
+        "--dir",
+        s(&chongqing),
+        "--from-dir",
+        s(&sichuan),
+    ]);
+    let verify = |cert: &str, name: &str| {
+        let (code, stdout, stderr) = run(&[
+            "verify",
+            "--dir",
+            s(&chongqing),
+            "--cert-no",
+            cert,
+            "--name",
+            name,
+            "--json",
+        ]);
+        let value: Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|_| panic!("one JSON object: {stdout}{stderr}"));
+        (code, value)
+    };
+
+    // When Chongqing's command line verifies 李四's certificate.
+    let (code, answer) = verify(SICHUAN_CERT, "李四");
+    // Then it is valid, answered by Sichuan's ledger as the mirror holds it.
+    assert_eq!(code, 0, "{answer}");
+    assert_eq!(answer["status"], "valid", "{answer}");
+    assert_eq!(answer["matched"], true, "{answer}");
+    assert_eq!(answer["ledger"], "skill-ledger/51", "{answer}");
+    assert_eq!(answer["checked_against"]["origin"], "skill-ledger/51");
+    assert_eq!(answer["mirror"]["partner"], "skill-ledger/51", "{answer}");
+    assert_eq!(answer["mirror"]["caught_up"], true, "{answer}");
+    assert_eq!(answer["body_name"], "四川测试职业技能评价中心", "{answer}");
+    // And the text says where the answer comes from.
+    let (code, stdout, _) = run(&[
+        "verify",
+        "--dir",
+        s(&chongqing),
+        "--cert-no",
+        SICHUAN_CERT,
+        "--name",
+        "李四",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("VALID (有效)"), "{stdout}");
+    assert!(
+        stdout.contains("from the mirrored ledger of partner skill-ledger/51"),
+        "{stdout}"
+    );
+    // And revoked, wrong name and unknown are answered from the mirror too.
+    let (code, revoked) = verify(revoked_cert, "王五");
+    assert_eq!((code, revoked["status"].as_str()), (1, Some("revoked")));
+    assert_eq!(revoked["ledger"], "skill-ledger/51", "{revoked}");
+    let (code, mismatch) = verify(SICHUAN_CERT, "张三");
+    assert_eq!(
+        (code, mismatch["status"].as_str()),
+        (1, Some("name_mismatch"))
+    );
+    let (code, unknown) = verify("Y000051000001205000099", "李四");
+    assert_eq!((code, unknown["status"].as_str()), (1, Some("unknown")));
+    assert_eq!(unknown["ledger"], "skill-ledger/51", "{unknown}");
+
+    // And a recognition refused against the mirror is told in Chinese with --lang zh.
+    let (code, _, stderr) = run(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        "Y000051000001205000099",
+        "--date",
+        "2024-05-01",
+        "--lang",
+        "zh",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("互认被拒绝（credential-not-in-mirror）：合作方账本的镜像中没有该证书"),
+        "{stderr}"
+    );
+
+    // When Chongqing is served, its API gives the same answers.
+    let served = serve(&chongqing, "127.0.0.1:0");
+    for (cert, name, cli_answer) in [
+        (SICHUAN_CERT, "李四", &answer),
+        (revoked_cert, "王五", &revoked),
+        ("Y000051000001205000099", "李四", &unknown),
+    ] {
+        let api = post_json(
+            &served.address,
+            "/v1/verify",
+            &json!({"certificate_number": cert, "name": name}),
+        )
+        .json();
+        assert_eq!(api["status"], cli_answer["status"], "{cert}: {api}");
+        assert_eq!(api["ledger"], cli_answer["ledger"], "{cert}: {api}");
+        assert_eq!(
+            api["checked_against"]["size"], cli_answer["checked_against"]["size"],
+            "{cert}: {api}"
+        );
+    }
+}
+
 #[test]
 fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_origin_revokes() {
     // Given Sichuan with three credentials, the third revoked at once, and Chongqing's mirror
@@ -585,7 +727,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         "Y000051000001205000002",
         "Y000051000001205000003",
     );
-    let li_si = "510104199203041234";
+    let li_si = "510104199203041235";
     issue(
         &sichuan,
         &sichuan_key,
@@ -598,7 +740,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         &sichuan,
         &sichuan_key,
         other_cert,
-        "510104199305061234",
+        "510104199305061237",
         "王五",
         "2020-06-01",
     );
@@ -606,7 +748,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         &sichuan,
         &sichuan_key,
         revoked_cert,
-        "510104199407081234",
+        "510104199407081239",
         "赵六",
         "2020-06-01",
     );
@@ -701,7 +843,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
     let served_50 = serve(&chongqing, &address_50);
     let wang_wu = get(
         &address_50,
-        &format!("/v1/persons/{}", subject_of("510104199305061234")),
+        &format!("/v1/persons/{}", subject_of("510104199305061237")),
     )
     .json();
     let withdrawal = &wang_wu["recognitions"][0]["withdrawn"];
@@ -734,7 +876,7 @@ fn a_recognition_is_checked_against_the_mirror_and_withdraws_itself_when_the_ori
         entry_index: other["entry_index"].as_u64().expect("entry index") + 1,
         leaf_hash: [0; 32],
         certificate_number: other_cert.parse().expect("number"),
-        subject: skill_ledger_domain::SubjectId::from_hex(&subject_of("510104199305061234"))
+        subject: skill_ledger_domain::SubjectId::from_hex(&subject_of("510104199305061237"))
             .expect("subject"),
         level: skill_ledger_domain::Level::Junior,
         partner_occupation: "6-18-01-01".parse().expect("occupation"),
@@ -950,7 +1092,7 @@ fn a_result_of_a_joint_contest_recorded_on_the_partner_is_accepted_after_the_mir
         &sichuan,
         joined(contest_51, "skill-ledger/50", contest_50),
     );
-    let subject = SubjectId::from_hex(&subject_of("510104199203041234")).expect("subject");
+    let subject = SubjectId::from_hex(&subject_of("510104199203041235")).expect("subject");
     let (result, result_index) = submit(
         &address_51,
         &sichuan,
@@ -1178,7 +1320,7 @@ fn a_pull_from_the_command_line_withdraws_the_recognitions_the_origin_revoked() 
     let temp = tempfile::tempdir().expect("temporary directory");
     let (chongqing, sichuan, _, _, sichuan_key) =
         given_two_partners_and_a_sichuan_body(temp.path());
-    let li_si = "510104199203041234";
+    let li_si = "510104199203041235";
     issue(
         &sichuan,
         &sichuan_key,

@@ -82,6 +82,13 @@ impl Reply {
                 "{member} missing: {document}"
             );
         }
+        // A rule's rejection (422; some codes also name a 404) carries the rule in Chinese,
+        // from the domain's one table.
+        if let Some(message) = skill_ledger_domain::rejection_message_zh(code) {
+            if status == 422 {
+                assert_eq!(document["detail_zh"], message, "{document}");
+            }
+        }
         document
     }
 }
@@ -280,10 +287,20 @@ pub fn certificate(n: u64) -> CertificateNumber {
 /// Runs the binary with `args` (no `--json` added); returns (exit code, stdout, stderr). The
 /// environment must not choose a ledger or a log level for the test.
 pub fn run(args: &[&str]) -> (i32, String, String) {
+    run_with_env(args, &[])
+}
+
+/// [`run`] with these environment variables set (after the locale is cleared: messages are
+/// English unless a test asks for Chinese).
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = Command::new(BIN)
         .args(args)
         .env_remove("SKILL_LEDGER_DIR")
         .env_remove("SKILL_LEDGER_LOG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .envs(env.iter().copied())
         .output()
         .expect("the skill-ledger binary runs");
     let code = output
@@ -340,7 +357,10 @@ fn command(args: &[&str]) -> Command {
         .env_remove("SKILL_LEDGER_DIR")
         .env_remove("SKILL_LEDGER_LOG")
         .env_remove("SKILL_LEDGER_LISTEN")
-        .env_remove("SKILL_LEDGER_CONFIG");
+        .env_remove("SKILL_LEDGER_CONFIG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
     command
 }
 
@@ -389,7 +409,7 @@ pub fn issue_junior(dir: &Path, body_key_file: &Path, cert_no: &str) {
         "--cert-no",
         cert_no,
         "--id-number",
-        "500101199001011234",
+        "50010119900101123X",
         "--name",
         "张三",
         "--occupation",

@@ -404,13 +404,13 @@ pub fn submit_and_report(node: &Node, signed: SignedEvent, json: bool) -> CliRes
             if json {
                 print_json(
                     &json!({"accepted": false, "event": kind, "event_id": event_id,
-                    "rejection": rejection.code(), "message": rejection.to_string()}),
+                    "rejection": rejection.code(), "message": rejection.to_string(),
+                    "message_zh": rejection.message_zh()}),
                 );
             }
-            Err(Failure::refused(anyhow!(
-                "rejected ({}): {rejection}",
-                rejection.code()
-            )))
+            Err(Failure::refused(anyhow!(crate::output::rejection_line(
+                &rejection
+            ))))
         }
         Err(error) => Err(anyhow!(error).into()),
     }
@@ -561,6 +561,8 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
             args.id_type
         )
     })?;
+    let id_number = crate::input::identity_number(id_type, &args.id_number)?;
+    crate::input::holder_name(&args.name)?;
     let route = match (&args.attested, &args.direct) {
         (Some(statement), _) => Route::Evaluation(EvaluationBasis::Attested {
             statement: statement.clone(),
@@ -574,7 +576,7 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
     let pseudonyms = node.pseudonym_key();
     let kind = EventKind::LevelCertified(LevelCertified {
         certificate_number: args.cert_no,
-        subject: pseudonyms.subject(id_type, &args.id_number),
+        subject: pseudonyms.subject(id_type, &id_number),
         name_commitment: pseudonyms.commit_name(args.cert_no.as_str(), &args.name),
         occupation: args.occupation,
         work_type: args.work_type,

@@ -11,12 +11,15 @@ mod bench_workload;
 mod bundle;
 mod demo;
 mod demo_federation;
+mod input;
+mod issue_csv;
 mod key_compromise;
 mod output;
 mod query;
 mod recognize;
 mod serve;
 mod sync;
+mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +70,10 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Language of messages for people (rejections): zh or en. Default: zh when the locale
+    /// (LC_ALL, else LC_MESSAGES, else LANG) starts with "zh", en otherwise.
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<output::Lang>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -100,6 +107,9 @@ pub enum Command {
     },
     /// Issue a credential, signed by the issuing body's key.
     Issue(admin::IssueArgs),
+    /// Issue a batch of credentials from a CSV file, one row each, signed by the body's key
+    /// (every row checked before any is submitted; docs/formats.md, "Batch issue CSV").
+    IssueCsv(issue_csv::IssueCsvArgs),
     /// Revoke a credential (by its issuer with --key, otherwise by the authority).
     Revoke(admin::RevokeArgs),
     /// 互认: recognise a partner's credential as its mirror holds it (signed by the
@@ -186,12 +196,17 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let json = cli.json;
+    output::set_lang(
+        cli.lang
+            .unwrap_or_else(|| output::Lang::from_environment(|name| std::env::var(name).ok())),
+    );
     let result = match cli.command {
         Command::Init(args) => admin::init(args, json),
         Command::Key { command } => admin::key(command, json),
         Command::Authority { command } => admin::authority(command, json),
         Command::Body { command } => admin::body(command, json),
         Command::Issue(args) => admin::issue(args, json),
+        Command::IssueCsv(args) => issue_csv::issue_csv(args, json),
         Command::Revoke(args) => admin::revoke(args, json),
         Command::Recognize(args) => recognize::recognize(args, json),
         Command::Show { command } => query::show(command, json),

@@ -1,12 +1,79 @@
 //! Printing: one JSON object with `--json`, readable text otherwise.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
-use skill_ledger_domain::{BodyRecord, CredentialRecord, PersonRecord, Registry};
+use skill_ledger_domain::{BodyRecord, CredentialRecord, PersonRecord, Registry, Rejection};
 use skill_ledger_server::views::{BodyView, CredentialView, PersonView};
+
+/// The language of messages for people (`--lang`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Lang {
+    /// 中文
+    Zh,
+    /// English
+    En,
+}
+
+impl Lang {
+    /// The default without `--lang`: Chinese when the locale (`LC_ALL`, else `LC_MESSAGES`,
+    /// else `LANG`: the first one set and not empty, as POSIX orders them) starts with `zh`,
+    /// English otherwise.
+    pub fn from_environment(variable: impl Fn(&str) -> Option<String>) -> Lang {
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .into_iter()
+            .filter_map(&variable)
+            .find(|value| !value.is_empty());
+        match locale {
+            Some(locale) if locale.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// The language chosen for this process: 0 English, 1 Chinese (set once by `main`).
+static LANG: AtomicU8 = AtomicU8::new(0);
+
+pub fn set_lang(lang: Lang) {
+    LANG.store(u8::from(lang == Lang::Zh), Ordering::Relaxed);
+}
+
+pub fn lang() -> Lang {
+    if LANG.load(Ordering::Relaxed) == 1 {
+        Lang::Zh
+    } else {
+        Lang::En
+    }
+}
+
+/// The one line that says why the ledger refused an event, in the chosen language: the
+/// rule's Chinese message (`Rejection::message_zh`, the domain's table) with the particulars,
+/// or the English message. The code is in both, for scripts and searches.
+pub fn rejection_line(rejection: &Rejection) -> String {
+    match lang() {
+        Lang::Zh => format!(
+            "已拒绝（{}）：{}。详情：{rejection}",
+            rejection.code(),
+            rejection.message_zh()
+        ),
+        Lang::En => format!("rejected ({}): {rejection}", rejection.code()),
+    }
+}
+
+/// The line that says why a recognition was refused against the partner's mirror, in the
+/// chosen language.
+pub fn recognition_refusal_line(error: &skill_ledger_sync::RecognitionCheckError) -> String {
+    match lang() {
+        Lang::Zh => format!(
+            "互认被拒绝（{}）：{}。详情：{error}",
+            error.kind.code(),
+            error.kind.message_zh()
+        ),
+        Lang::En => format!("refused ({}): {error}", error.kind.code()),
+    }
+}
 
 /// Set once a JSON object has been printed, so `main` does not print a second one.
 static PRINTED_JSON: AtomicBool = AtomicBool::new(false);

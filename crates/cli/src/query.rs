@@ -6,7 +6,10 @@ use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use serde_json::json;
 use skill_ledger_domain::{CertificateNumber, IdDocumentType, RegistrationNumber};
-use skill_ledger_node::{stats_document, NameCheck};
+use skill_ledger_node::stats_document;
+use skill_ledger_server::federation::PartnerMirror;
+use skill_ledger_server::verify::{verify_with_mirrors, Verification, VerifyQuery, VerifyStatus};
+use skill_ledger_sync::{Home, Mirror, Partners};
 
 use crate::admin::open;
 use crate::output::{
@@ -71,6 +74,7 @@ pub fn show(command: ShowCommand, json: bool) -> CliResult {
         } => {
             let id_type = IdDocumentType::from_code(&id_type)
                 .ok_or_else(|| anyhow!("--id-type '{id_type}' is not a document type"))?;
+            let id_number = crate::input::identity_number(id_type, &id_number)?;
             let node = open(&dir)?;
             let subject = node.pseudonym_key().subject(id_type, &id_number);
             let career = node.career(&subject)?;
@@ -116,66 +120,142 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(args: VerifyArgs, json: bool) -> CliResult {
+    crate::input::holder_name(&args.name)?;
     let node = open(&args.dir)?;
-    let checkpoint = node.checkpoint();
-    let checked_against = checkpoint.as_ref().map(|signed| {
-        json!({"origin": signed.checkpoint.origin, "size": signed.checkpoint.size,
-               "time_unix_s": signed.checkpoint.time_unix_s})
-    });
-    let (value, ok) = match node.check_name(&args.cert_no, &args.name)? {
-        NameCheck::Unknown => (
-            json!({"certificate_number": args.cert_no.as_str(), "status": "unknown", "matched": false}),
-            false,
-        ),
-        NameCheck::Mismatch => (
-            json!({"certificate_number": args.cert_no.as_str(), "status": "name_mismatch", "matched": false}),
-            false,
-        ),
-        NameCheck::Matched(credential) => {
-            let mut value = credential_json(&credential, &node.registry());
-            value["matched"] = json!(true);
-            let valid = credential.is_valid();
-            (value, valid)
-        }
+    let query = VerifyQuery {
+        certificate_number: args.cert_no,
+        name: args.name.clone(),
+        identity: None,
     };
-    let mut value = value;
-    value["checked_against"] = checked_against.unwrap_or(serde_json::Value::Null);
+    // A partner's certificate is answered from its mirror under the ledger directory, as the
+    // API and the portal answer it (`skill_ledger_server::verify::verify_with_mirrors`).
+    let mirrors = if args.cert_no.province() == node.province() {
+        Vec::new()
+    } else {
+        open_mirrors(&args.dir)?
+    };
+    let readers: Vec<_> = mirrors.iter().map(Mirror::reader).collect();
+    let partners: Vec<PartnerMirror<'_>> = readers
+        .iter()
+        .map(|reader| PartnerMirror {
+            origin: reader.origin(),
+            reader,
+        })
+        .collect();
+    let verification = verify_with_mirrors(&node, &partners, &query);
+    drop(partners);
+    drop(readers);
+    drop(mirrors);
+    node.close()?;
+    let verification = verification?;
+    let value = verification_json(&verification);
     if json {
         print_json(&value);
     } else {
-        let status = value["status"].as_str().unwrap_or("unknown");
-        let label = match status {
-            "valid" => "VALID (有效)",
-            "revoked" => "REVOKED (已撤销)",
-            "name_mismatch" => "NAME DOES NOT MATCH (姓名不符)",
-            _ => "UNKNOWN (查无此证)",
-        };
-        println!("{}: {label}", args.cert_no);
-        if value["matched"] == json!(true) {
-            println!(
-                "  {} · {} {} · {} · issued {}",
-                value["level_name"].as_str().unwrap_or(""),
-                value["occupation"].as_str().unwrap_or(""),
-                value["occupation_name"].as_str().unwrap_or(""),
-                value["body_name"].as_str().unwrap_or(""),
-                value["issued"].as_str().unwrap_or("")
-            );
-        }
+        print_verification(&args.cert_no, &verification, &value, partner_origin(&value));
     }
-    node.close()?;
+    let ok = verification.status == VerifyStatus::Valid;
     if ok {
         Ok(())
     } else {
-        let status = value["status"].as_str().unwrap_or("unknown");
         Err(Failure::refused(anyhow!(
             "certificate {} is {}",
             args.cert_no,
-            match status {
-                "revoked" => "revoked",
-                "name_mismatch" => "not held under this name",
+            match verification.status {
+                VerifyStatus::Revoked => "revoked",
+                VerifyStatus::Mismatch => "not held under this name",
                 _ => "not on this ledger",
             }
         )))
+    }
+}
+
+/// The mirrors of the partners in `partners.toml` (none without the file).
+fn open_mirrors(dir: &DirArg) -> Result<Vec<Mirror>, Failure> {
+    let home = Home::load(&dir.dir).map_err(|error| anyhow!(error))?;
+    let partners = Partners::load(&home).map_err(|error| anyhow!(error))?;
+    partners
+        .partners
+        .iter()
+        .map(|partner| {
+            Mirror::open(&home, partner)
+                .map_err(|error| anyhow!("the mirror of {}: {error}", partner.origin).into())
+        })
+        .collect()
+}
+
+fn partner_origin(value: &serde_json::Value) -> Option<&str> {
+    value["mirror"]
+        .is_object()
+        .then(|| value["ledger"].as_str())
+        .flatten()
+}
+
+/// The CLI's JSON of a verification: the credential's fields (as `show credential`) when the
+/// holder matched, `status` (`valid`, `revoked`, `name_mismatch`, `unknown`), `matched`,
+/// `checked_against`, and for a partner's certificate `ledger` and `mirror`.
+fn verification_json(verification: &Verification) -> serde_json::Value {
+    let mut value = match &verification.credential {
+        Some(credential) => serde_json::to_value(credential).unwrap_or_else(|_| json!({})),
+        None => json!({"certificate_number": verification.certificate_number}),
+    };
+    value["status"] = json!(match verification.status {
+        VerifyStatus::Valid => "valid",
+        VerifyStatus::Revoked => "revoked",
+        VerifyStatus::Mismatch => "name_mismatch",
+        VerifyStatus::Unknown => "unknown",
+    });
+    value["matched"] = json!(verification.matched);
+    value["checked_against"] =
+        verification
+            .checked_against
+            .as_ref()
+            .map_or(serde_json::Value::Null, |checkpoint| {
+                json!({"origin": checkpoint.origin, "size": checkpoint.size,
+                   "time_unix_s": checkpoint.time_unix_s, "root": checkpoint.root})
+            });
+    if verification.mirror.is_some() {
+        value["ledger"] = json!(verification.ledger);
+        value["mirror"] = serde_json::to_value(&verification.mirror).unwrap_or_default();
+    }
+    value
+}
+
+fn print_verification(
+    cert_no: &CertificateNumber,
+    verification: &Verification,
+    value: &serde_json::Value,
+    partner: Option<&str>,
+) {
+    let label = match verification.status {
+        VerifyStatus::Valid => "VALID (有效)",
+        VerifyStatus::Revoked => "REVOKED (已撤销)",
+        VerifyStatus::Mismatch => "NAME DOES NOT MATCH (姓名不符)",
+        VerifyStatus::Unknown => "UNKNOWN (查无此证)",
+    };
+    println!("{cert_no}: {label}");
+    if verification.matched {
+        println!(
+            "  {} · {} {} · {} · issued {}",
+            value["level_name"].as_str().unwrap_or(""),
+            value["occupation"].as_str().unwrap_or(""),
+            value["occupation_name"].as_str().unwrap_or(""),
+            value["body_name"].as_str().unwrap_or(""),
+            value["issued"].as_str().unwrap_or("")
+        );
+    }
+    if let Some(partner) = partner {
+        let mirror = &value["mirror"];
+        println!(
+            "  answered from the mirrored ledger of partner {partner} (合作方账本镜像): \
+             checkpoint size {}, {} entries held{}",
+            mirror["checkpoint_size"].as_u64().unwrap_or(0),
+            mirror["entries_held"].as_u64().unwrap_or(0),
+            match mirror["seconds_since_last_pull"].as_u64() {
+                Some(seconds) => format!(", last pulled {seconds} s ago"),
+                None => String::new(),
+            }
+        );
     }
 }
 
@@ -192,15 +272,19 @@ pub struct StatsArgs {
 pub fn stats(args: StatsArgs, json: bool) -> CliResult {
     let node = open(&args.dir)?;
     let counters = node.stats()?;
-    let document = match args.by.as_deref() {
-        Some(_) => skill_ledger_node::stats_by_route(&counters),
-        None => stats_document(&counters),
+    let by_route = args.by.is_some();
+    let document = if by_route {
+        skill_ledger_node::stats_by_route(&counters)
+    } else {
+        stats_document(&counters)
     };
     node.close()?;
     if json {
         print_json(&document);
+    } else if by_route {
+        print!("{}", crate::table::stats_by_route(&document));
     } else {
-        print_human(&document);
+        print!("{}", crate::table::stats(&document));
     }
     Ok(())
 }

@@ -48,9 +48,10 @@ pub(crate) fn today() -> Date {
 fn refused(error: RecognitionCheckError, json: bool) -> Failure {
     if json {
         print_json(&json!({"accepted": false, "event": "recognition_recorded",
-            "problem": error.kind.code(), "field": error.field, "message": error.message}));
+            "problem": error.kind.code(), "field": error.field, "message": error.message,
+            "message_zh": error.kind.message_zh()}));
     }
-    let message = anyhow!("refused ({}): {error}", error.kind.code());
+    let message = anyhow!(crate::output::recognition_refusal_line(&error));
     match error.kind {
         RecognitionCheckKind::Store => Failure::from(message),
         _ => Failure::refused(message),

@@ -37,6 +37,7 @@ mod careers;
 mod catalogue_policy_checks;
 mod date;
 mod event;
+mod holder;
 mod ids;
 mod joint_contests;
 mod ladder;
@@ -46,6 +47,7 @@ mod offline;
 mod policy;
 mod recognition;
 mod rejection;
+mod rejection_zh;
 mod routes;
 mod rules;
 mod state;
@@ -66,6 +68,11 @@ pub use event::{
     Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded, WithdrawalReason, BINCODE_CONFIG,
     ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
+pub use holder::{
+    check_document_number, check_holder_name, DocumentNumberError, DocumentNumberErrorKind,
+    HolderNameError, DOCUMENT_NUMBER_CHARS_MAX, DOCUMENT_NUMBER_CHARS_MIN, HOLDER_NAME_CHARS_MAX,
+    RESIDENT_ID_CHARS,
+};
 pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
 pub use ladder::{Level, LevelParseError};
 pub use memory::MemoryLedger;
@@ -84,6 +91,7 @@ pub use policy::{
     TitleToSkill, DEFAULT_POLICY_TOML,
 };
 pub use rejection::Rejection;
+pub use rejection_zh::{rejection_message_zh, REJECTION_MESSAGES_ZH};
 pub use rules::{
     check_certification_by_body, check_not_backdated, check_not_dated_in_future, decide,
     DOCUMENT_BYTES_MAX, FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX, SCOPE_ITEMS_MAX,

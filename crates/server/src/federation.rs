@@ -160,6 +160,39 @@ type Gauge = (
     fn(&PartnerHealth) -> Option<u64>,
 );
 
+/// A partner's origin and the mirror of its ledger held under the home ledger directory.
+#[derive(Clone, Copy, Debug)]
+pub struct PartnerMirror<'a> {
+    pub origin: &'a str,
+    pub reader: &'a MirrorReader,
+}
+
+/// The partner answering for a certificate of another province, by its position in
+/// `partners`: the first whose mirror holds it; otherwise the one whose origin ends in
+/// `/<province code>`, or the only partner. `None` when no partner can answer. The one rule
+/// behind [`Federation::partner_for`] (the API and the portal) and the CLI's `verify`,
+/// which opens the mirrors itself.
+pub fn answering_partner(
+    partners: &[PartnerMirror<'_>],
+    number: &CertificateNumber,
+) -> Result<Option<(usize, Option<ForeignCredential>)>, SyncError> {
+    for (index, partner) in partners.iter().enumerate() {
+        if let Some(found) = partner.reader.credential(number)? {
+            return Ok(Some((index, Some(found))));
+        }
+    }
+    let suffix = format!("/{}", number.province());
+    let named = partners
+        .iter()
+        .position(|partner| partner.origin.ends_with(&suffix));
+    let chosen = match (named, partners.len()) {
+        (Some(index), _) => Some(index),
+        (None, 1) => Some(0),
+        _ => None,
+    };
+    Ok(chosen.map(|index| (index, None)))
+}
+
 /// The federation state of a served ledger: its witness and its partners' mirrors.
 #[derive(Default)]
 pub struct Federation {
@@ -336,22 +369,21 @@ impl Federation {
         &self,
         number: &CertificateNumber,
     ) -> Result<Option<PartnerAnswer>, SyncError> {
-        for partner in &self.partners {
-            if let Some(found) = partner.reader.credential(number)? {
-                return Ok(Some((partner.clone(), Some(found))));
-            }
-        }
-        let suffix = format!("/{}", number.province());
-        let named = self
-            .partners
+        let mirrors = self.mirrors();
+        Ok(answering_partner(&mirrors, number)?
+            .map(|(index, found)| (self.partners[index].clone(), found)))
+    }
+
+    /// Each partner's origin and mirror, in `partners.toml` order: what
+    /// [`answering_partner`] and [`crate::verify::verify_with_mirrors`] read.
+    pub fn mirrors(&self) -> Vec<PartnerMirror<'_>> {
+        self.partners
             .iter()
-            .find(|partner| partner.origin().ends_with(&suffix));
-        let chosen = match (named, self.partners.as_slice()) {
-            (Some(partner), _) => Some(partner),
-            (None, [only]) => Some(only),
-            _ => None,
-        };
-        Ok(chosen.map(|partner| (partner.clone(), None)))
+            .map(|partner| PartnerMirror {
+                origin: partner.origin(),
+                reader: partner.reader(),
+            })
+            .collect()
     }
 
     /// Each partner's state for `/healthz`.

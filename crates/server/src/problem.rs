@@ -107,6 +107,10 @@ pub struct ProblemDocument {
     pub code: String,
     /// The field at fault, when one is.
     pub field: Option<String>,
+    /// For a rule's rejection (422 typed by a rejection code): the rule in Chinese, from the
+    /// domain's table of messages per code (`REJECTION_MESSAGES_ZH`).
+    #[schema(example = "签名验证失败")]
+    pub detail_zh: Option<String>,
 }
 
 impl Problem {
@@ -228,7 +232,9 @@ impl Problem {
             rejection.code(),
             "Event rejected",
             rejection.to_string(),
-        );
+        )
+        // The rule in Chinese, from the domain's one table per code (as the CLI's --lang zh).
+        .with("detail_zh", rejection.message_zh());
         // A rule a policy decides names the policy version that refused the event.
         match rejection.policy_version() {
             Some(version) => problem.with("policy_version", version),
@@ -331,6 +337,7 @@ mod tests {
         assert!(document["detail"]
             .as_str()
             .is_some_and(|detail| detail.contains("signature")));
+        assert_eq!(document["detail_zh"], "签名验证失败");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Verification of a certificate by number and holder name (and optionally the identity
-//! document): the one function behind `POST /v1/verify` and the portal's lookup form.
+//! document): the one function behind `POST /v1/verify`, the portal's lookup form and the
+//! CLI's `verify` ([`verify_with_mirrors`], with the mirrors it opens).
 //!
 //! The name is compared with the stored commitment (HMAC bound to the certificate number);
 //! an identity-document number is pseudonymised and compared with the subject. The answer
@@ -13,11 +14,11 @@
 
 use serde::{Deserialize, Serialize};
 use skill_ledger_domain::{CertificateNumber, CredentialRecord, IdDocumentType, PseudonymKey};
-use skill_ledger_node::{NameCheck, NodeError, NodeErrorKind};
+use skill_ledger_node::{NameCheck, Node, NodeError, NodeErrorKind};
 use skill_ledger_sync::SyncError;
 use utoipa::ToSchema;
 
-use crate::federation::MirrorView;
+use crate::federation::{answering_partner, MirrorView, PartnerMirror};
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::views::{CheckpointView, CredentialView};
@@ -199,9 +200,19 @@ fn mirror_error(error: SyncError) -> NodeError {
 /// certificate of another province is answered from the partner's mirror when a partner is
 /// configured for it (see the module documentation).
 pub fn verify(state: &AppState, query: &VerifyQuery) -> Result<Verification, NodeError> {
-    let node = &state.node;
+    verify_with_mirrors(&state.node, &state.federation.mirrors(), query)
+}
+
+/// [`verify`] on a node and the partner mirrors given (see
+/// [`crate::federation::answering_partner`]): what the CLI's `verify` calls with the mirrors
+/// it opens, so the command line, the API and the portal give one answer.
+pub fn verify_with_mirrors(
+    node: &Node,
+    partners: &[PartnerMirror<'_>],
+    query: &VerifyQuery,
+) -> Result<Verification, NodeError> {
     if query.certificate_number.province() != node.province() {
-        if let Some(answer) = verify_partner(state, query)? {
+        if let Some(answer) = verify_partner(node, partners, query)? {
             return Ok(answer);
         }
     }
@@ -230,22 +241,22 @@ pub fn verify(state: &AppState, query: &VerifyQuery) -> Result<Verification, Nod
 
 /// The answer from a partner's mirror, or `None` when no partner answers for the province.
 fn verify_partner(
-    state: &AppState,
+    node: &Node,
+    partners: &[PartnerMirror<'_>],
     query: &VerifyQuery,
 ) -> Result<Option<Verification>, NodeError> {
-    let Some((partner, found)) = state
-        .federation
-        .partner_for(&query.certificate_number)
-        .map_err(mirror_error)?
+    let Some((index, found)) =
+        answering_partner(partners, &query.certificate_number).map_err(mirror_error)?
     else {
         return Ok(None);
     };
-    let reader = partner.reader();
+    let partner = partners[index];
+    let reader = partner.reader;
     let (matched, status, credential) = match found {
         None => (false, VerifyStatus::Unknown, None),
         Some(foreign) => {
             let (matched, status, record) =
-                holder_check(state.node.pseudonym_key(), foreign.record, query);
+                holder_check(node.pseudonym_key(), foreign.record, query);
             let view = match record {
                 Some(record) => Some(CredentialView::new(
                     &record,
@@ -268,7 +279,7 @@ fn verify_partner(
         status,
         credential,
         checked_against,
-        ledger: Some(partner.origin().to_string()),
+        ledger: Some(partner.origin.to_string()),
         mirror: Some(MirrorView::new(
             &mirror_status,
             skill_ledger_sync::now_unix_s(),

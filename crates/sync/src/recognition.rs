@@ -52,6 +52,17 @@ impl RecognitionCheckKind {
             RecognitionCheckKind::Store => "mirror-unavailable",
         }
     }
+
+    /// The Chinese message of the check, as `Rejection::message_zh` for the ledger's rules.
+    pub fn message_zh(self) -> &'static str {
+        match self {
+            RecognitionCheckKind::UnknownPartner => "来源账本不是本账本的合作方（没有它的镜像）",
+            RecognitionCheckKind::NotInMirror => "合作方账本的镜像中没有该证书（未颁发或尚未同步）",
+            RecognitionCheckKind::MirrorDisagrees => "互认内容与合作方账本镜像中的证书不一致",
+            RecognitionCheckKind::RevokedAtOrigin => "该证书已被发证方撤销",
+            RecognitionCheckKind::Store => "合作方账本的镜像无法读取",
+        }
+    }
 }
 
 /// A recognition refused at admission, with a message naming what differs.
