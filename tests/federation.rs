@@ -1299,5 +1299,9 @@ fn the_portal_serves_a_partner_body_page_from_the_mirror() {
     // And a Sichuan number the mirror does not hold is still a clear Chinese 404.
     let unknown = get(&served.address, "/bodies/Y000051000099");
     assert_eq!(unknown.status, 404, "{}", unknown.text());
-    assert!(unknown.text().contains("未找到评价机构"), "{}", unknown.text());
+    assert!(
+        unknown.text().contains("未找到评价机构"),
+        "{}",
+        unknown.text()
+    );
 }

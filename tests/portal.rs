@@ -241,7 +241,10 @@ fn a_suspension_that_starts_after_the_issue_date_raises_no_warning() {
     assert!(page.contains("✔ 证书有效"), "{page}");
     assert!(!page.contains("data-warning"), "{page}");
     let credential = get(&served.address, &format!("/v1/credentials/{CERT}")).json();
-    assert!(credential.get("issuer_status_warning").is_none(), "{credential}");
+    assert!(
+        credential.get("issuer_status_warning").is_none(),
+        "{credential}"
+    );
 }
 
 #[test]
@@ -262,7 +265,10 @@ fn pages_for_employers_speak_chinese_in_beijing_time_and_keep_internals_folded()
     assert!(page.contains("技术细节"), "{page}");
     let visible = without_details(&page);
     for jargon in ["账本条目", "条目数", "skill-ledger verify", "检查点（"] {
-        assert!(!visible.contains(jargon), "{jargon:?} on the page: {visible}");
+        assert!(
+            !visible.contains(jargon),
+            "{jargon:?} on the page: {visible}"
+        );
     }
 
     // And the body page keeps its entry indexes folded too.

@@ -23,7 +23,7 @@ pub mod pages;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -110,20 +110,13 @@ struct LookupQuery {
 }
 
 /// The address the QR code of a result opens: the lookup form with the certificate number
-/// filled in, scheme and host as the visitor used them. Never the name or the document
-/// number: whoever scans it types the name again.
-fn result_url(headers: &HeaderMap, cert_no: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .filter(|value| *value == "https")
-        .unwrap_or("http");
+/// filled in, under the configured public address (`public_base_url`, never the request's
+/// `Host`, which the client chooses: a forged one would make the QR code point elsewhere).
+/// Never the name or the document number: whoever scans it types the name again.
+fn result_url(state: &AppState, cert_no: &str) -> String {
     format!(
-        "{scheme}://{host}/?cert_no={}",
+        "{}/?cert_no={}",
+        state.config.public_base_url(),
         model::query_escape(cert_no)
     )
 }
@@ -178,7 +171,7 @@ async fn read_lookup_form(request: Request, state: &AppState) -> Result<LookupQu
 }
 
 /// 证书查询: the result of a posted lookup, answered directly (no redirect, `no-store`).
-async fn query(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
+async fn query(State(state): State<AppState>, request: Request) -> Response {
     let form = match read_lookup_form(request, &state).await {
         Ok(form) => form,
         Err(page) => return page,
@@ -230,7 +223,7 @@ async fn query(State(state): State<AppState>, headers: HeaderMap, request: Reque
                             Some(credential),
                             Some(checked),
                         ) => {
-                            let url = result_url(&headers, &cert_no);
+                            let url = result_url(&state, &cert_no);
                             let mut view = model::credential_page_view(
                                 credential,
                                 &issuing_ledger_label(&cert_no, label),
