@@ -150,6 +150,20 @@ fn the_verifier_key_of_offline_bundles_is_published_with_its_fingerprint() {
     assert!(text.contains(&grouped.join(" ")), "{text}");
     assert!(text.contains("离线核验包"), "{text}");
     assert!(text.contains("指纹"), "{text}");
+
+    // And the key file it offers checks the certificate's bundle offline.
+    let key_file = get(&served.address, "/verifier-key.txt");
+    assert_eq!(key_file.text().trim(), vkey);
+    let bundle = get(&served.address, &format!("/v1/credentials/{CERT}/bundle"));
+    assert_eq!(bundle.status, 200, "{}", bundle.text());
+    let (key_path, bundle_path) = (
+        ledger.temp.path().join("verifier-key.txt"),
+        ledger.temp.path().join("bundle.txt"),
+    );
+    std::fs::write(&key_path, &key_file.body).expect("key file");
+    std::fs::write(&bundle_path, &bundle.body).expect("bundle file");
+    let (code, stdout, stderr) = run(&["verify-bundle", s(&bundle_path), "--trust", s(&key_path)]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

@@ -50,6 +50,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/stats", get(stats))
         .route("/bodies", get(bodies))
         .route("/bodies/{reg_no}", get(body))
+        .route("/verifier-key", get(verifier_key))
+        .route("/verifier-key.txt", get(verifier_key_text))
 }
 
 fn html(status: StatusCode, markup: Markup, cache: &'static str) -> Response {
@@ -464,4 +466,48 @@ async fn body(State(state): State<AppState>, Path(reg_no): Path<String>) -> Resp
             "no-store",
         ),
     }
+}
+
+/// The authority that runs this ledger, as entry 0 names it.
+fn authority_name(registry: &skill_ledger_domain::Registry) -> String {
+    registry.ledger.as_ref().map_or_else(
+        || "人力资源和社会保障部门".to_string(),
+        |ledger| ledger.authority_name.clone(),
+    )
+}
+
+/// 离线核验公钥: the checkpoint verifier key offline bundles are checked with, and its
+/// fingerprint.
+async fn verifier_key(State(state): State<AppState>) -> Response {
+    let vkey = state.node.verifier_key_text().to_string();
+    let view = pages::VerifierKeyView {
+        origin: state.node.origin().to_string(),
+        authority_name: authority_name(&state.node.registry()),
+        fingerprint: model::key_fingerprint(&vkey),
+        vkey,
+    };
+    html(
+        StatusCode::OK,
+        pages::verifier_key_page(ledger_label(&state), &view),
+        "public, max-age=60",
+    )
+}
+
+/// The verifier key as a file (what `verify-bundle --trust` reads), one line.
+async fn verifier_key_text(State(state): State<AppState>) -> Response {
+    let mut response = format!("{}\n", state.node.verifier_key_text()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"verifier-key.txt\""),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    response
 }

@@ -26,6 +26,20 @@ pub fn qr_svg(url: &str) -> String {
     }
 }
 
+/// The fingerprint of a verifier key as the key page shows it: SHA-256 of the key text
+/// (UTF-8, no line end) in lowercase hex, in groups of four for reading aloud. The same
+/// as `printf %s "$KEY" | sha256sum`, grouped.
+pub fn key_fingerprint(key_text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(key_text.as_bytes()));
+    digest
+        .as_bytes()
+        .chunks(4)
+        .map(|group| String::from_utf8_lossy(group).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
 pub fn query_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 3);
@@ -289,6 +303,15 @@ mod tests {
         let svg = qr_svg("http://127.0.0.1:8080/?cert_no=Y000050000102253000070");
         assert!(svg.contains("<svg"), "{svg}");
         assert!(svg.contains("#1d2733"), "{svg}");
+    }
+
+    #[test]
+    fn a_key_fingerprint_is_sha256_hex_in_groups_of_four() {
+        // printf %s abc | sha256sum
+        assert_eq!(
+            key_fingerprint("abc"),
+            "ba78 16bf 8f01 cfea 4141 40de 5dae 2223 b003 61a3 9617 7a9c b410 ff61 f200 15ad"
+        );
     }
 
     #[test]

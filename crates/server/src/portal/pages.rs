@@ -111,6 +111,19 @@ pub struct BodySummary {
     pub status_class: &'static str,
 }
 
+/// The key a checker of this ledger's offline bundles trusts.
+#[derive(Clone, Debug)]
+pub struct VerifierKeyView {
+    /// e.g. `skill-ledger/50`.
+    pub origin: String,
+    /// e.g. 重庆市人力资源和社会保障局.
+    pub authority_name: String,
+    /// The checkpoint verifier key, C2SP signed-note vkey form (`name+keyid+key`).
+    pub vkey: String,
+    /// [`super::model::key_fingerprint`] of `vkey`.
+    pub fingerprint: String,
+}
+
 /// One ledger's figures for the statistics page.
 #[derive(Clone, Debug)]
 pub struct ProvinceStats {
@@ -158,6 +171,10 @@ dd{margin:0;word-break:break-all}
 .qr svg{width:9rem;height:9rem;flex:none}
 .qr div{flex:1 1 12rem;min-width:0}
 code{word-break:break-all}
+pre.vkey{white-space:pre-wrap;word-break:break-all;background:#f6f7f9;border:1px solid var(--line);border-radius:6px;padding:.6rem;font-size:.9rem}
+.fingerprint code{font-size:1.05rem;letter-spacing:.03em}
+details{margin-top:1rem}
+summary{cursor:pointer;color:var(--muted)}
 .badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.85rem}
 .badge.active{background:var(--ok-bg);color:var(--ok)}
 .badge.suspended{background:var(--warn-bg);color:var(--warn)}
@@ -289,6 +306,7 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                                 p.hint { "离线核验包请向发证地账本节点下载。" }
                             } @else {
                                 p { a href=(bundle_url) download { "下载离线核验包" } }
+                                p { a href="/verifier-key" { "核验公钥及其指纹" } "（离线核验时需要）" }
                             }
                             p.hint {
                                 "离线核验包含证书条目、默克尔包含证明与签名检查点，可用 "
@@ -428,6 +446,47 @@ pub fn stats_page(ledger_label: &str, provinces: &[ProvinceStats]) -> Markup {
         }
     };
     layout("统计", ledger_label, content)
+}
+
+/// 核验公钥: the key offline bundles are checked with, its fingerprint, and how to use them.
+pub fn verifier_key_page(ledger_label: &str, key: &VerifierKeyView) -> Markup {
+    let content = html! {
+        section {
+            h1 { "离线核验公钥" }
+            p {
+                "本节点的签名检查点由" (key.authority_name) "签发。离线核验包（证书查询结果页可下载）"
+                "中的检查点须用下面的公钥核验：核验通过，说明该证书确已记入" (key.authority_name)
+                "的证书账本，且包内记录未被改动。"
+            }
+            h2 { "公钥" }
+            pre.vkey { (key.vkey) }
+            p { a href="/verifier-key.txt" download { "下载公钥文件" } }
+            h2 { "公钥指纹（SHA-256）" }
+            p.fingerprint { code { (key.fingerprint) } }
+            p.hint {
+                "指纹可逐组念出，便于通过电话或公告等另一渠道与发证部门核对。"
+                "请勿仅凭本页核对：若本页被冒充，公钥与指纹都可能是伪造的。"
+            }
+        }
+        section {
+            h2 { "如何核验离线核验包" }
+            ol {
+                li { "在证书查询结果页下载该证书的离线核验包。" }
+                li { "通过另一可信渠道（如" (key.authority_name) "公布的信息）确认上面的公钥指纹无误。" }
+                li { "用支持本账本格式的核验程序，以该公钥核验离线核验包；无需联网。" }
+                li { "核验通过只说明下载时证书已记入账本；此后的撤销离线无法得知，请以联网查询结果为准。" }
+            }
+            details {
+                summary { "技术细节" }
+                p.hint {
+                    "账本 " code { (key.origin) } " 的检查点是 C2SP signed-note 格式，公钥为其 vkey 形式"
+                    "（名称+密钥标识+Base64 公钥），指纹为公钥文本（UTF-8，不含换行）的 SHA-256。"
+                    "命令行核验：" code { "skill-ledger verify-bundle --trust 公钥文件 核验包文件" }
+                }
+            }
+        }
+    };
+    layout("离线核验公钥", ledger_label, content)
 }
 
 /// A plain error page (404 and the like) in the portal's frame.
