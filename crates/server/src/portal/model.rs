@@ -7,7 +7,8 @@ use serde_json::Value;
 use skill_ledger_domain::{Audience, BodyRecord, BodyStatus, Catalogue, Date, Level};
 
 use super::pages::{
-    BodySummary, BodyView, CheckedAgainst, CredentialView, MirrorNote, ScopeView, StatusView,
+    BodySummary, BodyView, CheckedAgainst, CredentialView, IssuerWarningView, MirrorNote,
+    ScopeView, StatusView,
 };
 use crate::federation::MirrorView;
 use crate::views::{CheckpointView, CredentialView as ApiCredential};
@@ -183,6 +184,17 @@ pub fn credential_page_view(
         }
         .to_string(),
         status,
+        issuer_warning: credential.issuer_status_warning.as_ref().map(|warning| {
+            IssuerWarningView {
+                status_name: match warning.status.as_str() {
+                    "cancelled" => "取消",
+                    _ => "暂停",
+                }
+                .to_string(),
+                effective: warning.effective.clone(),
+                reason: warning.reason.clone(),
+            }
+        }),
         entry_index: credential.entry_index,
         checked,
         mirror: None,

@@ -32,6 +32,16 @@ pub enum StatusView {
     Revoked { effective: String, reason: String },
 }
 
+/// The issuing body's suspension or cancellation that covers the issue date but was logged
+/// after the credential (the API's `issuer_status_warning`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerWarningView {
+    /// "暂停" or "取消".
+    pub status_name: String,
+    pub effective: String,
+    pub reason: String,
+}
+
 /// One credential as the result page shows it.
 #[derive(Clone, Debug)]
 pub struct CredentialView {
@@ -49,6 +59,7 @@ pub struct CredentialView {
     /// "评价" or "直接认定".
     pub route: String,
     pub status: StatusView,
+    pub issuer_warning: Option<IssuerWarningView>,
     pub entry_index: u64,
     pub checked: CheckedAgainst,
     pub mirror: Option<MirrorNote>,
@@ -162,7 +173,8 @@ button{margin-top:1rem;font:inherit;font-weight:600;color:#fff;background:var(--
 .status.valid{background:var(--ok-bg);color:var(--ok);border:1px solid var(--ok)}
 .status.revoked{background:var(--bad-bg);color:var(--bad);border:1px solid var(--bad)}
 .status.unknown{background:var(--unk-bg);color:var(--unk);border:1px solid var(--unk)}
-.status.error{background:var(--warn-bg);color:var(--warn);border:1px solid var(--warn)}
+.status.error,.status.warning{background:var(--warn-bg);color:var(--warn);border:1px solid var(--warn)}
+.notice.warning{background:var(--warn-bg);border-left:4px solid var(--warn);padding:.4rem .8rem;margin:0 0 1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:0}
 dt{color:var(--muted)}
 dd{margin:0;word-break:break-all}
@@ -269,13 +281,32 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
         section #result {
             @match lookup {
                 Lookup::Found { credential, result_url, bundle_url, qr_svg } => {
-                    @match &credential.status {
-                        StatusView::Valid => {
+                    @match (&credential.status, &credential.issuer_warning) {
+                        (StatusView::Valid, None) => {
                             div.status.valid data-status="valid" { "✔ 证书有效" }
                         }
-                        StatusView::Revoked { effective, reason } => {
+                        (StatusView::Valid, Some(warning)) => {
+                            div.status.warning data-status="valid" data-warning="retroactive-body-status" {
+                                "⚠ 证书未撤销，但发证时评价机构已被" (warning.status_name) "备案"
+                            }
+                        }
+                        (StatusView::Revoked { effective, reason }, _) => {
                             div.status.revoked data-status="revoked" { "✘ 证书已撤销" }
                             p { "撤销日期：" (effective) "；原因：" (reason) }
+                        }
+                    }
+                    @if let Some(warning) = &credential.issuer_warning {
+                        div.notice.warning data-warning="retroactive-body-status" {
+                            p {
+                                "发证机构" (credential.body_name) "的备案自 " (warning.effective) " 起被"
+                                (warning.status_name) "（原因：" (warning.reason) "）。这一决定在本证书记入账本之后才登记，"
+                                "而本证书的发证日期 " (credential.issued) " 在" (warning.status_name) "期间内："
+                                "按现有记录，该机构发证时已无评价发证资格。"
+                            }
+                            p {
+                                "追溯性的暂停或取消不会自动撤销证书，本证书仍记录在账本中；"
+                                "是否继续认可，请向发证地人力资源社会保障部门核实后再作判断。"
+                            }
                         }
                     }
                     dl {
@@ -524,6 +555,7 @@ mod tests {
             issued: "2025-05-12".to_string(),
             route: "评价".to_string(),
             status,
+            issuer_warning: None,
             entry_index: 4000,
             checked: checked(),
             mirror: None,
