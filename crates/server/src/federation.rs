@@ -339,17 +339,27 @@ impl Federation {
                 return Ok(Some((partner.clone(), Some(found))));
             }
         }
-        let suffix = format!("/{}", number.province());
+        Ok(self
+            .partner_for_province(number.province())
+            .map(|partner| (partner.clone(), None)))
+    }
+
+    /// The partner that answers for a province: the one whose origin ends `/<province>`, or
+    /// the only partner.
+    pub fn partner_for_province(
+        &self,
+        province: skill_ledger_domain::Province,
+    ) -> Option<&Arc<Partner>> {
+        let suffix = format!("/{province}");
         let named = self
             .partners
             .iter()
             .find(|partner| partner.origin().ends_with(&suffix));
-        let chosen = match (named, self.partners.as_slice()) {
+        match (named, self.partners.as_slice()) {
             (Some(partner), _) => Some(partner),
             (None, [only]) => Some(only),
             _ => None,
-        };
-        Ok(chosen.map(|partner| (partner.clone(), None)))
+        }
     }
 
     /// Each partner's state for `/healthz`.

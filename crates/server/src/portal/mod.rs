@@ -22,6 +22,7 @@ pub mod model;
 pub mod pages;
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware;
@@ -432,11 +433,15 @@ async fn bodies(State(state): State<AppState>) -> Response {
     )
 }
 
-/// 评价机构: one body's registration, scope and status.
-async fn body(State(state): State<AppState>, Path(reg_no): Path<String>) -> Response {
+/// 评价机构: one body's registration, scope and status. A body of a partner's province (a
+/// certificate from the mirror links to it) is read from the partner's mirror.
+async fn body(
+    State(state): State<AppState>,
+    reg_no: Result<Path<String>, PathRejection>,
+) -> Response {
     let label = ledger_label(&state);
-    let Ok(number) = reg_no.trim().parse::<RegistrationNumber>() else {
-        return html(
+    let bad_number = || {
+        html(
             StatusCode::BAD_REQUEST,
             pages::message_page(
                 label,
@@ -444,28 +449,79 @@ async fn body(State(state): State<AppState>, Path(reg_no): Path<String>) -> Resp
                 "评价机构备案编号应为 13 位（1 位字母 Y 或 S 加 12 位数字）。",
             ),
             "no-store",
-        );
+        )
     };
-    let registry = state.node.registry();
-    match registry.bodies.get(&number) {
-        Some(record) => html(
+    let Ok(Path(reg_no)) = reg_no else {
+        return bad_number();
+    };
+    let Ok(number) = reg_no.trim().parse::<RegistrationNumber>() else {
+        return bad_number();
+    };
+    let shared = state.clone();
+    let read = tokio::task::spawn_blocking(move || body_view_of(&shared, number)).await;
+    match read {
+        Ok(Ok(Some(view))) => html(
             StatusCode::OK,
-            pages::body_page(
-                label,
-                &model::body_view(record, registry.catalogue.as_deref()),
-            ),
+            pages::body_page(label, &view),
             "public, max-age=5",
         ),
-        None => html(
+        Ok(Ok(None)) => html(
             StatusCode::NOT_FOUND,
             pages::message_page(
                 label,
                 "未找到评价机构",
-                &format!("本账本没有备案编号为 {number} 的评价机构。"),
+                &format!("没有备案编号为 {number} 的评价机构。"),
             ),
             "no-store",
         ),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "portal body page: the partner mirror could not be read");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::message_page(label, "查询暂不可用", "伙伴账本镜像读取失败，请稍后再试。"),
+                "no-store",
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "portal body page task failed");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::message_page(label, "查询暂不可用", "请稍后再试。"),
+                "no-store",
+            )
+        }
     }
+}
+
+/// A body's page view: from this ledger's registry, or, for a body of a partner's province,
+/// from the partner's mirror (with the mirror's freshness).
+fn body_view_of(
+    state: &AppState,
+    number: RegistrationNumber,
+) -> Result<Option<pages::BodyView>, skill_ledger_sync::SyncError> {
+    if number.province() == state.node.province() {
+        let registry = state.node.registry();
+        return Ok(registry
+            .bodies
+            .get(&number)
+            .map(|record| model::body_view(record, registry.catalogue.as_deref())));
+    }
+    let Some(partner) = state.federation.partner_for_province(number.province()) else {
+        return Ok(None);
+    };
+    let registry = partner.reader().registry()?;
+    let Some(record) = registry.bodies.get(&number) else {
+        return Ok(None);
+    };
+    let mut view = model::body_view(record, registry.catalogue.as_deref());
+    view.mirror = state
+        .federation
+        .health()
+        .iter()
+        .find(|item| item.origin == partner.origin())
+        .and_then(|item| item.mirror.as_ref())
+        .map(model::mirror_note);
+    Ok(Some(view))
 }
 
 /// The authority that runs this ledger, as entry 0 names it.

@@ -267,6 +267,7 @@ pub fn body_view(body: &BodyRecord, catalogue: Option<&Catalogue>) -> BodyView {
             })
             .collect(),
         history,
+        mirror: None,
     }
 }
 

@@ -112,6 +112,8 @@ pub struct BodyView {
     pub entry_index: u64,
     pub scope: Vec<ScopeView>,
     pub history: Vec<String>,
+    /// For a partner's body: read from this node's mirror of the partner's ledger.
+    pub mirror: Option<MirrorNote>,
 }
 
 #[derive(Clone, Debug)]
@@ -390,6 +392,9 @@ pub fn body_page(ledger_label: &str, body: &BodyView) -> Markup {
                     }
                 }
             }
+        }
+        @if let Some(mirror) = &body.mirror {
+            p.proof { "本机构在" (mirror.partner) "备案，信息来自本节点对" (mirror.partner) "账本的镜像，镜像截至 " (mirror.as_of) "。" }
         }
         @if !body.history.is_empty() {
             section {
