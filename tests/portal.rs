@@ -293,7 +293,8 @@ fn pages_for_employers_speak_chinese_in_beijing_time_and_keep_internals_folded()
     let (status, page) = look_up(address, address, &form_for("Y123", "张三"));
     assert_eq!(status, 400, "{page}");
     assert!(page.contains("证书编号"), "{page}");
-    assert!(!page.contains("field"), "{page}");
+    assert!(!page.contains("field certificate_number"), "{page}");
+    assert!(!page.contains("characters"), "{page}");
     let (status, page) = look_up(address, address, "cert_no=a&cert_no=b&name=x");
     assert_eq!(status, 400, "{page}");
     assert!(!page.contains("duplicate"), "{page}");
@@ -306,6 +307,20 @@ fn pages_for_employers_speak_chinese_in_beijing_time_and_keep_internals_folded()
     );
     assert!(bad_path.text().contains("备案编号"), "{}", bad_path.text());
     assert!(!bad_path.text().contains("Invalid"), "{}", bad_path.text());
+
+    // And a browser's wrong address or method gets a Chinese page, the API its problems.
+    let html_accept = [("Accept", "text/html,application/xhtml+xml")];
+    let missing = support::request(address, "GET", "/no-such-page", &html_accept, b"");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("页面不存在"), "{}", missing.text());
+    let wrong_method = support::request(address, "PUT", "/query", &html_accept, b"");
+    assert_eq!(wrong_method.status, 405);
+    assert!(
+        wrong_method.text().contains("请求方式有误"),
+        "{}",
+        wrong_method.text()
+    );
+    get(address, "/v1/no-such-thing").problem(404, "not-found");
 
     // And the statistics page shows the appointed levels and the recognitions.
     let stats = get(address, "/stats").text();

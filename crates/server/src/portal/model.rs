@@ -83,29 +83,36 @@ fn occupation_name(
         )
 }
 
-/// A checkpoint's `time` (Unix seconds) as UTC text.
-pub fn utc_text(unix_s: u64) -> String {
-    let days = (unix_s / 86_400) as i32;
-    let seconds = unix_s % 86_400;
-    match Date::from_days_since_unix_epoch(days) {
+/// Beijing time (UTC+8, no daylight saving), in seconds east of UTC.
+const BEIJING_OFFSET_S: u64 = 8 * 3600;
+
+/// A checkpoint's `time` (Unix seconds) as Beijing time (UTC+8), labelled 北京时间: the
+/// pages are read in Chongqing and Sichuan.
+pub fn beijing_text(unix_s: u64) -> String {
+    let local = unix_s.saturating_add(BEIJING_OFFSET_S);
+    let days = i32::try_from(local / 86_400).ok();
+    let seconds = local % 86_400;
+    match days.and_then(Date::from_days_since_unix_epoch) {
         Some(date) => format!(
-            "{date} {:02}:{:02}:{:02} UTC",
+            "{date} {:02}:{:02}:{:02}（北京时间）",
             seconds / 3600,
             seconds / 60 % 60,
             seconds % 60
         ),
-        None => format!("{unix_s} (Unix)"),
+        None => "（时间无法显示）".to_string(),
     }
 }
 
 /// The checkpoint line of a page, from the API's view of it. The signer of a skill-ledger
-/// checkpoint is the key named after the origin.
+/// checkpoint is the key named after the origin; the authority's name is the caller's to
+/// add (it is in the ledger's entry 0, not in the checkpoint).
 pub fn checked_against(checkpoint: &CheckpointView) -> CheckedAgainst {
     CheckedAgainst {
         origin: checkpoint.origin.clone(),
         size: checkpoint.size,
         signer: checkpoint.origin.clone(),
-        time: Some(utc_text(checkpoint.time_unix_s)),
+        time: Some(beijing_text(checkpoint.time_unix_s)),
+        authority_name: None,
     }
 }
 
@@ -124,12 +131,11 @@ pub fn origin_label(origin: &str) -> String {
 
 /// Where a partner's answer came from and how fresh the mirror is.
 pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
-    let held = mirror
-        .checkpoint_size
-        .map_or_else(String::new, |size| format!("检查点条目数 {size}，"));
     let signed = mirror
         .checkpoint_time_unix_s
-        .map_or_else(String::new, |time| format!("签发于 {}，", utc_text(time)));
+        .map_or_else(String::new, |time| {
+            format!("签发于 {}，", beijing_text(time))
+        });
     let pulled = mirror.seconds_since_last_pull.map_or_else(
         || "尚未同步".to_string(),
         |seconds| format!("{} 分钟前同步", seconds / 60),
@@ -138,13 +144,14 @@ pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
     MirrorNote {
         partner,
         as_of: format!(
-            "{held}{signed}{pulled}{}",
+            "{signed}{pulled}{}",
             if mirror.alarm {
                 "；⚠ 该伙伴账本出现分叉告警，镜像已停止更新"
             } else {
                 ""
             }
         ),
+        held_size: mirror.checkpoint_size,
     }
 }
 
@@ -153,8 +160,10 @@ pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
 pub fn credential_page_view(
     credential: &ApiCredential,
     ledger_label: &str,
-    checked: CheckedAgainst,
+    authority_name: &str,
+    mut checked: CheckedAgainst,
 ) -> CredentialView {
+    checked.authority_name = Some(authority_name.to_string());
     let status = match &credential.revocation {
         None => StatusView::Valid,
         Some(revocation) => StatusView::Revoked {
@@ -165,6 +174,7 @@ pub fn credential_page_view(
     CredentialView {
         cert_no: credential.certificate_number.clone(),
         ledger_label: ledger_label.to_string(),
+        authority_name: authority_name.to_string(),
         level: credential.level_name.clone(),
         occupation_code: credential.occupation.clone(),
         occupation_name: credential
@@ -229,19 +239,17 @@ pub fn body_view(body: &BodyRecord, catalogue: Option<&Catalogue>) -> BodyView {
         .collect();
     history.extend(body.revoked_keys.iter().map(|revoked| {
         format!(
-            "{} 声明签名密钥 {}… 泄露，此后以其签名的一律不予受理（账本条目 #{}）",
+            "{} 声明签名密钥 {}… 泄露，此后以其签名的一律不予受理",
             revoked.date,
             hex::encode(&revoked.public_key[..4]),
-            revoked.entry_index
         )
     }));
     history.extend(body.status_changes.iter().map(|change| {
         format!(
-            "{} 起{}：{}（账本条目 #{}）",
+            "{} 起{}：{}",
             change.effective,
             change.status.name_zh(),
             change.reason,
-            change.entry_index
         )
     }));
     BodyView {
@@ -267,6 +275,12 @@ pub fn body_view(body: &BodyRecord, catalogue: Option<&Catalogue>) -> BodyView {
             })
             .collect(),
         history,
+        change_entries: body
+            .revoked_keys
+            .iter()
+            .map(|revoked| revoked.entry_index)
+            .chain(body.status_changes.iter().map(|change| change.entry_index))
+            .collect(),
         mirror: None,
     }
 }
@@ -284,9 +298,11 @@ pub fn stats_series(document: &Value) -> (Series, Series) {
     let holders = &document["holders"]["by_highest_level"];
     let by_level = Level::ALL
         .iter()
+        // Every certified and appointed rung, 特级技师 and 首席技师 included even at zero (a
+        // planner reads their absence as a figure); 学徒工 only when there are some.
         .filter_map(|level| {
             let value = count(&holders[level.id()]);
-            (value > 0).then(|| (level.name_zh().to_string(), value))
+            (value > 0 || *level != Level::Apprentice).then(|| (level.name_zh().to_string(), value))
         })
         .collect();
     let by_year = document["certificates"]["issued_by_year"]
@@ -306,9 +322,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn checkpoint_times_read_as_utc() {
-        assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc_text(1_795_000_000), "2026-11-18 11:06:40 UTC");
+    fn checkpoint_times_read_as_beijing_time() {
+        assert_eq!(beijing_text(0), "1970-01-01 08:00:00（北京时间）");
+        assert_eq!(
+            beijing_text(1_795_000_000),
+            "2026-11-18 19:06:40（北京时间）"
+        );
+        // 16:00 UTC is the next day in Beijing.
+        assert_eq!(
+            beijing_text(1_795_017_600),
+            "2026-11-19 00:00:00（北京时间）"
+        );
+        assert_eq!(beijing_text(u64::MAX), "（时间无法显示）");
     }
 
     #[test]
@@ -363,8 +388,9 @@ mod tests {
         let view = body_view(&body, None);
         assert_eq!(
             view.history,
-            vec!["2024-03-02 声明签名密钥 abababab… 泄露，此后以其签名的一律不予受理（账本条目 #41）"]
+            vec!["2024-03-02 声明签名密钥 abababab… 泄露，此后以其签名的一律不予受理"]
         );
+        assert_eq!(view.change_entries, vec![41]);
     }
 
     #[test]
@@ -374,9 +400,21 @@ mod tests {
             "holders": {"by_highest_level": {"senior": 578, "junior": 542, "technician": 0}},
         });
         let (levels, years) = stats_series(&document);
+        let shown: Vec<(&str, u64)> = levels
+            .iter()
+            .map(|(name, count)| (name.as_str(), *count))
+            .collect();
         assert_eq!(
-            levels,
-            vec![("初级工".to_string(), 542), ("高级工".to_string(), 578)]
+            shown,
+            vec![
+                ("初级工", 542),
+                ("中级工", 0),
+                ("高级工", 578),
+                ("技师", 0),
+                ("高级技师", 0),
+                ("特级技师", 0),
+                ("首席技师", 0)
+            ]
         );
         assert_eq!(
             years,

@@ -14,16 +14,20 @@ pub struct CheckedAgainst {
     pub size: u64,
     /// The signer's key name from the signature line.
     pub signer: String,
-    /// The checkpoint's `time` extension, as UTC text, when present.
+    /// The checkpoint's `time` extension, as Beijing time, when present.
     pub time: Option<String>,
+    /// The authority that signs the ledger's checkpoints (its entry 0), when known.
+    pub authority_name: Option<String>,
 }
 
 /// Where an answer for a partner's certificate came from.
 #[derive(Clone, Debug)]
 pub struct MirrorNote {
     pub partner: String,
-    /// How fresh the mirror is, in words, e.g. "2026-11-22 13:05 UTC（12 分钟前）".
+    /// How fresh the mirror is, in words, e.g. "签发于 2026-11-22 21:05:00（北京时间），12 分钟前同步".
     pub as_of: String,
+    /// Entries in the partner checkpoint the mirror holds (for the technical details).
+    pub held_size: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +52,8 @@ pub struct CredentialView {
     pub cert_no: String,
     /// The issuing ledger, e.g. "重庆市".
     pub ledger_label: String,
+    /// The issuing authority, e.g. "重庆市人力资源和社会保障局" (the ledger's entry 0).
+    pub authority_name: String,
     /// e.g. "三级/高级工".
     pub level: String,
     pub occupation_code: String,
@@ -112,6 +118,8 @@ pub struct BodyView {
     pub entry_index: u64,
     pub scope: Vec<ScopeView>,
     pub history: Vec<String>,
+    /// The log entries of the history's changes (for the technical details).
+    pub change_entries: Vec<u64>,
     /// For a partner's body: read from this node's mirror of the partner's ledger.
     pub mirror: Option<MirrorNote>,
 }
@@ -150,6 +158,9 @@ pub struct ProvinceStats {
     pub issued_by_year: Vec<(String, u64)>,
     /// The high-skill share at the end of each year.
     pub share_by_year: Vec<(String, f64)>,
+    /// 互认: partner credentials recognised on this ledger, standing and withdrawn.
+    pub recognitions_active: u64,
+    pub recognitions_withdrawn: u64,
     pub checked: Option<CheckedAgainst>,
     pub mirror: Option<MirrorNote>,
 }
@@ -234,7 +245,7 @@ pub fn layout(title: &str, ledger_label: &str, content: Markup) -> Markup {
                 }
                 main { (content) }
                 footer {
-                    "本页面由账本节点直接生成，所列数据均可凭签名检查点离线核验。"
+                    "本页面由证书账本直接生成，所列数据均有发证部门的数字签名，可离线核验。"
                     "证书持有人信息仅以密钥承诺形式存储，查询时不回显未提交的个人信息。"
                 }
             }
@@ -266,14 +277,25 @@ pub fn lookup_page(ledger_label: &str, cert_no: &str) -> Markup {
     layout("证书查询", ledger_label, lookup_form(cert_no, ""))
 }
 
+/// What the answer was checked against, in words for an employer: who signed and when.
 fn checked_line(checked: &CheckedAgainst) -> Markup {
     html! {
         p.proof {
-            "核验依据：账本 " code { (checked.origin) } " 检查点（条目数 " (group_thousands(checked.size)) "）"
-            "，由 " code { (checked.signer) } " 签名"
-            @if let Some(time) = &checked.time { "，签发于 " (time) }
+            "核验依据：本结果已与"
+            @if let Some(authority) = &checked.authority_name { (authority) } @else { "发证部门" }
+            "签名的证书账本核对"
+            @if let Some(time) = &checked.time { "，签名时间 " (time) }
             "。"
         }
+    }
+}
+
+/// The checkpoint's particulars, for the collapsed technical details.
+fn checkpoint_details(checked: &CheckedAgainst) -> Markup {
+    html! {
+        dt { "账本" } dd { code { (checked.origin) } }
+        dt { "检查点条目数" } dd { (group_thousands(checked.size)) }
+        dt { "签名密钥" } dd { code { (checked.signer) } }
     }
 }
 
@@ -326,10 +348,10 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                             " (" (credential.body_reg_no) ")"
                         }
                         dt { "发证地" } dd { (credential.ledger_label) }
-                        dt { "账本条目" } dd { "#" (credential.entry_index) }
+                        dt { "发证部门" } dd { (credential.authority_name) }
                     }
                     @if let Some(mirror) = &credential.mirror {
-                        p.proof { "本证书由" (mirror.partner) "颁发，查询结果来自本节点的镜像，镜像截至 " (mirror.as_of) "。" }
+                        p.proof { "本证书由" (mirror.partner) "颁发，查询结果来自本节点保存的" (mirror.partner) "证书账本副本（镜像，" (mirror.as_of) "）。" }
                     }
                     (checked_line(&credential.checked))
                     div.qr {
@@ -342,18 +364,34 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                                 p { a href="/verifier-key" { "核验公钥及其指纹" } "（离线核验时需要）" }
                             }
                             p.hint {
-                                "离线核验包含证书条目、默克尔包含证明与签名检查点，可用 "
-                                code { "skill-ledger verify-bundle" } " 在无网络时核验。"
+                                "离线核验包可在无网络时证明本证书已记入发证部门的证书账本，核验时须使用发证部门的公钥。"
                                 "离线核验无法得知此后的撤销，请以联网查询结果为准。"
                             }
                             p.hint { "扫描二维码可打开本证书的查询页（已填好证书编号，姓名需重新填写）：" br; code.result-url { (result_url) } }
+                        }
+                    }
+                    details.technical {
+                        summary { "技术细节" }
+                        dl {
+                            dt { "账本条目" } dd { "#" (credential.entry_index) }
+                            (checkpoint_details(&credential.checked))
+                            @if let Some(size) = credential.mirror.as_ref().and_then(|mirror| mirror.held_size) {
+                                dt { "镜像检查点条目数" } dd { (group_thousands(size)) }
+                            }
+                        }
+                        p.hint {
+                            "离线核验包含证书条目、默克尔包含证明与签名检查点（C2SP tlog-proof），命令行核验："
+                            code { "skill-ledger verify-bundle 核验包文件 --trust 公钥文件" }
                         }
                     }
                 }
                 Lookup::NotFound { cert_no, checked } => {
                     div.status.unknown data-status="unknown" { "未查询到相关证书信息" }
                     p { "未找到编号为 " code { (cert_no) } " 且姓名一致的证书。请核对证书编号与姓名后重试。" }
-                    @if let Some(checked) = checked { (checked_line(checked)) }
+                    @if let Some(checked) = checked {
+                        (checked_line(checked))
+                        details.technical { summary { "技术细节" } dl { (checkpoint_details(checked)) } }
+                    }
                 }
                 Lookup::BadInput { field, message } => {
                     div.status.error data-status="error" data-field=(field) { "输入有误" }
@@ -379,7 +417,7 @@ pub fn body_page(ledger_label: &str, body: &BodyView) -> Markup {
                 dt { "评价对象" } dd { (body.audience) }
                 dt { "备案有效期" } dd { (body.valid_from) " 至 " (body.valid_until) }
                 dt { "直接认定权" } dd { @if body.direct_recognition { "有" } @else { "无" } }
-                dt { "备案日期" } dd { (body.registered) " · 账本条目 #" (body.entry_index) }
+                dt { "备案日期" } dd { (body.registered) }
             }
         }
         section {
@@ -394,12 +432,26 @@ pub fn body_page(ledger_label: &str, body: &BodyView) -> Markup {
             }
         }
         @if let Some(mirror) = &body.mirror {
-            p.proof { "本机构在" (mirror.partner) "备案，信息来自本节点对" (mirror.partner) "账本的镜像，镜像截至 " (mirror.as_of) "。" }
+            p.proof { "本机构在" (mirror.partner) "备案，信息来自本节点保存的" (mirror.partner) "证书账本副本（镜像，" (mirror.as_of) "）。" }
         }
         @if !body.history.is_empty() {
             section {
                 h2 { "变更记录" }
                 ul { @for line in &body.history { li { (line) } } }
+            }
+        }
+        details.technical {
+            summary { "技术细节" }
+            dl {
+                dt { "备案登记的账本条目" } dd { "#" (body.entry_index) }
+                @if !body.change_entries.is_empty() {
+                    dt { "变更登记的账本条目" } dd {
+                        @for (position, entry) in body.change_entries.iter().enumerate() {
+                            @if position > 0 { "、" }
+                            "#" (entry)
+                        }
+                    }
+                }
             }
         }
     };
@@ -470,14 +522,30 @@ pub fn stats_page(ledger_label: &str, provinces: &[ProvinceStats]) -> Markup {
                     div.figure { "高技能人才" b { (group_thousands(province.high_skill)) } }
                     div.figure { "高技能人才占比" b { (format!("{:.1}%", province.high_skill_share * 100.0)) } }
                 }
+                h2 { "互认" }
+                div.figures {
+                    div.figure { "互认的外省证书" b { (group_thousands(province.recognitions_active)) } }
+                    div.figure { "已撤回的互认" b { (group_thousands(province.recognitions_withdrawn)) } }
+                }
                 h2 { "持证人数（按最高等级）" }
                 (PreEscaped(bar_chart(&format!("{}持证人数（按最高等级）", province.label), &province.holders_by_level)))
                 h2 { "每年新发证书" }
                 (PreEscaped(bar_chart(&format!("{}每年新发证书", province.label), &province.issued_by_year)))
                 @if let Some(mirror) = &province.mirror {
-                    p.proof { "数据来自本节点对" (mirror.partner) "账本的镜像，截至 " (mirror.as_of) "。" }
+                    p.proof { "数据来自本节点保存的" (mirror.partner) "证书账本副本（镜像，" (mirror.as_of) "）。" }
                 }
-                @if let Some(checked) = &province.checked { (checked_line(checked)) }
+                @if let Some(checked) = &province.checked {
+                    (checked_line(checked))
+                    details.technical {
+                        summary { "技术细节" }
+                        dl {
+                            (checkpoint_details(checked))
+                            @if let Some(size) = province.mirror.as_ref().and_then(|mirror| mirror.held_size) {
+                                dt { "镜像检查点条目数" } dd { (group_thousands(size)) }
+                            }
+                        }
+                    }
+                }
             }
         }
     };
@@ -490,8 +558,8 @@ pub fn verifier_key_page(ledger_label: &str, key: &VerifierKeyView) -> Markup {
         section {
             h1 { "离线核验公钥" }
             p {
-                "本节点的签名检查点由" (key.authority_name) "签发。离线核验包（证书查询结果页可下载）"
-                "中的检查点须用下面的公钥核验：核验通过，说明该证书确已记入" (key.authority_name)
+                "本节点的证书账本由" (key.authority_name) "签名。离线核验包（证书查询结果页可下载）"
+                "中的签名须用下面的公钥核验：核验通过，说明该证书确已记入" (key.authority_name)
                 "的证书账本，且包内记录未被改动。"
             }
             h2 { "公钥" }
@@ -543,7 +611,8 @@ mod tests {
             origin: "skill-ledger/50".to_string(),
             size: 4361,
             signer: "skill-ledger/50".to_string(),
-            time: Some("2026-11-22 13:05:00 UTC".to_string()),
+            time: Some("2026-11-22 21:05:00（北京时间）".to_string()),
+            authority_name: Some("重庆市人力资源和社会保障局".to_string()),
         }
     }
 
@@ -551,6 +620,7 @@ mod tests {
         CredentialView {
             cert_no: "Y000050000102253000070".to_string(),
             ledger_label: "重庆市".to_string(),
+            authority_name: "重庆市人力资源和社会保障局".to_string(),
             level: "三级/高级工".to_string(),
             occupation_code: "6-31-01-03".to_string(),
             occupation_name: "电工".to_string(),
@@ -592,7 +662,9 @@ mod tests {
         assert!(page.contains("data-status=\"valid\""), "{page}");
         assert!(page.contains("三级/高级工"), "{page}");
         assert!(page.contains("重庆示例电力设备有限公司（演示）"), "{page}");
-        assert!(page.contains("条目数 4,361"), "{page}");
+        assert!(page.contains("<summary>技术细节</summary>"), "{page}");
+        assert!(page.contains("4,361"), "{page}");
+        assert!(page.contains("重庆市人力资源和社会保障局"), "{page}");
         assert!(
             page.contains("/v1/credentials/Y000050000102253000070/bundle"),
             "{page}"
@@ -644,6 +716,8 @@ mod tests {
                 ("2024".to_string(), share - 0.02),
                 ("2025".to_string(), share),
             ],
+            recognitions_active: 12,
+            recognitions_withdrawn: 1,
             checked: Some(checked()),
             mirror: None,
         };
