@@ -376,11 +376,7 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                     tracing::error!(%error, "portal lookup failed");
                     return html(
                         StatusCode::INTERNAL_SERVER_ERROR,
-                        pages::message_page(
-                            label,
-                            "查询暂不可用",
-                            "账本节点读取失败，请稍后再试。",
-                        ),
+                        pages::message_page(label, "查询暂不可用", "数据读取失败，请稍后再试。"),
                         "no-store",
                     );
                 }
@@ -546,7 +542,7 @@ async fn stats(State(state): State<AppState>) -> Response {
         _ => {
             return html(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                pages::message_page(label, "统计暂不可用", "账本节点读取失败，请稍后再试。"),
+                pages::message_page(label, "统计暂不可用", "数据读取失败，请稍后再试。"),
                 "no-store",
             )
         }

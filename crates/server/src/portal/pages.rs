@@ -246,7 +246,7 @@ pub fn layout(title: &str, ledger_label: &str, content: Markup) -> Markup {
                 main { (content) }
                 footer {
                     "本页面由证书账本直接生成，所列数据均有发证部门的数字签名，可离线核验。"
-                    "证书持有人信息仅以密钥承诺形式存储，查询时不回显未提交的个人信息。"
+                    "证书持有人的姓名和证件号码不以明文保存，查询时不显示您未填写的个人信息。"
                 }
             }
         }
@@ -358,7 +358,7 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                         (PreEscaped(qr_svg))
                         div {
                             @if bundle_url.is_empty() {
-                                p.hint { "离线核验包请向发证地账本节点下载。" }
+                                p.hint { "离线核验包请到发证地的证书查询网站下载。" }
                             } @else {
                                 p { a href=(bundle_url) download { "下载离线核验包" } }
                                 p { a href="/verifier-key" { "核验公钥及其指纹" } "（离线核验时需要）" }
