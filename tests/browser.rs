@@ -323,6 +323,31 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         "{body_page}"
     );
 
+    // one issued inside the demo's suspension, which was logged after it: a warning, not a
+    // plain 证书有效
+    let item = summary["samples"]["issuer_suspended"]
+        .get(0)
+        .unwrap_or_else(|| panic!("a sample issued inside the suspension: {summary}"));
+    let (status, text) = look_up(
+        &client,
+        &portal,
+        item["cert_no"].as_str().expect("cert_no"),
+        item["name"].as_str().expect("name"),
+    )
+    .await;
+    assert_eq!(status, "valid", "{text}");
+    assert!(
+        !text.contains("证书有效") && text.contains("暂停"),
+        "{text}"
+    );
+    client
+        .find(Locator::Css(
+            "div.notice[data-warning='retroactive-body-status']",
+        ))
+        .await
+        .expect("the retroactive suspension's warning");
+    screenshot(&client, "portal-warning.png").await;
+
     // a revoked one
     let (cert_no, name) = sample("revoked");
     let (status, text) = look_up(&client, &portal, &cert_no, &name).await;
