@@ -2,7 +2,8 @@
 //! `chromedriver` over WebDriver) opens the demo's Chongqing portal, submits the lookup form
 //! for a valid, a revoked and an unknown certificate, checks each result page (posted: the
 //! address names no one, the QR code carries the certificate number only), opens the
-//! statistics and a body page, and saves screenshots (docs/portal.md shows them).
+//! verifier key's page, a partner body's page from the mirror, the statistics and a body
+//! page, and saves screenshots (docs/portal.md shows them).
 //!
 //! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test
 //! says so and passes, unless `SKILL_LEDGER_REQUIRE_BROWSER=1` (set by `.ci/run`), when it
@@ -214,8 +215,29 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         "{text}"
     );
     assert!(
-        text.contains("核验依据") && text.contains("skill-ledger/50"),
+        text.contains("核验依据") && text.contains("重庆市人力资源和社会保障局"),
         "{text}"
+    );
+    assert!(text.contains("北京时间") && !text.contains("UTC"), "{text}");
+    // The ledger's internals are folded away until 技术细节 is opened.
+    assert!(!text.contains("skill-ledger/50"), "{text}");
+    client
+        .find(Locator::Css("details.technical summary"))
+        .await
+        .expect("the technical details")
+        .click()
+        .await
+        .expect("opened");
+    let details = client
+        .find(Locator::Css("details.technical"))
+        .await
+        .expect("the technical details")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        details.contains("skill-ledger/50") && details.contains("账本条目"),
+        "{details}"
     );
     let bundle_link = client
         .find(Locator::Css("a[download]"))
@@ -244,6 +266,27 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
     );
     screenshot(&client, "portal-valid.png").await;
 
+    // The verifier key an offline check needs is one link away, with its fingerprint.
+    client
+        .find(Locator::Css("a[href='/verifier-key']"))
+        .await
+        .expect("a link to the verifier key")
+        .click()
+        .await
+        .expect("opened");
+    let key_page = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        key_page.contains("skill-ledger/50+") && key_page.contains("公钥指纹"),
+        "{key_page}"
+    );
+    screenshot(&client, "portal-key.png").await;
+
     // a Sichuan certificate, answered by the Chongqing portal from its mirror of Sichuan
     let item = summary["samples"]["valid"]
         .as_array()
@@ -258,8 +301,52 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
     let (status, text) = look_up(&client, &portal, partner_no, partner_name).await;
     assert_eq!(status, "valid", "{text}");
     assert!(text.contains("四川省") && text.contains("镜像"), "{text}");
-    assert!(text.contains("skill-ledger/51"), "{text}");
+    assert!(text.contains("四川省人力资源和社会保障厅"), "{text}");
     screenshot(&client, "portal-partner.png").await;
+    // Its body's page is served from the mirror too.
+    client
+        .find(Locator::Css("dd a[href^='/bodies/']"))
+        .await
+        .expect("the partner body's link")
+        .click()
+        .await
+        .expect("opened");
+    let body_page = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        body_page.contains("评价范围") && body_page.contains("四川省"),
+        "{body_page}"
+    );
+
+    // one issued inside the demo's suspension, which was logged after it: a warning, not a
+    // plain 证书有效
+    let item = summary["samples"]["issuer_suspended"]
+        .get(0)
+        .unwrap_or_else(|| panic!("a sample issued inside the suspension: {summary}"));
+    let (status, text) = look_up(
+        &client,
+        &portal,
+        item["cert_no"].as_str().expect("cert_no"),
+        item["name"].as_str().expect("name"),
+    )
+    .await;
+    assert_eq!(status, "valid", "{text}");
+    assert!(
+        !text.contains("证书有效") && text.contains("暂停"),
+        "{text}"
+    );
+    client
+        .find(Locator::Css(
+            "div.notice[data-warning='retroactive-body-status']",
+        ))
+        .await
+        .expect("the retroactive suspension's warning");
+    screenshot(&client, "portal-warning.png").await;
 
     // a revoked one
     let (cert_no, name) = sample("revoked");
@@ -290,6 +377,16 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         .await
         .expect("charts");
     assert!(charts.len() >= 3, "{} charts", charts.len());
+    let stats = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    for shown in ["特级技师", "首席技师", "互认"] {
+        assert!(stats.contains(shown), "{shown} missing: {stats}");
+    }
     screenshot(&client, "portal-stats.png").await;
     client
         .goto(&format!("{portal}/bodies"))

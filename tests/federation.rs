@@ -1390,3 +1390,60 @@ fn a_pull_from_the_command_line_withdraws_the_recognitions_the_origin_revoked() 
     // And pulling again withdraws nothing twice.
     assert_eq!(pull()["recognitions_withdrawn"], 0);
 }
+
+#[test]
+fn the_portal_serves_a_partner_body_page_from_the_mirror() {
+    // Given Chongqing's mirror of Sichuan holding a Sichuan credential, pulled from the
+    // command line, and Chongqing served.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, address_50, _address_51, sichuan_key) =
+        given_two_partners_and_a_sichuan_body(temp.path());
+    issue(
+        &sichuan,
+        &sichuan_key,
+        SICHUAN_CERT,
+        "510104199203041234",
+        "李四",
+        "2020-06-01",
+    );
+    cli(&[
+        "sync",
+        "pull",
+        "--dir",
+        s(&chongqing),
+        "--from-dir",
+        s(&sichuan),
+    ]);
+    let served = serve(&chongqing, &address_50);
+
+    // When an employer looks the Sichuan certificate up on the Chongqing portal.
+    let form = format!("cert_no={SICHUAN_CERT}&name=%E6%9D%8E%E5%9B%9B");
+    let page = request(
+        &served.address,
+        "POST",
+        "/query",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+    );
+    let page = page.text();
+    assert!(page.contains("data-status=\"valid\""), "{page}");
+    let link = format!("href=\"/bodies/{SICHUAN_BODY}\"");
+    assert!(page.contains(&link), "{page}");
+
+    // Then the body link it shows opens the Sichuan body's page, read from the mirror.
+    let body = get(&served.address, &format!("/bodies/{SICHUAN_BODY}"));
+    assert_eq!(body.status, 200, "{}", body.text());
+    let body = body.text();
+    assert!(body.contains("四川测试职业技能评价中心"), "{body}");
+    assert!(body.contains("四川省"), "{body}");
+    assert!(body.contains("镜像"), "{body}");
+
+    // And a Sichuan number the mirror does not hold is still a clear Chinese 404.
+    let unknown = get(&served.address, "/bodies/Y000051000099");
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    assert!(
+        unknown.text().contains("未找到评价机构"),
+        "{}",
+        unknown.text()
+    );
+}

@@ -554,9 +554,20 @@ fn the_lookup_form_is_posted_and_no_address_carries_the_holders_name() {
     assert_eq!(json.status, 415, "{}", json.text());
 
     // The rate limit still holds for posted lookups (3 so far, counting the refused one),
-    // and not for the form.
+    // and not for the form; a visitor is told in Chinese when to retry.
     post_form(address, &format!("cert_no={CERT_NO}&name=x"));
-    post_form(address, &format!("cert_no={CERT_NO}&name=x")).problem(429, "rate-limited");
+    let limited = post_form(address, &format!("cert_no={CERT_NO}&name=x"));
+    assert_eq!(limited.status, 429, "{}", limited.text());
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(
+        limited.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        limited.text().contains("查询过于频繁"),
+        "{}",
+        limited.text()
+    );
     assert_eq!(get(address, "/query").status, 200);
 }
 

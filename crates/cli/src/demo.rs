@@ -327,6 +327,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     let mut nodes = serde_json::Map::new();
     let mut valid_samples = Vec::new();
     let mut revoked_samples = Vec::new();
+    let mut issuer_suspended_samples = Vec::new();
     // 互认: a few of each ledger's valid credentials, for the partner to recognise.
     let mut recognisable: Vec<Vec<CertificateNumber>> = Vec::new();
     for (authority, people) in authorities
@@ -347,7 +348,18 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                 })
                 .collect::<Vec<_>>()
         };
-        valid_samples.extend(sample(&made.valid, 5));
+        // The valid samples read as plainly valid: none issued inside the retroactive
+        // suspension. Only among the first five: from the sixth on, some are recognised by the
+        // partner, and the demo revokes one of those.
+        let plainly_valid: Vec<(CertificateNumber, usize)> = made
+            .valid
+            .iter()
+            .take(5)
+            .filter(|item| !made.issuer_suspended.contains(item))
+            .copied()
+            .collect();
+        valid_samples.extend(sample(&plainly_valid, 5));
+        issuer_suspended_samples.extend(sample(&made.issuer_suspended, 2));
         recognisable.push(
             made.valid
                 .iter()
@@ -403,7 +415,11 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     }
     let summary = json!({
         "nodes": nodes,
-        "samples": {"valid": valid_samples, "revoked": revoked_samples},
+        "samples": {
+            "valid": valid_samples,
+            "revoked": revoked_samples,
+            "issuer_suspended": issuer_suspended_samples,
+        },
         "workers_on_both_ledgers": chongqing_workers.len().div_ceil(MOVED_EVERY),
         "federation": federation,
     });
@@ -523,6 +539,8 @@ struct MadeLedger {
     credentials: usize,
     /// Valid credentials, newest first, with the worker's position.
     valid: Vec<(CertificateNumber, usize)>,
+    /// Valid credentials issued inside the suspension logged after them (the portal warns).
+    issuer_suspended: Vec<(CertificateNumber, usize)>,
     revoked: Vec<(CertificateNumber, usize)>,
     rejected_codes: BTreeMap<String, u64>,
     stats: serde_json::Value,
@@ -716,11 +734,28 @@ fn build_ledger(
         .rev()
         .copied()
         .collect();
+    // The suspension above reaches back: what the body issued from its date was accepted
+    // before it was logged, and the portal shows those with a warning.
+    let registry = node.registry();
+    let mut issuer_suspended = Vec::new();
+    if let Some(body) = registry.bodies.get(&suspended) {
+        for (number, worker) in valid
+            .iter()
+            .filter(|(number, _)| number.registration_number() == suspended)
+        {
+            if let Some(record) = node.credential(number)? {
+                if record.retroactive_body_status(body).is_some() {
+                    issuer_suspended.push((*number, *worker));
+                }
+            }
+        }
+    }
     let made = MadeLedger {
         origin,
         entries: node.entry_count(),
         credentials: accepted.len(),
         valid,
+        issuer_suspended,
         revoked,
         rejected_codes,
         stats: skill_ledger_node::stats_document(&node.stats()?),
@@ -1115,6 +1150,12 @@ fn report(summary: &serde_json::Value, json: bool, reused: bool) {
     }
     if let Some(item) = summary["samples"]["revoked"].get(0) {
         println!("  and a revoked one:\n{}", try_line(item));
+    }
+    if let Some(item) = summary["samples"]["issuer_suspended"].get(0) {
+        println!(
+            "  and one issued inside a suspension logged after it (the portal warns):\n{}",
+            try_line(item)
+        );
     }
     let served: Vec<(&String, &str)> = summary["nodes"]
         .as_object()

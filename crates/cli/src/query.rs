@@ -243,6 +243,20 @@ fn print_verification(
             value["body_name"].as_str().unwrap_or(""),
             value["issued"].as_str().unwrap_or("")
         );
+        let warning = &value["issuer_status_warning"];
+        if let Some(status) = warning["status"].as_str() {
+            println!(
+                "  WARNING: the issuing body is {status} from {} ({}), a change logged after this \
+                 certificate, whose issue date falls inside it (发证机构在发证日已被{}备案)",
+                warning["effective"].as_str().unwrap_or(""),
+                warning["reason"].as_str().unwrap_or(""),
+                if status == "cancelled" {
+                    "取消"
+                } else {
+                    "暂停"
+                }
+            );
+        }
     }
     if let Some(partner) = partner {
         let mirror = &value["mirror"];

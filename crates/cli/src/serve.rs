@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// With --access-log sampled: the share of the other requests logged, 0 to 1.
     #[arg(long, env = "SKILL_LEDGER_ACCESS_LOG_SAMPLE_RATE")]
     pub access_log_sample_rate: Option<f64>,
+    /// The address the portal's links and QR codes name, e.g. https://zscx.example.cn/
+    /// (default: http:// and the address listened on; never a request's Host header).
+    #[arg(long, env = "SKILL_LEDGER_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
     /// Worker threads of the HTTP runtime (default: one per core).
     #[arg(long, env = "SKILL_LEDGER_WORKER_THREADS")]
     pub worker_threads: Option<usize>,
@@ -112,6 +116,9 @@ impl ServeArgs {
         if let Some(value) = self.access_log_sample_rate {
             config.access_log_sample_rate = value;
         }
+        if let Some(value) = &self.public_base_url {
+            config.public_base_url = Some(value.clone());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -138,7 +145,7 @@ pub(crate) async fn shutdown_signal() {
 }
 
 pub fn run(args: ServeArgs, json: bool) -> CliResult {
-    let config = args.server_config()?;
+    let mut config = args.server_config()?;
     let (node, report) = Node::open(&args.dir.dir)?;
     if report.replayed > 0 || report.projections_rebuilt {
         tracing::info!(
@@ -162,12 +169,22 @@ pub fn run(args: ServeArgs, json: bool) -> CliResult {
         .collect();
     let node = Arc::new(node);
     let origin = node.origin().to_string();
-    let state = AppState::new(node.clone(), config.clone()).with_federation(federation);
+    let served_node = node.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let address = listener.local_addr()?;
+        // The address bound (port 0 picks one): the default public base URL names it.
+        config.listen = address;
+        if config.public_base_url.is_none() && address.ip().is_unspecified() {
+            tracing::warn!(
+                %address,
+                "listening on all interfaces without public_base_url: the portal's links and QR codes name {}",
+                config.public_base_url()
+            );
+        }
+        let state = AppState::new(served_node, config).with_federation(federation);
         if json {
             print_json(&json!({
                 "listening": address.to_string(),

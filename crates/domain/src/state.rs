@@ -138,6 +138,28 @@ impl BodyRecord {
             .map_or(BodyStatus::Active, |change| change.status)
     }
 
+    /// The suspension or cancellation that covers `date` but was logged after entry
+    /// `logged_after` (a credential's entry): a retroactive status change. `decide` refuses a
+    /// credential dated inside a suspension or cancellation it knows of, so a credential that
+    /// stands inside one was accepted before the change was logged. It stays on the ledger
+    /// and is not revoked by this (revocations are one by one), but it was issued while the
+    /// body, as the ledger now records, was not allowed to evaluate: whoever relies on it
+    /// should be told. `None` when the status in force at `date` is active or was already
+    /// known at `logged_after`.
+    ///
+    /// The change in force at `date` is the last one effective on or before it (changes are
+    /// kept in date order), so a reinstatement effective before `date` ends a suspension's
+    /// period, and a cancellation has no end.
+    pub fn retroactive_status_at(&self, date: Date, logged_after: u64) -> Option<&StatusChange> {
+        self.status_changes
+            .iter()
+            .rev()
+            .find(|change| change.effective <= date)
+            .filter(|change| {
+                change.status != BodyStatus::Active && change.entry_index > logged_after
+            })
+    }
+
     /// The latest status, whatever its date.
     pub fn status_now(&self) -> BodyStatus {
         self.status_changes
@@ -239,6 +261,14 @@ impl CredentialRecord {
 
     pub fn is_valid(&self) -> bool {
         self.status == CredentialStatus::Valid
+    }
+
+    /// The issuing body's suspension or cancellation, logged after this credential, whose
+    /// period covers its issue date ([`BodyRecord::retroactive_status_at`]); `body` is the
+    /// issuing body's record from the same ledger's registry.
+    pub fn retroactive_body_status<'a>(&self, body: &'a BodyRecord) -> Option<&'a StatusChange> {
+        debug_assert_eq!(body.registration_number, self.body());
+        body.retroactive_status_at(self.issued, self.entry_index)
     }
 }
 
@@ -567,5 +597,85 @@ pub trait RecordView {
     /// it still checks signatures, bodies, scope, policy tables and everything else.
     fn keeps_careers(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        text.parse().expect("date")
+    }
+
+    fn change(effective: &str, status: BodyStatus, entry_index: u64) -> StatusChange {
+        StatusChange {
+            effective: date(effective),
+            status,
+            reason: "违规发证".to_string(),
+            entry_index,
+        }
+    }
+
+    fn body(status_changes: Vec<StatusChange>) -> BodyRecord {
+        BodyRecord {
+            registration_number: "Y000050000001".parse().expect("number"),
+            name: "重庆测试装备制造有限公司".to_string(),
+            keys: Vec::new(),
+            valid_from: date("2020-01-01"),
+            valid_until: date("2029-12-31"),
+            audience: Audience::OwnStaff,
+            scope: Vec::new(),
+            direct_recognition: false,
+            registered: date("2020-01-01"),
+            status_changes,
+            entry_index: 1,
+            revoked_keys: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_suspension_logged_later_covering_the_issue_date_is_retroactive() {
+        // Given a credential at entry 10 dated 2025-11-28.
+        let (issued, entry) = (date("2025-11-28"), 10);
+        // A suspension from 2025-06-01 logged at entry 20 covers it.
+        let suspended = body(vec![change("2025-06-01", BodyStatus::Suspended, 20)]);
+        assert_eq!(
+            suspended
+                .retroactive_status_at(issued, entry)
+                .map(|c| c.entry_index),
+            Some(20)
+        );
+        // So does a cancellation, which has no end.
+        let cancelled = body(vec![
+            change("2025-06-01", BodyStatus::Suspended, 20),
+            change("2025-07-01", BodyStatus::Cancelled, 21),
+        ]);
+        assert_eq!(
+            cancelled
+                .retroactive_status_at(issued, entry)
+                .map(|c| c.status),
+            Some(BodyStatus::Cancelled)
+        );
+        // Not once a reinstatement before the issue date ended the suspension.
+        let reinstated = body(vec![
+            change("2025-06-01", BodyStatus::Suspended, 20),
+            change("2025-09-01", BodyStatus::Active, 21),
+        ]);
+        assert!(reinstated.retroactive_status_at(issued, entry).is_none());
+        // But still when the reinstatement came after the issue date.
+        let reinstated_later = body(vec![
+            change("2025-06-01", BodyStatus::Suspended, 20),
+            change("2025-12-01", BodyStatus::Active, 21),
+        ]);
+        assert!(reinstated_later
+            .retroactive_status_at(issued, entry)
+            .is_some());
+        // Not a suspension starting after the issue date.
+        let later = body(vec![change("2025-12-01", BodyStatus::Suspended, 20)]);
+        assert!(later.retroactive_status_at(issued, entry).is_none());
+        // Not a suspension logged before the credential (the rules judged it then).
+        let known = body(vec![change("2025-06-01", BodyStatus::Suspended, 5)]);
+        assert!(known.retroactive_status_at(issued, entry).is_none());
     }
 }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 /// sync_backoff_max_s = 900
 /// access_log = "off"
 /// access_log_sample_rate = 0.01
+/// public_base_url = "https://zscx.example.cn/"
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -56,6 +57,12 @@ pub struct ServerConfig {
     /// With `access_log = "sampled"`, the share of the requests answered below 400 that are
     /// logged, 0 to 1 (every error answer is logged).
     pub access_log_sample_rate: f64,
+    /// The address the portal's links and QR codes name, e.g. `https://zscx.example.cn/`
+    /// (`http` or `https`, a host, optionally a port and a path; no query, fragment or
+    /// credentials). Unset: `http://` and the `listen` address, right for a node reached
+    /// where it listens (the demo, loopback). Never taken from a request's `Host` header,
+    /// which whoever sends the request chooses.
+    pub public_base_url: Option<String>,
 }
 
 /// Which requests the access log records.
@@ -106,6 +113,7 @@ impl Default for ServerConfig {
             sync_backoff_max_s: 900,
             access_log: AccessLog::Off,
             access_log_sample_rate: 0.01,
+            public_base_url: None,
         }
     }
 }
@@ -175,12 +183,55 @@ impl ServerConfig {
         if !(0.0..=1.0).contains(&self.access_log_sample_rate) {
             return invalid("access_log_sample_rate", "must be between 0 and 1");
         }
+        if let Some(url) = &self.public_base_url {
+            if let Err(reason) = check_public_base_url(url) {
+                return invalid("public_base_url", &reason);
+            }
+        }
         Ok(())
+    }
+
+    /// The base of the portal's public links, without a trailing `/`: `public_base_url`,
+    /// or `http://` and the `listen` address.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_base_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
     }
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
     }
+}
+
+/// Longest public base URL accepted (it goes into every QR code, which holds a few hundred
+/// characters at medium error correction).
+const PUBLIC_BASE_URL_CHARS_MAX: usize = 200;
+
+/// An `http(s)://host[:port][/path]` address with nothing a page could misread: no query,
+/// fragment, credentials, white space or characters that need escaping in HTML.
+fn check_public_base_url(url: &str) -> Result<(), String> {
+    if url.chars().count() > PUBLIC_BASE_URL_CHARS_MAX {
+        return Err(format!(
+            "must be at most {PUBLIC_BASE_URL_CHARS_MAX} characters"
+        ));
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with http:// or https://"))?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/:%[]".contains(c);
+    if let Some(bad) = rest.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "{url:?} has {bad:?}: only a host, a port and a path (no query, fragment or credentials)"
+        ));
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err(format!("{url:?} names no host"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -215,6 +266,34 @@ mod tests {
         };
         let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("access_log_sample_rate"), "{error}");
+    }
+
+    #[test]
+    fn the_public_base_url_is_the_configured_one_or_the_listen_address() {
+        let config = ServerConfig::default();
+        assert_eq!(config.public_base_url(), "http://127.0.0.1:8080");
+        let config: ServerConfig =
+            toml::from_str("public_base_url = \"https://zscx.example.cn/cx/\"\n").unwrap();
+        assert!(config.validate().is_ok());
+        assert_eq!(config.public_base_url(), "https://zscx.example.cn/cx");
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://example.cn",
+            "https://",
+            "https://:8080/",
+            "https://user@example.cn/",
+            "https://example.cn/?a=1",
+            "https://example.cn/#x",
+            "https://example.cn/a b",
+            "https://example.cn/\"><script>",
+        ] {
+            let config = ServerConfig {
+                public_base_url: Some(bad.to_string()),
+                ..ServerConfig::default()
+            };
+            let error = config.validate().expect_err(bad).to_string();
+            assert!(error.contains("public_base_url"), "{bad}: {error}");
+        }
     }
 
     #[test]

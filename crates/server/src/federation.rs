@@ -181,16 +181,27 @@ pub fn answering_partner(
             return Ok(Some((index, Some(found))));
         }
     }
-    let suffix = format!("/{}", number.province());
-    let named = partners
-        .iter()
-        .position(|partner| partner.origin.ends_with(&suffix));
-    let chosen = match (named, partners.len()) {
+    let chosen = partner_index_for_province(
+        partners.iter().map(|partner| partner.origin),
+        number.province(),
+    );
+    Ok(chosen.map(|index| (index, None)))
+}
+
+/// Among partners of these origins (in `partners.toml` order), the one that answers for a
+/// province: the one whose origin ends `/<province>`, or the only partner.
+fn partner_index_for_province<'a>(
+    origins: impl ExactSizeIterator<Item = &'a str>,
+    province: skill_ledger_domain::Province,
+) -> Option<usize> {
+    let suffix = format!("/{province}");
+    let count = origins.len();
+    let mut origins = origins;
+    match (origins.position(|origin| origin.ends_with(&suffix)), count) {
         (Some(index), _) => Some(index),
         (None, 1) => Some(0),
         _ => None,
-    };
-    Ok(chosen.map(|index| (index, None)))
+    }
 }
 
 /// The federation state of a served ledger: its witness and its partners' mirrors.
@@ -384,6 +395,19 @@ impl Federation {
                 reader: partner.reader(),
             })
             .collect()
+    }
+
+    /// The partner that answers for a province: the one whose origin ends `/<province>`, or
+    /// the only partner.
+    pub fn partner_for_province(
+        &self,
+        province: skill_ledger_domain::Province,
+    ) -> Option<&Arc<Partner>> {
+        partner_index_for_province(
+            self.partners.iter().map(|partner| partner.origin()),
+            province,
+        )
+        .map(|index| &self.partners[index])
     }
 
     /// Each partner's state for `/healthz`.

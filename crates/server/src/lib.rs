@@ -199,6 +199,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)
+        // Outermost, so it also sees the layers' answers (503, 413, 408).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            portal::html_errors,
+        ))
         .with_state(state)
 }
 

@@ -30,8 +30,8 @@ use crate::problem::{ProblemDocument, PROBLEM_CONTENT_TYPE};
 use crate::verify::{HolderBundleRequest, Verification, VerifyRequest, VerifyStatus};
 use crate::views::{
     AppointmentView, BodyView, CheckpointView, CredentialResponse, CredentialView, Health,
-    KeyPeriodView, NextStepView, PersonCredentialView, PersonView, RevocationView, RevokedKeyView,
-    ScopeItemView, StatusChangeView, SubmitRequest, SubmitResponse,
+    IssuerStatusWarning, KeyPeriodView, NextStepView, PersonCredentialView, PersonView,
+    RevocationView, RevokedKeyView, ScopeItemView, StatusChangeView, SubmitRequest, SubmitResponse,
 };
 
 /// The forms of the inputs the server accepts, as JSON Schema (ECMA-262 patterns, which
@@ -295,7 +295,10 @@ impl utoipa::ToSchema for AddCheckpointBody {}
             `urn:skill-ledger:problem:<code>`; a refused event's code is the rule's stable code. \
             Every route may answer 503 with `Retry-After` when the node is at its concurrency \
             bound or a request overruns twice the request timeout. A JSON body that is not JSON \
-            is 400; well-formed JSON with a missing, unknown or invalid member is 422.",
+            is 400; well-formed JSON with a missing, unknown or invalid member is 422. A \
+            credential (`GET /v1/credentials/{cert_no}`, `POST /v1/verify`) carries \
+            `issuer_status_warning` when its body was suspended or cancelled, by a change \
+            logged after the credential, over a period that covers its issue date.",
     ),
     modifiers(&LayerResponses),
     paths(
@@ -322,6 +325,7 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         CredentialView,
         CredentialResponse,
         RevocationView,
+        IssuerStatusWarning,
         VerifyRequest,
         HolderBundleRequest,
         Verification,

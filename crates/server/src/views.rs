@@ -69,6 +69,23 @@ pub struct RevocationView {
     pub entry_index: u64,
 }
 
+/// The issuing body's suspension or cancellation that covers a credential's issue date but
+/// was logged after the credential (a retroactive status change,
+/// `BodyRecord::retroactive_status_at`). The credential stands (it is not revoked by this),
+/// but it was issued while the body, as the ledger now records, was not allowed to evaluate.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct IssuerStatusWarning {
+    /// `suspended` or `cancelled`.
+    #[schema(example = "suspended")]
+    pub status: String,
+    /// From when the change applies, `YYYY-MM-DD` (on or before the issue date).
+    #[schema(example = "2025-06-01")]
+    pub effective: String,
+    pub reason: String,
+    /// Index of the status change's entry in the log (after the credential's).
+    pub entry_index: u64,
+}
+
 /// A credential as the ledger holds it (no holder data).
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
 pub struct CredentialView {
@@ -95,6 +112,11 @@ pub struct CredentialView {
     /// Index of the `LevelCertified` entry in the log.
     pub entry_index: u64,
     pub revocation: Option<RevocationView>,
+    /// Present only when the issuing body has a suspension or cancellation, logged after
+    /// this credential, whose period covers the issue date: see [`IssuerStatusWarning`].
+    /// Absent otherwise (an additive member: clients that ignore it read as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_status_warning: Option<IssuerStatusWarning>,
 }
 
 impl CredentialView {
@@ -139,6 +161,16 @@ impl CredentialView {
             body_name: registry.bodies.get(&body).map(|record| record.name.clone()),
             entry_index: credential.entry_index,
             revocation,
+            issuer_status_warning: registry
+                .bodies
+                .get(&body)
+                .and_then(|record| credential.retroactive_body_status(record))
+                .map(|change| IssuerStatusWarning {
+                    status: change.status.id().to_string(),
+                    effective: change.effective.to_string(),
+                    reason: change.reason.clone(),
+                    entry_index: change.entry_index,
+                }),
         }
     }
 }

@@ -22,9 +22,10 @@ pub mod model;
 pub mod pages;
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::middleware;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -38,6 +39,105 @@ use crate::state::AppState;
 use crate::verify::{verify, VerifyRequest, VerifyStatus};
 use pages::{Lookup, ProvinceStats};
 
+/// Whether a request is for a page meant for people: one of the portal's paths, or any
+/// other path outside the API and the log asked for by a browser (`Accept: text/html`).
+fn wants_page(request: &Request) -> bool {
+    let path = request.uri().path();
+    if matches!(
+        path,
+        "/" | "/query" | "/stats" | "/bodies" | "/verifier-key"
+    ) || path.starts_with("/bodies/")
+    {
+        return true;
+    }
+    let machine = [
+        "/v1/",
+        "/tile/",
+        "/checkpoint",
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+        "/add-checkpoint",
+        "/verifier-key.txt",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix));
+    !machine
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The Chinese title and message of an error page, by status.
+fn error_text(status: StatusCode, retry_after: Option<&str>) -> (&'static str, String) {
+    match status {
+        StatusCode::NOT_FOUND => (
+            "页面不存在",
+            "您访问的页面不存在，请从证书查询页面重新进入。".to_string(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "请求方式有误",
+            "本页面不支持该请求方式，请从证书查询页面重新进入。".to_string(),
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "查询过于频繁",
+            match retry_after {
+                Some(seconds) => format!("您的查询过于频繁，请 {seconds} 秒后再试。"),
+                None => "您的查询过于频繁，请稍后再试。".to_string(),
+            },
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("请求内容过长", "提交的内容过长，请核对后重试。".to_string())
+        }
+        StatusCode::REQUEST_TIMEOUT => ("请求超时", "请求未在规定时间内送达，请重试。".to_string()),
+        StatusCode::SERVICE_UNAVAILABLE => ("服务繁忙", "服务暂时繁忙，请稍后再试。".to_string()),
+        status if status.is_client_error() => (
+            "请求有误",
+            "请求有误，请从证书查询页面重新进入。".to_string(),
+        ),
+        _ => (
+            "服务暂不可用",
+            "服务暂时无法完成请求，请稍后再试。".to_string(),
+        ),
+    }
+}
+
+/// Middleware (outermost): a problem document answering a request for a page (a 404, a
+/// 405, the rate limit's 429, the layers' 413, 408 and 503) becomes a Chinese page with the
+/// same status and headers (`Retry-After` kept): the problem's title and detail are the
+/// API's English, meant for programs.
+pub async fn html_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let page = wants_page(&request);
+    let response = next.run(request).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with(crate::problem::PROBLEM_CONTENT_TYPE));
+    if !page || !is_problem {
+        return response;
+    }
+    let (mut parts, _problem) = response.into_parts();
+    let retry_after = parts
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    let (title, message) = error_text(parts.status, retry_after.as_deref());
+    let markup = pages::message_page(ledger_label(&state), title, &message);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, axum::body::Body::from(markup.into_string()))
+}
+
 /// The portal's routes.
 pub fn routes(state: AppState) -> Router<AppState> {
     // The rate limit is on the lookup (POST) only; GET answers the form.
@@ -50,6 +150,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/stats", get(stats))
         .route("/bodies", get(bodies))
         .route("/bodies/{reg_no}", get(body))
+        .route("/verifier-key", get(verifier_key))
+        .route("/verifier-key.txt", get(verifier_key_text))
 }
 
 fn html(status: StatusCode, markup: Markup, cache: &'static str) -> Response {
@@ -110,20 +212,13 @@ struct LookupQuery {
 }
 
 /// The address the QR code of a result opens: the lookup form with the certificate number
-/// filled in, scheme and host as the visitor used them. Never the name or the document
-/// number: whoever scans it types the name again.
-fn result_url(headers: &HeaderMap, cert_no: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .filter(|value| *value == "https")
-        .unwrap_or("http");
+/// filled in, under the configured public address (`public_base_url`, never the request's
+/// `Host`, which the client chooses: a forged one would make the QR code point elsewhere).
+/// Never the name or the document number: whoever scans it types the name again.
+fn result_url(state: &AppState, cert_no: &str) -> String {
     format!(
-        "{scheme}://{host}/?cert_no={}",
+        "{}/?cert_no={}",
+        state.config.public_base_url(),
         model::query_escape(cert_no)
     )
 }
@@ -152,7 +247,7 @@ async fn read_lookup_form(request: Request, state: &AppState) -> Result<LookupQu
     if !is_form {
         return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "查询须以表单提交（Content-Type: application/x-www-form-urlencoded）。",
+            "查询须通过本页的查询表单提交。",
         ));
     }
     let read = Bytes::from_request(request, state);
@@ -169,16 +264,18 @@ async fn read_lookup_form(request: Request, state: &AppState) -> Result<LookupQu
         Ok(Err(_)) => return Err(refuse(StatusCode::BAD_REQUEST, "表单读取失败，请重试。")),
         Ok(Ok(bytes)) => bytes,
     };
+    // The parser's own message is English and names Rust types: logged, not shown.
     serde_urlencoded::from_bytes::<LookupQuery>(&bytes).map_err(|error| {
+        tracing::debug!(%error, "portal lookup form refused");
         refuse(
             StatusCode::BAD_REQUEST,
-            &format!("表单格式有误（application/x-www-form-urlencoded）：{error}"),
+            "表单内容有误（例如同一项填写了两次），请通过本页的查询表单重新提交。",
         )
     })
 }
 
 /// 证书查询: the result of a posted lookup, answered directly (no redirect, `no-store`).
-async fn query(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
+async fn query(State(state): State<AppState>, request: Request) -> Response {
     let form = match read_lookup_form(request, &state).await {
         Ok(form) => form,
         Err(page) => return page,
@@ -204,22 +301,29 @@ async fn query(State(state): State<AppState>, headers: HeaderMap, request: Reque
                 Some("id_number") => "id_no",
                 _ => "form",
             };
+            // The problem's detail is the API's English: the page says it in Chinese.
             let message = match field {
                 "cert_no" => format!(
-                    "证书编号应为 22 位（1 位字母加 21 位数字）：{}",
-                    problem.detail
+                    "证书编号应为 22 位（1 位字母 Y 或 S 加 21 位数字），您填写的是 {} 位，请核对证书上的编号。",
+                    cert_no.chars().count()
                 ),
                 "name" => "请填写证书上的姓名（不超过 200 字）。".to_string(),
                 "id_no" => "身份证件号码过长。".to_string(),
-                _ => problem.detail.clone(),
+                _ => "查询内容有误，请核对后重新提交。".to_string(),
             };
             (StatusCode::BAD_REQUEST, Lookup::BadInput { field, message })
         }
         Ok(query) => {
             let shared = state.clone();
-            let answer = tokio::task::spawn_blocking(move || verify(&shared, &query)).await;
+            let answer = tokio::task::spawn_blocking(move || {
+                verify(&shared, &query).map(|verification| {
+                    let authority = issuing_authority(&shared, verification.ledger.as_deref());
+                    (verification, authority)
+                })
+            })
+            .await;
             match answer {
-                Ok(Ok(verification)) => {
+                Ok(Ok((verification, authority))) => {
                     let checked = verification
                         .checked_against
                         .as_ref()
@@ -230,10 +334,11 @@ async fn query(State(state): State<AppState>, headers: HeaderMap, request: Reque
                             Some(credential),
                             Some(checked),
                         ) => {
-                            let url = result_url(&headers, &cert_no);
+                            let url = result_url(&state, &cert_no);
                             let mut view = model::credential_page_view(
                                 credential,
                                 &issuing_ledger_label(&cert_no, label),
+                                &authority,
                                 checked,
                             );
                             view.mirror = verification.mirror.as_ref().map(model::mirror_note);
@@ -259,7 +364,10 @@ async fn query(State(state): State<AppState>, headers: HeaderMap, request: Reque
                             StatusCode::OK,
                             Lookup::NotFound {
                                 cert_no: cert_no.clone(),
-                                checked,
+                                checked: checked.map(|mut checked| {
+                                    checked.authority_name = Some(authority.clone());
+                                    checked
+                                }),
                             },
                         ),
                     }
@@ -268,11 +376,7 @@ async fn query(State(state): State<AppState>, headers: HeaderMap, request: Reque
                     tracing::error!(%error, "portal lookup failed");
                     return html(
                         StatusCode::INTERNAL_SERVER_ERROR,
-                        pages::message_page(
-                            label,
-                            "查询暂不可用",
-                            "账本节点读取失败，请稍后再试。",
-                        ),
+                        pages::message_page(label, "查询暂不可用", "数据读取失败，请稍后再试。"),
                         "no-store",
                     );
                 }
@@ -292,6 +396,28 @@ async fn query(State(state): State<AppState>, headers: HeaderMap, request: Reque
         pages::result_page(label, &lookup, &cert_no, &form.name),
         "no-store",
     )
+}
+
+/// The authority that signs the ledger that answered (`Verification::ledger`): this one's,
+/// or a partner's from its mirror's registry (entry 0 names it).
+fn issuing_authority(state: &AppState, ledger: Option<&str>) -> String {
+    let partner = ledger
+        .filter(|origin| *origin != state.node.origin())
+        .and_then(|origin| {
+            state
+                .federation
+                .partners()
+                .iter()
+                .find(|partner| partner.origin() == origin)
+        });
+    match partner {
+        Some(partner) => partner
+            .reader()
+            .registry()
+            .map(|registry| authority_name(&registry))
+            .unwrap_or_else(|_| "伙伴省份人力资源社会保障部门".to_string()),
+        None => authority_name(&state.node.registry()),
+    }
 }
 
 /// The province that issued a certificate, by name.
@@ -346,6 +472,8 @@ fn province_stats(label: &str, document: &serde_json::Value) -> ProvinceStats {
         high_skill_share: holders["high_skill_share"].as_f64().unwrap_or(0.0),
         holders_by_level,
         issued_by_year,
+        recognitions_active: document["recognitions"]["active"].as_u64().unwrap_or(0),
+        recognitions_withdrawn: document["recognitions"]["withdrawn"].as_u64().unwrap_or(0),
         share_by_year: {
             let by_year = share_by_year(document);
             if by_year.is_empty() {
@@ -375,9 +503,16 @@ fn partner_stats(state: &AppState) -> Vec<ProvinceStats> {
             let label = model::origin_label(reader.origin());
             let mut figures = province_stats(&label, &stats_document(&counters));
             let checkpoint = reader.checkpoint().ok().flatten();
-            figures.checked = checkpoint
-                .as_ref()
-                .map(|signed| model::checked_against(&crate::views::CheckpointView::new(signed)));
+            let authority = reader
+                .registry()
+                .ok()
+                .map(|registry| authority_name(&registry));
+            figures.checked = checkpoint.as_ref().map(|signed| {
+                let mut checked =
+                    model::checked_against(&crate::views::CheckpointView::new(signed));
+                checked.authority_name = authority.clone();
+                checked
+            });
             figures.mirror = health
                 .iter()
                 .find(|item| item.origin == reader.origin())
@@ -407,15 +542,18 @@ async fn stats(State(state): State<AppState>) -> Response {
         _ => {
             return html(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                pages::message_page(label, "统计暂不可用", "账本节点读取失败，请稍后再试。"),
+                pages::message_page(label, "统计暂不可用", "数据读取失败，请稍后再试。"),
                 "no-store",
             )
         }
     };
     let mut home = province_stats(label, &stats_document(&counters));
-    home.checked = checkpoint
-        .as_deref()
-        .map(|signed| model::checked_against(&crate::views::CheckpointView::new(signed)));
+    let authority = authority_name(&state.node.registry());
+    home.checked = checkpoint.as_deref().map(|signed| {
+        let mut checked = model::checked_against(&crate::views::CheckpointView::new(signed));
+        checked.authority_name = Some(authority.clone());
+        checked
+    });
     let mut provinces = vec![home];
     provinces.extend(partners);
     html(
@@ -437,11 +575,15 @@ async fn bodies(State(state): State<AppState>) -> Response {
     )
 }
 
-/// 评价机构: one body's registration, scope and status.
-async fn body(State(state): State<AppState>, Path(reg_no): Path<String>) -> Response {
+/// 评价机构: one body's registration, scope and status. A body of a partner's province (a
+/// certificate from the mirror links to it) is read from the partner's mirror.
+async fn body(
+    State(state): State<AppState>,
+    reg_no: Result<Path<String>, PathRejection>,
+) -> Response {
     let label = ledger_label(&state);
-    let Ok(number) = reg_no.trim().parse::<RegistrationNumber>() else {
-        return html(
+    let bad_number = || {
+        html(
             StatusCode::BAD_REQUEST,
             pages::message_page(
                 label,
@@ -449,26 +591,121 @@ async fn body(State(state): State<AppState>, Path(reg_no): Path<String>) -> Resp
                 "评价机构备案编号应为 13 位（1 位字母 Y 或 S 加 12 位数字）。",
             ),
             "no-store",
-        );
+        )
     };
-    let registry = state.node.registry();
-    match registry.bodies.get(&number) {
-        Some(record) => html(
+    let Ok(Path(reg_no)) = reg_no else {
+        return bad_number();
+    };
+    let Ok(number) = reg_no.trim().parse::<RegistrationNumber>() else {
+        return bad_number();
+    };
+    let shared = state.clone();
+    let read = tokio::task::spawn_blocking(move || body_view_of(&shared, number)).await;
+    match read {
+        Ok(Ok(Some(view))) => html(
             StatusCode::OK,
-            pages::body_page(
-                label,
-                &model::body_view(record, registry.catalogue.as_deref()),
-            ),
+            pages::body_page(label, &view),
             "public, max-age=5",
         ),
-        None => html(
+        Ok(Ok(None)) => html(
             StatusCode::NOT_FOUND,
             pages::message_page(
                 label,
                 "未找到评价机构",
-                &format!("本账本没有备案编号为 {number} 的评价机构。"),
+                &format!("没有备案编号为 {number} 的评价机构。"),
             ),
             "no-store",
         ),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "portal body page: the partner mirror could not be read");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::message_page(label, "查询暂不可用", "伙伴账本镜像读取失败，请稍后再试。"),
+                "no-store",
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "portal body page task failed");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::message_page(label, "查询暂不可用", "请稍后再试。"),
+                "no-store",
+            )
+        }
     }
+}
+
+/// A body's page view: from this ledger's registry, or, for a body of a partner's province,
+/// from the partner's mirror (with the mirror's freshness).
+fn body_view_of(
+    state: &AppState,
+    number: RegistrationNumber,
+) -> Result<Option<pages::BodyView>, skill_ledger_sync::SyncError> {
+    if number.province() == state.node.province() {
+        let registry = state.node.registry();
+        return Ok(registry
+            .bodies
+            .get(&number)
+            .map(|record| model::body_view(record, registry.catalogue.as_deref())));
+    }
+    let Some(partner) = state.federation.partner_for_province(number.province()) else {
+        return Ok(None);
+    };
+    let registry = partner.reader().registry()?;
+    let Some(record) = registry.bodies.get(&number) else {
+        return Ok(None);
+    };
+    let mut view = model::body_view(record, registry.catalogue.as_deref());
+    view.mirror = state
+        .federation
+        .health()
+        .iter()
+        .find(|item| item.origin == partner.origin())
+        .and_then(|item| item.mirror.as_ref())
+        .map(model::mirror_note);
+    Ok(Some(view))
+}
+
+/// The authority that runs this ledger, as entry 0 names it.
+fn authority_name(registry: &skill_ledger_domain::Registry) -> String {
+    registry.ledger.as_ref().map_or_else(
+        || "人力资源和社会保障部门".to_string(),
+        |ledger| ledger.authority_name.clone(),
+    )
+}
+
+/// 离线核验公钥: the checkpoint verifier key offline bundles are checked with, and its
+/// fingerprint.
+async fn verifier_key(State(state): State<AppState>) -> Response {
+    let vkey = state.node.verifier_key_text().to_string();
+    let view = pages::VerifierKeyView {
+        origin: state.node.origin().to_string(),
+        authority_name: authority_name(&state.node.registry()),
+        fingerprint: model::key_fingerprint(&vkey),
+        vkey,
+    };
+    html(
+        StatusCode::OK,
+        pages::verifier_key_page(ledger_label(&state), &view),
+        "public, max-age=60",
+    )
+}
+
+/// The verifier key as a file (what `verify-bundle --trust` reads), one line.
+async fn verifier_key_text(State(state): State<AppState>) -> Response {
+    let mut response = format!("{}\n", state.node.verifier_key_text()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"verifier-key.txt\""),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    response
 }

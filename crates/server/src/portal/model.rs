@@ -7,7 +7,8 @@ use serde_json::Value;
 use skill_ledger_domain::{Audience, BodyRecord, BodyStatus, Catalogue, Date, Level};
 
 use super::pages::{
-    BodySummary, BodyView, CheckedAgainst, CredentialView, MirrorNote, ScopeView, StatusView,
+    BodySummary, BodyView, CheckedAgainst, CredentialView, IssuerWarningView, MirrorNote,
+    ScopeView, StatusView,
 };
 use crate::federation::MirrorView;
 use crate::views::{CheckpointView, CredentialView as ApiCredential};
@@ -24,6 +25,20 @@ pub fn qr_svg(url: &str) -> String {
         // Only an address longer than a QR code holds gets here; the page shows the address.
         Err(_) => String::new(),
     }
+}
+
+/// The fingerprint of a verifier key as the key page shows it: SHA-256 of the key text
+/// (UTF-8, no line end) in lowercase hex, in groups of four for reading aloud. The same
+/// as `printf %s "$KEY" | sha256sum`, grouped.
+pub fn key_fingerprint(key_text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(key_text.as_bytes()));
+    digest
+        .as_bytes()
+        .chunks(4)
+        .map(|group| String::from_utf8_lossy(group).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
@@ -68,29 +83,36 @@ fn occupation_name(
         )
 }
 
-/// A checkpoint's `time` (Unix seconds) as UTC text.
-pub fn utc_text(unix_s: u64) -> String {
-    let days = (unix_s / 86_400) as i32;
-    let seconds = unix_s % 86_400;
-    match Date::from_days_since_unix_epoch(days) {
+/// Beijing time (UTC+8, no daylight saving), in seconds east of UTC.
+const BEIJING_OFFSET_S: u64 = 8 * 3600;
+
+/// A checkpoint's `time` (Unix seconds) as Beijing time (UTC+8), labelled 北京时间: the
+/// pages are read in Chongqing and Sichuan.
+pub fn beijing_text(unix_s: u64) -> String {
+    let local = unix_s.saturating_add(BEIJING_OFFSET_S);
+    let days = i32::try_from(local / 86_400).ok();
+    let seconds = local % 86_400;
+    match days.and_then(Date::from_days_since_unix_epoch) {
         Some(date) => format!(
-            "{date} {:02}:{:02}:{:02} UTC",
+            "{date} {:02}:{:02}:{:02}（北京时间）",
             seconds / 3600,
             seconds / 60 % 60,
             seconds % 60
         ),
-        None => format!("{unix_s} (Unix)"),
+        None => "（时间无法显示）".to_string(),
     }
 }
 
 /// The checkpoint line of a page, from the API's view of it. The signer of a skill-ledger
-/// checkpoint is the key named after the origin.
+/// checkpoint is the key named after the origin; the authority's name is the caller's to
+/// add (it is in the ledger's entry 0, not in the checkpoint).
 pub fn checked_against(checkpoint: &CheckpointView) -> CheckedAgainst {
     CheckedAgainst {
         origin: checkpoint.origin.clone(),
         size: checkpoint.size,
         signer: checkpoint.origin.clone(),
-        time: Some(utc_text(checkpoint.time_unix_s)),
+        time: Some(beijing_text(checkpoint.time_unix_s)),
+        authority_name: None,
     }
 }
 
@@ -109,12 +131,11 @@ pub fn origin_label(origin: &str) -> String {
 
 /// Where a partner's answer came from and how fresh the mirror is.
 pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
-    let held = mirror
-        .checkpoint_size
-        .map_or_else(String::new, |size| format!("检查点条目数 {size}，"));
     let signed = mirror
         .checkpoint_time_unix_s
-        .map_or_else(String::new, |time| format!("签发于 {}，", utc_text(time)));
+        .map_or_else(String::new, |time| {
+            format!("签发于 {}，", beijing_text(time))
+        });
     let pulled = mirror.seconds_since_last_pull.map_or_else(
         || "尚未同步".to_string(),
         |seconds| format!("{} 分钟前同步", seconds / 60),
@@ -123,13 +144,14 @@ pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
     MirrorNote {
         partner,
         as_of: format!(
-            "{held}{signed}{pulled}{}",
+            "{signed}{pulled}{}",
             if mirror.alarm {
                 "；⚠ 该伙伴账本出现分叉告警，镜像已停止更新"
             } else {
                 ""
             }
         ),
+        held_size: mirror.checkpoint_size,
     }
 }
 
@@ -138,8 +160,10 @@ pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
 pub fn credential_page_view(
     credential: &ApiCredential,
     ledger_label: &str,
-    checked: CheckedAgainst,
+    authority_name: &str,
+    mut checked: CheckedAgainst,
 ) -> CredentialView {
+    checked.authority_name = Some(authority_name.to_string());
     let status = match &credential.revocation {
         None => StatusView::Valid,
         Some(revocation) => StatusView::Revoked {
@@ -150,6 +174,7 @@ pub fn credential_page_view(
     CredentialView {
         cert_no: credential.certificate_number.clone(),
         ledger_label: ledger_label.to_string(),
+        authority_name: authority_name.to_string(),
         level: credential.level_name.clone(),
         occupation_code: credential.occupation.clone(),
         occupation_name: credential
@@ -169,6 +194,17 @@ pub fn credential_page_view(
         }
         .to_string(),
         status,
+        issuer_warning: credential.issuer_status_warning.as_ref().map(|warning| {
+            IssuerWarningView {
+                status_name: match warning.status.as_str() {
+                    "cancelled" => "取消",
+                    _ => "暂停",
+                }
+                .to_string(),
+                effective: warning.effective.clone(),
+                reason: warning.reason.clone(),
+            }
+        }),
         entry_index: credential.entry_index,
         checked,
         mirror: None,
@@ -203,19 +239,17 @@ pub fn body_view(body: &BodyRecord, catalogue: Option<&Catalogue>) -> BodyView {
         .collect();
     history.extend(body.revoked_keys.iter().map(|revoked| {
         format!(
-            "{} 声明签名密钥 {}… 泄露，此后以其签名的一律不予受理（账本条目 #{}）",
+            "{} 声明签名密钥 {}… 泄露，此后以其签名的一律不予受理",
             revoked.date,
             hex::encode(&revoked.public_key[..4]),
-            revoked.entry_index
         )
     }));
     history.extend(body.status_changes.iter().map(|change| {
         format!(
-            "{} 起{}：{}（账本条目 #{}）",
+            "{} 起{}：{}",
             change.effective,
             change.status.name_zh(),
             change.reason,
-            change.entry_index
         )
     }));
     BodyView {
@@ -241,6 +275,13 @@ pub fn body_view(body: &BodyRecord, catalogue: Option<&Catalogue>) -> BodyView {
             })
             .collect(),
         history,
+        change_entries: body
+            .revoked_keys
+            .iter()
+            .map(|revoked| revoked.entry_index)
+            .chain(body.status_changes.iter().map(|change| change.entry_index))
+            .collect(),
+        mirror: None,
     }
 }
 
@@ -257,9 +298,11 @@ pub fn stats_series(document: &Value) -> (Series, Series) {
     let holders = &document["holders"]["by_highest_level"];
     let by_level = Level::ALL
         .iter()
+        // Every certified and appointed rung, 特级技师 and 首席技师 included even at zero (a
+        // planner reads their absence as a figure); 学徒工 only when there are some.
         .filter_map(|level| {
             let value = count(&holders[level.id()]);
-            (value > 0).then(|| (level.name_zh().to_string(), value))
+            (value > 0 || *level != Level::Apprentice).then(|| (level.name_zh().to_string(), value))
         })
         .collect();
     let by_year = document["certificates"]["issued_by_year"]
@@ -279,9 +322,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn checkpoint_times_read_as_utc() {
-        assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc_text(1_795_000_000), "2026-11-18 11:06:40 UTC");
+    fn checkpoint_times_read_as_beijing_time() {
+        assert_eq!(beijing_text(0), "1970-01-01 08:00:00（北京时间）");
+        assert_eq!(
+            beijing_text(1_795_000_000),
+            "2026-11-18 19:06:40（北京时间）"
+        );
+        // 16:00 UTC is the next day in Beijing.
+        assert_eq!(
+            beijing_text(1_795_017_600),
+            "2026-11-19 00:00:00（北京时间）"
+        );
+        assert_eq!(beijing_text(u64::MAX), "（时间无法显示）");
     }
 
     #[test]
@@ -289,6 +341,15 @@ mod tests {
         let svg = qr_svg("http://127.0.0.1:8080/?cert_no=Y000050000102253000070");
         assert!(svg.contains("<svg"), "{svg}");
         assert!(svg.contains("#1d2733"), "{svg}");
+    }
+
+    #[test]
+    fn a_key_fingerprint_is_sha256_hex_in_groups_of_four() {
+        // printf %s abc | sha256sum
+        assert_eq!(
+            key_fingerprint("abc"),
+            "ba78 16bf 8f01 cfea 4141 40de 5dae 2223 b003 61a3 9617 7a9c b410 ff61 f200 15ad"
+        );
     }
 
     #[test]
@@ -327,8 +388,9 @@ mod tests {
         let view = body_view(&body, None);
         assert_eq!(
             view.history,
-            vec!["2024-03-02 声明签名密钥 abababab… 泄露，此后以其签名的一律不予受理（账本条目 #41）"]
+            vec!["2024-03-02 声明签名密钥 abababab… 泄露，此后以其签名的一律不予受理"]
         );
+        assert_eq!(view.change_entries, vec![41]);
     }
 
     #[test]
@@ -338,9 +400,21 @@ mod tests {
             "holders": {"by_highest_level": {"senior": 578, "junior": 542, "technician": 0}},
         });
         let (levels, years) = stats_series(&document);
+        let shown: Vec<(&str, u64)> = levels
+            .iter()
+            .map(|(name, count)| (name.as_str(), *count))
+            .collect();
         assert_eq!(
-            levels,
-            vec![("初级工".to_string(), 542), ("高级工".to_string(), 578)]
+            shown,
+            vec![
+                ("初级工", 542),
+                ("中级工", 0),
+                ("高级工", 578),
+                ("技师", 0),
+                ("高级技师", 0),
+                ("特级技师", 0),
+                ("首席技师", 0)
+            ]
         );
         assert_eq!(
             years,

@@ -14,16 +14,20 @@ pub struct CheckedAgainst {
     pub size: u64,
     /// The signer's key name from the signature line.
     pub signer: String,
-    /// The checkpoint's `time` extension, as UTC text, when present.
+    /// The checkpoint's `time` extension, as Beijing time, when present.
     pub time: Option<String>,
+    /// The authority that signs the ledger's checkpoints (its entry 0), when known.
+    pub authority_name: Option<String>,
 }
 
 /// Where an answer for a partner's certificate came from.
 #[derive(Clone, Debug)]
 pub struct MirrorNote {
     pub partner: String,
-    /// How fresh the mirror is, in words, e.g. "2026-11-22 13:05 UTC（12 分钟前）".
+    /// How fresh the mirror is, in words, e.g. "签发于 2026-11-22 21:05:00（北京时间），12 分钟前同步".
     pub as_of: String,
+    /// Entries in the partner checkpoint the mirror holds (for the technical details).
+    pub held_size: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,12 +36,24 @@ pub enum StatusView {
     Revoked { effective: String, reason: String },
 }
 
+/// The issuing body's suspension or cancellation that covers the issue date but was logged
+/// after the credential (the API's `issuer_status_warning`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerWarningView {
+    /// "暂停" or "取消".
+    pub status_name: String,
+    pub effective: String,
+    pub reason: String,
+}
+
 /// One credential as the result page shows it.
 #[derive(Clone, Debug)]
 pub struct CredentialView {
     pub cert_no: String,
     /// The issuing ledger, e.g. "重庆市".
     pub ledger_label: String,
+    /// The issuing authority, e.g. "重庆市人力资源和社会保障局" (the ledger's entry 0).
+    pub authority_name: String,
     /// e.g. "三级/高级工".
     pub level: String,
     pub occupation_code: String,
@@ -49,6 +65,7 @@ pub struct CredentialView {
     /// "评价" or "直接认定".
     pub route: String,
     pub status: StatusView,
+    pub issuer_warning: Option<IssuerWarningView>,
     pub entry_index: u64,
     pub checked: CheckedAgainst,
     pub mirror: Option<MirrorNote>,
@@ -101,6 +118,10 @@ pub struct BodyView {
     pub entry_index: u64,
     pub scope: Vec<ScopeView>,
     pub history: Vec<String>,
+    /// The log entries of the history's changes (for the technical details).
+    pub change_entries: Vec<u64>,
+    /// For a partner's body: read from this node's mirror of the partner's ledger.
+    pub mirror: Option<MirrorNote>,
 }
 
 #[derive(Clone, Debug)]
@@ -109,6 +130,19 @@ pub struct BodySummary {
     pub name: String,
     pub status: String,
     pub status_class: &'static str,
+}
+
+/// The key a checker of this ledger's offline bundles trusts.
+#[derive(Clone, Debug)]
+pub struct VerifierKeyView {
+    /// e.g. `skill-ledger/50`.
+    pub origin: String,
+    /// e.g. 重庆市人力资源和社会保障局.
+    pub authority_name: String,
+    /// The checkpoint verifier key, C2SP signed-note vkey form (`name+keyid+key`).
+    pub vkey: String,
+    /// [`super::model::key_fingerprint`] of `vkey`.
+    pub fingerprint: String,
 }
 
 /// One ledger's figures for the statistics page.
@@ -124,6 +158,9 @@ pub struct ProvinceStats {
     pub issued_by_year: Vec<(String, u64)>,
     /// The high-skill share at the end of each year.
     pub share_by_year: Vec<(String, f64)>,
+    /// 互认: partner credentials recognised on this ledger, standing and withdrawn.
+    pub recognitions_active: u64,
+    pub recognitions_withdrawn: u64,
     pub checked: Option<CheckedAgainst>,
     pub mirror: Option<MirrorNote>,
 }
@@ -149,7 +186,8 @@ button{margin-top:1rem;font:inherit;font-weight:600;color:#fff;background:var(--
 .status.valid{background:var(--ok-bg);color:var(--ok);border:1px solid var(--ok)}
 .status.revoked{background:var(--bad-bg);color:var(--bad);border:1px solid var(--bad)}
 .status.unknown{background:var(--unk-bg);color:var(--unk);border:1px solid var(--unk)}
-.status.error{background:var(--warn-bg);color:var(--warn);border:1px solid var(--warn)}
+.status.error,.status.warning{background:var(--warn-bg);color:var(--warn);border:1px solid var(--warn)}
+.notice.warning{background:var(--warn-bg);border-left:4px solid var(--warn);padding:.4rem .8rem;margin:0 0 1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:0}
 dt{color:var(--muted)}
 dd{margin:0;word-break:break-all}
@@ -158,6 +196,10 @@ dd{margin:0;word-break:break-all}
 .qr svg{width:9rem;height:9rem;flex:none}
 .qr div{flex:1 1 12rem;min-width:0}
 code{word-break:break-all}
+pre.vkey{white-space:pre-wrap;word-break:break-all;background:#f6f7f9;border:1px solid var(--line);border-radius:6px;padding:.6rem;font-size:.9rem}
+.fingerprint code{font-size:1.05rem;letter-spacing:.03em}
+details{margin-top:1rem}
+summary{cursor:pointer;color:var(--muted)}
 .badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.85rem}
 .badge.active{background:var(--ok-bg);color:var(--ok)}
 .badge.suspended{background:var(--warn-bg);color:var(--warn)}
@@ -203,8 +245,8 @@ pub fn layout(title: &str, ledger_label: &str, content: Markup) -> Markup {
                 }
                 main { (content) }
                 footer {
-                    "本页面由账本节点直接生成，所列数据均可凭签名检查点离线核验。"
-                    "证书持有人信息仅以密钥承诺形式存储，查询时不回显未提交的个人信息。"
+                    "本页面由证书账本直接生成，所列数据均有发证部门的数字签名，可离线核验。"
+                    "证书持有人的姓名和证件号码不以明文保存，查询时不显示您未填写的个人信息。"
                 }
             }
         }
@@ -235,14 +277,25 @@ pub fn lookup_page(ledger_label: &str, cert_no: &str) -> Markup {
     layout("证书查询", ledger_label, lookup_form(cert_no, ""))
 }
 
+/// What the answer was checked against, in words for an employer: who signed and when.
 fn checked_line(checked: &CheckedAgainst) -> Markup {
     html! {
         p.proof {
-            "核验依据：账本 " code { (checked.origin) } " 检查点（条目数 " (group_thousands(checked.size)) "）"
-            "，由 " code { (checked.signer) } " 签名"
-            @if let Some(time) = &checked.time { "，签发于 " (time) }
+            "核验依据：本结果已与"
+            @if let Some(authority) = &checked.authority_name { (authority) } @else { "发证部门" }
+            "签名的证书账本核对"
+            @if let Some(time) = &checked.time { "，签名时间 " (time) }
             "。"
         }
+    }
+}
+
+/// The checkpoint's particulars, for the collapsed technical details.
+fn checkpoint_details(checked: &CheckedAgainst) -> Markup {
+    html! {
+        dt { "账本" } dd { code { (checked.origin) } }
+        dt { "检查点条目数" } dd { (group_thousands(checked.size)) }
+        dt { "签名密钥" } dd { code { (checked.signer) } }
     }
 }
 
@@ -252,13 +305,32 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
         section #result {
             @match lookup {
                 Lookup::Found { credential, result_url, bundle_url, qr_svg } => {
-                    @match &credential.status {
-                        StatusView::Valid => {
+                    @match (&credential.status, &credential.issuer_warning) {
+                        (StatusView::Valid, None) => {
                             div.status.valid data-status="valid" { "✔ 证书有效" }
                         }
-                        StatusView::Revoked { effective, reason } => {
+                        (StatusView::Valid, Some(warning)) => {
+                            div.status.warning data-status="valid" data-warning="retroactive-body-status" {
+                                "⚠ 证书未撤销，但发证时评价机构已被" (warning.status_name) "备案"
+                            }
+                        }
+                        (StatusView::Revoked { effective, reason }, _) => {
                             div.status.revoked data-status="revoked" { "✘ 证书已撤销" }
                             p { "撤销日期：" (effective) "；原因：" (reason) }
+                        }
+                    }
+                    @if let Some(warning) = &credential.issuer_warning {
+                        div.notice.warning data-warning="retroactive-body-status" {
+                            p {
+                                "发证机构" (credential.body_name) "的备案自 " (warning.effective) " 起被"
+                                (warning.status_name) "（原因：" (warning.reason) "）。这一决定在本证书记入账本之后才登记，"
+                                "而本证书的发证日期 " (credential.issued) " 在" (warning.status_name) "期间内："
+                                "按现有记录，该机构发证时已无评价发证资格。"
+                            }
+                            p {
+                                "追溯性的暂停或取消不会自动撤销证书，本证书仍记录在账本中；"
+                                "是否继续认可，请向发证地人力资源社会保障部门核实后再作判断。"
+                            }
                         }
                     }
                     dl {
@@ -276,33 +348,50 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                             " (" (credential.body_reg_no) ")"
                         }
                         dt { "发证地" } dd { (credential.ledger_label) }
-                        dt { "账本条目" } dd { "#" (credential.entry_index) }
+                        dt { "发证部门" } dd { (credential.authority_name) }
                     }
                     @if let Some(mirror) = &credential.mirror {
-                        p.proof { "本证书由" (mirror.partner) "颁发，查询结果来自本节点的镜像，镜像截至 " (mirror.as_of) "。" }
+                        p.proof { "本证书由" (mirror.partner) "颁发，查询结果来自本节点保存的" (mirror.partner) "证书账本副本（镜像，" (mirror.as_of) "）。" }
                     }
                     (checked_line(&credential.checked))
                     div.qr {
                         (PreEscaped(qr_svg))
                         div {
                             @if bundle_url.is_empty() {
-                                p.hint { "离线核验包请向发证地账本节点下载。" }
+                                p.hint { "离线核验包请到发证地的证书查询网站下载。" }
                             } @else {
                                 p { a href=(bundle_url) download { "下载离线核验包" } }
+                                p { a href="/verifier-key" { "核验公钥及其指纹" } "（离线核验时需要）" }
                             }
                             p.hint {
-                                "离线核验包含证书条目、默克尔包含证明与签名检查点，可用 "
-                                code { "skill-ledger verify-bundle" } " 在无网络时核验。"
+                                "离线核验包可在无网络时证明本证书已记入发证部门的证书账本，核验时须使用发证部门的公钥。"
                                 "离线核验无法得知此后的撤销，请以联网查询结果为准。"
                             }
                             p.hint { "扫描二维码可打开本证书的查询页（已填好证书编号，姓名需重新填写）：" br; code.result-url { (result_url) } }
+                        }
+                    }
+                    details.technical {
+                        summary { "技术细节" }
+                        dl {
+                            dt { "账本条目" } dd { "#" (credential.entry_index) }
+                            (checkpoint_details(&credential.checked))
+                            @if let Some(size) = credential.mirror.as_ref().and_then(|mirror| mirror.held_size) {
+                                dt { "镜像检查点条目数" } dd { (group_thousands(size)) }
+                            }
+                        }
+                        p.hint {
+                            "离线核验包含证书条目、默克尔包含证明与签名检查点（C2SP tlog-proof），命令行核验："
+                            code { "skill-ledger verify-bundle 核验包文件 --trust 公钥文件" }
                         }
                     }
                 }
                 Lookup::NotFound { cert_no, checked } => {
                     div.status.unknown data-status="unknown" { "未查询到相关证书信息" }
                     p { "未找到编号为 " code { (cert_no) } " 且姓名一致的证书。请核对证书编号与姓名后重试。" }
-                    @if let Some(checked) = checked { (checked_line(checked)) }
+                    @if let Some(checked) = checked {
+                        (checked_line(checked))
+                        details.technical { summary { "技术细节" } dl { (checkpoint_details(checked)) } }
+                    }
                 }
                 Lookup::BadInput { field, message } => {
                     div.status.error data-status="error" data-field=(field) { "输入有误" }
@@ -328,7 +417,7 @@ pub fn body_page(ledger_label: &str, body: &BodyView) -> Markup {
                 dt { "评价对象" } dd { (body.audience) }
                 dt { "备案有效期" } dd { (body.valid_from) " 至 " (body.valid_until) }
                 dt { "直接认定权" } dd { @if body.direct_recognition { "有" } @else { "无" } }
-                dt { "备案日期" } dd { (body.registered) " · 账本条目 #" (body.entry_index) }
+                dt { "备案日期" } dd { (body.registered) }
             }
         }
         section {
@@ -342,10 +431,27 @@ pub fn body_page(ledger_label: &str, body: &BodyView) -> Markup {
                 }
             }
         }
+        @if let Some(mirror) = &body.mirror {
+            p.proof { "本机构在" (mirror.partner) "备案，信息来自本节点保存的" (mirror.partner) "证书账本副本（镜像，" (mirror.as_of) "）。" }
+        }
         @if !body.history.is_empty() {
             section {
                 h2 { "变更记录" }
                 ul { @for line in &body.history { li { (line) } } }
+            }
+        }
+        details.technical {
+            summary { "技术细节" }
+            dl {
+                dt { "备案登记的账本条目" } dd { "#" (body.entry_index) }
+                @if !body.change_entries.is_empty() {
+                    dt { "变更登记的账本条目" } dd {
+                        @for (position, entry) in body.change_entries.iter().enumerate() {
+                            @if position > 0 { "、" }
+                            "#" (entry)
+                        }
+                    }
+                }
             }
         }
     };
@@ -416,18 +522,75 @@ pub fn stats_page(ledger_label: &str, provinces: &[ProvinceStats]) -> Markup {
                     div.figure { "高技能人才" b { (group_thousands(province.high_skill)) } }
                     div.figure { "高技能人才占比" b { (format!("{:.1}%", province.high_skill_share * 100.0)) } }
                 }
+                h2 { "互认" }
+                div.figures {
+                    div.figure { "互认的外省证书" b { (group_thousands(province.recognitions_active)) } }
+                    div.figure { "已撤回的互认" b { (group_thousands(province.recognitions_withdrawn)) } }
+                }
                 h2 { "持证人数（按最高等级）" }
                 (PreEscaped(bar_chart(&format!("{}持证人数（按最高等级）", province.label), &province.holders_by_level)))
                 h2 { "每年新发证书" }
                 (PreEscaped(bar_chart(&format!("{}每年新发证书", province.label), &province.issued_by_year)))
                 @if let Some(mirror) = &province.mirror {
-                    p.proof { "数据来自本节点对" (mirror.partner) "账本的镜像，截至 " (mirror.as_of) "。" }
+                    p.proof { "数据来自本节点保存的" (mirror.partner) "证书账本副本（镜像，" (mirror.as_of) "）。" }
                 }
-                @if let Some(checked) = &province.checked { (checked_line(checked)) }
+                @if let Some(checked) = &province.checked {
+                    (checked_line(checked))
+                    details.technical {
+                        summary { "技术细节" }
+                        dl {
+                            (checkpoint_details(checked))
+                            @if let Some(size) = province.mirror.as_ref().and_then(|mirror| mirror.held_size) {
+                                dt { "镜像检查点条目数" } dd { (group_thousands(size)) }
+                            }
+                        }
+                    }
+                }
             }
         }
     };
     layout("统计", ledger_label, content)
+}
+
+/// 核验公钥: the key offline bundles are checked with, its fingerprint, and how to use them.
+pub fn verifier_key_page(ledger_label: &str, key: &VerifierKeyView) -> Markup {
+    let content = html! {
+        section {
+            h1 { "离线核验公钥" }
+            p {
+                "本节点的证书账本由" (key.authority_name) "签名。离线核验包（证书查询结果页可下载）"
+                "中的签名须用下面的公钥核验：核验通过，说明该证书确已记入" (key.authority_name)
+                "的证书账本，且包内记录未被改动。"
+            }
+            h2 { "公钥" }
+            pre.vkey { (key.vkey) }
+            p { a href="/verifier-key.txt" download { "下载公钥文件" } }
+            h2 { "公钥指纹（SHA-256）" }
+            p.fingerprint { code { (key.fingerprint) } }
+            p.hint {
+                "指纹可逐组念出，便于通过电话或公告等另一渠道与发证部门核对。"
+                "请勿仅凭本页核对：若本页被冒充，公钥与指纹都可能是伪造的。"
+            }
+        }
+        section {
+            h2 { "如何核验离线核验包" }
+            ol {
+                li { "在证书查询结果页下载该证书的离线核验包。" }
+                li { "通过另一可信渠道（如" (key.authority_name) "公布的信息）确认上面的公钥指纹无误。" }
+                li { "用支持本账本格式的核验程序，以该公钥核验离线核验包；无需联网。" }
+                li { "核验通过只说明下载时证书已记入账本；此后的撤销离线无法得知，请以联网查询结果为准。" }
+            }
+            details {
+                summary { "技术细节" }
+                p.hint {
+                    "账本 " code { (key.origin) } " 的检查点是 C2SP signed-note 格式，公钥为其 vkey 形式"
+                    "（名称+密钥标识+Base64 公钥），指纹为公钥文本（UTF-8，不含换行）的 SHA-256。"
+                    "命令行核验：" code { "skill-ledger verify-bundle --trust 公钥文件 核验包文件" }
+                }
+            }
+        }
+    };
+    layout("离线核验公钥", ledger_label, content)
 }
 
 /// A plain error page (404 and the like) in the portal's frame.
@@ -448,7 +611,8 @@ mod tests {
             origin: "skill-ledger/50".to_string(),
             size: 4361,
             signer: "skill-ledger/50".to_string(),
-            time: Some("2026-11-22 13:05:00 UTC".to_string()),
+            time: Some("2026-11-22 21:05:00（北京时间）".to_string()),
+            authority_name: Some("重庆市人力资源和社会保障局".to_string()),
         }
     }
 
@@ -456,6 +620,7 @@ mod tests {
         CredentialView {
             cert_no: "Y000050000102253000070".to_string(),
             ledger_label: "重庆市".to_string(),
+            authority_name: "重庆市人力资源和社会保障局".to_string(),
             level: "三级/高级工".to_string(),
             occupation_code: "6-31-01-03".to_string(),
             occupation_name: "电工".to_string(),
@@ -465,6 +630,7 @@ mod tests {
             issued: "2025-05-12".to_string(),
             route: "评价".to_string(),
             status,
+            issuer_warning: None,
             entry_index: 4000,
             checked: checked(),
             mirror: None,
@@ -496,7 +662,9 @@ mod tests {
         assert!(page.contains("data-status=\"valid\""), "{page}");
         assert!(page.contains("三级/高级工"), "{page}");
         assert!(page.contains("重庆示例电力设备有限公司（演示）"), "{page}");
-        assert!(page.contains("条目数 4,361"), "{page}");
+        assert!(page.contains("<summary>技术细节</summary>"), "{page}");
+        assert!(page.contains("4,361"), "{page}");
+        assert!(page.contains("重庆市人力资源和社会保障局"), "{page}");
         assert!(
             page.contains("/v1/credentials/Y000050000102253000070/bundle"),
             "{page}"
@@ -548,6 +716,8 @@ mod tests {
                 ("2024".to_string(), share - 0.02),
                 ("2025".to_string(), share),
             ],
+            recognitions_active: 12,
+            recognitions_withdrawn: 1,
             checked: Some(checked()),
             mirror: None,
         };

@@ -1,0 +1,331 @@
+//! The portal as an employer meets it, through `skill-ledger serve` on loopback, in
+//! given/when/then form: the links and the QR code of a result come from the configured
+//! public address and never from the request's `Host`; the verifier key an offline check
+//! needs is published with its fingerprint; a certificate issued while its body was, by a
+//! status change logged later, suspended carries a warning (page, API, `verify`); the pages
+//! speak Chinese, in Beijing time, name the issuing authority and keep ledger internals in a
+//! collapsed 技术细节 section.
+
+mod support;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use support::{cli, exchange, get, given_ledger_with_a_body, issue_junior, run, s, serve_with};
+
+const CERT: &str = "Y000050000001205000001";
+
+/// A ledger with one credential (张三, 初级工, issued 2020-06-01) and its body's key file.
+fn given_a_ledger_with_a_credential() -> support::Ledger {
+    let ledger = given_ledger_with_a_body();
+    issue_junior(&ledger.dir, &ledger.temp.path().join("K"), CERT);
+    ledger
+}
+
+/// Posts the lookup form with the given `Host` header; returns (status, page).
+fn look_up(address: &str, host: &str, form: &str) -> (u16, String) {
+    let raw = format!(
+        "POST /query HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let reply = exchange(address, raw.as_bytes(), support::REQUEST_TIMEOUT)
+        .unwrap_or_else(|error| panic!("POST /query: {error}"));
+    (reply.status, reply.text())
+}
+
+fn form_for(cert_no: &str, name: &str) -> String {
+    let escape = |text: &str| {
+        text.bytes()
+            .map(|byte| match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(byte).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect::<String>()
+    };
+    format!("cert_no={}&name={}", escape(cert_no), escape(name))
+}
+
+/// The page without its collapsed `<details>` sections: what a visitor sees at first.
+fn without_details(page: &str) -> String {
+    let mut visible = String::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("<details") {
+        visible.push_str(&rest[..start]);
+        match rest[start..].find("</details>") {
+            Some(end) => rest = &rest[start + end + "</details>".len()..],
+            None => panic!("an unclosed <details>: {page}"),
+        }
+    }
+    visible.push_str(rest);
+    visible
+}
+
+#[test]
+fn links_and_the_qr_code_come_from_the_public_base_url_not_the_host_header() {
+    // Given a served ledger with a credential, first with no public address configured.
+    let ledger = given_a_ledger_with_a_credential();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+
+    // When a lookup arrives with a forged Host header.
+    let (status, page) = look_up(&served.address, "evil.example", &form_for(CERT, "张三"));
+
+    // Then the result's address (and QR code) is the listening address, never the Host's.
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("data-status=\"valid\""), "{page}");
+    assert!(!page.contains("evil.example"), "{page}");
+    assert!(
+        page.contains(&format!("http://{}/?cert_no={CERT}", served.address)),
+        "{page}"
+    );
+    served.kill();
+
+    // And with a public address configured, that one, whatever the Host says.
+    let served = serve_with(
+        &ledger.dir,
+        &["--public-base-url", "https://zscx.example.cn/portal/"],
+        &ledger.temp.path().join("serve.err"),
+    );
+    let (status, page) = look_up(&served.address, "evil.example", &form_for(CERT, "张三"));
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("evil.example"), "{page}");
+    assert!(
+        page.contains(&format!("https://zscx.example.cn/portal/?cert_no={CERT}")),
+        "{page}"
+    );
+
+    // And a public address that is not an http(s) base URL is refused at start.
+    let (code, _, stderr) = run(&[
+        "serve",
+        "--dir",
+        s(&ledger.dir),
+        "--listen",
+        "127.0.0.1:0",
+        "--public-base-url",
+        "javascript:alert(1)",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("public_base_url"), "{stderr}");
+}
+
+/// Reads the key text the page shows between its `<pre class="vkey">` tags.
+fn shown_vkey(page: &str) -> String {
+    let start = page.find("<pre class=\"vkey\">").expect("the key block") + 18;
+    let end = start + page[start..].find("</pre>").expect("its end");
+    page[start..end].replace("&#43;", "+").replace("&amp;", "&")
+}
+
+#[test]
+fn the_verifier_key_of_offline_bundles_is_published_with_its_fingerprint() {
+    // Given a served ledger with a credential.
+    let ledger = given_a_ledger_with_a_credential();
+    let vkey = cli(&["checkpoint", "--dir", s(&ledger.dir), "--vkey"])["verifier_key"]
+        .as_str()
+        .expect("the verifier key")
+        .to_string();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+
+    // When an employer looks the certificate up.
+    let (_, page) = look_up(&served.address, &served.address, &form_for(CERT, "张三"));
+
+    // Then next to the bundle download is a link to the verifier key's page.
+    assert!(page.contains("下载离线核验包"), "{page}");
+    assert!(page.contains("href=\"/verifier-key\""), "{page}");
+
+    // And that page shows the key exactly as `checkpoint --vkey` prints it, its SHA-256
+    // fingerprint in groups for reading aloud, and how to check a bundle with it.
+    let key_page = get(&served.address, "/verifier-key");
+    assert_eq!(key_page.status, 200, "{}", key_page.text());
+    assert_eq!(
+        key_page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let text = key_page.text();
+    assert_eq!(shown_vkey(&text), vkey, "{text}");
+    let digest = hex_lower(&Sha256::digest(vkey.as_bytes()));
+    let grouped: Vec<&str> = (0..digest.len())
+        .step_by(4)
+        .map(|at| &digest[at..at + 4])
+        .collect();
+    assert!(text.contains(&grouped.join(" ")), "{text}");
+    assert!(text.contains("离线核验包"), "{text}");
+    assert!(text.contains("指纹"), "{text}");
+
+    // And the key file it offers checks the certificate's bundle offline.
+    let key_file = get(&served.address, "/verifier-key.txt");
+    assert_eq!(key_file.text().trim(), vkey);
+    let bundle = get(&served.address, &format!("/v1/credentials/{CERT}/bundle"));
+    assert_eq!(bundle.status, 200, "{}", bundle.text());
+    let (key_path, bundle_path) = (
+        ledger.temp.path().join("verifier-key.txt"),
+        ledger.temp.path().join("bundle.txt"),
+    );
+    std::fs::write(&key_path, &key_file.body).expect("key file");
+    std::fs::write(&bundle_path, &bundle.body).expect("bundle file");
+    let (code, stdout, stderr) = run(&["verify-bundle", s(&bundle_path), "--trust", s(&key_path)]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn suspend(dir: &Path, date: &str) {
+    cli(&[
+        "body",
+        "suspend",
+        "--dir",
+        s(dir),
+        "--reg-no",
+        support::BODY,
+        "--date",
+        date,
+        "--reason",
+        "违规发证，暂停备案",
+    ]);
+}
+
+#[test]
+fn a_certificate_issued_inside_a_suspension_logged_after_it_carries_a_warning() {
+    // Given a credential issued 2020-06-01, then its body suspended from 2020-05-01 (logged
+    // after the credential, so the credential was accepted).
+    let ledger = given_a_ledger_with_a_credential();
+    suspend(&ledger.dir, "2020-05-01");
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+
+    // When an employer looks it up.
+    let (status, page) = look_up(&served.address, &served.address, &form_for(CERT, "张三"));
+
+    // Then the page does not just say 证书有效: it warns that the body was suspended on the
+    // issue date, by a decision recorded after the certificate.
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("✔ 证书有效"), "{page}");
+    assert!(
+        page.contains("data-warning=\"retroactive-body-status\""),
+        "{page}"
+    );
+    assert!(page.contains("暂停"), "{page}");
+    assert!(page.contains("2020-05-01"), "{page}");
+    assert!(page.contains("违规发证，暂停备案"), "{page}");
+
+    // And the API's credential and verification views say so (an additive field).
+    let credential = get(&served.address, &format!("/v1/credentials/{CERT}")).json();
+    let warning = &credential["issuer_status_warning"];
+    assert_eq!(warning["status"], "suspended", "{credential}");
+    assert_eq!(warning["effective"], "2020-05-01", "{credential}");
+    assert_eq!(warning["reason"], "违规发证，暂停备案", "{credential}");
+    assert_eq!(credential["status"], "valid", "{credential}");
+    let verification = support::post_json(
+        &served.address,
+        "/v1/verify",
+        &serde_json::json!({"certificate_number": CERT, "name": "张三"}),
+    )
+    .json();
+    assert_eq!(
+        verification["credential"]["issuer_status_warning"]["status"], "suspended",
+        "{verification}"
+    );
+    served.kill();
+
+    // And `verify` prints the warning with the status.
+    let (code, stdout, stderr) = run(&[
+        "verify",
+        "--dir",
+        s(&ledger.dir),
+        "--cert-no",
+        CERT,
+        "--name",
+        "张三",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("VALID"), "{stdout}");
+    assert!(stdout.contains("WARNING"), "{stdout}");
+    assert!(stdout.contains("2020-05-01"), "{stdout}");
+}
+
+#[test]
+fn a_suspension_that_starts_after_the_issue_date_raises_no_warning() {
+    // Given a credential issued 2020-06-01 and a suspension from 2021-01-01.
+    let ledger = given_a_ledger_with_a_credential();
+    suspend(&ledger.dir, "2021-01-01");
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+
+    // Then the certificate reads as valid, with no warning.
+    let (_, page) = look_up(&served.address, &served.address, &form_for(CERT, "张三"));
+    assert!(page.contains("✔ 证书有效"), "{page}");
+    assert!(!page.contains("data-warning"), "{page}");
+    let credential = get(&served.address, &format!("/v1/credentials/{CERT}")).json();
+    assert!(
+        credential.get("issuer_status_warning").is_none(),
+        "{credential}"
+    );
+}
+
+#[test]
+fn pages_for_employers_speak_chinese_in_beijing_time_and_keep_internals_folded() {
+    // Given a served ledger with a credential.
+    let ledger = given_a_ledger_with_a_credential();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+    let address = &served.address;
+
+    // When an employer looks it up.
+    let (_, page) = look_up(address, address, &form_for(CERT, "张三"));
+
+    // Then times are Beijing time, the issuing authority is named, and ledger internals
+    // (entry indexes, checkpoint sizes, command lines) are only in the collapsed details.
+    assert!(page.contains("北京时间"), "{page}");
+    assert!(!page.contains("UTC"), "{page}");
+    assert!(page.contains("重庆市人力资源和社会保障局"), "{page}");
+    assert!(page.contains("技术细节"), "{page}");
+    let visible = without_details(&page);
+    for jargon in ["账本条目", "条目数", "skill-ledger verify", "检查点（"] {
+        assert!(
+            !visible.contains(jargon),
+            "{jargon:?} on the page: {visible}"
+        );
+    }
+
+    // And the body page keeps its entry indexes folded too.
+    let body = get(address, &format!("/bodies/{}", support::BODY)).text();
+    assert!(!without_details(&body).contains("账本条目"), "{body}");
+
+    // And wrong input is answered in Chinese, never with a parser's English.
+    let (status, page) = look_up(address, address, &form_for("Y123", "张三"));
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("证书编号"), "{page}");
+    assert!(!page.contains("field certificate_number"), "{page}");
+    assert!(!page.contains("characters"), "{page}");
+    let (status, page) = look_up(address, address, "cert_no=a&cert_no=b&name=x");
+    assert_eq!(status, 400, "{page}");
+    assert!(!page.contains("duplicate"), "{page}");
+    assert!(page.contains("表单"), "{page}");
+    let bad_path = get(address, "/bodies/%FF");
+    assert_eq!(bad_path.status, 400, "{}", bad_path.text());
+    assert_eq!(
+        bad_path.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(bad_path.text().contains("备案编号"), "{}", bad_path.text());
+    assert!(!bad_path.text().contains("Invalid"), "{}", bad_path.text());
+
+    // And a browser's wrong address or method gets a Chinese page, the API its problems.
+    let html_accept = [("Accept", "text/html,application/xhtml+xml")];
+    let missing = support::request(address, "GET", "/no-such-page", &html_accept, b"");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("页面不存在"), "{}", missing.text());
+    let wrong_method = support::request(address, "PUT", "/query", &html_accept, b"");
+    assert_eq!(wrong_method.status, 405);
+    assert!(
+        wrong_method.text().contains("请求方式有误"),
+        "{}",
+        wrong_method.text()
+    );
+    get(address, "/v1/no-such-thing").problem(404, "not-found");
+
+    // And the statistics page shows the appointed levels and the recognitions.
+    let stats = get(address, "/stats").text();
+    for shown in ["特级技师", "首席技师", "互认"] {
+        assert!(stats.contains(shown), "{shown} missing: {stats}");
+    }
+    assert!(!stats.contains("UTC"), "{stats}");
+}
