@@ -239,15 +239,27 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         details.contains("skill-ledger/50") && details.contains("账本条目"),
         "{details}"
     );
-    let bundle_link = client
-        .find(Locator::Css("a[download]"))
+    // The bundle is asked for with the name typed in the lookup, so it binds its holder.
+    let bundle_form = client
+        .find(Locator::Css("form.bundle"))
         .await
-        .expect("a bundle link")
-        .attr("href")
+        .expect("the bundle form");
+    assert_eq!(
+        bundle_form.attr("action").await.expect("action").as_deref(),
+        Some("/bundle")
+    );
+    let held_name = bundle_form
+        .find(Locator::Css("input[name=name]"))
         .await
-        .expect("href")
+        .expect("the name it is asked for with")
+        .attr("value")
+        .await
+        .expect("value")
         .unwrap_or_default();
-    assert_eq!(bundle_link, format!("/v1/credentials/{cert_no}/bundle"));
+    assert!(
+        !held_name.is_empty(),
+        "the bundle form carries the typed name"
+    );
     client
         .find(Locator::Css(".qr svg"))
         .await

@@ -329,3 +329,75 @@ fn pages_for_employers_speak_chinese_in_beijing_time_and_keep_internals_folded()
     }
     assert!(!stats.contains("UTC"), "{stats}");
 }
+
+/// Posts the result page's bundle form (certificate number and the name typed in the lookup);
+/// returns (status, content type, body).
+fn download_bundle(address: &str, form: &str) -> (u16, Option<String>, Vec<u8>) {
+    let raw = format!(
+        "POST /bundle HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let reply = exchange(address, raw.as_bytes(), support::REQUEST_TIMEOUT)
+        .unwrap_or_else(|error| panic!("POST /bundle: {error}"));
+    let content_type = reply.header("content-type").map(str::to_string);
+    (reply.status, content_type, reply.body)
+}
+
+#[test]
+fn the_bundle_from_a_revoked_certificates_page_proves_the_revocation_and_binds_the_holder() {
+    // Given a credential, revoked, on a served ledger.
+    let ledger = given_a_ledger_with_a_credential();
+    let revoked = cli(&[
+        "revoke",
+        "--dir",
+        s(&ledger.dir),
+        "--cert-no",
+        CERT,
+        "--reason",
+        "以欺骗手段取得",
+        "--date",
+        "2025-01-01",
+    ]);
+    let revocation = revoked["index"].as_u64().expect("the revocation's entry");
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+
+    // When an employer looks it up, sees the red page, and downloads its bundle from there.
+    let (_, page) = look_up(&served.address, &served.address, &form_for(CERT, "张三"));
+    assert!(page.contains("data-status=\"revoked\""), "{page}");
+    assert!(page.contains("action=\"/bundle\""), "{page}");
+    let (status, content_type, bundle) = download_bundle(&served.address, &form_for(CERT, "张三"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bundle));
+    assert_eq!(content_type.as_deref(), Some("text/plain; charset=utf-8"));
+    let key_file = get(&served.address, "/verifier-key.txt");
+    let (key_path, bundle_path) = (
+        ledger.temp.path().join("verifier-key.txt"),
+        ledger.temp.path().join("revoked.bundle"),
+    );
+    std::fs::write(&key_path, &key_file.body).expect("key file");
+    std::fs::write(&bundle_path, &bundle).expect("bundle file");
+
+    // Then, offline, the bundle says revoked at that entry (exit 1), and checks the holder.
+    let (code, stdout, stderr) = run(&[
+        "verify-bundle",
+        s(&bundle_path),
+        "--trust",
+        s(&key_path),
+        "--name",
+        "张三",
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("REVOKED (已撤销) at entry {revocation}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("持证人姓名相符"), "{stdout}");
+
+    // And a download with a name that is not the holder's gets a Chinese page, no bundle.
+    let (status, content_type, body) = download_bundle(&served.address, &form_for(CERT, "李四"));
+    assert_eq!(status, 422);
+    assert_eq!(content_type.as_deref(), Some("text/html; charset=utf-8"));
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("姓名与证书不符"), "{text}");
+    assert!(!text.contains("skill-ledger/bundle"), "{text}");
+}

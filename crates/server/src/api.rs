@@ -363,7 +363,8 @@ pub async fn holder_bundle(
     }
 }
 
-fn bundle_response(number: &CertificateNumber, text: String) -> Response {
+/// A bundle as a downloaded file (`Content-Disposition: attachment`, `no-store`).
+pub(crate) fn bundle_response(number: &CertificateNumber, text: String) -> Response {
     let disposition = format!("attachment; filename=\"{}.bundle\"", number.as_str());
     no_store(
         (

@@ -31,8 +31,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::Markup;
 use serde::Deserialize;
-use skill_ledger_domain::{Level, RegistrationNumber};
-use skill_ledger_node::stats_document;
+use skill_ledger_domain::{CertificateNumber, Level, RegistrationNumber};
+use skill_ledger_node::{stats_document, HolderBundle};
 
 use crate::limits::verify_rate_limit;
 use crate::state::AppState;
@@ -142,11 +142,18 @@ pub async fn html_errors(State(state): State<AppState>, request: Request, next: 
 pub fn routes(state: AppState) -> Router<AppState> {
     // The rate limit is on the lookup (POST) only; GET answers the form.
     let query_route = post(query)
-        .route_layer(middleware::from_fn_with_state(state, verify_rate_limit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            verify_rate_limit,
+        ))
         .get(lookup);
+    // A holder-bound bundle checks the name like a lookup: the same limit.
+    let bundle_route =
+        post(holder_bundle).route_layer(middleware::from_fn_with_state(state, verify_rate_limit));
     Router::new()
         .route("/", get(lookup))
         .route("/query", query_route)
+        .route("/bundle", bundle_route)
         .route("/stats", get(stats))
         .route("/bodies", get(bodies))
         .route("/bodies/{reg_no}", get(body))
@@ -274,6 +281,80 @@ async fn read_lookup_form(request: Request, state: &AppState) -> Result<LookupQu
     })
 }
 
+/// 下载离线核验包: the bundle of a credential bound to its holder, posted from the result page
+/// with the certificate number and the name typed there. A wrong name, or a certificate not
+/// on this ledger, gets a Chinese page and no bundle.
+async fn holder_bundle(State(state): State<AppState>, request: Request) -> Response {
+    let form = match read_lookup_form(request, &state).await {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let label = ledger_label(&state);
+    let refuse = |status: StatusCode, title: &str, message: &str| {
+        html(
+            status,
+            pages::message_page(label, title, message),
+            "no-store",
+        )
+    };
+    let Ok(number) = form.cert_no.trim().parse::<CertificateNumber>() else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "查询请求有误",
+            "证书编号应为 22 位（1 位字母 Y 或 S 加 21 位数字），请通过查询页下载核验包。",
+        );
+    };
+    if form.name.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "查询请求有误",
+            "请先在查询页填写证书上的姓名，再下载核验包。",
+        );
+    }
+    let node = state.node.clone();
+    let federation = state.federation.clone();
+    let name = form.name.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        node.credential_bundle_for_holder(&number, &name)
+            .map(|outcome| match outcome {
+                HolderBundle::Bundle(text) => {
+                    HolderBundle::Bundle(federation.cosign_bundle(text, node.verifier_key_text()))
+                }
+                other => other,
+            })
+    })
+    .await;
+    match built {
+        Ok(Ok(HolderBundle::Bundle(text))) => crate::api::bundle_response(&number, text),
+        Ok(Ok(HolderBundle::NameMismatch)) => refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "姓名与证书不符",
+            "所填姓名与该证书的持证人不符，未生成核验包。请核对后重新查询。",
+        ),
+        Ok(Ok(HolderBundle::Unknown)) => refuse(
+            StatusCode::NOT_FOUND,
+            "未查询到相关证书信息",
+            "本账本中没有该编号的证书；外省证书的核验包请到发证地的证书查询网站下载。",
+        ),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "portal bundle failed");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "核验包暂不可用",
+                "数据读取失败，请稍后再试。",
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "portal bundle task failed");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "核验包暂不可用",
+                "请稍后再试。",
+            )
+        }
+    }
+}
+
 /// 证书查询: the result of a posted lookup, answered directly (no redirect, `no-store`).
 async fn query(State(state): State<AppState>, request: Request) -> Response {
     let form = match read_lookup_form(request, &state).await {
@@ -352,10 +433,7 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                                     bundle_url: if verification.mirror.is_some() {
                                         String::new()
                                     } else {
-                                        format!(
-                                            "/v1/credentials/{}/bundle",
-                                            credential.certificate_number
-                                        )
+                                        "/bundle".to_string()
                                     },
                                 },
                             )

@@ -360,11 +360,17 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                             @if bundle_url.is_empty() {
                                 p.hint { "离线核验包请到发证地的证书查询网站下载。" }
                             } @else {
-                                p { a href=(bundle_url) download { "下载离线核验包" } }
+                                // Posted with the name typed above: the bundle then binds its
+                                // holder, so whoever receives it can check the name offline.
+                                form.bundle method="post" action=(bundle_url) {
+                                    input type="hidden" name="cert_no" value=(credential.cert_no);
+                                    input type="hidden" name="name" value=(name);
+                                    button type="submit" { "下载离线核验包" }
+                                }
                                 p { a href="/verifier-key" { "核验公钥及其指纹" } "（离线核验时需要）" }
                             }
                             p.hint {
-                                "离线核验包可在无网络时证明本证书已记入发证部门的证书账本，核验时须使用发证部门的公钥。"
+                                "离线核验包可在无网络时证明本证书已记入发证部门的证书账本，以及截至包内签名时间的证书状态（有效或已撤销），并可核对持证人姓名；核验时须使用发证部门的公钥。"
                                 "离线核验无法得知此后的撤销，请以联网查询结果为准。"
                             }
                             p.hint { "扫描二维码可打开本证书的查询页（已填好证书编号，姓名需重新填写）：" br; code.result-url { (result_url) } }
@@ -641,7 +647,7 @@ mod tests {
         Lookup::Found {
             credential: Box::new(credential(status)),
             result_url: "http://127.0.0.1:8080/?cert_no=Y000050000102253000070".to_string(),
-            bundle_url: "/v1/credentials/Y000050000102253000070/bundle".to_string(),
+            bundle_url: "/bundle".to_string(),
             qr_svg: "<svg id=\"qr\"></svg>".to_string(),
         }
     }
@@ -666,8 +672,12 @@ mod tests {
         assert!(page.contains("4,361"), "{page}");
         assert!(page.contains("重庆市人力资源和社会保障局"), "{page}");
         assert!(
-            page.contains("/v1/credentials/Y000050000102253000070/bundle"),
+            page.contains("<form class=\"bundle\" method=\"post\" action=\"/bundle\">"),
             "{page}"
+        );
+        assert!(
+            page.contains("name=\"name\" value=\"张三\""),
+            "the bundle is asked for with the typed name: {page}"
         );
         assert!(page.contains("<svg id=\"qr\">"), "{page}");
         assert!(page.contains("离线核验无法得知此后的撤销"), "{page}");
