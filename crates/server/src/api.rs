@@ -35,9 +35,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/bodies/{reg_no}", get(body))
         .route("/v1/persons/{subject}", get(person))
         .route("/v1/stats", get(stats))
+        .route("/v1/pseudonyms", post(crate::pseudonyms::pseudonyms))
 }
 
-fn no_store(mut response: Response) -> Response {
+pub(crate) fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

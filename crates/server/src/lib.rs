@@ -51,6 +51,7 @@ pub mod openapi;
 pub mod ops;
 pub mod portal;
 pub mod problem;
+pub mod pseudonyms;
 pub mod request_head;
 pub mod state;
 pub mod verify;

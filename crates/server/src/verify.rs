@@ -136,7 +136,7 @@ impl VerifyQuery {
     }
 }
 
-fn check_holder_text(field: &'static str, text: &str) -> Result<(), Problem> {
+pub(crate) fn check_holder_text(field: &'static str, text: &str) -> Result<(), Problem> {
     if text.trim().is_empty() {
         return Err(Problem::invalid_field(
             field,
