@@ -16,11 +16,13 @@ use base64::Engine as _;
 use clap::Args;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
+use skill_ledger_domain::RecognitionRecorded;
 use skill_ledger_domain::{
     pseudonym_request_message, sign_pseudonym_request, IdDocumentType, NameCommitment,
     PseudonymItemText, RegistrationNumber, SignedEvent, SubjectId,
 };
 use skill_ledger_node::Node;
+use skill_ledger_server::api::RecognitionDraft;
 use skill_ledger_server::pseudonyms::PseudonymResponse;
 use skill_ledger_server::views::SubmitResponse;
 use skill_ledger_sync::http::{request, BaseUrl, Response};
@@ -58,6 +60,12 @@ pub struct NodeClient {
     base: BaseUrl,
     url: String,
     origin: String,
+}
+
+/// What the node refused about the event, by its problem code.
+pub struct Refused {
+    pub code: String,
+    pub detail: String,
 }
 
 /// What a node's problem document says.
@@ -254,6 +262,58 @@ impl NodeClient {
                 })
             })
             .collect()
+    }
+}
+
+impl NodeClient {
+    /// The recognition the node drafts for a partner's certificate from its mirror, or the
+    /// refusal (code, detail) when the mirror does not confirm it (`recognize` exits 1 then).
+    pub fn recognition_draft(
+        &self,
+        number: &skill_ledger_domain::CertificateNumber,
+    ) -> Result<Result<RecognitionRecorded, Refused>, Failure> {
+        let path = format!("v1/partner-credentials/{number}/recognition");
+        let response = self.call("GET", &path, None)?;
+        if response.status != 200 {
+            let refusal = Refusal::of(&response);
+            if matches!(response.status, 404 | 422) {
+                return Ok(Err(Refused {
+                    code: refusal.code,
+                    detail: refusal.detail,
+                }));
+            }
+            return Err(refusal.error(&self.url).into());
+        }
+        let draft: RecognitionDraft = serde_json::from_slice(&response.body)
+            .with_context(|| format!("{}/{path} answered 200 without a recognition", self.url))?;
+        let malformed = |what: &str| anyhow!("{}/{path}: the {what} is malformed", self.url);
+        let hash = |text: &str, what: &str| {
+            hex::decode(text)
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| malformed(what))
+        };
+        Ok(Ok(RecognitionRecorded {
+            origin: draft.origin,
+            entry_index: draft.entry_index,
+            leaf_hash: hash(&draft.leaf_hash, "leaf hash")?,
+            certificate_number: draft
+                .certificate_number
+                .parse()
+                .map_err(|_| malformed("certificate number"))?,
+            subject: SubjectId(hash(&draft.subject, "subject")?),
+            level: draft.level.parse().map_err(|_| malformed("level"))?,
+            partner_occupation: draft
+                .partner_occupation
+                .parse()
+                .map_err(|_| malformed("partner occupation"))?,
+            occupation: draft
+                .occupation
+                .parse()
+                .map_err(|_| malformed("occupation"))?,
+            issued: draft.issued.parse().map_err(|_| malformed("issue date"))?,
+            date: draft.date.parse().map_err(|_| malformed("date"))?,
+        }))
     }
 }
 

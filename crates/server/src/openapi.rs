@@ -348,6 +348,7 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         crate::api::person,
         crate::api::stats,
         crate::pseudonyms::pseudonyms,
+        crate::api::recognition_draft,
         crate::log_routes::checkpoint,
         crate::log_routes::tile,
         crate::ops::healthz,
@@ -383,6 +384,7 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         PseudonymItem,
         PseudonymResponse,
         PseudonymAnswer,
+        crate::api::RecognitionDraft,
     )),
     tags(
         (name = "events", description = "Signed submissions (evaluation bodies and the authority)"),

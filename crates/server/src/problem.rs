@@ -88,6 +88,8 @@ pub mod code {
     pub const NOT_OWN_CERTIFICATE: &str = "not-own-certificate";
     /// A pseudonym request holds more items than `pseudonym_items_max`.
     pub const TOO_MANY_ITEMS: &str = "too-many-items";
+    /// No policy is in force on the day asked.
+    pub const NO_POLICY: &str = "no-policy";
     /// An identity-document number that cannot be one.
     pub const BAD_IDENTITY_NUMBER: &str = "bad-identity-number";
 }
