@@ -64,9 +64,10 @@ fn refused(error: RecognitionCheckError, json: bool) -> Failure {
 }
 
 pub fn recognize(args: RecognizeArgs, json: bool) -> CliResult {
-    let Some(dir) = args.target.target.dir.clone() else {
+    if args.target.target.node.is_some() {
         return recognize_remote(args, json);
-    };
+    }
+    let dir = crate::remote::target_dir(&args.target.target)?;
     let home = Home::load(&dir).map_err(|error| anyhow!(error))?;
     let partners = Partners::load(&home).map_err(|error| anyhow!(error))?;
     let partner = partners

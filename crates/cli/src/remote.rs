@@ -32,11 +32,14 @@ use crate::output::print_json;
 use crate::{CliResult, Failure};
 
 /// Where a writing command writes: a ledger directory no `serve` holds, or a serving node.
+/// Without either, `SKILL_LEDGER_DIR` names the directory (read here, not by clap, so that an
+/// exported directory does not conflict with `--node`).
 #[derive(Args, Clone)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 pub struct TargetArg {
-    /// Ledger directory (e.g. the demo's D/50); only while no `serve` runs on it.
-    #[arg(long, short = 'd', env = "SKILL_LEDGER_DIR")]
+    /// Ledger directory (e.g. the demo's D/50; default $SKILL_LEDGER_DIR); only while no
+    /// `serve` runs on it.
+    #[arg(long, short = 'd')]
     pub dir: Option<PathBuf>,
     /// URL of the node serving the ledger (e.g. http://127.0.0.1:8080): sign here, submit
     /// over HTTP.
@@ -53,6 +56,20 @@ pub struct AuthorityTargetArg {
     /// directory `init` made). With --dir the node's own key is used.
     #[arg(long, value_name = "FILE", requires = "node")]
     pub authority_key: Option<PathBuf>,
+}
+
+/// The environment variable naming the ledger directory when neither flag is given.
+const DIR_VARIABLE: &str = "SKILL_LEDGER_DIR";
+
+/// The ledger directory of a target without `--node`: `--dir`, else `SKILL_LEDGER_DIR`.
+pub fn target_dir(target: &TargetArg) -> Result<PathBuf, Failure> {
+    match &target.dir {
+        Some(dir) => Ok(dir.clone()),
+        None => match std::env::var_os(DIR_VARIABLE) {
+            Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+            _ => Err(anyhow!("give --dir DIR or --node URL (or set {DIR_VARIABLE})").into()),
+        },
+    }
 }
 
 /// A serving node, by URL; its origin is read from its checkpoint.
@@ -363,7 +380,7 @@ impl Writer {
                     authority_key,
                 })
             }
-            (None, None) => Err(anyhow!("give --dir DIR or --node URL").into()),
+            (None, None) => Ok(Writer::Local(open_dir(&target_dir(target)?)?)),
         }
     }
 
