@@ -380,6 +380,17 @@ mod tests {
     }
 
     #[test]
+    fn a_request_of_several_tokens_takes_all_or_none() {
+        let limiter: RateLimiter<u32> = RateLimiter::new(1.0, 10);
+        let start = Instant::now();
+        assert!(limiter.take(7, 8, start).is_ok());
+        // Two left: a request for three waits one second, and takes nothing meanwhile.
+        assert_eq!(limiter.take(7, 3, start), Err(1));
+        assert!(limiter.take(7, 2, start).is_ok());
+        assert_eq!(limiter.take(7, 4, start), Err(4));
+    }
+
+    #[test]
     fn a_zero_rate_is_no_limit() {
         let limiter = RateLimiter::new(0.0, 1);
         let client = IpAddr::from([127, 0, 0, 1]);

@@ -358,26 +358,24 @@ impl PseudonymAudit {
             Ok(file) => file,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if file.is_none() {
-            use std::os::unix::fs::OpenOptionsExt;
-            *file = Some(
+        let open = match file.take() {
+            Some(open) => open,
+            None => {
+                use std::os::unix::fs::OpenOptionsExt;
                 std::fs::OpenOptions::new()
                     .append(true)
                     .create(true)
                     .mode(0o600)
-                    .open(&self.path)?,
-            );
-        }
-        let Some(open) = file.as_mut() else {
-            unreachable!("opened above");
+                    .open(&self.path)?
+            }
         };
-        let written = open
+        let written = (&open)
             .write_all(line.as_bytes())
             .and_then(|()| open.sync_data());
-        if written.is_err() {
-            // Opened again on the next request: a failed write may have left the handle
-            // in any state.
-            *file = None;
+        // After a failed write the file is opened again on the next request: the handle
+        // may be in any state.
+        if written.is_ok() {
+            *file = Some(open);
         }
         written
     }
