@@ -371,3 +371,52 @@ fn usage_with_node_is_checked_before_anything_is_sent() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
 }
+
+#[test]
+fn after_a_key_rotation_through_the_node_only_the_new_key_gets_pseudonyms_and_issues() {
+    let given = given_served_ledger_with_a_body();
+    let new_key = given.ledger.temp.path().join("body-system/body.new.key");
+    json_ok(&["key", "new", "--name", BODY, "--out", s(&new_key)], 0);
+    // When the authority rotates the body's key with --node from 2024-01-01,
+    let rotated = json_ok(
+        &[
+            "body",
+            "rotate-key",
+            "--node",
+            &given.url,
+            "--authority-key",
+            s(&given.authority_key()),
+            "--reg-no",
+            BODY,
+            "--key-file",
+            s(&new_key),
+            "--date",
+            "2024-01-01",
+            "--reason",
+            "定期轮换",
+        ],
+        0,
+    );
+    assert_eq!(rotated["event"], "body_key_rotated", "{rotated}");
+    // then the old key is refused by the pseudonym service (exit 1, with its code),
+    let (code, refused) = json(&issue_args(
+        &["--node", &given.url],
+        s(&given.body_key),
+        CERT,
+    ));
+    assert_eq!(code, 1, "{refused}");
+    assert_eq!(refused["rejection"], "key-not-current", "{refused}");
+    // and the new key issues (a credential dated after the rotation).
+    let mut args = issue_args(
+        &["--node", &given.url],
+        s(&new_key),
+        "Y000050000001245000001",
+    );
+    let date = args
+        .iter()
+        .position(|arg| *arg == "2020-06-01")
+        .expect("date");
+    args[date] = "2024-06-01";
+    let issued = json_ok(&args, 0);
+    assert_eq!(issued["accepted"], true, "{issued}");
+}

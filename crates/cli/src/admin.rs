@@ -596,6 +596,7 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
         &key,
         body,
         &[(id_type, &args.id_number, &args.name, args.cert_no.as_str())],
+        json,
     );
     let (subject, name_commitment) = match pseudonyms.map(|found| found.into_iter().next()) {
         Ok(Some(found)) => found,

@@ -213,6 +213,7 @@ impl NodeClient {
         key: &SigningKey,
         body: RegistrationNumber,
         items: &[(IdDocumentType, &str, &str, &str)],
+        json: bool,
     ) -> Result<Vec<(SubjectId, NameCommitment)>, Failure> {
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -248,12 +249,22 @@ impl NodeClient {
         let response = self.call("POST", "v1/pseudonyms", Some(&request))?;
         if response.status != 200 {
             let refusal = Refusal::of(&response);
-            return Err(anyhow!(
+            // The node refused the signer (403) or a holder's data (422): the event is
+            // refused as a rule would refuse it, exit 1 with the code.
+            let refused = response.status == 403
+                || (response.status == 422 && refusal.code != "invalid-field");
+            if !refused {
+                return Err(refusal.error(&self.url).into());
+            }
+            if json {
+                print_json(&json!({"accepted": false, "event": "level_certified",
+                    "rejection": refusal.code, "message": refusal.detail}));
+            }
+            return Err(Failure::refused(anyhow!(
                 "the node refused the pseudonyms ({}): {}",
                 refusal.code,
                 refusal.detail
-            )
-            .into());
+            )));
         }
         let answer: PseudonymResponse =
             serde_json::from_slice(&response.body).with_context(|| {
@@ -428,6 +439,7 @@ impl Writer {
         key: &SigningKey,
         body: RegistrationNumber,
         items: &[(IdDocumentType, &str, &str, &str)],
+        json: bool,
     ) -> Result<Vec<(SubjectId, NameCommitment)>, Failure> {
         match self {
             Writer::Local(node) => {
@@ -442,7 +454,7 @@ impl Writer {
                     })
                     .collect())
             }
-            Writer::Remote { client, .. } => client.pseudonyms(key, body, items),
+            Writer::Remote { client, .. } => client.pseudonyms(key, body, items, json),
         }
     }
 
