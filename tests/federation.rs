@@ -1332,6 +1332,35 @@ fn the_authority_recognises_a_partner_credential_through_its_serving_node() {
         refused["problem"], "credential-revoked-at-origin",
         "{refused}"
     );
+    // When the authority withdraws it with --node by its own decision, the API shows it
+    // withdrawn, and a second withdrawal finds no active recognition (exit 1).
+    let withdraw = || {
+        run(&[
+            "recognize",
+            "--node",
+            &node,
+            "--authority-key",
+            s(&authority_key),
+            SICHUAN_CERT,
+            "--date",
+            "2024-06-01",
+            "--withdraw",
+            "复核: 申报材料不全",
+            "--json",
+        ])
+    };
+    let (code, stdout, stderr) = withdraw();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("recognition_withdrawn"), "{stdout}");
+    let person = get(&address_50, &format!("/v1/persons/{}", subject_of(li_si))).json();
+    assert_eq!(person["recognitions"][0]["status"], "withdrawn", "{person}");
+    assert_eq!(
+        person["recognitions"][0]["withdrawn"]["note"], "复核: 申报材料不全",
+        "{person}"
+    );
+    let (code, stdout, _) = withdraw();
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("no active recognition"), "{stdout}");
     // And the body's key cannot sign a recognition: the key file is not the ledger's.
     let (code, _, stderr) = run(&[
         "recognize",

@@ -7,7 +7,9 @@
 //! With `--node URL` (the node serves, so its mirror and directory are its own), the
 //! recognition is built by the node from its mirror
 //! (`GET /v1/partner-credentials/{cert_no}/recognition`), signed here with `--authority-key`
-//! and submitted; the node checks it against the mirror again at admission.
+//! and submitted; the node checks it against the mirror again at admission. A withdrawal
+//! (`--withdraw`) finds the active recognition through the holder's record
+//! (`GET /v1/persons/{subject}`).
 
 use anyhow::anyhow;
 use clap::Args;
@@ -138,14 +140,6 @@ fn recognize_remote(args: RecognizeArgs, json: bool) -> CliResult {
     let Writer::Remote { client, .. } = &writer else {
         return Err(anyhow!("recognize --node needs --node URL").into());
     };
-    if args.withdraw.is_some() {
-        return Err(anyhow!(
-            "--withdraw runs with --dir only: the node does not yet say which recognition \
-             of {} is active",
-            args.cert_no
-        )
-        .into());
-    }
     let mut recognised = match client.recognition_draft(&args.cert_no)? {
         Ok(recognised) => recognised,
         Err(refused) => {
@@ -160,6 +154,10 @@ fn recognize_remote(args: RecognizeArgs, json: bool) -> CliResult {
             )));
         }
     };
+    if let Some(reason) = args.withdraw {
+        let date = args.date.unwrap_or_else(today);
+        return withdraw_remote(&writer, client, &recognised, date, reason, json);
+    }
     if let Some(date) = args.date {
         recognised.date = date;
     }
@@ -173,5 +171,43 @@ fn recognize_remote(args: RecognizeArgs, json: bool) -> CliResult {
         }
     }
     let signed = writer.sign_as_authority(EventKind::RecognitionRecorded(recognised))?;
+    writer.submit_and_report(signed, json)
+}
+
+/// `recognize --node --withdraw`: the active recognition of the certificate is found through
+/// the holder's record (`GET /v1/persons/{subject}`, the subject from the mirror's draft).
+fn withdraw_remote(
+    writer: &Writer,
+    client: &crate::remote::NodeClient,
+    recognised: &skill_ledger_domain::RecognitionRecorded,
+    date: Date,
+    reason: String,
+    json: bool,
+) -> CliResult {
+    let number = recognised.certificate_number;
+    let origin = &recognised.origin;
+    let person = client.get_json(&format!("v1/persons/{}", recognised.subject.to_hex()))?;
+    let active = person.as_ref().and_then(|person| {
+        person["recognitions"].as_array()?.iter().find(|held| {
+            held["status"] == "active"
+                && held["origin"] == origin.as_str()
+                && held["certificate_number"] == number.as_str()
+        })
+    });
+    let id = active
+        .and_then(|held| held["id"].as_str())
+        .and_then(EventId::from_hex)
+        .ok_or_else(|| {
+            Failure::refused(anyhow!(
+                "no active recognition of {number} of {origin} on this ledger"
+            ))
+        })?;
+    let signed =
+        writer.sign_as_authority(EventKind::RecognitionWithdrawn(RecognitionWithdrawn {
+            recognition: id,
+            subject: recognised.subject,
+            effective: date,
+            reason: WithdrawalReason::AuthorityDecision { reason },
+        }))?;
     writer.submit_and_report(signed, json)
 }

@@ -165,6 +165,19 @@ impl NodeClient {
         .map_err(|error| anyhow!("{}: {error}", self.url).into())
     }
 
+    /// A JSON resource; `None` when the node answers 404.
+    pub fn get_json(&self, path: &str) -> Result<Option<Value>, Failure> {
+        let response = self.call("GET", path, None)?;
+        match response.status {
+            200 => serde_json::from_slice(&response.body)
+                .map(Some)
+                .with_context(|| format!("{}/{path} answered 200 without JSON", self.url))
+                .map_err(Failure::from),
+            404 => Ok(None),
+            _ => Err(Refusal::of(&response).error(&self.url).into()),
+        }
+    }
+
     /// Submits a signed event and prints the receipt or the rejection like the `--dir` path.
     pub fn submit_and_report(&self, signed: &SignedEvent, json: bool) -> CliResult {
         let kind = signed.event.kind.name();
