@@ -1,8 +1,10 @@
 //! Writing while the node serves: `serve` holds the ledger directory, so `--dir` commands
-//! cannot write to it; with `--node URL` they sign locally and submit over HTTP. Through the
-//! binary only, on loopback: issue (the body holding no pseudonym key and no ledger
-//! directory), revoke, body register and suspend, recognition withdrawal refused for a body
-//! key, and the authority's actions judged by their signature.
+//! cannot write to it (the baseline); with `--node URL` they sign locally and submit over
+//! HTTP. Through the binary only, on loopback: `issue` by a body holding only its key file (no
+//! ledger directory, no pseudonym key), `revoke` by the body and by the authority, `body
+//! register`, `suspend` and `rotate-key` with the authority's key file, an authority action
+//! signed with a body's key or a random key refused by the ledger, and usage errors. The
+//! `recognize --node` path is in tests/federation.rs, beside the partners it needs.
 
 use std::path::{Path, PathBuf};
 
