@@ -521,6 +521,10 @@ pub async fn pseudonyms(
             "the request could not be recorded in the audit file ({error}): no pseudonym is answered unrecorded"
         )));
     }
+    state
+        .counters
+        .pseudonyms
+        .fetch_add(u64::from(count), std::sync::atomic::Ordering::Relaxed);
     tracing::info!(body = %number, items = count, "pseudonyms answered");
     Ok(crate::api::no_store(
         Json(PseudonymResponse {

@@ -59,6 +59,8 @@ pub struct HttpCounters {
     pub overloaded: AtomicU64,
     pub verifications: AtomicU64,
     pub submissions: AtomicU64,
+    /// Pseudonyms answered to evaluation bodies (items of `POST /v1/pseudonyms`).
+    pub pseudonyms: AtomicU64,
 }
 
 impl HttpCounters {

@@ -145,6 +145,20 @@ impl Given {
         })
     }
 
+    fn metrics(&self) -> String {
+        let request = Request::builder()
+            .uri("/metrics")
+            .body(Body::empty())
+            .expect("request");
+        self.runtime.block_on(async {
+            let response = self.app.clone().oneshot(request).await.expect("infallible");
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+
     fn audit(&self) -> String {
         std::fs::read_to_string(self.node.dir().join("pseudonym-requests.log")).unwrap_or_default()
     }
@@ -193,6 +207,12 @@ fn a_registered_body_gets_the_pseudonyms_the_key_gives_and_the_audit_has_no_iden
         "{audit}"
     );
     assert!(!audit.contains(NAME), "{audit}");
+    // The metrics count the pseudonyms answered.
+    let metrics = given.metrics();
+    assert!(
+        metrics.contains("skill_ledger_http_pseudonyms_total 2"),
+        "{metrics}"
+    );
 }
 
 #[test]
