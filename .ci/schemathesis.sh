@@ -96,7 +96,11 @@ echo "node at $url"
 # invalid data (a value over its maxLength can make the body larger than body_bytes_max,
 # refused before it is read); and what the document cannot promise for POST /v1/events: a
 # schema-valid entry is bytes the rules still judge, so 422 (malformed-entry, or a rule's
-# rejection) is an answer to valid data there.
+# rejection) is an answer to valid data there; and for POST /v1/pseudonyms, a schema-valid
+# request is signed by no registered body (403), may hold more items than the node allows or
+# an identity number that is none (422), or, with many long items, be over body_bytes_max
+# (413); and a recognition draft of a certificate the partner's mirror does not hold is 404,
+# of one the origin revoked 422.
 "$python" - "$work/demo.json" "$work/schemathesis.toml" <<'EOF'
 import json, sys
 summary = json.load(open(sys.argv[1]))
@@ -137,6 +141,16 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 include-path = "/v1/events"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
+
+[[operations]]
+include-path = "/v1/pseudonyms"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "403", "413", "422", "429"]
+
+[[operations]]
+include-path = "/v1/partner-credentials/{cert_no}/recognition"
+include-method = "GET"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
 """)
 EOF
 

@@ -978,6 +978,12 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/v1/persons/0000000000000000000000000000000000000000000000000000000000000000",
     ),
     ("get", "/v1/stats", "/v1/stats"),
+    ("post", "/v1/pseudonyms", "/v1/pseudonyms"),
+    (
+        "get",
+        "/v1/partner-credentials/{cert_no}/recognition",
+        "/v1/partner-credentials/Y000051000001205000001/recognition",
+    ),
     ("get", "/checkpoint", "/checkpoint"),
     ("get", "/tile/{level}/{index}", "/tile/0/000.p/5"),
     ("get", "/healthz", "/healthz"),

@@ -1447,3 +1447,127 @@ fn the_portal_serves_a_partner_body_page_from_the_mirror() {
         unknown.text()
     );
 }
+
+#[test]
+fn the_authority_recognises_a_partner_credential_through_its_serving_node() {
+    // Given Sichuan with two credentials, one revoked, mirrored by Chongqing, which serves.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, address_50, _, sichuan_key) =
+        given_two_partners_and_a_sichuan_body(temp.path());
+    let li_si = "510104199203041234";
+    issue(
+        &sichuan,
+        &sichuan_key,
+        SICHUAN_CERT,
+        li_si,
+        "李四",
+        "2020-06-01",
+    );
+    let revoked_cert = "Y000051000001205000002";
+    issue(
+        &sichuan,
+        &sichuan_key,
+        revoked_cert,
+        "510104199305061234",
+        "王五",
+        "2020-06-01",
+    );
+    cli(&[
+        "revoke",
+        "--dir",
+        s(&sichuan),
+        "--cert-no",
+        revoked_cert,
+        "--reason",
+        "考核作弊",
+        "--date",
+        "2024-09-01",
+    ]);
+    cli(&[
+        "sync",
+        "pull",
+        "--dir",
+        s(&chongqing),
+        "--from-dir",
+        s(&sichuan),
+    ]);
+    let _served = serve(&chongqing, &address_50);
+    let node = format!("http://{address_50}");
+    let authority_key = chongqing.join("keys/authority.key");
+    let recognize = |cert: &str| {
+        run(&[
+            "recognize",
+            "--node",
+            &node,
+            "--authority-key",
+            s(&authority_key),
+            cert,
+            "--date",
+            "2024-05-01",
+            "--json",
+        ])
+    };
+    // When the authority recognises 李四's credential with --node (the directory is served),
+    let (code, stdout, stderr) = recognize(SICHUAN_CERT);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let accepted: Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(accepted["event"], "recognition_recorded", "{accepted}");
+    // then the person's recognition is active through the API,
+    let person = get(&address_50, &format!("/v1/persons/{}", subject_of(li_si))).json();
+    assert_eq!(person["recognitions"][0]["status"], "active", "{person}");
+    assert_eq!(
+        person["recognitions"][0]["certificate_number"],
+        SICHUAN_CERT
+    );
+    // a second one is the rule's rejection, and a credential the origin revoked the mirror's
+    // refusal, each exit 1 with its code.
+    let (code, stdout, _) = recognize(SICHUAN_CERT);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("duplicate-recognition"), "{stdout}");
+    let (code, stdout, _) = recognize(revoked_cert);
+    assert_eq!(code, 1, "{stdout}");
+    let refused: Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(
+        refused["problem"], "credential-revoked-at-origin",
+        "{refused}"
+    );
+    // When the authority withdraws it with --node by its own decision, the API shows it
+    // withdrawn, and a second withdrawal finds no active recognition (exit 1).
+    let withdraw = || {
+        run(&[
+            "recognize",
+            "--node",
+            &node,
+            "--authority-key",
+            s(&authority_key),
+            SICHUAN_CERT,
+            "--date",
+            "2024-06-01",
+            "--withdraw",
+            "复核: 申报材料不全",
+            "--json",
+        ])
+    };
+    let (code, stdout, stderr) = withdraw();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("recognition_withdrawn"), "{stdout}");
+    let person = get(&address_50, &format!("/v1/persons/{}", subject_of(li_si))).json();
+    assert_eq!(person["recognitions"][0]["status"], "withdrawn", "{person}");
+    assert_eq!(
+        person["recognitions"][0]["withdrawn"]["note"], "复核: 申报材料不全",
+        "{person}"
+    );
+    let (code, stdout, _) = withdraw();
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("no active recognition"), "{stdout}");
+    // And the body's key cannot sign a recognition: the key file is not the ledger's.
+    let (code, _, stderr) = run(&[
+        "recognize",
+        "--node",
+        &node,
+        "--authority-key",
+        s(&sichuan_key),
+        SICHUAN_CERT,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+}

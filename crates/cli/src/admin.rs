@@ -1,4 +1,5 @@
-//! Commands that write: init, key, body, issue, revoke.
+//! Commands that write: init, key, body, issue, revoke. The writing commands take `--dir`
+//! (a ledger directory no `serve` holds) or `--node URL` (a serving node, [`crate::remote`]).
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use skill_ledger_node::{InitOptions, Node, Receipt, SubmitError};
 
 use crate::output::print_json;
 use crate::recognize::today;
+use crate::remote::{AuthorityTargetArg, TargetArg, Writer};
 use crate::{CliResult, DirArg, Failure};
 
 #[derive(Args)]
@@ -327,7 +329,7 @@ impl KeyArg {
 #[derive(Args)]
 pub struct RegisterArgs {
     #[command(flatten)]
-    pub dir: DirArg,
+    pub target: AuthorityTargetArg,
     /// Registration number (13 characters, e.g. Y000050001064).
     #[arg(long)]
     pub reg_no: RegistrationNumber,
@@ -358,7 +360,7 @@ pub struct RegisterArgs {
 #[derive(Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub dir: DirArg,
+    pub target: AuthorityTargetArg,
     #[arg(long)]
     pub reg_no: RegistrationNumber,
     /// Effective date.
@@ -417,26 +419,46 @@ pub fn submit_and_report(node: &Node, signed: SignedEvent, json: bool) -> CliRes
 }
 
 fn report_receipt(kind: &str, event_id: &str, receipt: &Receipt, json: bool) {
+    report_accepted(
+        kind,
+        event_id,
+        receipt.index,
+        receipt.duplicate,
+        receipt.checkpoint.checkpoint.size,
+        json,
+    );
+}
+
+/// Prints an accepted submission, whether the node answered in process or over HTTP.
+pub(crate) fn report_accepted(
+    kind: &str,
+    event_id: &str,
+    index: u64,
+    duplicate: bool,
+    checkpoint_size: u64,
+    json: bool,
+) {
     let value = json!({
         "accepted": true,
         "event": kind,
         "event_id": event_id,
-        "index": receipt.index,
-        "duplicate": receipt.duplicate,
-        "checkpoint_size": receipt.checkpoint.checkpoint.size,
+        "index": index,
+        "duplicate": duplicate,
+        "checkpoint_size": checkpoint_size,
     });
     if json {
         print_json(&value);
     } else {
-        println!(
-            "accepted {kind} at entry {} (checkpoint size {})",
-            receipt.index, receipt.checkpoint.checkpoint.size
-        );
+        println!("accepted {kind} at entry {index} (checkpoint size {checkpoint_size})");
     }
 }
 
 pub fn open(dir: &DirArg) -> Result<Node, Failure> {
-    let (node, report) = Node::open(&dir.dir)?;
+    open_dir(&dir.dir)
+}
+
+pub fn open_dir(dir: &Path) -> Result<Node, Failure> {
+    let (node, report) = Node::open(dir)?;
     if report.recovery.truncated_bytes > 0 || report.projections_rebuilt {
         eprintln!(
             "note: recovery cut {} torn bytes; replayed {} entries{}",
@@ -463,8 +485,8 @@ pub fn body(command: BodyCommand, json: bool) -> CliResult {
                 )
             })?;
             let scope = parse_scope(&args.scope)?;
-            let node = open(&args.dir)?;
-            let signed = node.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
+            let writer = Writer::open_authority(&args.target)?;
+            let signed = writer.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
                 registration_number: args.reg_no,
                 name: args.name,
                 public_key,
@@ -474,10 +496,8 @@ pub fn body(command: BodyCommand, json: bool) -> CliResult {
                 scope,
                 direct_recognition: args.direct_recognition,
                 date: args.date.unwrap_or(args.valid_from),
-            }));
-            let result = submit_and_report(&node, signed, json);
-            node.close()?;
-            result
+            }))?;
+            writer.submit_and_close(signed, json)
         }
         BodyCommand::Suspend(args) => status_change(args, json, EventKind::BodySuspended),
         BodyCommand::Reinstate(args) => status_change(args, json, EventKind::BodyReinstated),
@@ -492,21 +512,21 @@ fn status_change(
     json: bool,
     make: fn(BodyStatusChange) -> EventKind,
 ) -> CliResult {
-    let node = open(&args.dir)?;
-    let signed = node.sign_as_authority(make(BodyStatusChange {
+    let writer = Writer::open_authority(&args.target)?;
+    let signed = writer.sign_as_authority(make(BodyStatusChange {
         registration_number: args.reg_no,
         effective: args.date,
         reason: args.reason,
-    }));
-    let result = submit_and_report(&node, signed, json);
-    node.close()?;
-    result
+    }))?;
+    writer.submit_and_close(signed, json)
 }
 
 #[derive(Args)]
 pub struct IssueArgs {
+    /// With --node the body needs neither the ledger directory nor the pseudonym key: the
+    /// node answers the holder's pseudonyms to a request signed with --key.
     #[command(flatten)]
-    pub dir: DirArg,
+    pub target: TargetArg,
     /// The issuing body's private key file.
     #[arg(long)]
     pub key: PathBuf,
@@ -572,36 +592,55 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
         },
         (None, None) => Route::Evaluation(EvaluationBasis::PriorLevel),
     };
-    let node = open(&args.dir)?;
-    let pseudonyms = node.pseudonym_key();
+    let body = args.cert_no.registration_number();
+    let writer = Writer::open(&args.target)?;
+    let pseudonyms = writer.pseudonyms(
+        &key,
+        body,
+        &[(id_type, &id_number, &args.name, args.cert_no.as_str())],
+        json,
+    );
+    let (subject, name_commitment) = match pseudonyms.map(|found| found.into_iter().next()) {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            writer.close()?;
+            return Err(anyhow!("no pseudonym was answered").into());
+        }
+        Err(error) => {
+            writer.close()?;
+            return Err(error);
+        }
+    };
     let kind = EventKind::LevelCertified(LevelCertified {
         certificate_number: args.cert_no,
-        subject: pseudonyms.subject(id_type, &id_number),
-        name_commitment: pseudonyms.commit_name(args.cert_no.as_str(), &args.name),
+        subject,
+        name_commitment,
         occupation: args.occupation,
         work_type: args.work_type,
         level: args.level,
         issued: args.date,
         route,
     });
+    let id = match event_id(&args.event_id) {
+        Ok(id) => id,
+        Err(error) => {
+            writer.close()?;
+            return Err(error);
+        }
+    };
     let signed = SignedEvent::sign(
-        node.origin(),
-        Signer::Body(args.cert_no.registration_number()),
+        writer.origin(),
+        Signer::Body(body),
         &key,
-        Event {
-            id: event_id(&args.event_id)?,
-            kind,
-        },
+        Event { id, kind },
     );
-    let result = submit_and_report(&node, signed, json);
-    node.close()?;
-    result
+    writer.submit_and_close(signed, json)
 }
 
 #[derive(Args)]
 pub struct RevokeArgs {
     #[command(flatten)]
-    pub dir: DirArg,
+    pub target: AuthorityTargetArg,
     #[arg(long)]
     pub cert_no: CertificateNumber,
     #[arg(long)]
@@ -615,17 +654,16 @@ pub struct RevokeArgs {
 }
 
 pub fn revoke(args: RevokeArgs, json: bool) -> CliResult {
-    let node = open(&args.dir)?;
+    let writer = Writer::open_authority(&args.target)?;
     let kind = EventKind::CredentialRevoked(CredentialRevoked {
         certificate_number: args.cert_no,
         effective: args.date,
         reason: args.reason,
     });
     let signed = match &args.key {
-        Some(path) => {
-            let (_, key) = read_signing_key(path)?;
+        Some(path) => read_signing_key(path).map(|(_, key)| {
             SignedEvent::sign(
-                node.origin(),
+                writer.origin(),
                 Signer::Body(args.cert_no.registration_number()),
                 &key,
                 Event {
@@ -633,10 +671,14 @@ pub fn revoke(args: RevokeArgs, json: bool) -> CliResult {
                     kind,
                 },
             )
-        }
-        None => node.sign_as_authority(kind),
+        }),
+        None => writer.sign_as_authority(kind),
     };
-    let result = submit_and_report(&node, signed, json);
-    node.close()?;
-    result
+    match signed {
+        Ok(signed) => writer.submit_and_close(signed, json),
+        Err(error) => {
+            writer.close()?;
+            Err(error)
+        }
+    }
 }

@@ -18,15 +18,14 @@ use skill_ledger_domain::{
 };
 use skill_ledger_node::{Node, SubmitError};
 
-use crate::admin::{open, submit_and_report, KeyArg};
+use crate::admin::{open, KeyArg};
 use crate::output::print_json;
+use crate::remote::{AuthorityTargetArg, Writer};
 use crate::{CliResult, DirArg, Failure};
 
 /// What a rotation and a revocation of a body key both name.
 #[derive(Args)]
 pub struct BodyKeyArgs {
-    #[command(flatten)]
-    pub dir: DirArg,
     /// The body's registration number.
     #[arg(long)]
     pub reg_no: RegistrationNumber,
@@ -45,11 +44,17 @@ pub struct BodyKeyArgs {
 #[derive(Args)]
 pub struct RotateKeyArgs {
     #[command(flatten)]
+    pub target: AuthorityTargetArg,
+    #[command(flatten)]
     pub body: BodyKeyArgs,
 }
 
+/// `revoke-key` reads the log to find what the key signed, so it runs on the ledger
+/// directory (stop `serve` for it: a stolen key is an incident, not routine).
 #[derive(Args)]
 pub struct RevokeKeyArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
     #[command(flatten)]
     pub body: BodyKeyArgs,
     /// Also revoke every credential still valid that the key signed from this log entry on
@@ -62,18 +67,17 @@ pub struct RevokeKeyArgs {
 }
 
 pub fn rotate_key(args: RotateKeyArgs, json: bool) -> CliResult {
+    let target = args.target;
     let args = args.body;
     let public_key = args.key.bytes()?;
-    let node = open(&args.dir)?;
-    let signed = node.sign_as_authority(EventKind::BodyKeyRotated(BodyKeyRotated {
+    let writer = Writer::open_authority(&target)?;
+    let signed = writer.sign_as_authority(EventKind::BodyKeyRotated(BodyKeyRotated {
         registration_number: args.reg_no,
         public_key,
         effective: args.date,
         reason: args.reason,
-    }));
-    let result = submit_and_report(&node, signed, json);
-    node.close()?;
-    result
+    }))?;
+    writer.submit_and_close(signed, json)
 }
 
 /// What the key signed in the range, as the log holds it.
@@ -127,7 +131,7 @@ fn signed_by(
 
 pub fn revoke_key(args: RevokeKeyArgs, json: bool) -> CliResult {
     let public_key = args.body.key.bytes()?;
-    let node = open(&args.body.dir)?;
+    let node = open(&args.dir)?;
     let result = revoke_key_on(&node, &args, public_key);
     node.close()?;
     let report = result?;

@@ -17,6 +17,7 @@ mod key_compromise;
 mod output;
 mod query;
 mod recognize;
+mod remote;
 mod serve;
 mod sync;
 mod table;

@@ -3,6 +3,13 @@
 //! occupation, issue date; the home occupation per the policy's `[recognition]` mapping),
 //! checked against it, signed with the authority key and submitted. With `--withdraw`, the
 //! authority withdraws a recognition by its own decision instead.
+//!
+//! With `--node URL` (the node serves, so its mirror and directory are its own), the
+//! recognition is built by the node from its mirror
+//! (`GET /v1/partner-credentials/{cert_no}/recognition`), signed here with `--authority-key`
+//! and submitted; the node checks it against the mirror again at admission. A withdrawal
+//! (`--withdraw`) finds the active recognition through the holder's record
+//! (`GET /v1/persons/{subject}`).
 
 use anyhow::anyhow;
 use clap::Args;
@@ -16,14 +23,15 @@ use skill_ledger_sync::{
     RecognitionCheckKind,
 };
 
-use crate::admin::{open, submit_and_report};
+use crate::admin::{open_dir, submit_and_report};
 use crate::output::print_json;
-use crate::{CliResult, DirArg, Failure};
+use crate::remote::{AuthorityTargetArg, Writer};
+use crate::{CliResult, Failure};
 
 #[derive(Args)]
 pub struct RecognizeArgs {
     #[command(flatten)]
-    pub dir: DirArg,
+    pub target: AuthorityTargetArg,
     /// The partner's origin (e.g. skill-ledger/51); may be left out with one partner.
     #[arg(long)]
     pub partner: Option<String>,
@@ -59,14 +67,18 @@ fn refused(error: RecognitionCheckError, json: bool) -> Failure {
 }
 
 pub fn recognize(args: RecognizeArgs, json: bool) -> CliResult {
-    let home = Home::load(&args.dir.dir).map_err(|error| anyhow!(error))?;
+    if args.target.target.node.is_some() {
+        return recognize_remote(args, json);
+    }
+    let dir = crate::remote::target_dir(&args.target.target)?;
+    let home = Home::load(&dir).map_err(|error| anyhow!(error))?;
     let partners = Partners::load(&home).map_err(|error| anyhow!(error))?;
     let partner = partners
         .select(args.partner.as_deref())
         .map_err(|error| anyhow!(error))?
         .clone();
     let date = args.date.unwrap_or_else(today);
-    let node = open(&args.dir)?;
+    let node = open_dir(&dir)?;
     let result = (|| {
         if let Some(reason) = args.withdraw {
             return withdraw(&node, &partner.origin, args.cert_no, date, reason, json);
@@ -121,4 +133,82 @@ fn withdraw(
         },
     );
     submit_and_report(node, signed, json)
+}
+
+/// `recognize --node`: the node drafts the recognition from its mirror; it is signed here.
+fn recognize_remote(args: RecognizeArgs, json: bool) -> CliResult {
+    let writer = Writer::open_authority(&args.target)?;
+    let Writer::Remote { client, .. } = &writer else {
+        return Err(anyhow!("recognize --node needs --node URL").into());
+    };
+    let mut recognised = match client.recognition_draft(&args.cert_no)? {
+        Ok(recognised) => recognised,
+        Err(refused) => {
+            if json {
+                print_json(&json!({"accepted": false, "event": "recognition_recorded",
+                    "problem": refused.code, "message": refused.detail}));
+            }
+            return Err(Failure::refused(anyhow!(
+                "refused ({}): {}",
+                refused.code,
+                refused.detail
+            )));
+        }
+    };
+    if let Some(reason) = args.withdraw {
+        let date = args.date.unwrap_or_else(today);
+        return withdraw_remote(&writer, client, &recognised, date, reason, json);
+    }
+    if let Some(date) = args.date {
+        recognised.date = date;
+    }
+    if let Some(partner) = &args.partner {
+        if *partner != recognised.origin {
+            return Err(Failure::refused(anyhow!(
+                "certificate {} is held in the mirror of {}, not of {partner}",
+                args.cert_no,
+                recognised.origin
+            )));
+        }
+    }
+    let signed = writer.sign_as_authority(EventKind::RecognitionRecorded(recognised))?;
+    writer.submit_and_report(signed, json)
+}
+
+/// `recognize --node --withdraw`: the active recognition of the certificate is found through
+/// the holder's record (`GET /v1/persons/{subject}`, the subject from the mirror's draft).
+fn withdraw_remote(
+    writer: &Writer,
+    client: &crate::remote::NodeClient,
+    recognised: &skill_ledger_domain::RecognitionRecorded,
+    date: Date,
+    reason: String,
+    json: bool,
+) -> CliResult {
+    let number = recognised.certificate_number;
+    let origin = &recognised.origin;
+    let person = client.get_json(&format!("v1/persons/{}", recognised.subject.to_hex()))?;
+    let active = person.as_ref().and_then(|person| {
+        person["recognitions"].as_array()?.iter().find(|held| {
+            held["status"] == "active"
+                && held["origin"] == origin.as_str()
+                && held["certificate_number"] == number.as_str()
+        })
+    });
+    let id = active
+        .and_then(|held| held["id"].as_str())
+        .and_then(EventId::from_hex)
+        .ok_or_else(|| {
+            Failure::refused(anyhow!(
+                "no active recognition of {number} of {origin} on this ledger"
+            ))
+        })?;
+    let signed =
+        writer.sign_as_authority(EventKind::RecognitionWithdrawn(RecognitionWithdrawn {
+            recognition: id,
+            subject: recognised.subject,
+            effective: date,
+            reason: WithdrawalReason::AuthorityDecision { reason },
+        }))?;
+    writer.submit_and_report(signed, json)
 }

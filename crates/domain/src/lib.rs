@@ -45,6 +45,7 @@ mod memory;
 mod occupation;
 mod offline;
 mod policy;
+mod pseudonym_request;
 mod recognition;
 mod rejection;
 mod rejection_zh;
@@ -89,6 +90,10 @@ pub use policy::{
     AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,
     OccupationMapping, Policy, PolicyError, RecognitionMapping, RecognitionPolicy, SkillToTitle,
     TitleToSkill, DEFAULT_POLICY_TOML,
+};
+pub use pseudonym_request::{
+    pseudonym_request_message, sign_pseudonym_request, verify_pseudonym_request, PseudonymItemText,
+    PSEUDONYM_REQUEST_CONTEXT,
 };
 pub use rejection::Rejection;
 pub use rejection_zh::{rejection_message_zh, REJECTION_MESSAGES_ZH};

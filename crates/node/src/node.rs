@@ -865,6 +865,17 @@ impl Node {
         self.cosigned
     }
 
+    /// The node's clock, Unix seconds (what admission and the pseudonym service's timestamp
+    /// window judge by).
+    pub fn now_unix_s(&self) -> u64 {
+        self.clock.now_unix_s()
+    }
+
+    /// The node's day, UTC, by its clock.
+    pub fn today(&self) -> skill_ledger_domain::Date {
+        self.clock.today()
+    }
+
     pub fn pseudonym_key(&self) -> &PseudonymKey {
         &self.pseudonym_key
     }

@@ -43,9 +43,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/bodies/{reg_no}", get(body))
         .route("/v1/persons/{subject}", get(person))
         .route("/v1/stats", get(stats))
+        .route("/v1/pseudonyms", post(crate::pseudonyms::pseudonyms))
+        .route(
+            "/v1/partner-credentials/{cert_no}/recognition",
+            get(recognition_draft),
+        )
 }
 
-fn no_store(mut response: Response) -> Response {
+pub(crate) fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -540,4 +545,113 @@ pub async fn stats(
         HeaderValue::from_static("public, max-age=5"),
     );
     Ok(response)
+}
+
+/// The recognition (互认) this ledger would record for a partner's credential.
+#[derive(serde::Serialize, Deserialize, utoipa::ToSchema, Clone, Debug)]
+pub struct RecognitionDraft {
+    /// The partner's origin, e.g. `skill-ledger/51`.
+    pub origin: String,
+    /// The credential's entry in the partner's log.
+    pub entry_index: u64,
+    /// RFC 6962 leaf hash of that entry, 64 hex characters.
+    pub leaf_hash: String,
+    pub certificate_number: String,
+    /// The holder's subject, 64 hex characters.
+    pub subject: String,
+    /// Level id, e.g. `junior`.
+    pub level: String,
+    /// The occupation on the partner's ledger.
+    pub partner_occupation: String,
+    /// The home occupation it maps to (the policy's `[recognition]` mapping in force today).
+    pub occupation: String,
+    /// The issue date at the origin, `YYYY-MM-DD`.
+    pub issued: String,
+    /// Today by the node's clock, `YYYY-MM-DD`: the signer may date the recognition otherwise.
+    pub date: String,
+}
+
+/// The unsigned recognition of a partner's credential, built from this ledger's mirror of the
+/// partner: what `skill-ledger recognize --node` signs with the authority key and submits to
+/// `POST /v1/events`, which checks it against the mirror again.
+///
+/// Nothing here is secret: every member is in the partner's public log. A credential the
+/// origin revoked is refused (422 `credential-revoked-at-origin`).
+#[utoipa::path(
+    get, path = "/v1/partner-credentials/{cert_no}/recognition", tag = "federation",
+    params(CertificateNumberPath),
+    responses(
+        (status = 200, description = "The recognition, unsigned", body = RecognitionDraft),
+        (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No partner answers for the certificate's province (unknown-partner), or its mirror does not hold it (credential-not-in-mirror)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "The origin revoked the credential (credential-revoked-at-origin), or no policy is in force today (no-policy)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The partner's mirror could not be read", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn recognition_draft(
+    State(state): State<AppState>,
+    ApiPath(cert_no): ApiPath<String>,
+) -> Result<Response, Problem> {
+    use skill_ledger_sync::RecognitionCheckKind as Kind;
+    let number = parse_certificate_number(&cert_no)?;
+    let mirror_problem = |error: skill_ledger_sync::SyncError| {
+        tracing::error!(%error, "partner mirror query failed");
+        Problem::internal(format!("the partner mirror could not answer: {error}"))
+    };
+    let Some((partner, _)) = state
+        .federation
+        .partner_for(&number)
+        .map_err(mirror_problem)?
+    else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            code::UNKNOWN_PARTNER,
+            "Unknown partner",
+            format!(
+                "no partner of this ledger answers for province {} of certificate {number}",
+                number.province()
+            ),
+        ));
+    };
+    let today = state.node.today();
+    let registry = state.node.registry();
+    let policy = registry.policy_at(today).ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code::NO_POLICY,
+            "No policy in force",
+            format!("no policy is in force on {today}"),
+        )
+    })?;
+    let recognised =
+        skill_ledger_sync::recognition_from_mirror(partner.reader(), policy, &number, today)
+            .map_err(|error| {
+                let problem = Problem::recognition(&error);
+                match error.kind {
+                    Kind::UnknownPartner | Kind::NotInMirror => Problem {
+                        status: StatusCode::NOT_FOUND,
+                        ..problem
+                    },
+                    Kind::Store => Problem {
+                        status: StatusCode::INTERNAL_SERVER_ERROR,
+                        ..problem
+                    },
+                    _ => problem,
+                }
+            })?;
+    Ok(no_store(
+        Json(RecognitionDraft {
+            origin: recognised.origin,
+            entry_index: recognised.entry_index,
+            leaf_hash: hex::encode(recognised.leaf_hash),
+            certificate_number: recognised.certificate_number.to_string(),
+            subject: recognised.subject.to_hex(),
+            level: recognised.level.id().to_string(),
+            partner_occupation: recognised.partner_occupation.to_string(),
+            occupation: recognised.occupation.to_string(),
+            issued: recognised.issued.to_string(),
+            date: recognised.date.to_string(),
+        })
+        .into_response(),
+    ))
 }

@@ -22,6 +22,10 @@ use serde::{Deserialize, Serialize};
 /// access_log = "off"
 /// access_log_sample_rate = 0.01
 /// public_base_url = "https://zscx.example.cn/"
+/// pseudonym_rate_per_s = 2.0
+/// pseudonym_burst = 1000
+/// pseudonym_items_max = 100
+/// pseudonym_timestamp_window_s = 300
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -63,6 +67,17 @@ pub struct ServerConfig {
     /// where it listens (the demo, loopback). Never taken from a request's `Host` header,
     /// which whoever sends the request chooses.
     pub public_base_url: Option<String>,
+    /// Pseudonyms (items of `POST /v1/pseudonyms`) per second allowed per evaluation body
+    /// (token bucket); always on.
+    pub pseudonym_rate_per_s: f64,
+    /// Pseudonyms a body may ask for in a burst above its rate (at least
+    /// `pseudonym_items_max`, so that one full request can pass).
+    pub pseudonym_burst: u32,
+    /// Items one pseudonym request may carry (422 `too-many-items` above).
+    pub pseudonym_items_max: u32,
+    /// How far, in seconds, a pseudonym request's timestamp may be from the node's clock,
+    /// either way (403 `stale-timestamp` beyond).
+    pub pseudonym_timestamp_window_s: u64,
 }
 
 /// Which requests the access log records.
@@ -114,6 +129,10 @@ impl Default for ServerConfig {
             access_log: AccessLog::Off,
             access_log_sample_rate: 0.01,
             public_base_url: None,
+            pseudonym_rate_per_s: 2.0,
+            pseudonym_burst: 1_000,
+            pseudonym_items_max: 100,
+            pseudonym_timestamp_window_s: 300,
         }
     }
 }
@@ -187,6 +206,30 @@ impl ServerConfig {
             if let Err(reason) = check_public_base_url(url) {
                 return invalid("public_base_url", &reason);
             }
+        }
+        if !self.pseudonym_rate_per_s.is_finite()
+            || self.pseudonym_rate_per_s <= 0.0
+            || self.pseudonym_rate_per_s > 1_000_000.0
+        {
+            return invalid(
+                "pseudonym_rate_per_s",
+                "must be a positive number up to 1000000 (the pseudonym service is always rate-limited)",
+            );
+        }
+        if self.pseudonym_items_max == 0 || self.pseudonym_items_max > 10_000 {
+            return invalid("pseudonym_items_max", "must be between 1 and 10000");
+        }
+        if self.pseudonym_burst < self.pseudonym_items_max || self.pseudonym_burst > 1_000_000 {
+            return invalid(
+                "pseudonym_burst",
+                "must be between pseudonym_items_max and 1000000",
+            );
+        }
+        if self.pseudonym_timestamp_window_s == 0 || self.pseudonym_timestamp_window_s > 86_400 {
+            return invalid(
+                "pseudonym_timestamp_window_s",
+                "must be between 1 and 86400",
+            );
         }
         Ok(())
     }
@@ -266,6 +309,20 @@ mod tests {
         };
         let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("access_log_sample_rate"), "{error}");
+        // One full pseudonym request must fit in the burst, and the service is always limited.
+        let config = ServerConfig {
+            pseudonym_items_max: 200,
+            pseudonym_burst: 100,
+            ..ServerConfig::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("pseudonym_burst"), "{error}");
+        let config = ServerConfig {
+            pseudonym_rate_per_s: 0.0,
+            ..ServerConfig::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("pseudonym_rate_per_s"), "{error}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! API under `/v1` ([`api`]), the log in the C2SP tlog-tiles layout ([`log_routes`]),
 //! `/healthz`, `/metrics` and `/openapi.json` ([`ops`]), and the limits every public service
 //! needs ([`limits`]): request body size, request timeout, requests in flight, and a
-//! per-client verification rate. Every error is an RFC 9457 problem document ([`problem`]),
+//! per-client verification rate. Evaluation bodies get their holders' pseudonyms from
+//! [`pseudonyms`] (signed by the body, rate-limited and audited), so no body holds the
+//! pseudonym key. Every error is an RFC 9457 problem document ([`problem`]),
 //! including a request head refused before routing ([`request_head`], [`connections`]).
 //!
 //! Principal items: [`router`] (all routes with their layers), [`AppState`] (the node and the
@@ -51,6 +53,7 @@ pub mod openapi;
 pub mod ops;
 pub mod portal;
 pub mod problem;
+pub mod pseudonyms;
 pub mod request_head;
 pub mod state;
 pub mod verify;

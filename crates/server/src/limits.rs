@@ -3,6 +3,7 @@
 //! document.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -18,14 +19,15 @@ use serde::de::DeserializeOwned;
 use crate::problem::{code, Problem};
 use crate::state::AppState;
 
-/// Client addresses remembered at most; past it, full buckets are forgotten first.
+/// Clients remembered at most; past it, full buckets are forgotten first.
 const CLIENTS_MAX: usize = 100_000;
 
-/// Token buckets per client address.
-pub struct RateLimiter {
+/// Token buckets per client: by address for verifications, by registration number for the
+/// pseudonym service.
+pub struct RateLimiter<K = IpAddr> {
     rate_per_s: f64,
     burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 #[derive(Clone, Copy)]
@@ -34,9 +36,9 @@ struct Bucket {
     updated: Instant,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq + Copy> RateLimiter<K> {
     /// `rate_per_s == 0` turns the limit off.
-    pub fn new(rate_per_s: f64, burst: u32) -> RateLimiter {
+    pub fn new(rate_per_s: f64, burst: u32) -> RateLimiter<K> {
         RateLimiter {
             rate_per_s,
             burst: f64::from(burst.max(1)),
@@ -45,7 +47,14 @@ impl RateLimiter {
     }
 
     /// Takes one token for `client`; `Err(seconds)` says when the next token is due.
-    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), u32> {
+    pub fn check(&self, client: K, now: Instant) -> Result<(), u32> {
+        self.take(client, 1, now)
+    }
+
+    /// Takes `tokens` tokens for `client` at once, or none; `Err(seconds)` says when that
+    /// many are due (never, if `tokens` is over the burst: the caller bounds it).
+    pub fn take(&self, client: K, tokens: u32, now: Instant) -> Result<(), u32> {
+        let tokens = f64::from(tokens);
         if self.rate_per_s <= 0.0 {
             return Ok(());
         }
@@ -71,11 +80,11 @@ impl RateLimiter {
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.rate_per_s).min(self.burst);
         bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if bucket.tokens >= tokens {
+            bucket.tokens -= tokens;
             Ok(())
         } else {
-            let wait = (1.0 - bucket.tokens) / self.rate_per_s;
+            let wait = (tokens - bucket.tokens) / self.rate_per_s;
             Err(wait.ceil().clamp(1.0, 3_600.0) as u32)
         }
     }
@@ -368,6 +377,17 @@ mod tests {
             .is_err());
         // Another client has its own bucket.
         assert!(limiter.check(IpAddr::from([127, 0, 0, 2]), start).is_ok());
+    }
+
+    #[test]
+    fn a_request_of_several_tokens_takes_all_or_none() {
+        let limiter: RateLimiter<u32> = RateLimiter::new(1.0, 10);
+        let start = Instant::now();
+        assert!(limiter.take(7, 8, start).is_ok());
+        // Two left: a request for three waits one second, and takes nothing meanwhile.
+        assert_eq!(limiter.take(7, 3, start), Err(1));
+        assert!(limiter.take(7, 2, start).is_ok());
+        assert_eq!(limiter.take(7, 4, start), Err(4));
     }
 
     #[test]

@@ -27,6 +27,7 @@ use utoipa::{IntoParams, Modify, OpenApi};
 
 use crate::federation::{AlarmView, MirrorView, PartnerHealth};
 use crate::problem::{ProblemDocument, PROBLEM_CONTENT_TYPE};
+use crate::pseudonyms::{PseudonymAnswer, PseudonymItem, PseudonymRequest, PseudonymResponse};
 use crate::verify::{HolderBundleRequest, Verification, VerifyRequest, VerifyStatus};
 use crate::views::{
     AppointmentView, BodyView, CheckpointView, CredentialResponse, CredentialView, Health,
@@ -209,6 +210,46 @@ pub mod forms {
             .build()
     }
 
+    /// An Ed25519 public key, 32 bytes in hex (either case).
+    pub fn public_key() -> Object {
+        string(
+            "^[0-9A-Fa-f]{64}$".to_string(),
+            "An Ed25519 public key, 64 hex characters",
+        )
+        .min_length(Some(64))
+        .max_length(Some(64))
+        .build()
+    }
+
+    /// An Ed25519 signature: the standard base64 (with padding) of 64 bytes.
+    pub fn signature() -> Object {
+        string(
+            "^[A-Za-z0-9+/]{85}[AQgw]==$".to_string(),
+            "An Ed25519 signature, standard base64 of 64 bytes",
+        )
+        .min_length(Some(88))
+        .max_length(Some(88))
+        .build()
+    }
+
+    /// A document type of a pseudonym request (required there).
+    pub fn document_type() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ID_TYPES))
+            .description(Some("The identity-document type"))
+            .build()
+    }
+
+    /// A document number of a pseudonym request.
+    pub fn document_number() -> Object {
+        holder_text(
+            false,
+            "The identity-document number (white space and '-' are ignored)",
+        )
+        .build()
+    }
+
     pub fn add_checkpoint_body() -> Object {
         string(
             add_checkpoint_pattern(),
@@ -310,6 +351,8 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         crate::api::body,
         crate::api::person,
         crate::api::stats,
+        crate::pseudonyms::pseudonyms,
+        crate::api::recognition_draft,
         crate::log_routes::checkpoint,
         crate::log_routes::tile,
         crate::ops::healthz,
@@ -343,6 +386,11 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         PartnerHealth,
         MirrorView,
         AlarmView,
+        PseudonymRequest,
+        PseudonymItem,
+        PseudonymResponse,
+        PseudonymAnswer,
+        crate::api::RecognitionDraft,
     )),
     tags(
         (name = "events", description = "Signed submissions (evaluation bodies and the authority)"),
@@ -351,6 +399,7 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         (name = "bodies", description = "Registered evaluation bodies"),
         (name = "persons", description = "A person's state over every route, by pseudonymous subject"),
         (name = "statistics", description = "Counts for the regional plans"),
+        (name = "pseudonyms", description = "Subjects and name commitments for evaluation bodies, signed by the body (rate-limited per body, audited)"),
         (name = "log", description = "C2SP tlog-tiles: checkpoint, hash tiles, entry bundles"),
         (name = "operations", description = "Health, metrics, this document"),
         (name = "federation", description = "川渝 federation: this ledger's witness (C2SP tlog-witness)"),

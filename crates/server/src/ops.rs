@@ -190,9 +190,16 @@ pub fn render_metrics(state: &AppState) -> String {
     );
     single(
         &mut out,
+        "skill_ledger_http_pseudonyms_total",
+        "counter",
+        "Pseudonyms answered by POST /v1/pseudonyms (items, each recorded in the audit file).",
+        load(&counters.pseudonyms),
+    );
+    single(
+        &mut out,
         "skill_ledger_http_rate_limited_total",
         "counter",
-        "Requests answered 429 by the per-client verification rate.",
+        "Requests answered 429 by the per-client verification rate or a body's pseudonym rate.",
         load(&counters.rate_limited),
     );
     single(

@@ -77,6 +77,23 @@ pub mod code {
     pub const CREDENTIAL_REVOKED_AT_ORIGIN: &str = "credential-revoked-at-origin";
     /// The partner's mirror could not be read.
     pub const MIRROR_UNAVAILABLE: &str = "mirror-unavailable";
+    /// A pseudonym request's body is suspended, cancelled or outside its validity today.
+    pub const BODY_NOT_ACTIVE: &str = "body-not-active";
+    /// A pseudonym request names a key that is not the body's key in force today (or one
+    /// declared compromised).
+    pub const KEY_NOT_CURRENT: &str = "key-not-current";
+    /// A pseudonym request's signature does not verify with the key it names.
+    pub const BAD_SIGNATURE: &str = "bad-signature";
+    /// A pseudonym request's timestamp is outside the window of the node's clock.
+    pub const STALE_TIMESTAMP: &str = "stale-timestamp";
+    /// A pseudonym request names a certificate number of another body.
+    pub const NOT_OWN_CERTIFICATE: &str = "not-own-certificate";
+    /// A pseudonym request holds more items than `pseudonym_items_max`.
+    pub const TOO_MANY_ITEMS: &str = "too-many-items";
+    /// No policy is in force on the day asked.
+    pub const NO_POLICY: &str = "no-policy";
+    /// An identity-document number that cannot be one.
+    pub const BAD_IDENTITY_NUMBER: &str = "bad-identity-number";
 }
 
 /// An RFC 9457 problem, ready to answer.

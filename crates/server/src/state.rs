@@ -3,11 +3,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use skill_ledger_domain::RegistrationNumber;
 use skill_ledger_node::Node;
 
 use crate::config::ServerConfig;
 use crate::federation::Federation;
 use crate::limits::RateLimiter;
+use crate::pseudonyms::PseudonymAudit;
 
 /// The state handed to every route (cheap to clone). The portal's routes take the same.
 #[derive(Clone)]
@@ -18,6 +20,10 @@ pub struct AppState {
     pub counters: Arc<HttpCounters>,
     /// Partners, their mirrors and this ledger's witness ([`Federation::none`] without).
     pub federation: Arc<Federation>,
+    /// Pseudonyms per evaluation body (`POST /v1/pseudonyms`).
+    pub pseudonym_limiter: Arc<RateLimiter<RegistrationNumber>>,
+    /// The audit file of answered pseudonym requests, in the ledger directory.
+    pub pseudonym_audit: Arc<PseudonymAudit>,
 }
 
 impl AppState {
@@ -27,6 +33,11 @@ impl AppState {
                 config.verify_rate_per_s,
                 config.verify_burst,
             )),
+            pseudonym_limiter: Arc::new(RateLimiter::new(
+                config.pseudonym_rate_per_s,
+                config.pseudonym_burst,
+            )),
+            pseudonym_audit: Arc::new(PseudonymAudit::new(node.dir())),
             node,
             config: Arc::new(config),
             counters: Arc::new(HttpCounters::default()),
@@ -48,6 +59,8 @@ pub struct HttpCounters {
     pub overloaded: AtomicU64,
     pub verifications: AtomicU64,
     pub submissions: AtomicU64,
+    /// Pseudonyms answered to evaluation bodies (items of `POST /v1/pseudonyms`).
+    pub pseudonyms: AtomicU64,
 }
 
 impl HttpCounters {

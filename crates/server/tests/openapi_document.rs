@@ -263,7 +263,7 @@ fn declares_problem(operation: &Value, status: &str) -> bool {
 fn every_operation_declares_what_the_layers_and_the_extractors_answer() {
     let document = document();
     let all = operations(&document);
-    assert_eq!(all.len(), 14);
+    assert_eq!(all.len(), 16);
     for (method, path, operation) in &all {
         let label = format!("{method} {path}");
         // The concurrency bound and the request timeout answer every route.
@@ -292,12 +292,19 @@ fn every_operation_declares_what_the_layers_and_the_extractors_answer() {
             }
         }
     }
-    let verify = &document["paths"]["/v1/verify"]["post"];
-    assert!(declares_problem(verify, "429"));
-    assert_eq!(
-        verify["responses"]["429"]["headers"]["Retry-After"]["required"],
-        true
-    );
+    for rate_limited in ["/v1/verify", "/v1/pseudonyms"] {
+        let operation = &document["paths"][rate_limited]["post"];
+        assert!(declares_problem(operation, "429"), "{rate_limited}");
+        assert_eq!(
+            operation["responses"]["429"]["headers"]["Retry-After"]["required"],
+            true
+        );
+    }
+    // The pseudonym service refuses a signer it does not answer for (403) and cannot answer
+    // unrecorded (500).
+    let pseudonyms = &document["paths"]["/v1/pseudonyms"]["post"];
+    assert!(declares_problem(pseudonyms, "403"));
+    assert!(declares_problem(pseudonyms, "500"));
     assert!(declares_problem(
         &document["paths"]["/v1/stats"]["get"],
         "400"
