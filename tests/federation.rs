@@ -1402,7 +1402,7 @@ fn the_portal_serves_a_partner_body_page_from_the_mirror() {
         &sichuan,
         &sichuan_key,
         SICHUAN_CERT,
-        "510104199203041234",
+        "510104199203041235",
         "李四",
         "2020-06-01",
     );
@@ -1446,6 +1446,17 @@ fn the_portal_serves_a_partner_body_page_from_the_mirror() {
         "{}",
         unknown.text()
     );
+
+    // And the API gives the same answer: the Sichuan body from the mirror, naming the ledger.
+    let api = get(&served.address, &format!("/v1/bodies/{SICHUAN_BODY}"));
+    assert_eq!(api.status, 200, "{}", api.text());
+    let api = api.json();
+    assert_eq!(api["registration_number"], SICHUAN_BODY, "{api}");
+    assert_eq!(api["name"], "四川测试职业技能评价中心", "{api}");
+    assert_eq!(api["ledger"], "skill-ledger/51", "{api}");
+    get(&served.address, "/v1/bodies/Y000051000099").problem(404, "unknown-body");
+    // And a Chongqing number this ledger does not hold is not looked for in a mirror.
+    get(&served.address, "/v1/bodies/Y000050000099").problem(404, "unknown-body");
 }
 
 #[test]
@@ -1454,7 +1465,7 @@ fn the_authority_recognises_a_partner_credential_through_its_serving_node() {
     let temp = tempfile::tempdir().expect("temporary directory");
     let (chongqing, sichuan, address_50, _, sichuan_key) =
         given_two_partners_and_a_sichuan_body(temp.path());
-    let li_si = "510104199203041234";
+    let li_si = "510104199203041235";
     issue(
         &sichuan,
         &sichuan_key,
@@ -1468,7 +1479,7 @@ fn the_authority_recognises_a_partner_credential_through_its_serving_node() {
         &sichuan,
         &sichuan_key,
         revoked_cert,
-        "510104199305061234",
+        "510104199305061237",
         "王五",
         "2020-06-01",
     );

@@ -14,7 +14,7 @@ mod support;
 
 use support::{get, json, json_ok, post_json, run, s, serve_with, Served, BODY};
 
-const ID: &str = "500101199001011234";
+const ID: &str = "50010119900101123X";
 const NAME: &str = "张三";
 const CERT: &str = "Y000050000001205000001";
 

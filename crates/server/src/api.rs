@@ -422,14 +422,16 @@ fn parse_registration_number(text: &str) -> Result<RegistrationNumber, Problem> 
     })
 }
 
-/// A registered evaluation body by registration number.
+/// A registered evaluation body by registration number: of this ledger, or of a partner's
+/// province from this node's mirror of that partner's ledger.
 #[utoipa::path(
     get, path = "/v1/bodies/{reg_no}", tag = "bodies",
     params(RegistrationNumberPath),
     responses(
-        (status = 200, description = "The body as registered, with its status history", body = BodyView),
+        (status = 200, description = "The body as registered, with its status history; a body of a partner's province from the mirror of that partner's ledger (`ledger` names it)", body = BodyView),
         (status = 400, description = "Malformed registration number", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 404, description = "Not registered on this ledger", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Not registered on this ledger or in the partner's mirror", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The partner's mirror could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub async fn body(
@@ -437,16 +439,32 @@ pub async fn body(
     ApiPath(reg_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_registration_number(&reg_no)?;
-    let record = state.node.body(&number).ok_or_else(|| {
+    let unknown = || {
         Problem::new(
             StatusCode::NOT_FOUND,
             code::UNKNOWN_BODY,
             "Unknown body",
-            format!("body {number} is not registered on this ledger"),
+            format!("body {number} is not registered on this ledger or a partner's mirror"),
         )
         .with("registration_number", number.to_string())
-    })?;
-    Ok(no_store(Json(BodyView::new(&record)).into_response()))
+    };
+    if let Some(record) = state.node.body(&number) {
+        return Ok(no_store(Json(BodyView::new(&record)).into_response()));
+    }
+    // A body of a partner's province: read from the mirror of that partner's ledger, the
+    // answer the portal's body page gives.
+    if number.province() == state.node.province() {
+        return Err(unknown());
+    }
+    let (partner, registry) = state
+        .federation
+        .partner_registry(number.province())
+        .map_err(|error| Problem::internal(format!("reading a partner's mirror: {error}")))?
+        .ok_or_else(unknown)?;
+    let record = registry.bodies.get(&number).ok_or_else(unknown)?;
+    let mut view = BodyView::new(record);
+    view.ledger = Some(partner.origin().to_string());
+    Ok(no_store(Json(view).into_response()))
 }
 
 /// A person's state over every route, by pseudonymous subject (the keyed hash of the

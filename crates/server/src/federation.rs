@@ -410,6 +410,18 @@ impl Federation {
         .map(|index| &self.partners[index])
     }
 
+    /// The partner answering for `province` and the registry of its mirror (bodies,
+    /// catalogue), as the API's and the portal's body lookups of a partner's body read it.
+    pub fn partner_registry(
+        &self,
+        province: skill_ledger_domain::Province,
+    ) -> Result<Option<(&Arc<Partner>, Arc<skill_ledger_domain::Registry>)>, SyncError> {
+        let Some(partner) = self.partner_for_province(province) else {
+            return Ok(None);
+        };
+        Ok(Some((partner, partner.reader().registry()?)))
+    }
+
     /// Each partner's state for `/healthz`.
     pub fn health(&self) -> Vec<PartnerHealth> {
         let now = now_unix_s();

@@ -248,6 +248,10 @@ pub struct BodyView {
     pub revoked_keys: Vec<RevokedKeyView>,
     pub status_changes: Vec<StatusChangeView>,
     pub entry_index: u64,
+    /// The partner ledger (origin) whose mirror this body was read from; absent for a body of
+    /// this ledger. `entry_index` is then an index of that ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
 }
 
 impl BodyView {
@@ -298,6 +302,7 @@ impl BodyView {
                 })
                 .collect(),
             entry_index: body.entry_index,
+            ledger: None,
         }
     }
 }

@@ -20,7 +20,7 @@ use tower::ServiceExt as _;
 const BODY: &str = "Y000050000001";
 const OTHER: &str = "Y000050000002";
 const CERT: &str = "Y000050000001244000001";
-const ID: &str = "500101199001011234";
+const ID: &str = "50010119900101123X";
 const NAME: &str = "张三";
 
 struct Given {
@@ -179,7 +179,7 @@ fn a_registered_body_gets_the_pseudonyms_the_key_gives_and_the_audit_has_no_iden
     let given = given(ServerConfig::default());
     let items = [
         item(CERT, ID),
-        item("Y000050000001244000002", "500101199202021234"),
+        item("Y000050000001244000002", "500101199202021231"),
     ];
     let reply = given.post(&signed_request(&given.body_key, BODY, now(), &items));
     // then each item's subject and commitment are the pseudonym key's,
@@ -203,7 +203,7 @@ fn a_registered_body_gets_the_pseudonyms_the_key_gives_and_the_audit_has_no_iden
     assert_eq!(record["items"], 2);
     assert_eq!(record["subjects"][0], subject.as_str());
     assert!(
-        !audit.contains(ID) && !audit.contains("500101199202021234"),
+        !audit.contains(ID) && !audit.contains("500101199202021231"),
         "{audit}"
     );
     assert!(!audit.contains(NAME), "{audit}");
@@ -245,7 +245,7 @@ fn refusals_name_what_is_wrong_and_are_not_audited() {
         "does not verify",
     );
     let mut altered = signed_request(key, BODY, now(), &items);
-    altered["items"][0]["id_number"] = json!("500101199001019999");
+    altered["items"][0]["id_number"] = json!("500101199001019995");
     check_refused(
         &given.post(&altered),
         403,
@@ -280,6 +280,16 @@ fn refusals_name_what_is_wrong_and_are_not_audited() {
         422,
         "bad-identity-number",
         "items[0].id_number",
+    );
+    // A resident ID card number whose GB 11643 check character is wrong: the same check
+    // `issue` applies, and the reason names no part of the number.
+    let bad_check = signed_request(key, BODY, now(), &[item(CERT, "500101199001011234")]);
+    let refused = given.post(&bad_check);
+    check_refused(&refused, 422, "bad-identity-number", "check digit");
+    assert!(
+        !refused.body.to_string().contains("500101199001011234"),
+        "{}",
+        refused.body
     );
     let mut bad_type = item(CERT, ID);
     bad_type["id_type"] = json!("driving_licence");

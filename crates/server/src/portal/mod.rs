@@ -726,10 +726,9 @@ fn body_view_of(
             .get(&number)
             .map(|record| model::body_view(record, registry.catalogue.as_deref())));
     }
-    let Some(partner) = state.federation.partner_for_province(number.province()) else {
+    let Some((partner, registry)) = state.federation.partner_registry(number.province())? else {
         return Ok(None);
     };
-    let registry = partner.reader().registry()?;
     let Some(record) = registry.bodies.get(&number) else {
         return Ok(None);
     };
