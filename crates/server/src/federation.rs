@@ -204,6 +204,9 @@ fn partner_index_for_province<'a>(
     }
 }
 
+/// A partner and the registry of its mirror.
+pub type PartnerRegistry<'a> = (&'a Arc<Partner>, Arc<skill_ledger_domain::Registry>);
+
 /// The federation state of a served ledger: its witness and its partners' mirrors.
 #[derive(Default)]
 pub struct Federation {
@@ -415,7 +418,7 @@ impl Federation {
     pub fn partner_registry(
         &self,
         province: skill_ledger_domain::Province,
-    ) -> Result<Option<(&Arc<Partner>, Arc<skill_ledger_domain::Registry>)>, SyncError> {
+    ) -> Result<Option<PartnerRegistry<'_>>, SyncError> {
         let Some(partner) = self.partner_for_province(province) else {
             return Ok(None);
         };
