@@ -99,8 +99,9 @@ echo "node at $url"
 # rejection) is an answer to valid data there; and for POST /v1/pseudonyms, a schema-valid
 # request is signed by no registered body (403), may hold more items than the node allows or
 # an identity number that is none (422), or, with many long items, be over body_bytes_max
-# (413); and a recognition draft of a certificate the partner's mirror does not hold is 404,
-# of one the origin revoked 422.
+# (413); a recognition draft of a certificate the partner's mirror does not hold is 404,
+# of one the origin revoked 422; and a holder-bound bundle asked for with a name that is not
+# the holder's is 422 (name-mismatch), of a number not on the ledger 404.
 "$python" - "$work/demo.json" "$work/schemathesis.toml" <<'EOF'
 import json, sys
 summary = json.load(open(sys.argv[1]))
@@ -148,9 +149,14 @@ include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "403", "413", "422", "429"]
 
 [[operations]]
-include-path = "/v1/partner-credentials/{cert_no}/recognition"
+include-path = "/v1/partner-credentials/{{cert_no}}/recognition"
 include-method = "GET"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
+
+[[operations]]
+include-path = "/v1/credentials/{{cert_no}}/bundle"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422", "429"]
 """)
 EOF
 
