@@ -676,6 +676,26 @@ fn verify_on_the_home_ledger_answers_a_partner_certificate_from_the_mirror_as_th
     assert_eq!((code, unknown["status"].as_str()), (1, Some("unknown")));
     assert_eq!(unknown["ledger"], "skill-ledger/51", "{unknown}");
 
+    // And `show credential` answers the partner's certificate from the mirror too, as the
+    // API's GET /v1/credentials/{cert_no} does.
+    let shown = cli(&["show", "credential", "--dir", s(&chongqing), SICHUAN_CERT]);
+    assert_eq!(shown["certificate_number"], SICHUAN_CERT, "{shown}");
+    assert_eq!(shown["ledger"], "skill-ledger/51", "{shown}");
+    assert_eq!(shown["mirror"]["partner"], "skill-ledger/51", "{shown}");
+    assert_eq!(shown["body_name"], "四川测试职业技能评价中心", "{shown}");
+    let (code, stdout, _) = run(&[
+        "show",
+        "credential",
+        "--dir",
+        s(&chongqing),
+        "Y000051000001205000099",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    let missing: Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(missing["status"], "unknown", "{missing}");
+    assert_eq!(missing["ledger"], "skill-ledger/51", "{missing}");
+
     // And a recognition refused against the mirror is told in Chinese with --lang zh.
     let (code, _, stderr) = run(&[
         "recognize",

@@ -7,7 +7,7 @@ use indicatif::ProgressBar;
 use serde_json::json;
 use skill_ledger_domain::{CertificateNumber, IdDocumentType, RegistrationNumber};
 use skill_ledger_node::stats_document;
-use skill_ledger_server::federation::PartnerMirror;
+use skill_ledger_server::federation::{partner_credential, PartnerCredential, PartnerMirror};
 use skill_ledger_server::verify::{verify_with_mirrors, Verification, VerifyQuery, VerifyStatus};
 use skill_ledger_sync::{Home, Mirror, Partners};
 
@@ -54,6 +54,41 @@ pub fn show(command: ShowCommand, json: bool) -> CliResult {
     match command {
         ShowCommand::Credential { dir, cert_no } => {
             let node = open(&dir)?;
+            // A partner's certificate from its mirror, as the API answers it.
+            if cert_no.province() != node.province() {
+                let mirrors = open_mirrors(&dir)?;
+                let readers: Vec<_> = mirrors.iter().map(Mirror::reader).collect();
+                let partners = partner_mirrors(&readers);
+                let answer = partner_credential(&partners, &cert_no);
+                drop(partners);
+                drop(readers);
+                drop(mirrors);
+                let answer = answer
+                    .map_err(|error| anyhow!("the partner mirror could not answer: {error}"))?;
+                match answer {
+                    PartnerCredential::NoPartner => {}
+                    PartnerCredential::Found(response) => {
+                        node.close()?;
+                        emit(&serde_json::to_value(&*response)?, json);
+                        return Ok(());
+                    }
+                    PartnerCredential::NotHeld {
+                        origin,
+                        entries_held,
+                    } => {
+                        node.close()?;
+                        emit(
+                            &json!({"certificate_number": cert_no.as_str(), "status": "unknown",
+                                    "ledger": origin}),
+                            json,
+                        );
+                        return Err(Failure::refused(anyhow!(
+                            "credential {cert_no} is not in this ledger's mirror of {origin} \
+                             ({entries_held} entries held)"
+                        )));
+                    }
+                }
+            }
             match node.credential(&cert_no)? {
                 Some(credential) => emit(&credential_json(&credential, &node.registry()), json),
                 None => {
@@ -135,13 +170,7 @@ pub fn verify(args: VerifyArgs, json: bool) -> CliResult {
         open_mirrors(&args.dir)?
     };
     let readers: Vec<_> = mirrors.iter().map(Mirror::reader).collect();
-    let partners: Vec<PartnerMirror<'_>> = readers
-        .iter()
-        .map(|reader| PartnerMirror {
-            origin: reader.origin(),
-            reader,
-        })
-        .collect();
+    let partners = partner_mirrors(&readers);
     let verification = verify_with_mirrors(&node, &partners, &query);
     drop(partners);
     drop(readers);
@@ -168,6 +197,17 @@ pub fn verify(args: VerifyArgs, json: bool) -> CliResult {
             }
         )))
     }
+}
+
+/// Each mirror's origin and reader, as the server's lookups take them.
+fn partner_mirrors(readers: &[skill_ledger_sync::MirrorReader]) -> Vec<PartnerMirror<'_>> {
+    readers
+        .iter()
+        .map(|reader| PartnerMirror {
+            origin: reader.origin(),
+            reader,
+        })
+        .collect()
 }
 
 /// The mirrors of the partners in `partners.toml` (none without the file).

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
 use skill_ledger_node::{stats_document, HolderBundle, SubmitError};
 
+use crate::federation::PartnerCredential;
 use crate::limits::{verify_rate_limit, ApiJson, ApiPath, ApiQuery};
 use crate::openapi::{CertificateNumberPath, RegistrationNumberPath, SubjectPath};
 use crate::problem::{code, Problem, ProblemDocument};
@@ -229,49 +230,32 @@ fn partner_credential(
     state: &AppState,
     number: &CertificateNumber,
 ) -> Result<Option<CredentialResponse>, Problem> {
-    let mirror_problem = |error: skill_ledger_sync::SyncError| {
-        tracing::error!(%error, "partner mirror query failed");
-        Problem::internal(format!("the partner mirror could not answer: {error}"))
-    };
-    let Some((partner, found)) = state
-        .federation
-        .partner_for(number)
-        .map_err(mirror_problem)?
-    else {
-        return Ok(None);
-    };
-    let reader = partner.reader();
-    let Some(found) = found else {
-        let status = reader.status().map_err(mirror_problem)?;
-        return Err(Problem::new(
+    let mirrors = state.federation.mirrors();
+    match crate::federation::partner_credential(&mirrors, number) {
+        Err(error) => {
+            tracing::error!(%error, "partner mirror query failed");
+            Err(Problem::internal(format!(
+                "the partner mirror could not answer: {error}"
+            )))
+        }
+        Ok(PartnerCredential::NoPartner) => Ok(None),
+        Ok(PartnerCredential::Found(response)) => Ok(Some(*response)),
+        Ok(PartnerCredential::NotHeld {
+            origin,
+            entries_held,
+        }) => Err(Problem::new(
             StatusCode::NOT_FOUND,
             code::UNKNOWN_CERTIFICATE,
             "Unknown certificate",
             format!(
-                "certificate {number} is not in this ledger's mirror of {} ({} entries held)",
-                partner.origin(),
-                status.cursor
+                "certificate {number} is not in this ledger's mirror of {origin} ({entries_held} \
+                 entries held)"
             ),
         )
         .with("certificate_number", number.to_string())
         .with("certificate_status", "unknown")
-        .with("ledger", partner.origin().to_string()));
-    };
-    let registry = reader.registry().map_err(mirror_problem)?;
-    let status = reader.status().map_err(mirror_problem)?;
-    let checkpoint = reader
-        .checkpoint()
-        .map_err(mirror_problem)?
-        .map(|held| CheckpointView::new(&held));
-    Ok(Some(CredentialResponse {
-        credential: CredentialView::new(&found.record, &registry),
-        checkpoint,
-        ledger: Some(partner.origin().to_string()),
-        mirror: Some(crate::federation::MirrorView::new(
-            &status,
-            skill_ledger_sync::now_unix_s(),
-        )),
-    }))
+        .with("ledger", origin)),
+    }
 }
 
 /// The offline bundle of a credential: its entry, the issuing body's registration entries and

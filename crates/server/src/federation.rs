@@ -204,6 +204,49 @@ fn partner_index_for_province<'a>(
     }
 }
 
+/// What the partners' mirrors say of a certificate of another province.
+pub enum PartnerCredential {
+    /// No partner answers for the certificate's province: the home ledger answers.
+    NoPartner,
+    /// The answering partner's mirror does not hold it.
+    NotHeld { origin: String, entries_held: u64 },
+    /// The credential as the mirror holds it, with the mirror's checkpoint and freshness.
+    Found(Box<crate::views::CredentialResponse>),
+}
+
+/// A certificate of another province as the partners' mirrors answer it: the one lookup
+/// behind the API's `GET /v1/credentials/{cert_no}` and the CLI's `show credential`, on the
+/// partner [`answering_partner`] chooses.
+pub fn partner_credential(
+    partners: &[PartnerMirror<'_>],
+    number: &CertificateNumber,
+) -> Result<PartnerCredential, SyncError> {
+    let Some((index, found)) = answering_partner(partners, number)? else {
+        return Ok(PartnerCredential::NoPartner);
+    };
+    let partner = partners[index];
+    let status = partner.reader.status()?;
+    let Some(found) = found else {
+        return Ok(PartnerCredential::NotHeld {
+            origin: partner.origin.to_string(),
+            entries_held: status.cursor,
+        });
+    };
+    let registry = partner.reader.registry()?;
+    let checkpoint = partner
+        .reader
+        .checkpoint()?
+        .map(|held| crate::views::CheckpointView::new(&held));
+    Ok(PartnerCredential::Found(Box::new(
+        crate::views::CredentialResponse {
+            credential: crate::views::CredentialView::new(&found.record, &registry),
+            checkpoint,
+            ledger: Some(partner.origin.to_string()),
+            mirror: Some(MirrorView::new(&status, now_unix_s())),
+        },
+    )))
+}
+
 /// A partner and the registry of its mirror.
 pub type PartnerRegistry<'a> = (&'a Arc<Partner>, Arc<skill_ledger_domain::Registry>);
 
