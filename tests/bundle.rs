@@ -824,3 +824,39 @@ fn a_checkpoint_signed_by_another_key_is_refused() {
 
     check_refused(&ledger, &["checkpoint", "signature"]);
 }
+
+#[test]
+fn a_suspension_dated_back_over_the_issue_date_shows_offline_and_cannot_be_stripped() {
+    // given: the body suspended from before the credential's issue date, logged after it
+    let ledger = given_ledger();
+    let (vkey, _) = ledger.vkey();
+    let suspended = support::suspend_body(&ledger.dir, BODY, "2020-05-01");
+    let suspension = suspended["index"].as_u64().expect("the suspension's entry");
+
+    // when
+    let file = ledger.bundle(CERT, "suspended.bundle");
+
+    // then: the bundle carries the suspension, and the offline check warns (not revoked)
+    assert!(section_labels(&file).contains(&"issuer-change".to_string()));
+    let value = verify_bundle(&file, &vkey, 0);
+    assert_eq!(value["status"], "valid", "{value}");
+    let warning = &value["issuer_status_warning"];
+    assert_eq!(warning["status"], "suspended", "{value}");
+    assert_eq!(warning["effective"], "2020-05-01", "{value}");
+    assert_eq!(warning["entry_index"], suspension, "{value}");
+    let (code, stdout, _) = run(&["verify-bundle", s(&file), "--trust", &vkey]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("WARNING: the issuing body is suspended"),
+        "{stdout}"
+    );
+    // and a holder who drops the suspension gets an invalid bundle: the note lists it
+    let stripped = tampered(&ledger, &file, "no-suspension.bundle", |lines| {
+        without_section(lines, "issuer-change")
+    });
+    check_invalid(&stripped, &vkey, "status-mismatch", &["issuer-change"]);
+    // and another body's bundle carries no issuer change and no warning
+    let other = ledger.bundle(OTHER_CERT, "other.bundle");
+    let value = verify_bundle(&other, &vkey, 0);
+    assert_eq!(value["issuer_status_warning"], Value::Null, "{value}");
+}

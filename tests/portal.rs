@@ -171,18 +171,7 @@ fn hex_lower(bytes: &[u8]) -> String {
 }
 
 fn suspend(dir: &Path, date: &str) {
-    cli(&[
-        "body",
-        "suspend",
-        "--dir",
-        s(dir),
-        "--reg-no",
-        support::BODY,
-        "--date",
-        date,
-        "--reason",
-        "违规发证，暂停备案",
-    ]);
+    support::suspend_body(dir, support::BODY, date);
 }
 
 #[test]

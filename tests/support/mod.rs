@@ -377,6 +377,23 @@ pub fn cli_text(args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
+/// `body suspend` of `body` from `date` (违规发证，暂停备案) with the ledger's authority key;
+/// its JSON receipt.
+pub fn suspend_body(dir: &Path, body: &str, date: &str) -> Value {
+    cli(&[
+        "body",
+        "suspend",
+        "--dir",
+        s(dir),
+        "--reg-no",
+        body,
+        "--date",
+        date,
+        "--reason",
+        "违规发证，暂停备案",
+    ])
+}
+
 pub fn cli(args: &[&str]) -> Value {
     serde_json::from_str(&cli_text(args)).expect("one JSON object")
 }

@@ -168,10 +168,20 @@ fn verification_json(verification: &BundleVerification, name: Option<&str>) -> V
             "matched": verification.holder_matches(name),
         }),
     };
+    let issuer_warning = match &verification.credential.issuer_warning {
+        None => Value::Null,
+        Some(change) => json!({
+            "status": change.status.id(),
+            "effective": change.effective.to_string(),
+            "reason": change.reason,
+            "entry_index": change.entry_index,
+        }),
+    };
     json!({
         "valid": status == "valid",
         "status": status,
         "revocation": revocation,
+        "issuer_status_warning": issuer_warning,
         "holder": holder,
         "holder_bound": verification.statement.holder_key.is_some(),
         "certificate_number": credential.certificate_number.as_str(),
@@ -285,6 +295,21 @@ fn print_verification(value: &Value) {
             "{}: VALID (有效) as of the checkpoint — proven on ledger {} by the bundle, offline",
             text("certificate_number"),
             text("ledger")
+        );
+    }
+    let warning = &value["issuer_status_warning"];
+    if let Some(status) = warning["status"].as_str() {
+        println!(
+            "  WARNING: the issuing body is {status} from {} ({}), a change logged after this \
+             certificate (entry {}), whose issue date falls inside it (发证机构在发证日已被{}备案)",
+            warning["effective"].as_str().unwrap_or(""),
+            warning["reason"].as_str().unwrap_or(""),
+            warning["entry_index"],
+            if status == "cancelled" {
+                "取消"
+            } else {
+                "暂停"
+            }
         );
     }
     if value["holder"]["matched"] == json!(true) {

@@ -35,7 +35,7 @@ use crate::ids::{CertificateNumber, RegistrationNumber};
 use crate::memory::MemoryLedger;
 use crate::rejection::Rejection;
 use crate::rules::{authority_signed, check_certification_by_body, decide};
-use crate::state::{BodyRecord, LedgerInfo, Registry};
+use crate::state::{BodyRecord, LedgerInfo, Registry, StatusChange};
 use crate::subject::NameKey;
 
 /// What a bundle section holds.
@@ -57,6 +57,10 @@ pub enum BundleRole {
     /// The `CredentialRevoked` of the credential, when one is logged before the checkpoint:
     /// the status note names it.
     Revocation,
+    /// A `BodySuspended`, `BodyReinstated` or `BodyCancelled` of the issuing body logged after
+    /// the credential and before the checkpoint: every one, as the status note lists them, so
+    /// a verifier sees a suspension dated back over the issue date.
+    IssuerChange,
 }
 
 impl BundleRole {
@@ -69,6 +73,7 @@ impl BundleRole {
             BundleRole::Credential => "credential",
             BundleRole::AuthorityChange => "authority-change",
             BundleRole::Revocation => "revocation",
+            BundleRole::IssuerChange => "issuer-change",
         }
     }
 
@@ -80,6 +85,7 @@ impl BundleRole {
             BundleRole::Credential,
             BundleRole::AuthorityChange,
             BundleRole::Revocation,
+            BundleRole::IssuerChange,
         ]
         .into_iter()
         .find(|role| role.label() == label)
@@ -106,6 +112,10 @@ pub struct OfflineCredential {
     pub entry_index: u64,
     /// The body key that signed it.
     pub signer_key: [u8; 32],
+    /// A suspension or cancellation of the body, logged after the credential, whose period
+    /// covers its issue date (`BodyRecord::retroactive_status_at`), from the bundle's
+    /// `issuer-change` sections.
+    pub issuer_warning: Option<StatusChange>,
 }
 
 /// Why a set of proven events does not establish a credential.
@@ -152,7 +162,8 @@ pub fn check_authority_chain_offline(
             BundleRole::Body
             | BundleRole::BodyChange
             | BundleRole::Credential
-            | BundleRole::Revocation => {}
+            | BundleRole::Revocation
+            | BundleRole::IssuerChange => {}
         }
     }
     let ledger = fold.ledger_info()?;
@@ -181,6 +192,8 @@ pub fn check_credential_offline(
             BundleRole::Credential => established = Some(fold.credential(k)?),
             // Judged against the status note: check_status_offline.
             BundleRole::Revocation => {}
+            // A status change of the body after the credential, folded like one before it.
+            BundleRole::IssuerChange => fold.issuer_change(k)?,
         }
     }
     let (k, body, credential) = established.ok_or_else(|| {
@@ -188,12 +201,20 @@ pub fn check_credential_offline(
         fold.structure(events.len() - 1, "the bundle has no `credential` section")
     })?;
     let event = &events[k];
+    // The body as the bundle leaves it (with the changes logged after the credential): a
+    // suspension or cancellation dated back over the issue date shows here.
+    let issuer_warning = fold
+        .body
+        .and_then(|number| fold.registry.bodies.get(&number))
+        .and_then(|later| later.retroactive_status_at(credential.issued, event.index))
+        .cloned();
     Ok(OfflineCredential {
         ledger: fold.ledger_info()?,
         body,
         credential,
         entry_index: event.index,
         signer_key: event.signed.public_key,
+        issuer_warning,
     })
 }
 
@@ -223,6 +244,7 @@ pub enum StatedStatus {
 /// root <hex of the root hash>
 /// certificate <certificate number>
 /// status valid | status revoked <entry index>
+/// issuer-changes[ <entry index>…]         the body's status changes after the credential
 /// holder-key <hex of the name key>      (optional)
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,6 +254,10 @@ pub struct StatusStatement {
     pub root: [u8; 32],
     pub certificate_number: CertificateNumber,
     pub status: StatedStatus,
+    /// Every `BodySuspended`, `BodyReinstated` and `BodyCancelled` of the issuing body logged
+    /// after the credential and below `size`, in log order: the bundle's `issuer-change`
+    /// sections.
+    pub issuer_changes: Vec<u64>,
     pub holder_key: Option<NameKey>,
 }
 
@@ -243,12 +269,17 @@ impl StatusStatement {
             StatedStatus::Revoked { entry_index } => format!("revoked {entry_index}"),
         };
         let mut body = format!(
-            "{STATUS_NOTE_HEADER}\norigin {}\nsize {}\nroot {}\ncertificate {}\nstatus {status}\n",
+            "{STATUS_NOTE_HEADER}\norigin {}\nsize {}\nroot {}\ncertificate {}\nstatus {status}\n\
+             issuer-changes",
             self.origin,
             self.size,
             hex::encode(self.root),
             self.certificate_number.as_str(),
         );
+        for index in &self.issuer_changes {
+            body.push_str(&format!(" {index}"));
+        }
+        body.push('\n');
         if let Some(key) = &self.holder_key {
             body.push_str(&format!("holder-key {}\n", hex::encode(key.0)));
         }
@@ -261,9 +292,9 @@ impl StatusStatement {
             .strip_suffix('\n')
             .ok_or("the status note body does not end with a newline")?;
         let lines: Vec<&str> = inner.split('\n').collect();
-        if lines.len() != 6 && lines.len() != 7 {
+        if lines.len() != 7 && lines.len() != 8 {
             return Err(format!(
-                "a status note body has 6 or 7 lines, not {}",
+                "a status note body has 7 or 8 lines, not {}",
                 lines.len()
             ));
         }
@@ -310,8 +341,19 @@ impl StatusStatement {
                 None => return Err("line 6 must be `status valid` or `status revoked N`".into()),
             },
         };
-        let holder_key = match lines.get(6) {
-            Some(_) => Some(NameKey(hash(field(6, "holder-key")?, 6)?)),
+        let issuer_changes = match lines[6].strip_prefix("issuer-changes") {
+            Some("") => Vec::new(),
+            Some(list) => match list.strip_prefix(' ') {
+                Some(list) => list
+                    .split(' ')
+                    .map(|index| decimal(index, 6))
+                    .collect::<Result<Vec<u64>, String>>()?,
+                None => return Err("line 7 must be `issuer-changes[ N…]`".into()),
+            },
+            None => return Err("line 7 must be `issuer-changes[ N…]`".into()),
+        };
+        let holder_key = match lines.get(7) {
+            Some(_) => Some(NameKey(hash(field(7, "holder-key")?, 7)?)),
             None => None,
         };
         let statement = StatusStatement {
@@ -320,6 +362,7 @@ impl StatusStatement {
             root,
             certificate_number,
             status,
+            issuer_changes,
             holder_key,
         };
         if statement.to_body() != text {
@@ -344,7 +387,8 @@ pub enum OfflineStatus {
 
 /// Checks a status statement, whose signature the caller verified with the key that signs
 /// the checkpoint, against the bundle: it is about this checkpoint (`origin`, `size`, `root`)
-/// and this credential (`status-mismatch`); a revocation it names is the bundle's one
+/// and this credential (`status-mismatch`); the body's status changes it lists after the
+/// credential are exactly the bundle's `issuer-change` sections; a revocation it names is the bundle's one
 /// `revocation` section, a `CredentialRevoked` of this credential at that index, signed by the
 /// issuing body or the authority with a valid signature; a statement of `valid` comes with
 /// no `revocation` section (`status-mismatch`). The revocation's inclusion in the log already
@@ -388,6 +432,18 @@ pub fn check_status_offline(
         return Err(mismatch(format!(
             "the status note is about certificate {}, not {number}",
             statement.certificate_number
+        )));
+    }
+    let issuer_changes: Vec<u64> = events
+        .iter()
+        .filter(|event| event.role == BundleRole::IssuerChange)
+        .map(|event| event.index)
+        .collect();
+    if issuer_changes != statement.issuer_changes {
+        return Err(mismatch(format!(
+            "the status note lists the body's status changes after the credential at entries \
+             {:?}, but the bundle's `issuer-change` sections are entries {issuer_changes:?}",
+            statement.issuer_changes
         )));
     }
     let revocations: Vec<usize> = events
@@ -498,8 +554,9 @@ fn check_structure(events: &[ProvenEvent]) -> Result<(), OfflineError> {
             reason,
         }
     };
-    const ORDER: &str = "order: ledger, body, body-change…, credential, revocation, with \
-                         authority-change sections anywhere after the ledger";
+    const ORDER: &str = "order: ledger, body, body-change…, credential, then revocation and \
+                         issuer-change sections, with authority-change sections anywhere after \
+                         the ledger";
     let Some(last) = events.len().checked_sub(1) else {
         return Err(OfflineError {
             section: 0,
@@ -519,14 +576,14 @@ fn check_structure(events: &[ProvenEvent]) -> Result<(), OfflineError> {
             BundleRole::Body => k > 0 && !body_seen,
             BundleRole::BodyChange => body_seen && !credential_seen,
             BundleRole::Credential => body_seen && !credential_seen,
-            BundleRole::Revocation => credential_seen,
+            BundleRole::Revocation | BundleRole::IssuerChange => credential_seen,
         };
         if !in_place {
             let expected = match (k, body_seen, credential_seen) {
                 (0, _, _) => "`ledger`",
                 (_, false, _) => "`body` or `authority-change`",
                 (_, true, false) => "`body-change`, `credential` or `authority-change`",
-                (_, true, true) => "`authority-change` or `revocation`",
+                (_, true, true) => "`authority-change`, `revocation` or `issuer-change`",
             };
             return Err(fail(
                 k,
@@ -733,6 +790,24 @@ impl<'a> Fold<'a> {
         self.absorb(k);
         self.body = Some(registration_number);
         Ok(())
+    }
+
+    /// A status change of the body logged after the credential: a suspension, reinstatement
+    /// or cancellation, judged and folded like a `body-change`.
+    fn issuer_change(&mut self, k: usize) -> Result<(), OfflineError> {
+        if !matches!(
+            self.signed(k).event.kind,
+            EventKind::BodySuspended(_)
+                | EventKind::BodyReinstated(_)
+                | EventKind::BodyCancelled(_)
+        ) {
+            return Err(self.structure(
+                k,
+                "an `issuer-change` section must hold a body suspension, reinstatement or \
+                 cancellation",
+            ));
+        }
+        self.body_change(k)
     }
 
     fn body_change(&mut self, k: usize) -> Result<(), OfflineError> {

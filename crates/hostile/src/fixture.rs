@@ -385,8 +385,9 @@ pub fn signed_tree() -> &'static SignedTree {
     })
 }
 
-/// The offline bundle of the fixture credential (entries 0, 3 and 5, and its revocation if
-/// the fixture log holds one), with its status note, as a node builds it.
+/// The offline bundle of the fixture credential (entries 0, 3 and 5, its revocation and its
+/// body's later status changes if the fixture log holds them), with its status note, as a
+/// node builds it.
 pub fn credential_bundle() -> String {
     let tree = signed_tree();
     let credential = &ledger_entries()[5];
@@ -398,10 +399,24 @@ pub fn credential_bundle() -> String {
         matches!(&signed.event.kind,
                  EventKind::CredentialRevoked(revoked) if revoked.certificate_number == number)
     });
+    let body = number.registration_number();
+    let issuer_changes: Vec<u64> = ledger_entries()
+        .iter()
+        .enumerate()
+        .skip(6)
+        .filter(|(_, signed)| {
+            matches!(&signed.event.kind,
+                EventKind::BodySuspended(change) | EventKind::BodyReinstated(change)
+                | EventKind::BodyCancelled(change) if change.registration_number == body)
+        })
+        .map(|(index, _)| index as u64)
+        .collect();
     let mut indexes = vec![(0u64, "ledger"), (3, "body"), (5, "credential")];
     if let Some(index) = revocation {
         indexes.push((index as u64, "revocation"));
     }
+    indexes.extend(issuer_changes.iter().map(|&index| (index, "issuer-change")));
+    indexes.sort_unstable();
     let sections = indexes
         .iter()
         .map(|&(index, label)| BundleSection {
@@ -429,6 +444,7 @@ pub fn credential_bundle() -> String {
             },
             None => StatedStatus::Valid,
         },
+        issuer_changes,
         holder_key: None,
     };
     let note = sign_note(&statement.to_body(), ORIGIN, &authority_key()).expect("sign");

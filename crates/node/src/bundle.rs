@@ -5,7 +5,8 @@
 //! names the first authority key), `body` (the issuing body's `BodyRegistered`), `body-change`
 //! for each key rotation or status change of the body logged before the credential,
 //! `credential` (the `LevelCertified` event), `revocation` (its `CredentialRevoked`, when one
-//! is logged below the checkpoint), and among them, wherever the log has them,
+//! is logged below the checkpoint), `issuer-change` (each status change of the body logged
+//! after the credential and below the checkpoint), and among them, wherever the log has them,
 //! `authority-change` for every `AuthorityRecoveryKeySet` and `AuthorityKeyRotated` up to
 //! the checkpoint. Every section carries a C2SP tlog-proof against the same signed
 //! checkpoint. After the sections, the `status` note: the credential's status as of that
@@ -348,6 +349,21 @@ impl Node {
         if let StatedStatus::Revoked { entry_index } = status {
             indexes.push((BundleRole::Revocation, entry_index));
         }
+        // The body's status changes after the credential, below the checkpoint: a suspension
+        // dated back over the issue date is then visible offline.
+        let mut issuer_changes: Vec<u64> = body
+            .status_changes
+            .iter()
+            .map(|change| change.entry_index)
+            .filter(|&index| index > credential.entry_index && index < size)
+            .collect();
+        // Kept in date order in the record; the note and the sections go in log order.
+        issuer_changes.sort_unstable();
+        indexes.extend(
+            issuer_changes
+                .iter()
+                .map(|&index| (BundleRole::IssuerChange, index)),
+        );
         indexes.sort_unstable_by_key(|&(_, index)| index);
 
         let mut sections = Vec::with_capacity(indexes.len());
@@ -368,6 +384,7 @@ impl Node {
             root: checkpoint.checkpoint.root,
             certificate_number: *number,
             status,
+            issuer_changes,
             holder_key: with_holder_key.then(|| self.pseudonym_key().name_key(number.as_str())),
         };
         let note = sign_note(&statement.to_body(), self.origin(), self.authority_key())?;

@@ -116,6 +116,7 @@ fn status_note(
         root,
         certificate_number: GOLDEN_CERTIFICATE.parse().expect("number"),
         status,
+        issuer_changes: Vec::new(),
         holder_key: None,
     }
     .to_body();
@@ -303,13 +304,22 @@ fn a_bundle_carries_the_body_changes_logged_before_the_credential() {
         .expect("bundle")
         .expect("the credential is on the ledger");
 
-    // then: ledger, body, the first rotation only, the credential
+    // then: ledger, body, the first rotation only, the credential, and the later suspension
+    // as an issuer change (it starts after the issue date: no warning)
     assert_eq!(
         labels(&bundle),
-        ["ledger", "body", "body-change", "credential"]
+        [
+            "ledger",
+            "body",
+            "body-change",
+            "credential",
+            "issuer-change"
+        ]
     );
     let verified = verify_credential_bundle(&bundle, node.verifier_key_text()).expect("verifies");
     assert_eq!(verified.credential.entry_index, receipt.index);
+    assert_eq!(verified.credential.issuer_warning, None);
+    assert_eq!(verified.statement.issuer_changes.len(), 1);
     assert_eq!(
         verified.credential.signer_key,
         body.key.verifying_key().to_bytes()
