@@ -57,6 +57,31 @@ impl PseudonymKey {
         self.name_key(certificate_number)
             .commit(certificate_number, name)
     }
+
+    /// The commitment as ledgers wrote it before name keys: one HMAC under the pseudonym key
+    /// over "skill-ledger/name/v1", the certificate number and the normalised name. Only
+    /// checked, never written, so that credentials already on a ledger keep verifying.
+    pub fn commit_name_v1(&self, certificate_number: &str, name: &str) -> NameCommitment {
+        let name = normalise_name(name);
+        NameCommitment(self.mac(&[
+            b"skill-ledger/name/v1",
+            certificate_number.as_bytes(),
+            name.as_bytes(),
+        ]))
+    }
+
+    /// Whether `name` is the holder `commitment` was made for on this certificate: under the
+    /// certificate's name key, or in the form written before name keys
+    /// ([`PseudonymKey::commit_name_v1`]).
+    pub fn name_matches(
+        &self,
+        certificate_number: &str,
+        name: &str,
+        commitment: &NameCommitment,
+    ) -> bool {
+        self.commit_name(certificate_number, name) == *commitment
+            || self.commit_name_v1(certificate_number, name) == *commitment
+    }
 }
 
 /// HMAC-SHA-256 under `key` over each part prefixed with its length as u32 little-endian.
@@ -228,6 +253,21 @@ mod tests {
         assert_eq!(a, key.commit_name("S000050000123243000017", "张三"));
         assert_ne!(a, key.commit_name("S000050000123243000018", "张三"));
         assert_ne!(a, key.commit_name("S000050000123243000017", "张四"));
+    }
+
+    #[test]
+    fn a_commitment_written_before_name_keys_still_matches_its_name() {
+        // given a commitment in the form ledgers wrote before name keys
+        let key = PseudonymKey::from_bytes([7; 32]);
+        let number = "S000050000123243000017";
+        let old = key.commit_name_v1(number, "张三");
+        // then the name still matches it, another name does not, and new commitments differ
+        assert!(key.name_matches(number, " 张 三 ", &old));
+        assert!(!key.name_matches(number, "张四", &old));
+        assert_ne!(old, key.commit_name(number, "张三"));
+        assert!(key.name_matches(number, "张三", &key.commit_name(number, "张三")));
+        // and a name key does not open it: such a bundle cannot bind its holder
+        assert_ne!(key.name_key(number).commit(number, "张三"), old);
     }
 
     #[test]

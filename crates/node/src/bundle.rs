@@ -282,10 +282,20 @@ impl Node {
         match self.check_name(number, name)? {
             crate::NameCheck::Unknown => Ok(HolderBundle::Unknown),
             crate::NameCheck::Mismatch => Ok(HolderBundle::NameMismatch),
-            crate::NameCheck::Matched(_) => Ok(match self.build_bundle(number, true)? {
-                Some(text) => HolderBundle::Bundle(text),
-                None => HolderBundle::Unknown,
-            }),
+            crate::NameCheck::Matched(record) => {
+                // A commitment written before name keys cannot be opened by one: that
+                // credential's bundle carries no holder key (it verifies, but cannot check a
+                // name offline).
+                let opens = self
+                    .pseudonym_key()
+                    .name_key(number.as_str())
+                    .commit(number.as_str(), name)
+                    == record.name_commitment;
+                Ok(match self.build_bundle(number, opens)? {
+                    Some(text) => HolderBundle::Bundle(text),
+                    None => HolderBundle::Unknown,
+                })
+            }
         }
     }
 

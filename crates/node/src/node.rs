@@ -1072,8 +1072,10 @@ impl Node {
         let Some(credential) = self.credential(number)? else {
             return Ok(NameCheck::Unknown);
         };
-        let commitment = self.pseudonym_key.commit_name(number.as_str(), name);
-        Ok(if commitment == credential.name_commitment {
+        let matches =
+            self.pseudonym_key
+                .name_matches(number.as_str(), name, &credential.name_commitment);
+        Ok(if matches {
             NameCheck::Matched(Box::new(credential))
         } else {
             NameCheck::Mismatch

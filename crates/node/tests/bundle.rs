@@ -251,6 +251,19 @@ fn rotate(node: &skill_ledger_node::Node, body: &Body, key: &SigningKey, effecti
     node.submit(signed).expect("rotation accepted");
 }
 
+/// 张三's 初级工 车工 certification by `body`, issued 2022-06-01 on an attested basis.
+fn zhang_san_junior(fx: &Fixture, body: &Body) -> LevelCertified {
+    fx.certified(
+        body,
+        "500101199001011234",
+        "张三",
+        turner(),
+        Level::Junior,
+        "2022-06-01",
+        attested(),
+    )
+}
+
 fn labels(bundle: &str) -> Vec<&str> {
     bundle
         .lines()
@@ -277,15 +290,7 @@ fn a_bundle_carries_the_body_changes_logged_before_the_credential() {
         .expect("accepted");
     let certified = fx.by_body(
         &body,
-        EventKind::LevelCertified(fx.certified(
-            &body,
-            "500101199001011234",
-            "张三",
-            turner(),
-            Level::Junior,
-            "2022-06-01",
-            attested(),
-        )),
+        EventKind::LevelCertified(zhang_san_junior(&fx, &body)),
     );
     let number: CertificateNumber = number_of(&certified);
     let receipt = node.submit(certified).expect("certified");
@@ -570,4 +575,36 @@ fn a_nodes_bundle_carries_the_authority_changes_up_to_its_checkpoint() {
         verified.credential.ledger.authority_changes,
         [receipt.index]
     );
+}
+
+#[test]
+fn a_credential_committed_before_name_keys_still_verifies_by_name_but_its_bundle_binds_no_holder() {
+    // given: a credential whose name commitment has the form written before name keys
+    let (fx, node) = Fixture::init();
+    let mut certified = zhang_san_junior(&fx, &y_body());
+    let number = certified.certificate_number;
+    certified.name_commitment = fx.pseudonym.commit_name_v1(number.as_str(), "张三");
+    node.submit(fx.by_body(&y_body(), EventKind::LevelCertified(certified)))
+        .expect("certified");
+
+    // when / then: the online name check still matches, a wrong name does not
+    assert!(matches!(
+        node.check_name(&number, "张 三").expect("check"),
+        skill_ledger_node::NameCheck::Matched(_)
+    ));
+    assert!(matches!(
+        node.check_name(&number, "李四").expect("check"),
+        skill_ledger_node::NameCheck::Mismatch
+    ));
+    // and the bundle asked for with the name verifies, without a holder key (a name key
+    // cannot open the old form)
+    let skill_ledger_node::HolderBundle::Bundle(text) = node
+        .credential_bundle_for_holder(&number, "张三")
+        .expect("bundle")
+    else {
+        panic!("a bundle for the holder's name");
+    };
+    let verified = verify_credential_bundle(&text, node.verifier_key_text()).expect("verifies");
+    assert_eq!(verified.statement.holder_key, None);
+    assert_eq!(verified.holder_matches("张三"), None);
 }

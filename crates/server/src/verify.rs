@@ -171,8 +171,11 @@ fn holder_check(
     credential: CredentialRecord,
     query: &VerifyQuery,
 ) -> (bool, VerifyStatus, Option<CredentialRecord>) {
-    let name_matches = key.commit_name(query.certificate_number.as_str(), &query.name)
-        == credential.name_commitment;
+    let name_matches = key.name_matches(
+        query.certificate_number.as_str(),
+        &query.name,
+        &credential.name_commitment,
+    );
     let identity_matches = query
         .identity
         .as_ref()
