@@ -283,19 +283,40 @@ pub async fn credential_bundle(
     ApiPath(cert_no): ApiPath<String>,
 ) -> Result<Response, Problem> {
     let number = parse_certificate_number(&cert_no)?;
+    match built_bundle(&state, number, None).await? {
+        HolderBundle::Bundle(text) => Ok(bundle_response(&number, text)),
+        _ => Err(unknown_certificate(&number)),
+    }
+}
+
+/// The offline bundle of `number`, built off the async runtime, with the partners'
+/// cosignatures on its checkpoint when held: by number alone (`holder` `None`; never
+/// `NameMismatch`), or bound to the holder named. The one way the API and the portal build
+/// a bundle.
+pub(crate) async fn built_bundle(
+    state: &AppState,
+    number: CertificateNumber,
+    holder: Option<String>,
+) -> Result<HolderBundle, Problem> {
     let node = state.node.clone();
     let federation = state.federation.clone();
-    let bundle = tokio::task::spawn_blocking(move || {
-        node.credential_bundle(&number).map(|bundle| {
-            bundle.map(|text| federation.cosign_bundle(text, node.verifier_key_text()))
+    let built = tokio::task::spawn_blocking(move || {
+        let built = match &holder {
+            None => node
+                .credential_bundle(&number)
+                .map(|text| text.map_or(HolderBundle::Unknown, HolderBundle::Bundle)),
+            Some(name) => node.credential_bundle_for_holder(&number, name),
+        };
+        built.map(|outcome| match outcome {
+            HolderBundle::Bundle(text) => {
+                HolderBundle::Bundle(federation.cosign_bundle(text, node.verifier_key_text()))
+            }
+            other => other,
         })
     })
     .await
-    .map_err(|error| Problem::internal(format!("building the bundle failed: {error}")))??;
-    let Some(text) = bundle else {
-        return Err(unknown_certificate(&number));
-    };
-    Ok(bundle_response(&number, text))
+    .map_err(|error| Problem::internal(format!("building the bundle failed: {error}")))?;
+    Ok(built?)
 }
 
 /// The offline bundle bound to its holder: given the holder's name, the bundle's status note
@@ -326,20 +347,7 @@ pub async fn holder_bundle(
     let number = parse_certificate_number(&cert_no)?;
     check_holder_text("name", &request.name)?;
     state.counters.verifications.fetch_add(1, Ordering::Relaxed);
-    let node = state.node.clone();
-    let federation = state.federation.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        node.credential_bundle_for_holder(&number, &request.name)
-            .map(|outcome| match outcome {
-                HolderBundle::Bundle(text) => {
-                    HolderBundle::Bundle(federation.cosign_bundle(text, node.verifier_key_text()))
-                }
-                other => other,
-            })
-    })
-    .await
-    .map_err(|error| Problem::internal(format!("building the bundle failed: {error}")))??;
-    match outcome {
+    match built_bundle(&state, number, Some(request.name)).await? {
         HolderBundle::Bundle(text) => Ok(bundle_response(&number, text)),
         HolderBundle::Unknown => Err(unknown_certificate(&number)),
         HolderBundle::NameMismatch => Err(Problem::new(

@@ -311,45 +311,24 @@ async fn holder_bundle(State(state): State<AppState>, request: Request) -> Respo
             "请先在查询页填写证书上的姓名，再下载核验包。",
         );
     }
-    let node = state.node.clone();
-    let federation = state.federation.clone();
-    let name = form.name.clone();
-    let built = tokio::task::spawn_blocking(move || {
-        node.credential_bundle_for_holder(&number, &name)
-            .map(|outcome| match outcome {
-                HolderBundle::Bundle(text) => {
-                    HolderBundle::Bundle(federation.cosign_bundle(text, node.verifier_key_text()))
-                }
-                other => other,
-            })
-    })
-    .await;
-    match built {
-        Ok(Ok(HolderBundle::Bundle(text))) => crate::api::bundle_response(&number, text),
-        Ok(Ok(HolderBundle::NameMismatch)) => refuse(
+    match crate::api::built_bundle(&state, number, Some(form.name.clone())).await {
+        Ok(HolderBundle::Bundle(text)) => crate::api::bundle_response(&number, text),
+        Ok(HolderBundle::NameMismatch) => refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "姓名与证书不符",
             "所填姓名与该证书的持证人不符，未生成核验包。请核对后重新查询。",
         ),
-        Ok(Ok(HolderBundle::Unknown)) => refuse(
+        Ok(HolderBundle::Unknown) => refuse(
             StatusCode::NOT_FOUND,
             "未查询到相关证书信息",
             "本账本中没有该编号的证书；外省证书的核验包请到发证地的证书查询网站下载。",
         ),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "portal bundle failed");
+        Err(problem) => {
+            tracing::error!(detail = %problem.detail, "portal bundle failed");
             refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "核验包暂不可用",
                 "数据读取失败，请稍后再试。",
-            )
-        }
-        Err(error) => {
-            tracing::error!(%error, "portal bundle task failed");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "核验包暂不可用",
-                "请稍后再试。",
             )
         }
     }
