@@ -672,27 +672,7 @@ fn rejections_are_told_in_chinese_with_lang_zh_or_a_chinese_locale() {
     // given 张三's 初级工 on the ledger
     let ledger = given_ledger_with_credentials();
     let size = ledger.size();
-    let duplicate = [
-        "issue",
-        "--dir",
-        ledger.d(),
-        "--key",
-        ledger.k(),
-        "--cert-no",
-        JUNIOR,
-        "--id-number",
-        ID,
-        "--name",
-        NAME,
-        "--occupation",
-        "6-18-01-01",
-        "--level",
-        "初级工",
-        "--date",
-        "2020-06-01",
-        "--attested",
-        "本职业工作满1年",
-    ];
+    let duplicate = support::issue_args(&["--dir", ledger.d()], ledger.k(), JUNIOR);
     // when it is issued again with --lang zh
     let mut args = duplicate.to_vec();
     args.extend(["--lang", "zh"]);

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 mod support;
 
-use support::{get, json, json_ok, post_json, run, s, serve_with, Served, BODY};
+use support::{get, issue_args, json, json_ok, post_json, run, s, serve_with, Served, BODY};
 
 const ID: &str = "50010119900101123X";
 const NAME: &str = "张三";
@@ -53,30 +53,6 @@ fn given_served_ledger_with_a_body() -> Given {
         served,
         url,
     }
-}
-
-fn issue_args<'a>(target: &[&'a str], key: &'a str, cert_no: &'a str) -> Vec<&'a str> {
-    let mut args = vec!["issue"];
-    args.extend_from_slice(target);
-    args.extend_from_slice(&[
-        "--key",
-        key,
-        "--cert-no",
-        cert_no,
-        "--id-number",
-        ID,
-        "--name",
-        NAME,
-        "--occupation",
-        "6-18-01-01",
-        "--level",
-        "初级工",
-        "--date",
-        "2020-06-01",
-        "--attested",
-        "本职业工作满1年",
-    ]);
-    args
 }
 
 fn credential(given: &Given, cert_no: &str) -> Value {

@@ -417,12 +417,17 @@ pub struct Ledger {
 /// The body of [`given_ledger_with_a_body`] certifies 张三 (500101199001011234) 初级工 车工 on
 /// 2020-06-01 as `cert_no`, on the attested basis of a year in the occupation.
 pub fn issue_junior(dir: &Path, body_key_file: &Path, cert_no: &str) {
-    cli(&[
-        "issue",
-        "--dir",
-        s(dir),
+    cli(&issue_args(&["--dir", s(dir)], s(body_key_file), cert_no));
+}
+
+/// The `issue` arguments of that certification (张三, 50010119900101123X, 初级工 车工,
+/// 2020-06-01, attested), against `target` (`--dir D` or `--node URL`), signed with `key`.
+pub fn issue_args<'a>(target: &[&'a str], key: &'a str, cert_no: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["issue"];
+    args.extend_from_slice(target);
+    args.extend_from_slice(&[
         "--key",
-        s(body_key_file),
+        key,
         "--cert-no",
         cert_no,
         "--id-number",
@@ -438,6 +443,7 @@ pub fn issue_junior(dir: &Path, body_key_file: &Path, cert_no: &str) {
         "--attested",
         "本职业工作满1年",
     ]);
+    args
 }
 
 pub fn given_ledger_with_a_body() -> Ledger {
