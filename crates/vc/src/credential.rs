@@ -365,7 +365,7 @@ impl SkillCredential {
 /// RDFC-1.0 canonical N-Quads of a credential, by the direct path (validated first).
 pub fn canonical_nquads_direct(credential: &SkillCredential) -> Result<String, VcError> {
     credential.validate()?;
-    canon::rdfc(credential.quads())
+    canon::rdfc_fast(credential.quads())
 }
 
 /// RDFC-1.0 canonical N-Quads of a proof configuration (`@context` = [credentials/v2,
@@ -412,17 +412,19 @@ pub fn issue(
     let options = proof_options(suite, verification_method, created);
     let (document, config) = match suite {
         Suite::EddsaRdfc2022 => {
-            (canon::rdfc(credential.quads())?, proof_config_nquads(suite, verification_method, created))
+            (canon::rdfc_fast(credential.quads())?, proof_config_nquads(suite, verification_method, created))
         }
         Suite::EddsaJcs2022 => {
             let mut config = options.clone();
             config.insert("@context".into(), unsecured["@context"].clone());
-            (canon::jcs(&unsecured)?, canon::jcs(&Value::Object(config))?)
+            let config = Value::Object(config);
+            let fast = |v: &Value| canon::jcs_fast(v).map_or_else(|| canon::jcs(v), Ok);
+            (fast(&unsecured)?, fast(&config)?)
         }
     };
     let im = sign_canonical(document, config, key);
     match unsecured {
-        Value::Object(map) => Ok(attach_proof(&map, suite, options, im.proof_value)),
+        Value::Object(map) => Ok(attach_proof(map, suite, options, im.proof_value)),
         _ => Err(VcError::NotJson("the credential is not an object".into())),
     }
 }

@@ -87,7 +87,7 @@ pub(crate) fn proof_options(suite: Suite, verification_method: &str, created: &s
 /// The secured document: `unsecured` with `proof` (options + `proofValue`, and `@context` for
 /// eddsa-jcs-2022) added; top-level keys in sorted order.
 pub(crate) fn attach_proof(
-    unsecured: &Map<String, Value>,
+    unsecured: Map<String, Value>,
     suite: Suite,
     mut options: Map<String, Value>,
     proof_value: String,
@@ -98,12 +98,10 @@ pub(crate) fn attach_proof(
         }
     }
     options.insert("proofValue".into(), proof_value.into());
-    let mut entries: Vec<(&String, &Value)> = unsecured.iter().collect();
-    let proof_key = "proof".to_owned();
-    let proof = Value::Object(options);
-    entries.push((&proof_key, &proof));
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    let mut entries: Vec<(String, Value)> = unsecured.into_iter().collect();
+    entries.push(("proof".to_owned(), Value::Object(options)));
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Value::Object(entries.into_iter().collect())
 }
 
 fn document_object<'a>(doc: &'a Value, what: &str) -> Result<&'a Map<String, Value>, VcError> {
@@ -150,7 +148,7 @@ fn sign_document_inner(
         canonicalize(suite, &Value::Object(config), extra)?,
         key,
     );
-    Ok((attach_proof(doc, suite, options, im.proof_value.clone()), im))
+    Ok((attach_proof(doc.clone(), suite, options, im.proof_value.clone()), im))
 }
 
 /// Verifies the single Data Integrity proof of `secured` with `key` (either suite, any
@@ -220,11 +218,45 @@ pub(crate) fn verify_proof_inner(secured: &Value, key: &VerifyingKey, extra: &Ex
             }
         }
     }
-    config.insert("@context".into(), doc_context);
+    let canonical_config = match standard_rdfc_config(suite, &config, &doc_context, created.as_deref()) {
+        Some(direct) => direct,
+        None => {
+            config.insert("@context".into(), doc_context);
+            canonicalize(suite, &Value::Object(config), extra)?
+        }
+    };
     let unsecured = Value::Object(unsecured);
-    let im = sign_free_hash(canonicalize(suite, &unsecured, extra)?, canonicalize(suite, &Value::Object(config), extra)?);
+    let im = sign_free_hash(canonicalize(suite, &unsecured, extra)?, canonical_config);
     key.verify_strict(&im, &signature).map_err(|_| VcError::SignatureInvalid)?;
     Ok(ProofInfo { suite, verification_method, created, proof_purpose })
+}
+
+/// The canonical proof configuration without JSON-LD, when it is the standard one: an
+/// eddsa-rdfc-2022 proof with exactly `type` DataIntegrityProof, `cryptosuite`, `created`,
+/// `verificationMethod` and `proofPurpose` assertionMethod (valid values), under a document
+/// `@context` of credentials/v2, optionally followed by skill-ledger-v1. Both contexts are
+/// `@protected` and ours defines none of these terms, so the RDF is fixed; the property test
+/// `direct_proof_config_equals_json_ld` checks the bytes. Anything else takes JSON-LD.
+fn standard_rdfc_config(suite: Suite, config: &Map<String, Value>, doc_context: &Value, created: Option<&str>) -> Option<String> {
+    use crate::contexts::{CREDENTIALS_V2, SKILL_LEDGER_V1};
+    let contexts = doc_context.as_array()?;
+    let standard_context = match contexts.as_slice() {
+        [a] => a == CREDENTIALS_V2,
+        [a, b] => a == CREDENTIALS_V2 && b == SKILL_LEDGER_V1,
+        _ => false,
+    };
+    let keys = ["created", "cryptosuite", "proofPurpose", "type", "verificationMethod"];
+    if suite != Suite::EddsaRdfc2022
+        || !standard_context
+        || config.len() != keys.len()
+        || !keys.iter().all(|k| config.contains_key(*k))
+        || config.get("type")?.as_str()? != "DataIntegrityProof"
+        || config.get("proofPurpose")?.as_str()? != "assertionMethod"
+    {
+        return None;
+    }
+    let method = config.get("verificationMethod")?.as_str()?;
+    crate::credential::canonical_proof_config_direct(suite, method, created?).ok()
 }
 
 fn sign_free_hash(canonical_document: String, canonical_proof_config: String) -> Vec<u8> {
