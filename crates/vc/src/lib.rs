@@ -69,3 +69,12 @@ pub use proof::{
 pub use status::{status_list_credential, StatusList};
 pub use suite::Suite;
 pub use verify::{verify_credential, Status, Verified};
+
+/// Parses a document's text: [`VcError::NotJson`] unless it is a JSON object.
+pub fn parse_document(text: &str) -> Result<serde_json::Value, VcError> {
+    match serde_json::from_str(text) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        Ok(_) => Err(VcError::NotJson("the text is JSON but not an object".into())),
+        Err(e) => Err(VcError::NotJson(e.to_string())),
+    }
+}
