@@ -14,7 +14,7 @@ pub const STATUS_LIST: &str = "https://issuer.skill-ledger.example/cq/status/1";
 /// `created` of every sample proof.
 pub const CREATED: &str = "2026-12-07T10:00:00Z";
 /// `validFrom` of the sample status list credential.
-pub const VALID_FROM: &str = "2026-12-07T10:00:00Z";
+pub const VALID_FROM: &str = "2025-03-01T00:00:00Z";
 
 fn hex_of(tag: &str, i: u64) -> String {
     hex::encode(crate::proof::sha256(format!("{tag}:{i}").as_bytes()))

@@ -6,7 +6,7 @@
 //! Inputs (all in `skill_ledger_vc::sample`): key = Ed25519 seed `[7; 32]`, issuer
 //! `https://issuer.skill-ledger.example/cq`, `created` = `2026-12-07T10:00:00Z`; credential =
 //! `sample::credential(1)` and `sample::recognised_credential(2)`; status list = entries 1 and 5
-//! revoked, `validFrom` `2026-12-07T10:00:00Z`.
+//! revoked, `validFrom` `2025-03-01T00:00:00Z`.
 
 use std::path::PathBuf;
 
