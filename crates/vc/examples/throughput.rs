@@ -14,7 +14,10 @@ fn main() -> Result<(), skill_ledger_vc::VcError> {
     for revoked in [10_000u64, 1_000_000] {
         for suite in Suite::ALL {
             let t = bench::status_list_rebuild(revoked, suite)?;
-            println!("status list: new + {revoked} sets + encode + sign ({suite}): {:.1} ms", t.as_secs_f64() * 1e3);
+            println!(
+                "status list: new + {revoked} sets + encode + sign ({suite}): {:.1} ms",
+                t.as_secs_f64() * 1e3
+            );
         }
     }
     Ok(())

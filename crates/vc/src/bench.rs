@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::SigningKey;
 
 use crate::{
-    issue, sample, sign_document, status_list_credential, verify_credential, ControllerDocument, StatusList, Suite,
-    VcError,
+    issue, sample, sign_document, status_list_credential, verify_credential, ControllerDocument,
+    StatusList, Suite, VcError,
 };
 
 /// Rates measured for one suite, per second on one core.
@@ -21,9 +21,14 @@ pub struct Rates {
 /// Issues `n` distinct sample credentials with `suite`, then verifies `n_verify` of them.
 pub fn measure(suite: Suite, n: u32, n_verify: u32) -> Result<Rates, VcError> {
     let key = SigningKey::from_bytes(&sample::SEED);
-    let controller = ControllerDocument { id: sample::ISSUER.into(), keys: vec![key.verifying_key()] };
+    let controller = ControllerDocument {
+        id: sample::ISSUER.into(),
+        keys: vec![key.verifying_key()],
+    };
     let method = controller.method_id(&key.verifying_key());
-    let credentials: Vec<_> = (0..n.max(1)).map(|i| sample::credential(u64::from(i))).collect();
+    let credentials: Vec<_> = (0..n.max(1))
+        .map(|i| sample::credential(u64::from(i)))
+        .collect();
     let start = Instant::now();
     let mut issued = Vec::with_capacity(credentials.len());
     for c in &credentials {
@@ -48,7 +53,10 @@ pub fn measure(suite: Suite, n: u32, n_verify: u32) -> Result<Rates, VcError> {
 /// its status list credential with `suite`: what a node does to republish a list.
 pub fn status_list_rebuild(revoked: u64, suite: Suite) -> Result<Duration, VcError> {
     let key = SigningKey::from_bytes(&sample::SEED);
-    let controller = ControllerDocument { id: sample::ISSUER.into(), keys: vec![key.verifying_key()] };
+    let controller = ControllerDocument {
+        id: sample::ISSUER.into(),
+        keys: vec![key.verifying_key()],
+    };
     let method = controller.method_id(&key.verifying_key());
     let start = Instant::now();
     let mut list = StatusList::new();
@@ -56,7 +64,12 @@ pub fn status_list_rebuild(revoked: u64, suite: Suite) -> Result<Duration, VcErr
     for i in 0..revoked.min(StatusList::BITS) {
         list.set((i * step + i % step) % StatusList::BITS)?;
     }
-    let vc = status_list_credential(sample::STATUS_LIST, sample::ISSUER, sample::VALID_FROM, &list);
+    let vc = status_list_credential(
+        sample::STATUS_LIST,
+        sample::ISSUER,
+        sample::VALID_FROM,
+        &list,
+    );
     sign_document(&vc, suite, &key, &method, sample::CREATED)?;
     Ok(start.elapsed())
 }

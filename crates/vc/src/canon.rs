@@ -22,15 +22,21 @@ const HNDQ_CALL_LIMIT: usize = 4_000;
 pub(crate) type Extra = Option<Arc<Vec<(String, String)>>>;
 
 /// JSON-LD toRdf, offline. Returns the quads in rdf-canon's model (oxrdf 0.2).
-pub(crate) fn to_rdf(doc: &serde_json::Value, extra: &Extra) -> Result<Vec<oxrdf02::Quad>, VcError> {
+pub(crate) fn to_rdf(
+    doc: &serde_json::Value,
+    extra: &Extra,
+) -> Result<Vec<oxrdf02::Quad>, VcError> {
     let text = doc.to_string();
     let unbundled: Arc<Mutex<Option<String>>> = Arc::default();
     let seen = Arc::clone(&unbundled);
     let extra = extra.clone();
-    let parser = oxjsonld::JsonLdParser::new().for_slice(text.as_bytes()).with_load_document_callback(
-        move |url, _options| {
+    let parser = oxjsonld::JsonLdParser::new()
+        .for_slice(text.as_bytes())
+        .with_load_document_callback(move |url, _options| {
             let found = bundled_context(url).map(str::to_owned).or_else(|| {
-                extra.as_ref().and_then(|e| e.iter().find(|(u, _)| u == url).map(|(_, t)| t.clone()))
+                extra
+                    .as_ref()
+                    .and_then(|e| e.iter().find(|(u, _)| u == url).map(|(_, t)| t.clone()))
             });
             match found {
                 Some(text) => Ok(oxjsonld::JsonLdRemoteDocument {
@@ -44,8 +50,7 @@ pub(crate) fn to_rdf(doc: &serde_json::Value, extra: &Extra) -> Result<Vec<oxrdf
                     Err(format!("context {url} is not bundled").into())
                 }
             }
-        },
-    );
+        });
     let mut out = Vec::new();
     for quad in parser {
         match quad {
@@ -89,22 +94,36 @@ fn ox03_to_ox02(q: oxrdf::Quad) -> Result<oxrdf02::Quad, VcError> {
                     };
                     let lang = lang.unwrap_or_default().to_ascii_lowercase();
                     let datatype = format!("https://www.w3.org/ns/i18n#{lang}_{dir}");
-                    oxrdf02::Literal::new_typed_literal(value, oxrdf02::NamedNode::new_unchecked(datatype))
+                    oxrdf02::Literal::new_typed_literal(
+                        value,
+                        oxrdf02::NamedNode::new_unchecked(datatype),
+                    )
                 }
-                (_, Some(lang), None) => oxrdf02::Literal::new_language_tagged_literal_unchecked(value, lang),
+                (_, Some(lang), None) => {
+                    oxrdf02::Literal::new_language_tagged_literal_unchecked(value, lang)
+                }
                 (Some(dt), None, None) => oxrdf02::Literal::new_typed_literal(value, named(dt)),
                 (None, None, None) => oxrdf02::Literal::new_simple_literal(value),
             }
             .into()
         }
-        oxrdf::Term::Triple(_) => return Err(VcError::JsonLd("RDF 1.2 triple terms are not supported".into())),
+        oxrdf::Term::Triple(_) => {
+            return Err(VcError::JsonLd(
+                "RDF 1.2 triple terms are not supported".into(),
+            ))
+        }
     };
     let graph = match q.graph_name {
         oxrdf::GraphName::DefaultGraph => oxrdf02::GraphName::DefaultGraph,
         oxrdf::GraphName::NamedNode(n) => named(n).into(),
         oxrdf::GraphName::BlankNode(b) => blank(b).into(),
     };
-    Ok(oxrdf02::Quad::new(subject, named(q.predicate), object, graph))
+    Ok(oxrdf02::Quad::new(
+        subject,
+        named(q.predicate),
+        object,
+        graph,
+    ))
 }
 
 /// A dataset is a set: merge duplicate quads (jsonld.js does the same), keeping the order.
@@ -115,7 +134,10 @@ fn dedup(quads: Vec<oxrdf02::Quad>) -> Vec<oxrdf02::Quad> {
     };
     if has_duplicates {
         let mut seen = HashSet::with_capacity(quads.len());
-        quads.into_iter().filter(|q| seen.insert(q.clone())).collect()
+        quads
+            .into_iter()
+            .filter(|q| seen.insert(q.clone()))
+            .collect()
     } else {
         quads
     }
@@ -125,7 +147,9 @@ fn dedup(quads: Vec<oxrdf02::Quad>) -> Vec<oxrdf02::Quad> {
 /// reference implementation, used by every verification.
 pub(crate) fn rdfc(quads: Vec<oxrdf02::Quad>) -> Result<String, VcError> {
     let quads = dedup(quads);
-    let options = rdf_canon::CanonicalizationOptions { hndq_call_limit: Some(HNDQ_CALL_LIMIT) };
+    let options = rdf_canon::CanonicalizationOptions {
+        hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+    };
     rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
         .map_err(|e| VcError::Canonicalization(e.to_string()))
 }
@@ -208,9 +232,18 @@ pub(crate) fn rdfc_unique_hashes(quads: &[oxrdf02::Quad]) -> Option<String> {
     let mentions = |part: &Part, b: usize| matches!(part, Part::Blank(i) if *i == b);
     let mut hashes: Vec<(String, usize)> = Vec::with_capacity(blanks.len());
     for b in 0..blanks.len() {
-        let label = |i: usize| if i == b { "a".to_owned() } else { "z".to_owned() };
-        let mut lines: Vec<String> =
-            parts.iter().filter(|(s, _, o)| mentions(s, b) || mentions(o, b)).map(|(s, p, o)| serialize(s, p, o, &label)).collect();
+        let label = |i: usize| {
+            if i == b {
+                "a".to_owned()
+            } else {
+                "z".to_owned()
+            }
+        };
+        let mut lines: Vec<String> = parts
+            .iter()
+            .filter(|(s, _, o)| mentions(s, b) || mentions(o, b))
+            .map(|(s, p, o)| serialize(s, p, o, &label))
+            .collect();
         lines.sort_unstable();
         let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
         for l in &lines {
@@ -227,7 +260,10 @@ pub(crate) fn rdfc_unique_hashes(quads: &[oxrdf02::Quad]) -> Option<String> {
         canonical[*b] = format!("c14n{n}");
     }
     let label = |i: usize| canonical[i].clone();
-    let mut lines: Vec<String> = parts.iter().map(|(s, p, o)| serialize(s, p, o, &label)).collect();
+    let mut lines: Vec<String> = parts
+        .iter()
+        .map(|(s, p, o)| serialize(s, p, o, &label))
+        .collect();
     lines.sort_unstable();
     Some(lines.concat())
 }
@@ -344,9 +380,15 @@ mod tests {
 
     #[test]
     fn issued_credentials_take_the_unique_hash_path() {
-        for c in [crate::sample::credential(1), crate::sample::recognised_credential(2)] {
+        for c in [
+            crate::sample::credential(1),
+            crate::sample::recognised_credential(2),
+        ] {
             let quads = c.quads();
-            assert_eq!(rdfc_unique_hashes(&quads), Some(rdfc(quads).expect("rdf-canon")));
+            assert_eq!(
+                rdfc_unique_hashes(&quads),
+                Some(rdfc(quads).expect("rdf-canon"))
+            );
         }
         // Two identical evidence entries: two blank nodes with one hash, so rdf-canon decides.
         let mut c = crate::sample::credential(1);

@@ -25,14 +25,26 @@ pub const SKILL_LEDGER_V1: &str = "https://skill-ledger.example/ns/credentials/v
 
 /// The bundled contexts: (URL, the exact JSON text served for it).
 pub const CONTEXTS: &[(&str, &str)] = &[
-    (CREDENTIALS_V2, include_str!("../contexts/credentials-v2.jsonld")),
-    (DATA_INTEGRITY_V2, include_str!("../contexts/data-integrity-v2.jsonld")),
+    (
+        CREDENTIALS_V2,
+        include_str!("../contexts/credentials-v2.jsonld"),
+    ),
+    (
+        DATA_INTEGRITY_V2,
+        include_str!("../contexts/data-integrity-v2.jsonld"),
+    ),
     (MULTIKEY_V1, include_str!("../contexts/multikey-v1.jsonld")),
     (DID_V1, include_str!("../contexts/did-v1.jsonld")),
-    (SKILL_LEDGER_V1, include_str!("../contexts/skill-ledger-v1.jsonld")),
+    (
+        SKILL_LEDGER_V1,
+        include_str!("../contexts/skill-ledger-v1.jsonld"),
+    ),
 ];
 
 /// The bundled context for `url`, if there is one (exact match; no normalisation).
 pub fn bundled_context(url: &str) -> Option<&'static str> {
-    CONTEXTS.iter().find(|(u, _)| *u == url).map(|(_, text)| *text)
+    CONTEXTS
+        .iter()
+        .find(|(u, _)| *u == url)
+        .map(|(_, text)| *text)
 }

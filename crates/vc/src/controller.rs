@@ -42,8 +42,13 @@ impl ControllerDocument {
 
     /// The key that `method_id` names, if it is one of this document's assertion methods.
     pub fn assertion_key(&self, method_id: &str) -> Option<VerifyingKey> {
-        let multikey = method_id.strip_prefix(self.id.as_str())?.strip_prefix('#')?;
-        self.keys.iter().find(|k| encode_multikey_public(k) == multikey).copied()
+        let multikey = method_id
+            .strip_prefix(self.id.as_str())?
+            .strip_prefix('#')?;
+        self.keys
+            .iter()
+            .find(|k| encode_multikey_public(k) == multikey)
+            .copied()
     }
 
     /// The current (last) key.
@@ -66,8 +71,22 @@ impl ControllerDocument {
         object(vec![
             ("@context", Value::from(vec![DID_V1, MULTIKEY_V1])),
             ("id", self.id.as_str().into()),
-            ("verificationMethod", self.keys.iter().map(|k| self.verification_method(k)).collect::<Vec<_>>().into()),
-            ("assertionMethod", self.keys.iter().map(|k| Value::from(self.method_id(k))).collect::<Vec<_>>().into()),
+            (
+                "verificationMethod",
+                self.keys
+                    .iter()
+                    .map(|k| self.verification_method(k))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            (
+                "assertionMethod",
+                self.keys
+                    .iter()
+                    .map(|k| Value::from(self.method_id(k)))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
         ])
     }
 
@@ -75,10 +94,17 @@ impl ControllerDocument {
     /// `Multikey` verification methods listed in `assertionMethod` (by id or embedded), in
     /// `verificationMethod` order; each method id must be `{id}#{publicKeyMultibase}`.
     pub fn from_json(doc: &Value) -> Result<Self, VcError> {
-        let obj = doc.as_object().ok_or_else(|| VcError::NotJson("the controller document is not a JSON object".into()))?;
+        let obj = doc.as_object().ok_or_else(|| {
+            VcError::NotJson("the controller document is not a JSON object".into())
+        })?;
         let id = match obj.get("id") {
             Some(Value::String(s)) => s.clone(),
-            Some(_) => return Err(VcError::WrongType { field: "id".into(), expected: "a string" }),
+            Some(_) => {
+                return Err(VcError::WrongType {
+                    field: "id".into(),
+                    expected: "a string",
+                })
+            }
             None => return Err(VcError::MissingField("id".into())),
         };
         validate::iri("id", &id)?;
@@ -87,7 +113,10 @@ impl ControllerDocument {
                 None => Ok(Vec::new()),
                 Some(Value::Array(a)) => Ok(a.clone()),
                 Some(v @ (Value::Object(_) | Value::String(_))) => Ok(vec![v.clone()]),
-                Some(_) => Err(VcError::WrongType { field: name.into(), expected: "an array" }),
+                Some(_) => Err(VcError::WrongType {
+                    field: name.into(),
+                    expected: "an array",
+                }),
             }
         };
         let mut assertion_ids = Vec::new();
@@ -101,16 +130,27 @@ impl ControllerDocument {
                     }
                     methods.push(a.clone());
                 }
-                _ => return Err(VcError::WrongType { field: "assertionMethod".into(), expected: "ids or objects" }),
+                _ => {
+                    return Err(VcError::WrongType {
+                        field: "assertionMethod".into(),
+                        expected: "ids or objects",
+                    })
+                }
             }
         }
         let mut keys: Vec<VerifyingKey> = Vec::new();
         for (i, m) in methods.iter().enumerate() {
             let field = |name: &str| format!("verificationMethod[{i}].{name}");
-            let m = m.as_object().ok_or_else(|| VcError::WrongType { field: format!("verificationMethod[{i}]"), expected: "an object" })?;
+            let m = m.as_object().ok_or_else(|| VcError::WrongType {
+                field: format!("verificationMethod[{i}]"),
+                expected: "an object",
+            })?;
             let get = |name: &str| match m.get(name) {
                 Some(Value::String(s)) => Ok(s.as_str()),
-                Some(_) => Err(VcError::WrongType { field: field(name), expected: "a string" }),
+                Some(_) => Err(VcError::WrongType {
+                    field: field(name),
+                    expected: "a string",
+                }),
                 None => Err(VcError::MissingField(field(name))),
             };
             let method_id = get("id")?;
@@ -121,12 +161,18 @@ impl ControllerDocument {
                 return Err(VcError::invalid(field("type"), "must be \"Multikey\""));
             }
             if get("controller")? != id {
-                return Err(VcError::invalid(field("controller"), format!("must be the document's id {id}")));
+                return Err(VcError::invalid(
+                    field("controller"),
+                    format!("must be the document's id {id}"),
+                ));
             }
             let multikey = get("publicKeyMultibase")?;
             let key = decode_multikey_public(multikey)?;
             if method_id != format!("{id}#{multikey}") {
-                return Err(VcError::invalid(field("id"), format!("must be {id}#{multikey}")));
+                return Err(VcError::invalid(
+                    field("id"),
+                    format!("must be {id}#{multikey}"),
+                ));
             }
             if !keys.contains(&key) {
                 keys.push(key);

@@ -39,10 +39,15 @@
 //! JSON-LD context processing alone costs about 0.85 ms a document, far too slow for issuing
 //! in bulk. But for a [`SkillCredential`] the contexts are fixed and bundled, so the RDF is fixed
 //! too: [`SkillCredential::quads`] writes the quads directly (the term IRIs and datatypes below
-//! are those of the bundled contexts) and only RDFC-1.0 runs. The property test
-//! `direct_quads_equal_json_ld` checks, over arbitrary credentials, that this gives the same
-//! canonical bytes as JSON-LD on [`SkillCredential::to_json`]; verification always takes the
-//! general path.
+//! are those of the bundled contexts), and RDFC-1.0 runs its first-degree hashes only (every
+//! blank node of a credential has a distinct one; if not, rdf-canon runs instead). The proof
+//! configuration has a single blank node, so its canonical form is written directly. For
+//! eddsa-jcs-2022 a small JCS writer for strings and integers replaces the general one. The
+//! property tests in `tests/direct_path.rs` check, over arbitrary credentials, that `issue`
+//! gives exactly what the general [`sign_document`](crate::sign_document) gives on
+//! [`SkillCredential::to_json`] (JSON-LD + rdf-canon, serde_json_canonicalizer); verification
+//! always takes the general path. The [`validate`](crate::validate) rules are what makes the
+//! direct terms safe.
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Map, Value};
@@ -145,7 +150,12 @@ pub struct LedgerEvidence {
 /// A JSON object from (key, value) pairs, keys inserted in sorted order.
 pub(crate) fn object(mut entries: Vec<(&str, Value)>) -> Value {
     entries.sort_by(|a, b| a.0.cmp(b.0));
-    Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 impl SkillCredential {
@@ -174,7 +184,10 @@ impl SkillCredential {
                 "issuingBody",
                 object(vec![
                     ("type", "EvaluationBody".into()),
-                    ("registrationNumber", s.issuing_body.registration_number.as_str().into()),
+                    (
+                        "registrationNumber",
+                        s.issuing_body.registration_number.as_str().into(),
+                    ),
                     ("name", s.issuing_body.name.as_str().into()),
                 ]),
             ),
@@ -201,7 +214,10 @@ impl SkillCredential {
             subject.push(("recognitionDate", r.recognition_date.as_str().into()));
         }
         let mut vc = vec![
-            ("@context", Value::from(vec![CREDENTIALS_V2, SKILL_LEDGER_V1])),
+            (
+                "@context",
+                Value::from(vec![CREDENTIALS_V2, SKILL_LEDGER_V1]),
+            ),
             ("id", self.id.as_str().into()),
             ("type", self.types().into()),
             ("issuer", self.issuer.as_str().into()),
@@ -250,33 +266,62 @@ impl SkillCredential {
         let subject_id = "credentialSubject.id";
         match s.id.strip_prefix("urn:skill-ledger:subject:") {
             Some(h) => validate::hex64(subject_id, h)?,
-            None => return Err(VcError::invalid(subject_id, format!("{:?} is not urn:skill-ledger:subject:<64 hex>", s.id))),
+            None => {
+                return Err(VcError::invalid(
+                    subject_id,
+                    format!("{:?} is not urn:skill-ledger:subject:<64 hex>", s.id),
+                ))
+            }
         }
         validate::hex64("credentialSubject.nameCommitment", &s.name_commitment)?;
         validate::non_empty("credentialSubject.certificateNumber", &s.certificate_number)?;
         validate::non_empty("credentialSubject.occupationCode", &s.occupation_code)?;
         validate::non_empty("credentialSubject.skillLevel", &s.skill_level)?;
         if !(1..=8).contains(&s.level_rank) {
-            return Err(VcError::invalid("credentialSubject.levelRank", format!("{} is not in 1..=8", s.level_rank)));
+            return Err(VcError::invalid(
+                "credentialSubject.levelRank",
+                format!("{} is not in 1..=8", s.level_rank),
+            ));
         }
         validate::non_empty("credentialSubject.route", &s.route)?;
-        validate::non_empty("credentialSubject.issuingBody.registrationNumber", &s.issuing_body.registration_number)?;
+        validate::non_empty(
+            "credentialSubject.issuingBody.registrationNumber",
+            &s.issuing_body.registration_number,
+        )?;
         validate::date("credentialSubject.issueDate", &s.issue_date)?;
         if let Some(r) = &s.recognised {
             validate::non_empty("credentialSubject.recognisedCredential.origin", &r.origin)?;
-            validate::non_empty("credentialSubject.recognisedCredential.certificateNumber", &r.certificate_number)?;
-            validate::safe_integer("credentialSubject.recognisedCredential.entryIndex", r.entry_index)?;
-            validate::hex64("credentialSubject.recognisedCredential.leafHash", &r.leaf_hash)?;
-            validate::date("credentialSubject.recognisedCredential.issueDate", &r.issue_date)?;
+            validate::non_empty(
+                "credentialSubject.recognisedCredential.certificateNumber",
+                &r.certificate_number,
+            )?;
+            validate::safe_integer(
+                "credentialSubject.recognisedCredential.entryIndex",
+                r.entry_index,
+            )?;
+            validate::hex64(
+                "credentialSubject.recognisedCredential.leafHash",
+                &r.leaf_hash,
+            )?;
+            validate::date(
+                "credentialSubject.recognisedCredential.issueDate",
+                &r.issue_date,
+            )?;
             validate::date("credentialSubject.recognitionDate", &r.recognition_date)?;
         }
         if let Some(st) = &self.status {
             validate::iri("credentialStatus.statusListCredential", &st.list_url)?;
             if st.list_url.contains('#') {
-                return Err(VcError::invalid("credentialStatus.statusListCredential", "must not have a fragment ('#')"));
+                return Err(VcError::invalid(
+                    "credentialStatus.statusListCredential",
+                    "must not have a fragment ('#')",
+                ));
             }
             if st.index >= crate::StatusList::BITS {
-                return Err(VcError::IndexOutOfRange { index: st.index, bits: crate::StatusList::BITS });
+                return Err(VcError::IndexOutOfRange {
+                    index: st.index,
+                    bits: crate::StatusList::BITS,
+                });
             }
         }
         for e in &self.evidence {
@@ -320,12 +365,21 @@ impl SkillCredential {
         if let Some(n) = &s.national_level {
             q.string(&subject, SL_NATIONAL_LEVEL, n);
         }
-        q.typed(&subject, SL_LEVEL_RANK, &s.level_rank.to_string(), XSD_INTEGER);
+        q.typed(
+            &subject,
+            SL_LEVEL_RANK,
+            &s.level_rank.to_string(),
+            XSD_INTEGER,
+        );
         q.string(&subject, SL_ROUTE, &s.route);
         let body = q.blank();
         q.node(&subject, SL_ISSUING_BODY, &body);
         q.iri(&body, RDF_TYPE, SL_EVALUATION_BODY);
-        q.string(&body, SL_REGISTRATION_NUMBER, &s.issuing_body.registration_number);
+        q.string(
+            &body,
+            SL_REGISTRATION_NUMBER,
+            &s.issuing_body.registration_number,
+        );
         q.string(&body, SCHEMA_NAME, &s.issuing_body.name);
         q.typed(&subject, SL_ISSUE_DATE, &s.issue_date, XSD_DATE);
         if let Some(r) = &s.recognised {
@@ -371,7 +425,11 @@ pub fn canonical_nquads_direct(credential: &SkillCredential) -> Result<String, V
 /// RDFC-1.0 canonical N-Quads of a proof configuration (`@context` = [credentials/v2,
 /// skill-ledger-v1]), by the direct path. The configuration has one blank node, so its
 /// canonical form is its five quads with that node labelled `_:c14n0`, sorted.
-pub fn canonical_proof_config_direct(suite: Suite, verification_method: &str, created: &str) -> Result<String, VcError> {
+pub fn canonical_proof_config_direct(
+    suite: Suite,
+    verification_method: &str,
+    created: &str,
+) -> Result<String, VcError> {
     validate::iri("verificationMethod", verification_method)?;
     validate::date_time("created", created)?;
     Ok(proof_config_nquads(suite, verification_method, created))
@@ -380,11 +438,31 @@ pub fn canonical_proof_config_direct(suite: Suite, verification_method: &str, cr
 fn proof_config_nquads(suite: Suite, verification_method: &str, created: &str) -> String {
     // The values passed validation: no character here needs N-Quads escaping.
     let mut lines = [
-        format!("_:c14n0 <{}> <{}> .\n", rdf::RDF_TYPE, rdf::SEC_DATA_INTEGRITY_PROOF),
-        format!("_:c14n0 <{}> \"{}\"^^<{}> .\n", rdf::SEC_CRYPTOSUITE, suite.as_str(), rdf::SEC_CRYPTOSUITE_STRING),
-        format!("_:c14n0 <{}> \"{created}\"^^<{}> .\n", rdf::DC_CREATED, rdf::XSD_DATE_TIME),
-        format!("_:c14n0 <{}> <{}> .\n", rdf::SEC_PROOF_PURPOSE, rdf::SEC_ASSERTION_METHOD),
-        format!("_:c14n0 <{}> <{verification_method}> .\n", rdf::SEC_VERIFICATION_METHOD),
+        format!(
+            "_:c14n0 <{}> <{}> .\n",
+            rdf::RDF_TYPE,
+            rdf::SEC_DATA_INTEGRITY_PROOF
+        ),
+        format!(
+            "_:c14n0 <{}> \"{}\"^^<{}> .\n",
+            rdf::SEC_CRYPTOSUITE,
+            suite.as_str(),
+            rdf::SEC_CRYPTOSUITE_STRING
+        ),
+        format!(
+            "_:c14n0 <{}> \"{created}\"^^<{}> .\n",
+            rdf::DC_CREATED,
+            rdf::XSD_DATE_TIME
+        ),
+        format!(
+            "_:c14n0 <{}> <{}> .\n",
+            rdf::SEC_PROOF_PURPOSE,
+            rdf::SEC_ASSERTION_METHOD
+        ),
+        format!(
+            "_:c14n0 <{}> <{verification_method}> .\n",
+            rdf::SEC_VERIFICATION_METHOD
+        ),
     ];
     lines.sort();
     lines.concat()
@@ -411,9 +489,10 @@ pub fn issue(
     let unsecured = credential.to_json();
     let options = proof_options(suite, verification_method, created);
     let (document, config) = match suite {
-        Suite::EddsaRdfc2022 => {
-            (canon::rdfc_fast(credential.quads())?, proof_config_nquads(suite, verification_method, created))
-        }
+        Suite::EddsaRdfc2022 => (
+            canon::rdfc_fast(credential.quads())?,
+            proof_config_nquads(suite, verification_method, created),
+        ),
         Suite::EddsaJcs2022 => {
             let mut config = options.clone();
             config.insert("@context".into(), unsecured["@context"].clone());
@@ -445,10 +524,12 @@ mod rdf {
     pub const CRED_SUBJECT: &str = "https://www.w3.org/2018/credentials#credentialSubject";
     pub const CRED_STATUS: &str = "https://www.w3.org/2018/credentials#credentialStatus";
     pub const CRED_EVIDENCE: &str = "https://www.w3.org/2018/credentials#evidence";
-    pub const STATUS_ENTRY: &str = "https://www.w3.org/ns/credentials/status#BitstringStatusListEntry";
+    pub const STATUS_ENTRY: &str =
+        "https://www.w3.org/ns/credentials/status#BitstringStatusListEntry";
     pub const STATUS_PURPOSE: &str = "https://www.w3.org/ns/credentials/status#statusPurpose";
     pub const STATUS_LIST_INDEX: &str = "https://www.w3.org/ns/credentials/status#statusListIndex";
-    pub const STATUS_LIST_CREDENTIAL: &str = "https://www.w3.org/ns/credentials/status#statusListCredential";
+    pub const STATUS_LIST_CREDENTIAL: &str =
+        "https://www.w3.org/ns/credentials/status#statusListCredential";
     pub const SEC_DATA_INTEGRITY_PROOF: &str = "https://w3id.org/security#DataIntegrityProof";
     pub const SEC_CRYPTOSUITE: &str = "https://w3id.org/security#cryptosuite";
     pub const SEC_CRYPTOSUITE_STRING: &str = "https://w3id.org/security#cryptosuiteString";
@@ -457,11 +538,14 @@ mod rdf {
     pub const SEC_VERIFICATION_METHOD: &str = "https://w3id.org/security#verificationMethod";
     pub const DC_CREATED: &str = "http://purl.org/dc/terms/created";
     // skill-ledger-v1
-    pub const SL_SKILL_LEVEL_CREDENTIAL: &str = "https://skill-ledger.example/ns#SkillLevelCredential";
-    pub const SL_MUTUAL_RECOGNITION_CREDENTIAL: &str = "https://skill-ledger.example/ns#MutualRecognitionCredential";
+    pub const SL_SKILL_LEVEL_CREDENTIAL: &str =
+        "https://skill-ledger.example/ns#SkillLevelCredential";
+    pub const SL_MUTUAL_RECOGNITION_CREDENTIAL: &str =
+        "https://skill-ledger.example/ns#MutualRecognitionCredential";
     pub const SL_EVALUATION_BODY: &str = "https://skill-ledger.example/ns#EvaluationBody";
     pub const SL_PARTNER_CREDENTIAL: &str = "https://skill-ledger.example/ns#PartnerCredential";
-    pub const SL_LEDGER_INCLUSION_EVIDENCE: &str = "https://skill-ledger.example/ns#LedgerInclusionEvidence";
+    pub const SL_LEDGER_INCLUSION_EVIDENCE: &str =
+        "https://skill-ledger.example/ns#LedgerInclusionEvidence";
     pub const SL_NAME_COMMITMENT: &str = "https://skill-ledger.example/ns#nameCommitment";
     pub const SL_CERTIFICATE_NUMBER: &str = "https://skill-ledger.example/ns#certificateNumber";
     pub const SL_OCCUPATION_CODE: &str = "https://skill-ledger.example/ns#occupationCode";
@@ -474,7 +558,8 @@ mod rdf {
     pub const SL_ISSUING_BODY: &str = "https://skill-ledger.example/ns#issuingBody";
     pub const SL_REGISTRATION_NUMBER: &str = "https://skill-ledger.example/ns#registrationNumber";
     pub const SL_ISSUE_DATE: &str = "https://skill-ledger.example/ns#issueDate";
-    pub const SL_RECOGNISED_CREDENTIAL: &str = "https://skill-ledger.example/ns#recognisedCredential";
+    pub const SL_RECOGNISED_CREDENTIAL: &str =
+        "https://skill-ledger.example/ns#recognisedCredential";
     pub const SL_RECOGNITION_DATE: &str = "https://skill-ledger.example/ns#recognitionDate";
     pub const SL_ORIGIN: &str = "https://skill-ledger.example/ns#origin";
     pub const SL_ENTRY_INDEX: &str = "https://skill-ledger.example/ns#entryIndex";
@@ -516,7 +601,12 @@ mod rdf {
             Node::Blank(BlankNode::new_unchecked(format!("b{}", self.1)))
         }
         fn push(&mut self, s: &Node, p: &str, o: Term) {
-            self.0.push(Quad::new(s.subject(), NamedNode::new_unchecked(p), o, GraphName::DefaultGraph));
+            self.0.push(Quad::new(
+                s.subject(),
+                NamedNode::new_unchecked(p),
+                o,
+                GraphName::DefaultGraph,
+            ));
         }
         pub fn node(&mut self, s: &Node, p: &str, o: &Node) {
             self.push(s, p, o.term());
@@ -528,7 +618,11 @@ mod rdf {
             self.push(s, p, Literal::new_simple_literal(o).into());
         }
         pub fn typed(&mut self, s: &Node, p: &str, o: &str, datatype: &str) {
-            self.push(s, p, Literal::new_typed_literal(o, NamedNode::new_unchecked(datatype)).into());
+            self.push(
+                s,
+                p,
+                Literal::new_typed_literal(o, NamedNode::new_unchecked(datatype)).into(),
+            );
         }
     }
 }

@@ -12,13 +12,19 @@ pub enum VcError {
     MissingField(String),
     /// A member is there but of the wrong JSON type or shape.
     #[error("{field} must be {expected}")]
-    WrongType { field: String, expected: &'static str },
+    WrongType {
+        field: String,
+        expected: &'static str,
+    },
     /// A value that this crate would have to sign or check is not acceptable.
     #[error("{field} is not valid: {reason}")]
     InvalidField { field: String, reason: String },
     /// The document's `@context` does not start with the VC 2.0 context.
     #[error("the @context must start with {expected}, found {found}")]
-    NotACredential { expected: &'static str, found: String },
+    NotACredential {
+        expected: &'static str,
+        found: String,
+    },
     /// A context that is not bundled was referenced: it is never fetched.
     #[error("the context {0} is not bundled with this verifier (contexts are never fetched)")]
     UnbundledContext(String),
@@ -54,7 +60,11 @@ pub enum VcError {
     IssuerMismatch { expected: String, found: String },
     /// The status list credential is not the one the credential's status entry names.
     #[error("the status list does not match the credential's status entry: {field} is {found}, expected {expected}")]
-    StatusListMismatch { field: &'static str, expected: String, found: String },
+    StatusListMismatch {
+        field: &'static str,
+        expected: String,
+        found: String,
+    },
     /// An `encodedList` that cannot be a Bitstring Status List.
     #[error("the encoded status list is damaged: {0}")]
     BadEncodedList(String),
@@ -65,6 +75,9 @@ pub enum VcError {
 
 impl VcError {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        VcError::InvalidField { field: field.into(), reason: reason.into() }
+        VcError::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }

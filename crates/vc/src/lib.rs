@@ -19,8 +19,9 @@
 //!   byte, and `tests/interop_js.rs` has Digital Bazaar's JavaScript verifier check what we
 //!   issue (`tests/interop/vc/`).
 //! * **Fast issuance.** eddsa-rdfc-2022 issuance builds the RDF of a [`SkillCredential`]
-//!   directly instead of running JSON-LD (see [`credential`](crate::issue) docs); a property
-//!   test holds it equal to the general path.
+//!   directly and canonicalizes it without JSON-LD (see [`issue`] and
+//!   [`SkillCredential::quads`]); property tests hold the bytes equal to the general path
+//!   (JSON-LD + rdf-canon), which verification always uses.
 //! * **Every term defined.** JSON-LD drops undefined terms silently (so an RDFC proof would not
 //!   cover them) and Digital Bazaar's verifier rejects them; the crate only writes terms of
 //!   credentials/v2 and of its own context, `skill-ledger-v1` (a placeholder domain until a
@@ -57,14 +58,14 @@ mod verify;
 
 pub use controller::ControllerDocument;
 pub use credential::{
-    canonical_nquads_direct, canonical_proof_config_direct, issue, CredentialSubject, IssuingBody, LedgerEvidence,
-    RecognisedCredential, SkillCredential, StatusEntry,
+    canonical_nquads_direct, canonical_proof_config_direct, issue, CredentialSubject, IssuingBody,
+    LedgerEvidence, RecognisedCredential, SkillCredential, StatusEntry,
 };
 pub use error::VcError;
 pub use multikey::{decode_multikey_public, decode_multikey_secret, encode_multikey_public};
 pub use proof::{
-    canonical_nquads, proof_intermediates, sign_document, sign_document_with_contexts, verify_proof,
-    verify_proof_with_contexts, Intermediates, ProofInfo,
+    canonical_nquads, proof_intermediates, sign_document, sign_document_with_contexts,
+    verify_proof, verify_proof_with_contexts, Intermediates, ProofInfo,
 };
 pub use status::{status_list_credential, StatusList};
 pub use suite::Suite;
@@ -74,7 +75,9 @@ pub use verify::{verify_credential, Status, Verified};
 pub fn parse_document(text: &str) -> Result<serde_json::Value, VcError> {
     match serde_json::from_str(text) {
         Ok(v @ serde_json::Value::Object(_)) => Ok(v),
-        Ok(_) => Err(VcError::NotJson("the text is JSON but not an object".into())),
+        Ok(_) => Err(VcError::NotJson(
+            "the text is JSON but not an object".into(),
+        )),
         Err(e) => Err(VcError::NotJson(e.to_string())),
     }
 }

@@ -20,10 +20,16 @@ pub fn encode_multikey_public(key: &VerifyingKey) -> String {
 /// The Ed25519 public key of a `z6Mk…` Multikey; any other key type or encoding is refused.
 pub fn decode_multikey_public(multikey: &str) -> Result<VerifyingKey, VcError> {
     let bad = |why: &str| VcError::BadMultikey(format!("{multikey:?}: {why}"));
-    let body = multikey.strip_prefix('z').ok_or_else(|| bad("not base58btc multibase (no 'z' prefix)"))?;
-    let raw = bs58::decode(body).into_vec().map_err(|_| bad("not base58btc"))?;
+    let body = multikey
+        .strip_prefix('z')
+        .ok_or_else(|| bad("not base58btc multibase (no 'z' prefix)"))?;
+    let raw = bs58::decode(body)
+        .into_vec()
+        .map_err(|_| bad("not base58btc"))?;
     if raw.len() != 34 || raw[..2] != ED25519_PUB {
-        return Err(bad("not an Ed25519 public key (multicodec 0xed01, 32 bytes)"));
+        return Err(bad(
+            "not an Ed25519 public key (multicodec 0xed01, 32 bytes)",
+        ));
     }
     let bytes: [u8; 32] = raw[2..].try_into().map_err(|_| bad("wrong length"))?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not a point on the curve"))
@@ -33,10 +39,16 @@ pub fn decode_multikey_public(multikey: &str) -> Result<VerifyingKey, VcError> {
 /// the W3C test vectors publish. Not used for anything skill-ledger stores.
 pub fn decode_multikey_secret(multikey: &str) -> Result<ed25519_dalek::SigningKey, VcError> {
     let bad = |why: &str| VcError::BadMultikey(format!("secret key: {why}"));
-    let body = multikey.strip_prefix('z').ok_or_else(|| bad("no 'z' prefix"))?;
-    let raw = bs58::decode(body).into_vec().map_err(|_| bad("not base58btc"))?;
+    let body = multikey
+        .strip_prefix('z')
+        .ok_or_else(|| bad("no 'z' prefix"))?;
+    let raw = bs58::decode(body)
+        .into_vec()
+        .map_err(|_| bad("not base58btc"))?;
     if raw.len() != 34 || raw[..2] != [0x80, 0x26] {
-        return Err(bad("not an Ed25519 secret key (multicodec 0x8026, 32 bytes)"));
+        return Err(bad(
+            "not an Ed25519 secret key (multicodec 0x8026, 32 bytes)",
+        ));
     }
     let seed: [u8; 32] = raw[2..].try_into().map_err(|_| bad("wrong length"))?;
     Ok(ed25519_dalek::SigningKey::from_bytes(&seed))

@@ -46,7 +46,11 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 /// Hashes and signs two canonical forms; the core both paths share.
-pub(crate) fn sign_canonical(canonical_document: String, canonical_proof_config: String, key: &SigningKey) -> Intermediates {
+pub(crate) fn sign_canonical(
+    canonical_document: String,
+    canonical_proof_config: String,
+    key: &SigningKey,
+) -> Intermediates {
     let document_hash = sha256(canonical_document.as_bytes());
     let proof_config_hash = sha256(canonical_proof_config.as_bytes());
     let mut hash_data = Vec::with_capacity(64);
@@ -74,7 +78,11 @@ fn canonicalize(suite: Suite, doc: &Value, extra: &Extra) -> Result<String, VcEr
 
 /// The proof options, keys inserted in sorted order (so the JSON text is the same whether or
 /// not serde_json's `preserve_order` is on somewhere in the build).
-pub(crate) fn proof_options(suite: Suite, verification_method: &str, created: &str) -> Map<String, Value> {
+pub(crate) fn proof_options(
+    suite: Suite,
+    verification_method: &str,
+    created: &str,
+) -> Map<String, Value> {
     let mut o = Map::new();
     o.insert("created".into(), created.into());
     o.insert("cryptosuite".into(), suite.as_str().into());
@@ -98,14 +106,21 @@ pub(crate) fn attach_proof(
         }
     }
     options.insert("proofValue".into(), proof_value.into());
+    let sorted = |entries: &mut Vec<(String, Value)>| entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut proof: Vec<(String, Value)> = options.into_iter().collect();
+    sorted(&mut proof);
     let mut entries: Vec<(String, Value)> = unsecured.into_iter().collect();
-    entries.push(("proof".to_owned(), Value::Object(options)));
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.push((
+        "proof".to_owned(),
+        Value::Object(proof.into_iter().collect()),
+    ));
+    sorted(&mut entries);
     Value::Object(entries.into_iter().collect())
 }
 
 fn document_object<'a>(doc: &'a Value, what: &str) -> Result<&'a Map<String, Value>, VcError> {
-    doc.as_object().ok_or_else(|| VcError::NotJson(format!("{what} is not a JSON object")))
+    doc.as_object()
+        .ok_or_else(|| VcError::NotJson(format!("{what} is not a JSON object")))
 }
 
 /// Signs any JSON-LD document (a status list credential, a controller document, anything):
@@ -134,9 +149,13 @@ fn sign_document_inner(
     extra: &Extra,
 ) -> Result<(Value, Intermediates), VcError> {
     let doc = document_object(unsecured, "the document to sign")?;
-    let context = doc.get("@context").ok_or_else(|| VcError::MissingField("@context".into()))?;
+    let context = doc
+        .get("@context")
+        .ok_or_else(|| VcError::MissingField("@context".into()))?;
     if doc.contains_key("proof") {
-        return Err(VcError::UnsupportedProof("the document already has a proof (proof sets are not supported)".into()));
+        return Err(VcError::UnsupportedProof(
+            "the document already has a proof (proof sets are not supported)".into(),
+        ));
     }
     validate::iri("verificationMethod", verification_method)?;
     validate::date_time("created", created)?;
@@ -148,7 +167,10 @@ fn sign_document_inner(
         canonicalize(suite, &Value::Object(config), extra)?,
         key,
     );
-    Ok((attach_proof(doc.clone(), suite, options, im.proof_value.clone()), im))
+    Ok((
+        attach_proof(doc.clone(), suite, options, im.proof_value.clone()),
+        im,
+    ))
 }
 
 /// Verifies the single Data Integrity proof of `secured` with `key` (either suite, any
@@ -162,7 +184,10 @@ fn str_field<'a>(obj: &'a Map<String, Value>, path: &str, name: &str) -> Result<
     match obj.get(name) {
         None => Err(VcError::MissingField(format!("{path}{name}"))),
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(VcError::WrongType { field: format!("{path}{name}"), expected: "a string" }),
+        Some(_) => Err(VcError::WrongType {
+            field: format!("{path}{name}"),
+            expected: "a string",
+        }),
     }
 }
 
@@ -173,7 +198,11 @@ fn as_list(v: &Value) -> &[Value] {
     }
 }
 
-pub(crate) fn verify_proof_inner(secured: &Value, key: &VerifyingKey, extra: &Extra) -> Result<ProofInfo, VcError> {
+pub(crate) fn verify_proof_inner(
+    secured: &Value,
+    key: &VerifyingKey,
+    extra: &Extra,
+) -> Result<ProofInfo, VcError> {
     let doc = document_object(secured, "the secured document")?;
     let mut unsecured = doc.clone();
     let proof = match unsecured.remove("proof") {
@@ -181,17 +210,34 @@ pub(crate) fn verify_proof_inner(secured: &Value, key: &VerifyingKey, extra: &Ex
         Some(Value::Object(p)) => p,
         Some(Value::Array(mut a)) if a.len() == 1 => match a.pop() {
             Some(Value::Object(p)) => p,
-            _ => return Err(VcError::WrongType { field: "proof".into(), expected: "an object" }),
+            _ => {
+                return Err(VcError::WrongType {
+                    field: "proof".into(),
+                    expected: "an object",
+                })
+            }
         },
         Some(Value::Array(_)) => {
-            return Err(VcError::UnsupportedProof("proof sets and chains (several proofs) are not supported".into()))
+            return Err(VcError::UnsupportedProof(
+                "proof sets and chains (several proofs) are not supported".into(),
+            ))
         }
-        Some(_) => return Err(VcError::WrongType { field: "proof".into(), expected: "an object" }),
+        Some(_) => {
+            return Err(VcError::WrongType {
+                field: "proof".into(),
+                expected: "an object",
+            })
+        }
     };
-    let doc_context = unsecured.get("@context").ok_or_else(|| VcError::MissingField("@context".into()))?.clone();
+    let doc_context = unsecured
+        .get("@context")
+        .ok_or_else(|| VcError::MissingField("@context".into()))?
+        .clone();
     let proof_type = str_field(&proof, "proof.", "type")?;
     if proof_type != "DataIntegrityProof" {
-        return Err(VcError::UnsupportedProof(format!("the proof type is {proof_type:?}, not \"DataIntegrityProof\"")));
+        return Err(VcError::UnsupportedProof(format!(
+            "the proof type is {proof_type:?}, not \"DataIntegrityProof\""
+        )));
     }
     let suite: Suite = str_field(&proof, "proof.", "cryptosuite")?.parse()?;
     let verification_method = str_field(&proof, "proof.", "verificationMethod")?.to_owned();
@@ -199,7 +245,12 @@ pub(crate) fn verify_proof_inner(secured: &Value, key: &VerifyingKey, extra: &Ex
     let created = match proof.get("created") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(VcError::WrongType { field: "proof.created".into(), expected: "a string" }),
+        Some(_) => {
+            return Err(VcError::WrongType {
+                field: "proof.created".into(),
+                expected: "a string",
+            })
+        }
     };
     let proof_value = str_field(&proof, "proof.", "proofValue")?;
     let signature = proof_value
@@ -218,17 +269,24 @@ pub(crate) fn verify_proof_inner(secured: &Value, key: &VerifyingKey, extra: &Ex
             }
         }
     }
-    let canonical_config = match standard_rdfc_config(suite, &config, &doc_context, created.as_deref()) {
-        Some(direct) => direct,
-        None => {
-            config.insert("@context".into(), doc_context);
-            canonicalize(suite, &Value::Object(config), extra)?
-        }
-    };
+    let canonical_config =
+        match standard_rdfc_config(suite, &config, &doc_context, created.as_deref()) {
+            Some(direct) => direct,
+            None => {
+                config.insert("@context".into(), doc_context);
+                canonicalize(suite, &Value::Object(config), extra)?
+            }
+        };
     let unsecured = Value::Object(unsecured);
     let im = sign_free_hash(canonicalize(suite, &unsecured, extra)?, canonical_config);
-    key.verify_strict(&im, &signature).map_err(|_| VcError::SignatureInvalid)?;
-    Ok(ProofInfo { suite, verification_method, created, proof_purpose })
+    key.verify_strict(&im, &signature)
+        .map_err(|_| VcError::SignatureInvalid)?;
+    Ok(ProofInfo {
+        suite,
+        verification_method,
+        created,
+        proof_purpose,
+    })
 }
 
 /// The canonical proof configuration without JSON-LD, when it is the standard one: an
@@ -237,7 +295,12 @@ pub(crate) fn verify_proof_inner(secured: &Value, key: &VerifyingKey, extra: &Ex
 /// `@context` of credentials/v2, optionally followed by skill-ledger-v1. Both contexts are
 /// `@protected` and ours defines none of these terms, so the RDF is fixed; the property test
 /// `direct_proof_config_equals_json_ld` checks the bytes. Anything else takes JSON-LD.
-fn standard_rdfc_config(suite: Suite, config: &Map<String, Value>, doc_context: &Value, created: Option<&str>) -> Option<String> {
+fn standard_rdfc_config(
+    suite: Suite,
+    config: &Map<String, Value>,
+    doc_context: &Value,
+    created: Option<&str>,
+) -> Option<String> {
     use crate::contexts::{CREDENTIALS_V2, SKILL_LEDGER_V1};
     let contexts = doc_context.as_array()?;
     let standard_context = match contexts.as_slice() {
@@ -245,7 +308,13 @@ fn standard_rdfc_config(suite: Suite, config: &Map<String, Value>, doc_context: 
         [a, b] => a == CREDENTIALS_V2 && b == SKILL_LEDGER_V1,
         _ => false,
     };
-    let keys = ["created", "cryptosuite", "proofPurpose", "type", "verificationMethod"];
+    let keys = [
+        "created",
+        "cryptosuite",
+        "proofPurpose",
+        "type",
+        "verificationMethod",
+    ];
     if suite != Suite::EddsaRdfc2022
         || !standard_context
         || config.len() != keys.len()
@@ -267,7 +336,12 @@ fn sign_free_hash(canonical_document: String, canonical_proof_config: String) ->
 }
 
 fn extra_contexts(extra: &[(&str, &str)]) -> Extra {
-    Some(Arc::new(extra.iter().map(|(u, t)| ((*u).to_owned(), (*t).to_owned())).collect()))
+    Some(Arc::new(
+        extra
+            .iter()
+            .map(|(u, t)| ((*u).to_owned(), (*t).to_owned()))
+            .collect(),
+    ))
 }
 
 /// For the W3C test vectors only: the intermediate values of a proof over `unsecured` with the
@@ -282,7 +356,11 @@ pub fn proof_intermediates(
     extra: &[(&str, &str)],
 ) -> Result<Intermediates, VcError> {
     let extra = extra_contexts(extra);
-    Ok(sign_canonical(canonicalize(suite, unsecured, &extra)?, canonicalize(suite, proof_config, &extra)?, key))
+    Ok(sign_canonical(
+        canonicalize(suite, unsecured, &extra)?,
+        canonicalize(suite, proof_config, &extra)?,
+        key,
+    ))
 }
 
 /// For the W3C test vectors only: [`sign_document`] with extra contexts served.
@@ -295,12 +373,24 @@ pub fn sign_document_with_contexts(
     created: &str,
     extra: &[(&str, &str)],
 ) -> Result<Value, VcError> {
-    sign_document_inner(unsecured, suite, key, verification_method, created, &extra_contexts(extra)).map(|(v, _)| v)
+    sign_document_inner(
+        unsecured,
+        suite,
+        key,
+        verification_method,
+        created,
+        &extra_contexts(extra),
+    )
+    .map(|(v, _)| v)
 }
 
 /// For the W3C test vectors only: [`verify_proof`] with extra contexts served.
 #[doc(hidden)]
-pub fn verify_proof_with_contexts(secured: &Value, key: &VerifyingKey, extra: &[(&str, &str)]) -> Result<ProofInfo, VcError> {
+pub fn verify_proof_with_contexts(
+    secured: &Value,
+    key: &VerifyingKey,
+    extra: &[(&str, &str)],
+) -> Result<ProofInfo, VcError> {
     verify_proof_inner(secured, key, &extra_contexts(extra))
 }
 

@@ -3,7 +3,10 @@
 //! never use it for anything real), the issuer `https://issuer.skill-ledger.example/cq`, and
 //! every proof is `created` at `2026-12-07T10:00:00Z`.
 
-use crate::{CredentialSubject, IssuingBody, LedgerEvidence, RecognisedCredential, SkillCredential, StatusEntry};
+use crate::{
+    CredentialSubject, IssuingBody, LedgerEvidence, RecognisedCredential, SkillCredential,
+    StatusEntry,
+};
 
 /// Seed of the sample signing key.
 pub const SEED: [u8; 32] = [7; 32];
@@ -44,7 +47,10 @@ pub fn credential(i: u64) -> SkillCredential {
             issue_date: "2025-03-01".into(),
             recognised: None,
         },
-        status: Some(StatusEntry { list_url: STATUS_LIST.into(), index: i % crate::StatusList::BITS }),
+        status: Some(StatusEntry {
+            list_url: STATUS_LIST.into(),
+            index: i % crate::StatusList::BITS,
+        }),
         evidence: vec![LedgerEvidence {
             origin: "skill-ledger.example/cq".into(),
             entry_index: i,

@@ -48,12 +48,17 @@ impl StatusList {
 
     /// A list with every entry 0 (not revoked).
     pub fn new() -> Self {
-        StatusList { bits: vec![0; BYTES] }
+        StatusList {
+            bits: vec![0; BYTES],
+        }
     }
 
     fn position(index: u64) -> Result<(usize, u8), VcError> {
         if index >= Self::BITS {
-            return Err(VcError::IndexOutOfRange { index, bits: Self::BITS });
+            return Err(VcError::IndexOutOfRange {
+                index,
+                bits: Self::BITS,
+            });
         }
         Ok(((index / 8) as usize, 0x80 >> (index % 8)))
     }
@@ -102,15 +107,25 @@ impl StatusList {
     pub fn decode(encoded: &str) -> Result<Self, VcError> {
         let bad = |why: String| VcError::BadEncodedList(why);
         if encoded.len() > MAX_ENCODED_LEN {
-            return Err(bad(format!("{} characters is longer than any list of {} bits", encoded.len(), Self::BITS)));
+            return Err(bad(format!(
+                "{} characters is longer than any list of {} bits",
+                encoded.len(),
+                Self::BITS
+            )));
         }
-        let body = encoded.strip_prefix('u').ok_or_else(|| bad("not multibase base64url (no 'u' prefix)".into()))?;
+        let body = encoded
+            .strip_prefix('u')
+            .ok_or_else(|| bad("not multibase base64url (no 'u' prefix)".into()))?;
         let gz = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|e| bad(format!("not base64url without padding: {e}")))?;
         let bits = gunzip(&gz, BYTES).map_err(bad)?;
         if bits.len() != BYTES {
-            return Err(bad(format!("the list has {} bits, not {}", bits.len() * 8, Self::BITS)));
+            return Err(bad(format!(
+                "the list has {} bits, not {}",
+                bits.len() * 8,
+                Self::BITS
+            )));
         }
         Ok(StatusList { bits })
     }
@@ -131,12 +146,18 @@ fn gunzip(gz: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     let mut pos = 10;
     let truncated = || "GZIP header is truncated".to_string();
     if flags & 0x04 != 0 {
-        let xlen = usize::from(u16::from_le_bytes([*gz.get(pos).ok_or_else(truncated)?, *gz.get(pos + 1).ok_or_else(truncated)?]));
+        let xlen = usize::from(u16::from_le_bytes([
+            *gz.get(pos).ok_or_else(truncated)?,
+            *gz.get(pos + 1).ok_or_else(truncated)?,
+        ]));
         pos += 2 + xlen;
     }
     for flag in [0x08, 0x10] {
         if flags & flag != 0 {
-            let end = gz.get(pos..).and_then(|r| r.iter().position(|&b| b == 0)).ok_or_else(truncated)?;
+            let end = gz
+                .get(pos..)
+                .and_then(|r| r.iter().position(|&b| b == 0))
+                .ok_or_else(truncated)?;
             pos += end + 1;
         }
     }
@@ -147,10 +168,15 @@ fn gunzip(gz: &[u8], limit: usize) -> Result<Vec<u8>, String> {
         return Err(truncated());
     }
     let (data, trailer) = gz[pos..].split_at(gz.len() - pos - 8);
-    let out = miniz_oxide::inflate::decompress_to_vec_with_limit(data, limit).map_err(|e| match e.status {
-        miniz_oxide::inflate::TINFLStatus::HasMoreOutput => format!("inflates to more than {limit} bytes"),
-        status => format!("bad DEFLATE data ({status:?})"),
-    })?;
+    let out =
+        miniz_oxide::inflate::decompress_to_vec_with_limit(data, limit).map_err(|e| {
+            match e.status {
+                miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                    format!("inflates to more than {limit} bytes")
+                }
+                status => format!("bad DEFLATE data ({status:?})"),
+            }
+        })?;
     let crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
     let size = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
     if crc != crc32fast::hash(&out) {
@@ -164,11 +190,22 @@ fn gunzip(gz: &[u8], limit: usize) -> Result<Vec<u8>, String> {
 
 /// The unsecured `BitstringStatusListCredential` of `list` for `statusPurpose` `revocation`:
 /// id `list_url`, subject `{list_url}#list`. Sign it with [`sign_document`](crate::sign_document).
-pub fn status_list_credential(list_url: &str, issuer: &str, valid_from: &str, list: &StatusList) -> Value {
+pub fn status_list_credential(
+    list_url: &str,
+    issuer: &str,
+    valid_from: &str,
+    list: &StatusList,
+) -> Value {
     object(vec![
         ("@context", Value::from(vec![CREDENTIALS_V2])),
         ("id", list_url.into()),
-        ("type", Value::from(vec!["VerifiableCredential", "BitstringStatusListCredential"])),
+        (
+            "type",
+            Value::from(vec![
+                "VerifiableCredential",
+                "BitstringStatusListCredential",
+            ]),
+        ),
         ("issuer", issuer.into()),
         ("validFrom", valid_from.into()),
         (

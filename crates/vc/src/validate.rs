@@ -14,12 +14,18 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// `[` `]`), with `%` only before two hex digits.
 pub fn iri(field: &str, value: &str) -> Result<(), VcError> {
     let bad = |why: &str| Err(VcError::invalid(field, format!("{value:?} {why}")));
-    let rest = if let Some(r) = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://")) {
+    let rest = if let Some(r) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+    {
         if r.is_empty() || r.starts_with('/') {
             return bad("has no host");
         }
         r
-    } else if let Some(r) = value.strip_prefix("urn:").or_else(|| value.strip_prefix("did:")) {
+    } else if let Some(r) = value
+        .strip_prefix("urn:")
+        .or_else(|| value.strip_prefix("did:"))
+    {
         if r.is_empty() || !r.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return bad("has no name after the scheme");
         }
@@ -65,7 +71,10 @@ fn date_prefix_ok(s: &str) -> bool {
     let (Some(_y), Some(m), Some(d)) = (digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2)) else {
         return false;
     };
-    s.as_bytes().get(4) == Some(&b'-') && s.as_bytes().get(7) == Some(&b'-') && (1..=12).contains(&m) && (1..=31).contains(&d)
+    s.as_bytes().get(4) == Some(&b'-')
+        && s.as_bytes().get(7) == Some(&b'-')
+        && (1..=12).contains(&m)
+        && (1..=31).contains(&d)
 }
 
 /// An `xsd:date` without timezone: `YYYY-MM-DD`.
@@ -73,18 +82,30 @@ pub fn date(field: &str, value: &str) -> Result<(), VcError> {
     if value.len() == 10 && date_prefix_ok(value) {
         Ok(())
     } else {
-        Err(VcError::invalid(field, format!("{value:?} is not a date YYYY-MM-DD")))
+        Err(VcError::invalid(
+            field,
+            format!("{value:?} is not a date YYYY-MM-DD"),
+        ))
     }
 }
 
 /// An `xsd:dateTime` with a timezone, as VC 2.0 wants: `YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)`.
 pub fn date_time(field: &str, value: &str) -> Result<(), VcError> {
-    let bad = || Err(VcError::invalid(field, format!("{value:?} is not a date-time YYYY-MM-DDThh:mm:ss with Z or ±hh:mm")));
+    let bad = || {
+        Err(VcError::invalid(
+            field,
+            format!("{value:?} is not a date-time YYYY-MM-DDThh:mm:ss with Z or ±hh:mm"),
+        ))
+    };
     let b = value.as_bytes();
     if b.len() < 20 || !date_prefix_ok(value) || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return bad();
     }
-    let (Some(h), Some(mi), Some(s)) = (digits(value, 11, 2), digits(value, 14, 2), digits(value, 17, 2)) else {
+    let (Some(h), Some(mi), Some(s)) = (
+        digits(value, 11, 2),
+        digits(value, 14, 2),
+        digits(value, 17, 2),
+    ) else {
         return bad();
     };
     if h > 23 || mi > 59 || s > 59 {
@@ -100,7 +121,10 @@ pub fn date_time(field: &str, value: &str) -> Result<(), VcError> {
     }
     match rest {
         "Z" => Ok(()),
-        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && tz.as_bytes()[3] == b':' => {
+        tz if tz.len() == 6
+            && (tz.starts_with('+') || tz.starts_with('-'))
+            && tz.as_bytes()[3] == b':' =>
+        {
             match (digits(tz, 1, 2), digits(tz, 4, 2)) {
                 (Some(th), Some(tm)) if th <= 14 && tm <= 59 => Ok(()),
                 _ => bad(),
@@ -112,10 +136,17 @@ pub fn date_time(field: &str, value: &str) -> Result<(), VcError> {
 
 /// 64 lowercase hex digits (a SHA-256 value).
 pub fn hex64(field: &str, value: &str) -> Result<(), VcError> {
-    if value.len() == 64 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if value.len() == 64
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         Ok(())
     } else {
-        Err(VcError::invalid(field, format!("{value:?} is not 64 lowercase hex digits")))
+        Err(VcError::invalid(
+            field,
+            format!("{value:?} is not 64 lowercase hex digits"),
+        ))
     }
 }
 
@@ -124,7 +155,10 @@ pub fn safe_integer(field: &str, value: u64) -> Result<(), VcError> {
     if value <= MAX_SAFE_INTEGER {
         Ok(())
     } else {
-        Err(VcError::invalid(field, format!("{value} is above 2^53 - 1, which JavaScript verifiers would round")))
+        Err(VcError::invalid(
+            field,
+            format!("{value} is above 2^53 - 1, which JavaScript verifiers would round"),
+        ))
     }
 }
 

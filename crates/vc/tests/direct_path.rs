@@ -46,44 +46,85 @@ fn iri() -> impl Strategy<Value = String> {
 }
 
 fn list_url() -> impl Strategy<Value = String> {
-    iri().prop_map(|s| s.split('#').next().unwrap_or_default().to_owned()).prop_filter("valid", |s| validate::iri("u", s).is_ok())
+    iri()
+        .prop_map(|s| s.split('#').next().unwrap_or_default().to_owned())
+        .prop_filter("valid", |s| validate::iri("u", s).is_ok())
 }
 
 fn recognised() -> impl Strategy<Value = RecognisedCredential> {
-    (non_empty(), non_empty(), 0..=validate::MAX_SAFE_INTEGER, hex64(), date(), date()).prop_map(
-        |(origin, certificate_number, entry_index, leaf_hash, issue_date, recognition_date)| RecognisedCredential {
-            origin,
-            certificate_number,
-            entry_index,
-            leaf_hash,
-            issue_date,
-            recognition_date,
-        },
+    (
+        non_empty(),
+        non_empty(),
+        0..=validate::MAX_SAFE_INTEGER,
+        hex64(),
+        date(),
+        date(),
     )
+        .prop_map(
+            |(origin, certificate_number, entry_index, leaf_hash, issue_date, recognition_date)| {
+                RecognisedCredential {
+                    origin,
+                    certificate_number,
+                    entry_index,
+                    leaf_hash,
+                    issue_date,
+                    recognition_date,
+                }
+            },
+        )
 }
 
 fn evidence() -> impl Strategy<Value = LedgerEvidence> {
-    (non_empty(), 0..=validate::MAX_SAFE_INTEGER, hex64(), 0..=validate::MAX_SAFE_INTEGER, hex64(), non_empty()).prop_map(
-        |(origin, entry_index, leaf_hash, tree_size, root_hash, checkpoint)| LedgerEvidence {
-            origin,
-            entry_index,
-            leaf_hash,
-            tree_size,
-            root_hash,
-            checkpoint,
-        },
+    (
+        non_empty(),
+        0..=validate::MAX_SAFE_INTEGER,
+        hex64(),
+        0..=validate::MAX_SAFE_INTEGER,
+        hex64(),
+        non_empty(),
     )
+        .prop_map(
+            |(origin, entry_index, leaf_hash, tree_size, root_hash, checkpoint)| LedgerEvidence {
+                origin,
+                entry_index,
+                leaf_hash,
+                tree_size,
+                root_hash,
+                checkpoint,
+            },
+        )
 }
 
 fn subject() -> impl Strategy<Value = CredentialSubject> {
     (
-        (hex64(), hex64(), non_empty(), non_empty(), text(), proptest::option::of(text())),
-        (non_empty(), proptest::option::of(text()), 1u8..=8, non_empty(), non_empty(), text()),
+        (
+            hex64(),
+            hex64(),
+            non_empty(),
+            non_empty(),
+            text(),
+            proptest::option::of(text()),
+        ),
+        (
+            non_empty(),
+            proptest::option::of(text()),
+            1u8..=8,
+            non_empty(),
+            non_empty(),
+            text(),
+        ),
         (date(), proptest::option::of(recognised())),
     )
         .prop_map(
             |(
-                (id, name_commitment, certificate_number, occupation_code, occupation_name, work_type),
+                (
+                    id,
+                    name_commitment,
+                    certificate_number,
+                    occupation_code,
+                    occupation_name,
+                    work_type,
+                ),
                 (skill_level, national_level, level_rank, route, registration_number, body_name),
                 (issue_date, recognised),
             )| CredentialSubject {
@@ -97,7 +138,10 @@ fn subject() -> impl Strategy<Value = CredentialSubject> {
                 national_level,
                 level_rank,
                 route,
-                issuing_body: IssuingBody { registration_number, name: body_name },
+                issuing_body: IssuingBody {
+                    registration_number,
+                    name: body_name,
+                },
                 issue_date,
                 recognised,
             },
@@ -113,18 +157,24 @@ fn credential() -> impl Strategy<Value = SkillCredential> {
         proptest::option::of((list_url(), 0..StatusList::BITS)),
         proptest::collection::vec(evidence(), 0..3),
     )
-        .prop_map(|(id, issuer, valid_from, subject, status, evidence)| SkillCredential {
-            id,
-            issuer,
-            valid_from,
-            subject,
-            status: status.map(|(list_url, index)| StatusEntry { list_url, index }),
-            evidence,
-        })
+        .prop_map(
+            |(id, issuer, valid_from, subject, status, evidence)| SkillCredential {
+                id,
+                issuer,
+                valid_from,
+                subject,
+                status: status.map(|(list_url, index)| StatusEntry { list_url, index }),
+                evidence,
+            },
+        )
 }
 
 fn proof_config_json(suite: Suite, method: &str, created: &str, ours: bool) -> Value {
-    let context = if ours { vec![contexts::CREDENTIALS_V2, contexts::SKILL_LEDGER_V1] } else { vec![contexts::CREDENTIALS_V2] };
+    let context = if ours {
+        vec![contexts::CREDENTIALS_V2, contexts::SKILL_LEDGER_V1]
+    } else {
+        vec![contexts::CREDENTIALS_V2]
+    };
     json!({
         "@context": context,
         "type": "DataIntegrityProof", "cryptosuite": suite.as_str(), "created": created,

@@ -15,18 +15,30 @@ use serde_json::Value;
 use skill_ledger_vc::*;
 
 fn check(name: &str, value: &Value) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
-    let text = format!("{}\n", serde_json::to_string_pretty(value).expect("serializes"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).expect("serializes")
+    );
     if std::env::var_os("SKILL_LEDGER_UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &text).expect("writes golden file");
     }
-    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(text, golden, "{name} changed (see the module docs to regenerate)");
+    let golden =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        text, golden,
+        "{name} changed (see the module docs to regenerate)"
+    );
 }
 
 fn setup() -> (SigningKey, ControllerDocument, String) {
     let key = SigningKey::from_bytes(&sample::SEED);
-    let controller = ControllerDocument { id: sample::ISSUER.into(), keys: vec![key.verifying_key()] };
+    let controller = ControllerDocument {
+        id: sample::ISSUER.into(),
+        keys: vec![key.verifying_key()],
+    };
     let method = controller.method_id(&key.verifying_key());
     (key, controller, method)
 }
@@ -35,13 +47,19 @@ fn setup() -> (SigningKey, ControllerDocument, String) {
 fn golden_controller_document() {
     let (_, controller, _) = setup();
     check("controller.json", &controller.to_json());
-    assert_eq!(ControllerDocument::from_json(&controller.to_json()), Ok(controller));
+    assert_eq!(
+        ControllerDocument::from_json(&controller.to_json()),
+        Ok(controller)
+    );
 }
 
 #[test]
 fn golden_credentials() {
     let (key, controller, method) = setup();
-    for (name, credential) in [("credential", sample::credential(1)), ("recognised", sample::recognised_credential(2))] {
+    for (name, credential) in [
+        ("credential", sample::credential(1)),
+        ("recognised", sample::recognised_credential(2)),
+    ] {
         for suite in Suite::ALL {
             let vc = issue(&credential, suite, &key, &method, sample::CREATED).expect("issues");
             check(&format!("{name}-{suite}.json"), &vc);
@@ -57,14 +75,37 @@ fn golden_status_list() {
     let mut list = StatusList::new();
     list.set(1).expect("in range");
     list.set(5).expect("in range");
-    let unsecured = status_list_credential(sample::STATUS_LIST, sample::ISSUER, sample::VALID_FROM, &list);
-    let signed = sign_document(&unsecured, Suite::EddsaRdfc2022, &key, &method, sample::CREATED).expect("signs");
+    let unsecured = status_list_credential(
+        sample::STATUS_LIST,
+        sample::ISSUER,
+        sample::VALID_FROM,
+        &list,
+    );
+    let signed = sign_document(
+        &unsecured,
+        Suite::EddsaRdfc2022,
+        &key,
+        &method,
+        sample::CREATED,
+    )
+    .expect("signs");
     check("status-list-eddsa-rdfc-2022.json", &signed);
     for (i, revoked) in [(0, false), (1, true), (2, false), (5, true)] {
         let mut c = sample::credential(i);
-        c.status = Some(StatusEntry { list_url: sample::STATUS_LIST.into(), index: i });
+        c.status = Some(StatusEntry {
+            list_url: sample::STATUS_LIST.into(),
+            index: i,
+        });
         let vc = issue(&c, Suite::EddsaRdfc2022, &key, &method, sample::CREATED).expect("issues");
         let v = verify_credential(&vc, &controller, Some(&signed)).expect("verifies");
-        assert_eq!(v.status, Some(if revoked { Status::Revoked } else { Status::Valid }), "{i}");
+        assert_eq!(
+            v.status,
+            Some(if revoked {
+                Status::Revoked
+            } else {
+                Status::Valid
+            }),
+            "{i}"
+        );
     }
 }

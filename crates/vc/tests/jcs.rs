@@ -19,13 +19,31 @@ fn rfc8785_sorting_is_by_utf16_code_units() {
     let input = r#"{"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
         "1": "One", "\ud83d\ude00": "Emoji: Grinning Face", "\u0080": "Control", "\u00f6": "Latin Small Letter O With Diaeresis"}"#;
     let out = jcs(input);
-    let expected = ["\r", "1", "\u{80}", "\u{f6}", "\u{20ac}", "\u{1f600}", "\u{fb33}"];
+    let expected = [
+        "\r",
+        "1",
+        "\u{80}",
+        "\u{f6}",
+        "\u{20ac}",
+        "\u{1f600}",
+        "\u{fb33}",
+    ];
     let mut positions: Vec<(usize, &str)> = expected
         .iter()
-        .map(|k| (out.find(&serde_json::to_string(k).expect("key")).expect("key present"), *k))
+        .map(|k| {
+            (
+                out.find(&serde_json::to_string(k).expect("key"))
+                    .expect("key present"),
+                *k,
+            )
+        })
         .collect();
     positions.sort();
-    assert_eq!(positions.into_iter().map(|(_, k)| k).collect::<Vec<_>>(), expected, "{out}");
+    assert_eq!(
+        positions.into_iter().map(|(_, k)| k).collect::<Vec<_>>(),
+        expected,
+        "{out}"
+    );
 }
 
 #[test]

@@ -6,7 +6,10 @@ use proptest::prelude::*;
 use skill_ledger_vc::{StatusList, VcError};
 
 fn b64(bytes: &[u8]) -> String {
-    format!("u{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "u{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// A GZIP member of `data` (fixed header), as any gzip tool would write.
@@ -29,7 +32,10 @@ fn set_get_and_bounds() {
     }
     assert_eq!(list.get(2), Ok(false));
     assert_eq!(list.count_set(), 6);
-    let out = VcError::IndexOutOfRange { index: StatusList::BITS, bits: StatusList::BITS };
+    let out = VcError::IndexOutOfRange {
+        index: StatusList::BITS,
+        bits: StatusList::BITS,
+    };
     assert_eq!(list.set(StatusList::BITS), Err(out.clone()));
     assert_eq!(list.get(StatusList::BITS), Err(out));
 }
@@ -38,7 +44,10 @@ fn set_get_and_bounds() {
 fn the_spec_minimum_of_16_kib_is_met() {
     // Bitstring Status List v1.0 §: "a minimum of 131,072 entries" (16 KB of bits).
     const { assert!(StatusList::BITS >= 131_072) };
-    assert_eq!(StatusList::new().as_bytes().len() as u64 * 8, StatusList::BITS);
+    assert_eq!(
+        StatusList::new().as_bytes().len() as u64 * 8,
+        StatusList::BITS
+    );
 }
 
 #[test]
@@ -59,12 +68,21 @@ fn index_zero_is_the_most_significant_bit_of_the_first_byte() {
 fn encoding_is_multibase_base64url_of_gzip() {
     let enc = StatusList::new().encode();
     assert!(enc.starts_with('u'), "{enc}");
-    assert!(!enc.contains('=') && !enc.contains('+') && !enc.contains('/'), "{enc}");
-    let gz = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&enc[1..]).expect("base64url");
+    assert!(
+        !enc.contains('=') && !enc.contains('+') && !enc.contains('/'),
+        "{enc}"
+    );
+    let gz = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&enc[1..])
+        .expect("base64url");
     assert_eq!(&gz[..3], &[0x1f, 0x8b, 8]);
     let raw = miniz_oxide::inflate::decompress_to_vec(&gz[10..gz.len() - 8]).expect("inflates");
     assert_eq!(raw.len() as u64 * 8, StatusList::BITS);
-    assert!(enc.len() < 300, "an empty list compresses well: {} characters", enc.len());
+    assert!(
+        enc.len() < 300,
+        "an empty list compresses well: {} characters",
+        enc.len()
+    );
 }
 
 #[test]
@@ -86,11 +104,17 @@ fn damaged_encodings_are_refused() {
     let mut gz = gzip(&bits);
     gz[12] ^= 0xff; // DEFLATE data
     let why = reason(&b64(&gz));
-    assert!(why.contains("DEFLATE") || why.contains("CRC") || why.contains("length"), "{why}");
+    assert!(
+        why.contains("DEFLATE") || why.contains("CRC") || why.contains("length"),
+        "{why}"
+    );
     let short = gzip(&bits[..bits.len() / 2]);
     assert!(reason(&b64(&short)).contains("bits, not"));
     let gz = gzip(&bits);
-    assert!(reason(&b64(&gz[..gz.len() - 3])).contains("GZIP") || reason(&b64(&gz[..gz.len() - 3])).contains("DEFLATE"));
+    assert!(
+        reason(&b64(&gz[..gz.len() - 3])).contains("GZIP")
+            || reason(&b64(&gz[..gz.len() - 3])).contains("DEFLATE")
+    );
 }
 
 #[test]
@@ -100,12 +124,16 @@ fn a_gzip_bomb_is_not_inflated() {
     let enc = b64(&bomb);
     assert!(enc.len() < 200_000, "{}", enc.len());
     match StatusList::decode(&enc) {
-        Err(VcError::BadEncodedList(why)) => assert!(why.contains("inflates to more than"), "{why}"),
+        Err(VcError::BadEncodedList(why)) => {
+            assert!(why.contains("inflates to more than"), "{why}")
+        }
         other => panic!("expected BadEncodedList, got {other:?}"),
     }
     // And an encodedList too long to be a list is refused before decoding.
     let huge = format!("u{}", "A".repeat(1 << 20));
-    assert!(matches!(StatusList::decode(&huge), Err(VcError::BadEncodedList(why)) if why.contains("longer")));
+    assert!(
+        matches!(StatusList::decode(&huge), Err(VcError::BadEncodedList(why)) if why.contains("longer"))
+    );
 }
 
 proptest! {

@@ -14,8 +14,10 @@ macro_rules! tv {
 
 /// The vectors' credential uses the W3C examples context, which is not bundled (it has an
 /// `@vocab`): the vector tests serve it on the side.
-const EXAMPLES: &[(&str, &str)] =
-    &[("https://www.w3.org/ns/credentials/examples/v2", tv!("credentials-examples-v2.jsonld"))];
+const EXAMPLES: &[(&str, &str)] = &[(
+    "https://www.w3.org/ns/credentials/examples/v2",
+    tv!("credentials-examples-v2.jsonld"),
+)];
 
 const PUBLIC: &str = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2";
 
@@ -26,7 +28,8 @@ fn json(s: &str) -> Value {
 fn key() -> ed25519_dalek::SigningKey {
     let kp = json(tv!("keyPair.json"));
     assert_eq!(kp["publicKeyMultibase"], PUBLIC);
-    decode_multikey_secret(kp["privateKeyMultibase"].as_str().expect("secret key")).expect("secret key decodes")
+    decode_multikey_secret(kp["privateKeyMultibase"].as_str().expect("secret key"))
+        .expect("secret key decodes")
 }
 
 /// The spec's .txt files have no trailing newline; canonical N-Quads end every line with '\n'.
@@ -38,7 +41,10 @@ fn nquads(file: &str) -> String {
 fn key_pair_matches_spec() {
     let sk = key();
     assert_eq!(encode_multikey_public(&sk.verifying_key()), PUBLIC);
-    assert_eq!(decode_multikey_public(PUBLIC).expect("decodes"), sk.verifying_key());
+    assert_eq!(
+        decode_multikey_public(PUBLIC).expect("decodes"),
+        sk.verifying_key()
+    );
 }
 
 fn check_suite(suite: Suite, config: &str, files: [&str; 8], signed: &str, rdfc: bool) {
@@ -46,7 +52,13 @@ fn check_suite(suite: Suite, config: &str, files: [&str; 8], signed: &str, rdfc:
     let unsigned = json(tv!("unsigned.json"));
     let config = json(config);
     let im = proof_intermediates(suite, &unsigned, &config, &key(), EXAMPLES).expect("proof");
-    let text = |s: &str| if rdfc { nquads(s) } else { s.trim_end().to_owned() };
+    let text = |s: &str| {
+        if rdfc {
+            nquads(s)
+        } else {
+            s.trim_end().to_owned()
+        }
+    };
     assert_eq!(im.canonical_document, text(canon_doc));
     assert_eq!(hex::encode(im.document_hash), doc_hash.trim());
     assert_eq!(im.canonical_proof_config, text(proof_canon));
@@ -58,9 +70,11 @@ fn check_suite(suite: Suite, config: &str, files: [&str; 8], signed: &str, rdfc:
     // The whole secured credential, as in the spec.
     let method = config["verificationMethod"].as_str().expect("method");
     let created = config["created"].as_str().expect("created");
-    let secured = sign_document_with_contexts(&unsigned, suite, &key(), method, created, EXAMPLES).expect("signs");
+    let secured = sign_document_with_contexts(&unsigned, suite, &key(), method, created, EXAMPLES)
+        .expect("signs");
     assert_eq!(secured, json(signed));
-    let info = verify_proof_with_contexts(&json(signed), &key().verifying_key(), EXAMPLES).expect("verifies");
+    let info = verify_proof_with_contexts(&json(signed), &key().verifying_key(), EXAMPLES)
+        .expect("verifies");
     assert_eq!(info.suite, suite);
     assert_eq!(info.verification_method, method);
     assert_eq!(info.created.as_deref(), Some(created));
@@ -110,10 +124,16 @@ fn eddsa_jcs_2022_alumni_credential() {
 #[test]
 fn tampered_spec_credentials_do_not_verify() {
     let pk = decode_multikey_public(PUBLIC).expect("decodes");
-    for signed in [tv!("eddsa-rdfc-2022/signedDataInt.json"), tv!("eddsa-jcs-2022/signedJCS.json")] {
+    for signed in [
+        tv!("eddsa-rdfc-2022/signedDataInt.json"),
+        tv!("eddsa-jcs-2022/signedJCS.json"),
+    ] {
         let mut doc = json(signed);
         doc["credentialSubject"]["alumniOf"] = "Another School".into();
-        assert_eq!(verify_proof_with_contexts(&doc, &pk, EXAMPLES), Err(VcError::SignatureInvalid));
+        assert_eq!(
+            verify_proof_with_contexts(&doc, &pk, EXAMPLES),
+            Err(VcError::SignatureInvalid)
+        );
     }
 }
 
@@ -123,6 +143,8 @@ fn without_the_examples_context_the_vectors_are_unbundled() {
     let doc = json(tv!("eddsa-rdfc-2022/signedDataInt.json"));
     assert_eq!(
         verify_proof(&doc, &pk),
-        Err(VcError::UnbundledContext("https://www.w3.org/ns/credentials/examples/v2".into()))
+        Err(VcError::UnbundledContext(
+            "https://www.w3.org/ns/credentials/examples/v2".into()
+        ))
     );
 }
