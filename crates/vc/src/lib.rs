@@ -64,8 +64,9 @@ pub use credential::{
 pub use error::VcError;
 pub use multikey::{decode_multikey_public, decode_multikey_secret, encode_multikey_public};
 pub use proof::{
-    canonical_nquads, proof_intermediates, sign_document, sign_document_with_contexts,
-    verify_proof, verify_proof_with_contexts, Intermediates, ProofInfo,
+    canonical_jcs, canonical_nquads, proof_intermediates, sign_document,
+    sign_document_with_contexts, verify_proof, verify_proof_with_contexts, Intermediates,
+    ProofInfo,
 };
 pub use status::{status_list_credential, StatusList};
 pub use suite::Suite;

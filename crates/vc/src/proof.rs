@@ -57,7 +57,7 @@ pub(crate) fn sign_canonical(
     hash_data.extend_from_slice(&proof_config_hash);
     hash_data.extend_from_slice(&document_hash);
     let signature = key.sign(&hash_data).to_bytes();
-    let proof_value = format!("z{}", bs58::encode(signature).into_string());
+    let proof_value = format!("z{}", crate::multikey::base58btc(&signature));
     Intermediates {
         canonical_document,
         canonical_proof_config,
@@ -398,4 +398,9 @@ pub fn verify_proof_with_contexts(
 /// bundled contexts). Exposed for tests and tools that compare canonical forms.
 pub fn canonical_nquads(doc: &Value) -> Result<String, VcError> {
     canon::rdfc_document(doc, &None)
+}
+
+/// RFC 8785 (JCS) canonical text of any JSON document, as eddsa-jcs-2022 hashes it.
+pub fn canonical_jcs(doc: &Value) -> Result<String, VcError> {
+    canon::jcs_fast(doc).map_or_else(|| canon::jcs(doc), Ok)
 }
