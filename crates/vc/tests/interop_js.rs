@@ -5,6 +5,7 @@
 //! Needs `node` and `cd tests/interop/vc && npm ci`. Without them the test prints a note and
 //! passes, unless `SKILL_LEDGER_REQUIRE_NODE=1` (CI), when it fails.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -35,7 +36,8 @@ fn verifier() -> Option<PathBuf> {
     if std::env::var("SKILL_LEDGER_REQUIRE_NODE").as_deref() == Ok("1") {
         panic!("SKILL_LEDGER_REQUIRE_NODE=1 but {why}");
     }
-    eprintln!("note: skipping the JavaScript interop test: {why}");
+    // Straight to stderr, past the test harness's capture, so the skip is seen.
+    let _ = writeln!(std::io::stderr(), "note: skipping the JavaScript interop test: {why}");
     None
 }
 
