@@ -37,7 +37,10 @@ fn verifier() -> Option<PathBuf> {
         panic!("SKILL_LEDGER_REQUIRE_NODE=1 but {why}");
     }
     // Straight to stderr, past the test harness's capture, so the skip is seen.
-    let _ = writeln!(std::io::stderr(), "note: skipping the JavaScript interop test: {why}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: skipping the JavaScript interop test: {why}"
+    );
     None
 }
 
