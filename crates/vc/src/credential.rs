@@ -38,7 +38,7 @@
 //! # Why issuance does not use JSON-LD
 //! JSON-LD context processing alone costs about 0.85 ms a document, far too slow for issuing
 //! in bulk. But for a [`SkillCredential`] the contexts are fixed and bundled, so the RDF is fixed
-//! too: [`SkillCredential::quads`] writes the quads directly (the term IRIs and datatypes below
+//! too: `SkillCredential::quads` writes the quads directly (the term IRIs and datatypes below
 //! are those of the bundled contexts), and RDFC-1.0 runs its first-degree hashes only (every
 //! blank node of a credential has a distinct one; if not, rdf-canon runs instead). The proof
 //! configuration has a single blank node, so its canonical form is written directly. For
@@ -337,7 +337,7 @@ impl SkillCredential {
 
     /// The RDF quads of [`to_json`](Self::to_json), built directly (no JSON-LD processing).
     /// Call on a credential that passed [`validate`](Self::validate).
-    pub fn quads(&self) -> Vec<oxrdf02::Quad> {
+    pub(crate) fn quads(&self) -> Vec<oxrdf02::Quad> {
         use rdf::*;
         let mut q = Quads::default();
         let vc = Node::named(&self.id);

@@ -19,8 +19,7 @@
 //!   byte, and `tests/interop_js.rs` has Digital Bazaar's JavaScript verifier check what we
 //!   issue (`tests/interop/vc/`).
 //! * **Fast issuance.** eddsa-rdfc-2022 issuance builds the RDF of a [`SkillCredential`]
-//!   directly and canonicalizes it without JSON-LD (see [`issue`] and
-//!   [`SkillCredential::quads`]); property tests hold the bytes equal to the general path
+//!   directly and canonicalizes it without JSON-LD (see [`issue`]); property tests hold the bytes equal to the general path
 //!   (JSON-LD + rdf-canon), which verification always uses.
 //! * **Every term defined.** JSON-LD drops undefined terms silently (so an RDFC proof would not
 //!   cover them) and Digital Bazaar's verifier rejects them; the crate only writes terms of
