@@ -16,6 +16,13 @@ pub enum VcError {
         field: String,
         expected: &'static str,
     },
+    /// A member that is not part of the documented shape of the document (verify_credential's
+    /// strict check, the equivalent of JSON-LD "safe mode"): a member the issuer does not write,
+    /// which no context may define, so that an eddsa-rdfc-2022 proof need not cover it; or a
+    /// value in another form than the issuer's. The path is written with dots and indexes, e.g.
+    /// `credentialSubject.skillLevelOverride`, `evidence[0].note`, `statusList.proof.note`.
+    #[error("{path} is not part of the document's documented shape (a member the issuer does not write, which the proof need not cover, or a value not in the issuer's form)")]
+    UnexpectedMember { path: String },
     /// A value that this crate would have to sign or check is not acceptable.
     #[error("{field} is not valid: {reason}")]
     InvalidField { field: String, reason: String },

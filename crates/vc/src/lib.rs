@@ -8,7 +8,8 @@
 //!
 //! * [`issue`] signs a [`SkillCredential`]; [`sign_document`] / [`verify_proof`] do the same
 //!   for any JSON-LD document (status lists, anything).
-//! * [`verify_credential`] checks contexts, issuer, verification method, proof and status.
+//! * [`verify_credential`] checks contexts, issuer, the document's shape (strictly), verification
+//!   method, proof and status; [`SkillCredential::from_json`] reads a credential back.
 //! * [`StatusList`] and [`status_list_credential`] make the revocation list.
 //! * [`contexts`] holds the JSON-LD contexts, bundled and pinned.
 //!
@@ -25,6 +26,15 @@
 //!   cover them) and Digital Bazaar's verifier rejects them; the crate only writes terms of
 //!   credentials/v2 and of its own context, `skill-ledger-v1` (a placeholder domain until a
 //!   persistent identifier is registered).
+//! * **Strict verification (our "safe mode").** For the same reason, [`verify_credential`]
+//!   refuses, before it checks the proof, any member that is not part of the documented shape,
+//!   as [`VcError::UnexpectedMember`] with its path: a `SkillLevelCredential` without `proof`
+//!   must equal `SkillCredential::from_json(doc)?.to_json()` exactly (members, values, JSON
+//!   types), a status list credential must have exactly the members of
+//!   [`status_list_credential`], a proof only its own members, and other document types are
+//!   refused. So whatever an accepted credential says is covered by its proof, and is what a
+//!   [`SkillCredential`] can hold. [`verify_proof`] stays general (any document, any terms) and
+//!   is not such a check. The comparison costs microseconds.
 //!
 //! ## Example
 //! ```
@@ -51,6 +61,7 @@ mod multikey;
 mod proof;
 pub mod sample;
 mod status;
+mod strict;
 mod suite;
 pub mod validate;
 mod verify;

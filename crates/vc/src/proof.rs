@@ -176,6 +176,12 @@ fn sign_document_inner(
 /// Verifies the single Data Integrity proof of `secured` with `key` (either suite, any
 /// document). It checks the signature only: who may use the key is the caller's question (see
 /// [`verify_credential`](crate::verify_credential)).
+///
+/// This is **not** a safe-mode check: with eddsa-rdfc-2022, a member that no context defines
+/// is dropped by JSON-LD expansion, so it is not covered by the signature, and this function
+/// still accepts a document that carries one (added before or after signing). Only
+/// [`verify_credential`](crate::verify_credential), for the documents this crate issues,
+/// refuses members outside the documented shape ([`VcError::UnexpectedMember`]).
 pub fn verify_proof(secured: &Value, key: &VerifyingKey) -> Result<ProofInfo, VcError> {
     verify_proof_inner(secured, key, &None)
 }

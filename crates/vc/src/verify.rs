@@ -1,12 +1,57 @@
 //! Offline verification of a credential against its issuer's controller document and,
-//! optionally, its status list credential. Verification takes the general JSON-LD path, so it
-//! checks any document, not only what [`issue`](crate::issue) writes.
+//! optionally, its status list credential.
+//!
+//! The proof is checked by the general JSON-LD path ([`verify_proof`]), so nothing depends on
+//! the document having been written by [`issue`](crate::issue). But before it, the strict shape
+//! check (this crate's equivalent of Digital Bazaar's JSON-LD "safe mode") refuses any member
+//! that is not part of the documented shape, with [`VcError::UnexpectedMember`] naming its
+//! path. It guarantees that every member of an accepted document is one the issuer writes, in
+//! the issuer's form, so that every member is covered by the proof (JSON-LD would drop an
+//! undefined one silently, and an eddsa-rdfc-2022 proof would then not cover it):
+//!
+//! * a `SkillLevelCredential`, without `proof`, equals
+//!   [`SkillCredential::from_json`](crate::SkillCredential::from_json)`(doc)?.to_json()`
+//!   exactly: the same members, values and JSON types (a number given as a string is refused);
+//! * a `BitstringStatusListCredential` (the credential's status list, or one given as the
+//!   credential) has exactly the members [`status_list_credential`](crate::status_list_credential)
+//!   writes;
+//! * a proof has only `type`, `cryptosuite`, `created`, `verificationMethod`, `proofPurpose`
+//!   and `proofValue`, and `@context` for eddsa-jcs-2022;
+//! * a document of any other type is refused ([`verify_proof`] checks the proof of any
+//!   document, but is not a safe-mode check).
+//!
+//! The check compares two small JSON trees, microseconds next to the milliseconds of JSON-LD.
 
 use serde_json::{Map, Value};
 
 use crate::contexts::{bundled_context, CREDENTIALS_V2};
 use crate::proof::verify_proof;
-use crate::{validate, ControllerDocument, StatusList, Suite, VcError};
+use crate::{strict, validate, ControllerDocument, StatusList, Suite, VcError};
+
+/// The documented shape a document must have (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    SkillLevelCredential,
+    StatusListCredential,
+}
+
+impl Shape {
+    /// The shape of a document by its `type`.
+    fn of(doc: &Map<String, Value>, prefix: &str) -> Result<Shape, VcError> {
+        if has_type(doc, "SkillLevelCredential") {
+            Ok(Shape::SkillLevelCredential)
+        } else if has_type(doc, "BitstringStatusListCredential") {
+            Ok(Shape::StatusListCredential)
+        } else {
+            Err(VcError::invalid(
+                format!("{prefix}type"),
+                "includes neither \"SkillLevelCredential\" nor \"BitstringStatusListCredential\": \
+                 verify_credential checks only documents of a documented shape (verify_proof checks \
+                 the proof of any document)",
+            ))
+        }
+    }
+}
 
 /// A credential's status on its status list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,12 +153,14 @@ fn has_type(doc: &Map<String, Value>, t: &str) -> bool {
     }
 }
 
-/// Checks issuer, proof purpose, verification method and signature of one credential against
-/// `controller`. Returns the proof's suite and method.
+/// Checks issuer, shape (the strict check, `shape` or else by `type`), proof purpose,
+/// verification method and signature of one credential against `controller`. Returns the
+/// proof's suite and method.
 fn check_issued(
     doc: &Value,
     controller: &ControllerDocument,
     prefix: &str,
+    shape: Option<Shape>,
 ) -> Result<(Suite, String), VcError> {
     let obj = object(doc, "the credential")?;
     check_contexts(obj, prefix)?;
@@ -133,9 +180,19 @@ fn check_issued(
     if let Some(Value::String(valid_from)) = obj.get("validFrom") {
         validate::date_time(&format!("{prefix}validFrom"), valid_from)?;
     }
-    let proof = match obj.get("proof") {
-        Some(Value::Object(p)) => p,
-        Some(Value::Array(a)) if a.len() == 1 => object(&a[0], "the proof")?,
+    let shape = match shape {
+        Some(s) => s,
+        None => Shape::of(obj, prefix)?,
+    };
+    match shape {
+        Shape::SkillLevelCredential => strict::check_credential(doc)?,
+        Shape::StatusListCredential => strict::check_status_list(obj, prefix)?,
+    }
+    let (proof, proof_path) = match obj.get("proof") {
+        Some(Value::Object(p)) => (p, format!("{prefix}proof")),
+        Some(Value::Array(a)) if a.len() == 1 => {
+            (object(&a[0], "the proof")?, format!("{prefix}proof[0]"))
+        }
         Some(Value::Array(_)) => return Err(VcError::UnsupportedProof("several proofs".into())),
         Some(_) => {
             return Err(VcError::WrongType {
@@ -145,6 +202,7 @@ fn check_issued(
         }
         None => return Err(VcError::MissingField(format!("{prefix}proof"))),
     };
+    strict::check_proof(proof, &proof_path)?;
     let method = string(proof, &format!("{prefix}proof.verificationMethod"))?;
     let purpose = string(proof, &format!("{prefix}proof.proofPurpose"))?;
     if purpose != "assertionMethod" {
@@ -160,11 +218,16 @@ fn check_issued(
 }
 
 /// Verifies `vc` offline: `@context` starts with credentials/v2 and only names bundled
-/// contexts; the issuer is `controller.id`; the single proof (either suite) is for
-/// `assertionMethod`, made with a key `controller` lists, and verifies. With `status_list`,
-/// also: it is a `BitstringStatusListCredential` whose id is the entry's
-/// `statusListCredential`, of the same issuer, its own proof verifies under `controller`, its
-/// `statusPurpose` is the entry's, and then the entry's bit gives [`Status`].
+/// contexts; the issuer is `controller.id`; the document has its documented shape (the strict
+/// check of the module documentation: a `SkillLevelCredential` is exactly what
+/// [`SkillCredential::to_json`](crate::SkillCredential::to_json) writes, a
+/// `BitstringStatusListCredential` exactly what [`status_list_credential`](crate::status_list_credential)
+/// writes, and any other type is refused; else [`VcError::UnexpectedMember`]); the single proof
+/// (either suite, no member but its own) is for `assertionMethod`, made with a key `controller`
+/// lists, and verifies. With `status_list`, also: it is a `BitstringStatusListCredential` whose
+/// id is the entry's `statusListCredential`, of the same issuer, with the entry's
+/// `statusPurpose`, of its documented shape, its own proof verifies under `controller`, and
+/// then the entry's bit gives [`Status`].
 ///
 /// `validFrom` is returned, not compared with a clock.
 pub fn verify_credential(
@@ -172,7 +235,7 @@ pub fn verify_credential(
     controller: &ControllerDocument,
     status_list: Option<&Value>,
 ) -> Result<Verified, VcError> {
-    let (suite, verification_method) = check_issued(vc, controller, "")?;
+    let (suite, verification_method) = check_issued(vc, controller, "", None)?;
     let obj = object(vc, "the credential")?;
     let certificate_number = obj
         .get("credentialSubject")
@@ -254,7 +317,6 @@ fn check_status(
             found: list_issuer,
         });
     }
-    check_issued(list, controller, "statusList.")?;
     let subject = list_obj
         .get("credentialSubject")
         .ok_or_else(|| VcError::MissingField("statusList.credentialSubject".into()))
@@ -277,6 +339,12 @@ fn check_status(
             found: list_purpose.into(),
         });
     }
+    check_issued(
+        list,
+        controller,
+        "statusList.",
+        Some(Shape::StatusListCredential),
+    )?;
     let bits = StatusList::decode(string(subject, "statusList.credentialSubject.encodedList")?)?;
     Ok(if bits.get(index)? {
         Status::Revoked

@@ -109,3 +109,38 @@ fn golden_status_list() {
         );
     }
 }
+
+/// The golden files as stored (not as issued now) pass `verify_credential`, strict shape check
+/// included, and read back into the sample credentials.
+#[test]
+fn every_golden_file_verifies_strictly() {
+    let (_, controller, _) = setup();
+    let read = |name: &str| -> Value {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        parse_document(&text).expect("a JSON object")
+    };
+    let list = read("status-list-eddsa-rdfc-2022.json");
+    let as_credential = verify_credential(&list, &controller, None).expect("the list verifies");
+    assert_eq!(as_credential.suite, Suite::EddsaRdfc2022);
+    for (name, credential, revoked) in [
+        ("credential", sample::credential(1), true),
+        ("recognised", sample::recognised_credential(2), false),
+    ] {
+        for suite in Suite::ALL {
+            let vc = read(&format!("{name}-{suite}.json"));
+            let verified = verify_credential(&vc, &controller, Some(&list)).expect("verifies");
+            assert_eq!(verified.suite, suite, "{name}");
+            let status = if revoked {
+                Status::Revoked
+            } else {
+                Status::Valid
+            };
+            assert_eq!(verified.status, Some(status), "{name}-{suite}");
+            assert_eq!(SkillCredential::from_json(&vc), Ok(credential.clone()));
+        }
+    }
+}

@@ -106,8 +106,9 @@ fn digital_bazaar_verifies_what_we_issue() {
     tampered["credentialSubject"]["skillLevel"] = "高级技师".into();
     let mut tampered_jcs = vc(&sample::credential(12), Suite::EddsaJcs2022);
     tampered_jcs["credentialSubject"]["levelRank"] = 6.into();
-    // A term no context defines: our JSON-LD drops it (so RDFC does not sign it), and Digital
-    // Bazaar's safe mode must refuse the credential. This is why every term we write is defined.
+    // A term no context defines: JSON-LD drops it (so RDFC does not sign it). Digital Bazaar's
+    // safe mode refuses the credential, and so does our strict check. This is why every term we
+    // write is defined.
     let mut undefined = sample::credential(15).to_json();
     undefined["credentialSubject"]["nickname"] = "not defined anywhere".into();
     let undefined = sign_document(
@@ -118,6 +119,10 @@ fn digital_bazaar_verifies_what_we_issue() {
         sample::CREATED,
     )
     .expect("signs");
+    assert!(
+        verify_proof(&undefined, &key.verifying_key()).is_ok(),
+        "verify_proof is not a safe-mode check"
+    );
 
     let cases: Vec<(&str, Value, &str)> = vec![
         (
@@ -174,9 +179,12 @@ fn digital_bazaar_verifies_what_we_issue() {
                 Ok(Some(Status::Revoked)),
                 "{name}"
             ),
-            _ if *name == "undefined-term.json" => assert!(
-                ours.is_ok(),
-                "JSON-LD drops the term, so the proof holds for us"
+            _ if *name == "undefined-term.json" => assert_eq!(
+                ours,
+                Err(VcError::UnexpectedMember {
+                    path: "credentialSubject.nickname".into()
+                }),
+                "the proof holds (JSON-LD drops the term), but the strict check refuses it"
             ),
             _ => assert_eq!(ours, Err(VcError::SignatureInvalid), "{name}"),
         }
