@@ -148,3 +148,25 @@ fn without_the_examples_context_the_vectors_are_unbundled() {
         ))
     );
 }
+
+/// The vectors' credentials are not `SkillLevelCredential`s (no strict shape to check): they
+/// verify by the general `verify_proof`, which is not a safe-mode check.
+#[test]
+fn the_vectors_credentials_verify_by_verify_proof() {
+    let pk = decode_multikey_public(PUBLIC).expect("decodes");
+    for (suite, signed) in [
+        (
+            Suite::EddsaRdfc2022,
+            tv!("eddsa-rdfc-2022/signedDataInt.json"),
+        ),
+        (Suite::EddsaJcs2022, tv!("eddsa-jcs-2022/signedJCS.json")),
+    ] {
+        let doc = json(signed);
+        assert!(!doc["type"]
+            .as_array()
+            .expect("types")
+            .contains(&"SkillLevelCredential".into()));
+        let info = verify_proof_with_contexts(&doc, &pk, EXAMPLES).expect("verifies");
+        assert_eq!(info.suite, suite);
+    }
+}
