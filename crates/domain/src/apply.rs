@@ -221,6 +221,7 @@ pub fn apply(
                 established: established.date,
                 recovery_key: None,
                 authority_changes: Vec::new(),
+                vc_issuer_keys: Vec::new(),
             }));
         }
         EventKind::CatalogueAdopted(adopted) => {
@@ -271,6 +272,18 @@ pub fn apply(
                     public_key: rotated.public_key,
                 });
                 ledger.authority_changes.push(index);
+                RegistryChange::Ledger(ledger)
+            });
+        }
+        EventKind::VcIssuerKeySet(set) => {
+            changes.registry = registry.ledger.as_ref().map(|ledger| {
+                let mut ledger = ledger.clone();
+                ledger.vc_issuer_keys.push(crate::state::VcIssuerKey {
+                    controller: set.controller.clone(),
+                    public_key: set.public_key,
+                    date: set.date,
+                    entry_index: index,
+                });
                 RegistryChange::Ledger(ledger)
             });
         }

@@ -125,6 +125,8 @@ pub enum EventKind {
     // The authority key's rotation and recovery: appended, so every tag above keeps its value.
     AuthorityRecoveryKeySet(AuthorityRecoveryKeySet),
     AuthorityKeyRotated(AuthorityKeyRotated),
+    // W3C Verifiable Credentials: appended, so every tag above keeps its value.
+    VcIssuerKeySet(VcIssuerKeySet),
 }
 
 impl EventKind {
@@ -157,6 +159,7 @@ impl EventKind {
             EventKind::BodyKeyRevoked(_) => "body_key_revoked",
             EventKind::AuthorityRecoveryKeySet(_) => "authority_recovery_key_set",
             EventKind::AuthorityKeyRotated(_) => "authority_key_rotated",
+            EventKind::VcIssuerKeySet(_) => "vc_issuer_key_set",
         }
     }
 
@@ -189,6 +192,7 @@ impl EventKind {
             EventKind::BodyKeyRevoked(event) => event.date,
             EventKind::AuthorityRecoveryKeySet(event) => event.date,
             EventKind::AuthorityKeyRotated(event) => event.date,
+            EventKind::VcIssuerKeySet(event) => event.date,
         }
     }
 }
@@ -223,6 +227,19 @@ pub struct AuthorityKeyRotated {
     pub public_key: [u8; 32],
     pub date: Date,
     pub reason: String,
+}
+
+/// The key with which the authority signs the W3C Verifiable Credentials it exports, and the
+/// id of its controller document (an http(s) URL under the node's public base URL, did:web
+/// style). Signed by the authority key in force. A later one replaces it: VCs are signed with
+/// the last one logged, and the controller document lists every one (so VCs signed before a
+/// rotation keep verifying), which is how a verifier that trusts only the ledger's checkpoint
+/// key ties a VC's key to the ledger: this entry and its inclusion proof.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct VcIssuerKeySet {
+    pub controller: String,
+    pub public_key: [u8; 32],
+    pub date: Date,
 }
 
 /// The occupation catalogue in force from now on (TOML text as signed).

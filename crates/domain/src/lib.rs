@@ -66,8 +66,8 @@ pub use event::{
     ContestResultRecorded, ContestTier, CredentialRevoked, EntryError, EvaluationBasis, Event,
     EventId, EventKind, LedgerEstablished, LevelCertified, PartnerContestResultAccepted,
     PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route, ScopeItem, SignedEvent,
-    Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded, WithdrawalReason, BINCODE_CONFIG,
-    ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+    Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded, VcIssuerKeySet, WithdrawalReason,
+    BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
 pub use holder::{
     check_document_number, check_holder_name, DocumentNumberError, DocumentNumberErrorKind,
@@ -99,15 +99,15 @@ pub use rejection::Rejection;
 pub use rejection_zh::{rejection_message_zh, REJECTION_MESSAGES_ZH};
 pub use rules::{
     check_certification_by_body, check_not_backdated, check_not_dated_in_future, decide,
-    DOCUMENT_BYTES_MAX, FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX, SCOPE_ITEMS_MAX,
-    TEXT_CHARS_MAX,
+    CONTROLLER_ID_CHARS_MAX, DOCUMENT_BYTES_MAX, FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX,
+    SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
 };
 pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,
     EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion,
     RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RevokedKey, RightPeriod,
-    RouteKind, StatusChange, TitleRecord,
+    RouteKind, StatusChange, TitleRecord, VcIssuerKey,
 };
 pub use subject::{
     normalise_document_number, normalise_name, IdDocumentType, NameCommitment, NameKey,

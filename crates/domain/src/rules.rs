@@ -11,6 +11,7 @@ use crate::date::Date;
 use crate::event::{
     AuthorityKeyRotated, BodyKeyRevoked, BodyKeyRotated, BodyRegistered, BodyStatusChange,
     CredentialRevoked, EvaluationBasis, EventKind, LevelCertified, Route, SignedEvent, Signer,
+    VcIssuerKeySet,
 };
 use crate::ids::BodyKind;
 use crate::rejection::Rejection;
@@ -153,6 +154,10 @@ pub fn decide(
             }
             check_authority_rotation(ledger, rotated)
         }
+        EventKind::VcIssuerKeySet(set) => {
+            authority_signed(registry, signed, "vc_issuer_key_set", date)?;
+            check_vc_issuer_key(ledger, set)
+        }
         EventKind::BodySuspended(change) => {
             authority_signed(registry, signed, "body_suspended", date)?;
             check_status_change(registry, change, BodyStatus::Suspended)
@@ -294,6 +299,41 @@ fn check_new_authority_side_key(ledger: &LedgerInfo, key: &[u8; 32]) -> Result<(
         return Err(Rejection::KeyReused {
             used_as: "the recovery key of this ledger",
         });
+    }
+    Ok(())
+}
+
+/// The longest controller document id (in characters) a `VcIssuerKeySet` may name.
+pub const CONTROLLER_ID_CHARS_MAX: usize = 200;
+
+/// A VC issuer key: a strong key of its own (never an authority or recovery key, which sign
+/// the log), and a controller id that is an absolute http(s) URL without a fragment, query or
+/// whitespace (the key ids are the id with `#` and the key appended).
+fn check_vc_issuer_key(ledger: &LedgerInfo, set: &VcIssuerKeySet) -> Result<(), Rejection> {
+    check_key_not_weak(&set.public_key)?;
+    check_new_authority_side_key(ledger, &set.public_key)?;
+    check_text("controller", &set.controller, CONTROLLER_ID_CHARS_MAX)?;
+    let malformed = |reason: &str| Rejection::Malformed {
+        field: "controller",
+        reason: reason.to_owned(),
+    };
+    let rest = set
+        .controller
+        .strip_prefix("https://")
+        .or_else(|| set.controller.strip_prefix("http://"))
+        .ok_or_else(|| malformed("must be an http:// or https:// URL"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(malformed("has no host"));
+    }
+    if set
+        .controller
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '#' | '?' | '"' | '<' | '>'))
+    {
+        return Err(malformed(
+            "must not hold whitespace, control characters, '#', '?', '\"', '<' or '>'",
+        ));
     }
     Ok(())
 }

@@ -46,6 +46,17 @@ pub struct LedgerInfo {
     /// order: an offline bundle carries each one up to its checkpoint, so a verifier can follow
     /// the chain of authority keys from entry 0 to the key that signs the checkpoint.
     pub authority_changes: Vec<u64>,
+    /// Every VC issuer key (`VcIssuerKeySet`) in log order; the last is the one in force.
+    pub vc_issuer_keys: Vec<VcIssuerKey>,
+}
+
+/// One VC issuer key as logged: its controller document id, the key, the day and the entry.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct VcIssuerKey {
+    pub controller: String,
+    pub public_key: [u8; 32],
+    pub date: Date,
+    pub entry_index: u64,
 }
 
 impl LedgerInfo {

@@ -313,3 +313,26 @@ const KEY_REVOCATION_EVENT_HEX: &str = concat!(
     "0c00000000000000",
     "e7a781e992a5e8a2abe79b97",
 );
+
+/// `VcIssuerKeySet` (tag 26), computed independently with Python's `struct`.
+#[test]
+fn vc_issuer_key_event_bytes() {
+    let event = Event {
+        id: EventId(std::array::from_fn(|i| i as u8)),
+        kind: EventKind::VcIssuerKeySet(skill_ledger_domain::VcIssuerKeySet {
+            controller: "https://zscx.example.cn/v1/vc/issuer".to_string(),
+            public_key: [0x44; 32],
+            date: d("2024-03-01"),
+        }),
+    };
+    assert_eq!(hex::encode(encode_event(&event)), VC_ISSUER_KEY_EVENT_HEX);
+}
+
+const VC_ISSUER_KEY_EVENT_HEX: &str = concat!(
+    "000102030405060708090a0b0c0d0e0f",
+    "1a000000",
+    "2400000000000000",
+    "68747470733a2f2f7a7363782e6578616d706c652e636e2f76312f76632f697373756572",
+    "4444444444444444444444444444444444444444444444444444444444444444",
+    "474d0000",
+);
