@@ -178,7 +178,8 @@ pub(crate) struct Settled {
     pub next: Option<[u8; 32]>,
 }
 
-fn rename(from: &Path, to: &Path) -> Result<(), NodeError> {
+/// Renames `from` to `to` and fsyncs the directory, so the rename survives a crash.
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<(), NodeError> {
     std::fs::rename(from, to).map_err(|error| NodeError::io(from, "rename", error))?;
     if let Some(dir) = to.parent() {
         std::fs::File::open(dir)

@@ -20,6 +20,24 @@ pub struct LedgerConfig {
     pub sequencer: SequencerConfig,
     #[serde(default)]
     pub projections: ProjectionsConfig,
+    #[serde(default, skip_serializing_if = "VcConfig::is_empty")]
+    pub vc: VcConfig,
+}
+
+/// W3C Verifiable Credentials (`[vc]`), all optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcConfig {
+    /// The public base URL the VC issuer's controller document, the VCs' ids and the status
+    /// lists are under (`{base_url}/v1/vc/issuer`, …), e.g. `https://zscx.example.cn`:
+    /// what `skill-ledger vc setup` logs. The node serves those paths; a proxy may front it.
+    pub base_url: Option<String>,
+}
+
+impl VcConfig {
+    fn is_empty(&self) -> bool {
+        self.base_url.is_none()
+    }
 }
 
 /// The projection store's tuning, all optional.
@@ -197,8 +215,13 @@ mod tests {
             province: 51,
             sequencer: SequencerConfig::default(),
             projections: ProjectionsConfig { cache_mb: 512 },
+            vc: VcConfig {
+                base_url: Some("https://zscx.example.cn".to_string()),
+            },
         }
         .to_toml();
-        assert_eq!(parse(&written).expect("parses").projections.cache_mb, 512);
+        let read = parse(&written).expect("parses");
+        assert_eq!(read.projections.cache_mb, 512);
+        assert_eq!(read.vc.base_url.as_deref(), Some("https://zscx.example.cn"));
     }
 }

@@ -129,6 +129,14 @@ impl LedgerPaths {
     pub fn signing_keys(&self) -> PathBuf {
         self.tree().join("signing-keys")
     }
+    /// The VC issuer key in force (crate::vc), 64 hex characters.
+    pub fn vc_issuer_key(&self) -> PathBuf {
+        self.keys().join("vc-issuer.key")
+    }
+    /// A new VC issuer key before its `VcIssuerKeySet` is logged.
+    pub fn vc_issuer_next_key(&self) -> PathBuf {
+        self.keys().join("vc-issuer.next.key")
+    }
     pub fn pseudonym_key(&self) -> PathBuf {
         self.keys().join("pseudonym.key")
     }

@@ -36,6 +36,7 @@ mod projection;
 mod sequencer;
 mod stats;
 pub mod store;
+mod vc;
 
 pub use authority::{
     load_recovery_key, recover_authority_key, recovery_key_name, rotate_authority_key,
@@ -43,7 +44,7 @@ pub use authority::{
 };
 pub use bundle::{verify_credential_bundle, BundleInvalid, BundleVerification, HolderBundle};
 pub use config::{
-    LedgerConfig, ProjectionsConfig, SequencerConfig, BACKDATE_DAYS_DEFAULT,
+    LedgerConfig, ProjectionsConfig, SequencerConfig, VcConfig, BACKDATE_DAYS_DEFAULT,
     DEFAULT_PROJECTION_CACHE_MB,
 };
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
@@ -58,6 +59,10 @@ pub use node::{
 pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
 pub use stats::{stats_by_route, stats_document};
+pub use vc::{
+    check_vc_base_url, signed_status_list, skill_credential, xsd_now, VcExportError, VcIssuer,
+    VcSetup, STATUS_LIST_ENTRIES, VC_ISSUER_PATH, VC_STATUS_PATH,
+};
 
 /// Wall-clock time, behind a trait so tests and simulations can drive it.
 pub trait Clock: Send + Sync {

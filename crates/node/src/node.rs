@@ -151,6 +151,8 @@ pub struct Node {
     verifier_key_text: String,
     /// Dates submissions at admission (events dated in the future are refused).
     clock: Arc<dyn Clock>,
+    /// The signed status lists last made (crate::vc).
+    pub(crate) vc_cache: Box<crate::vc::VcCache>,
     _lock: File,
 }
 
@@ -185,10 +187,9 @@ pub(crate) fn write_secret_file(path: &Path, contents: &str) -> Result<(), NodeE
         .map_err(|error| NodeError::io(path, "write", error))
 }
 
-/// Reads the pseudonym key file (64 hex characters).
-pub fn load_pseudonym_key(path: &Path) -> Result<PseudonymKey, NodeError> {
-    let text = read_key_file(path)?;
-    let bytes = hex::decode(text.trim())
+/// The 32 bytes of a key file holding 64 hex characters (`text`, read from `path`).
+pub(crate) fn hex_key(path: &Path, text: &str) -> Result<[u8; 32], NodeError> {
+    hex::decode(text.trim())
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
         .ok_or_else(|| {
@@ -199,7 +200,12 @@ pub fn load_pseudonym_key(path: &Path) -> Result<PseudonymKey, NodeError> {
                     path.display()
                 ),
             )
-        })?;
+        })
+}
+
+/// Reads the pseudonym key file (64 hex characters).
+pub fn load_pseudonym_key(path: &Path) -> Result<PseudonymKey, NodeError> {
+    let bytes = hex_key(path, &read_key_file(path)?)?;
     Ok(PseudonymKey::from_bytes(bytes))
 }
 
@@ -617,6 +623,7 @@ impl Node {
             province: options.province.0,
             sequencer: options.sequencer,
             projections: options.projections,
+            vc: Default::default(),
         };
         std::fs::write(paths.config(), config.to_toml())
             .map_err(|error| NodeError::io(&paths.config(), "write", error))?;
@@ -833,6 +840,7 @@ impl Node {
                 tree_reader,
                 verifier_key_text,
                 clock,
+                vc_cache: Box::default(),
                 _lock: lock,
             },
             OpenReport {
@@ -845,6 +853,11 @@ impl Node {
 
     pub fn origin(&self) -> &str {
         &self.config.origin
+    }
+
+    /// `[vc]` of `ledger.toml`.
+    pub fn vc_config(&self) -> &crate::config::VcConfig {
+        &self.config.vc
     }
 
     pub fn province(&self) -> Province {
@@ -1043,6 +1056,12 @@ impl Node {
 
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
         self.projection.person(subject)
+    }
+
+    /// The entry indexes in `[from, to)` whose status list bit is set (crate::vc), as
+    /// committed.
+    pub fn status_bits_set(&self, from: u64, to: u64) -> Result<Vec<u64>, NodeError> {
+        self.projection.status_bits_set(from, to)
     }
 
     /// A person's records of the other routes (apprenticeships, contest results, posts,

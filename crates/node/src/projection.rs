@@ -36,6 +36,11 @@ const PREFIX_EVENT: u8 = b'e';
 const PREFIX_BODY: u8 = b'b';
 const PREFIX_POLICY: u8 = b'y';
 const PREFIX_STAT: u8 = b's';
+/// The status list bits that are set: `x` ‖ the entry index (u64 BE) of a credential revoked
+/// or a recognition withdrawn, empty value. A credential's index in its ledger's W3C status
+/// lists is the index of the entry that issued it, stable forever; the keys sort by it, so a
+/// list is one range scan ([`Projection::status_bits_set`]).
+const PREFIX_STATUS: u8 = b'x';
 /// The keys the sequencer's filter of held keys covers (see [`crate::known`]).
 pub(crate) const KNOWN_KEY_PREFIXES: &[u8] = &[PREFIX_PERSON, PREFIX_CREDENTIAL];
 const KEY_LEDGER: &[u8] = b"g/ledger";
@@ -59,7 +64,9 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// Version 7 (the authority key's rotation): the ledger record with its recovery key and the
 /// entry indexes of its authority changes (`LedgerInfo::authority_changes`, which offline
 /// bundles carry); both came in the same unreleased version, so one bump covers them.
-pub const PROJECTION_FORMAT: u32 = 7;
+/// Version 8 (W3C Verifiable Credentials): the ledger record with its VC issuer keys
+/// (`LedgerInfo::vc_issuer_keys`), and the `x` keys of the status list bits set.
+pub const PROJECTION_FORMAT: u32 = 8;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
 pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;
@@ -174,6 +181,12 @@ pub(crate) fn encode_credential(record: &CredentialRecord) -> Vec<u8> {
         value.extend_from_slice(&entry_index.to_le_bytes());
     }
     value
+}
+
+fn status_key(entry_index: u64) -> [u8; 9] {
+    let mut key = [PREFIX_STATUS; 9];
+    key[1..].copy_from_slice(&entry_index.to_be_bytes());
+    key
 }
 
 pub(crate) fn key(prefix: u8, id: &[u8]) -> Vec<u8> {
@@ -433,6 +446,22 @@ impl Projection {
         Ok((ledger, bodies, documents))
     }
 
+    /// The entry indexes in `[from, to)` whose status list bit is set (a credential revoked or
+    /// a recognition withdrawn), in order, as committed (up to [`Projection::cursor`]).
+    pub fn status_bits_set(&self, from: u64, to: u64) -> Result<Vec<u64>, NodeError> {
+        let mut set = Vec::new();
+        for item in self.tree.range(status_key(from)..status_key(to)) {
+            let (key, _) = item?;
+            let index = key
+                .get(1..9)
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| corrupt("status bit", format!("key of {} bytes", key.len())))?;
+            set.push(index);
+        }
+        Ok(set)
+    }
+
     pub fn stats(&self) -> Result<BTreeMap<String, i64>, NodeError> {
         let mut stats = BTreeMap::new();
         for item in self.tree.scan_prefix([PREFIX_STAT]) {
@@ -481,6 +510,20 @@ impl Projection {
                     key(PREFIX_CREDENTIAL, number.as_bytes()),
                     encode_credential(record),
                 )?;
+                if !record.is_valid() {
+                    self.tree
+                        .insert(status_key(record.entry_index), &[] as &[u8])?;
+                }
+            }
+            // A withdrawn recognition sets its bit; its career record is rewritten whole, so
+            // the bits of its earlier withdrawals are written again, with the same (empty) value.
+            for career in overlay.careers.values() {
+                for recognition in &career.recognitions {
+                    if recognition.withdrawn.is_some() {
+                        self.tree
+                            .insert(status_key(recognition.entry_index), &[] as &[u8])?;
+                    }
+                }
             }
             self.pack_event_ids(&overlay.new_ids)?;
         }
