@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 /// pseudonym_burst = 1000
 /// pseudonym_items_max = 100
 /// pseudonym_timestamp_window_s = 300
+/// qr_code = "page"
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -78,6 +79,21 @@ pub struct ServerConfig {
     /// How far, in seconds, a pseudonym request's timestamp may be from the node's clock,
     /// either way (403 `stale-timestamp` beyond).
     pub pseudonym_timestamp_window_s: u64,
+    /// What the QR code of a certificate's page opens: `page` (the lookup form with the
+    /// number filled in) or `vc` (the credential's W3C Verifiable Credential, for wallets;
+    /// only when the ledger issues VCs, the page otherwise).
+    pub qr_code: QrCode,
+}
+
+/// What the portal's QR codes carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QrCode {
+    /// The certificate's lookup page.
+    #[default]
+    Page,
+    /// The certificate's VC (`/v1/credentials/{cert_no}/vc`).
+    Vc,
 }
 
 /// Which requests the access log records.
@@ -133,6 +149,7 @@ impl Default for ServerConfig {
             pseudonym_burst: 1_000,
             pseudonym_items_max: 100,
             pseudonym_timestamp_window_s: 300,
+            qr_code: QrCode::Page,
         }
     }
 }

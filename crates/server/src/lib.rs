@@ -56,6 +56,7 @@ pub mod problem;
 pub mod pseudonyms;
 pub mod request_head;
 pub mod state;
+pub mod vc;
 pub mod verify;
 pub mod views;
 
@@ -88,6 +89,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(ops::ops_routes())
         .merge(portal::routes(state.clone()))
         .merge(federation::routes())
+        .merge(vc::routes())
 }
 
 /// Request ids: the process start time and a counter, unique across restarts in practice

@@ -94,6 +94,10 @@ pub mod code {
     pub const NO_POLICY: &str = "no-policy";
     /// An identity-document number that cannot be one.
     pub const BAD_IDENTITY_NUMBER: &str = "bad-identity-number";
+    /// The ledger's authority has set up no VC issuer key (`skill-ledger vc setup`).
+    pub const VC_NOT_SET_UP: &str = "vc-not-set-up";
+    /// The entry is logged but no signed checkpoint covers it yet: retry in a moment.
+    pub const NOT_YET_CHECKPOINTED: &str = "not-yet-checkpointed";
 }
 
 /// An RFC 9457 problem, ready to answer.

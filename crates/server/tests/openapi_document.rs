@@ -171,6 +171,8 @@ fn concrete(path: &str) -> String {
         .replace("{reg_no}", "Y000050000001")
         .replace("{subject}", &"0".repeat(64))
         .replace("{level}/{index}", "0/000.p/1")
+        .replace("{name}", "v1")
+        .replace("{list}", "0")
 }
 
 fn paths(document: &Value) -> &serde_json::Map<String, Value> {
@@ -263,7 +265,7 @@ fn declares_problem(operation: &Value, status: &str) -> bool {
 fn every_operation_declares_what_the_layers_and_the_extractors_answer() {
     let document = document();
     let all = operations(&document);
-    assert_eq!(all.len(), 16);
+    assert_eq!(all.len(), 20);
     for (method, path, operation) in &all {
         let label = format!("{method} {path}");
         // The concurrency bound and the request timeout answer every route.

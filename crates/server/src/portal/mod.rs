@@ -394,7 +394,18 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                             Some(credential),
                             Some(checked),
                         ) => {
-                            let url = result_url(&state, &cert_no);
+                            // The VC of a credential of this ledger, once the ledger issues VCs.
+                            let vc_url = (verification.mirror.is_none()
+                                && state.node.vc_controller_document().is_ok())
+                            .then(|| {
+                                format!("/v1/credentials/{}/vc", model::query_escape(&cert_no))
+                            });
+                            let url = match (&vc_url, state.config.qr_code) {
+                                (Some(vc), crate::config::QrCode::Vc) => {
+                                    format!("{}{vc}", state.config.public_base_url())
+                                }
+                                _ => result_url(&state, &cert_no),
+                            };
                             let mut view = model::credential_page_view(
                                 credential,
                                 &issuing_ledger_label(&cert_no, label),
@@ -414,6 +425,7 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                                     } else {
                                         "/bundle".to_string()
                                     },
+                                    vc_url,
                                 },
                             )
                         }

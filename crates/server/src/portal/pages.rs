@@ -80,6 +80,9 @@ pub enum Lookup {
         /// The address that opens this result again (the QR code encodes it).
         result_url: String,
         bundle_url: String,
+        /// The credential's W3C Verifiable Credential (`GET /v1/credentials/{cert_no}/vc`),
+        /// when this ledger issues VCs and the credential is its own.
+        vc_url: Option<String>,
         /// The QR code as inline SVG.
         qr_svg: String,
     },
@@ -181,6 +184,7 @@ h2{font-size:1.1rem;margin:.2rem 0 .6rem}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
 input{width:100%;font:inherit;padding:.55rem .6rem;border:1px solid #b8c0ca;border-radius:6px}
 button{margin-top:1rem;font:inherit;font-weight:600;color:#fff;background:var(--brand);border:0;border-radius:6px;padding:.6rem 1.4rem}
+a.button{display:inline-block;margin-top:.5rem;font-weight:600;color:#fff;background:var(--brand);border-radius:6px;padding:.6rem 1.4rem;text-decoration:none}
 .hint{color:var(--muted);font-size:.9rem}
 .status{border-radius:8px;padding:.8rem 1rem;font-size:1.2rem;font-weight:700;margin-bottom:1rem}
 .status.valid{background:var(--ok-bg);color:var(--ok);border:1px solid var(--ok)}
@@ -304,7 +308,7 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
     let content = html! {
         section #result {
             @match lookup {
-                Lookup::Found { credential, result_url, bundle_url, qr_svg } => {
+                Lookup::Found { credential, result_url, bundle_url, vc_url, qr_svg } => {
                     @match (&credential.status, &credential.issuer_warning) {
                         (StatusView::Valid, None) => {
                             div.status.valid data-status="valid" { "✔ 证书有效" }
@@ -368,6 +372,15 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                                     button type="submit" { "下载离线核验包" }
                                 }
                                 p { a href="/verifier-key" { "核验公钥及其指纹" } "（离线核验时需要）" }
+                            }
+                            @if let Some(vc_url) = vc_url {
+                                p {
+                                    a.button.vc href=(vc_url) download={ (credential.cert_no) ".vc.json" } { "下载可验证凭证" }
+                                }
+                                p.hint {
+                                    "可验证凭证（W3C Verifiable Credential 2.0）可导入数字钱包或用人单位的人事系统，用通用的验证工具离线核验签名；"
+                                    "其中不含姓名和身份证件号码，撤销状态见凭证所指的状态列表。"
+                                }
                             }
                             p.hint {
                                 "离线核验包可在无网络时证明本证书已记入发证部门的证书账本，以及截至包内签名时间的证书状态（有效或已撤销），并可核对持证人姓名；核验时须使用发证部门的公钥。"
@@ -648,6 +661,7 @@ mod tests {
             credential: Box::new(credential(status)),
             result_url: "http://127.0.0.1:8080/?cert_no=Y000050000102253000070".to_string(),
             bundle_url: "/bundle".to_string(),
+            vc_url: Some("/v1/credentials/Y000050000102253000070/vc".to_string()),
             qr_svg: "<svg id=\"qr\"></svg>".to_string(),
         }
     }
@@ -681,6 +695,13 @@ mod tests {
         );
         assert!(page.contains("<svg id=\"qr\">"), "{page}");
         assert!(page.contains("离线核验无法得知此后的撤销"), "{page}");
+        assert!(
+            page.contains(
+                "<a class=\"button vc\" href=\"/v1/credentials/Y000050000102253000070/vc\" \
+                 download=\"Y000050000102253000070.vc.json\">下载可验证凭证</a>"
+            ),
+            "the VC download button: {page}"
+        );
         assert!(!page.contains("<script"), "no script on any page");
     }
 
