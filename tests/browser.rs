@@ -260,6 +260,18 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         !held_name.is_empty(),
         "the bundle form carries the typed name"
     );
+    // The credential's W3C Verifiable Credential, one click away (the demo sets up VCs).
+    let vc_link = client
+        .find(Locator::Css("a.button.vc"))
+        .await
+        .expect("the 下载可验证凭证 button");
+    assert_eq!(vc_link.text().await.expect("text"), "下载可验证凭证");
+    let vc_href = vc_link
+        .attr("href")
+        .await
+        .expect("href")
+        .unwrap_or_default();
+    assert_eq!(vc_href, format!("/v1/credentials/{cert_no}/vc"));
     client
         .find(Locator::Css(".qr svg"))
         .await

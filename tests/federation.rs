@@ -1335,6 +1335,142 @@ fn add_checkpoint_answers_the_c2sp_witness_statuses() {
 }
 
 #[test]
+fn a_recognised_partner_credential_exports_as_a_vc_of_the_recognising_authority() {
+    // Given Chongqing's recognition of 李四's Sichuan credential, and Chongqing's VC issuer.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, _, _, sichuan_key) =
+        given_two_partners_and_a_sichuan_body(temp.path());
+    issue(
+        &sichuan,
+        &sichuan_key,
+        SICHUAN_CERT,
+        "510104199203041235",
+        "李四",
+        "2020-06-01",
+    );
+    let pull = || {
+        cli(&[
+            "sync",
+            "pull",
+            "--dir",
+            s(&chongqing),
+            "--from-dir",
+            s(&sichuan),
+        ])
+    };
+    pull();
+    cli(&[
+        "vc",
+        "setup",
+        "--dir",
+        s(&chongqing),
+        "--base-url",
+        "https://zscx.example.cn",
+    ]);
+    let (code, _, stderr) = run(&["vc", "issue", "--dir", s(&chongqing), SICHUAN_CERT]);
+    assert_eq!(code, 1, "not recognised yet: {stderr}");
+    assert!(stderr.contains("recognised here"), "{stderr}");
+    cli(&[
+        "recognize",
+        "--dir",
+        s(&chongqing),
+        SICHUAN_CERT,
+        "--date",
+        "2024-05-01",
+    ]);
+
+    // When its VC is exported from Chongqing's ledger.
+    let export = |name: &str| {
+        let out = temp.path().join(name);
+        let (code, stdout, stderr) = run(&[
+            "vc",
+            "issue",
+            "--dir",
+            s(&chongqing),
+            SICHUAN_CERT,
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        out
+    };
+    let file = export("recognised.json");
+    let write_out = |args: &[&str], name: &str| {
+        let out = temp.path().join(name);
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--out", s(&out)]);
+        let (code, stdout, stderr) = run(&all);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        out
+    };
+    let controller = write_out(
+        &["vc", "controller", "--dir", s(&chongqing)],
+        "controller.json",
+    );
+    let list = write_out(&["vc", "status-list", "--dir", s(&chongqing)], "list.json");
+
+    // Then it is issued by Chongqing, names the origin's credential, and verifies.
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("JSON");
+    assert_eq!(document["issuer"], "https://zscx.example.cn/v1/vc/issuer");
+    assert!(
+        document["type"]
+            .as_array()
+            .is_some_and(|types| types.iter().any(|t| t == "MutualRecognitionCredential")),
+        "{document}"
+    );
+    let recognised = &document["credentialSubject"]["recognisedCredential"];
+    assert_eq!(recognised["origin"], "skill-ledger/51", "{document}");
+    assert_eq!(recognised["certificateNumber"], SICHUAN_CERT);
+    assert_eq!(document["evidence"][0]["origin"], "skill-ledger/50");
+    let verify = |file: &Path, list: &Path| {
+        support::json(&[
+            "vc",
+            "verify",
+            s(file),
+            "--controller",
+            s(&controller),
+            "--status-list",
+            s(list),
+        ])
+    };
+    let (code, answer) = verify(&file, &list);
+    assert_eq!(
+        (code, answer["status"].as_str()),
+        (0, Some("valid")),
+        "{answer}"
+    );
+
+    // And once Sichuan revokes it and the pull withdraws the recognition, its list says so.
+    cli(&[
+        "revoke",
+        "--dir",
+        s(&sichuan),
+        "--cert-no",
+        SICHUAN_CERT,
+        "--reason",
+        "考核作弊, 经核查撤销",
+        "--date",
+        "2024-09-01",
+    ]);
+    assert_eq!(pull()["recognitions_withdrawn"], 1);
+    let after = write_out(&["vc", "status-list", "--dir", s(&chongqing)], "after.json");
+    let withdrawn = export("withdrawn.json");
+    let (code, answer) = verify(&withdrawn, &after);
+    assert_eq!(
+        (code, answer["status"].as_str()),
+        (1, Some("revoked")),
+        "{answer}"
+    );
+    if let Some(answers) = support::js_verify(&[&file], &controller, Some(&list)) {
+        assert_eq!(answers, ["VERIFIED"]);
+    }
+    if let Some(answers) = support::js_verify(&[&withdrawn], &controller, Some(&after)) {
+        assert_eq!(answers, ["REVOKED"]);
+    }
+}
+
+#[test]
 fn a_pull_from_the_command_line_withdraws_the_recognitions_the_origin_revoked() {
     // Given Chongqing's recognition of 李四's Sichuan credential, from its mirror.
     let temp = tempfile::tempdir().expect("temporary directory");

@@ -545,3 +545,64 @@ pub fn serve_with(dir: &Path, extra: &[&str], stderr_file: &Path) -> Served {
         .to_string();
     Served { child, address }
 }
+
+// ---------------------------------------------------------------------------------------
+// W3C Verifiable Credentials
+// ---------------------------------------------------------------------------------------
+
+/// The independent verifier: `node tests/interop/vc/verify.mjs`, one answer per file
+/// (`VERIFIED`, `REVOKED` or `FAILED`), or `None` when node or its packages are missing (and
+/// `SKILL_LEDGER_REQUIRE_NODE` is not set).
+pub fn js_verify(
+    files: &[&Path],
+    controller: &Path,
+    status_list: Option<&Path>,
+) -> Option<Vec<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/vc");
+    let installed = root.join("node_modules").is_dir()
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(
+            std::env::var_os("SKILL_LEDGER_REQUIRE_NODE").is_none(),
+            "SKILL_LEDGER_REQUIRE_NODE is set but node or tests/interop/vc/node_modules is \
+             missing (run `npm ci` there)"
+        );
+        eprintln!(
+            "note: node or tests/interop/vc/node_modules missing: the JS verifier is skipped"
+        );
+        return None;
+    }
+    let mut command = Command::new("node");
+    command
+        .arg(root.join("verify.mjs"))
+        .arg("--controller")
+        .arg(controller);
+    if let Some(list) = status_list {
+        command.arg("--status-list").arg(list);
+    }
+    command.args(files);
+    let output = command.output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let answers: Vec<String> = files
+        .iter()
+        .map(|file| {
+            let name = s(file);
+            stdout
+                .lines()
+                .find(|line| line.contains(name))
+                .and_then(|line| line.split_whitespace().next())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "the JS verifier said nothing of {name}:\n{stdout}\n{}",
+                        String::from_utf8_lossy(&output.stderr)
+                    )
+                })
+                .trim_end_matches(':')
+                .to_string()
+        })
+        .collect();
+    Some(answers)
+}

@@ -72,6 +72,9 @@ pub enum BenchCommand {
     Workload(crate::bench_workload::WorkloadArgs),
     /// A partner mirror catching up on an origin ledger of N entries (verify + fold).
     Sync(crate::bench_sync::SyncArgs),
+    /// W3C Verifiable Credentials issued and verified per second (eddsa-rdfc-2022 and
+    /// eddsa-jcs-2022), and a status list regenerated for 10⁶ credentials.
+    Vc(crate::bench_vc::VcArgs),
 }
 
 pub fn run(command: BenchCommand, json: bool) -> CliResult {
@@ -101,6 +104,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
         } => crate::bench_proofs::proofs(entries, dir, seconds, json),
         BenchCommand::Workload(args) => crate::bench_workload::run(args, json),
         BenchCommand::Sync(args) => crate::bench_sync::run(args, json),
+        BenchCommand::Vc(args) => crate::bench_vc::run(args, json),
     }
 }
 

@@ -336,6 +336,17 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     {
         let dir = args.dir.join(authority.key);
         let made = build_ledger(&dir, authority, people, pseudonym_key, &mut rng, json)?;
+        // The VC issuer, under the address the node will listen on (a served demo with
+        // other ports logs its own address again when it starts).
+        let port = match args.port_base {
+            0 => 8050,
+            base => base,
+        }
+        .saturating_add(nodes.len() as u16);
+        set_up_vc(
+            &dir,
+            &format!("http://{}", std::net::SocketAddr::new(args.host, port)),
+        )?;
         let sample = |list: &[(CertificateNumber, usize)], count: usize| {
             list.iter()
                 .take(count)
@@ -470,6 +481,12 @@ fn serve(
                 })?;
             let local = listener.local_addr()?;
             summary["nodes"][*key]["url"] = json!(format!("http://{local}"));
+            // VCs name the address served (a new VcIssuerKeySet when it moved). A durable
+            // submission waits for its answer: on a thread of its own, off the runtime.
+            let node = &nodes[offset].1;
+            let base = format!("http://{local}");
+            std::thread::scope(|scope| scope.spawn(|| node.vc_setup(&base, false)).join())
+                .map_err(|_| anyhow!("setting up the VC issuer panicked"))??;
             bound.push((listener, local));
         }
         let mut listeners = Vec::new();
@@ -529,6 +546,19 @@ fn serve(
             .map_err(|_| anyhow!("the {key} node was still in use at shutdown"))?;
         node.close()?;
     }
+    Ok(())
+}
+
+/// Sets `[vc] base_url` in the ledger's ledger.toml and logs the VC issuer key under it.
+fn set_up_vc(dir: &std::path::Path, base_url: &str) -> Result<(), anyhow::Error> {
+    let config_path = skill_ledger_node::LedgerPaths::new(dir).config();
+    let mut config = skill_ledger_node::LedgerConfig::load(&config_path)?;
+    config.vc.base_url = Some(base_url.to_string());
+    std::fs::write(&config_path, config.to_toml())
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+    let (node, _) = Node::open(dir)?;
+    node.vc_setup(base_url, false)?;
+    node.close()?;
     Ok(())
 }
 

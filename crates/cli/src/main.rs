@@ -6,6 +6,7 @@ mod admin;
 mod bench;
 mod bench_proofs;
 mod bench_sync;
+mod bench_vc;
 mod bench_verify;
 mod bench_workload;
 mod bundle;
@@ -21,6 +22,7 @@ mod remote;
 mod serve;
 mod sync;
 mod table;
+mod vc;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -154,6 +156,12 @@ pub enum Command {
     },
     /// Serve the HTTP API, the log tiles and metrics on a ledger directory.
     Serve(serve::ServeArgs),
+    /// W3C Verifiable Credentials 2.0: set up the issuer key, export a credential, print the
+    /// controller document and status list, verify a VC offline (docs/vc.md).
+    Vc {
+        #[command(subcommand)]
+        command: vc::VcCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -226,6 +234,7 @@ fn main() -> ExitCode {
         } => sync::run(command, json),
         Command::Sync { command: None, run } => sync::run_mirror(run, json),
         Command::Serve(args) => serve::run(args, json),
+        Command::Vc { command } => vc::run(command, json),
         Command::Bench { command } => bench::run(command, json),
     };
     match result {

@@ -200,7 +200,9 @@ pub fn verify(args: VerifyArgs, json: bool) -> CliResult {
 }
 
 /// Each mirror's origin and reader, as the server's lookups take them.
-fn partner_mirrors(readers: &[skill_ledger_sync::MirrorReader]) -> Vec<PartnerMirror<'_>> {
+pub(crate) fn partner_mirrors(
+    readers: &[skill_ledger_sync::MirrorReader],
+) -> Vec<PartnerMirror<'_>> {
     readers
         .iter()
         .map(|reader| PartnerMirror {
@@ -211,7 +213,7 @@ fn partner_mirrors(readers: &[skill_ledger_sync::MirrorReader]) -> Vec<PartnerMi
 }
 
 /// The mirrors of the partners in `partners.toml` (none without the file).
-fn open_mirrors(dir: &DirArg) -> Result<Vec<Mirror>, Failure> {
+pub(crate) fn open_mirrors(dir: &DirArg) -> Result<Vec<Mirror>, Failure> {
     let home = Home::load(&dir.dir).map_err(|error| anyhow!(error))?;
     let partners = Partners::load(&home).map_err(|error| anyhow!(error))?;
     partners
