@@ -108,6 +108,65 @@ fn links_and_the_qr_code_come_from_the_public_base_url_not_the_host_header() {
     assert!(stderr.contains("public_base_url"), "{stderr}");
 }
 
+#[test]
+fn the_certificate_page_offers_its_verifiable_credential_and_the_qr_code_can_carry_it() {
+    // Given a served ledger with a credential, before the authority set up VCs.
+    let ledger = given_a_ledger_with_a_credential();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+    let (_, page) = look_up(&served.address, &served.address, &form_for(CERT, "张三"));
+    assert!(
+        !page.contains("下载可验证凭证"),
+        "no VC before setup: {page}"
+    );
+    served.kill();
+
+    // When the VC issuer is set up, the page has the download button.
+    cli(&[
+        "vc",
+        "setup",
+        "--dir",
+        s(&ledger.dir),
+        "--base-url",
+        "https://zscx.example.cn",
+    ]);
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+    let (status, page) = look_up(&served.address, &served.address, &form_for(CERT, "张三"));
+    assert_eq!(status, 200, "{page}");
+    let href = format!("href=\"/v1/credentials/{CERT}/vc\"");
+    assert!(
+        page.contains(&href) && page.contains("下载可验证凭证"),
+        "{page}"
+    );
+    // The button's target is the VC itself.
+    let vc = get(&served.address, &format!("/v1/credentials/{CERT}/vc"));
+    assert_eq!(vc.status, 200, "{}", vc.text());
+    assert_eq!(vc.json()["credentialSubject"]["certificateNumber"], CERT);
+    // By default the QR code opens the page again.
+    assert!(page.contains(&format!("/?cert_no={CERT}")), "{page}");
+    served.kill();
+
+    // And with `qr_code = "vc"` the QR code carries the VC's address, under the public base.
+    let config = ledger.temp.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        "qr_code = \"vc\"\npublic_base_url = \"https://zscx.example.cn\"\n",
+    )
+    .expect("write the config");
+    let served = serve_with(
+        &ledger.dir,
+        &["--config", s(&config)],
+        &ledger.temp.path().join("serve.err"),
+    );
+    let (_, page) = look_up(&served.address, &served.address, &form_for(CERT, "张三"));
+    assert!(
+        page.contains(&format!(
+            "https://zscx.example.cn/v1/credentials/{CERT}/vc</code>"
+        )),
+        "{page}"
+    );
+    served.kill();
+}
+
 /// Reads the key text the page shows between its `<pre class="vkey">` tags.
 fn shown_vkey(page: &str) -> String {
     let start = page.find("<pre class=\"vkey\">").expect("the key block") + 18;

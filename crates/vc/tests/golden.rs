@@ -144,3 +144,21 @@ fn every_golden_file_verifies_strictly() {
         }
     }
 }
+
+/// docs/formats.md (Part 8) prints the golden files as they are.
+#[test]
+fn the_formats_document_prints_the_golden_files() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let formats = std::fs::read_to_string(root.join("../../docs/formats.md")).expect("formats.md");
+    for name in [
+        "controller.json",
+        "credential-eddsa-rdfc-2022.json",
+        "status-list-eddsa-rdfc-2022.json",
+    ] {
+        let golden = std::fs::read_to_string(root.join("tests/data").join(name)).expect("golden");
+        assert!(
+            formats.contains(&format!("```json\n{golden}```")),
+            "docs/formats.md does not print {name} as it is"
+        );
+    }
+}

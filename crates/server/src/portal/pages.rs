@@ -77,7 +77,8 @@ pub struct CredentialView {
 pub enum Lookup {
     Found {
         credential: Box<CredentialView>,
-        /// The address that opens this result again (the QR code encodes it).
+        /// What the QR code encodes: the address that opens this result again, or the VC's
+        /// address (`qr_code = "vc"`).
         result_url: String,
         bundle_url: String,
         /// The credential's W3C Verifiable Credential (`GET /v1/credentials/{cert_no}/vc`),
@@ -386,7 +387,11 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                                 "离线核验包可在无网络时证明本证书已记入发证部门的证书账本，以及截至包内签名时间的证书状态（有效或已撤销），并可核对持证人姓名；核验时须使用发证部门的公钥。"
                                 "离线核验无法得知此后的撤销，请以联网查询结果为准。"
                             }
-                            p.hint { "扫描二维码可打开本证书的查询页（已填好证书编号，姓名需重新填写）：" br; code.result-url { (result_url) } }
+                            @if result_url.ends_with("/vc") {
+                                p.hint { "扫描二维码可取得本证书的可验证凭证（数字钱包可直接导入）：" br; code.result-url { (result_url) } }
+                            } @else {
+                                p.hint { "扫描二维码可打开本证书的查询页（已填好证书编号，姓名需重新填写）：" br; code.result-url { (result_url) } }
+                            }
                         }
                     }
                     details.technical {
