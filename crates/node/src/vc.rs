@@ -247,15 +247,21 @@ impl Node {
         }))
     }
 
-    /// The VC issuer key in force, its secret and the controller document.
-    pub fn vc_issuer(&self) -> Result<VcIssuer, VcExportError> {
-        let registry = self.registry();
-        let keys = registry
+    /// Every logged VC issuer key, oldest first, and the one in force.
+    fn logged_vc_keys(&self) -> Result<(Vec<VcIssuerKey>, VcIssuerKey), VcExportError> {
+        let keys = self
+            .registry()
             .ledger
             .as_ref()
             .map(|ledger| ledger.vc_issuer_keys.clone())
             .unwrap_or_default();
         let logged = keys.last().cloned().ok_or(VcExportError::NoIssuerKey)?;
+        Ok((keys, logged))
+    }
+
+    /// The VC issuer key in force, its secret and the controller document.
+    pub fn vc_issuer(&self) -> Result<VcIssuer, VcExportError> {
+        let (keys, logged) = self.logged_vc_keys()?;
         let path = self.paths().vc_issuer_key();
         let secret = [path.clone(), self.paths().vc_issuer_next_key()]
             .iter()
@@ -278,13 +284,7 @@ impl Node {
 
     /// The controller document of the VC issuer (public: needs no key file).
     pub fn vc_controller_document(&self) -> Result<ControllerDocument, VcExportError> {
-        let registry = self.registry();
-        let keys = registry
-            .ledger
-            .as_ref()
-            .map(|ledger| ledger.vc_issuer_keys.clone())
-            .unwrap_or_default();
-        let logged = keys.last().ok_or(VcExportError::NoIssuerKey)?;
+        let (keys, logged) = self.logged_vc_keys()?;
         controller_document(&logged.controller, &keys)
     }
 

@@ -19,6 +19,29 @@ pub const CREATED: &str = "2026-12-07T10:00:00Z";
 /// `validFrom` of the sample status list credential.
 pub const VALID_FROM: &str = "2025-03-01T00:00:00Z";
 
+/// The sample issuer: its signing key (seed [`SEED`]), its controller document (id
+/// [`ISSUER`], that one key) and the key's verification method id.
+pub struct Issuer {
+    pub key: ed25519_dalek::SigningKey,
+    pub controller: crate::ControllerDocument,
+    pub method: String,
+}
+
+/// The sample [`Issuer`].
+pub fn issuer() -> Issuer {
+    let key = ed25519_dalek::SigningKey::from_bytes(&SEED);
+    let controller = crate::ControllerDocument {
+        id: ISSUER.into(),
+        keys: vec![key.verifying_key()],
+    };
+    let method = controller.method_id(&key.verifying_key());
+    Issuer {
+        key,
+        controller,
+        method,
+    }
+}
+
 fn hex_of(tag: &str, i: u64) -> String {
     hex::encode(crate::proof::sha256(format!("{tag}:{i}").as_bytes()))
 }

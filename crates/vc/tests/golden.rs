@@ -34,13 +34,8 @@ fn check(name: &str, value: &Value) {
 }
 
 fn setup() -> (SigningKey, ControllerDocument, String) {
-    let key = SigningKey::from_bytes(&sample::SEED);
-    let controller = ControllerDocument {
-        id: sample::ISSUER.into(),
-        keys: vec![key.verifying_key()],
-    };
-    let method = controller.method_id(&key.verifying_key());
-    (key, controller, method)
+    let issuer = sample::issuer();
+    (issuer.key, issuer.controller, issuer.method)
 }
 
 #[test]

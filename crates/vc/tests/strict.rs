@@ -4,28 +4,21 @@
 //! an undefined member is dropped by JSON-LD, so the proof alone (`verify_proof`) still holds:
 //! each test shows that too where it applies.
 
-use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use skill_ledger_vc::*;
 
-struct Fixture {
-    key: SigningKey,
-    controller: ControllerDocument,
-    method: String,
+/// The sample issuer, with the test's helpers.
+struct Fixture(sample::Issuer);
+
+impl std::ops::Deref for Fixture {
+    type Target = sample::Issuer;
+    fn deref(&self) -> &sample::Issuer {
+        &self.0
+    }
 }
 
 fn fixture() -> Fixture {
-    let key = SigningKey::from_bytes(&sample::SEED);
-    let controller = ControllerDocument {
-        id: sample::ISSUER.into(),
-        keys: vec![key.verifying_key()],
-    };
-    let method = controller.method_id(&key.verifying_key());
-    Fixture {
-        key,
-        controller,
-        method,
-    }
+    Fixture(sample::issuer())
 }
 
 impl Fixture {

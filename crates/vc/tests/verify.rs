@@ -4,24 +4,10 @@ use ed25519_dalek::SigningKey;
 use serde_json::Value;
 use skill_ledger_vc::*;
 
-struct Fixture {
-    key: SigningKey,
-    controller: ControllerDocument,
-    method: String,
-}
+type Fixture = sample::Issuer;
 
 fn fixture() -> Fixture {
-    let key = SigningKey::from_bytes(&sample::SEED);
-    let controller = ControllerDocument {
-        id: sample::ISSUER.into(),
-        keys: vec![key.verifying_key()],
-    };
-    let method = controller.method_id(&key.verifying_key());
-    Fixture {
-        key,
-        controller,
-        method,
-    }
+    sample::issuer()
 }
 
 fn issued(f: &Fixture, suite: Suite) -> Value {
