@@ -357,6 +357,16 @@ fn setup_again_is_idempotent_and_a_rotation_keeps_earlier_vcs_verifying() {
         Some(2),
         "{controller}"
     );
+    // Each key's registering entry, to prove against a checkpoint.
+    let listed = json_ok(&["vc", "controller", "--dir", vc.d()], 0);
+    let registrations = listed["registrations"].as_array().expect("registrations");
+    assert_eq!(registrations.len(), 2, "{listed}");
+    assert_eq!(listed["controller"], controller);
+    assert_eq!(registrations[1]["entry_index"], rotated["entry_index"]);
+    for registration in registrations {
+        let key = registration["public_key_multibase"].as_str().expect("key");
+        assert!(controller.to_string().contains(key), "{listed}");
+    }
     let list = vc.status_list("list.json");
     for file in [&old, &new] {
         let (code, answer) = vc.verify(file, Some(&list));

@@ -23,7 +23,8 @@ pub enum VcCommand {
     Setup(SetupArgs),
     /// Print credential CERT_NO as a W3C Verifiable Credential (JSON), signed now.
     Issue(IssueArgs),
-    /// Print the VC issuer's controller document.
+    /// Print the VC issuer's controller document (with --json: and the entries that register
+    /// its keys, which `proof inclusion` proves against a checkpoint).
     Controller(OutArgs),
     /// Print the status list credential (BitstringStatusListCredential) of the ledger.
     StatusList(StatusListArgs),
@@ -102,8 +103,30 @@ pub fn run(command: VcCommand, json: bool) -> CliResult {
         VcCommand::Controller(args) => {
             let node = open(&args.dir)?;
             let document = node.vc_controller_document().map_err(export_failure);
+            let registrations = node.vc_key_registrations().map_err(export_failure);
             node.close()?;
-            emit(&document?.to_json(), args.out.as_deref())
+            let document = document?.to_json();
+            if !json {
+                return emit(&document, args.out.as_deref());
+            }
+            // With --json: the document and the entries that register its keys, for proofs.
+            let registrations: Vec<Value> = registrations?
+                .iter()
+                .map(|key| {
+                    json!({
+                        "entry_index": key.entry_index,
+                        "controller": key.controller,
+                        "public_key_multibase": ed25519_dalek::VerifyingKey::from_bytes(&key.public_key)
+                            .map(|public| skill_ledger_vc::encode_multikey_public(&public))
+                            .unwrap_or_default(),
+                        "date": key.date.to_string(),
+                    })
+                })
+                .collect();
+            emit(
+                &json!({"controller": document, "registrations": registrations}),
+                args.out.as_deref(),
+            )
         }
         VcCommand::StatusList(args) => {
             let node = open(&args.dir)?;

@@ -282,6 +282,12 @@ impl Node {
         })
     }
 
+    /// Every `VcIssuerKeySet` the log holds, oldest first: the entries a verifier proves
+    /// against a checkpoint to tie the controller document's keys to the ledger.
+    pub fn vc_key_registrations(&self) -> Result<Vec<VcIssuerKey>, VcExportError> {
+        Ok(self.logged_vc_keys()?.0)
+    }
+
     /// The controller document of the VC issuer (public: needs no key file).
     pub fn vc_controller_document(&self) -> Result<ControllerDocument, VcExportError> {
         let (keys, logged) = self.logged_vc_keys()?;
