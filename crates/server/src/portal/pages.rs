@@ -225,7 +225,7 @@ table{width:100%;border-collapse:collapse}
 td,th{text-align:left;padding:.35rem .3rem;border-bottom:1px solid var(--line);overflow-wrap:normal;word-break:normal}
 th{white-space:nowrap}
 .scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch}
-.scroll table{min-width:30rem}
+.scroll table.wide{min-width:36rem}
 td code{white-space:nowrap;word-break:normal}
 .muted{color:var(--muted)}
 ul.steps{padding-left:1.2rem;margin:.2rem 0}
@@ -855,7 +855,7 @@ fn person_sections(person: &PersonPageView) -> Markup {
             @if person.holdings.is_empty() {
                 p { "没有证书记录。" }
             } @else {
-                div.scroll { table {
+                div.scroll { table.wide {
                     thead { tr { th { "证书编号" } th { "职业（工种）" } th { "等级" } th { "方式" } th { "发证日期" } th { "状态" } } }
                     tbody { @for holding in &person.holdings {
                         tr data-cert=(holding.cert_no) {
@@ -892,7 +892,7 @@ fn person_sections(person: &PersonPageView) -> Markup {
         @if !person.posts.is_empty() {
             section #posts {
                 h2 { "岗位聘任" }
-                div.scroll { table {
+                div.scroll { table.wide {
                     thead { tr { th { "岗位等级" } th { "职业（工种）" } th { "聘任单位" } th { "聘期" } th { "状态" } } }
                     tbody { @for post in &person.posts {
                         tr {
@@ -911,7 +911,7 @@ fn person_sections(person: &PersonPageView) -> Markup {
         @if !person.recognitions.is_empty() {
             section #recognitions {
                 h2 { "互认" }
-                div.scroll { table {
+                div.scroll { table.wide {
                     thead { tr { th { "证书编号" } th { "发证地" } th { "原职业 → 本地职业" } th { "等级" } th { "互认日期" } th { "状态" } } }
                     tbody { @for recognition in &person.recognitions {
                         tr data-cert=(recognition.cert_no) {
