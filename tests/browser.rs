@@ -3,7 +3,9 @@
 //! for a valid, a revoked and an unknown certificate, checks each result page (posted: the
 //! address names no one, the QR code carries the certificate number only), opens the
 //! verifier key's page, a partner body's page from the mirror, the statistics and a body
-//! page, and saves screenshots (docs/portal.md shows them).
+//! page, and saves screenshots (docs/portal.md shows them). Then the 个人查询 of the demo's
+//! sample persons (levels, a post, a standing and a withdrawn 互认) and the recognition pages,
+//! and, at 390 px (a phone), every page: none scrolls sideways.
 //!
 //! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test
 //! says so and passes, unless `SKILL_LEDGER_REQUIRE_BROWSER=1` (set by `.ci/run`), when it
@@ -145,6 +147,114 @@ async fn look_up(client: &Client, portal: &str, cert_no: &str, name: &str) -> (S
     assert_eq!(
         (address.path(), address.query()),
         ("/query", None),
+        "{address}"
+    );
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    (status, text)
+}
+
+/// The phone width every page must fit (employers scan QR codes).
+const PHONE_PX: u64 = 390;
+
+/// The page in the window does not scroll sideways at the phone width.
+async fn assert_fits_a_phone(client: &Client, what: &str) {
+    let measured = client
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            Vec::new(),
+        )
+        .await
+        .expect("the page measured");
+    let (scroll_width, inner_width) = (
+        measured[0].as_u64().expect("scrollWidth"),
+        measured[1].as_u64().expect("innerWidth"),
+    );
+    assert!(
+        inner_width <= PHONE_PX && inner_width > 300,
+        "{what}: the window is {inner_width} px wide"
+    );
+    assert!(
+        scroll_width <= PHONE_PX,
+        "{what} is {scroll_width} px wide at {PHONE_PX} px"
+    );
+}
+
+async fn phone_window(client: &Client) {
+    client
+        .set_window_size(PHONE_PX as u32, 1000)
+        .await
+        .expect("a phone-sized window");
+}
+
+async fn desktop_window(client: &Client) {
+    client
+        .set_window_size(1280, 1000)
+        .await
+        .expect("a desktop-sized window");
+}
+
+/// Fills and submits the person form (identity number and name); returns the answer's
+/// `data-status` and the page text.
+async fn look_up_person(
+    client: &Client,
+    portal: &str,
+    id_no: &str,
+    name: &str,
+) -> (String, String) {
+    client
+        .goto(&format!("{portal}/"))
+        .await
+        .expect("the portal loads");
+    // From the navigation, as a visitor finds it.
+    client
+        .find(Locator::Css("nav a[href='/person']"))
+        .await
+        .expect("the 个人查询 link")
+        .click()
+        .await
+        .expect("opened");
+    client
+        .find(Locator::Css("#id_no"))
+        .await
+        .expect("identity number field")
+        .send_keys(id_no)
+        .await
+        .expect("typed");
+    client
+        .find(Locator::Css("#name"))
+        .await
+        .expect("name field")
+        .send_keys(name)
+        .await
+        .expect("typed");
+    client
+        .find(Locator::Css("form.person button[type=submit]"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("submitted");
+    let status = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#person .status"))
+        .await
+        .expect("an answer")
+        .attr("data-status")
+        .await
+        .expect("attribute")
+        .unwrap_or_default();
+    // Posted: the address names no one and carries no number.
+    let address = client.current_url().await.expect("the address");
+    assert_eq!(
+        (address.path(), address.query()),
+        ("/person", None),
         "{address}"
     );
     let text = client
@@ -432,5 +542,192 @@ async fn the_portal_answers_valid_revoked_and_unknown_certificates_in_a_real_bro
         .expect("text");
     assert!(heading.contains("（演示）"), "{heading}");
     screenshot(&client, "portal-body.png").await;
+
+    // 个人查询: the demo's sample persons, by identity number and name.
+    let person = |kind: &str| -> (String, String, Option<String>) {
+        let item = summary["samples"]["persons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|item| item["kind"] == kind && item["node"] == "50")
+            .unwrap_or_else(|| panic!("a {kind} person on 50: {summary}"));
+        (
+            item["id_number"].as_str().expect("id_number").to_string(),
+            item["name"].as_str().expect("name").to_string(),
+            item["cert_no"].as_str().map(str::to_string),
+        )
+    };
+    desktop_window(&client).await;
+    // one holding a Sichuan credential Chongqing recognised
+    let (id_no, name, recognised) = person("recognised");
+    let recognised = recognised.expect("the recognised certificate");
+    let (status, text) = look_up_person(&client, &portal, &id_no, &name).await;
+    assert_eq!(status, "found", "{text}");
+    for shown in [
+        "当前等级",
+        "证书记录",
+        "互认",
+        "互认有效",
+        "下一步可申报",
+        &recognised,
+    ] {
+        assert!(text.contains(shown), "{shown} missing: {text}");
+    }
+    assert!(
+        !text.contains(&id_no),
+        "the number is not spelled out: {text}"
+    );
+    // Each certificate links its own page by number (never the name).
+    let links = client
+        .find_all(Locator::Css("#history a.cert"))
+        .await
+        .expect("certificate links");
+    assert!(!links.is_empty(), "{text}");
+    for link in &links {
+        let href = link.attr("href").await.expect("href").unwrap_or_default();
+        assert!(href.starts_with("/?cert_no="), "{href}");
+        assert!(!href.contains(&name) && !href.contains('%'), "{href}");
+    }
+    screenshot(&client, "portal-person.png").await;
+    phone_window(&client).await;
+    assert_fits_a_phone(&client, "the person page").await;
+    screenshot(&client, "portal-person-phone.png").await;
+
+    // Its recognition's page, from the person page.
+    desktop_window(&client).await;
+    client
+        .find(Locator::Css(&format!(
+            "#recognitions a.recognition[href='/recognitions/{recognised}']"
+        )))
+        .await
+        .expect("the recognition's link")
+        .click()
+        .await
+        .expect("opened");
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    client
+        .find(Locator::Css("#recognition .status[data-status='active']"))
+        .await
+        .expect("a standing recognition");
+    for shown in [
+        "互认有效",
+        "四川省",
+        "对应本地职业",
+        "镜像",
+        "分钟前同步",
+        "北京时间",
+    ] {
+        assert!(text.contains(shown), "{shown} missing: {text}");
+    }
+    screenshot(&client, "portal-recognition.png").await;
+    phone_window(&client).await;
+    assert_fits_a_phone(&client, "the recognition page").await;
+    screenshot(&client, "portal-recognition-phone.png").await;
+
+    // The certificate's own page says it is recognised and links the recognition.
+    let (status, _) = look_up(&client, &portal, &recognised, &name).await;
+    assert_eq!(status, "valid");
+    let link = client
+        .find(Locator::Css("dd a.recognition"))
+        .await
+        .expect("the certificate page links its recognition");
+    assert_eq!(
+        link.attr("href").await.expect("href").as_deref(),
+        Some(format!("/recognitions/{recognised}").as_str())
+    );
+    assert_fits_a_phone(&client, "a partner certificate's page").await;
+
+    // A withdrawn recognition (Sichuan revoked the credential): reason and date.
+    let (id_no, name, withdrawn) = person("recognition_withdrawn");
+    let withdrawn = withdrawn.expect("the withdrawn certificate");
+    let (status, text) = look_up_person(&client, &portal, &id_no, &name).await;
+    assert_eq!(status, "found", "{text}");
+    assert!(text.contains("已撤回"), "{text}");
+    assert_fits_a_phone(&client, "a person with a withdrawn recognition").await;
+    client
+        .goto(&format!("{portal}/recognitions/{withdrawn}"))
+        .await
+        .expect("the withdrawn recognition loads");
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains("互认已撤回") && text.contains("撤回日期") && text.contains("发证地已撤销"),
+        "{text}"
+    );
+    assert_fits_a_phone(&client, "a withdrawn recognition").await;
+    screenshot(&client, "portal-recognition-withdrawn-phone.png").await;
+
+    // The 首席技师: posts; and one with several levels.
+    let (id_no, name, _) = person("post");
+    let (status, text) = look_up_person(&client, &portal, &id_no, &name).await;
+    assert_eq!(status, "found", "{text}");
+    assert!(
+        text.contains("岗位聘任") && text.contains("首席技师") && text.contains("在聘"),
+        "{text}"
+    );
+    assert_fits_a_phone(&client, "a person with posts").await;
+    let (id_no, name, _) = person("levels");
+    let (status, text) = look_up_person(&client, &portal, &id_no, &name).await;
+    assert_eq!(status, "found", "{text}");
+    assert!(text.contains("最早") || text.contains("已可申报"), "{text}");
+    // A wrong name for an existing person reads like an unknown person.
+    let (status, text) = look_up_person(&client, &portal, &id_no, "不是本人").await;
+    assert_eq!(status, "unknown", "{text}");
+
+    // Every other page fits a phone too.
+    let (cert_no, name) = sample("valid");
+    let (status, _) = look_up(&client, &portal, &cert_no, &name).await;
+    assert_eq!(status, "valid");
+    assert_fits_a_phone(&client, "a valid certificate's page").await;
+    let (cert_no, name) = sample("revoked");
+    look_up(&client, &portal, &cert_no, &name).await;
+    assert_fits_a_phone(&client, "a revoked certificate's page").await;
+    look_up(&client, &portal, "Y000050000101253999999", "张三").await;
+    assert_fits_a_phone(&client, "the unknown certificate's page").await;
+    for path in [
+        "/".to_string(),
+        format!("/?cert_no={cert_no}"),
+        "/person".to_string(),
+        "/stats".to_string(),
+        "/bodies".to_string(),
+        "/verifier-key".to_string(),
+        "/no-such-page".to_string(),
+    ] {
+        client
+            .goto(&format!("{portal}{path}"))
+            .await
+            .expect("the page loads");
+        assert_fits_a_phone(&client, &path).await;
+    }
+    client
+        .goto(&format!("{portal}/bodies"))
+        .await
+        .expect("bodies load");
+    let bodies = client
+        .find_all(Locator::Css("td a"))
+        .await
+        .expect("body links");
+    let mut body_paths = Vec::new();
+    for link in &bodies {
+        body_paths.push(link.attr("href").await.expect("href").unwrap_or_default());
+    }
+    for path in body_paths {
+        client
+            .goto(&format!("{portal}{path}"))
+            .await
+            .expect("a body page loads");
+        assert_fits_a_phone(&client, &path).await;
+    }
     client.close().await.expect("session closed");
 }

@@ -449,3 +449,205 @@ fn the_bundle_from_a_revoked_certificates_page_proves_the_revocation_and_binds_t
     assert!(text.contains("姓名与证书不符"), "{text}");
     assert!(!text.contains("skill-ledger/bundle"), "{text}");
 }
+
+/// Posts a form to `path`; returns the reply.
+fn post_form(address: &str, path: &str, form: &str) -> support::Reply {
+    let raw = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    exchange(address, raw.as_bytes(), support::REQUEST_TIMEOUT)
+        .unwrap_or_else(|error| panic!("POST {path}: {error}"))
+}
+
+fn person_form(id_no: &str, name: &str) -> String {
+    let escape = |text: &str| {
+        text.bytes()
+            .map(|byte| match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(byte).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect::<String>()
+    };
+    format!(
+        "id_type=resident_id&id_no={}&name={}",
+        escape(id_no),
+        escape(name)
+    )
+}
+
+/// 张三's resident identity-card number in the fixture (support::issue_args).
+const ID_NO: &str = "50010119900101123X";
+
+#[test]
+fn the_person_page_is_found_by_identity_number_and_name_and_never_by_the_number_alone() {
+    // Given a served ledger where 张三 holds one credential.
+    let ledger = given_a_ledger_with_a_credential();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+    let address = &served.address;
+
+    // When the person form is opened from the navigation.
+    let form = get(address, "/person");
+    assert_eq!(form.status, 200, "{}", form.text());
+    assert!(
+        form.text().contains("method=\"post\" action=\"/person\""),
+        "{}",
+        form.text()
+    );
+    assert!(get(address, "/").text().contains("href=\"/person\""));
+
+    // And the identity number and the name are posted.
+    let found = post_form(address, "/person", &person_form(ID_NO, "张三"));
+
+    // Then the person's page: current level, history with the certificate linked to its own
+    // page by number only, the next step and its date; not cached; the number masked.
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert_eq!(found.header("cache-control"), Some("no-store"));
+    let page = found.text();
+    assert!(page.contains("data-status=\"found\""), "{page}");
+    assert!(page.contains("五级/初级工"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/?cert_no={CERT}\"")),
+        "{page}"
+    );
+    assert!(page.contains("下一步可申报"), "{page}");
+    assert!(page.contains("四级/中级工"), "the next level: {page}");
+    assert!(page.contains("500***********123X"), "{page}");
+    assert!(
+        !page.contains(ID_NO),
+        "the number is not spelled out: {page}"
+    );
+    assert!(!page.contains("UTC"), "{page}");
+
+    // And a wrong name for that person reads exactly like an unknown person.
+    let mismatched = post_form(address, "/person", &person_form(ID_NO, "李四"));
+    let unknown = post_form(
+        address,
+        "/person",
+        &person_form("11010519491231002X", "李四"),
+    );
+    assert_eq!(mismatched.status, 200);
+    assert_eq!(unknown.status, 200);
+    assert_eq!(mismatched.header("cache-control"), Some("no-store"));
+    assert!(
+        mismatched.text().contains("未查询到相关个人记录"),
+        "{}",
+        mismatched.text()
+    );
+    assert_eq!(mismatched.text(), unknown.text());
+    assert!(!mismatched.text().contains(CERT));
+}
+
+#[test]
+fn bad_person_input_is_answered_in_chinese_naming_the_field() {
+    // Given a served ledger.
+    let ledger = given_a_ledger_with_a_credential();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+    let address = &served.address;
+
+    // When the number has a wrong check character, a wrong length, or the name is missing.
+    for (form, field, said) in [
+        (person_form("500101199001011230", "张三"), "id_no", "校验位"),
+        (person_form("5001011990", "张三"), "id_no", "18 位"),
+        (person_form(ID_NO, " "), "name", "姓名"),
+        (
+            format!("id_type=driving_licence&id_no={ID_NO}&name=x"),
+            "id_type",
+            "证件类型",
+        ),
+        ("id_no=1&id_no=2&name=x".to_string(), "form", "表单"),
+    ] {
+        let reply = post_form(address, "/person", &form);
+        // Then a 400 page in Chinese that names the field, without the parser's English.
+        assert_eq!(reply.status, 400, "{form}: {}", reply.text());
+        let page = reply.text();
+        assert!(page.contains(said), "{form}: {page}");
+        if field != "form" {
+            assert!(
+                page.contains(&format!("data-field=\"{field}\"")),
+                "{form}: {page}"
+            );
+        }
+        assert!(
+            !page.contains("duplicate") && !page.contains("check digit"),
+            "{page}"
+        );
+    }
+    // And a form that is not form-encoded is refused in Chinese too.
+    let json = support::request(
+        address,
+        "POST",
+        "/person",
+        &[("Content-Type", "application/json")],
+        b"{}",
+    );
+    assert_eq!(json.status, 415, "{}", json.text());
+    assert!(json.text().contains("表单"), "{}", json.text());
+}
+
+#[test]
+fn the_person_lookup_shares_the_lookups_rate_limit() {
+    // Given a served ledger allowing a burst of three lookups per client.
+    let ledger = given_a_ledger_with_a_credential();
+    let served = serve_with(
+        &ledger.dir,
+        &["--verify-rate-per-s", "0.2", "--verify-burst", "3"],
+        &ledger.temp.path().join("serve.err"),
+    );
+    let address = &served.address;
+
+    // When a client looks up two persons and one certificate.
+    for _ in 0..2 {
+        assert_eq!(
+            post_form(address, "/person", &person_form(ID_NO, "张三")).status,
+            200
+        );
+    }
+    assert_eq!(
+        post_form(address, "/query", &form_for(CERT, "张三")).status,
+        200
+    );
+
+    // Then the next person lookup is refused with a Chinese page and Retry-After.
+    let limited = post_form(address, "/person", &person_form(ID_NO, "张三"));
+    assert_eq!(limited.status, 429, "{}", limited.text());
+    assert!(limited.header("retry-after").is_some());
+    assert!(
+        limited.text().contains("查询过于频繁"),
+        "{}",
+        limited.text()
+    );
+    // And the form itself is not limited.
+    assert_eq!(get(address, "/person").status, 200);
+}
+
+#[test]
+fn a_recognition_page_is_only_for_recognised_partner_credentials() {
+    // Given a served ledger with no partner.
+    let ledger = given_a_ledger_with_a_credential();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+    let address = &served.address;
+
+    // When a recognition page is asked for a home certificate, a partner number, or no
+    // certificate number at all.
+    let home = get(address, &format!("/recognitions/{CERT}"));
+    let partner = get(address, "/recognitions/S000051000201254000014");
+    let bad = get(address, "/recognitions/S0000");
+
+    // Then 404 pages saying there is no recognition, and a 400 naming the number, in Chinese.
+    for reply in [&home, &partner] {
+        assert_eq!(reply.status, 404, "{}", reply.text());
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert!(
+            reply.text().contains("未查询到互认记录"),
+            "{}",
+            reply.text()
+        );
+    }
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad.text().contains("证书编号"), "{}", bad.text());
+}

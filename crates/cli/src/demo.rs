@@ -330,6 +330,10 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     let mut issuer_suspended_samples = Vec::new();
     // 互认: a few of each ledger's valid credentials, for the partner to recognise.
     let mut recognisable: Vec<Vec<CertificateNumber>> = Vec::new();
+    // Sample persons for the portal's 个人查询, and each ledger's holders by certificate (to
+    // name the holders of the credentials the partner recognises).
+    let mut person_samples = Vec::new();
+    let mut holders: Vec<BTreeMap<CertificateNumber, &Worker>> = Vec::new();
     for (authority, people) in authorities
         .iter()
         .zip([&chongqing_workers, &sichuan_workers])
@@ -381,6 +385,16 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                 .collect(),
         );
         revoked_samples.extend(sample(&made.revoked, 3));
+        person_samples.extend(made.persons.iter().map(|(kind, worker)| {
+            json!({"kind": kind, "name": worker.name, "id_number": worker.id_number,
+                   "node": authority.key})
+        }));
+        holders.push(
+            made.valid
+                .iter()
+                .map(|(number, worker)| (*number, &people[*worker]))
+                .collect(),
+        );
         nodes.insert(
             authority.key.to_string(),
             json!({
@@ -424,12 +438,39 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
             node["revoked"] = json!(revoked);
         }
     }
+    // The holders of partner credentials Chongqing recognised: one withdrawn (Sichuan revoked
+    // it), the others standing.
+    let chongqing_origin = nodes["50"]["origin"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let recognitions = &federation[&chongqing_origin]["recognitions"];
+    let withdrawn = recognitions["withdrawn_after_origin_revoked"].clone();
+    for (number, worker) in recognitions["recognised"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|number| number.as_str()?.parse::<CertificateNumber>().ok())
+        .filter_map(|number| Some((number, *holders.get(1)?.get(&number)?)))
+        .take(2)
+    {
+        let is_withdrawn = withdrawn
+            .as_array()
+            .is_some_and(|list| list.iter().any(|item| item == number.as_str()));
+        person_samples.push(json!({
+            "kind": if is_withdrawn { "recognition_withdrawn" } else { "recognised" },
+            "name": worker.name, "id_number": worker.id_number, "node": "50",
+            "cert_no": number.as_str(),
+        }));
+    }
     let summary = json!({
         "nodes": nodes,
         "samples": {
             "valid": valid_samples,
             "revoked": revoked_samples,
             "issuer_suspended": issuer_suspended_samples,
+            // Synthetic workers for the portal's 个人查询 (identity number and name).
+            "persons": person_samples,
         },
         "workers_on_both_ledgers": chongqing_workers.len().div_ceil(MOVED_EVERY),
         "federation": federation,
@@ -576,6 +617,8 @@ struct MadeLedger {
     stats: serde_json::Value,
     /// Events of the routes beyond evaluation and direct recognition.
     route_events: u64,
+    /// Sample persons for the portal's 个人查询 (kind, worker): synthetic, like everything here.
+    persons: Vec<(&'static str, Worker)>,
 }
 
 /// Creates one authority's ledger in `dir` and fills it with its bodies and its workers'
@@ -744,7 +787,7 @@ fn build_ledger(
     }
     wait_all(pending)?;
 
-    let route_events = other_routes(&node, &bodies, authority.districts, rng)?;
+    let (route_events, post_holder) = other_routes(&node, &bodies, authority.districts, rng)?;
 
     // A body suspended after an inspection (以案示警): what it issued before stays valid.
     let suspended = bodies[bodies.len() - 1].number;
@@ -790,6 +833,7 @@ fn build_ledger(
         rejected_codes,
         stats: skill_ledger_node::stats_document(&node.stats()?),
         route_events,
+        persons: sample_persons(&accepted, &revoked_set, workers, post_holder),
     };
     node.close()?;
     Ok(made)
@@ -803,13 +847,13 @@ fn ymd(year: i32, month: u8, day: u8) -> Date {
 /// apprenticeships (one completed and certified 初级工, one in progress), a national contest
 /// whose results are promoted to 技师, 高级工程师 converted to 高级技师, 特级技师 and 首席技师
 /// appointments (one ended), and a 技师 converted to 工程师 eligibility. Returns how many
-/// events were accepted.
+/// events were accepted, and the worker who holds the 首席技师 post (a sample person).
 fn other_routes(
     node: &Node,
     bodies: &[DemoBody],
     districts: &[&str],
     rng: &mut StdRng,
-) -> Result<u64, anyhow::Error> {
+) -> Result<(u64, Option<Worker>), anyhow::Error> {
     use skill_ledger_domain::{
         AppointmentBasis, AppointmentEndReason, AppointmentEnded, AppointmentMade,
         AppointmentRightGranted, ApprenticeshipCompleted, ApprenticeshipStarted, ContestRegistered,
@@ -832,7 +876,7 @@ fn other_routes(
             (*level == Level::SeniorTechnician).then_some((body, occupation, mapping))
         })
     }) else {
-        return Ok(0);
+        return Ok((0, None));
     };
     let origin = node.origin().to_string();
     let pseudonyms = node.pseudonym_key().clone();
@@ -1035,7 +1079,31 @@ fn other_routes(
             },
         )))?;
     }
-    Ok(accepted)
+    Ok((accepted, Some(fresh[4].0.clone())))
+}
+
+/// The sample persons of one ledger: a worker holding two or more valid credentials (a
+/// career on the ladder), and the holder of the 首席技师 post.
+fn sample_persons(
+    accepted: &[(CertificateNumber, usize)],
+    revoked: &std::collections::BTreeSet<CertificateNumber>,
+    workers: &[Worker],
+    post_holder: Option<Worker>,
+) -> Vec<(&'static str, Worker)> {
+    let mut held: BTreeMap<usize, usize> = BTreeMap::new();
+    for (number, worker) in accepted {
+        if !revoked.contains(number) {
+            *held.entry(*worker).or_insert(0) += 1;
+        }
+    }
+    let mut persons: Vec<(&'static str, Worker)> = held
+        .iter()
+        .filter(|(_, count)| **count >= 2)
+        .take(1)
+        .map(|(worker, _)| ("levels", workers[*worker].clone()))
+        .collect();
+    persons.extend(post_holder.map(|worker| ("post", worker)));
+    persons
 }
 
 /// Careers: an attested entry level (or a direct recognition), then one level at a time after

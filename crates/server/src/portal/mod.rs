@@ -45,8 +45,9 @@ fn wants_page(request: &Request) -> bool {
     let path = request.uri().path();
     if matches!(
         path,
-        "/" | "/query" | "/stats" | "/bodies" | "/verifier-key"
+        "/" | "/query" | "/person" | "/stats" | "/bodies" | "/verifier-key"
     ) || path.starts_with("/bodies/")
+        || path.starts_with("/recognitions/")
     {
         return true;
     }
@@ -148,12 +149,21 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ))
         .get(lookup);
     // A holder-bound bundle checks the name like a lookup: the same limit.
-    let bundle_route =
-        post(holder_bundle).route_layer(middleware::from_fn_with_state(state, verify_rate_limit));
+    let bundle_route = post(holder_bundle).route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        verify_rate_limit,
+    ));
+    // A person lookup checks a name too (and pseudonymises a document number): the same
+    // limit, on the posted lookup only.
+    let person_route = post(person_query)
+        .route_layer(middleware::from_fn_with_state(state, verify_rate_limit))
+        .get(person_lookup);
     Router::new()
         .route("/", get(lookup))
         .route("/query", query_route)
         .route("/bundle", bundle_route)
+        .route("/person", person_route)
+        .route("/recognitions/{cert_no}", get(recognition))
         .route("/stats", get(stats))
         .route("/bodies", get(bodies))
         .route("/bodies/{reg_no}", get(body))
@@ -230,9 +240,18 @@ fn result_url(state: &AppState, cert_no: &str) -> String {
     )
 }
 
-/// The posted form, read within the body limit and the request timeout; a page saying what
-/// is wrong otherwise.
+/// The posted lookup form, read within the body limit and the request timeout; a page
+/// saying what is wrong otherwise.
 async fn read_lookup_form(request: Request, state: &AppState) -> Result<LookupQuery, Response> {
+    read_form(request, state).await
+}
+
+/// A posted form, read within the body limit and the request timeout; a page saying what
+/// is wrong otherwise.
+async fn read_form<T: serde::de::DeserializeOwned>(
+    request: Request,
+    state: &AppState,
+) -> Result<T, Response> {
     let label = ledger_label(state);
     let refuse = |status: StatusCode, message: &str| {
         html(
@@ -272,7 +291,7 @@ async fn read_lookup_form(request: Request, state: &AppState) -> Result<LookupQu
         Ok(Ok(bytes)) => bytes,
     };
     // The parser's own message is English and names Rust types: logged, not shown.
-    serde_urlencoded::from_bytes::<LookupQuery>(&bytes).map_err(|error| {
+    serde_urlencoded::from_bytes::<T>(&bytes).map_err(|error| {
         tracing::debug!(%error, "portal lookup form refused");
         refuse(
             StatusCode::BAD_REQUEST,
@@ -378,12 +397,25 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
             let answer = tokio::task::spawn_blocking(move || {
                 verify(&shared, &query).map(|verification| {
                     let authority = issuing_authority(&shared, verification.ledger.as_deref());
-                    (verification, authority)
+                    // A partner's credential this ledger recognised links its recognition.
+                    let recognition = verification
+                        .credential
+                        .as_ref()
+                        .and(verification.ledger.as_deref())
+                        .filter(|origin| *origin != shared.node.origin())
+                        .and_then(|origin| {
+                            recognition_of(&shared, origin, &query.certificate_number)
+                        })
+                        .map(|record| pages::RecognitionLink {
+                            url: model::recognition_url(record.certificate_number.as_str()),
+                            active: record.is_active(),
+                        });
+                    (verification, authority, recognition)
                 })
             })
             .await;
             match answer {
-                Ok(Ok((verification, authority))) => {
+                Ok(Ok((verification, authority, recognition))) => {
                     let checked = verification
                         .checked_against
                         .as_ref()
@@ -413,6 +445,7 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                                 checked,
                             );
                             view.mirror = verification.mirror.as_ref().map(model::mirror_note);
+                            view.recognition = recognition;
                             (
                                 StatusCode::OK,
                                 Lookup::Found {
@@ -776,4 +809,374 @@ async fn verifier_key_text(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("public, max-age=60"),
     );
     response
+}
+
+/// This ledger's recognition (互认) of the partner credential `number` of `origin`, the
+/// latest when there are several; `None` when there is none or the ledger cannot be read.
+fn recognition_of(
+    state: &AppState,
+    origin: &str,
+    number: &CertificateNumber,
+) -> Option<skill_ledger_domain::RecognitionRecord> {
+    match state.node.recognitions(origin) {
+        Ok(recognitions) => recognitions
+            .into_iter()
+            .map(|(_, record)| record)
+            .filter(|record| record.certificate_number == *number)
+            .max_by_key(|record| record.entry_index),
+        Err(error) => {
+            tracing::error!(%error, "portal: the recognitions could not be read");
+            None
+        }
+    }
+}
+
+/// The posted person form.
+#[derive(Deserialize)]
+struct PersonForm {
+    #[serde(default)]
+    id_type: String,
+    #[serde(default)]
+    id_no: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// 个人查询: the form. The lookup is posted: no address carries a name or a document number.
+async fn person_lookup(State(state): State<AppState>) -> Response {
+    html(
+        StatusCode::OK,
+        pages::person_lookup_page(ledger_label(&state)),
+        "public, max-age=60",
+    )
+}
+
+/// Why a document number was refused, in Chinese, for the person who typed it.
+fn document_number_message(error: &skill_ledger_domain::DocumentNumberError) -> String {
+    use skill_ledger_domain::DocumentNumberErrorKind as Kind;
+    let why = match &error.kind {
+        Kind::Empty => "请填写身份证件号码".to_string(),
+        Kind::WrongLength { length } => {
+            format!("居民身份证号码应为 18 位，您填写的是 {length} 位")
+        }
+        Kind::FirstGeneration => "不受理 15 位的第一代身份证号码，请填写 18 位号码".to_string(),
+        Kind::BadCharacter { position, .. } => {
+            format!("第 {position} 位字符有误（前 17 位为数字，最后一位为数字或 X）")
+        }
+        Kind::UnknownProvince { .. } => "前两位不是有效的省份代码".to_string(),
+        Kind::BadBirthDate { .. } => "第 7 至 14 位不是有效的出生日期".to_string(),
+        Kind::CheckDigit { .. } => "校验位不符，请逐位核对".to_string(),
+        Kind::LengthOutOfBounds {
+            length_min,
+            length_max,
+            ..
+        } => format!("证件号码应为 {length_min} 至 {length_max} 位字母或数字"),
+        _ => "格式有误".to_string(),
+    };
+    format!("身份证件号码有误：{why}。")
+}
+
+/// Whether `name` is the holder named by one of the person's credentials: a credential of
+/// this ledger (its name commitment, as the lookup checks it), or a partner's credential
+/// the person holds here by recognition, checked in the partner's mirror (the partners
+/// share the pseudonym key, so the commitment opens the same way). The credential must
+/// carry the same subject.
+fn name_matches_person(
+    state: &AppState,
+    subject: &skill_ledger_domain::SubjectId,
+    person: &skill_ledger_domain::PersonRecord,
+    career: &skill_ledger_domain::CareerRecord,
+    name: &str,
+) -> Result<bool, skill_ledger_node::NodeError> {
+    let numbers = person
+        .holdings
+        .iter()
+        .map(|holding| holding.certificate_number)
+        .chain(
+            career
+                .recognitions
+                .iter()
+                .map(|recognition| recognition.certificate_number),
+        );
+    let mirrors = state.federation.mirrors();
+    for number in numbers {
+        if number.province() == state.node.province() {
+            if let skill_ledger_node::NameCheck::Matched(credential) =
+                state.node.check_name(&number, name)?
+            {
+                if credential.subject == *subject {
+                    return Ok(true);
+                }
+            }
+            continue;
+        }
+        let found = match crate::federation::answering_partner(&mirrors, &number) {
+            Ok(Some((_, Some(found)))) => found,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "portal person lookup: a partner mirror could not answer");
+                continue;
+            }
+        };
+        if found.record.subject == *subject
+            && state.node.pseudonym_key().name_matches(
+                number.as_str(),
+                name,
+                &found.record.name_commitment,
+            )
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The partner occupation's name, from the partner's mirror catalogue.
+fn partner_occupation_view(
+    state: &AppState,
+    origin: &str,
+    code: skill_ledger_domain::OccupationCode,
+) -> pages::OccupationView {
+    let registry = state
+        .federation
+        .partners()
+        .iter()
+        .find(|partner| partner.origin() == origin)
+        .and_then(|partner| partner.reader().registry().ok());
+    model::occupation_view(
+        registry
+            .as_ref()
+            .and_then(|registry| registry.catalogue.as_deref()),
+        code,
+    )
+}
+
+/// The person's page, or `None` for an unknown person or a name matching none of the
+/// person's credentials (one answer for both).
+fn person_view_of(
+    state: &AppState,
+    kind: skill_ledger_domain::IdDocumentType,
+    number: &str,
+    name: &str,
+) -> Result<Option<pages::PersonPageView>, skill_ledger_node::NodeError> {
+    // Computed here, kept nowhere: the subject is the keyed hash of the document.
+    let subject = state.node.pseudonym_key().subject(kind, number);
+    let person = state.node.person(&subject)?;
+    let career = state.node.career(&subject)?;
+    if person.is_none() && career.is_none() {
+        return Ok(None);
+    }
+    let person = person.unwrap_or_default();
+    let career = career.unwrap_or_default();
+    if !name_matches_person(state, &subject, &person, &career, name)? {
+        return Ok(None);
+    }
+    let registry = state.node.registry();
+    let partner_occupation = |origin: &str, code| partner_occupation_view(state, origin, code);
+    Ok(Some(model::person_page_view(
+        name,
+        model::mask_document_number(number),
+        &person,
+        &career,
+        &registry,
+        state.node.today(),
+        &partner_occupation,
+    )))
+}
+
+/// The home checkpoint line of a page, with the authority's name.
+fn home_checked(state: &AppState) -> Option<pages::CheckedAgainst> {
+    let authority = authority_name(&state.node.registry());
+    state.node.checkpoint().map(|signed| {
+        let mut checked = model::checked_against(&crate::views::CheckpointView::new(&signed));
+        checked.authority_name = Some(authority);
+        checked
+    })
+}
+
+/// 个人查询: the person's page for a posted identity-document number and name. The subject
+/// is computed on the server from the number and kept nowhere; the page is `no-store`. An
+/// unknown person and a name matching none of the person's credentials get the same page.
+async fn person_query(State(state): State<AppState>, request: Request) -> Response {
+    let form: PersonForm = match read_form(request, &state).await {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let label = ledger_label(&state);
+    let id_type = if form.id_type.trim().is_empty() {
+        "resident_id".to_string()
+    } else {
+        form.id_type.trim().to_string()
+    };
+    let answer = |status: StatusCode, lookup: pages::PersonLookup| {
+        html(
+            status,
+            pages::person_result_page(label, &lookup, &form.name, &id_type),
+            "no-store",
+        )
+    };
+    let bad = |field: &'static str, message: String| {
+        answer(
+            StatusCode::BAD_REQUEST,
+            pages::PersonLookup::BadInput { field, message },
+        )
+    };
+    let Some(kind) = skill_ledger_domain::IdDocumentType::from_code(&id_type) else {
+        return bad("id_type", "请选择证件类型。".to_string());
+    };
+    if form.id_no.chars().count() > crate::verify::HOLDER_TEXT_CHARS_MAX {
+        return bad("id_no", "身份证件号码过长。".to_string());
+    }
+    let number = match skill_ledger_domain::check_document_number(kind, &form.id_no) {
+        Ok(number) => number,
+        Err(error) => return bad("id_no", document_number_message(&error)),
+    };
+    if skill_ledger_domain::check_holder_name(&form.name).is_err() {
+        return bad(
+            "name",
+            "请填写证书上的姓名（不超过 64 字，不含控制字符）。".to_string(),
+        );
+    }
+    let shared = state.clone();
+    let name = form.name.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        person_view_of(&shared, kind, &number, &name).map(|view| (view, home_checked(&shared)))
+    })
+    .await;
+    match read {
+        Ok(Ok((Some(mut view), checked))) => {
+            view.checked = checked;
+            answer(StatusCode::OK, pages::PersonLookup::Found(Box::new(view)))
+        }
+        Ok(Ok((None, checked))) => {
+            answer(StatusCode::OK, pages::PersonLookup::NotFound { checked })
+        }
+        Ok(Err(error)) => {
+            tracing::error!(%error, "portal person lookup failed");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::message_page(label, "查询暂不可用", "数据读取失败，请稍后再试。"),
+                "no-store",
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "portal person lookup task failed");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::message_page(label, "查询暂不可用", "请稍后再试。"),
+                "no-store",
+            )
+        }
+    }
+}
+
+/// 互认: a partner credential this ledger recognised, by its number (not personal: the
+/// page shows no name). Origin ledger and the freshness of this node's mirror of it, the
+/// occupation mapping, the status (withdrawn with reason and date).
+async fn recognition(
+    State(state): State<AppState>,
+    cert_no: Result<Path<String>, PathRejection>,
+) -> Response {
+    let label = ledger_label(&state);
+    let page = |status: StatusCode, title: &str, message: &str| {
+        html(
+            status,
+            pages::message_page(label, title, message),
+            "no-store",
+        )
+    };
+    let number = match cert_no {
+        Ok(Path(cert_no)) => cert_no.trim().parse::<CertificateNumber>().ok(),
+        Err(_) => None,
+    };
+    let Some(number) = number else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "证书编号有误",
+            "证书编号应为 22 位（1 位字母 Y 或 S 加 21 位数字），请核对后重试。",
+        );
+    };
+    let shared = state.clone();
+    let read = tokio::task::spawn_blocking(move || recognition_view_of(&shared, number)).await;
+    match read {
+        Ok(Ok(Some(view))) => html(
+            StatusCode::OK,
+            pages::recognition_page(label, &view),
+            "public, max-age=5",
+        ),
+        Ok(Ok(None)) => page(
+            StatusCode::NOT_FOUND,
+            "未查询到互认记录",
+            &format!("本账本没有编号为 {number} 的外省证书的互认记录。本地颁发的证书请在证书查询页查询。"),
+        ),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "portal recognition page failed");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "查询暂不可用",
+                "数据读取失败，请稍后再试。",
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "portal recognition page task failed");
+            page(StatusCode::INTERNAL_SERVER_ERROR, "查询暂不可用", "请稍后再试。")
+        }
+    }
+}
+
+/// A recognition's page view: this ledger's record, and from the origin's mirror its
+/// catalogue, its authority, the credential's status there and the mirror's freshness.
+fn recognition_view_of(
+    state: &AppState,
+    number: CertificateNumber,
+) -> Result<Option<pages::RecognitionPageView>, String> {
+    if number.province() == state.node.province() {
+        return Ok(None);
+    }
+    let partner = state
+        .federation
+        .partner_for(&number)
+        .map_err(|error| error.to_string())?;
+    // The origin: the answering partner's; without one, whichever origin recorded it.
+    let origins: Vec<String> = match &partner {
+        Some((partner, _)) => vec![partner.origin().to_string()],
+        None => Vec::new(),
+    };
+    let Some(record) = origins
+        .iter()
+        .find_map(|origin| recognition_of(state, origin, &number))
+    else {
+        return Ok(None);
+    };
+    let registry = state.node.registry();
+    let partner_registry = partner
+        .as_ref()
+        .and_then(|(partner, _)| partner.reader().registry().ok());
+    let mut view = model::recognition_page_view(
+        &record,
+        registry.catalogue.as_deref(),
+        partner_registry
+            .as_ref()
+            .and_then(|registry| registry.catalogue.as_deref()),
+        &authority_name(&registry),
+    );
+    view.origin_authority = partner_registry.as_deref().map(authority_name);
+    if let Some((partner, found)) = &partner {
+        view.revoked_at_origin = found.as_ref().map(|found| !found.record.is_valid());
+        view.mirror = state
+            .federation
+            .health()
+            .iter()
+            .find(|item| item.origin == partner.origin())
+            .and_then(|item| item.mirror.as_ref())
+            .map(model::mirror_note);
+        view.origin_checked = partner
+            .reader()
+            .checkpoint()
+            .ok()
+            .flatten()
+            .map(|held| model::checked_against(&crate::views::CheckpointView::new(&held)));
+    }
+    view.checked = home_checked(state);
+    Ok(Some(view))
 }

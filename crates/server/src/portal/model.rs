@@ -4,11 +4,15 @@
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use serde_json::Value;
-use skill_ledger_domain::{Audience, BodyRecord, BodyStatus, Catalogue, Date, Level};
+use skill_ledger_domain::{
+    Audience, BodyRecord, BodyStatus, CareerRecord, Catalogue, Date, Level, OccupationCode,
+    PersonRecord, RecognitionRecord, RecognitionWithdrawal, Registry, RouteKind, WithdrawalReason,
+};
 
 use super::pages::{
-    BodySummary, BodyView, CheckedAgainst, CredentialView, IssuerWarningView, MirrorNote,
-    ScopeView, StatusView,
+    BodySummary, BodyView, CheckedAgainst, CredentialView, CurrentLevelView, HoldingView,
+    IssuerWarningView, MirrorNote, NextStepView, OccupationView, PersonPageView, PostView,
+    RecognitionPageView, RecognitionSummary, ScopeView, StatusView, WithdrawnView,
 };
 use crate::federation::MirrorView;
 use crate::views::{CheckpointView, CredentialView as ApiCredential};
@@ -208,6 +212,263 @@ pub fn credential_page_view(
         entry_index: credential.entry_index,
         checked,
         mirror: None,
+        recognition: None,
+    }
+}
+
+/// An occupation by name (from `catalogue`) and code.
+pub fn occupation_view(catalogue: Option<&Catalogue>, code: OccupationCode) -> OccupationView {
+    OccupationView {
+        code: code.to_string(),
+        name: occupation_name(catalogue, code),
+    }
+}
+
+/// A route by its Chinese name.
+pub fn route_name(route: RouteKind) -> &'static str {
+    match route {
+        RouteKind::Evaluation => "评价",
+        RouteKind::DirectRecognition => "直接认定",
+        RouteKind::Contest => "竞赛晋升",
+        RouteKind::Conversion => "职称贯通",
+        RouteKind::Appointment => "聘任",
+        RouteKind::Apprenticeship => "学徒",
+        RouteKind::Recognition => "互认",
+    }
+}
+
+/// A document number for the person's page: the first three and the last four characters,
+/// the rest starred (the visitor typed it; the page still does not spell it out).
+pub fn mask_document_number(normalised: &str) -> String {
+    let characters: Vec<char> = normalised.chars().collect();
+    if characters.len() <= 7 {
+        return "*".repeat(characters.len());
+    }
+    let tail = characters.len() - 4;
+    characters
+        .iter()
+        .enumerate()
+        .map(|(position, character)| {
+            if position < 3 || position >= tail {
+                *character
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+/// The address of a recognition's page.
+pub fn recognition_url(cert_no: &str) -> String {
+    format!("/recognitions/{}", query_escape(cert_no))
+}
+
+/// A recognition's withdrawal, in words.
+pub fn withdrawn_view(withdrawal: &RecognitionWithdrawal) -> WithdrawnView {
+    WithdrawnView {
+        effective: withdrawal.effective.to_string(),
+        reason: match &withdrawal.reason {
+            WithdrawalReason::OriginRevoked { .. } => "发证地已撤销该证书".to_string(),
+            WithdrawalReason::AuthorityDecision { reason } => {
+                format!("本地人力资源社会保障部门决定撤回：{reason}")
+            }
+        },
+        entry_index: withdrawal.entry_index,
+    }
+}
+
+/// What a next step builds on, in Chinese (the domain's basis is a note for people, partly
+/// in English: the known forms are said again, anything else is shown as it is).
+pub fn next_step_basis(basis: &str) -> String {
+    if let Some((level, rest)) = basis.split_once(" since ") {
+        let (date, right) = match rest.split_once(", by an enterprise with the right") {
+            Some((date, _)) => (date, "；须由具有评聘权的企业聘任"),
+            None => (rest, ""),
+        };
+        return format!("自 {date} 起持有{level}{right}");
+    }
+    if basis.starts_with("特级技师 post") {
+        return "现聘特级技师；须在开展首席技师评聘的企业".to_string();
+    }
+    if let Some(date) = basis.strip_prefix("apprenticeship completed ") {
+        return format!("学徒期满（{date}）");
+    }
+    if let Some(rest) = basis.strip_prefix("apprenticeship started ") {
+        let date = rest.trim_end_matches(" (completion)");
+        return format!("学徒自 {date} 开始，期满后");
+    }
+    basis.to_string()
+}
+
+/// The names a person's page needs from other ledgers: a partner occupation by the
+/// partner's catalogue (the origin, the code).
+pub type PartnerOccupation<'a> = &'a dyn Fn(&str, OccupationCode) -> OccupationView;
+
+/// A recognition as a person's page lists it.
+pub fn recognition_summary(
+    recognition: &RecognitionRecord,
+    home: Option<&Catalogue>,
+    partner_occupation: PartnerOccupation<'_>,
+) -> RecognitionSummary {
+    let cert_no = recognition.certificate_number.as_str().to_string();
+    RecognitionSummary {
+        url: recognition_url(&cert_no),
+        cert_no,
+        origin_label: origin_label(&recognition.origin),
+        partner_occupation: partner_occupation(&recognition.origin, recognition.partner_occupation),
+        occupation: occupation_view(home, recognition.occupation),
+        level: recognition.level.certificate_label(),
+        date: recognition.date.to_string(),
+        active: recognition.is_active(),
+        withdrawn: recognition.withdrawn.as_ref().map(|withdrawal| {
+            let view = withdrawn_view(withdrawal);
+            format!("{} 撤回：{}", view.effective, view.reason)
+        }),
+    }
+}
+
+/// A person's page, from the person's records on this ledger (`registry` is this ledger's),
+/// judged on `today`.
+pub fn person_page_view(
+    name: &str,
+    id_masked: String,
+    person: &PersonRecord,
+    career: &CareerRecord,
+    registry: &Registry,
+    today: Date,
+    partner_occupation: PartnerOccupation<'_>,
+) -> PersonPageView {
+    let catalogue = registry.catalogue.as_deref();
+    let recognised: std::collections::BTreeSet<_> = career
+        .recognitions
+        .iter()
+        .map(|recognition| recognition.certificate_number)
+        .collect();
+    let body_name = |number: &skill_ledger_domain::RegistrationNumber| {
+        registry
+            .bodies
+            .get(number)
+            .map_or_else(|| "（未知机构）".to_string(), |body| body.name.clone())
+    };
+    let steps = skill_ledger_domain::next_steps(registry, person, career);
+    PersonPageView {
+        name: name.trim().to_string(),
+        id_masked,
+        current: skill_ledger_domain::current_levels(person, career)
+            .into_iter()
+            .map(|(code, level)| CurrentLevelView {
+                occupation: occupation_view(catalogue, code),
+                level: level.certificate_label(),
+            })
+            .collect(),
+        holdings: person
+            .holdings
+            .iter()
+            .map(|holding| HoldingView {
+                cert_no: holding.certificate_number.as_str().to_string(),
+                occupation: occupation_view(catalogue, holding.occupation),
+                level: holding.level.certificate_label(),
+                issued: holding.issued.to_string(),
+                route: route_name(holding.route).to_string(),
+                revoked: holding.revoked,
+                basis_revoked: holding.basis_revoked,
+                recognition_url: recognised
+                    .contains(&holding.certificate_number)
+                    .then(|| recognition_url(holding.certificate_number.as_str())),
+            })
+            .collect(),
+        posts: career
+            .appointments
+            .iter()
+            .map(|post| PostView {
+                level: post.level.name_zh().to_string(),
+                occupation: occupation_view(catalogue, post.occupation),
+                body_reg_no: post.body.as_str().to_string(),
+                body_name: body_name(&post.body),
+                term: format!("{} 至 {}", post.term_start, post.term_end),
+                status: match post.ended {
+                    None if post.term_end < today => "聘期已满".to_string(),
+                    None => "在聘".to_string(),
+                    Some((date, reason)) => format!("{date} {}", end_reason_name(reason)),
+                },
+                current: post.ended.is_none() && post.term_end >= today,
+            })
+            .collect(),
+        recognitions: career
+            .recognitions
+            .iter()
+            .map(|recognition| recognition_summary(recognition, catalogue, partner_occupation))
+            .collect(),
+        policy_version: steps.first().map(|step| step.policy_version),
+        next_steps: steps
+            .iter()
+            .map(|step| NextStepView {
+                target: match (&step.title, step.occupation, step.level) {
+                    (Some((title, series, field)), _, _) => {
+                        format!("{}（{series}系列 {field}）", title.name_zh())
+                    }
+                    (None, Some(code), Some(level)) => {
+                        let occupation = occupation_view(catalogue, code);
+                        format!(
+                            "{} ({}) {}",
+                            occupation.name,
+                            occupation.code,
+                            level.certificate_label()
+                        )
+                    }
+                    _ => "—".to_string(),
+                },
+                route: match step.route {
+                    RouteKind::Appointment => "聘任",
+                    RouteKind::Apprenticeship => "学徒期满",
+                    RouteKind::Conversion => "贯通",
+                    other => route_name(other),
+                }
+                .to_string(),
+                earliest: step.earliest.to_string(),
+                ready: step.earliest <= today,
+                basis: next_step_basis(&step.basis),
+            })
+            .collect(),
+        checked: None,
+    }
+}
+
+fn end_reason_name(reason: skill_ledger_domain::AppointmentEndReason) -> &'static str {
+    use skill_ledger_domain::AppointmentEndReason as Reason;
+    match reason {
+        Reason::TermOver => "聘期届满",
+        Reason::LeftPost => "离岗",
+        Reason::Dismissed => "解聘",
+    }
+}
+
+/// A recognition's page, from this ledger's record of it (`home` is this ledger's
+/// catalogue, `partner` the origin's, from the mirror).
+pub fn recognition_page_view(
+    recognition: &RecognitionRecord,
+    home: Option<&Catalogue>,
+    partner: Option<&Catalogue>,
+    authority_name: &str,
+) -> RecognitionPageView {
+    RecognitionPageView {
+        cert_no: recognition.certificate_number.as_str().to_string(),
+        origin: recognition.origin.clone(),
+        origin_label: origin_label(&recognition.origin),
+        origin_authority: None,
+        origin_entry_index: recognition.origin_entry_index,
+        level: recognition.level.certificate_label(),
+        partner_occupation: occupation_view(partner, recognition.partner_occupation),
+        occupation: occupation_view(home, recognition.occupation),
+        issued: recognition.issued.to_string(),
+        date: recognition.date.to_string(),
+        authority_name: authority_name.to_string(),
+        withdrawn: recognition.withdrawn.as_ref().map(withdrawn_view),
+        revoked_at_origin: None,
+        mirror: None,
+        origin_checked: None,
+        checked: None,
+        entry_index: recognition.entry_index,
     }
 }
 
@@ -419,6 +680,36 @@ mod tests {
         assert_eq!(
             years,
             vec![("2024".to_string(), 470), ("2025".to_string(), 654)]
+        );
+    }
+
+    #[test]
+    fn a_document_number_is_shown_masked() {
+        assert_eq!(
+            mask_document_number("500101197403057602"),
+            "500***********7602"
+        );
+        assert_eq!(mask_document_number("E1234567"), "E12*4567");
+        assert_eq!(mask_document_number("AB123"), "*****");
+    }
+
+    #[test]
+    fn next_step_bases_read_in_chinese() {
+        assert_eq!(
+            next_step_basis("中级工 since 2024-10-06"),
+            "自 2024-10-06 起持有中级工"
+        );
+        assert_eq!(
+            next_step_basis("高级技师 since 2019-06-01, by an enterprise with the right"),
+            "自 2019-06-01 起持有高级技师；须由具有评聘权的企业聘任"
+        );
+        assert_eq!(
+            next_step_basis("apprenticeship started 2025-03-01 (completion)"),
+            "学徒自 2025-03-01 开始，期满后"
+        );
+        assert_eq!(
+            next_step_basis("高级技师 S000050000101191900004"),
+            "高级技师 S000050000101191900004"
         );
     }
 }
