@@ -302,9 +302,13 @@ impl Node {
         suite: Suite,
     ) -> Result<serde_json::Value, VcExportError> {
         let issuer = self.vc_issuer()?;
-        let credential = self
-            .credential(number)?
-            .ok_or(VcExportError::UnknownCredential(*number))?;
+        let Some(credential) = self.credential(number)? else {
+            // Logged by a batch the projections have not committed yet: pending, not unknown.
+            return Err(match self.logged_past_projections(number)? {
+                Some(entry_index) => VcExportError::NotYetCheckpointed { entry_index },
+                None => VcExportError::UnknownCredential(*number),
+            });
+        };
         let registry = self.registry();
         let evidence = self.ledger_evidence(credential.entry_index)?;
         let document = skill_credential(&issuer, &credential, &registry, evidence, None);
@@ -378,6 +382,22 @@ impl Node {
             document.subject.issuing_body.name = name.to_string();
         }
         self.signed_now(&issuer, &document, suite)
+    }
+
+    /// The entry that issued `number`, among the entries the projections have not committed
+    /// yet (a few, between a batch's checkpoint and its projection commit).
+    fn logged_past_projections(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<u64>, NodeError> {
+        for index in self.projected_size()?..self.entry_count() {
+            if let EventKind::LevelCertified(certified) = self.read_event(index)?.event.kind {
+                if certified.certificate_number == *number {
+                    return Ok(Some(index));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The recognition of partner credential `number` held by `subject`, active or withdrawn.
