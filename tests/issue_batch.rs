@@ -593,3 +593,115 @@ fn the_batch_route_answers_entry_by_entry_and_its_dry_run_writes_nothing() {
     );
     reply.problem(422, "invalid-field");
 }
+
+/// Python with `cryptography`, or `None` (skipped with a note) unless
+/// `SKILL_LEDGER_REQUIRE_PYTHON` is set, when its absence fails the test.
+fn python_with_cryptography() -> Option<&'static str> {
+    let found = std::process::Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if found {
+        return Some("python3");
+    }
+    assert!(
+        std::env::var_os("SKILL_LEDGER_REQUIRE_PYTHON").is_none(),
+        "SKILL_LEDGER_REQUIRE_PYTHON is set but `python3 -c \"import cryptography\"` fails \
+         (pip install -r .ci/requirements.txt)"
+    );
+    eprintln!(
+        "note: python3 with the cryptography package is missing: the Python signer is skipped"
+    );
+    None
+}
+
+#[test]
+fn an_entry_built_and_signed_in_python_is_accepted_over_http() {
+    let Some(python) = python_with_cryptography() else {
+        return;
+    };
+    // given a served ledger and the body's key seed, as a body's own system holds it
+    let given = given_served_ledger();
+    let seed = hex::encode(given.ledger.body_key.to_bytes());
+    let size = given.size();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/python/issue_one.py");
+    // when the Python example asks for the pseudonyms, builds and signs the entry per
+    // docs/formats.md with its own Ed25519, and posts it
+    let output = std::process::Command::new(python)
+        .arg(&script)
+        .args([
+            &given.url,
+            support::ORIGIN,
+            support::BODY,
+            &seed,
+            "Y000050000001205000001",
+            "50010119900101123X",
+            "张三",
+        ])
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // then the node accepted it
+    let answer: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(answer["answer"]["event"], "level_certified", "{answer}");
+    assert_eq!(answer["answer"]["duplicate"], false, "{answer}");
+    assert_eq!(given.size(), size + 1);
+    let verified = post_json(
+        &given.served.address,
+        "/v1/verify",
+        &serde_json::json!({"certificate_number": "Y000050000001205000001", "name": "张三"}),
+    );
+    assert_eq!(verified.json()["status"], "valid", "{}", verified.text());
+    // and its bytes are the ones skill-ledger signs for the same row: issue-batch finds the
+    // very entry already there
+    let file = given.path("results.csv");
+    write_csv(&file, &[ZHANG_JUNIOR]);
+    let (code, value) = json(&[
+        "issue-batch",
+        "--node",
+        &given.url,
+        "--key",
+        &given.key(),
+        "--file",
+        s(&file),
+    ]);
+    assert_eq!(
+        (code, value["duplicates"].as_u64()),
+        (0, Some(1)),
+        "{value}"
+    );
+    assert_eq!(given.size(), size + 1);
+}
+
+#[test]
+fn bench_issue_batch_issues_every_row_over_http() {
+    // given / when a small results file through the benchmark's served node
+    let value = support::json_ok(
+        &[
+            "bench",
+            "issue-batch",
+            "--rows",
+            "600",
+            "--batch-size",
+            "250",
+        ],
+        0,
+    );
+    // then every row became one entry, and the figures are reported
+    assert_eq!(value["accepted"], 600, "{value}");
+    assert_eq!(value["entries_added"], 600, "{value}");
+    assert!(
+        value["rows_per_s"].as_f64().expect("rows/s") > 0.0,
+        "{value}"
+    );
+    assert!(
+        value["phases_s"]["pseudonyms_sign_submit"].is_f64(),
+        "{value}"
+    );
+}

@@ -5,6 +5,7 @@
 mod admin;
 mod batch_file;
 mod bench;
+mod bench_issue_batch;
 mod bench_proofs;
 mod bench_sync;
 mod bench_vc;
