@@ -955,6 +955,7 @@ fn statistics_bodies_and_the_bundle_route_answer() {
 /// Every route the router serves, as (method, OpenAPI path, a concrete path to request).
 const ROUTES: &[(&str, &str, &str)] = &[
     ("post", "/v1/events", "/v1/events"),
+    ("post", "/v1/events/batch", "/v1/events/batch"),
     (
         "get",
         "/v1/credentials/{cert_no}",

@@ -72,6 +72,9 @@ pub enum BenchCommand {
     Workload(crate::bench_workload::WorkloadArgs),
     /// A partner mirror catching up on an origin ledger of N entries (verify + fold).
     Sync(crate::bench_sync::SyncArgs),
+    /// An exam session's results file of N rows issued over HTTP on loopback, end to end
+    /// (read and check, pseudonyms, sign, POST /v1/events/batch, receipt): rows/s.
+    IssueBatch(crate::bench_issue_batch::IssueBatchBenchArgs),
     /// W3C Verifiable Credentials issued and verified per second (eddsa-rdfc-2022 and
     /// eddsa-jcs-2022), and a status list regenerated for 10⁶ credentials.
     Vc(crate::bench_vc::VcArgs),
@@ -105,6 +108,7 @@ pub fn run(command: BenchCommand, json: bool) -> CliResult {
         BenchCommand::Workload(args) => crate::bench_workload::run(args, json),
         BenchCommand::Sync(args) => crate::bench_sync::run(args, json),
         BenchCommand::Vc(args) => crate::bench_vc::run(args, json),
+        BenchCommand::IssueBatch(args) => crate::bench_issue_batch::run(args, json),
     }
 }
 

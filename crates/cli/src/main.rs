@@ -3,7 +3,9 @@
 //! Exit codes: 0 success, 1 verification failed or event rejected, 2 usage or I/O error.
 
 mod admin;
+mod batch_file;
 mod bench;
+mod bench_issue_batch;
 mod bench_proofs;
 mod bench_sync;
 mod bench_vc;
@@ -13,13 +15,15 @@ mod bundle;
 mod demo;
 mod demo_federation;
 mod input;
-mod issue_csv;
+mod issue_batch;
 mod key_compromise;
 mod output;
 mod query;
 mod recognize;
 mod remote;
 mod serve;
+mod sign;
+mod submit;
 mod sync;
 mod table;
 mod vc;
@@ -110,9 +114,17 @@ pub enum Command {
     },
     /// Issue a credential, signed by the issuing body's key.
     Issue(admin::IssueArgs),
-    /// Issue a batch of credentials from a CSV file, one row each, signed by the body's key
-    /// (every row checked before any is submitted; docs/formats.md, "Batch issue CSV").
-    IssueCsv(issue_csv::IssueCsvArgs),
+    /// Issue an exam session's results from a CSV (UTF-8 or GB18030) or .xlsx file, one
+    /// credential per row, signed here by the body's key, to --dir or --node: every row checked
+    /// first, --dry-run asks the node's rules without writing, a receipt per row, reruns
+    /// answered as duplicates (docs/formats.md, Part 7).
+    #[command(alias = "issue-csv")]
+    IssueBatch(issue_batch::IssueBatchArgs),
+    /// Sign certifications offline (from a results file's rows, or JSON event descriptions)
+    /// into an entry file, one base64 entry per line, for `submit` later.
+    Sign(sign::SignArgs),
+    /// Submit an entry file (one base64 entry per line) to a serving node; a receipt per entry.
+    Submit(submit::SubmitArgs),
     /// Revoke a credential (by its issuer with --key, otherwise by the authority).
     Revoke(admin::RevokeArgs),
     /// 互认: recognise a partner's credential as its mirror holds it (signed by the
@@ -215,7 +227,9 @@ fn main() -> ExitCode {
         Command::Authority { command } => admin::authority(command, json),
         Command::Body { command } => admin::body(command, json),
         Command::Issue(args) => admin::issue(args, json),
-        Command::IssueCsv(args) => issue_csv::issue_csv(args, json),
+        Command::IssueBatch(args) => issue_batch::issue_batch(args, json),
+        Command::Sign(args) => sign::sign(args, json),
+        Command::Submit(args) => submit::submit(args, json),
         Command::Revoke(args) => admin::revoke(args, json),
         Command::Recognize(args) => recognize::recognize(args, json),
         Command::Show { command } => query::show(command, json),

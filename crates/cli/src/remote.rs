@@ -86,14 +86,14 @@ pub struct Refused {
 }
 
 /// What a node's problem document says.
-struct Refusal {
-    status: u16,
-    code: String,
-    detail: String,
+pub(crate) struct Refusal {
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
 }
 
 impl Refusal {
-    fn of(response: &Response) -> Refusal {
+    pub(crate) fn of(response: &Response) -> Refusal {
         let document: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
         let text = |name: &str| document[name].as_str().map(str::to_string);
         Refusal {
@@ -113,7 +113,7 @@ impl Refusal {
             )
     }
 
-    fn error(&self, url: &str) -> anyhow::Error {
+    pub(crate) fn error(&self, url: &str) -> anyhow::Error {
         let retry = match self.status {
             429 | 503 => " (retry later)",
             _ => "",
@@ -154,7 +154,17 @@ impl NodeClient {
         &self.origin
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Response, Failure> {
+    /// The node's URL, as given (without a trailing slash).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, Failure> {
         let bytes = body.map(|value| value.to_string().into_bytes());
         request(
             &self.base,

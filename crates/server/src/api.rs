@@ -1,6 +1,9 @@
-//! The JSON API under `/v1`: submit signed events, read credentials and bodies, verify,
-//! statistics.
+//! The JSON API under `/v1`: submit signed events (one, or a batch: `POST /v1/events/batch`,
+//! which can also decide without writing), read credentials and bodies, verify, statistics.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
@@ -9,9 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use base64::Engine as _;
-use serde::Deserialize;
-use skill_ledger_domain::{CertificateNumber, IdParseError, RegistrationNumber, SignedEvent};
-use skill_ledger_node::{stats_document, HolderBundle, SubmitError};
+use serde::{Deserialize, Serialize};
+use skill_ledger_domain::{
+    apply, check_not_backdated, check_not_dated_in_future, decide, CareerRecord, CertificateNumber,
+    CredentialRecord, EventId, IdParseError, PersonRecord, RecordView, RegistrationNumber,
+    Registry, Rejection, SignedEvent, SubjectId,
+};
+use skill_ledger_node::{stats_document, HolderBundle, Node, NodeError, SubmitError};
 
 use crate::federation::PartnerCredential;
 use crate::limits::{verify_rate_limit, ApiJson, ApiPath, ApiQuery};
@@ -38,6 +45,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     );
     Router::new()
         .route("/v1/events", post(submit))
+        .route("/v1/events/batch", post(submit_batch))
         .route("/v1/credentials/{cert_no}", get(credential))
         .route("/v1/credentials/{cert_no}/bundle", bundle_route)
         .route("/v1/verify", verify_route)
@@ -84,8 +92,42 @@ pub async fn submit(
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<Response, Problem> {
     state.counters.submissions.fetch_add(1, Ordering::Relaxed);
+    let retry = state.config.retry_after_s;
+    let (signed, entry) = admit(&state, &request.entry)?;
+    let pending = state.node.try_submit_entry(entry).map_err(|error| {
+        if matches!(error, SubmitError::Overloaded) {
+            state.counters.count_overloaded();
+        }
+        Problem::submit_error(&error, retry)
+    })?;
+    let receipt = pending
+        .into_receiver()
+        .await
+        .map_err(|_| {
+            Problem::submit_error(
+                &SubmitError::Stopped("the sequencer ended before answering".to_string()),
+                retry,
+            )
+        })?
+        .map_err(|error| Problem::submit_error(&error, retry))?;
+    Ok(no_store(
+        Json(SubmitResponse {
+            index: receipt.index,
+            duplicate: receipt.duplicate,
+            event_id: signed.event.id.to_hex(),
+            event: signed.event.kind.name().to_string(),
+            checkpoint: CheckpointView::new(&receipt.checkpoint),
+        })
+        .into_response(),
+    ))
+}
+
+/// Admission of one submitted entry, before the node queues it: base64, the entry's form,
+/// and the partner-mirror checks of 互认 and joint contests. The one path of `POST /v1/events`
+/// and each entry of `POST /v1/events/batch`.
+fn admit(state: &AppState, text: &str) -> Result<(SignedEvent, Vec<u8>), Problem> {
     let entry = base64::engine::general_purpose::STANDARD
-        .decode(request.entry.trim())
+        .decode(text.trim())
         .map_err(|error| {
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -136,32 +178,7 @@ pub async fn submit(
         }
         _ => {}
     }
-    let pending = state.node.try_submit_entry(entry).map_err(|error| {
-        if matches!(error, SubmitError::Overloaded) {
-            state.counters.count_overloaded();
-        }
-        Problem::submit_error(&error, retry)
-    })?;
-    let receipt = pending
-        .into_receiver()
-        .await
-        .map_err(|_| {
-            Problem::submit_error(
-                &SubmitError::Stopped("the sequencer ended before answering".to_string()),
-                retry,
-            )
-        })?
-        .map_err(|error| Problem::submit_error(&error, retry))?;
-    Ok(no_store(
-        Json(SubmitResponse {
-            index: receipt.index,
-            duplicate: receipt.duplicate,
-            event_id: signed.event.id.to_hex(),
-            event: signed.event.kind.name().to_string(),
-            checkpoint: CheckpointView::new(&receipt.checkpoint),
-        })
-        .into_response(),
-    ))
+    Ok((signed, entry))
 }
 
 fn parse_certificate_number(text: &str) -> Result<CertificateNumber, Problem> {
@@ -664,4 +681,434 @@ pub async fn recognition_draft(
         })
         .into_response(),
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Batches: many entries per request, answered entry by entry; and the dry run
+// ---------------------------------------------------------------------------------------
+
+/// Most entries one `POST /v1/events/batch` carries (the body limit usually binds first:
+/// about 270 certifications fit in the default 128 KiB).
+pub const BATCH_ENTRIES_MAX: usize = 10_000;
+
+/// A batch of signed entries, submitted in order.
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSubmitRequest {
+    /// The entries, each the standard base64 of an entry as `POST /v1/events` takes it, in
+    /// the order the node is to decide them.
+    #[schema(schema_with = crate::openapi::forms::entries)]
+    pub entries: Vec<String>,
+    /// Decide every entry against the ledger's current state (and the entries before it in
+    /// this batch) without writing anything: the answer says, entry by entry, what a real
+    /// submission would answer.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What became of one entry of a batch.
+#[derive(Serialize, Deserialize, utoipa::ToSchema, Clone, Debug, PartialEq)]
+pub struct BatchEntryResult {
+    /// Position of the entry in the request, from 0.
+    pub position: usize,
+    /// `accepted` (committed durably; in a dry run: would be), `duplicate` (the same entry
+    /// is already on the ledger at `index`), `rejected` (`code` says by which rule or check),
+    /// or `unavailable` (the node could not take it now: retry the same entry later).
+    pub outcome: String,
+    /// Entry index in the log (accepted or duplicate; none for an accepted dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// The event id, 32 hex characters (when the entry decoded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// The event kind, e.g. `level_certified` (when the entry decoded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// The problem code of a refused entry: a rule's code, `malformed-entry`, a mirror check,
+    /// or for `unavailable` `overloaded`, `stopped`, `storage-full`, `mirror-unavailable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The HTTP status `POST /v1/events` would have answered for this entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The rule in Chinese, for a rule's rejection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail_zh: Option<String>,
+}
+
+/// The answer to a batch: one result per entry, in order.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchSubmitResponse {
+    pub dry_run: bool,
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub unavailable: u64,
+    pub results: Vec<BatchEntryResult>,
+    /// A signed checkpoint whose tree contains every accepted and duplicate entry (none in a
+    /// dry run, or when nothing was committed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointView>,
+}
+
+impl BatchEntryResult {
+    fn new(position: usize, outcome: &str, signed: Option<&SignedEvent>) -> BatchEntryResult {
+        BatchEntryResult {
+            position,
+            outcome: outcome.to_string(),
+            index: None,
+            event_id: signed.map(|signed| signed.event.id.to_hex()),
+            event: signed.map(|signed| signed.event.kind.name().to_string()),
+            code: None,
+            status: None,
+            detail: None,
+            detail_zh: None,
+        }
+    }
+
+    fn refused(
+        position: usize,
+        signed: Option<&SignedEvent>,
+        problem: &Problem,
+    ) -> BatchEntryResult {
+        let outcome = if problem.status == StatusCode::SERVICE_UNAVAILABLE {
+            "unavailable"
+        } else {
+            "rejected"
+        };
+        BatchEntryResult {
+            code: Some(problem.code.to_string()),
+            status: Some(problem.status.as_u16()),
+            detail: Some(problem.detail.clone()),
+            detail_zh: problem
+                .extensions
+                .get("detail_zh")
+                .and_then(|value| value.as_str())
+                .map(str::to_string),
+            ..BatchEntryResult::new(position, outcome, signed)
+        }
+    }
+}
+
+/// Submit a batch of signed entries, or decide them without writing (`dry_run`).
+///
+/// The entries are decided in order, each after the ones before it (a person's 四级 earlier
+/// in the batch counts for their 三级 later), exactly as if each had been posted to
+/// `POST /v1/events` one after the other; the answer comes after the durable commit of all
+/// of them, one result per entry. A refused entry refuses nothing else. Resubmitting an entry
+/// already on the ledger answers `duplicate` with its first index, so a batch interrupted
+/// half-way is safely sent again whole. With `dry_run: true` nothing is written: each entry
+/// is checked (form, signature, the mirror checks of 互认, the admission dates, every rule)
+/// against the ledger as it stands plus the entries before it in the batch.
+#[utoipa::path(
+    post, path = "/v1/events/batch", tag = "events",
+    request_body = BatchSubmitRequest,
+    responses(
+        (status = 200, description = "One result per entry (committed durably unless dry_run)", body = BatchSubmitResponse),
+        (status = 400, description = "The body is not JSON (bad-request, with position)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within request_timeout_ms", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json (or +json)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "A member missing, unknown or of the wrong type, or no entry, or more than 10000 (invalid-field)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger could not be read (dry run)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "The node has stopped or its disk is full before any entry was taken; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn submit_batch(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<BatchSubmitRequest>,
+) -> Result<Response, Problem> {
+    let count = request.entries.len();
+    if count == 0 || count > BATCH_ENTRIES_MAX {
+        return Err(Problem::invalid_field(
+            "entries",
+            format!("field entries: {count} entries; a batch carries 1 to {BATCH_ENTRIES_MAX}"),
+        ));
+    }
+    state
+        .counters
+        .submissions
+        .fetch_add(count as u64, Ordering::Relaxed);
+    let retry = state.config.retry_after_s;
+    if let Some(reason) = state.node.stopped() {
+        return Err(Problem::submit_error(&SubmitError::Stopped(reason), retry));
+    }
+    let admitted: Vec<Result<(SignedEvent, Vec<u8>), Problem>> = request
+        .entries
+        .iter()
+        .map(|text| admit(&state, text))
+        .collect();
+    let node = state.node.clone();
+    let dry_run = request.dry_run;
+    let mut results: Vec<BatchEntryResult> = Vec::with_capacity(count);
+    let mut checkpoint = None;
+    if dry_run {
+        let decided = tokio::task::spawn_blocking(move || {
+            let candidates: Vec<Option<(&SignedEvent, &[u8])>> = admitted
+                .iter()
+                .map(|admitted| {
+                    admitted
+                        .as_ref()
+                        .ok()
+                        .map(|(signed, entry)| (signed, entry.as_slice()))
+                })
+                .collect();
+            decide_without_writing(&node, &candidates).map(|decisions| (admitted, decisions))
+        })
+        .await
+        .map_err(|error| Problem::internal(format!("the dry run failed: {error}")))?;
+        let (admitted, decisions) = decided?;
+        for (position, (admitted, decision)) in admitted.iter().zip(decisions).enumerate() {
+            results.push(match (admitted, decision) {
+                (Err(problem), _) => BatchEntryResult::refused(position, None, problem),
+                (Ok((signed, _)), Some(DryRun::Accepted)) => {
+                    BatchEntryResult::new(position, "accepted", Some(signed))
+                }
+                (Ok((signed, _)), Some(DryRun::Duplicate(index))) => BatchEntryResult {
+                    index: Some(index),
+                    ..BatchEntryResult::new(position, "duplicate", Some(signed))
+                },
+                (Ok((signed, _)), Some(DryRun::Rejected(rejection))) => BatchEntryResult::refused(
+                    position,
+                    Some(signed),
+                    &Problem::rejection(&rejection),
+                ),
+                (Ok((signed, _)), None) => {
+                    BatchEntryResult::new(position, "rejected", Some(signed))
+                }
+            });
+        }
+    } else {
+        // Queued in order from one thread (waiting for queue space rather than shedding: the
+        // batch is one request), then every answer awaited.
+        let queued = tokio::task::spawn_blocking(move || {
+            admitted
+                .into_iter()
+                .map(|admitted| {
+                    admitted.map(|(signed, entry)| {
+                        let pending = node.submit_entry_pending(entry);
+                        (signed, pending)
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|error| Problem::internal(format!("queueing the batch failed: {error}")))?;
+        for (position, queued) in queued.into_iter().enumerate() {
+            let result = match queued {
+                Err(problem) => BatchEntryResult::refused(position, None, &problem),
+                Ok((signed, Err(error))) => BatchEntryResult::refused(
+                    position,
+                    Some(&signed),
+                    &Problem::submit_error(&error, retry),
+                ),
+                Ok((signed, Ok(pending))) => match pending.into_receiver().await {
+                    Err(_) => BatchEntryResult::refused(
+                        position,
+                        Some(&signed),
+                        &Problem::submit_error(
+                            &SubmitError::Stopped(
+                                "the sequencer ended before answering".to_string(),
+                            ),
+                            retry,
+                        ),
+                    ),
+                    Ok(Err(error)) => BatchEntryResult::refused(
+                        position,
+                        Some(&signed),
+                        &Problem::submit_error(&error, retry),
+                    ),
+                    Ok(Ok(receipt)) => {
+                        let outcome = if receipt.duplicate {
+                            "duplicate"
+                        } else {
+                            "accepted"
+                        };
+                        checkpoint = Some(receipt.checkpoint.clone());
+                        BatchEntryResult {
+                            index: Some(receipt.index),
+                            ..BatchEntryResult::new(position, outcome, Some(&signed))
+                        }
+                    }
+                },
+            };
+            results.push(result);
+        }
+    }
+    let count_of = |outcome: &str| results.iter().filter(|r| r.outcome == outcome).count() as u64;
+    let response = BatchSubmitResponse {
+        dry_run,
+        accepted: count_of("accepted"),
+        duplicates: count_of("duplicate"),
+        rejected: count_of("rejected"),
+        unavailable: count_of("unavailable"),
+        checkpoint: checkpoint.map(|signed| CheckpointView::new(&signed)),
+        results,
+    };
+    Ok(no_store(Json(response).into_response()))
+}
+
+/// What the node would answer to one entry of a dry run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DryRun {
+    /// Every check and rule passes: a submission would be accepted.
+    Accepted,
+    /// The same entry is already on the ledger (or earlier in the batch), at this index.
+    Duplicate(u64),
+    /// Refused by this rule (or by an admission check the node runs with its clock).
+    Rejected(Rejection),
+}
+
+/// The records as the node holds them, plus the changes of the entries decided before in
+/// this dry run: what `decide` reads, with nothing written anywhere.
+struct DryRunView<'a> {
+    node: &'a Node,
+    credentials: HashMap<CertificateNumber, CredentialRecord>,
+    persons: HashMap<SubjectId, PersonRecord>,
+    careers: HashMap<SubjectId, CareerRecord>,
+    /// Event ids known to be on the ledger or earlier in the batch, and their index.
+    event_ids: HashMap<EventId, u64>,
+    /// A store read that failed while deciding: the dry run fails rather than answer from it.
+    failure: RefCell<Option<NodeError>>,
+}
+
+impl DryRunView<'_> {
+    fn read<T>(&self, read: Result<Option<T>, NodeError>) -> Option<T> {
+        read.unwrap_or_else(|error| {
+            self.failure.borrow_mut().get_or_insert(error);
+            None
+        })
+    }
+}
+
+impl RecordView for DryRunView<'_> {
+    fn credential(&self, number: &CertificateNumber) -> Option<CredentialRecord> {
+        match self.credentials.get(number) {
+            Some(record) => Some(record.clone()),
+            None => self.read(self.node.credential(number)),
+        }
+    }
+
+    fn person(&self, subject: &SubjectId) -> Option<PersonRecord> {
+        match self.persons.get(subject) {
+            Some(record) => Some(record.clone()),
+            None => self.read(self.node.person(subject)),
+        }
+    }
+
+    fn event_index(&self, id: &EventId) -> Option<u64> {
+        self.event_ids.get(id).copied()
+    }
+
+    fn career(&self, subject: &SubjectId) -> Option<CareerRecord> {
+        match self.careers.get(subject) {
+            Some(record) => Some(record.clone()),
+            None => self.read(self.node.career(subject)),
+        }
+    }
+
+    fn keeps_careers(&self) -> bool {
+        true
+    }
+}
+
+/// Decides each entry (`None`: not decodable, skipped) as the node's sequencer would, in
+/// order, each after the accepted ones before it, without writing: the signature, the
+/// admission dates by the node's clock and `ledger.toml`, duplicates, and `decide`. The
+/// dry run of `POST /v1/events/batch` and of `skill-ledger issue-batch --dry-run --dir`.
+///
+/// The node keeps no public index of event ids, so an entry's duplicate is found the way the
+/// entries of a batch issue are identified: a certification whose certificate number is on
+/// the ledger is compared with the entry that issued it (same bytes: duplicate; same event
+/// id, other bytes: `duplicate-event-id`). Other kinds reusing an event id are found by
+/// `decide`'s own rules where it has them.
+pub fn decide_without_writing(
+    node: &Node,
+    entries: &[Option<(&SignedEvent, &[u8])>],
+) -> Result<Vec<Option<DryRun>>, NodeError> {
+    let config = skill_ledger_node::LedgerConfig::load(&node.paths().config())?;
+    let today = node.today();
+    let mut registry: Registry = (*node.registry()).clone();
+    let mut view = DryRunView {
+        node,
+        credentials: HashMap::new(),
+        persons: HashMap::new(),
+        careers: HashMap::new(),
+        event_ids: HashMap::new(),
+        failure: RefCell::new(None),
+    };
+    // The entry bytes behind each id of `view.event_ids`, to tell a duplicate from a reuse.
+    let mut entry_of: HashMap<EventId, Cow<'_, [u8]>> = HashMap::new();
+    let mut next_index = node.entry_count();
+    let mut decisions = Vec::with_capacity(entries.len());
+    for candidate in entries {
+        let Some((signed, entry)) = candidate else {
+            decisions.push(None);
+            continue;
+        };
+        let id = signed.event.id;
+        if let skill_ledger_domain::EventKind::LevelCertified(certified) = &signed.event.kind {
+            if let std::collections::hash_map::Entry::Vacant(vacant) = view.event_ids.entry(id) {
+                if let Some(record) = node.credential(&certified.certificate_number)? {
+                    let first = node.log_reader().read(record.entry_index)?;
+                    if SignedEvent::from_entry(&first).is_ok_and(|first| first.event.id == id) {
+                        vacant.insert(record.entry_index);
+                        entry_of.insert(id, Cow::Owned(first));
+                    }
+                }
+            }
+        }
+        // In the node's order: admission by its clock (before queueing), then duplicates,
+        // the signature, the rules.
+        let admitted = check_not_dated_in_future(&signed.event.kind, today)
+            .and_then(|()| check_not_backdated(signed, today, config.sequencer.backdate_days_max));
+        let decision = if let Err(rejection) = admitted {
+            DryRun::Rejected(rejection)
+        } else if let Some(first) = view.event_ids.get(&id).copied() {
+            if entry_of
+                .get(&id)
+                .is_some_and(|bytes| bytes.as_ref() == *entry)
+            {
+                DryRun::Duplicate(first)
+            } else {
+                DryRun::Rejected(Rejection::DuplicateEventId {
+                    event_id: id,
+                    first_index: first,
+                })
+            }
+        } else if !signed.verify_signature(node.origin()) {
+            DryRun::Rejected(Rejection::BadSignature)
+        } else {
+            match decide(&registry, &view, signed) {
+                Err(rejection) => DryRun::Rejected(rejection),
+                Ok(()) => {
+                    let changes = apply(&registry, &view, signed, next_index);
+                    next_index += 1;
+                    view.event_ids.insert(changes.event_id, changes.index);
+                    entry_of.insert(id, Cow::Borrowed(*entry));
+                    if let Some(change) = changes.registry {
+                        registry.absorb(change);
+                    }
+                    if let Some(credential) = changes.credential {
+                        view.credentials
+                            .insert(credential.certificate_number, credential);
+                    }
+                    if let Some((subject, person)) = changes.person {
+                        view.persons.insert(subject, person);
+                    }
+                    if let Some((subject, career)) = changes.career {
+                        view.careers.insert(subject, career);
+                    }
+                    DryRun::Accepted
+                }
+            }
+        };
+        if let Some(error) = view.failure.take() {
+            return Err(error);
+        }
+        decisions.push(Some(decision));
+    }
+    Ok(decisions)
 }

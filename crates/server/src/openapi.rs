@@ -156,6 +156,19 @@ pub mod forms {
         .build()
     }
 
+    /// The entries of a batch: 1 to `BATCH_ENTRIES_MAX`, each as `entry`.
+    pub fn entries() -> utoipa::openapi::schema::Array {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(entry())
+            .min_items(Some(1))
+            .max_items(Some(crate::api::BATCH_ENTRIES_MAX))
+            .description(Some(
+                "The entries, each as `POST /v1/events` takes it, in the order the node is to \
+                 decide them",
+            ))
+            .build()
+    }
+
     fn holder_text(nullable: bool, description: &str) -> ObjectBuilder {
         let builder = string(holder_text_pattern(), description)
             .min_length(Some(1))
@@ -344,6 +357,7 @@ impl utoipa::ToSchema for AddCheckpointBody {}
     modifiers(&LayerResponses),
     paths(
         crate::api::submit,
+        crate::api::submit_batch,
         crate::api::credential,
         crate::api::credential_bundle,
         crate::api::holder_bundle,
@@ -395,6 +409,9 @@ impl utoipa::ToSchema for AddCheckpointBody {}
         PseudonymResponse,
         PseudonymAnswer,
         crate::api::RecognitionDraft,
+        crate::api::BatchSubmitRequest,
+        crate::api::BatchEntryResult,
+        crate::api::BatchSubmitResponse,
     )),
     tags(
         (name = "events", description = "Signed submissions (evaluation bodies and the authority)"),

@@ -265,7 +265,7 @@ fn declares_problem(operation: &Value, status: &str) -> bool {
 fn every_operation_declares_what_the_layers_and_the_extractors_answer() {
     let document = document();
     let all = operations(&document);
-    assert_eq!(all.len(), 20);
+    assert_eq!(all.len(), 21);
     for (method, path, operation) in &all {
         let label = format!("{method} {path}");
         // The concurrency bound and the request timeout answer every route.
