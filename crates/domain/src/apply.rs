@@ -330,6 +330,14 @@ pub fn apply(
             let mut person = records.person(&certified.subject).unwrap_or_default();
             let highest_before = person.highest_overall();
             let basis = crate::careers::credential_basis(&person, certified);
+            // Built on a holding already marked (its basis was revoked before this one was
+            // issued): marked from the start, as the cascade would have marked it.
+            let basis_revoked = basis
+                .and_then(|position| person.holdings.get(usize::from(position)))
+                .is_some_and(|held| held.revoked || held.basis_revoked);
+            if basis_revoked {
+                changes.stats.push((StatKey::BasisRevoked, 1));
+            }
             person.holdings.push(Holding {
                 certificate_number: certified.certificate_number,
                 occupation: certified.occupation,
@@ -338,7 +346,7 @@ pub fn apply(
                 route,
                 revoked: false,
                 basis,
-                basis_revoked: false,
+                basis_revoked,
             });
             if let Route::Contest { result } = certified.route {
                 changes.career = crate::careers::promote_result(records, certified, result);

@@ -1233,6 +1233,39 @@ fn conversion_rules() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
+fn a_level_built_after_the_cascade_on_a_marked_holding_is_marked_too() {
+    // Given: junior, then intermediate on it; the junior revoked (the intermediate marked).
+    let fx = Fx::new();
+    let y = y_body();
+    let junior = fx.certify(&y, 1, turner(), Level::Junior, "2019-01-01", attested());
+    let intermediate = fx.certify(&y, 1, turner(), Level::Intermediate, "2023-01-01", prior());
+    let revocation = fx.by_authority(skill_ledger_domain::EventKind::CredentialRevoked(
+        fx.revocation(&junior, "2024-01-01"),
+    ));
+    let given_events = with(fx.setup(), [junior.clone(), intermediate, revocation]);
+    // When: a senior is issued on the marked intermediate.
+    let senior = fx.certify(&y, 1, turner(), Level::Senior, "2028-01-01", prior());
+    let (ledger, _) = check(given_events, senior, Ok(()));
+    // Then: it is marked from the start, as the cascade marks what stands on a revocation,
+    // and the counter counts it.
+    let person = &ledger.persons[&subject(1)];
+    let flags: Vec<(Level, bool, bool)> = person
+        .holdings
+        .iter()
+        .map(|h| (h.level, h.revoked, h.basis_revoked))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            (Level::Junior, true, false),
+            (Level::Intermediate, false, true),
+            (Level::Senior, false, true),
+        ]
+    );
+    assert_eq!(stat_of(&ledger, stat::BASIS_REVOKED), 2);
+}
+
+#[test]
 fn revoking_a_basis_marks_what_was_built_on_it_and_deletes_nothing() {
     let fx = Fx::new();
     let y = y_body();
