@@ -592,6 +592,20 @@ fn the_batch_route_answers_entry_by_entry_and_its_dry_run_writes_nothing() {
         &serde_json::json!({"entries": []}),
     );
     reply.problem(422, "invalid-field");
+    // and a member that is not base64 at all refuses the whole request, naming it
+    let reply = post_json(
+        &given.served.address,
+        "/v1/events/batch",
+        &serde_json::json!({"entries": [encode(&one), "\u{84}"]}),
+    );
+    let problem = reply.problem(422, "malformed-entry");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("entries[1]")),
+        "{problem}"
+    );
+    assert_eq!(given.size(), size + 2);
 }
 
 /// Python with `cryptography`, or `None` (skipped with a note) unless

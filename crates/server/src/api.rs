@@ -811,7 +811,7 @@ impl BatchEntryResult {
         (status = 408, description = "The body did not arrive within request_timeout_ms", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Body over body_bytes_max", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not application/json (or +json)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "A member missing, unknown or of the wrong type, or no entry, or more than 10000 (invalid-field)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "A member missing, unknown or of the wrong type, or no entry, or more than 10000 (invalid-field); a member of entries that is not standard base64 (malformed-entry, naming it: the whole request is refused)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 500, description = "The ledger could not be read (dry run)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "The node has stopped or its disk is full before any entry was taken; Retry-After says when to retry", body = ProblemDocument, content_type = "application/problem+json"),
     )
@@ -826,6 +826,22 @@ pub async fn submit_batch(
             "entries",
             format!("field entries: {count} entries; a batch carries 1 to {BATCH_ENTRIES_MAX}"),
         ));
+    }
+    // A member that is not base64 at all breaks the request's own form (the document's
+    // pattern): the whole request is refused, naming it, as `POST /v1/events` refuses it.
+    // Base64 that is not an entry is that entry's answer below.
+    if let Some(position) = request.entries.iter().position(|text| {
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .is_err()
+    }) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code::MALFORMED_ENTRY,
+            "Malformed entry",
+            format!("field entries[{position}] is not standard base64"),
+        )
+        .with_field("entries"));
     }
     state
         .counters
