@@ -171,6 +171,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/verifier-key.txt", get(verifier_key_text))
 }
 
+/// 查询暂不可用: the page of a lookup the node could not answer (500, not kept).
+fn unavailable(label: &str, message: &str) -> Response {
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::message_page(label, "查询暂不可用", message),
+        "no-store",
+    )
+}
+
 fn html(status: StatusCode, markup: Markup, cache: &'static str) -> Response {
     let mut response = (status, markup.into_string()).into_response();
     let headers = response.headers_mut();
@@ -476,19 +485,11 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                 }
                 Ok(Err(error)) => {
                     tracing::error!(%error, "portal lookup failed");
-                    return html(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        pages::message_page(label, "查询暂不可用", "数据读取失败，请稍后再试。"),
-                        "no-store",
-                    );
+                    return unavailable(label, "数据读取失败，请稍后再试。");
                 }
                 Err(error) => {
                     tracing::error!(%error, "portal lookup task failed");
-                    return html(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        pages::message_page(label, "查询暂不可用", "请稍后再试。"),
-                        "no-store",
-                    );
+                    return unavailable(label, "请稍后再试。");
                 }
             }
         }
@@ -720,19 +721,11 @@ async fn body(
         ),
         Ok(Err(error)) => {
             tracing::error!(%error, "portal body page: the partner mirror could not be read");
-            html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                pages::message_page(label, "查询暂不可用", "伙伴账本镜像读取失败，请稍后再试。"),
-                "no-store",
-            )
+            unavailable(label, "伙伴账本镜像读取失败，请稍后再试。")
         }
         Err(error) => {
             tracing::error!(%error, "portal body page task failed");
-            html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                pages::message_page(label, "查询暂不可用", "请稍后再试。"),
-                "no-store",
-            )
+            unavailable(label, "请稍后再试。")
         }
     }
 }
@@ -1053,19 +1046,11 @@ async fn person_query(State(state): State<AppState>, request: Request) -> Respon
         }
         Ok(Err(error)) => {
             tracing::error!(%error, "portal person lookup failed");
-            html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                pages::message_page(label, "查询暂不可用", "数据读取失败，请稍后再试。"),
-                "no-store",
-            )
+            unavailable(label, "数据读取失败，请稍后再试。")
         }
         Err(error) => {
             tracing::error!(%error, "portal person lookup task failed");
-            html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                pages::message_page(label, "查询暂不可用", "请稍后再试。"),
-                "no-store",
-            )
+            unavailable(label, "请稍后再试。")
         }
     }
 }
