@@ -31,8 +31,8 @@ use clap::Args;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use skill_ledger_domain::{
-    pseudonym_request_message, sign_pseudonym_request, Event, EventKind, LevelCertified,
-    NameCommitment, PseudonymItemText, RegistrationNumber, SignedEvent, Signer, SubjectId,
+    Event, EventKind, LevelCertified, NameCommitment, PseudonymItemText, RegistrationNumber,
+    SignedEvent, Signer, SubjectId,
 };
 use skill_ledger_node::Node;
 use skill_ledger_server::api::{decide_without_writing, DryRun};
@@ -198,10 +198,7 @@ pub fn remote_pseudonyms(
     for part in rows.chunks(per_request.max(1)) {
         let mut wait = 1u64;
         loop {
-            let timestamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_err(|error| anyhow!("the clock is before 1970: {error}"))?
-                .as_secs();
+            let timestamp = crate::remote::unix_now_s()?;
             let texts: Vec<PseudonymItemText<'_>> = part
                 .iter()
                 .map(|row| PseudonymItemText {
@@ -211,21 +208,13 @@ pub fn remote_pseudonyms(
                     certificate_number: row.certificate_number.as_str(),
                 })
                 .collect();
-            let message =
-                pseudonym_request_message(client.origin(), &registration_number, timestamp, &texts);
-            let request = json!({
-                "registration_number": registration_number,
-                "public_key": hex::encode(key.verifying_key().to_bytes()),
-                "timestamp_unix_s": timestamp,
-                "items": texts.iter().map(|item| json!({
-                    "id_type": item.id_type,
-                    "id_number": item.id_number,
-                    "name": item.name,
-                    "certificate_number": item.certificate_number,
-                })).collect::<Vec<_>>(),
-                "signature": base64::engine::general_purpose::STANDARD
-                    .encode(sign_pseudonym_request(key, &message)),
-            });
+            let request = crate::remote::pseudonym_request_body(
+                client.origin(),
+                &registration_number,
+                timestamp,
+                &texts,
+                key,
+            );
             let response = client.call("POST", "v1/pseudonyms", Some(&request))?;
             if response.status == 429 || response.status == 503 {
                 if wait == 1 {

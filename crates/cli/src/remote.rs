@@ -238,10 +238,7 @@ impl NodeClient {
         items: &[(IdDocumentType, &str, &str, &str)],
         json: bool,
     ) -> Result<Vec<(SubjectId, NameCommitment)>, Failure> {
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|error| anyhow!("the clock is before 1970: {error}"))?
-            .as_secs();
+        let timestamp = unix_now_s()?;
         let registration_number = body.to_string();
         let texts: Vec<PseudonymItemText<'_>> = items
             .iter()
@@ -254,21 +251,8 @@ impl NodeClient {
                 },
             )
             .collect();
-        let message =
-            pseudonym_request_message(&self.origin, &registration_number, timestamp, &texts);
-        let signature = sign_pseudonym_request(key, &message);
-        let request = json!({
-            "registration_number": registration_number,
-            "public_key": hex::encode(key.verifying_key().to_bytes()),
-            "timestamp_unix_s": timestamp,
-            "items": texts.iter().map(|item| json!({
-                "id_type": item.id_type,
-                "id_number": item.id_number,
-                "name": item.name,
-                "certificate_number": item.certificate_number,
-            })).collect::<Vec<_>>(),
-            "signature": base64::engine::general_purpose::STANDARD.encode(signature),
-        });
+        let request =
+            pseudonym_request_body(&self.origin, &registration_number, timestamp, &texts, key);
         let response = self.call("POST", "v1/pseudonyms", Some(&request))?;
         if response.status != 200 {
             let refusal = Refusal::of(&response);
@@ -502,4 +486,37 @@ impl Writer {
         self.close()?;
         result
     }
+}
+
+/// The clock, in whole seconds since 1970 (what a pseudonym request is dated with).
+pub(crate) fn unix_now_s() -> Result<u64, Failure> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|error| anyhow!("the clock is before 1970: {error}"))?
+        .as_secs())
+}
+
+/// The JSON body of `POST /v1/pseudonyms` for `texts`, signed with the body's `key` over the
+/// request message of ledger `origin` (docs/formats.md, "Pseudonyms for a body").
+pub(crate) fn pseudonym_request_body(
+    origin: &str,
+    registration_number: &str,
+    timestamp: u64,
+    texts: &[PseudonymItemText<'_>],
+    key: &SigningKey,
+) -> serde_json::Value {
+    let message = pseudonym_request_message(origin, registration_number, timestamp, texts);
+    json!({
+        "registration_number": registration_number,
+        "public_key": hex::encode(key.verifying_key().to_bytes()),
+        "timestamp_unix_s": timestamp,
+        "items": texts.iter().map(|item| json!({
+            "id_type": item.id_type,
+            "id_number": item.id_number,
+            "name": item.name,
+            "certificate_number": item.certificate_number,
+        })).collect::<Vec<_>>(),
+        "signature": base64::engine::general_purpose::STANDARD
+            .encode(sign_pseudonym_request(key, &message)),
+    })
 }
