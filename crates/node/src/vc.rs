@@ -25,8 +25,8 @@ use std::sync::Mutex;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use skill_ledger_domain::{
-    CertificateNumber, CredentialRecord, CredentialStatus, EventKind, RecognitionRecord, Registry,
-    SubjectId, VcIssuerKey, VcIssuerKeySet,
+    CertificateNumber, CredentialRecord, EventKind, RecognitionRecord, Registry, SubjectId,
+    VcIssuerKey, VcIssuerKeySet,
 };
 use skill_ledger_vc::{
     ControllerDocument, LedgerEvidence, RecognisedCredential, SkillCredential, StatusEntry,
@@ -175,9 +175,11 @@ fn read_seed(path: &std::path::Path) -> Result<Option<SigningKey>, NodeError> {
 /// The cached signed status lists: (list, the bits set it was made from, the document).
 type StatusCache = Vec<(u64, Vec<u64>, std::sync::Arc<serde_json::Value>)>;
 
-/// The node's VC state that is not in the log: the signed status lists last made.
+/// The node's VC state that is not in the log: the VC issuer key read from its file (read
+/// again only when the log names another key), and the signed status lists last made.
 #[derive(Default)]
 pub struct VcCache {
+    key: Mutex<Option<SigningKey>>,
     status_lists: Mutex<StatusCache>,
 }
 
@@ -262,18 +264,7 @@ impl Node {
     /// The VC issuer key in force, its secret and the controller document.
     pub fn vc_issuer(&self) -> Result<VcIssuer, VcExportError> {
         let (keys, logged) = self.logged_vc_keys()?;
-        let path = self.paths().vc_issuer_key();
-        let secret = [path.clone(), self.paths().vc_issuer_next_key()]
-            .iter()
-            .map(|candidate| read_seed(candidate))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .find(|key| key.verifying_key().to_bytes() == logged.public_key)
-            .ok_or_else(|| VcExportError::KeyFileMismatch {
-                entry_index: logged.entry_index,
-                path: path.display().to_string(),
-            })?;
+        let secret = self.vc_secret(&logged)?;
         let controller = controller_document(&logged.controller, &keys)?;
         Ok(VcIssuer {
             logged,
@@ -286,6 +277,35 @@ impl Node {
     /// against a checkpoint to tie the controller document's keys to the ledger.
     pub fn vc_key_registrations(&self) -> Result<Vec<VcIssuerKey>, VcExportError> {
         Ok(self.logged_vc_keys()?.0)
+    }
+
+    /// The secret of the logged key `logged`: the cached one, or the key file (or the
+    /// `next` file of a rotation a crash interrupted) that holds it.
+    fn vc_secret(&self, logged: &VcIssuerKey) -> Result<SigningKey, VcExportError> {
+        let mut cached = self
+            .vc_cache
+            .key
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(key) = cached.as_ref() {
+            if key.verifying_key().to_bytes() == logged.public_key {
+                return Ok(key.clone());
+            }
+        }
+        let path = self.paths().vc_issuer_key();
+        let secret = [path.clone(), self.paths().vc_issuer_next_key()]
+            .iter()
+            .map(|candidate| read_seed(candidate))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .find(|key| key.verifying_key().to_bytes() == logged.public_key)
+            .ok_or_else(|| VcExportError::KeyFileMismatch {
+                entry_index: logged.entry_index,
+                path: path.display().to_string(),
+            })?;
+        *cached = Some(secret.clone());
+        Ok(secret)
     }
 
     /// The controller document of the VC issuer (public: needs no key file).
@@ -349,17 +369,9 @@ impl Node {
         let registry = self.registry();
         let evidence = self.ledger_evidence(recognition.entry_index)?;
         // The credential as it counts here: the home occupation, the recognition's entry.
+        // (Its status is not in the VC: a withdrawal is the status list's bit.)
         let home = CredentialRecord {
             occupation: recognition.occupation,
-            status: match &recognition.withdrawn {
-                None => CredentialStatus::Valid,
-                Some(withdrawal) => CredentialStatus::Revoked {
-                    effective: withdrawal.effective,
-                    reason: withdrawal.reason.id().to_string(),
-                    by: skill_ledger_domain::Signer::Authority,
-                    entry_index: withdrawal.entry_index,
-                },
-            },
             entry_index: recognition.entry_index,
             route: skill_ledger_domain::RouteKind::Recognition,
             ..partner.clone()

@@ -1096,15 +1096,11 @@ async fn recognition(
         ),
         Ok(Err(error)) => {
             tracing::error!(%error, "portal recognition page failed");
-            page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "查询暂不可用",
-                "数据读取失败，请稍后再试。",
-            )
+            unavailable(label, "数据读取失败，请稍后再试。")
         }
         Err(error) => {
             tracing::error!(%error, "portal recognition page task failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "查询暂不可用", "请稍后再试。")
+            unavailable(label, "请稍后再试。")
         }
     }
 }
