@@ -34,6 +34,22 @@ impl Given {
     fn size(&self) -> u64 {
         log_size(&self.served.address)
     }
+
+    /// `issue-batch --node URL --key K --file FILE EXTRA… --json`: (exit code, answer).
+    fn issue_batch(&self, file: &Path, extra: &[&str]) -> (i32, Value) {
+        let key = self.key();
+        let mut args = vec![
+            "issue-batch",
+            "--node",
+            &self.url,
+            "--key",
+            &key,
+            "--file",
+            s(file),
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    }
 }
 
 fn given_served_ledger() -> Given {
@@ -104,16 +120,7 @@ fn a_dry_run_over_http_lists_every_problem_by_line_and_column_and_writes_nothing
     );
     let size = given.size();
     // when
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&file),
-        "--dry-run",
-    ]);
+    let (code, value) = given.issue_batch(&file, &["--dry-run"]);
     // then every problem is named by line, column and code, and the good rows would pass
     assert_eq!(code, 1, "{value}");
     let problems: Vec<(u64, &str, &str)> = value["problems"]
@@ -178,17 +185,7 @@ fn a_rerun_after_an_interruption_submits_only_what_is_missing() {
     let partial = given.path("partial.csv");
     write_csv(&partial, &rows[..2]);
     let first_receipt = given.path("first.jsonl");
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&partial),
-        "--receipt",
-        s(&first_receipt),
-    ]);
+    let (code, value) = given.issue_batch(&partial, &["--receipt", s(&first_receipt)]);
     assert_eq!(code, 0, "{value}");
     assert_eq!(value["accepted"], 2, "{value}");
     let first = receipt_lines(&first_receipt);
@@ -198,17 +195,7 @@ fn a_rerun_after_an_interruption_submits_only_what_is_missing() {
     let file = given.path("results.csv");
     write_csv(&file, &rows);
     let receipt = given.path("receipt.csv");
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&file),
-        "--receipt",
-        s(&receipt),
-    ]);
+    let (code, value) = given.issue_batch(&file, &["--receipt", s(&receipt)]);
     // then the first rows are duplicates at their first index, the rest accepted
     assert_eq!(code, 0, "{value}");
     assert_eq!(
@@ -231,15 +218,7 @@ fn a_rerun_after_an_interruption_submits_only_what_is_missing() {
     // and the ledger holds one entry per row, never two
     assert_eq!(given.size(), size + 4);
     // and a third run changes nothing
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&file),
-    ]);
+    let (code, value) = given.issue_batch(&file, &[]);
     assert_eq!(
         (code, value["duplicates"].as_u64()),
         (0, Some(4)),
@@ -272,18 +251,7 @@ fn all_or_nothing_refuses_the_whole_file_when_one_row_fails() {
     let size = given.size();
     let receipt = given.path("receipt.jsonl");
     // when
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&file),
-        "--all-or-nothing",
-        "--receipt",
-        s(&receipt),
-    ]);
+    let (code, value) = given.issue_batch(&file, &["--all-or-nothing", "--receipt", s(&receipt)]);
     // then nothing is submitted, and the receipt says why per row
     assert_eq!(code, 1, "{value}");
     assert_eq!(given.size(), size);
@@ -304,16 +272,7 @@ fn all_or_nothing_refuses_the_whole_file_when_one_row_fails() {
     assert_eq!(lines[2]["code"], "out-of-scope");
     // and without the bad row the whole file goes in
     write_csv(&file, &[ZHANG_JUNIOR, LI_JUNIOR, WANG_JUNIOR]);
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&file),
-        "--all-or-nothing",
-    ]);
+    let (code, value) = given.issue_batch(&file, &["--all-or-nothing"]);
     assert_eq!((code, value["accepted"].as_u64()), (0, Some(3)), "{value}");
     assert_eq!(given.size(), size + 3);
 }
@@ -518,15 +477,7 @@ fn sign_offline_then_submit_later_is_the_same_as_issue_batch() {
     assert_eq!(lines[1]["cert_no"], "Y000050000001205000002");
     assert_eq!(given.size(), size + 2);
     // and issue-batch of the same file finds the same events already there
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&file),
-    ]);
+    let (code, value) = given.issue_batch(&file, &[]);
     assert_eq!(
         (code, value["duplicates"].as_u64()),
         (0, Some(2)),
@@ -676,15 +627,7 @@ fn an_entry_built_and_signed_in_python_is_accepted_over_http() {
     // very entry already there
     let file = given.path("results.csv");
     write_csv(&file, &[ZHANG_JUNIOR]);
-    let (code, value) = json(&[
-        "issue-batch",
-        "--node",
-        &given.url,
-        "--key",
-        &given.key(),
-        "--file",
-        s(&file),
-    ]);
+    let (code, value) = given.issue_batch(&file, &[]);
     assert_eq!(
         (code, value["duplicates"].as_u64()),
         (0, Some(1)),
