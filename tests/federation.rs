@@ -55,6 +55,8 @@ fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
 const BIN: &str = env!("CARGO_BIN_EXE_skill-ledger");
 const SICHUAN_BODY: &str = "Y000051000001";
 const SICHUAN_CERT: &str = "Y000051000001205000001";
+/// 李四's identity number (GB 11643, a Chengdu number).
+const LI_SI: &str = "510104199203041235";
 const CHONGQING_BODY: &str = "Y000050000001";
 const CHONGQING_CERT: &str = "Y000050000001215000001";
 
@@ -1334,31 +1336,52 @@ fn add_checkpoint_answers_the_c2sp_witness_statuses() {
     assert_eq!(reply.status, 413, "{}", reply.text());
 }
 
-#[test]
-fn a_recognised_partner_credential_exports_as_a_vc_of_the_recognising_authority() {
-    // Given Chongqing's recognition of 李四's Sichuan credential, and Chongqing's VC issuer.
-    let temp = tempfile::tempdir().expect("temporary directory");
-    let (chongqing, sichuan, _, _, sichuan_key) =
-        given_two_partners_and_a_sichuan_body(temp.path());
+/// `sync pull` of Sichuan's ledger into Chongqing's mirror, from the command line.
+fn pull(chongqing: &Path, sichuan: &Path) -> Value {
+    cli(&[
+        "sync",
+        "pull",
+        "--dir",
+        s(chongqing),
+        "--from-dir",
+        s(sichuan),
+    ])
+}
+
+/// Two partners, 李四's Sichuan credential [`SICHUAN_CERT`] issued (2020-06-01), and
+/// Chongqing's mirror pulled from the command line: (Chongqing, Sichuan, first pull's report).
+fn given_li_sis_credential_in_chongqings_mirror(root: &Path) -> (PathBuf, PathBuf, Value) {
+    let (chongqing, sichuan, _, _, sichuan_key) = given_two_partners_and_a_sichuan_body(root);
     issue(
         &sichuan,
         &sichuan_key,
         SICHUAN_CERT,
-        "510104199203041235",
+        LI_SI,
         "李四",
         "2020-06-01",
     );
-    let pull = || {
-        cli(&[
-            "sync",
-            "pull",
-            "--dir",
-            s(&chongqing),
-            "--from-dir",
-            s(&sichuan),
-        ])
-    };
-    pull();
+    let report = pull(&chongqing, &sichuan);
+    (chongqing, sichuan, report)
+}
+
+/// `recognize` of [`SICHUAN_CERT`] on Chongqing's ledger, dated 2024-05-01.
+fn recognise_li_si(chongqing: &Path) {
+    cli(&[
+        "recognize",
+        "--dir",
+        s(chongqing),
+        SICHUAN_CERT,
+        "--date",
+        "2024-05-01",
+    ]);
+}
+
+#[test]
+fn a_recognised_partner_credential_exports_as_a_vc_of_the_recognising_authority() {
+    // Given Chongqing's recognition of 李四's Sichuan credential, and Chongqing's VC issuer.
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let (chongqing, sichuan, _) = given_li_sis_credential_in_chongqings_mirror(temp.path());
+    let pull = || pull(&chongqing, &sichuan);
     cli(&[
         "vc",
         "setup",
@@ -1370,14 +1393,7 @@ fn a_recognised_partner_credential_exports_as_a_vc_of_the_recognising_authority(
     let (code, _, stderr) = run(&["vc", "issue", "--dir", s(&chongqing), SICHUAN_CERT]);
     assert_eq!(code, 1, "not recognised yet: {stderr}");
     assert!(stderr.contains("recognised here"), "{stderr}");
-    cli(&[
-        "recognize",
-        "--dir",
-        s(&chongqing),
-        SICHUAN_CERT,
-        "--date",
-        "2024-05-01",
-    ]);
+    recognise_li_si(&chongqing);
 
     // When its VC is exported from Chongqing's ledger.
     let export = |name: &str| {
@@ -1474,36 +1490,11 @@ fn a_recognised_partner_credential_exports_as_a_vc_of_the_recognising_authority(
 fn a_pull_from_the_command_line_withdraws_the_recognitions_the_origin_revoked() {
     // Given Chongqing's recognition of 李四's Sichuan credential, from its mirror.
     let temp = tempfile::tempdir().expect("temporary directory");
-    let (chongqing, sichuan, _, _, sichuan_key) =
-        given_two_partners_and_a_sichuan_body(temp.path());
-    let li_si = "510104199203041235";
-    issue(
-        &sichuan,
-        &sichuan_key,
-        SICHUAN_CERT,
-        li_si,
-        "李四",
-        "2020-06-01",
-    );
-    let pull = || {
-        cli(&[
-            "sync",
-            "pull",
-            "--dir",
-            s(&chongqing),
-            "--from-dir",
-            s(&sichuan),
-        ])
-    };
-    assert_eq!(pull()["recognitions_withdrawn"], 0);
-    cli(&[
-        "recognize",
-        "--dir",
-        s(&chongqing),
-        SICHUAN_CERT,
-        "--date",
-        "2024-05-01",
-    ]);
+    let (chongqing, sichuan, first) = given_li_sis_credential_in_chongqings_mirror(temp.path());
+    let li_si = LI_SI;
+    let pull = || pull(&chongqing, &sichuan);
+    assert_eq!(first["recognitions_withdrawn"], 0);
+    recognise_li_si(&chongqing);
     let person = || {
         cli(&[
             "show",
