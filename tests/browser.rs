@@ -105,50 +105,49 @@ async fn browser(port: u16) -> Client {
 }
 
 /// Fills and submits the lookup form; returns the result's `data-status` and the page text.
-async fn look_up(client: &Client, portal: &str, cert_no: &str, name: &str) -> (String, String) {
+/// Types `fields` (CSS selector, text) into the form on the page, submits it with
+/// `submit`, and returns the answer as `posted_answer` reads it.
+async fn fill_and_submit(
+    client: &Client,
+    fields: &[(&str, &str)],
+    submit: &str,
+    answer: &str,
+    path: &str,
+) -> (String, String) {
+    for (selector, text) in fields {
+        client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("field {selector}: {error}"))
+            .send_keys(text)
+            .await
+            .expect("typed");
+    }
     client
-        .goto(&format!("{portal}/"))
-        .await
-        .expect("the form loads");
-    client
-        .find(Locator::Css("#cert_no"))
-        .await
-        .expect("certificate number field")
-        .send_keys(cert_no)
-        .await
-        .expect("typed");
-    client
-        .find(Locator::Css("#name"))
-        .await
-        .expect("name field")
-        .send_keys(name)
-        .await
-        .expect("typed");
-    client
-        .find(Locator::Css("button[type=submit]"))
+        .find(Locator::Css(submit))
         .await
         .expect("submit button")
         .click()
         .await
         .expect("submitted");
+    posted_answer(client, answer, path).await
+}
+
+/// The `data-status` of the answer element `answer` (waited for) and the text of `main`,
+/// after checking that the form was posted to `path`: the address names no one.
+async fn posted_answer(client: &Client, answer: &str, path: &str) -> (String, String) {
     let status = client
         .wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#result .status"))
+        .for_element(Locator::Css(answer))
         .await
-        .expect("a result");
-    let status = status
+        .expect("an answer")
         .attr("data-status")
         .await
         .expect("attribute")
         .unwrap_or_default();
-    // The form was posted: the result's address names no one.
     let address = client.current_url().await.expect("the address");
-    assert_eq!(
-        (address.path(), address.query()),
-        ("/query", None),
-        "{address}"
-    );
+    assert_eq!((address.path(), address.query()), (path, None), "{address}");
     let text = client
         .find(Locator::Css("main"))
         .await
@@ -157,6 +156,21 @@ async fn look_up(client: &Client, portal: &str, cert_no: &str, name: &str) -> (S
         .await
         .expect("text");
     (status, text)
+}
+
+async fn look_up(client: &Client, portal: &str, cert_no: &str, name: &str) -> (String, String) {
+    client
+        .goto(&format!("{portal}/"))
+        .await
+        .expect("the form loads");
+    fill_and_submit(
+        client,
+        &[("#cert_no", cert_no), ("#name", name)],
+        "button[type=submit]",
+        "#result .status",
+        "/query",
+    )
+    .await
 }
 
 /// The phone width every page must fit (employers scan QR codes).
@@ -219,52 +233,14 @@ async fn look_up_person(
         .click()
         .await
         .expect("opened");
-    client
-        .find(Locator::Css("#id_no"))
-        .await
-        .expect("identity number field")
-        .send_keys(id_no)
-        .await
-        .expect("typed");
-    client
-        .find(Locator::Css("#name"))
-        .await
-        .expect("name field")
-        .send_keys(name)
-        .await
-        .expect("typed");
-    client
-        .find(Locator::Css("form.person button[type=submit]"))
-        .await
-        .expect("submit button")
-        .click()
-        .await
-        .expect("submitted");
-    let status = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#person .status"))
-        .await
-        .expect("an answer")
-        .attr("data-status")
-        .await
-        .expect("attribute")
-        .unwrap_or_default();
-    // Posted: the address names no one and carries no number.
-    let address = client.current_url().await.expect("the address");
-    assert_eq!(
-        (address.path(), address.query()),
-        ("/person", None),
-        "{address}"
-    );
-    let text = client
-        .find(Locator::Css("main"))
-        .await
-        .expect("main")
-        .text()
-        .await
-        .expect("text");
-    (status, text)
+    fill_and_submit(
+        client,
+        &[("#id_no", id_no), ("#name", name)],
+        "form.person button[type=submit]",
+        "#person .status",
+        "/person",
+    )
+    .await
 }
 
 async fn screenshot(client: &Client, name: &str) {
