@@ -166,7 +166,31 @@ fn a_credential_exports_with_both_suites_and_verifies_here_and_with_the_js_verif
     );
     assert!(subject["id"]
         .as_str()
-        .is_some_and(|id| id.starts_with("urn:skill-ledger:subject:")));
+        .is_some_and(|id| id.starts_with("urn:skill-ledger:subject:"))); // The subject is the holder's pseudonym, and the commitment is the credential's: a
+                                                                         // verifier told the name (and holding the certificate's name key) can check it.
+    let pseudonyms = skill_ledger_domain::PseudonymKey::from_bytes(
+        hex::decode(
+            std::fs::read_to_string(vc.ledger.dir.join("keys/pseudonym.key"))
+                .expect("pseudonym key")
+                .trim(),
+        )
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes"),
+    );
+    let pseudonym = pseudonyms.subject(
+        skill_ledger_domain::IdDocumentType::ResidentIdCard,
+        "50010119900101123X",
+    );
+    assert_eq!(
+        subject["id"],
+        format!("urn:skill-ledger:subject:{}", pseudonym.to_hex())
+    );
+    assert_eq!(
+        subject["nameCommitment"],
+        hex::encode(pseudonyms.name_key(CERT).commit(CERT, "张三").0)
+    );
+
     assert_eq!(
         document["credentialStatus"]["type"],
         "BitstringStatusListEntry"
