@@ -320,27 +320,29 @@ pub struct StatsArgs {
     #[command(flatten)]
     pub dir: DirArg,
     /// A dimension: `route` (evaluation, direct, contest, conversion, appointment,
-    /// apprenticeship).
-    #[arg(long, value_parser = ["route"])]
+    /// apprenticeship, recognition, foreign-comparison) or `kind` (skill_level,
+    /// qualification, special_ability).
+    #[arg(long, value_parser = ["route", "kind"])]
     pub by: Option<String>,
 }
 
 pub fn stats(args: StatsArgs, json: bool) -> CliResult {
     let node = open(&args.dir)?;
     let counters = node.stats()?;
-    let by_route = args.by.is_some();
-    let document = if by_route {
-        skill_ledger_node::stats_by_route(&counters)
-    } else {
-        stats_document(&counters)
+    let document = match args.by.as_deref() {
+        Some("route") => skill_ledger_node::stats_by_route(&counters),
+        Some("kind") => skill_ledger_node::stats_by_kind(&counters),
+        _ => stats_document(&counters),
     };
     node.close()?;
     if json {
         print_json(&document);
-    } else if by_route {
-        print!("{}", crate::table::stats_by_route(&document));
     } else {
-        print!("{}", crate::table::stats(&document));
+        match args.by.as_deref() {
+            Some("route") => print!("{}", crate::table::stats_by_route(&document)),
+            Some("kind") => print!("{}", crate::table::stats_by_kind(&document)),
+            _ => print!("{}", crate::table::stats(&document)),
+        }
     }
     Ok(())
 }

@@ -175,16 +175,8 @@ pub fn stats(document: &Value) -> String {
     text
 }
 
-fn route_name_zh(route: RouteKind) -> &'static str {
-    match route {
-        RouteKind::Evaluation => "评价考核 evaluation",
-        RouteKind::DirectRecognition => "直接认定 direct",
-        RouteKind::Contest => "竞赛晋升 contest",
-        RouteKind::Conversion => "贯通 conversion",
-        RouteKind::Appointment => "评聘 appointment",
-        RouteKind::Apprenticeship => "学徒制 apprenticeship",
-        RouteKind::Recognition => "互认 recognition",
-    }
+fn route_name_zh(route: RouteKind) -> String {
+    format!("{} {}", route.name_zh(), route.id())
 }
 
 /// `stats --by route`: per route, the talent standing now by level and how much is high-skill.
@@ -222,6 +214,36 @@ pub fn stats_by_route(document: &Value) -> String {
         count(document, &["basis_revoked"]),
     ));
     text
+}
+
+/// `stats --by kind`: per credential kind, issued, revoked, standing now (by level for the
+/// kinds with levels) and how much is high-skill.
+pub fn stats_by_kind(document: &Value) -> String {
+    let mut header = vec!["证书种类 kind"];
+    header.extend(Level::ALL.iter().map(|level| level.name_zh()));
+    header.extend([
+        "有效 valid",
+        "已撤销 revoked",
+        "累计 issued",
+        "高技能 high-skill",
+    ]);
+    let rows: Vec<Vec<String>> = skill_ledger_domain::CredentialKind::ALL
+        .iter()
+        .map(|kind| {
+            let id = kind.id();
+            let mut row = vec![format!("{} {id}", kind.name_zh())];
+            row.extend(
+                Level::ALL
+                    .iter()
+                    .map(|level| count(document, &[id, "by_level", level.id()]).to_string()),
+            );
+            for field in ["valid", "revoked", "issued", "high_skill"] {
+                row.push(count(document, &[id, field]).to_string());
+            }
+            row
+        })
+        .collect();
+    render(&header, &rows)
 }
 
 #[cfg(test)]

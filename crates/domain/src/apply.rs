@@ -29,6 +29,8 @@ pub struct Changes {
     pub index: u64,
     pub registry: Option<RegistryChange>,
     pub credential: Option<CredentialRecord>,
+    /// A 专项职业能力证书 issued or revoked (never a holding).
+    pub special_ability: Option<crate::state::SpecialAbilityRecord>,
     pub person: Option<(SubjectId, PersonRecord)>,
     /// The person's records of the other routes, when the event changed them.
     pub career: Option<(SubjectId, crate::state::CareerRecord)>,
@@ -73,6 +75,12 @@ pub enum StatKey {
     RecognitionsWithdrawn,
     /// Results of a joint contest's partner side accepted here (结果互认).
     PartnerContestResults,
+    /// Certificates issued of a kind (issue 19), revoked of a kind, standing now of a kind.
+    KindIssued(crate::ids::CredentialKind),
+    KindRevoked(crate::ids::CredentialKind),
+    KindValid(crate::ids::CredentialKind),
+    /// Standing now of a kind with a level (skill levels and qualifications), by level.
+    KindValidLevel(crate::ids::CredentialKind, crate::ladder::Level),
 }
 
 impl std::fmt::Display for StatKey {
@@ -109,6 +117,12 @@ impl std::fmt::Display for StatKey {
             }
             StatKey::RecognitionsWithdrawn => f.write_str(stat::RECOGNITIONS_WITHDRAWN),
             StatKey::PartnerContestResults => f.write_str(stat::PARTNER_CONTEST_RESULTS),
+            StatKey::KindIssued(kind) => write!(f, "{}{}.issued", stat::KIND, kind.id()),
+            StatKey::KindRevoked(kind) => write!(f, "{}{}.revoked", stat::KIND, kind.id()),
+            StatKey::KindValid(kind) => write!(f, "{}{}.valid", stat::KIND, kind.id()),
+            StatKey::KindValidLevel(kind, level) => {
+                write!(f, "{}{}.valid.level.{}", stat::KIND, kind.id(), level.id())
+            }
         }
     }
 }
@@ -144,6 +158,9 @@ pub mod stat {
     pub const RECOGNITIONS_WITHDRAWN: &str = "recognitions.withdrawn";
     /// Contest results recorded on a partner ledger and accepted here (joint contests).
     pub const PARTNER_CONTEST_RESULTS: &str = "routes.contest.partner_results";
+    /// `credentials.<kind>.issued|revoked|valid` and `credentials.<kind>.valid.level.<level>`
+    /// per credential kind (skill_level, qualification, special_ability).
+    pub const KIND: &str = "credentials.";
 }
 
 impl Registry {
@@ -183,6 +200,7 @@ pub fn apply(
         index,
         registry: None,
         credential: None,
+        special_ability: None,
         person: None,
         career: None,
         stats: Vec::with_capacity(10),
@@ -354,6 +372,9 @@ pub fn apply(
             changes.stats.push((StatKey::Issued, 1));
             changes
                 .stats
+                .push((StatKey::KindIssued(certified.certificate_number.kind()), 1));
+            changes
+                .stats
                 .push((StatKey::IssuedYear(certified.issued.year()), 1));
             valid_counters(&credential, 1, &mut changes.stats);
             holder_counters(
@@ -364,6 +385,20 @@ pub fn apply(
             );
             changes.credential = Some(credential);
             changes.person = Some((certified.subject, person));
+        }
+        EventKind::CredentialRevoked(revoked)
+            if revoked.certificate_number.kind() == crate::ids::CredentialKind::SpecialAbility =>
+        {
+            crate::kinds::apply_special_ability_revocation(
+                records,
+                signed,
+                revoked,
+                index,
+                &mut changes,
+            )
+        }
+        EventKind::SpecialAbilityCertified(certified) => {
+            crate::kinds::apply_special_ability(records, certified, index, &mut changes)
         }
         EventKind::CredentialRevoked(revoked) => {
             let mut credential = records
@@ -395,6 +430,10 @@ pub fn apply(
                     .push((StatKey::BasisRevoked, i64::from(marked)));
             }
             changes.stats.push((StatKey::Revoked, 1));
+            changes.stats.push((
+                StatKey::KindRevoked(credential.certificate_number.kind()),
+                1,
+            ));
             valid_counters(&credential, -1, &mut changes.stats);
             holder_counters(
                 highest_before,
@@ -423,7 +462,10 @@ pub fn apply(
 }
 
 fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(StatKey, i64)>) {
+    let kind = credential.certificate_number.kind();
     stats.extend([
+        (StatKey::KindValid(kind), delta),
+        (StatKey::KindValidLevel(kind, credential.level), delta),
         (StatKey::ValidLevel(credential.level), delta),
         (
             StatKey::ValidProvince(credential.certificate_number.province()),

@@ -57,6 +57,23 @@ impl EventId {
         Some(EventId(hex::decode(text).ok()?.try_into().ok()?))
     }
 
+    /// The id every comparison of the foreign document `document_id` of `certificate_type`
+    /// carries: the first 16 bytes of SHA-256(`"skill-ledger/foreign-document/v1\n"` ‖ type ‖
+    /// `"\n"` ‖ document id). So a foreign certificate is recognised at most once per ledger:
+    /// a second comparison of it reuses the id and is refused.
+    pub fn foreign_document(certificate_type: &str, document_id: &str) -> EventId {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(b"skill-ledger/foreign-document/v1\n");
+        hasher.update(certificate_type.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(document_id.as_bytes());
+        let digest = hasher.finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        EventId(id)
+    }
+
     /// The id of the withdrawal of the recognition `recognition` for its origin's revocation:
     /// the first 16 bytes of SHA-256(`"skill-ledger/recognition-withdrawal/v1\n"` ‖ the
     /// recognition's id). Derived, so every node (and every restart) names it alike.
@@ -127,6 +144,9 @@ pub enum EventKind {
     AuthorityKeyRotated(AuthorityKeyRotated),
     // W3C Verifiable Credentials: appended, so every tag above keeps its value.
     VcIssuerKeySet(VcIssuerKeySet),
+    // Every credential kind the policy names (issue 19): appended, so every tag above keeps
+    // its value. (A 职业资格证书 is a `LevelCertified` with a Q-series number.)
+    SpecialAbilityCertified(SpecialAbilityCertified),
 }
 
 impl EventKind {
@@ -160,6 +180,7 @@ impl EventKind {
             EventKind::AuthorityRecoveryKeySet(_) => "authority_recovery_key_set",
             EventKind::AuthorityKeyRotated(_) => "authority_key_rotated",
             EventKind::VcIssuerKeySet(_) => "vc_issuer_key_set",
+            EventKind::SpecialAbilityCertified(_) => "special_ability_certified",
         }
     }
 
@@ -193,6 +214,7 @@ impl EventKind {
             EventKind::AuthorityRecoveryKeySet(event) => event.date,
             EventKind::AuthorityKeyRotated(event) => event.date,
             EventKind::VcIssuerKeySet(event) => event.date,
+            EventKind::SpecialAbilityCertified(event) => event.issued,
         }
     }
 }
@@ -349,6 +371,24 @@ pub enum Route {
     /// 贯通: a skill level from a professional title (the id of its `TitleRecorded` event),
     /// per the policy's conversion table and occupation mapping.
     Conversion { title: EventId },
+    /// 境外技能证书比照认定: a foreign certificate recognised as a level per the comparison
+    /// catalogue of the policy version named. Appended, so the tags above keep their values.
+    ForeignComparison(ForeignComparisonBasis),
+}
+
+/// The foreign certificate a comparison recognises, and the catalogue it was compared by.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct ForeignComparisonBasis {
+    /// The version of the policy whose `[[foreign_comparison]]` table was applied; it must be
+    /// the version in force at the issue date.
+    pub catalogue_version: u32,
+    /// The catalogue row's `certificate_type`.
+    pub certificate_type: String,
+    /// Who issued the foreign certificate (e.g. "IHK München und Oberbayern").
+    pub foreign_issuer: String,
+    /// The foreign certificate's own number. One foreign document is recognised once per
+    /// ledger: the event's id must be [`EventId::foreign_document`] of the type and number.
+    pub document_id: String,
 }
 
 impl Route {
@@ -358,6 +398,7 @@ impl Route {
             Route::DirectRecognition { .. } => "direct",
             Route::Contest { .. } => "contest",
             Route::Conversion { .. } => "conversion",
+            Route::ForeignComparison(_) => "foreign-comparison",
         }
     }
 }
@@ -387,7 +428,20 @@ pub struct LevelCertified {
     pub route: Route,
 }
 
-/// Revocation of a credential by its issuer or by the authority.
+/// A 专项职业能力证书 (special vocational ability) issued by a body and signed by it: a named
+/// ability of the policy under an occupation, without a level. Its number is of the Z series.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct SpecialAbilityCertified {
+    pub certificate_number: CertificateNumber,
+    pub subject: SubjectId,
+    pub name_commitment: NameCommitment,
+    pub occupation: OccupationCode,
+    /// The policy's `[[special_ability]]` code.
+    pub ability: String,
+    pub issued: Date,
+}
+
+/// Revocation of a credential (of any kind) by its issuer or by the authority.
 #[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
 pub struct CredentialRevoked {
     pub certificate_number: CertificateNumber,

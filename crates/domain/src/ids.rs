@@ -210,14 +210,64 @@ impl fmt::Debug for RegistrationNumber {
     }
 }
 
-/// A certificate number: 22 characters, one capital letter and 21 digits.
+/// The kinds of credential the policy names (多元评价), told apart by a certificate number's
+/// series (position 16).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum CredentialKind {
+    /// 职业技能等级证书: a level of the ladder, issued by a registered evaluation body.
+    SkillLevel,
+    /// 职业资格证书: a level in an access-controlled occupation (准入类), for the occupations
+    /// and levels the policy's `[qualification]` section lists. Counts as a ladder level.
+    Qualification,
+    /// 专项职业能力证书: a named ability under an occupation, without a level. Never counts as a
+    /// ladder level.
+    SpecialAbility,
+}
+
+impl CredentialKind {
+    pub const ALL: [CredentialKind; 3] = [
+        CredentialKind::SkillLevel,
+        CredentialKind::Qualification,
+        CredentialKind::SpecialAbility,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            CredentialKind::SkillLevel => "skill_level",
+            CredentialKind::Qualification => "qualification",
+            CredentialKind::SpecialAbility => "special_ability",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CredentialKind::SkillLevel => "职业技能等级证书",
+            CredentialKind::Qualification => "职业资格证书",
+            CredentialKind::SpecialAbility => "专项职业能力证书",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<CredentialKind> {
+        CredentialKind::ALL
+            .into_iter()
+            .find(|kind| kind.id() == id || kind.name_zh() == id)
+    }
+}
+
+/// A certificate number: 22 characters, one capital letter, then digits, with the
+/// credential's kind in position 16.
 ///
-/// | positions | meaning |
-/// |---|---|
-/// | 1–13 | the issuing body's registration number |
-/// | 14–15 | year issued, two digits |
-/// | 16 | national level number 1–5 |
-/// | 17–22 | serial within the body and year |
+/// | positions | 职业技能等级证书 | 职业资格证书 | 专项职业能力证书 |
+/// |---|---|---|---|
+/// | 1–13 | issuing body's registration number | same | same |
+/// | 14–15 | year issued, two digits | same | same |
+/// | 16 | national level number 1–5 | `Q` | `Z` |
+/// | 17 | serial | national level number 1–5 | serial |
+/// | 18–22 | serial | serial | serial |
+///
+/// So a skill-level number has a 6-digit serial per body, year and level, a qualification
+/// number a 5-digit serial per body, year and level, a special-ability number a 6-digit
+/// serial per body and year: the three series never share a number.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct CertificateNumber([u8; 22]);
 
@@ -258,13 +308,65 @@ impl CertificateNumber {
         two_digits(self.0[13], self.0[14])
     }
 
-    /// The national level number written in position 16.
+    /// Builds a 职业资格证书 number (`Q` series, serial up to 99,999).
+    pub fn compose_qualification(
+        body: RegistrationNumber,
+        year: i32,
+        level: Level,
+        serial: u32,
+    ) -> Option<CertificateNumber> {
+        let number = level.national_number()?;
+        if serial > 99_999 {
+            return None;
+        }
+        let text = format!(
+            "{}{:02}Q{}{:05}",
+            body.as_str(),
+            year.rem_euclid(100),
+            number,
+            serial
+        );
+        text.parse().ok()
+    }
+
+    /// Builds a 专项职业能力证书 number (`Z` series, serial up to 999,999).
+    pub fn compose_special_ability(
+        body: RegistrationNumber,
+        year: i32,
+        serial: u32,
+    ) -> Option<CertificateNumber> {
+        if serial > 999_999 {
+            return None;
+        }
+        let text = format!("{}{:02}Z{:06}", body.as_str(), year.rem_euclid(100), serial);
+        text.parse().ok()
+    }
+
+    /// The kind of credential the number's series (position 16) says.
+    pub fn kind(&self) -> CredentialKind {
+        match self.0[15] {
+            b'Q' => CredentialKind::Qualification,
+            b'Z' => CredentialKind::SpecialAbility,
+            _ => CredentialKind::SkillLevel,
+        }
+    }
+
+    /// The national level number the number writes: position 16 of a skill-level number,
+    /// position 17 of a qualification number; 0 for a special-ability number (no level).
     pub fn level_number(&self) -> u8 {
-        self.0[15].wrapping_sub(b'0')
+        match self.kind() {
+            CredentialKind::SkillLevel => self.0[15].wrapping_sub(b'0'),
+            CredentialKind::Qualification => self.0[16].wrapping_sub(b'0'),
+            CredentialKind::SpecialAbility => 0,
+        }
     }
 
     pub fn serial(&self) -> u32 {
-        self.0[16..].iter().fold(0u32, |value, digit| {
+        let start = match self.kind() {
+            CredentialKind::Qualification => 17,
+            _ => 16,
+        };
+        self.0[start..].iter().fold(0u32, |value, digit| {
             value
                 .wrapping_mul(10)
                 .wrapping_add(u32::from(digit.wrapping_sub(b'0')))
@@ -292,14 +394,46 @@ impl FromStr for CertificateNumber {
 
     fn from_str(text: &str) -> Result<CertificateNumber, IdParseError> {
         const WHAT: &str = "certificate number";
-        let (_, bytes) = check_ascii_layout(WHAT, text, 22)?;
-        let level_digit = bytes[15] - b'0';
-        if !(1..=5).contains(&level_digit) {
-            return Err(IdParseError {
-                what: WHAT,
-                text: text.to_string(),
-                reason: format!("position 16 is the level number 1-5, found {level_digit}"),
-            });
+        let error = |reason: String| IdParseError {
+            what: WHAT,
+            text: text.to_string(),
+            reason,
+        };
+        // The series letter of a qualification or special-ability number stands where a
+        // skill-level number has its level digit; the rest of the layout is common.
+        let series = text.as_bytes().get(15).copied();
+        let layout = match series {
+            Some(letter @ (b'Q' | b'Z')) if text.len() == 22 => {
+                let mut digits = text.as_bytes().to_vec();
+                digits[15] = b'0';
+                let digits = String::from_utf8(digits).map_err(|_| error("not ASCII".into()))?;
+                check_ascii_layout(WHAT, &digits, 22).map_err(|mut e| {
+                    e.text = text.to_string();
+                    e
+                })?;
+                Some(letter)
+            }
+            _ => {
+                check_ascii_layout(WHAT, text, 22)?;
+                None
+            }
+        };
+        let bytes = text.as_bytes();
+        let level_at = |position: usize, what: &str| {
+            let digit = bytes[position] - b'0';
+            if (1..=5).contains(&digit) {
+                Ok(())
+            } else {
+                Err(error(format!(
+                    "position {} is the level number 1-5{what}, found {digit}",
+                    position + 1
+                )))
+            }
+        };
+        match layout {
+            Some(b'Q') => level_at(16, " of a qualification (Q) number")?,
+            Some(_) => {}
+            None => level_at(15, " (or Q for a qualification, Z for a special ability)")?,
         }
         let mut number = [0u8; 22];
         number.copy_from_slice(bytes);
@@ -371,6 +505,41 @@ mod tests {
             .parse::<CertificateNumber>()
             .unwrap_err();
         assert!(error.reason.contains("province"), "{error}");
+    }
+
+    #[test]
+    fn the_series_letter_names_the_kind() {
+        let body: RegistrationNumber = "S000050000123".parse().expect("valid");
+        let skill = CertificateNumber::compose(body, 2024, Level::Senior, 17).expect("valid");
+        assert_eq!(skill.kind(), CredentialKind::SkillLevel);
+        let qualification =
+            CertificateNumber::compose_qualification(body, 2024, Level::Senior, 17).expect("valid");
+        assert_eq!(qualification.as_str(), "S00005000012324Q300017");
+        assert_eq!(qualification.kind(), CredentialKind::Qualification);
+        assert_eq!(qualification.level_number(), 3);
+        assert_eq!(qualification.serial(), 17);
+        assert_eq!(qualification.registration_number(), body);
+        let ability = CertificateNumber::compose_special_ability(body, 2024, 17).expect("valid");
+        assert_eq!(ability.as_str(), "S00005000012324Z000017");
+        assert_eq!(ability.kind(), CredentialKind::SpecialAbility);
+        assert_eq!(ability.serial(), 17);
+        assert!(ability.is_well_formed() && qualification.is_well_formed());
+        assert_ne!(skill.as_bytes(), qualification.as_bytes());
+        let error = "S00005000012324Q600017"
+            .parse::<CertificateNumber>()
+            .unwrap_err();
+        assert!(error.reason.contains("position 17"), "{error}");
+        let error = "S00005000012324X000017"
+            .parse::<CertificateNumber>()
+            .unwrap_err();
+        assert!(error.reason.contains("position 16"), "{error}");
+        let error = "S00005000012324Z00001a"
+            .parse::<CertificateNumber>()
+            .unwrap_err();
+        assert!(error.reason.contains("position 22"), "{error}");
+        assert!(
+            CertificateNumber::compose_qualification(body, 2024, Level::Senior, 100_000).is_none()
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ mod event;
 mod holder;
 mod ids;
 mod joint_contests;
+mod kinds;
 mod ladder;
 mod memory;
 mod occupation;
@@ -64,17 +65,21 @@ pub use event::{
     Audience, AuthorityKeyRotated, AuthorityRecoveryKeySet, BodyKeyRevoked, BodyKeyRotated,
     BodyRegistered, BodyStatusChange, CatalogueAdopted, ContestJoined, ContestRegistered,
     ContestResultRecorded, ContestTier, CredentialRevoked, EntryError, EvaluationBasis, Event,
-    EventId, EventKind, LedgerEstablished, LevelCertified, PartnerContestResultAccepted,
-    PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route, ScopeItem, SignedEvent,
-    Signer, TitleEligibilityGranted, TitleLevel, TitleRecorded, VcIssuerKeySet, WithdrawalReason,
-    BINCODE_CONFIG, ENTRY_BYTES_MAX, ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+    EventId, EventKind, ForeignComparisonBasis, LedgerEstablished, LevelCertified,
+    PartnerContestResultAccepted, PolicyAdopted, RecognitionRecorded, RecognitionWithdrawn, Route,
+    ScopeItem, SignedEvent, Signer, SpecialAbilityCertified, TitleEligibilityGranted, TitleLevel,
+    TitleRecorded, VcIssuerKeySet, WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX,
+    ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
 pub use holder::{
     check_document_number, check_holder_name, DocumentNumberError, DocumentNumberErrorKind,
     HolderNameError, DOCUMENT_NUMBER_CHARS_MAX, DOCUMENT_NUMBER_CHARS_MIN, HOLDER_NAME_CHARS_MAX,
     RESIDENT_ID_CHARS,
 };
-pub use ids::{BodyKind, CertificateNumber, IdParseError, Province, RegistrationNumber};
+pub use ids::{
+    BodyKind, CertificateNumber, CredentialKind, IdParseError, Province, RegistrationNumber,
+};
+pub use kinds::reused_event_id;
 pub use ladder::{Level, LevelParseError};
 pub use memory::MemoryLedger;
 pub use occupation::{
@@ -88,7 +93,8 @@ pub use offline::{
 };
 pub use policy::{
     AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,
-    OccupationMapping, Policy, PolicyError, RecognitionMapping, RecognitionPolicy, SkillToTitle,
+    ForeignComparison, OccupationMapping, Policy, PolicyError, QualificationOccupation,
+    QualificationPolicy, RecognitionMapping, RecognitionPolicy, SkillToTitle, SpecialAbility,
     TitleToSkill, DEFAULT_POLICY_TOML,
 };
 pub use pseudonym_request::{
@@ -107,7 +113,7 @@ pub use state::{
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,
     EligibilityRecord, Holding, KeyPeriod, LedgerInfo, PersonRecord, PolicyVersion,
     RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RevokedKey, RightPeriod,
-    RouteKind, StatusChange, TitleRecord, VcIssuerKey,
+    RouteKind, SpecialAbilityRecord, StatusChange, TitleRecord, VcIssuerKey,
 };
 pub use subject::{
     normalise_document_number, normalise_name, IdDocumentType, NameCommitment, NameKey,

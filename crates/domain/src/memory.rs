@@ -7,7 +7,9 @@ use crate::event::{EventId, EventKind, SignedEvent};
 use crate::ids::CertificateNumber;
 use crate::rejection::Rejection;
 use crate::rules::decide;
-use crate::state::{CareerRecord, CredentialRecord, PersonRecord, RecordView, Registry};
+use crate::state::{
+    CareerRecord, CredentialRecord, PersonRecord, RecordView, Registry, SpecialAbilityRecord,
+};
 use crate::subject::SubjectId;
 
 /// The whole state in memory: registry, records, statistics, next index.
@@ -15,6 +17,7 @@ use crate::subject::SubjectId;
 pub struct MemoryLedger {
     pub registry: Registry,
     pub credentials: BTreeMap<CertificateNumber, CredentialRecord>,
+    pub special_abilities: BTreeMap<CertificateNumber, SpecialAbilityRecord>,
     pub persons: BTreeMap<SubjectId, PersonRecord>,
     pub careers: BTreeMap<SubjectId, CareerRecord>,
     pub event_indexes: BTreeMap<EventId, u64>,
@@ -25,6 +28,10 @@ pub struct MemoryLedger {
 impl RecordView for MemoryLedger {
     fn credential(&self, number: &CertificateNumber) -> Option<CredentialRecord> {
         self.credentials.get(number).cloned()
+    }
+
+    fn special_ability(&self, number: &CertificateNumber) -> Option<SpecialAbilityRecord> {
+        self.special_abilities.get(number).cloned()
     }
 
     fn person(&self, subject: &SubjectId) -> Option<PersonRecord> {
@@ -79,6 +86,10 @@ impl MemoryLedger {
         if let Some(credential) = changes.credential {
             self.credentials
                 .insert(credential.certificate_number, credential);
+        }
+        if let Some(record) = changes.special_ability {
+            self.special_abilities
+                .insert(record.certificate_number, record);
         }
         if let Some((subject, person)) = changes.person {
             self.persons.insert(subject, person);

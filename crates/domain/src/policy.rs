@@ -28,6 +28,52 @@ pub struct Policy {
     pub appointment: AppointmentPolicy,
     pub conversion: ConversionPolicy,
     pub recognition: RecognitionPolicy,
+    pub qualification: QualificationPolicy,
+    /// 专项职业能力: the abilities bodies may certify, each under an occupation.
+    pub special_abilities: Vec<SpecialAbility>,
+    /// 境外技能证书比照认定: the comparison catalogue (foreign certificate type → occupation and
+    /// level). Its version is the policy's version.
+    pub foreign_comparison: Vec<ForeignComparison>,
+}
+
+/// Rules for 职业资格证书 (access-controlled occupations, 准入类). Absent: no occupation is
+/// access-controlled, so no qualification may be issued.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct QualificationPolicy {
+    /// Body kinds that may issue qualifications.
+    pub body_kinds: Vec<BodyKind>,
+    /// The access-controlled occupations and the levels their qualification has.
+    pub occupations: Vec<QualificationOccupation>,
+}
+
+/// An access-controlled occupation and the levels of its qualification.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualificationOccupation {
+    pub code: OccupationCode,
+    pub levels: Vec<Level>,
+}
+
+/// A 专项职业能力 the policy names: its code (what certificates carry), name and occupation.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialAbility {
+    pub code: String,
+    pub name: String,
+    pub occupation: OccupationCode,
+}
+
+/// One row of the comparison catalogue: a foreign certificate of `certificate_type` counts as
+/// `level` in `occupation`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignComparison {
+    pub certificate_type: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code of the issuing country.
+    pub country: String,
+    pub occupation: OccupationCode,
+    pub level: Level,
 }
 
 /// Rules for recognising partner credentials (川渝 互认). Absent from a policy document: no
@@ -235,6 +281,27 @@ impl Policy {
         })
     }
 
+    /// The levels of `occupation`'s qualification, when the occupation is access-controlled.
+    pub fn qualification_levels(&self, occupation: OccupationCode) -> Option<&[Level]> {
+        self.qualification
+            .occupations
+            .iter()
+            .find(|row| row.code == occupation)
+            .map(|row| row.levels.as_slice())
+    }
+
+    /// The special ability `code`, when the policy names it.
+    pub fn special_ability(&self, code: &str) -> Option<&SpecialAbility> {
+        self.special_abilities.iter().find(|row| row.code == code)
+    }
+
+    /// The comparison catalogue's row for `certificate_type`.
+    pub fn foreign_comparison(&self, certificate_type: &str) -> Option<&ForeignComparison> {
+        self.foreign_comparison
+            .iter()
+            .find(|row| row.certificate_type == certificate_type)
+    }
+
     /// Parses and checks a policy document.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
         let file: PolicyFile =
@@ -310,8 +377,14 @@ impl Policy {
             appointment: AppointmentPolicy::default(),
             conversion: ConversionPolicy::default(),
             recognition: RecognitionPolicy::default(),
+            qualification: QualificationPolicy::default(),
+            special_abilities: Vec::new(),
+            foreign_comparison: Vec::new(),
         };
         let policy = Policy {
+            qualification: check_qualification(file.qualification)?,
+            special_abilities: check_special_abilities(file.special_ability)?,
+            foreign_comparison: check_foreign_comparison(file.foreign_comparison)?,
             apprenticeship: check_apprenticeship(file.apprenticeship)?,
             contest: check_contest(file.contest)?,
             appointment: check_appointment(file.appointment)?,
@@ -452,6 +525,93 @@ fn check_recognition(file: Option<RecognitionFile>) -> Result<RecognitionPolicy,
     })
 }
 
+/// The longest code, name or country in the kinds' tables (characters).
+const KIND_TEXT_CHARS_MAX: usize = 200;
+
+fn check_table_text(field: &str, text: &str) -> Result<(), PolicyError> {
+    if text.trim().is_empty() {
+        return Err(PolicyError::Invalid(format!("{field}: is empty")));
+    }
+    let length = text.chars().count();
+    if length > KIND_TEXT_CHARS_MAX {
+        return Err(PolicyError::Invalid(format!(
+            "{field}: {length} characters, at most {KIND_TEXT_CHARS_MAX}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_qualification(
+    file: Option<QualificationFile>,
+) -> Result<QualificationPolicy, PolicyError> {
+    let Some(file) = file else {
+        return Ok(QualificationPolicy::default());
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for (position, row) in file.occupation.iter().enumerate() {
+        let field = format!("qualification.occupation[{position}]");
+        if !seen.insert(row.code) {
+            return Err(PolicyError::Invalid(format!(
+                "{field}: {} is listed twice",
+                row.code
+            )));
+        }
+        if row.levels.is_empty() {
+            return Err(PolicyError::Invalid(format!(
+                "{field}.levels: lists no level"
+            )));
+        }
+        for level in &row.levels {
+            certifiable_level(&format!("{field}.levels"), *level)?;
+        }
+    }
+    Ok(QualificationPolicy {
+        body_kinds: file.body_kinds,
+        occupations: file.occupation,
+    })
+}
+
+fn check_special_abilities(rows: Vec<SpecialAbility>) -> Result<Vec<SpecialAbility>, PolicyError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (position, row) in rows.iter().enumerate() {
+        let field = format!("special_ability[{position}]");
+        check_table_text(&format!("{field}.code"), &row.code)?;
+        check_table_text(&format!("{field}.name"), &row.name)?;
+        if !seen.insert(row.code.as_str()) {
+            return Err(PolicyError::Invalid(format!(
+                "{field}.code: {} is listed twice",
+                row.code
+            )));
+        }
+    }
+    Ok(rows)
+}
+
+fn check_foreign_comparison(
+    rows: Vec<ForeignComparison>,
+) -> Result<Vec<ForeignComparison>, PolicyError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (position, row) in rows.iter().enumerate() {
+        let field = format!("foreign_comparison[{position}]");
+        check_table_text(&format!("{field}.certificate_type"), &row.certificate_type)?;
+        check_table_text(&format!("{field}.name"), &row.name)?;
+        if row.country.len() != 2 || !row.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(PolicyError::Invalid(format!(
+                "{field}.country: '{}' is not an ISO 3166-1 alpha-2 code (two capital letters)",
+                row.country
+            )));
+        }
+        certifiable_level(&format!("{field}.level"), row.level)?;
+        if !seen.insert(row.certificate_type.as_str()) {
+            return Err(PolicyError::Invalid(format!(
+                "{field}.certificate_type: {} is listed twice",
+                row.certificate_type
+            )));
+        }
+    }
+    Ok(rows)
+}
+
 /// Why a policy document was refused; the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -482,6 +642,22 @@ struct PolicyFile {
     // Issue 6; absent in earlier documents, which keep recognition closed.
     #[serde(default)]
     recognition: Option<RecognitionFile>,
+    // Issue 19 (every credential kind); absent in earlier documents: no access-controlled
+    // occupation, no special ability, an empty comparison catalogue.
+    #[serde(default)]
+    qualification: Option<QualificationFile>,
+    #[serde(default)]
+    special_ability: Vec<SpecialAbility>,
+    #[serde(default)]
+    foreign_comparison: Vec<ForeignComparison>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QualificationFile {
+    body_kinds: Vec<BodyKind>,
+    #[serde(default)]
+    occupation: Vec<QualificationOccupation>,
 }
 
 #[derive(Deserialize)]

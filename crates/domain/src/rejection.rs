@@ -2,7 +2,7 @@
 
 use crate::date::Date;
 use crate::event::{ContestTier, EventId, Signer, TitleLevel};
-use crate::ids::{CertificateNumber, RegistrationNumber};
+use crate::ids::{CertificateNumber, CredentialKind, RegistrationNumber};
 use crate::ladder::Level;
 use crate::occupation::OccupationCode;
 use crate::state::BodyStatus;
@@ -315,6 +315,63 @@ pub enum Rejection {
         origin: String,
         partner_contest: EventId,
     },
+    #[error("certificate number {certificate_number} is of the {} series; this event certifies a {}", certificate_number.kind().name_zh(), expected.name_zh())]
+    CertificateKindMismatch {
+        certificate_number: CertificateNumber,
+        expected: CredentialKind,
+    },
+    #[error("occupation {occupation} is not access-controlled (准入类) in policy v{policy_version}: it has no 职业资格证书; certify a skill level instead")]
+    NotAccessControlled {
+        occupation: OccupationCode,
+        policy_version: u32,
+    },
+    #[error("qualification refused: {reason} (policy v{policy_version})")]
+    QualificationNotAllowed { reason: String, policy_version: u32 },
+    #[error("special ability '{ability}' is not in policy v{policy_version}")]
+    UnknownSpecialAbility {
+        ability: String,
+        policy_version: u32,
+    },
+    #[error("special ability '{ability}' is under occupation {listed}, not {occupation} (policy v{policy_version})")]
+    SpecialAbilityOccupationMismatch {
+        ability: String,
+        listed: OccupationCode,
+        occupation: OccupationCode,
+        policy_version: u32,
+    },
+    #[error("body {registration_number} has no occupation {occupation} in its scope")]
+    SpecialAbilityOutOfScope {
+        registration_number: RegistrationNumber,
+        occupation: OccupationCode,
+    },
+    #[error("the comparison names catalogue version {named}, but version {in_force} is in force at {date}")]
+    ForeignCatalogueVersion {
+        named: u32,
+        in_force: u32,
+        date: Date,
+    },
+    #[error("foreign certificate type '{certificate_type}' is not in the comparison catalogue of policy v{policy_version}")]
+    UnknownForeignCertificate {
+        certificate_type: String,
+        policy_version: u32,
+    },
+    #[error("the catalogue compares '{certificate_type}' with {} in {listed_occupation}, not {} in {occupation} (policy v{policy_version})", listed_level.id(), level.id())]
+    ForeignComparisonMismatch {
+        certificate_type: String,
+        listed_occupation: OccupationCode,
+        listed_level: Level,
+        occupation: OccupationCode,
+        level: Level,
+        policy_version: u32,
+    },
+    #[error("a foreign comparison's event id must be {} (derived from the certificate type and document id), found {}", expected.to_hex(), found.to_hex())]
+    ForeignDocumentIdMismatch { expected: EventId, found: EventId },
+    #[error("foreign document '{document_id}' ({certificate_type}) was already compared by entry {first_index}")]
+    ForeignDocumentUsed {
+        certificate_type: String,
+        document_id: String,
+        first_index: u64,
+    },
 }
 
 impl Rejection {
@@ -395,6 +452,17 @@ impl Rejection {
         "recognition-not-active",
         "contest-not-joint",
         "contest-already-joint",
+        "certificate-kind-mismatch",
+        "not-access-controlled",
+        "qualification-not-allowed",
+        "unknown-special-ability",
+        "special-ability-mismatch",
+        "special-ability-out-of-scope",
+        "foreign-catalogue-version",
+        "unknown-foreign-certificate",
+        "foreign-comparison-mismatch",
+        "foreign-document-id-mismatch",
+        "foreign-document-used",
     ];
 
     /// The stable identifier of the rule (kebab-case).
@@ -475,6 +543,17 @@ impl Rejection {
             Rejection::RecognitionNotActive { .. } => "recognition-not-active",
             Rejection::ContestNotJoint { .. } => "contest-not-joint",
             Rejection::ContestAlreadyJoint { .. } => "contest-already-joint",
+            Rejection::CertificateKindMismatch { .. } => "certificate-kind-mismatch",
+            Rejection::NotAccessControlled { .. } => "not-access-controlled",
+            Rejection::QualificationNotAllowed { .. } => "qualification-not-allowed",
+            Rejection::UnknownSpecialAbility { .. } => "unknown-special-ability",
+            Rejection::SpecialAbilityOccupationMismatch { .. } => "special-ability-mismatch",
+            Rejection::SpecialAbilityOutOfScope { .. } => "special-ability-out-of-scope",
+            Rejection::ForeignCatalogueVersion { .. } => "foreign-catalogue-version",
+            Rejection::UnknownForeignCertificate { .. } => "unknown-foreign-certificate",
+            Rejection::ForeignComparisonMismatch { .. } => "foreign-comparison-mismatch",
+            Rejection::ForeignDocumentIdMismatch { .. } => "foreign-document-id-mismatch",
+            Rejection::ForeignDocumentUsed { .. } => "foreign-document-used",
         }
     }
 
@@ -495,9 +574,13 @@ impl Rejection {
             | Rejection::AppointmentBasisInvalid { policy_version, .. }
             | Rejection::ConversionNotAllowed { policy_version, .. }
             | Rejection::RecognitionNotAllowed { policy_version, .. }
-            | Rejection::RecognitionOccupationMismatch { policy_version, .. } => {
-                Some(*policy_version)
-            }
+            | Rejection::RecognitionOccupationMismatch { policy_version, .. }
+            | Rejection::NotAccessControlled { policy_version, .. }
+            | Rejection::QualificationNotAllowed { policy_version, .. }
+            | Rejection::UnknownSpecialAbility { policy_version, .. }
+            | Rejection::SpecialAbilityOccupationMismatch { policy_version, .. }
+            | Rejection::UnknownForeignCertificate { policy_version, .. }
+            | Rejection::ForeignComparisonMismatch { policy_version, .. } => Some(*policy_version),
             _ => None,
         }
     }

@@ -154,6 +154,44 @@ pub const REJECTION_MESSAGES_ZH: &[(&str, &str)] = &[
     ("recognition-not-active", "互认已被撤回"),
     ("contest-not-joint", "该竞赛未与合作方联合举办"),
     ("contest-already-joint", "该竞赛已与合作方的另一竞赛联合"),
+    (
+        "certificate-kind-mismatch",
+        "证书编号的系列与所发证书的种类不符（数字为职业技能等级证书，Q 为职业资格证书，Z 为专项职业能力证书）",
+    ),
+    (
+        "not-access-controlled",
+        "该职业不属于政策所列准入类职业，不能发放职业资格证书",
+    ),
+    (
+        "qualification-not-allowed",
+        "按现行政策不能发放该职业资格证书（机构类别、等级或评价方式不符）",
+    ),
+    ("unknown-special-ability", "现行政策未列出该专项职业能力"),
+    (
+        "special-ability-mismatch",
+        "该专项职业能力不属于所填职业",
+    ),
+    (
+        "special-ability-out-of-scope",
+        "该职业不在评价机构的备案范围内",
+    ),
+    (
+        "foreign-catalogue-version",
+        "比照认定所依据的目录版本不是发证日期时施行的版本",
+    ),
+    (
+        "unknown-foreign-certificate",
+        "境外证书类型不在现行比照认定目录中",
+    ),
+    (
+        "foreign-comparison-mismatch",
+        "比照认定的职业或等级与目录所列不符",
+    ),
+    (
+        "foreign-document-id-mismatch",
+        "比照认定事件的编号须由境外证书类型和证书编号导出",
+    ),
+    ("foreign-document-used", "该境外证书已经比照认定过"),
 ];
 
 /// The Chinese message of a rejection code, `None` for a code no [`Rejection`] has.

@@ -85,10 +85,7 @@ pub fn decide(
 ) -> Result<(), Rejection> {
     let event = &signed.event;
     if let Some(first_index) = records.event_index(&event.id) {
-        return Err(Rejection::DuplicateEventId {
-            event_id: event.id,
-            first_index,
-        });
+        return Err(crate::kinds::reused_event_id(signed, first_index));
     }
     let Some(ledger) = &registry.ledger else {
         return match &event.kind {
@@ -175,6 +172,9 @@ pub fn decide(
         }
         EventKind::CredentialRevoked(revoked) => {
             check_revocation(registry, records, signed, revoked)
+        }
+        EventKind::SpecialAbilityCertified(certified) => {
+            crate::kinds::check_special_ability(registry, records, signed, certified)
         }
         EventKind::ContestRegistered(registered) => {
             authority_signed(registry, signed, "contest_registered", date)?;
@@ -589,13 +589,15 @@ pub(crate) fn check_well_formed(number: &crate::ids::CertificateNumber) -> Resul
     }
     Err(Rejection::BadCertificateNumber {
         certificate_number: String::from_utf8_lossy(number.as_bytes()).into_owned(),
-        reason: "not 22 characters of one letter and 21 digits".to_string(),
+        reason: "not 22 characters: a letter, digits and the series (level digit, Q or Z)"
+            .to_string(),
     })
 }
 
 fn check_certificate_number(certified: &LevelCertified) -> Result<(), Rejection> {
     let number = certified.certificate_number;
     check_well_formed(&number)?;
+    crate::kinds::check_level_series(certified)?;
     if certified.level.national_number().is_none() {
         return Err(Rejection::LevelNotCertifiable {
             level: certified.level,
@@ -651,6 +653,9 @@ fn check_certification(
     let policy = registry
         .policy_at(date)
         .ok_or(Rejection::NoPolicyInForce { date })?;
+    if number.kind() == crate::ids::CredentialKind::Qualification {
+        crate::kinds::check_qualification(policy, body, certified)?;
+    }
     let person = records.person(&certified.subject).unwrap_or_default();
     // Against everything held now, not only at the issue date: a backdated certificate at or
     // below a level already held would otherwise restart the clock of the next level's years.
@@ -698,6 +703,9 @@ fn check_certification(
         }
         Route::Conversion { title } => {
             routes::check_conversion_to_skill(records, policy, certified, *title)
+        }
+        Route::ForeignComparison(basis) => {
+            crate::kinds::check_foreign_comparison(policy, signed, certified, basis)
         }
         Route::Evaluation(EvaluationBasis::Attested { statement }) => {
             check_text("route.statement", statement, TEXT_CHARS_MAX)?;
@@ -850,28 +858,35 @@ fn check_revocation(
             body_signed(registry, signed, "credential_revoked", date)?;
         }
     }
-    let credential = records
-        .credential(&number)
-        .ok_or(Rejection::UnknownCredential {
-            certificate_number: number,
-        })?;
+    // Any kind: a level (skill or qualification) or a special ability, by its series.
+    let found = match number.kind() {
+        crate::ids::CredentialKind::SpecialAbility => records
+            .special_ability(&number)
+            .map(|record| (record.body(), record.is_valid(), record.issued)),
+        _ => records
+            .credential(&number)
+            .map(|record| (record.body(), record.is_valid(), record.issued)),
+    };
+    let (issuer, valid, issued) = found.ok_or(Rejection::UnknownCredential {
+        certificate_number: number,
+    })?;
     if let Signer::Body(signer) = signed.signer {
-        if signer != credential.body() {
+        if signer != issuer {
             return Err(Rejection::NotIssuer {
                 certificate_number: number,
-                issuer: credential.body(),
+                issuer,
             });
         }
     }
-    if !credential.is_valid() {
+    if !valid {
         return Err(Rejection::AlreadyRevoked {
             certificate_number: number,
         });
     }
-    if date < credential.issued {
+    if date < issued {
         return Err(Rejection::RevocationBeforeIssue {
             effective: date,
-            issued: credential.issued,
+            issued,
         });
     }
     check_text("reason", &revoked.reason, TEXT_CHARS_MAX)

@@ -202,10 +202,12 @@ pub enum RouteKind {
     /// 互认: a partner ledger's credential recognised by the home authority (a holding, not
     /// a credential of this ledger).
     Recognition,
+    /// 境外技能证书比照认定: a foreign certificate recognised per the comparison catalogue.
+    ForeignComparison,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 7] = [
+    pub const ALL: [RouteKind; 8] = [
         RouteKind::Evaluation,
         RouteKind::DirectRecognition,
         RouteKind::Contest,
@@ -213,6 +215,7 @@ impl RouteKind {
         RouteKind::Appointment,
         RouteKind::Apprenticeship,
         RouteKind::Recognition,
+        RouteKind::ForeignComparison,
     ];
 
     pub fn id(self) -> &'static str {
@@ -224,6 +227,21 @@ impl RouteKind {
             RouteKind::Appointment => "appointment",
             RouteKind::Apprenticeship => "apprenticeship",
             RouteKind::Recognition => "recognition",
+            RouteKind::ForeignComparison => "foreign-comparison",
+        }
+    }
+
+    /// The route's Chinese name, as the portal and the CLI tables print it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            RouteKind::Evaluation => "评价考核",
+            RouteKind::DirectRecognition => "直接认定",
+            RouteKind::Contest => "竞赛晋升",
+            RouteKind::Conversion => "职称贯通",
+            RouteKind::Appointment => "评聘",
+            RouteKind::Apprenticeship => "学徒制",
+            RouteKind::Recognition => "互认",
+            RouteKind::ForeignComparison => "境外证书比照认定",
         }
     }
 
@@ -234,6 +252,7 @@ impl RouteKind {
             crate::event::Route::DirectRecognition { .. } => RouteKind::DirectRecognition,
             crate::event::Route::Contest { .. } => RouteKind::Contest,
             crate::event::Route::Conversion { .. } => RouteKind::Conversion,
+            crate::event::Route::ForeignComparison(_) => RouteKind::ForeignComparison,
         }
     }
 }
@@ -444,6 +463,32 @@ pub struct CareerRecord {
     pub eligibilities: Vec<EligibilityRecord>,
     /// Recognitions (互认) of partner credentials, active or withdrawn (issue 6).
     pub recognitions: Vec<RecognitionRecord>,
+    /// 专项职业能力证书 held, valid or revoked (issue 19): not levels, so not holdings.
+    pub special_abilities: Vec<SpecialAbilityRecord>,
+}
+
+/// A 专项职业能力证书 as the ledger holds it.
+#[derive(Clone, PartialEq, Eq, Debug, bincode::Encode, bincode::Decode)]
+pub struct SpecialAbilityRecord {
+    pub certificate_number: CertificateNumber,
+    pub subject: SubjectId,
+    pub name_commitment: NameCommitment,
+    pub occupation: OccupationCode,
+    /// The policy's ability code.
+    pub ability: String,
+    pub issued: Date,
+    pub status: CredentialStatus,
+    pub entry_index: u64,
+}
+
+impl SpecialAbilityRecord {
+    pub fn body(&self) -> RegistrationNumber {
+        self.certificate_number.registration_number()
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.status == CredentialStatus::Valid
+    }
 }
 
 /// A recognition of a partner credential, as the home ledger recorded it.
@@ -596,6 +641,8 @@ impl Registry {
 /// The large part of the state: records looked up by key.
 pub trait RecordView {
     fn credential(&self, number: &CertificateNumber) -> Option<CredentialRecord>;
+    /// A 专项职业能力证书 by number (a Z-series number; `credential` never answers those).
+    fn special_ability(&self, number: &CertificateNumber) -> Option<SpecialAbilityRecord>;
     fn person(&self, subject: &SubjectId) -> Option<PersonRecord>;
     /// The log index of the entry that carried this event id, if any.
     fn event_index(&self, id: &crate::event::EventId) -> Option<u64>;

@@ -488,12 +488,21 @@ fn recount(ledger: &MemoryLedger) -> BTreeMap<String, i64> {
     let mut stats = BTreeMap::new();
     let mut bump = |name: String| *stats.entry(name).or_insert(0i64) += 1;
     for credential in ledger.credentials.values() {
+        let kind = credential.certificate_number.kind().id();
         bump(stat::ISSUED.to_string());
+        bump(format!("{}{kind}.issued", stat::KIND));
         bump(format!("{}{}", stat::ISSUED_YEAR, credential.issued.year()));
         if !credential.is_valid() {
             bump(stat::REVOKED.to_string());
+            bump(format!("{}{kind}.revoked", stat::KIND));
             continue;
         }
+        bump(format!("{}{kind}.valid", stat::KIND));
+        bump(format!(
+            "{}{kind}.valid.level.{}",
+            stat::KIND,
+            credential.level.id()
+        ));
         bump(format!("{}{}", stat::VALID_LEVEL, credential.level.id()));
         bump(format!(
             "{}{}",
@@ -519,6 +528,19 @@ fn recount(ledger: &MemoryLedger) -> BTreeMap<String, i64> {
             let _ = holding;
             bump(stat::BASIS_REVOKED.to_string());
         }
+    }
+    for record in ledger.special_abilities.values() {
+        let kind = record.certificate_number.kind().id();
+        bump(format!("{}{kind}.issued", stat::KIND));
+        bump(format!(
+            "{}{kind}.{}",
+            stat::KIND,
+            if record.is_valid() {
+                "valid"
+            } else {
+                "revoked"
+            }
+        ));
     }
     for career in ledger.careers.values() {
         for apprenticeship in &career.apprenticeships {

@@ -315,6 +315,9 @@ impl KnownKeys {
         if let Some(credential) = &changes.credential {
             self.insert_credential(&credential.certificate_number);
         }
+        if let Some(record) = &changes.special_ability {
+            self.insert_credential(&record.certificate_number);
+        }
         if let Some((subject, _)) = &changes.person {
             self.insert_subject(subject);
         }

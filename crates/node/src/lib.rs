@@ -58,7 +58,7 @@ pub use node::{
 };
 pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
-pub use stats::{stats_by_route, stats_document};
+pub use stats::{stats_by_kind, stats_by_route, stats_document};
 pub use vc::{
     check_vc_base_url, signed_status_list, skill_credential, xsd_now, VcExportError, VcIssuer,
     VcSetup, STATUS_LIST_ENTRIES, VC_ISSUER_PATH, VC_STATUS_PATH,

@@ -1054,6 +1054,14 @@ impl Node {
         self.projection.credential(number)
     }
 
+    /// A 专项职业能力证书 by its (Z-series) number, as committed.
+    pub fn special_ability(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<skill_ledger_domain::SpecialAbilityRecord>, NodeError> {
+        self.projection.special_ability(number)
+    }
+
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
         self.projection.person(subject)
     }

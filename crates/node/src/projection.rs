@@ -21,7 +21,8 @@ use sha2::{Digest, Sha256};
 use skill_ledger_domain::{
     BodyRecord, CertificateNumber, Changes, CredentialRecord, CredentialStatus, Date, EventId,
     EventKind, Holding, LedgerInfo, Level, OccupationCode, PersonRecord, RecordView, Registry,
-    RegistryChange, RouteKind, SignedEvent, StatKey, SubjectId, BINCODE_CONFIG,
+    RegistryChange, RouteKind, SignedEvent, SpecialAbilityRecord, StatKey, SubjectId,
+    BINCODE_CONFIG,
 };
 use skill_ledger_log::LogReader;
 
@@ -66,7 +67,10 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// bundles carry); both came in the same unreleased version, so one bump covers them.
 /// Version 8 (W3C Verifiable Credentials): the ledger record with its VC issuer keys
 /// (`LedgerInfo::vc_issuer_keys`), and the `x` keys of the status list bits set.
-pub const PROJECTION_FORMAT: u32 = 8;
+/// Version 9 (every credential kind): holdings with route value 7 (a foreign comparison),
+/// `c` keys of 专项职业能力证书 too, career records with their special abilities, the
+/// `credentials.<kind>.*` counters.
+pub const PROJECTION_FORMAT: u32 = 9;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
 pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;
@@ -86,6 +90,13 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> NodeError {
     )
 }
 
+fn not_concerning(index: u64, number: &CertificateNumber) -> NodeError {
+    NodeError::new(
+        NodeErrorKind::Integrity,
+        format!("entry {index} does not concern credential {number}; run `skill-ledger rebuild`"),
+    )
+}
+
 fn u64_at(bytes: &[u8], offset: usize) -> Option<u64> {
     let slice = bytes.get(offset..offset + 8)?;
     let mut array = [0u8; 8];
@@ -102,6 +113,7 @@ fn route_byte(route: RouteKind) -> u8 {
         RouteKind::Appointment => 4,
         RouteKind::Apprenticeship => 5,
         RouteKind::Recognition => 6,
+        RouteKind::ForeignComparison => 7,
     }
 }
 
@@ -113,7 +125,7 @@ fn route_of_byte(byte: u8) -> Option<RouteKind> {
 
 /// A person value: each holding as certificate number (22) ‖ occupation (4) ‖ level rank (1) ‖
 /// issued, days since 1970 (i32 LE, 4) ‖ route (1: 0 evaluation, 1 direct, 2 contest,
-/// 3 conversion, 6 recognition) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a
+/// 3 conversion, 6 recognition, 7 foreign comparison) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a
 /// basis) ‖ basis position in the holdings (u16 LE, 2; 0 without a basis).
 pub(crate) fn encode_person(person: &PersonRecord, out: &mut Vec<u8>) {
     out.reserve(person.holdings.len() * HOLDING_BYTES);
@@ -175,9 +187,14 @@ pub(crate) fn decode_person(bytes: &[u8]) -> Result<PersonRecord, NodeError> {
 /// A credential value: the index of the issuing entry (u64 LE), then, once revoked, the index
 /// of the revoking entry (u64 LE). Everything else is read back from those entries.
 pub(crate) fn encode_credential(record: &CredentialRecord) -> Vec<u8> {
+    encode_certificate_indexes(record.entry_index, &record.status)
+}
+
+/// The credential value of a certificate of any kind issued by entry `issued_at`.
+fn encode_certificate_indexes(issued_at: u64, status: &CredentialStatus) -> Vec<u8> {
     let mut value = Vec::with_capacity(16);
-    value.extend_from_slice(&record.entry_index.to_le_bytes());
-    if let CredentialStatus::Revoked { entry_index, .. } = &record.status {
+    value.extend_from_slice(&issued_at.to_le_bytes());
+    if let CredentialStatus::Revoked { entry_index, .. } = status {
         value.extend_from_slice(&entry_index.to_le_bytes());
     }
     value
@@ -298,11 +315,12 @@ impl Projection {
         })
     }
 
-    /// A credential, rebuilt from the entry that issued it (and the one that revoked it).
-    pub fn credential(
+    /// The entries that issued and (once revoked) revoked the certificate `number`, of any
+    /// kind: the credential value holds their indexes.
+    fn certificate_entries(
         &self,
         number: &CertificateNumber,
-    ) -> Result<Option<CredentialRecord>, NodeError> {
+    ) -> Result<Option<(u64, EventKind, Option<CredentialStatus>)>, NodeError> {
         let Some(value) = self.tree.get(key(PREFIX_CREDENTIAL, number.as_bytes()))? else {
             return Ok(None);
         };
@@ -312,37 +330,50 @@ impl Projection {
             16 => u64_at(&value, 8),
             other => return Err(corrupt("credential", format!("{other} bytes"))),
         };
-        let not_matching = |index: u64| {
-            NodeError::new(
-                NodeErrorKind::Integrity,
-                format!("entry {index} does not concern credential {number}; run `skill-ledger rebuild`"),
-            )
-        };
-        let EventKind::LevelCertified(certified) = self.read_entry(issued_at)?.event.kind else {
-            return Err(not_matching(issued_at));
-        };
-        if certified.certificate_number != *number {
-            return Err(not_matching(issued_at));
-        }
         let status = match revoked_at {
-            None => CredentialStatus::Valid,
+            None => None,
             Some(index) => {
                 let signed = self.read_entry(index)?;
                 match signed.event.kind {
                     EventKind::CredentialRevoked(revoked)
                         if revoked.certificate_number == *number =>
                     {
-                        CredentialStatus::Revoked {
+                        Some(CredentialStatus::Revoked {
                             effective: revoked.effective,
                             reason: revoked.reason,
                             by: signed.signer,
                             entry_index: index,
-                        }
+                        })
                     }
-                    _ => return Err(not_matching(index)),
+                    _ => return Err(not_concerning(index, number)),
                 }
             }
         };
+        Ok(Some((
+            issued_at,
+            self.read_entry(issued_at)?.event.kind,
+            status,
+        )))
+    }
+
+    /// A credential with a level (skill level or qualification), rebuilt from the entry that
+    /// issued it (and the one that revoked it).
+    pub fn credential(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<CredentialRecord>, NodeError> {
+        if number.kind() == skill_ledger_domain::CredentialKind::SpecialAbility {
+            return Ok(None);
+        }
+        let Some((issued_at, kind, status)) = self.certificate_entries(number)? else {
+            return Ok(None);
+        };
+        let EventKind::LevelCertified(certified) = kind else {
+            return Err(not_concerning(issued_at, number));
+        };
+        if certified.certificate_number != *number {
+            return Err(not_concerning(issued_at, number));
+        }
         Ok(Some(CredentialRecord {
             certificate_number: certified.certificate_number,
             subject: certified.subject,
@@ -352,7 +383,36 @@ impl Projection {
             level: certified.level,
             issued: certified.issued,
             route: RouteKind::of(&certified.route),
-            status,
+            status: status.unwrap_or(CredentialStatus::Valid),
+            entry_index: issued_at,
+        }))
+    }
+
+    /// A 专项职业能力证书, rebuilt from its entries like a credential.
+    pub fn special_ability(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<SpecialAbilityRecord>, NodeError> {
+        if number.kind() != skill_ledger_domain::CredentialKind::SpecialAbility {
+            return Ok(None);
+        }
+        let Some((issued_at, kind, status)) = self.certificate_entries(number)? else {
+            return Ok(None);
+        };
+        let EventKind::SpecialAbilityCertified(certified) = kind else {
+            return Err(not_concerning(issued_at, number));
+        };
+        if certified.certificate_number != *number {
+            return Err(not_concerning(issued_at, number));
+        }
+        Ok(Some(SpecialAbilityRecord {
+            certificate_number: certified.certificate_number,
+            subject: certified.subject,
+            name_commitment: certified.name_commitment,
+            occupation: certified.occupation,
+            ability: certified.ability,
+            issued: certified.issued,
+            status: status.unwrap_or(CredentialStatus::Valid),
             entry_index: issued_at,
         }))
     }
@@ -509,6 +569,16 @@ impl Projection {
                 self.tree.insert(
                     key(PREFIX_CREDENTIAL, number.as_bytes()),
                     encode_credential(record),
+                )?;
+                if !record.is_valid() {
+                    self.tree
+                        .insert(status_key(record.entry_index), &[] as &[u8])?;
+                }
+            }
+            for (number, record) in &overlay.special_abilities {
+                self.tree.insert(
+                    key(PREFIX_CREDENTIAL, number.as_bytes()),
+                    encode_certificate_indexes(record.entry_index, &record.status),
                 )?;
                 if !record.is_valid() {
                     self.tree
@@ -673,6 +743,7 @@ pub type FastHash = foldhash::fast::RandomState;
 #[derive(Default)]
 pub struct Overlay {
     pub credentials: HashMap<CertificateNumber, CredentialRecord, FastHash>,
+    pub special_abilities: HashMap<CertificateNumber, SpecialAbilityRecord, FastHash>,
     pub persons: HashMap<SubjectId, PersonRecord, FastHash>,
     pub careers: HashMap<SubjectId, skill_ledger_domain::CareerRecord, FastHash>,
     pub event_indexes: HashMap<EventId, u64, FastHash>,
@@ -728,6 +799,7 @@ impl Overlay {
 
     pub fn clear(&mut self) {
         self.credentials.clear();
+        self.special_abilities.clear();
         self.persons.clear();
         self.careers.clear();
         self.event_indexes.clear();
@@ -758,6 +830,10 @@ impl Overlay {
         if let Some(credential) = changes.credential {
             self.credentials
                 .insert(credential.certificate_number, credential);
+        }
+        if let Some(record) = changes.special_ability {
+            self.special_abilities
+                .insert(record.certificate_number, record);
         }
         if let Some((subject, person)) = changes.person {
             self.persons.insert(subject, person);
@@ -852,6 +928,21 @@ impl RecordView for OverlayView<'_> {
             return None;
         }
         self.remember(self.store.credential(number))
+    }
+
+    fn special_ability(&self, number: &CertificateNumber) -> Option<SpecialAbilityRecord> {
+        for overlay in self.overlays() {
+            if let Some(record) = overlay.special_abilities.get(number) {
+                return Some(record.clone());
+            }
+        }
+        if self
+            .known
+            .is_some_and(|known| !known.may_hold_credential(number))
+        {
+            return None;
+        }
+        self.remember(self.store.special_ability(number))
     }
 
     fn person(&self, subject: &SubjectId) -> Option<PersonRecord> {

@@ -408,10 +408,10 @@ impl Sequencer {
                 if first_entry == submission.entry {
                     Err(Outcome::Duplicate(first))
                 } else {
-                    Err(Outcome::Rejected(Rejection::DuplicateEventId {
-                        event_id: submission.signed.event.id,
-                        first_index: first,
-                    }))
+                    Err(Outcome::Rejected(skill_ledger_domain::reused_event_id(
+                        &submission.signed,
+                        first,
+                    )))
                 }
             } else if !signature_ok[position] {
                 Err(Outcome::Rejected(Rejection::BadSignature))

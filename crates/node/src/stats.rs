@@ -100,9 +100,38 @@ pub fn stats_document(counters: &BTreeMap<String, i64>) -> Value {
     })
 }
 
+/// The kind dimension (`stats --by kind`): per credential kind (`skill_level`,
+/// `qualification`, `special_ability`), issued, revoked and standing now; for the kinds with
+/// levels, the standing ones by level and how many are high-skill. Sorted keys.
+pub fn stats_by_kind(counters: &BTreeMap<String, i64>) -> Value {
+    let get = |name: String| counters.get(&name).copied().unwrap_or(0);
+    let mut kinds = Map::new();
+    for kind in skill_ledger_domain::CredentialKind::ALL {
+        let prefix = format!("{}{}.", stat::KIND, kind.id());
+        let mut value = json!({
+            "name_zh": kind.name_zh(),
+            "issued": get(format!("{prefix}issued")),
+            "revoked": get(format!("{prefix}revoked")),
+            "valid": get(format!("{prefix}valid")),
+        });
+        if kind != skill_ledger_domain::CredentialKind::SpecialAbility {
+            let by_level = group(counters, &format!("{prefix}valid.level."));
+            let high_skill: i64 = Level::ALL
+                .iter()
+                .filter(|level| level.is_high_skill())
+                .filter_map(|level| by_level.get(level.id()).and_then(Value::as_i64))
+                .sum();
+            value["by_level"] = Value::Object(by_level);
+            value["high_skill"] = Value::from(high_skill);
+        }
+        kinds.insert(kind.id().to_string(), value);
+    }
+    Value::Object(kinds)
+}
+
 /// The route dimension (`stats --by route`): how the talent now standing was produced, keyed
-/// `evaluation`, `direct`, `contest`, `conversion`, `appointment`, `apprenticeship` and
-/// `recognition` (partner credentials recognised here: active, by level, withdrawn). For
+/// `evaluation`, `direct`, `contest`, `conversion`, `appointment`, `apprenticeship`,
+/// `foreign-comparison` and `recognition` (partner credentials recognised here: active, by level, withdrawn). For
 /// the credential routes, the valid credentials by level and how many are high-skill; for
 /// appointments, the current posts by level and how many ended; for apprenticeships, how
 /// many are in progress and completed. Sorted keys, no timestamps.
@@ -146,11 +175,13 @@ pub fn stats_by_route(counters: &BTreeMap<String, i64>) -> Value {
                 "high_skill": high_skill,
                 "withdrawn": get(stat::RECOGNITIONS_WITHDRAWN),
             }),
-            RouteKind::Evaluation | RouteKind::DirectRecognition => json!({
-                "valid": total,
-                "by_level": by_level,
-                "high_skill": high_skill,
-            }),
+            RouteKind::Evaluation | RouteKind::DirectRecognition | RouteKind::ForeignComparison => {
+                json!({
+                    "valid": total,
+                    "by_level": by_level,
+                    "high_skill": high_skill,
+                })
+            }
         };
         routes.insert(route.id().to_string(), value);
     }

@@ -545,7 +545,7 @@ pub struct StatsQuery {
             "valid_by_level": {"junior": 1, "intermediate": 1}, "valid_by_province": {"50": 2},
             "valid_by_occupation_group": {"6": 2}, "valid_by_year": {"2024": 2}, "valid_by_route": {"evaluation": 2}},
             "holders": {"total": 1, "by_highest_level": {"intermediate": 1}, "high_skill": 0, "high_skill_share": 0.0}})),
-        (status = 400, description = "A dimension other than route, or a malformed query string", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "A dimension other than route and kind, or a malformed query string", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 500, description = "The ledger could not be read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
@@ -557,12 +557,13 @@ pub async fn stats(
     let document = match query.by.as_deref() {
         None => stats_document(&counters),
         Some("route") => skill_ledger_node::stats_by_route(&counters),
+        Some("kind") => skill_ledger_node::stats_by_kind(&counters),
         Some(other) => {
             return Err(Problem::new(
                 StatusCode::BAD_REQUEST,
                 code::BAD_REQUEST,
                 "Bad request",
-                format!("by={other}: the only dimension is route"),
+                format!("by={other}: the dimensions are route and kind"),
             ))
         }
     };
@@ -982,6 +983,7 @@ pub enum DryRun {
 struct DryRunView<'a> {
     node: &'a Node,
     credentials: HashMap<CertificateNumber, CredentialRecord>,
+    special_abilities: HashMap<CertificateNumber, skill_ledger_domain::SpecialAbilityRecord>,
     persons: HashMap<SubjectId, PersonRecord>,
     careers: HashMap<SubjectId, CareerRecord>,
     /// Event ids known to be on the ledger or earlier in the batch, and their index.
@@ -1004,6 +1006,16 @@ impl RecordView for DryRunView<'_> {
         match self.credentials.get(number) {
             Some(record) => Some(record.clone()),
             None => self.read(self.node.credential(number)),
+        }
+    }
+
+    fn special_ability(
+        &self,
+        number: &CertificateNumber,
+    ) -> Option<skill_ledger_domain::SpecialAbilityRecord> {
+        match self.special_abilities.get(number) {
+            Some(record) => Some(record.clone()),
+            None => self.read(self.node.special_ability(number)),
         }
     }
 
@@ -1050,6 +1062,7 @@ pub fn decide_without_writing(
     let mut view = DryRunView {
         node,
         credentials: HashMap::new(),
+        special_abilities: HashMap::new(),
         persons: HashMap::new(),
         careers: HashMap::new(),
         event_ids: HashMap::new(),
@@ -1089,10 +1102,7 @@ pub fn decide_without_writing(
             {
                 DryRun::Duplicate(first)
             } else {
-                DryRun::Rejected(Rejection::DuplicateEventId {
-                    event_id: id,
-                    first_index: first,
-                })
+                DryRun::Rejected(skill_ledger_domain::reused_event_id(signed, first))
             }
         } else if !signed.verify_signature(node.origin()) {
             DryRun::Rejected(Rejection::BadSignature)
@@ -1110,6 +1120,10 @@ pub fn decide_without_writing(
                     if let Some(credential) = changes.credential {
                         view.credentials
                             .insert(credential.certificate_number, credential);
+                    }
+                    if let Some(record) = changes.special_ability {
+                        view.special_abilities
+                            .insert(record.certificate_number, record);
                     }
                     if let Some((subject, person)) = changes.person {
                         view.persons.insert(subject, person);

@@ -215,10 +215,12 @@ pub mod forms {
     pub fn stats_dimension() -> Object {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .enum_values(Some(["route"]))
+            .enum_values(Some(["route", "kind"]))
             .description(Some(
                 "`route`: how the talent standing now was produced (evaluation, direct, \
-                 contest, conversion, appointment, apprenticeship)",
+                 contest, conversion, appointment, apprenticeship, recognition, \
+                 foreign-comparison); `kind`: per credential kind (skill_level, \
+                 qualification, special_ability)",
             ))
             .build()
     }

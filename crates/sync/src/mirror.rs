@@ -46,8 +46,8 @@ use std::time::Duration;
 use base64::prelude::{Engine, BASE64_STANDARD};
 use skill_ledger_domain::{
     apply, decide, BodyRecord, CareerRecord, CertificateNumber, CredentialRecord, EventId,
-    EventKind, MemoryLedger, PersonRecord, RecordView, Registry, SignedEvent, SubjectId,
-    BINCODE_CONFIG,
+    EventKind, MemoryLedger, PersonRecord, RecordView, Registry, SignedEvent, SpecialAbilityRecord,
+    SubjectId, BINCODE_CONFIG,
 };
 use skill_ledger_log::{
     entry_bundle_path, leaf_hash, parse_and_verify_checkpoint_with_any,
@@ -85,6 +85,8 @@ pub const AUTHORITY_KEYS_FILE: &str = "authority-keys";
 const PREFIX_CAREER: u8 = b'k';
 const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
+/// `z` ‖ certificate number: a partner's 专项职业能力证书, bincode([`SpecialAbilityRecord`]).
+const PREFIX_SPECIAL_ABILITY: u8 = b'z';
 /// `i` ‖ first entry index (u64 BE): the event ids of the entries one batch committed, packed.
 const PREFIX_EVENT_IDS: u8 = b'i';
 /// `e` ‖ event id: the entry index, one key per event (stores written before the packed ids;
@@ -254,6 +256,7 @@ struct Overlay {
     /// Event ids of the entries folded so far, from `start` on.
     ids: Vec<EventId>,
     credentials: BTreeMap<CertificateNumber, ForeignCredential>,
+    special_abilities: BTreeMap<CertificateNumber, SpecialAbilityRecord>,
     persons: BTreeMap<SubjectId, PersonRecord>,
     careers: BTreeMap<SubjectId, CareerRecord>,
     registry_entries: Vec<(u64, Vec<u8>)>,
@@ -358,6 +361,20 @@ impl View<'_> {
 impl RecordView for View<'_> {
     fn credential(&self, number: &CertificateNumber) -> Option<CredentialRecord> {
         self.foreign_credential(number).map(|found| found.record)
+    }
+
+    fn special_ability(&self, number: &CertificateNumber) -> Option<SpecialAbilityRecord> {
+        if let Some(found) = self
+            .overlays()
+            .find_map(|o| o.special_abilities.get(number))
+        {
+            return Some(found.clone());
+        }
+        self.read(
+            PREFIX_SPECIAL_ABILITY,
+            number.as_bytes(),
+            "a special ability",
+        )
     }
 
     fn person(&self, subject: &SubjectId) -> Option<PersonRecord> {
@@ -1866,6 +1883,13 @@ impl Mirror {
                     },
                 );
             }
+            if let Some(record) = changes.special_ability {
+                self.known
+                    .insert_key(PREFIX_SPECIAL_ABILITY, record.certificate_number.as_bytes());
+                overlay
+                    .special_abilities
+                    .insert(record.certificate_number, record);
+            }
             if let Some((subject, person)) = changes.person {
                 self.known.insert_key(PREFIX_PERSON, &subject.0);
                 overlay.persons.insert(subject, person);
@@ -2201,7 +2225,12 @@ impl Mirror {
 fn scan_known_keys(records: &StoreTree) -> KnownKeys {
     KnownKeys::scanning(
         records.clone(),
-        &[PREFIX_CREDENTIAL, PREFIX_PERSON, PREFIX_CAREER],
+        &[
+            PREFIX_CREDENTIAL,
+            PREFIX_PERSON,
+            PREFIX_CAREER,
+            PREFIX_SPECIAL_ABILITY,
+        ],
         "mirror-scan",
         || {},
     )
@@ -2263,6 +2292,12 @@ fn write_batch(
         } else {
             batch.insert(credential_key, encode(credential));
         }
+    }
+    for (number, record) in &overlay.special_abilities {
+        batch.insert(
+            key(PREFIX_SPECIAL_ABILITY, number.as_bytes()),
+            encode(record),
+        );
     }
     for (subject, person) in &overlay.persons {
         batch.insert(key(PREFIX_PERSON, &subject.0), encode(person));

@@ -226,15 +226,7 @@ pub fn occupation_view(catalogue: Option<&Catalogue>, code: OccupationCode) -> O
 
 /// A route by its Chinese name.
 pub fn route_name(route: RouteKind) -> &'static str {
-    match route {
-        RouteKind::Evaluation => "评价",
-        RouteKind::DirectRecognition => "直接认定",
-        RouteKind::Contest => "竞赛晋升",
-        RouteKind::Conversion => "职称贯通",
-        RouteKind::Appointment => "聘任",
-        RouteKind::Apprenticeship => "学徒",
-        RouteKind::Recognition => "互认",
-    }
+    route.name_zh()
 }
 
 /// A document number for the person's page: the first three and the last four characters,
