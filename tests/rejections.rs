@@ -29,10 +29,10 @@ use skill_ledger_domain::{
     AuthorityKeyRotated, AuthorityRecoveryKeySet, BodyKeyRevoked, BodyKeyRotated, BodyRegistered,
     BodyStatusChange, CatalogueAdopted, CertificateNumber, ContestRegistered,
     ContestResultRecorded, ContestTier, CredentialRevoked, Date, EvaluationBasis, Event, EventId,
-    EventKind, LedgerEstablished, Level, LevelCertified, NameCommitment, OccupationCode,
-    PolicyAdopted, Province, RegistrationNumber, Rejection, Route, ScopeItem, SignedEvent, Signer,
-    SubjectId, TitleLevel, TitleRecorded, DEFAULT_POLICY_TOML, NAME_CHARS_MAX,
-    SAMPLE_CATALOGUE_TOML,
+    EventKind, ForeignComparisonBasis, LedgerEstablished, Level, LevelCertified, NameCommitment,
+    OccupationCode, PolicyAdopted, Province, RegistrationNumber, Rejection, Route, ScopeItem,
+    SignedEvent, Signer, SpecialAbilityCertified, SubjectId, TitleLevel, TitleRecorded,
+    DEFAULT_POLICY_TOML, NAME_CHARS_MAX, SAMPLE_CATALOGUE_TOML,
 };
 use std::cell::Cell;
 use support::{
@@ -80,6 +80,14 @@ const THIRD: &str = "Y000050000003";
 /// A fourth enterprise, registered like [`OTHER`], whose key the setup declares compromised.
 const FOURTH: &str = "Y000050000004";
 const TURNER: &str = "6-18-01-01";
+/// A social organisation for the credential kinds (issue 19), registered in the setup: 车工
+/// and 焊工 (access-controlled in the default policy) up to 高级技师, 中式烹调师 up to 高级工,
+/// 装配钳工 up to 技师.
+const KINDS: &str = "S000050000006";
+const WELDER: &str = "6-18-02-04";
+const COOK: &str = "4-03-02-01";
+const FITTER: &str = "6-20-03-00";
+const IHK: &str = "DE-IHK-Industriemechaniker";
 /// The holder of the one credential the setup issues (初级工, 2020-06-01, by [`BODY`]).
 const HOLDER: SubjectId = SubjectId([0xa1; 32]);
 
@@ -129,6 +137,7 @@ struct Fixture {
     served: Served,
     other_key: SigningKey,
     fourth_key: SigningKey,
+    kinds_key: SigningKey,
     next_id: Cell<u64>,
     next_serial: Cell<u32>,
 }
@@ -176,6 +185,81 @@ impl Fixture {
             Signer::Body(BODY.parse().expect("registration number")),
             &self.ledger.body_key,
             kind,
+        )
+    }
+
+    fn by_kinds(&self, kind: EventKind) -> SignedEvent {
+        self.sign(
+            Signer::Body(KINDS.parse().expect("registration number")),
+            &self.kinds_key,
+            kind,
+        )
+    }
+
+    /// A level of [`KINDS`] in `occupation`: a qualification (Q number) or a skill level.
+    fn kinds_cert(
+        &self,
+        occupation: &str,
+        level: Level,
+        issued: &str,
+        route: Route,
+        qualification: bool,
+    ) -> LevelCertified {
+        let mut certified = self.cert(KINDS, self.stranger(), level, issued, route);
+        certified.occupation = occupation.parse().expect("occupation");
+        if qualification {
+            certified.certificate_number = CertificateNumber::compose_qualification(
+                KINDS.parse().expect("registration number"),
+                certified.issued.year(),
+                level,
+                self.next_serial.replace(self.next_serial.get() + 1),
+            )
+            .expect("qualification number");
+        }
+        certified
+    }
+
+    /// A 专项职业能力证书 of [`KINDS`], dated 2023-06-01.
+    fn ability(&self, occupation: &str, ability: &str) -> EventKind {
+        EventKind::SpecialAbilityCertified(SpecialAbilityCertified {
+            certificate_number: CertificateNumber::compose_special_ability(
+                KINDS.parse().expect("registration number"),
+                2023,
+                self.next_serial.replace(self.next_serial.get() + 1),
+            )
+            .expect("special ability number"),
+            subject: self.stranger(),
+            name_commitment: NameCommitment([7; 32]),
+            occupation: occupation.parse().expect("occupation"),
+            ability: ability.to_string(),
+            issued: date("2023-06-01"),
+        })
+    }
+
+    /// A foreign comparison by [`KINDS`] of document `document` of `certificate_type` with
+    /// 装配钳工 `level` on 2023-06-01, under the id the document fixes.
+    fn comparison(
+        &self,
+        version: u32,
+        certificate_type: &str,
+        document: &str,
+        level: Level,
+    ) -> SignedEvent {
+        let route = Route::ForeignComparison(ForeignComparisonBasis {
+            catalogue_version: version,
+            certificate_type: certificate_type.to_string(),
+            foreign_issuer: "IHK München und Oberbayern".to_string(),
+            document_id: document.to_string(),
+        });
+        let certified = self.kinds_cert(FITTER, level, "2023-06-01", route, false);
+        SignedEvent::sign(
+            ORIGIN,
+            Signer::Body(KINDS.parse().expect("registration number")),
+            &self.kinds_key,
+            Event {
+                id: EventId::foreign_document(certificate_type, document),
+                kind: EventKind::LevelCertified(certified),
+            },
         )
     }
 
@@ -498,6 +582,7 @@ fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
         served,
         other_key: SigningKey::from_bytes(&[42; 32]),
         fourth_key: SigningKey::from_bytes(&[45; 32]),
+        kinds_key: SigningKey::from_bytes(&[48; 32]),
         next_id: Cell::new(1),
         next_serial: Cell::new(1),
     };
@@ -517,6 +602,24 @@ fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
             fx.key_revocation(FOURTH, fx.fourth_key.verifying_key().to_bytes()),
         )),
     );
+    let mut kinds = fx.registration(KINDS, fx.kinds_key.verifying_key().to_bytes());
+    kinds.direct_recognition = false;
+    kinds.scope = [
+        (TURNER, Level::SeniorTechnician),
+        (WELDER, Level::SeniorTechnician),
+        (COOK, Level::Senior),
+        (FITTER, Level::Technician),
+    ]
+    .into_iter()
+    .map(|(occupation, level_max)| ScopeItem {
+        occupation: occupation.parse().expect("occupation"),
+        level_max,
+    })
+    .collect();
+    fx.accept(
+        "register KINDS",
+        &fx.by_authority(EventKind::BodyRegistered(kinds)),
+    );
     let junior = fx.cert(BODY, HOLDER, Level::Junior, "2020-06-01", attested());
     let number = junior.certificate_number;
     fx.accept(
@@ -530,6 +633,10 @@ fn given_a_served_ledger() -> (Fixture, CertificateNumber) {
     fx.accept(
         "adopt policy v2",
         &fx.by_authority(EventKind::PolicyAdopted(policy)),
+    );
+    fx.accept(
+        "compare foreign document IHK-1",
+        &fx.comparison(2, IHK, "IHK-1", Level::Senior),
     );
     (fx, number)
 }
@@ -805,6 +912,81 @@ fn every_rule_refuses_its_event_over_http_and_stores_nothing() {
                 public_key: IDENTITY_KEY,
                 ..fx.third()
             }),
+        ),
+        // The credential kinds (issue 19), by KINDS.
+        (
+            // A level certified under a special-ability (Z) number.
+            "certificate-kind-mismatch",
+            certify(LevelCertified {
+                certificate_number: CertificateNumber::compose_special_ability(
+                    BODY.parse().expect("registration number"),
+                    2021,
+                    90,
+                )
+                .expect("number"),
+                ..fx.cert(BODY, fx.stranger(), Level::Junior, "2021-06-01", attested())
+            }),
+        ),
+        (
+            "not-access-controlled",
+            fx.by_kinds(EventKind::LevelCertified(fx.kinds_cert(
+                TURNER,
+                Level::Junior,
+                "2023-06-01",
+                attested(),
+                true,
+            ))),
+        ),
+        (
+            // A qualification is issued on evaluation only.
+            "qualification-not-allowed",
+            fx.by_kinds(EventKind::LevelCertified(fx.kinds_cert(
+                WELDER,
+                Level::Junior,
+                "2023-06-01",
+                direct(),
+                true,
+            ))),
+        ),
+        (
+            "unknown-special-ability",
+            fx.by_kinds(fx.ability(COOK, "4-03-02-01-Z99")),
+        ),
+        (
+            // 重庆小面制作 is listed under 中式烹调师.
+            "special-ability-mismatch",
+            fx.by_kinds(fx.ability(WELDER, "4-03-02-01-Z01")),
+        ),
+        (
+            // 工业机器人系统运维员 is not in KINDS's scope.
+            "special-ability-out-of-scope",
+            fx.by_kinds(fx.ability("6-31-01-10", "6-31-01-10-Z01")),
+        ),
+        (
+            // Policy v2 is in force on 2023-06-01.
+            "foreign-catalogue-version",
+            fx.comparison(1, IHK, "IHK-2", Level::Senior),
+        ),
+        (
+            "unknown-foreign-certificate",
+            fx.comparison(2, "GB-CG-2850-L3", "CG-3", Level::Senior),
+        ),
+        (
+            "foreign-comparison-mismatch",
+            fx.comparison(2, IHK, "IHK-4", Level::Technician),
+        ),
+        (
+            // Under a random id instead of the document's.
+            "foreign-document-id-mismatch",
+            {
+                let derived = fx.comparison(2, IHK, "IHK-5", Level::Senior);
+                fx.by_kinds(derived.event.kind)
+            },
+        ),
+        (
+            // IHK-1 was compared in the setup.
+            "foreign-document-used",
+            fx.comparison(2, IHK, "IHK-1", Level::Senior),
         ),
         // The other routes (issue 5), on `given_the_other_routes`.
         (

@@ -530,7 +530,9 @@ pub struct IssueArgs {
     /// The issuing body's private key file.
     #[arg(long)]
     pub key: PathBuf,
-    /// Certificate number (22 characters); its first 13 name the issuing body.
+    /// Certificate number (22 characters); its first 13 name the issuing body, position 16
+    /// its kind: a level digit for a 职业技能等级证书, Q (then the level digit) for a
+    /// 职业资格证书, Z for a 专项职业能力证书 (docs/formats.md, "Certificate numbers").
     #[arg(long)]
     pub cert_no: CertificateNumber,
     /// Identity-document number (never stored in clear).
@@ -548,9 +550,27 @@ pub struct IssueArgs {
     /// Work type (工种), if the occupation has them.
     #[arg(long)]
     pub work_type: Option<String>,
-    /// Level: name (高级工), number (三级) or id (senior).
-    #[arg(long)]
-    pub level: Level,
+    /// Level: name (高级工), number (三级) or id (senior). Required, except for a
+    /// 专项职业能力证书 (Z number), which has none.
+    #[arg(long, required_unless_present = "ability")]
+    pub level: Option<Level>,
+    /// 专项职业能力证书: the policy's ability code (e.g. 4-03-02-01-Z01), with a Z number.
+    #[arg(long, conflicts_with_all = ["level", "attested", "direct", "foreign_type"])]
+    pub ability: Option<String>,
+    /// 境外技能证书比照认定: the comparison catalogue's certificate type; with
+    /// --foreign-issuer, --foreign-document and --catalogue-version. The event id is then
+    /// derived from the type and document (one document is compared once per ledger).
+    #[arg(long, requires_all = ["foreign_issuer", "foreign_document", "catalogue_version"], conflicts_with_all = ["attested", "direct", "event_id"])]
+    pub foreign_type: Option<String>,
+    /// Who issued the foreign certificate.
+    #[arg(long, requires = "foreign_type")]
+    pub foreign_issuer: Option<String>,
+    /// The foreign certificate's own number.
+    #[arg(long, requires = "foreign_type")]
+    pub foreign_document: Option<String>,
+    /// The policy version whose comparison catalogue was applied (the one in force at --date).
+    #[arg(long, requires = "foreign_type")]
+    pub catalogue_version: Option<u32>,
     /// Issue date.
     #[arg(long)]
     pub date: Date,
@@ -583,15 +603,42 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
     })?;
     let id_number = crate::input::identity_number(id_type, &args.id_number)?;
     crate::input::holder_name(&args.name)?;
-    let route = match (&args.attested, &args.direct) {
-        (Some(statement), _) => Route::Evaluation(EvaluationBasis::Attested {
+    let route = match (&args.attested, &args.direct, &args.foreign_type) {
+        (Some(statement), _, _) => Route::Evaluation(EvaluationBasis::Attested {
             statement: statement.clone(),
         }),
-        (None, Some(justification)) => Route::DirectRecognition {
+        (None, Some(justification), _) => Route::DirectRecognition {
             justification: justification.clone(),
         },
-        (None, None) => Route::Evaluation(EvaluationBasis::PriorLevel),
+        (None, None, Some(certificate_type)) => {
+            Route::ForeignComparison(skill_ledger_domain::ForeignComparisonBasis {
+                catalogue_version: args.catalogue_version.unwrap_or_default(),
+                certificate_type: certificate_type.clone(),
+                foreign_issuer: args.foreign_issuer.clone().unwrap_or_default(),
+                document_id: args.foreign_document.clone().unwrap_or_default(),
+            })
+        }
+        (None, None, None) => Route::Evaluation(EvaluationBasis::PriorLevel),
     };
+    let special = args.cert_no.kind() == skill_ledger_domain::CredentialKind::SpecialAbility;
+    match (special, &args.ability, args.level) {
+        (true, None, _) => {
+            return Err(anyhow!(
+                "--cert-no {} is a 专项职业能力证书 number (Z series): give --ability CODE",
+                args.cert_no
+            )
+            .into())
+        }
+        (false, Some(_), _) => {
+            return Err(anyhow!(
+            "--ability is for a 专项职业能力证书, whose number has Z in position 16; {} has not",
+            args.cert_no
+        )
+            .into())
+        }
+        (false, None, None) => return Err(anyhow!("--level is required").into()),
+        _ => {}
+    }
     let body = args.cert_no.registration_number();
     let writer = Writer::open(&args.target)?;
     let pseudonyms = writer.pseudonyms(
@@ -611,17 +658,37 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
             return Err(error);
         }
     };
-    let kind = EventKind::LevelCertified(LevelCertified {
-        certificate_number: args.cert_no,
-        subject,
-        name_commitment,
-        occupation: args.occupation,
-        work_type: args.work_type,
-        level: args.level,
-        issued: args.date,
-        route,
-    });
-    let id = match event_id(&args.event_id) {
+    let derived_id = match &route {
+        Route::ForeignComparison(basis) => Some(EventId::foreign_document(
+            &basis.certificate_type,
+            &basis.document_id,
+        )),
+        _ => None,
+    };
+    let kind = match (args.ability, args.level) {
+        (Some(ability), _) => {
+            EventKind::SpecialAbilityCertified(skill_ledger_domain::SpecialAbilityCertified {
+                certificate_number: args.cert_no,
+                subject,
+                name_commitment,
+                occupation: args.occupation,
+                ability,
+                issued: args.date,
+            })
+        }
+        (None, level) => EventKind::LevelCertified(LevelCertified {
+            certificate_number: args.cert_no,
+            subject,
+            name_commitment,
+            occupation: args.occupation,
+            work_type: args.work_type,
+            // Checked above: a number with a level has --level.
+            level: level.unwrap_or(Level::Junior),
+            issued: args.date,
+            route,
+        }),
+    };
+    let id = match derived_id.map_or_else(|| event_id(&args.event_id), Ok) {
         Ok(id) => id,
         Err(error) => {
             writer.close()?;

@@ -548,7 +548,7 @@ fn foreign(version: u32, certificate_type: &str, document_id: &str) -> Route {
 }
 
 /// A comparison signed by `body` under the id its foreign document fixes.
-fn compare(fx: &Fx, body: &Body, certified: LevelCertified) -> SignedEvent {
+fn compare(body: &Body, certified: LevelCertified) -> SignedEvent {
     let Route::ForeignComparison(basis) = &certified.route else {
         panic!("not a comparison");
     };
@@ -578,7 +578,7 @@ fn a_foreign_certificate_becomes_a_holding_by_the_catalogue_in_force() {
         "2024-05-01",
         foreign(1, IHK, "IHK-2021-0042317"),
     );
-    let compared = compare(&fx, &s3(), certified);
+    let compared = compare(&s3(), certified);
     let (ledger, _) = check(setup(&fx), compared.clone(), Ok(()));
     let holding = &ledger.persons[&subject(1)].holdings[0];
     assert_eq!(holding.route, RouteKind::ForeignComparison);
@@ -629,7 +629,6 @@ fn foreign_comparison_rules() {
             "the catalogue version named is not the one in force (v1)",
             setup(&fx),
             compare(
-                &fx,
                 &s3(),
                 fx.cert(
                     &s3(),
@@ -646,7 +645,6 @@ fn foreign_comparison_rules() {
             "a type the catalogue does not list",
             setup(&fx),
             compare(
-                &fx,
                 &s3(),
                 fx.cert(
                     &s3(),
@@ -663,7 +661,6 @@ fn foreign_comparison_rules() {
             "the type is no longer listed under v2 (in force at the issue date)",
             with(setup(&fx), [fx.policy(&v2_without_ihk)]),
             compare(
-                &fx,
                 &s3(),
                 fx.cert(
                     &s3(),
@@ -680,7 +677,6 @@ fn foreign_comparison_rules() {
             "a level other than the catalogue's",
             setup(&fx),
             compare(
-                &fx,
                 &s3(),
                 fx.cert(
                     &s3(),
@@ -697,7 +693,6 @@ fn foreign_comparison_rules() {
             "an occupation other than the catalogue's",
             setup(&fx),
             compare(
-                &fx,
                 &s3(),
                 fx.cert(
                     &s3(),
@@ -728,9 +723,8 @@ fn foreign_comparison_rules() {
         ),
         (
             "the same document compared again, for another person",
-            with(setup(&fx), [compare(&fx, &s3(), first.clone())]),
+            with(setup(&fx), [compare(&s3(), first.clone())]),
             compare(
-                &fx,
                 &s3(),
                 fx.cert(
                     &s3(),
@@ -747,7 +741,6 @@ fn foreign_comparison_rules() {
             "an empty document id",
             setup(&fx),
             compare(
-                &fx,
                 &s3(),
                 fx.cert(
                     &s3(),
@@ -764,7 +757,6 @@ fn foreign_comparison_rules() {
             "outside the body's scope (S2 has no 装配钳工)",
             setup(&fx),
             compare(
-                &fx,
                 &s_body(),
                 fx.cert(
                     &s_body(),
@@ -787,7 +779,6 @@ fn foreign_comparison_rules() {
     check(
         with(setup(&fx), [fx.policy(&v2_without_ihk)]),
         compare(
-            &fx,
             &s3(),
             fx.cert(
                 &s3(),

@@ -57,7 +57,9 @@ pub mod forms {
     /// A certificate number (docs/formats.md): the body's registration number, the 2-digit
     /// year, the national level number 1–5, a 6-digit serial; 22 characters.
     pub fn certificate_number_pattern() -> String {
-        format!("^[YS][0-9]{{4}}{PROVINCE}[0-9]{{8}}[1-5][0-9]{{6}}$")
+        format!(
+            "^[YS][0-9]{{4}}{PROVINCE}[0-9]{{8}}([1-5][0-9]{{6}}|Q[1-5][0-9]{{5}}|Z[0-9]{{6}})$"
+        )
     }
 
     /// The subject pseudonym: 32 bytes in hex (either case).

@@ -393,7 +393,7 @@ fn the_inputs_carry_the_servers_constraints() {
     assert_eq!(subject["schema"]["minLength"], 64);
     let by = parameter(&document, "/v1/stats", "by");
     assert_eq!(by["in"], "query");
-    assert_eq!(by["schema"]["enum"], json!(["route"]));
+    assert_eq!(by["schema"]["enum"], json!(["route", "kind"]));
 
     let schemas = &document["components"]["schemas"];
     let verify = &schemas["VerifyRequest"];
