@@ -333,6 +333,8 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
     // Sample persons for the portal's 个人查询, and each ledger's holders by certificate (to
     // name the holders of the credentials the partner recognises).
     let mut person_samples = Vec::new();
+    // The other credential kinds (职业资格, 专项职业能力, 境外比照), by kind.
+    let mut kind_samples = Vec::new();
     let mut holders: Vec<BTreeMap<CertificateNumber, &Worker>> = Vec::new();
     for (authority, people) in authorities
         .iter()
@@ -385,6 +387,10 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                 .collect(),
         );
         revoked_samples.extend(sample(&made.revoked, 3));
+        kind_samples.extend(made.kinds.iter().map(|(kind, number, worker)| {
+            json!({"kind": kind, "cert_no": number.as_str(), "name": worker.name,
+                   "id_number": worker.id_number, "node": authority.key})
+        }));
         person_samples.extend(made.persons.iter().map(|(kind, worker)| {
             json!({"kind": kind, "name": worker.name, "id_number": worker.id_number,
                    "node": authority.key})
@@ -403,7 +409,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
                 "origin": made.origin,
                 "label": authority.label,
                 "entries": made.entries,
-                "bodies": authority.bodies.len(),
+                "bodies": made.bodies,
                 "workers": people.len(),
                 "credentials": made.credentials,
                 "revoked": made.revoked.len(),
@@ -471,6 +477,8 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
             "issuer_suspended": issuer_suspended_samples,
             // Synthetic workers for the portal's 个人查询 (identity number and name).
             "persons": person_samples,
+            // 职业资格证书, 专项职业能力证书 (one revoked), a foreign comparison.
+            "kinds": kind_samples,
         },
         "workers_on_both_ledgers": chongqing_workers.len().div_ceil(MOVED_EVERY),
         "federation": federation,
@@ -619,6 +627,10 @@ struct MadeLedger {
     route_events: u64,
     /// Sample persons for the portal's 个人查询 (kind, worker): synthetic, like everything here.
     persons: Vec<(&'static str, Worker)>,
+    /// Bodies registered.
+    bodies: usize,
+    /// The other credential kinds (职业资格, 专项职业能力, 境外比照): (kind, number, worker).
+    kinds: Vec<(&'static str, CertificateNumber, Worker)>,
 }
 
 /// Creates one authority's ledger in `dir` and fills it with its bodies and its workers'
@@ -788,6 +800,13 @@ fn build_ledger(
     wait_all(pending)?;
 
     let (route_events, post_holder) = other_routes(&node, &bodies, authority.districts, rng)?;
+    // Its own generator: the main one's sequence (and so every other ledger's data) stays
+    // what it was before the kinds were added.
+    let kinds = if authority.province == Province::CHONGQING {
+        credential_kinds(&node, &keys_dir, authority.districts)?
+    } else {
+        Vec::new()
+    };
 
     // A body suspended after an inspection (以案示警): what it issued before stays valid.
     let suspended = bodies[bodies.len() - 1].number;
@@ -834,8 +853,180 @@ fn build_ledger(
         stats: skill_ledger_node::stats_document(&node.stats()?),
         route_events,
         persons: sample_persons(&accepted, &revoked_set, workers, post_holder),
+        bodies: registry.bodies.len(),
+        kinds,
     };
     node.close()?;
+    Ok(made)
+}
+
+/// The credential kinds beyond the skill level (多元评价), issued by a body of their own:
+/// two 焊工 职业资格证书 (初级, then 中级 four years on), three 专项职业能力证书 (重庆小面制作
+/// twice, one later revoked; 川菜烹饪 once) and a German IHK certificate compared with 装配钳工
+/// 高级工 by the policy's catalogue. Returns (kind, number, worker) of each.
+fn credential_kinds(
+    node: &Node,
+    keys_dir: &std::path::Path,
+    districts: &[&str],
+) -> Result<Vec<(&'static str, CertificateNumber, Worker)>, anyhow::Error> {
+    use skill_ledger_domain::{ForeignComparisonBasis, SpecialAbilityCertified};
+    let mut rng = StdRng::seed_from_u64(19);
+    let number: skill_ledger_domain::RegistrationNumber = "S000050000204"
+        .parse()
+        .unwrap_or_else(|_| unreachable!("valid demo number"));
+    let key = SigningKey::from_bytes(&rng.gen());
+    std::fs::write(
+        keys_dir.join(format!("body-{number}.key")),
+        format!("{}\n", signer_key_text(number.as_str(), &key)),
+    )
+    .context("writing a demo body key")?;
+    let scope = [
+        ("6-18-02-04", Level::SeniorTechnician),
+        ("6-20-03-00", Level::Technician),
+        ("4-03-02-01", Level::Senior),
+    ]
+    .into_iter()
+    .map(|(code, level_max)| ScopeItem {
+        occupation: code.parse().unwrap_or_else(|_| unreachable!("valid code")),
+        level_max,
+    })
+    .collect();
+    let origin = node.origin().to_string();
+    let refused = |error| anyhow!("demo credential-kind event refused: {error}");
+    node.submit(
+        node.sign_as_authority(EventKind::BodyRegistered(BodyRegistered {
+            registration_number: number,
+            name: "重庆示例焊接与餐饮技能鉴定中心（演示）".to_string(),
+            public_key: key.verifying_key().to_bytes(),
+            valid_from: ymd(2019, 3, 1),
+            valid_until: ymd(2029, 12, 31),
+            audience: Audience::Public,
+            scope,
+            direct_recognition: false,
+            date: ymd(2019, 3, 1),
+        })),
+    )
+    .map_err(refused)?;
+    let people = workers(&mut rng, 5, districts);
+    let pseudonyms = node.pseudonym_key().clone();
+    let subject =
+        |worker: &Worker| pseudonyms.subject(IdDocumentType::ResidentIdCard, &worker.id_number);
+    let sign = |id: EventId, kind: EventKind| {
+        SignedEvent::sign(&origin, Signer::Body(number), &key, Event { id, kind })
+    };
+    let mut made = Vec::new();
+    let mut serial = 0u32;
+    let mut next_serial = || {
+        serial += 1;
+        serial
+    };
+    // 职业资格证书 (Q series): 焊工 初级 in 2020, 中级 in 2024.
+    let welder: OccupationCode = "6-18-02-04"
+        .parse()
+        .unwrap_or_else(|_| unreachable!("valid code"));
+    for (level, issued, route) in [
+        (
+            Level::Junior,
+            ymd(2020, 4, 1),
+            Route::Evaluation(EvaluationBasis::Attested {
+                statement: "中等职业学校焊接专业毕业，本职业工作满1年".to_string(),
+            }),
+        ),
+        (
+            Level::Intermediate,
+            ymd(2024, 6, 1),
+            Route::Evaluation(EvaluationBasis::PriorLevel),
+        ),
+    ] {
+        let certificate =
+            CertificateNumber::compose_qualification(number, issued.year(), level, next_serial())
+                .ok_or_else(|| anyhow!("demo qualification number out of range"))?;
+        node.submit(sign(
+            EventId(rng.gen()),
+            EventKind::LevelCertified(LevelCertified {
+                certificate_number: certificate,
+                subject: subject(&people[0]),
+                name_commitment: pseudonyms.commit_name(certificate.as_str(), &people[0].name),
+                occupation: welder,
+                work_type: Some("电焊工".to_string()),
+                level,
+                issued,
+                route,
+            }),
+        ))
+        .map_err(refused)?;
+        made.push(("qualification", certificate, people[0].clone()));
+    }
+    // 专项职业能力证书 (Z series).
+    let cook: OccupationCode = "4-03-02-01"
+        .parse()
+        .unwrap_or_else(|_| unreachable!("valid code"));
+    for (worker, ability, issued) in [
+        (&people[1], "4-03-02-01-Z01", ymd(2024, 5, 1)),
+        (&people[2], "4-03-02-01-Z01", ymd(2024, 5, 1)),
+        (&people[3], "4-03-02-01-Z02", ymd(2025, 3, 1)),
+    ] {
+        let certificate =
+            CertificateNumber::compose_special_ability(number, issued.year(), next_serial())
+                .ok_or_else(|| anyhow!("demo special ability number out of range"))?;
+        node.submit(sign(
+            EventId(rng.gen()),
+            EventKind::SpecialAbilityCertified(SpecialAbilityCertified {
+                certificate_number: certificate,
+                subject: subject(worker),
+                name_commitment: pseudonyms.commit_name(certificate.as_str(), &worker.name),
+                occupation: cook,
+                ability: ability.to_string(),
+                issued,
+            }),
+        ))
+        .map_err(refused)?;
+        made.push(("special_ability", certificate, worker.clone()));
+    }
+    node.submit(sign(
+        EventId(rng.gen()),
+        EventKind::CredentialRevoked(CredentialRevoked {
+            certificate_number: made[3].1,
+            effective: ymd(2025, 1, 15),
+            reason: "考核作弊，取消考核成绩和证书".to_string(),
+        }),
+    ))
+    .map_err(refused)?;
+    made[3].0 = "special_ability_revoked";
+    // 境外技能证书比照认定: IHK Industriemechaniker → 装配钳工 高级工.
+    let issued = ymd(2025, 4, 1);
+    let catalogue_version = node
+        .registry()
+        .policy_at(issued)
+        .map(|policy| policy.version)
+        .ok_or_else(|| anyhow!("no demo policy in force"))?;
+    let basis = ForeignComparisonBasis {
+        catalogue_version,
+        certificate_type: "DE-IHK-Industriemechaniker".to_string(),
+        foreign_issuer: "IHK München und Oberbayern".to_string(),
+        document_id: "IHK-2021-0042317".to_string(),
+    };
+    let certificate =
+        CertificateNumber::compose(number, issued.year(), Level::Senior, next_serial())
+            .ok_or_else(|| anyhow!("demo certificate number out of range"))?;
+    let worker = &people[4];
+    node.submit(sign(
+        EventId::foreign_document(&basis.certificate_type, &basis.document_id),
+        EventKind::LevelCertified(LevelCertified {
+            certificate_number: certificate,
+            subject: subject(worker),
+            name_commitment: pseudonyms.commit_name(certificate.as_str(), &worker.name),
+            occupation: "6-20-03-00"
+                .parse()
+                .unwrap_or_else(|_| unreachable!("valid code")),
+            work_type: None,
+            level: Level::Senior,
+            issued,
+            route: Route::ForeignComparison(basis),
+        }),
+    ))
+    .map_err(refused)?;
+    made.push(("foreign_comparison", certificate, worker.clone()));
     Ok(made)
 }
 
@@ -1248,6 +1439,16 @@ fn report(summary: &serde_json::Value, json: bool, reused: bool) {
     }
     if let Some(item) = summary["samples"]["revoked"].get(0) {
         println!("  and a revoked one:\n{}", try_line(item));
+    }
+    for item in summary["samples"]["kinds"].as_array().into_iter().flatten() {
+        let what = match item["kind"].as_str() {
+            Some("qualification") => "a 职业资格证书 (qualification)",
+            Some("special_ability") => "a 专项职业能力证书 (special ability, no level)",
+            Some("special_ability_revoked") => "a revoked 专项职业能力证书",
+            Some("foreign_comparison") => "a foreign certificate compared (境外证书比照认定)",
+            _ => continue,
+        };
+        println!("  and {what}:\n{}", try_line(item));
     }
     if let Some(item) = summary["samples"]["issuer_suspended"].get(0) {
         println!(

@@ -92,8 +92,13 @@ pub fn print_json(value: &Value) {
 }
 
 /// A credential as JSON: the same shape as the HTTP API's (`GET /v1/credentials/{cert_no}`).
-pub fn credential_json(credential: &CredentialRecord, registry: &Registry) -> Value {
-    serde_json::to_value(CredentialView::new(credential, registry)).unwrap_or(Value::Null)
+pub fn credential_json(
+    credential: &CredentialRecord,
+    foreign: Option<&skill_ledger_domain::ForeignComparisonBasis>,
+    registry: &Registry,
+) -> Value {
+    serde_json::to_value(CredentialView::new(credential, registry).with_foreign(foreign, registry))
+        .unwrap_or(Value::Null)
 }
 
 /// A body as JSON: the same shape as the HTTP API's (`GET /v1/bodies/{reg_no}`).

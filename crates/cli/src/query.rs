@@ -89,8 +89,41 @@ pub fn show(command: ShowCommand, json: bool) -> CliResult {
                     }
                 }
             }
+            if cert_no.kind() == skill_ledger_domain::CredentialKind::SpecialAbility {
+                let found = node.special_ability(&cert_no)?;
+                let registry = node.registry();
+                node.close()?;
+                return match found {
+                    Some(record) => {
+                        emit(
+                            &serde_json::to_value(
+                                skill_ledger_server::views::SpecialAbilityView::new(
+                                    &record, &registry,
+                                ),
+                            )?,
+                            json,
+                        );
+                        Ok(())
+                    }
+                    None => {
+                        emit(
+                            &json!({"certificate_number": cert_no.as_str(), "status": "unknown"}),
+                            json,
+                        );
+                        Err(Failure::refused(anyhow!(
+                            "专项职业能力证书 {cert_no} is not on this ledger"
+                        )))
+                    }
+                };
+            }
             match node.credential(&cert_no)? {
-                Some(credential) => emit(&credential_json(&credential, &node.registry()), json),
+                Some(credential) => {
+                    let foreign = node.foreign_basis(&credential)?;
+                    emit(
+                        &credential_json(&credential, foreign.as_ref(), &node.registry()),
+                        json,
+                    )
+                }
                 None => {
                     emit(
                         &json!({"certificate_number": cert_no.as_str(), "status": "unknown"}),
@@ -237,9 +270,10 @@ fn partner_origin(value: &serde_json::Value) -> Option<&str> {
 /// holder matched, `status` (`valid`, `revoked`, `name_mismatch`, `unknown`), `matched`,
 /// `checked_against`, and for a partner's certificate `ledger` and `mirror`.
 fn verification_json(verification: &Verification) -> serde_json::Value {
-    let mut value = match &verification.credential {
-        Some(credential) => serde_json::to_value(credential).unwrap_or_else(|_| json!({})),
-        None => json!({"certificate_number": verification.certificate_number}),
+    let mut value = match (&verification.credential, &verification.special_ability) {
+        (Some(credential), _) => serde_json::to_value(credential).unwrap_or_else(|_| json!({})),
+        (None, Some(ability)) => serde_json::to_value(ability).unwrap_or_else(|_| json!({})),
+        (None, None) => json!({"certificate_number": verification.certificate_number}),
     };
     value["status"] = json!(match verification.status {
         VerifyStatus::Valid => "valid",
@@ -276,7 +310,17 @@ fn print_verification(
         VerifyStatus::Unknown => "UNKNOWN (查无此证)",
     };
     println!("{cert_no}: {label}");
-    if verification.matched {
+    if verification.matched && verification.special_ability.is_some() {
+        println!(
+            "  专项职业能力证书 {} ({}) · {} {} · {} · issued {}",
+            value["ability_name"].as_str().unwrap_or(""),
+            value["ability"].as_str().unwrap_or(""),
+            value["occupation"].as_str().unwrap_or(""),
+            value["occupation_name"].as_str().unwrap_or(""),
+            value["body_name"].as_str().unwrap_or(""),
+            value["issued"].as_str().unwrap_or("")
+        );
+    } else if verification.matched {
         println!(
             "  {} · {} {} · {} · issued {}",
             value["level_name"].as_str().unwrap_or(""),
@@ -285,6 +329,16 @@ fn print_verification(
             value["body_name"].as_str().unwrap_or(""),
             value["issued"].as_str().unwrap_or("")
         );
+        if let Some(foreign) = value["foreign"].as_object() {
+            println!(
+                "  境外证书比照认定: {} ({}), {} No. {}, catalogue v{}",
+                foreign["certificate_type_name"].as_str().unwrap_or(""),
+                foreign["certificate_type"].as_str().unwrap_or(""),
+                foreign["foreign_issuer"].as_str().unwrap_or(""),
+                foreign["document_id"].as_str().unwrap_or(""),
+                foreign["catalogue_version"]
+            );
+        }
         let warning = &value["issuer_status_warning"];
         if let Some(status) = warning["status"].as_str() {
             println!(

@@ -1054,6 +1054,30 @@ impl Node {
         self.projection.credential(number)
     }
 
+    /// The foreign certificate a `foreign-comparison` credential was compared from, read
+    /// from its issuing entry; `None` for the other routes.
+    pub fn foreign_basis(
+        &self,
+        record: &CredentialRecord,
+    ) -> Result<Option<skill_ledger_domain::ForeignComparisonBasis>, NodeError> {
+        if record.route != skill_ledger_domain::RouteKind::ForeignComparison {
+            return Ok(None);
+        }
+        match self.read_event(record.entry_index)?.event.kind {
+            EventKind::LevelCertified(skill_ledger_domain::LevelCertified {
+                route: skill_ledger_domain::Route::ForeignComparison(basis),
+                ..
+            }) => Ok(Some(basis)),
+            _ => Err(NodeError::new(
+                NodeErrorKind::Integrity,
+                format!(
+                    "entry {} is not the comparison of {}; run `skill-ledger rebuild`",
+                    record.entry_index, record.certificate_number
+                ),
+            )),
+        }
+    }
+
     /// A 专项职业能力证书 by its (Z-series) number, as committed.
     pub fn special_ability(
         &self,

@@ -48,6 +48,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/events/batch", post(submit_batch))
         .route("/v1/credentials/{cert_no}", get(credential))
         .route("/v1/credentials/{cert_no}/bundle", bundle_route)
+        .route("/v1/special-abilities/{cert_no}", get(special_ability))
         .route("/v1/verify", verify_route)
         .route("/v1/bodies/{reg_no}", get(body))
         .route("/v1/persons/{subject}", get(person))
@@ -188,11 +189,19 @@ fn parse_certificate_number(text: &str) -> Result<CertificateNumber, Problem> {
 }
 
 fn unknown_certificate(number: &CertificateNumber) -> Problem {
+    let detail = if number.kind() == skill_ledger_domain::CredentialKind::SpecialAbility {
+        format!(
+            "certificate {number} is a 专项职业能力证书 number (Z series), which has no level: \
+             see GET /v1/special-abilities/{number}"
+        )
+    } else {
+        format!("certificate {number} is not on this ledger")
+    };
     Problem::new(
         StatusCode::NOT_FOUND,
         code::UNKNOWN_CERTIFICATE,
         "Unknown certificate",
-        format!("certificate {number} is not on this ledger"),
+        detail,
     )
     .with("certificate_number", number.to_string())
     .with("certificate_status", "unknown")
@@ -230,12 +239,57 @@ pub async fn credential(
         .node
         .checkpoint()
         .map(|signed| CheckpointView::new(&signed));
+    let registry = state.node.registry();
+    let foreign = state.node.foreign_basis(&record)?;
     Ok(no_store(
         Json(CredentialResponse {
-            credential: CredentialView::new(&record, &state.node.registry()),
+            credential: CredentialView::new(&record, &registry)
+                .with_foreign(foreign.as_ref(), &registry),
             checkpoint,
             ledger: Some(state.node.origin().to_string()),
             mirror: None,
+        })
+        .into_response(),
+    ))
+}
+
+/// A 专项职业能力证书 (special vocational ability, Z-series number) by certificate number:
+/// status, ability, occupation, body, dates, entry index. Such a certificate has no level; a
+/// certificate with a level is at `GET /v1/credentials/{cert_no}`.
+#[utoipa::path(
+    get, path = "/v1/special-abilities/{cert_no}", tag = "credentials",
+    params(CertificateNumberPath),
+    responses(
+        (status = 200, description = "The certificate (valid or revoked)", body = crate::views::SpecialAbilityResponse),
+        (status = 400, description = "Malformed certificate number", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Not on this ledger (certificate_status unknown)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The ledger could not be read", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub async fn special_ability(
+    State(state): State<AppState>,
+    ApiPath(cert_no): ApiPath<String>,
+) -> Result<Response, Problem> {
+    let number = parse_certificate_number(&cert_no)?;
+    let record = state.node.special_ability(&number)?.ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            code::UNKNOWN_CERTIFICATE,
+            "Unknown certificate",
+            format!("certificate {number} is not a 专项职业能力证书 on this ledger"),
+        )
+        .with("certificate_number", number.to_string())
+        .with("certificate_status", "unknown")
+    })?;
+    let checkpoint = state
+        .node
+        .checkpoint()
+        .map(|signed| CheckpointView::new(&signed));
+    Ok(no_store(
+        Json(crate::views::SpecialAbilityResponse {
+            special_ability: crate::views::SpecialAbilityView::new(&record, &state.node.registry()),
+            checkpoint,
+            ledger: state.node.origin().to_string(),
         })
         .into_response(),
     ))

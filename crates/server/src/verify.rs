@@ -91,6 +91,10 @@ pub struct Verification {
     /// For a partner's certificate: how fresh the mirror that answered is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mirror: Option<MirrorView>,
+    /// For a 专项职业能力证书 (Z-series number), only when matched: the ability certified
+    /// (`credential` is then absent: such a certificate has no level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_ability: Option<crate::views::SpecialAbilityView>,
 }
 
 /// A verification query, checked: what [`verify`] takes.
@@ -219,6 +223,9 @@ pub fn verify_with_mirrors(
             return Ok(answer);
         }
     }
+    if query.certificate_number.kind() == skill_ledger_domain::CredentialKind::SpecialAbility {
+        return verify_special_ability(node, query);
+    }
     let check = node.check_name(&query.certificate_number, &query.name)?;
     let (matched, status, credential) = match check {
         NameCheck::Unknown => (false, VerifyStatus::Unknown, None),
@@ -226,7 +233,17 @@ pub fn verify_with_mirrors(
         NameCheck::Matched(credential) => {
             let (matched, status, credential) =
                 holder_check(node.pseudonym_key(), *credential, query);
-            let view = credential.map(|record| CredentialView::new(&record, &node.registry()));
+            let view = match credential {
+                Some(record) => {
+                    let registry = node.registry();
+                    let foreign = node.foreign_basis(&record)?;
+                    Some(
+                        CredentialView::new(&record, &registry)
+                            .with_foreign(foreign.as_ref(), &registry),
+                    )
+                }
+                None => None,
+            };
             (matched, status, view)
         }
     };
@@ -239,6 +256,48 @@ pub fn verify_with_mirrors(
         checked_against,
         ledger: Some(node.origin().to_string()),
         mirror: None,
+        special_ability: None,
+    })
+}
+
+/// A 专项职业能力证书 of this ledger against the holder data, like a credential.
+fn verify_special_ability(node: &Node, query: &VerifyQuery) -> Result<Verification, NodeError> {
+    let key = node.pseudonym_key();
+    let (matched, status, view) = match node.special_ability(&query.certificate_number)? {
+        None => (false, VerifyStatus::Unknown, None),
+        Some(record) => {
+            let name_matches = key.name_matches(
+                query.certificate_number.as_str(),
+                &query.name,
+                &record.name_commitment,
+            );
+            let identity_matches = query
+                .identity
+                .as_ref()
+                .is_none_or(|(kind, number)| key.subject(*kind, number) == record.subject);
+            if !(name_matches && identity_matches) {
+                (false, VerifyStatus::Mismatch, None)
+            } else {
+                let status = if record.is_valid() {
+                    VerifyStatus::Valid
+                } else {
+                    VerifyStatus::Revoked
+                };
+                let view = crate::views::SpecialAbilityView::new(&record, &node.registry());
+                (true, status, Some(view))
+            }
+        }
+    };
+    let checked_against = node.checkpoint().map(|signed| CheckpointView::new(&signed));
+    Ok(Verification {
+        certificate_number: query.certificate_number.to_string(),
+        matched,
+        status,
+        credential: None,
+        checked_against,
+        ledger: Some(node.origin().to_string()),
+        mirror: None,
+        special_ability: view,
     })
 }
 
@@ -287,5 +346,6 @@ fn verify_partner(
             &mirror_status,
             skill_ledger_sync::now_unix_s(),
         )),
+        special_ability: None,
     }))
 }

@@ -117,32 +117,172 @@ pub struct CredentialView {
     /// Absent otherwise (an additive member: clients that ignore it read as before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer_status_warning: Option<IssuerStatusWarning>,
+    /// The credential's kind, by its number's series: `skill_level` (职业技能等级证书) or
+    /// `qualification` (职业资格证书).
+    #[schema(example = "skill_level")]
+    pub kind: String,
+    /// The kind as printed, e.g. `职业技能等级证书`.
+    pub kind_name: String,
+    /// For route `foreign-comparison`: the foreign certificate compared and the catalogue
+    /// version applied. Absent for the other routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<ForeignComparisonView>,
+}
+
+/// The foreign certificate a `foreign-comparison` credential was compared from
+/// (境外技能证书比照认定).
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct ForeignComparisonView {
+    /// The policy version whose comparison catalogue was applied.
+    pub catalogue_version: u32,
+    pub certificate_type: String,
+    /// The catalogue's name of the type, from that policy version.
+    pub certificate_type_name: Option<String>,
+    /// ISO 3166-1 alpha-2 code of the issuing country, from the catalogue.
+    pub country: Option<String>,
+    pub foreign_issuer: String,
+    pub document_id: String,
+}
+
+impl ForeignComparisonView {
+    pub fn new(
+        basis: &skill_ledger_domain::ForeignComparisonBasis,
+        registry: &Registry,
+    ) -> ForeignComparisonView {
+        let row = registry
+            .policies
+            .iter()
+            .find(|version| version.policy.version == basis.catalogue_version)
+            .and_then(|version| {
+                version
+                    .policy
+                    .foreign_comparison(&basis.certificate_type)
+                    .cloned()
+            });
+        ForeignComparisonView {
+            catalogue_version: basis.catalogue_version,
+            certificate_type: basis.certificate_type.clone(),
+            certificate_type_name: row.as_ref().map(|row| row.name.clone()),
+            country: row.map(|row| row.country),
+            foreign_issuer: basis.foreign_issuer.clone(),
+            document_id: basis.document_id.clone(),
+        }
+    }
+}
+
+/// A 专项职业能力证书 (special vocational ability): a named ability under an occupation,
+/// without a level (`GET /v1/special-abilities/{cert_no}`, person views, verification).
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct SpecialAbilityView {
+    #[schema(example = "S00005000000324Z000001")]
+    pub certificate_number: String,
+    /// Always `special_ability`.
+    pub kind: String,
+    /// `专项职业能力证书`.
+    pub kind_name: String,
+    /// `valid` or `revoked`.
+    pub status: String,
+    /// The policy's ability code, e.g. `4-03-02-01-Z01`.
+    pub ability: String,
+    /// The ability's name in the policy in force at the issue date, e.g. `重庆小面制作`.
+    pub ability_name: Option<String>,
+    pub occupation: String,
+    pub occupation_name: Option<String>,
+    pub issued: String,
+    pub body: String,
+    pub body_name: Option<String>,
+    /// Index of the `SpecialAbilityCertified` entry in the log.
+    pub entry_index: u64,
+    pub revocation: Option<RevocationView>,
+}
+
+/// `GET /v1/special-abilities/{cert_no}`: the certificate and the checkpoint it was read
+/// under.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SpecialAbilityResponse {
+    #[serde(flatten)]
+    pub special_ability: SpecialAbilityView,
+    pub checkpoint: Option<CheckpointView>,
+    /// This ledger's origin.
+    pub ledger: String,
+}
+
+impl SpecialAbilityView {
+    pub fn new(
+        record: &skill_ledger_domain::SpecialAbilityRecord,
+        registry: &Registry,
+    ) -> SpecialAbilityView {
+        let body = record.body();
+        let (status, revocation) = status_and_revocation(&record.status);
+        SpecialAbilityView {
+            certificate_number: record.certificate_number.to_string(),
+            kind: skill_ledger_domain::CredentialKind::SpecialAbility
+                .id()
+                .to_string(),
+            kind_name: skill_ledger_domain::CredentialKind::SpecialAbility
+                .name_zh()
+                .to_string(),
+            status: status.to_string(),
+            ability: record.ability.clone(),
+            ability_name: registry
+                .policy_at(record.issued)
+                .and_then(|policy| policy.special_ability(&record.ability))
+                .map(|ability| ability.name.clone()),
+            occupation: record.occupation.to_string(),
+            occupation_name: registry
+                .catalogue
+                .as_ref()
+                .and_then(|catalogue| catalogue.get(record.occupation))
+                .map(|occupation| occupation.name.clone()),
+            issued: record.issued.to_string(),
+            body: body.to_string(),
+            body_name: registry.bodies.get(&body).map(|found| found.name.clone()),
+            entry_index: record.entry_index,
+            revocation,
+        }
+    }
+}
+
+/// `valid` or `revoked`, with how it was revoked.
+fn status_and_revocation(status: &CredentialStatus) -> (&'static str, Option<RevocationView>) {
+    match status {
+        CredentialStatus::Valid => ("valid", None),
+        CredentialStatus::Revoked {
+            effective,
+            reason,
+            by,
+            entry_index,
+        } => (
+            "revoked",
+            Some(RevocationView {
+                effective: effective.to_string(),
+                reason: reason.clone(),
+                by: match by {
+                    // The rules let only the authority key or a body revoke.
+                    Signer::Authority | Signer::Recovery => "authority".to_string(),
+                    Signer::Body(number) => number.to_string(),
+                },
+                entry_index: *entry_index,
+            }),
+        ),
+    }
 }
 
 impl CredentialView {
+    /// With the foreign certificate of a `foreign-comparison` credential (read from its
+    /// issuing entry by the caller).
+    pub fn with_foreign(
+        mut self,
+        basis: Option<&skill_ledger_domain::ForeignComparisonBasis>,
+        registry: &Registry,
+    ) -> CredentialView {
+        self.foreign = basis.map(|basis| ForeignComparisonView::new(basis, registry));
+        self
+    }
+
     pub fn new(credential: &CredentialRecord, registry: &Registry) -> CredentialView {
         let body = credential.body();
-        let (status, revocation) = match &credential.status {
-            CredentialStatus::Valid => ("valid", None),
-            CredentialStatus::Revoked {
-                effective,
-                reason,
-                by,
-                entry_index,
-            } => (
-                "revoked",
-                Some(RevocationView {
-                    effective: effective.to_string(),
-                    reason: reason.clone(),
-                    by: match by {
-                        // The rules let only the authority key or a body revoke.
-                        Signer::Authority | Signer::Recovery => "authority".to_string(),
-                        Signer::Body(number) => number.to_string(),
-                    },
-                    entry_index: *entry_index,
-                }),
-            ),
-        };
+        let (status, revocation) = status_and_revocation(&credential.status);
         CredentialView {
             certificate_number: credential.certificate_number.to_string(),
             status: status.to_string(),
@@ -171,6 +311,9 @@ impl CredentialView {
                     reason: change.reason.clone(),
                     entry_index: change.entry_index,
                 }),
+            kind: credential.certificate_number.kind().id().to_string(),
+            kind_name: credential.certificate_number.kind().name_zh().to_string(),
+            foreign: None,
         }
     }
 }
@@ -336,9 +479,11 @@ pub struct PersonCredentialView {
     pub occupation: String,
     pub level: String,
     pub issued: String,
-    /// `evaluation`, `direct`, `contest`, `conversion` or `recognition` (a partner's
-    /// credential recognised here; `recognitions` has its origin).
+    /// `evaluation`, `direct`, `contest`, `conversion`, `foreign-comparison` or
+    /// `recognition` (a partner's credential recognised here; `recognitions` has its origin).
     pub route: String,
+    /// `skill_level` or `qualification` (by the number's series).
+    pub kind: String,
     /// `valid` or `revoked`.
     pub status: String,
     /// A credential it was built on was revoked: it stands, marked for review.
@@ -406,6 +551,10 @@ pub struct PersonView {
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub recognitions: Vec<serde_json::Value>,
+    /// 专项职业能力证书 held, valid or revoked: abilities without a level, never counted in
+    /// `current_levels` or `highest_level`.
+    #[serde(default)]
+    pub special_abilities: Vec<SpecialAbilityView>,
 }
 
 impl PersonView {
@@ -440,6 +589,7 @@ impl PersonView {
                     level: holding.level.id().to_string(),
                     issued: holding.issued.to_string(),
                     route: holding.route.id().to_string(),
+                    kind: holding.certificate_number.kind().id().to_string(),
                     status: if holding.revoked { "revoked" } else { "valid" }.to_string(),
                     basis_revoked: holding.basis_revoked,
                     basis: holding.basis.and_then(|at| {
@@ -508,6 +658,11 @@ impl PersonView {
                 })
                 .collect(),
             recognitions: career.recognitions.iter().map(recognition_view).collect(),
+            special_abilities: career
+                .special_abilities
+                .iter()
+                .map(|record| SpecialAbilityView::new(record, registry))
+                .collect(),
             next_steps: skill_ledger_domain::next_steps(registry, person, career)
                 .into_iter()
                 .map(|step| NextStepView {

@@ -471,6 +471,40 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                                 },
                             )
                         }
+                        // A 专项职业能力证书 (no level): its ability instead of a credential.
+                        (VerifyStatus::Valid | VerifyStatus::Revoked, None, Some(checked))
+                            if verification.special_ability.is_some() =>
+                        {
+                            let view = verification.special_ability.as_ref().map(|found| {
+                                model::special_ability_page_view(
+                                    found,
+                                    &issuing_ledger_label(&cert_no, label),
+                                    &authority,
+                                    checked,
+                                )
+                            });
+                            let url = result_url(&state, &cert_no);
+                            match view {
+                                Some(view) => (
+                                    StatusCode::OK,
+                                    Lookup::Found {
+                                        credential: Box::new(view),
+                                        qr_svg: model::qr_svg(&url),
+                                        result_url: url,
+                                        bundle_url: String::new(),
+                                        vc_url: None,
+                                    },
+                                ),
+                                // Not reached: the guard saw the ability.
+                                None => (
+                                    StatusCode::OK,
+                                    Lookup::NotFound {
+                                        cert_no: cert_no.clone(),
+                                        checked: None,
+                                    },
+                                ),
+                            }
+                        }
                         (_, _, checked) => (
                             StatusCode::OK,
                             Lookup::NotFound {
@@ -881,6 +915,18 @@ fn name_matches_person(
     career: &skill_ledger_domain::CareerRecord,
     name: &str,
 ) -> Result<bool, skill_ledger_node::NodeError> {
+    // A 专项职业能力证书 carries the holder's name commitment too.
+    let key = state.node.pseudonym_key();
+    if career.special_abilities.iter().any(|record| {
+        record.subject == *subject
+            && key.name_matches(
+                record.certificate_number.as_str(),
+                name,
+                &record.name_commitment,
+            )
+    }) {
+        return Ok(true);
+    }
     let numbers = person
         .holdings
         .iter()

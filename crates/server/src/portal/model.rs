@@ -12,7 +12,8 @@ use skill_ledger_domain::{
 use super::pages::{
     BodySummary, BodyView, CheckedAgainst, CredentialView, CurrentLevelView, HoldingView,
     IssuerWarningView, MirrorNote, NextStepView, OccupationView, PersonPageView, PostView,
-    RecognitionPageView, RecognitionSummary, ScopeView, StatusView, WithdrawnView,
+    RecognitionPageView, RecognitionSummary, ScopeView, SpecialAbilityRow, StatusView,
+    WithdrawnView,
 };
 use crate::federation::MirrorView;
 use crate::views::{CheckpointView, CredentialView as ApiCredential};
@@ -192,11 +193,34 @@ pub fn credential_page_view(
             .clone()
             .unwrap_or_else(|| "（未知机构）".to_string()),
         issued: credential.issued.clone(),
-        route: match credential.route.as_str() {
-            "direct" => "直接认定",
-            _ => "评价",
-        }
-        .to_string(),
+        route: RouteKind::ALL
+            .into_iter()
+            .find(|route| route.id() == credential.route)
+            .map_or("评价考核", RouteKind::name_zh)
+            .to_string(),
+        kind_name: credential.kind_name.clone(),
+        ability: None,
+        foreign: credential
+            .foreign
+            .as_ref()
+            .map(|foreign| {
+                vec![
+                    (
+                        "境外证书".to_string(),
+                        match &foreign.certificate_type_name {
+                            Some(name) => format!("{name} ({})", foreign.certificate_type),
+                            None => foreign.certificate_type.clone(),
+                        },
+                    ),
+                    ("境外发证机构".to_string(), foreign.foreign_issuer.clone()),
+                    ("境外证书编号".to_string(), foreign.document_id.clone()),
+                    (
+                        "比照目录版本".to_string(),
+                        format!("第 {} 版", foreign.catalogue_version),
+                    ),
+                ]
+            })
+            .unwrap_or_default(),
         status,
         issuer_warning: credential.issuer_status_warning.as_ref().map(|warning| {
             IssuerWarningView {
@@ -210,6 +234,54 @@ pub fn credential_page_view(
             }
         }),
         entry_index: credential.entry_index,
+        checked,
+        mirror: None,
+        recognition: None,
+    }
+}
+
+/// A 专项职业能力证书 as the result page shows it, from the API's view of it.
+pub fn special_ability_page_view(
+    found: &crate::views::SpecialAbilityView,
+    ledger_label: &str,
+    authority_name: &str,
+    mut checked: CheckedAgainst,
+) -> CredentialView {
+    checked.authority_name = Some(authority_name.to_string());
+    let status = match &found.revocation {
+        None => StatusView::Valid,
+        Some(revocation) => StatusView::Revoked {
+            effective: revocation.effective.clone(),
+            reason: revocation.reason.clone(),
+        },
+    };
+    CredentialView {
+        cert_no: found.certificate_number.clone(),
+        ledger_label: ledger_label.to_string(),
+        authority_name: authority_name.to_string(),
+        level: String::new(),
+        occupation_code: found.occupation.clone(),
+        occupation_name: found
+            .occupation_name
+            .clone()
+            .unwrap_or_else(|| "（目录外职业）".to_string()),
+        work_type: None,
+        body_reg_no: found.body.clone(),
+        body_name: found
+            .body_name
+            .clone()
+            .unwrap_or_else(|| "（未知机构）".to_string()),
+        issued: found.issued.clone(),
+        route: "专项职业能力考核".to_string(),
+        kind_name: found.kind_name.clone(),
+        ability: Some(match &found.ability_name {
+            Some(name) => format!("{name} ({})", found.ability),
+            None => found.ability.clone(),
+        }),
+        foreign: Vec::new(),
+        status,
+        issuer_warning: None,
+        entry_index: found.entry_index,
         checked,
         mirror: None,
         recognition: None,
@@ -362,6 +434,7 @@ pub fn person_page_view(
                 level: holding.level.certificate_label(),
                 issued: holding.issued.to_string(),
                 route: route_name(holding.route).to_string(),
+                kind_name: holding.certificate_number.kind().name_zh().to_string(),
                 revoked: holding.revoked,
                 basis_revoked: holding.basis_revoked,
                 recognition_url: recognised
@@ -390,6 +463,21 @@ pub fn person_page_view(
             .recognitions
             .iter()
             .map(|recognition| recognition_summary(recognition, catalogue, partner_occupation))
+            .collect(),
+        special_abilities: career
+            .special_abilities
+            .iter()
+            .map(|record| SpecialAbilityRow {
+                cert_no: record.certificate_number.as_str().to_string(),
+                ability: registry
+                    .policy_at(record.issued)
+                    .and_then(|policy| policy.special_ability(&record.ability))
+                    .map_or_else(|| record.ability.clone(), |ability| ability.name.clone()),
+                occupation: occupation_view(catalogue, record.occupation),
+                issued: record.issued.to_string(),
+                body_name: body_name(&record.body()),
+                revoked: !record.is_valid(),
+            })
             .collect(),
         policy_version: steps.first().map(|step| step.policy_version),
         next_steps: steps

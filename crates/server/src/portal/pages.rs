@@ -62,8 +62,16 @@ pub struct CredentialView {
     pub body_reg_no: String,
     pub body_name: String,
     pub issued: String,
-    /// "评价" or "直接认定".
+    /// The route's name, e.g. "评价考核", "直接认定", "境外证书比照认定".
     pub route: String,
+    /// The kind printed on the certificate: "职业技能等级证书", "职业资格证书" or
+    /// "专项职业能力证书".
+    pub kind_name: String,
+    /// For a 专项职业能力证书: the ability, e.g. "重庆小面制作 (4-03-02-01-Z01)" (`level` is
+    /// then empty: such a certificate has none).
+    pub ability: Option<String>,
+    /// For a foreign comparison: the foreign certificate, as (label, value) rows.
+    pub foreign: Vec<(String, String)>,
     pub status: StatusView,
     pub issuer_warning: Option<IssuerWarningView>,
     pub entry_index: u64,
@@ -366,8 +374,16 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                             (credential.occupation_name) " (" (credential.occupation_code) ")"
                             @if let Some(work_type) = &credential.work_type { " · " (work_type) }
                         }
-                        dt { "技能等级" } dd { (credential.level) }
+                        dt { "证书种类" } dd { (credential.kind_name) }
+                        @if let Some(ability) = &credential.ability {
+                            dt { "专项职业能力" } dd { (ability) }
+                        } @else {
+                            dt { "技能等级" } dd { (credential.level) }
+                        }
                         dt { "评价方式" } dd { (credential.route) }
+                        @for (label, value) in &credential.foreign {
+                            dt { (label) } dd { (value) }
+                        }
                         dt { "发证日期" } dd { (credential.issued) }
                         dt { "评价机构" } dd {
                             a href={ "/bodies/" (credential.body_reg_no) } { (credential.body_name) }
@@ -390,7 +406,9 @@ pub fn result_page(ledger_label: &str, lookup: &Lookup, cert_no: &str, name: &st
                     div.qr {
                         (PreEscaped(qr_svg))
                         div {
-                            @if bundle_url.is_empty() {
+                            @if credential.ability.is_some() {
+                                p.hint { "专项职业能力证书不设等级，暂不提供离线核验包与可验证凭证，请以联网查询结果为准。" }
+                            } @else if bundle_url.is_empty() {
                                 p.hint { "离线核验包请到发证地的证书查询网站下载。" }
                             } @else {
                                 // Posted with the name typed above: the bundle then binds its
@@ -672,13 +690,27 @@ pub struct HoldingView {
     pub occupation: OccupationView,
     pub level: String,
     pub issued: String,
-    /// e.g. "评价", "直接认定", "竞赛晋升", "贯通", "互认".
+    /// e.g. "评价考核", "直接认定", "竞赛晋升", "职称贯通", "境外证书比照认定", "互认".
     pub route: String,
+    /// "职业技能等级证书" or "职业资格证书".
+    pub kind_name: String,
     pub revoked: bool,
     /// A credential it was built on was revoked: it stands, marked for review.
     pub basis_revoked: bool,
     /// A partner's credential this ledger recognised: its recognition page.
     pub recognition_url: Option<String>,
+}
+
+/// One 专项职业能力证书 of a person.
+#[derive(Clone, Debug)]
+pub struct SpecialAbilityRow {
+    pub cert_no: String,
+    /// e.g. "重庆小面制作".
+    pub ability: String,
+    pub occupation: OccupationView,
+    pub issued: String,
+    pub body_name: String,
+    pub revoked: bool,
 }
 
 /// One post (评聘: 特级技师, 首席技师) of a person.
@@ -738,6 +770,8 @@ pub struct PersonPageView {
     pub holdings: Vec<HoldingView>,
     pub posts: Vec<PostView>,
     pub recognitions: Vec<RecognitionSummary>,
+    /// 专项职业能力证书: abilities without a level.
+    pub special_abilities: Vec<SpecialAbilityRow>,
     pub next_steps: Vec<NextStepView>,
     /// The policy version the next steps are judged by.
     pub policy_version: Option<u32>,
@@ -856,7 +890,7 @@ fn person_sections(person: &PersonPageView) -> Markup {
                 p { "没有证书记录。" }
             } @else {
                 div.scroll { table.wide {
-                    thead { tr { th { "证书编号" } th { "职业（工种）" } th { "等级" } th { "方式" } th { "发证日期" } th { "状态" } } }
+                    thead { tr { th { "证书编号" } th { "证书种类" } th { "职业（工种）" } th { "等级" } th { "方式" } th { "发证日期" } th { "状态" } } }
                     tbody { @for holding in &person.holdings {
                         tr data-cert=(holding.cert_no) {
                             td {
@@ -864,6 +898,7 @@ fn person_sections(person: &PersonPageView) -> Markup {
                                 // filled in (never the name).
                                 a.cert href={ "/?cert_no=" (holding.cert_no) } { code { (holding.cert_no) } }
                             }
+                            td { (holding.kind_name) }
                             td { (occupation(&holding.occupation)) }
                             td { (holding.level) }
                             td {
@@ -887,6 +922,27 @@ fn person_sections(person: &PersonPageView) -> Markup {
                     } }
                 } }
                 p.hint { "点击证书编号打开该证书的查询页（已填好编号），填写姓名即可查看证书详情、下载离线核验包。" }
+            }
+        }
+        @if !person.special_abilities.is_empty() {
+            section #special-abilities {
+                h2 { "专项职业能力证书" }
+                div.scroll { table.wide {
+                    thead { tr { th { "证书编号" } th { "专项职业能力" } th { "所属职业" } th { "评价机构" } th { "发证日期" } th { "状态" } } }
+                    tbody { @for row in &person.special_abilities {
+                        tr data-cert=(row.cert_no) {
+                            td { a.cert href={ "/?cert_no=" (row.cert_no) } { code { (row.cert_no) } } }
+                            td { (row.ability) }
+                            td { (occupation(&row.occupation)) }
+                            td { (row.body_name) }
+                            td { (row.issued) }
+                            td {
+                                @if row.revoked { span.badge.cancelled { "已撤销" } } @else { span.badge.active { "有效" } }
+                            }
+                        }
+                    } }
+                } }
+                p.hint { "专项职业能力证书证明一项专门能力，不设等级，不计入技能等级。" }
             }
         }
         @if !person.posts.is_empty() {
@@ -1091,7 +1147,10 @@ mod tests {
             body_reg_no: "Y000050000102".to_string(),
             body_name: "重庆示例电力设备有限公司（演示）".to_string(),
             issued: "2025-05-12".to_string(),
-            route: "评价".to_string(),
+            route: "评价考核".to_string(),
+            kind_name: "职业技能等级证书".to_string(),
+            ability: None,
+            foreign: Vec::new(),
             status,
             issuer_warning: None,
             entry_index: 4000,
@@ -1229,6 +1288,7 @@ mod tests {
                     level: "一级/高级技师".to_string(),
                     issued: "2019-06-01".to_string(),
                     route: "职称贯通".to_string(),
+                    kind_name: "职业技能等级证书".to_string(),
                     revoked: false,
                     basis_revoked: false,
                     recognition_url: None,
@@ -1239,6 +1299,7 @@ mod tests {
                     level: "四级/中级工".to_string(),
                     issued: "2025-11-16".to_string(),
                     route: "互认".to_string(),
+                    kind_name: "职业技能等级证书".to_string(),
                     revoked: true,
                     basis_revoked: false,
                     recognition_url: Some("/recognitions/S000051000201254000014".to_string()),
@@ -1263,6 +1324,14 @@ mod tests {
                 date: "2025-11-30".to_string(),
                 active: false,
                 withdrawn: Some("2025-11-30 撤回：发证地已撤销该证书".to_string()),
+            }],
+            special_abilities: vec![SpecialAbilityRow {
+                cert_no: "S00005000000324Z000001".to_string(),
+                ability: "重庆小面制作".to_string(),
+                occupation: occupation_of("4-03-02-01", "中式烹调师"),
+                issued: "2024-05-01".to_string(),
+                body_name: "重庆某职业技能鉴定中心".to_string(),
+                revoked: false,
             }],
             next_steps: vec![NextStepView {
                 target: "汽车维修工 (4-12-01-01) 三级/高级工".to_string(),
@@ -1301,6 +1370,10 @@ mod tests {
             "自 2025-11-05 起持有中级工",
             "500***********7602",
             "核验依据",
+            "专项职业能力证书",
+            "重庆小面制作",
+            "不计入技能等级",
+            "职业技能等级证书",
         ] {
             assert!(page.contains(shown), "{shown} missing: {page}");
         }
@@ -1311,6 +1384,10 @@ mod tests {
         );
         assert!(
             page.contains("href=\"/recognitions/S000051000201254000014\""),
+            "{page}"
+        );
+        assert!(
+            page.contains("href=\"/?cert_no=S00005000000324Z000001\""),
             "{page}"
         );
         // No address carries the name; the form posts.
