@@ -11,7 +11,9 @@ mod support;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use support::{cli, exchange, get, given_ledger_with_a_body, issue_junior, run, s, serve_with};
+use support::{
+    cli, exchange, get, given_ledger_with_a_body, issue_junior, post_form, run, s, serve_with,
+};
 
 const CERT: &str = "Y000050000001205000001";
 
@@ -35,15 +37,7 @@ fn look_up(address: &str, host: &str, form: &str) -> (u16, String) {
 }
 
 fn form_for(cert_no: &str, name: &str) -> String {
-    let escape = |text: &str| {
-        text.bytes()
-            .map(|byte| match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(byte).to_string(),
-                other => format!("%{other:02X}"),
-            })
-            .collect::<String>()
-    };
-    format!("cert_no={}&name={}", escape(cert_no), escape(name))
+    support::form_encode(&[("cert_no", cert_no), ("name", name)])
 }
 
 /// The page without its collapsed `<details>` sections: what a visitor sees at first.
@@ -451,30 +445,8 @@ fn the_bundle_from_a_revoked_certificates_page_proves_the_revocation_and_binds_t
 }
 
 /// Posts a form to `path`; returns the reply.
-fn post_form(address: &str, path: &str, form: &str) -> support::Reply {
-    let raw = format!(
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        form.len()
-    );
-    exchange(address, raw.as_bytes(), support::REQUEST_TIMEOUT)
-        .unwrap_or_else(|error| panic!("POST {path}: {error}"))
-}
-
 fn person_form(id_no: &str, name: &str) -> String {
-    let escape = |text: &str| {
-        text.bytes()
-            .map(|byte| match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(byte).to_string(),
-                other => format!("%{other:02X}"),
-            })
-            .collect::<String>()
-    };
-    format!(
-        "id_type=resident_id&id_no={}&name={}",
-        escape(id_no),
-        escape(name)
-    )
+    support::form_encode(&[("id_type", "resident_id"), ("id_no", id_no), ("name", name)])
 }
 
 /// 张三's resident identity-card number in the fixture (support::issue_args).

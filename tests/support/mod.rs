@@ -212,6 +212,35 @@ pub fn post_json(address: &str, path: &str, body: &Value) -> Reply {
     )
 }
 
+/// `application/x-www-form-urlencoded` of `(name, value)` pairs (every byte but ASCII
+/// letters and digits percent-encoded).
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let escape = |text: &str| {
+        text.bytes()
+            .map(|byte| match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(byte).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={}", escape(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// POSTs a form (`form_encode`) to `path`.
+pub fn post_form(address: &str, path: &str, form: &str) -> Reply {
+    let raw = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    exchange(address, raw.as_bytes(), REQUEST_TIMEOUT)
+        .unwrap_or_else(|error| panic!("POST {path}: {error}"))
+}
+
 pub fn entry_body(signed: &SignedEvent) -> Vec<u8> {
     let entry = signed.to_entry().expect("entry encodes");
     json!({"entry": base64::engine::general_purpose::STANDARD.encode(entry)})

@@ -272,7 +272,7 @@ impl CredentialKind {
 pub struct CertificateNumber([u8; 22]);
 
 impl CertificateNumber {
-    /// Builds a number from its parts (used by issuers and the demo).
+    /// Builds a 职业技能等级证书 number from its parts (used by issuers and the demo).
     pub fn compose(
         body: RegistrationNumber,
         year: i32,
@@ -280,15 +280,26 @@ impl CertificateNumber {
         serial: u32,
     ) -> Option<CertificateNumber> {
         let number = level.national_number()?;
-        if serial > 999_999 {
+        CertificateNumber::compose_series(body, year, &number.to_string(), serial, 6)
+    }
+
+    /// The number of `body` and `year` with `series` (position 16 on) and a serial of
+    /// `digits` digits; `None` when the serial does not fit.
+    fn compose_series(
+        body: RegistrationNumber,
+        year: i32,
+        series: &str,
+        serial: u32,
+        digits: u32,
+    ) -> Option<CertificateNumber> {
+        if serial >= 10u32.pow(digits) {
             return None;
         }
+        let width = digits as usize;
         let text = format!(
-            "{}{:02}{}{:06}",
+            "{}{:02}{series}{serial:0width$}",
             body.as_str(),
-            year.rem_euclid(100),
-            number,
-            serial
+            year.rem_euclid(100)
         );
         text.parse().ok()
     }
@@ -316,17 +327,7 @@ impl CertificateNumber {
         serial: u32,
     ) -> Option<CertificateNumber> {
         let number = level.national_number()?;
-        if serial > 99_999 {
-            return None;
-        }
-        let text = format!(
-            "{}{:02}Q{}{:05}",
-            body.as_str(),
-            year.rem_euclid(100),
-            number,
-            serial
-        );
-        text.parse().ok()
+        CertificateNumber::compose_series(body, year, &format!("Q{number}"), serial, 5)
     }
 
     /// Builds a 专项职业能力证书 number (`Z` series, serial up to 999,999).
@@ -335,11 +336,7 @@ impl CertificateNumber {
         year: i32,
         serial: u32,
     ) -> Option<CertificateNumber> {
-        if serial > 999_999 {
-            return None;
-        }
-        let text = format!("{}{:02}Z{:06}", body.as_str(), year.rem_euclid(100), serial);
-        text.parse().ok()
+        CertificateNumber::compose_series(body, year, "Z", serial, 6)
     }
 
     /// The kind of credential the number's series (position 16) says.

@@ -79,6 +79,7 @@ fn kind_stat(kind: CredentialKind, what: &str) -> String {
 // 职业资格证书 (qualification)
 // ---------------------------------------------------------------------------------------
 
+/// [`Fx::cert`] with a number of the Q series.
 fn qualification(
     fx: &Fx,
     body: &Body,
@@ -88,23 +89,15 @@ fn qualification(
     issued: &str,
     route: Route,
 ) -> LevelCertified {
-    let issued = d(issued);
-    LevelCertified {
-        certificate_number: CertificateNumber::compose_qualification(
-            body.number,
-            issued.year(),
-            level,
-            fx.serial(),
-        )
-        .expect("qualification number"),
-        subject: subject(holder),
-        name_commitment: NameCommitment([holder; 32]),
-        occupation,
-        work_type: None,
+    let mut certified = fx.cert(body, holder, occupation, level, issued, route);
+    certified.certificate_number = CertificateNumber::compose_qualification(
+        body.number,
+        certified.issued.year(),
         level,
-        issued,
-        route,
-    }
+        fx.serial(),
+    )
+    .expect("qualification number");
+    certified
 }
 
 #[test]
@@ -564,6 +557,22 @@ fn compare(body: &Body, certified: LevelCertified) -> SignedEvent {
     )
 }
 
+/// S3's comparison for subject `holder` of document `document` of `certificate_type` with
+/// 装配钳工 `level` on `issued`, naming catalogue `version`.
+fn fitter_comparison(
+    fx: &Fx,
+    holder: u8,
+    level: Level,
+    issued: &str,
+    (version, certificate_type, document): (u32, &str, &str),
+) -> SignedEvent {
+    let route = foreign(version, certificate_type, document);
+    compare(
+        &s3(),
+        fx.cert(&s3(), holder, fitter(), level, issued, route),
+    )
+}
+
 #[test]
 fn a_foreign_certificate_becomes_a_holding_by_the_catalogue_in_force() {
     // given the catalogue of policy v1, when S3 compares an IHK Industriemechaniker
@@ -628,65 +637,31 @@ fn foreign_comparison_rules() {
         (
             "the catalogue version named is not the one in force (v1)",
             setup(&fx),
-            compare(
-                &s3(),
-                fx.cert(
-                    &s3(),
-                    1,
-                    fitter(),
-                    Level::Senior,
-                    "2024-05-01",
-                    foreign(2, IHK, "IHK-2"),
-                ),
-            ),
+            fitter_comparison(&fx, 1, Level::Senior, "2024-05-01", (2, IHK, "IHK-2")),
             "foreign-catalogue-version",
         ),
         (
             "a type the catalogue does not list",
             setup(&fx),
-            compare(
-                &s3(),
-                fx.cert(
-                    &s3(),
-                    1,
-                    fitter(),
-                    Level::Senior,
-                    "2024-05-01",
-                    foreign(1, "GB-CG-2850-L3", "CG-3"),
-                ),
+            fitter_comparison(
+                &fx,
+                1,
+                Level::Senior,
+                "2024-05-01",
+                (1, "GB-CG-2850-L3", "CG-3"),
             ),
             "unknown-foreign-certificate",
         ),
         (
             "the type is no longer listed under v2 (in force at the issue date)",
             with(setup(&fx), [fx.policy(&v2_without_ihk)]),
-            compare(
-                &s3(),
-                fx.cert(
-                    &s3(),
-                    1,
-                    fitter(),
-                    Level::Senior,
-                    "2025-05-01",
-                    foreign(2, IHK, "IHK-4"),
-                ),
-            ),
+            fitter_comparison(&fx, 1, Level::Senior, "2025-05-01", (2, IHK, "IHK-4")),
             "unknown-foreign-certificate",
         ),
         (
             "a level other than the catalogue's",
             setup(&fx),
-            compare(
-                &s3(),
-                fx.cert(
-                    &s3(),
-                    1,
-                    fitter(),
-                    Level::Technician,
-                    "2024-05-01",
-                    foreign(1, IHK, "IHK-5"),
-                ),
-            ),
+            fitter_comparison(&fx, 1, Level::Technician, "2024-05-01", (1, IHK, "IHK-5")),
             "foreign-comparison-mismatch",
         ),
         (
@@ -724,33 +699,13 @@ fn foreign_comparison_rules() {
         (
             "the same document compared again, for another person",
             with(setup(&fx), [compare(&s3(), first.clone())]),
-            compare(
-                &s3(),
-                fx.cert(
-                    &s3(),
-                    2,
-                    fitter(),
-                    Level::Senior,
-                    "2024-06-01",
-                    foreign(1, IHK, "IHK-1"),
-                ),
-            ),
+            fitter_comparison(&fx, 2, Level::Senior, "2024-06-01", (1, IHK, "IHK-1")),
             "foreign-document-used",
         ),
         (
             "an empty document id",
             setup(&fx),
-            compare(
-                &s3(),
-                fx.cert(
-                    &s3(),
-                    1,
-                    fitter(),
-                    Level::Senior,
-                    "2024-05-01",
-                    foreign(1, IHK, " "),
-                ),
-            ),
+            fitter_comparison(&fx, 1, Level::Senior, "2024-05-01", (1, IHK, " ")),
             "empty-field",
         ),
         (
@@ -778,17 +733,7 @@ fn foreign_comparison_rules() {
     let renamed = "DE-IHK-Industriemechaniker-2025";
     check(
         with(setup(&fx), [fx.policy(&v2_without_ihk)]),
-        compare(
-            &s3(),
-            fx.cert(
-                &s3(),
-                1,
-                fitter(),
-                Level::Senior,
-                "2025-05-01",
-                foreign(2, renamed, "IHK-9"),
-            ),
-        ),
+        fitter_comparison(&fx, 1, Level::Senior, "2025-05-01", (2, renamed, "IHK-9")),
         Ok(()),
     );
 }
