@@ -271,6 +271,10 @@ struct Planned {
 /// The summary file a demo leaves next to its nodes, so a second run can reuse the data.
 const SUMMARY_FILE: &str = "demo.json";
 
+/// The version of what a demo directory holds, in its summary (`demo_format`); a directory
+/// of another version is not reused. 2: the credential kinds of issue 19.
+const DEMO_FORMAT: u64 = 2;
+
 /// How often the served demo nodes pull each other's new entries and ask for cosignatures.
 const DEMO_SYNC_INTERVAL_S: u64 = 5;
 
@@ -300,6 +304,16 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
         })?;
         let summary: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a demo summary", summary_path.display()))?;
+        if summary["demo_format"].as_u64() != Some(DEMO_FORMAT) {
+            return Err(anyhow!(
+                "{} was made by an earlier version of the demo (format {}, this one makes {DEMO_FORMAT}: \
+                 every credential kind, and mirrors of a newer layout): remove {} for a fresh demo",
+                args.dir.display(),
+                summary["demo_format"].as_u64().unwrap_or(1),
+                args.dir.display()
+            )
+            .into());
+        }
         if args.no_serve {
             for authority in &authorities {
                 // Opening checks each ledger against its checkpoint before anything is shown.
@@ -480,6 +494,7 @@ pub fn run(args: DemoArgs, json: bool) -> CliResult {
             // 职业资格证书, 专项职业能力证书 (one revoked), a foreign comparison.
             "kinds": kind_samples,
         },
+        "demo_format": DEMO_FORMAT,
         "workers_on_both_ledgers": chongqing_workers.len().div_ceil(MOVED_EVERY),
         "federation": federation,
     });

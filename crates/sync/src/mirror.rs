@@ -76,6 +76,9 @@ const KEY_CREDENTIALS: &[u8] = b"m/credentials";
 const KEY_HELD_PROOF: &[u8] = b"m/held-proof";
 /// Present when the store keeps career records from entry 0 (created by a build that does).
 const KEY_CAREERS: &[u8] = b"m/careers";
+/// The value of [`KEY_CAREERS`]: the layout of the career records (`k` keys). 2: with the
+/// special abilities (issue 19); a store of layout 1 is refused with a message to pull again.
+const CAREERS_LAYOUT: u8 = 2;
 /// Authority keys of the partner learned from its log before the entries naming them were
 /// folded (32 bytes each; see [`Mirror::follow_key_change`]).
 const KEY_FOLLOWED_KEYS: &[u8] = b"m/followed-keys";
@@ -1050,9 +1053,22 @@ impl Mirror {
             scan_known_keys(&records)
         };
         if cursor == 0 {
-            records.insert(KEY_CAREERS, &[1u8][..])?;
+            records.insert(KEY_CAREERS, &[CAREERS_LAYOUT][..])?;
         }
-        let keeps_careers = records.contains_key(KEY_CAREERS)?;
+        let keeps_careers = match records.get(KEY_CAREERS)?.as_deref() {
+            None => false,
+            Some([CAREERS_LAYOUT]) => true,
+            Some(other) => {
+                return Err(store_error(format!(
+                    "the mirror store of {} in {} holds career records of layout {other:?}, \
+                     not {CAREERS_LAYOUT} (career records gained the 专项职业能力证书): remove \
+                     that directory and pull again; the partner's log is fetched and verified \
+                     anew",
+                    partner.origin,
+                    dir.display()
+                )))
+            }
+        };
         Ok(Mirror {
             origin: partner.origin.clone(),
             vkey: partner.vkey.clone(),
