@@ -972,6 +972,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/v1/credentials/Y000050000001205000001/bundle",
     ),
     ("post", "/v1/verify", "/v1/verify"),
+    (
+        "get",
+        "/v1/special-abilities/{cert_no}",
+        "/v1/special-abilities/Y00005000000124Z000001",
+    ),
     ("get", "/v1/bodies/{reg_no}", "/v1/bodies/Y000050000001"),
     (
         "get",

@@ -44,13 +44,12 @@ fn run_strings(args: &[String]) -> (i32, serde_json::Value) {
     json(&args)
 }
 
-#[test]
-fn every_kind_is_issued_counted_verified_and_shown() {
-    // Given a ledger with a social organisation whose scope has 焊工, 中式烹调师 and 装配钳工.
+/// A ledger with the social organisation [`KINDS`] (焊工, 中式烹调师 and 装配钳工 in its scope)
+/// and its key file; (ledger, directory, key file).
+fn given_a_body_for_every_kind() -> (support::Ledger, String, String) {
     let ledger = given_ledger_with_a_body();
     let dir = s(&ledger.dir).to_string();
-    let key_path = ledger.temp.path().join("KINDS");
-    let key = s(&key_path).to_string();
+    let key = s(&ledger.temp.path().join("KINDS")).to_string();
     cli(&["key", "new", "--name", KINDS, "--out", &key]);
     cli(&[
         "body",
@@ -70,6 +69,13 @@ fn every_kind_is_issued_counted_verified_and_shown() {
         "--valid-until",
         "2029-12-31",
     ]);
+    (ledger, dir, key)
+}
+
+#[test]
+fn every_kind_is_issued_counted_verified_and_shown() {
+    // Given a ledger with a social organisation whose scope has 焊工, 中式烹调师 and 装配钳工.
+    let (ledger, dir, key) = given_a_body_for_every_kind();
 
     // When it issues one certificate of each kind.
     let qualification = issue(
@@ -326,4 +332,96 @@ fn every_kind_is_issued_counted_verified_and_shown() {
     .text();
     assert!(result.contains("data-status=\"revoked\""), "{result}");
     assert!(result.contains("重庆小面制作"), "{result}");
+}
+
+const BATCH_HEADER: &str = "cert_no,id_number,name,occupation,level,date,attested,ability,\
+foreign_type,foreign_issuer,foreign_document,catalogue_version";
+
+#[test]
+fn an_exam_session_file_issues_every_kind_and_names_each_problem() {
+    // Given the body and a results file with one row of each kind and three bad rows: a Z
+    // number with a level, a comparison without its document, an ability the policy lacks.
+    let (ledger, _dir, key) = given_a_body_for_every_kind();
+    let served = serve_with(&ledger.dir, &[], &ledger.temp.path().join("serve.err"));
+    let url = format!("http://{}", served.address);
+    let good = [
+        format!(
+            "{QUALIFICATION},{WELDER_ID},王焊,6-18-02-04,初级工,2020-06-01,中职焊接专业毕业,,,,,"
+        ),
+        format!("{ABILITY},{COOK_ID},李面,4-03-02-01,,2024-05-01,,4-03-02-01-Z01,,,,"),
+        format!(
+            "{FOREIGN},{FITTER_ID},赵钳,6-20-03-00,高级工,2024-05-01,,,DE-IHK-Industriemechaniker,\
+             IHK München und Oberbayern,IHK-2021-0042317,1"
+        ),
+    ];
+    let bad = [
+        format!("S00005000000924Z000007,{COOK_ID},李面,4-03-02-01,初级工,2024-05-01,,4-03-02-01-Z02,,,,"),
+        format!(
+            "S000050000009243000008,{COOK_ID},李面,6-20-03-00,高级工,2024-05-01,,,\
+             DE-IHK-Industriemechaniker,IHK München,,1"
+        ),
+        format!("S00005000000924Z000009,{COOK_ID},李面,4-03-02-01,,2024-05-01,,4-03-02-01-Z99,,,,"),
+    ];
+    let file = ledger.temp.path().join("session.csv");
+    let all: Vec<&str> = good.iter().chain(&bad).map(String::as_str).collect();
+    std::fs::write(&file, format!("{BATCH_HEADER}\n{}\n", all.join("\n"))).expect("write");
+    let batch = |file: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "issue-batch",
+            "--node",
+            &url,
+            "--key",
+            &key,
+            "--file",
+            s(file),
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+
+    // When it is checked against the node.
+    let (code, value) = batch(&file, &["--dry-run"]);
+
+    // Then each bad row is named by line, column and code, the good ones would pass.
+    assert_eq!(code, 1, "{value}");
+    let problems: Vec<(u64, String, String)> = value["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().expect("line"),
+                p["column"].as_str().unwrap_or("-").to_string(),
+                p["code"].as_str().expect("code").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String, String)> = [
+        (5, "level", "malformed-field"),
+        (6, "foreign_document", "empty-field"),
+        (7, "ability", "unknown-special-ability"),
+    ]
+    .into_iter()
+    .map(|(line, column, code)| (line, column.to_string(), code.to_string()))
+    .collect();
+    assert_eq!(problems, expected, "{value}");
+    assert_eq!(value["would_accept"], 3, "{value}");
+
+    // And the good rows issue, and a rerun answers them as duplicates.
+    let file = ledger.temp.path().join("good.csv");
+    std::fs::write(&file, format!("{BATCH_HEADER}\n{}\n", good.join("\n"))).expect("write");
+    let (code, value) = batch(&file, &[]);
+    assert_eq!((code, value["accepted"].as_u64()), (0, Some(3)), "{value}");
+    let (code, value) = batch(&file, &[]);
+    assert_eq!(
+        (code, value["duplicates"].as_u64()),
+        (0, Some(3)),
+        "{value}"
+    );
+    let kinds = get(&served.address, "/v1/stats?by=kind").json();
+    assert_eq!(kinds["qualification"]["valid"], 1, "{kinds}");
+    assert_eq!(kinds["special_ability"]["valid"], 1, "{kinds}");
+    assert_eq!(kinds["skill_level"]["valid"], 1, "{kinds}");
+    let compared = get(&served.address, &format!("/v1/credentials/{FOREIGN}")).json();
+    assert_eq!(compared["route"], "foreign-comparison", "{compared}");
 }

@@ -261,7 +261,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
 }
 
 /// The columns, each with the Chinese headers a body's own export may use for it.
-pub const COLUMNS: [(&str, bool, &[&str]); 12] = [
+pub const COLUMNS: [(&str, bool, &[&str]); 17] = [
     ("cert_no", true, &["证书编号"]),
     ("id_number", true, &["证件号码", "身份证号", "身份证号码"]),
     ("name", true, &["姓名"]),
@@ -274,11 +274,25 @@ pub const COLUMNS: [(&str, bool, &[&str]); 12] = [
     ("direct", false, &["直接认定"]),
     ("apprenticeship", false, &["学徒"]),
     ("contest", false, &["竞赛成绩"]),
+    // 专项职业能力证书 (Z numbers): the policy's ability code; `level` is then empty.
+    ("ability", false, &["专项职业能力", "专项能力"]),
+    // 境外技能证书比照认定: the catalogue's certificate type (a route), with the other three.
+    ("foreign_type", false, &["境外证书类型"]),
+    ("foreign_issuer", false, &["境外发证机构"]),
+    ("foreign_document", false, &["境外证书编号"]),
+    ("catalogue_version", false, &["比照目录版本"]),
 ];
 /// 贯通: the `TitleRecorded` event a level converts from.
 const TITLE_COLUMN: (&str, &[&str]) = ("title", &["职称"]);
 /// The route columns: at most one per row; none means an evaluation on the level held.
-const ROUTE_COLUMNS: [&str; 5] = ["attested", "direct", "apprenticeship", "contest", "title"];
+const ROUTE_COLUMNS: [&str; 6] = [
+    "attested",
+    "direct",
+    "apprenticeship",
+    "contest",
+    "title",
+    "foreign_type",
+];
 
 fn canonical_column(name: &str) -> Option<&'static str> {
     let name = name.trim().trim_start_matches('\u{feff}');
@@ -310,9 +324,19 @@ pub struct Row {
     pub name: String,
     pub occupation: OccupationCode,
     pub work_type: Option<String>,
-    pub level: Level,
+    /// The level, or for a 专项职业能力证书 (Z number) its ability code.
+    pub certified: Certified,
     pub date: Date,
     pub route: Route,
+}
+
+/// What a row certifies.
+#[derive(Clone, Debug)]
+pub enum Certified {
+    /// A level (a skill level, a qualification for a Q number, or a foreign comparison).
+    Level(Level),
+    /// A 专项职业能力证书: the policy's ability code.
+    Ability(String),
 }
 
 impl Row {
@@ -422,8 +446,36 @@ fn check_row(
     let id_text = required("id_number");
     let name_text = required("name").map(str::to_string);
     let occupation_text = required("occupation");
-    let level_text = required("level");
+    // A Z number names an ability and no level; every other number a level.
+    let special = number_text.is_some_and(|text| text.as_bytes().get(15) == Some(&b'Z'));
+    let level_text = if special { None } else { required("level") };
     let date_text = required("date");
+    if special && cell("level").is_some() {
+        problem(
+            "level",
+            "malformed-field",
+            "a 专项职业能力证书 (Z number) has no level: leave level empty".to_string(),
+        );
+    }
+    let ability_text = match (special, cell("ability")) {
+        (true, None) => {
+            problem(
+                "ability",
+                "empty-field",
+                "a 专项职业能力证书 (Z number) names its ability (the policy's code)".to_string(),
+            );
+            None
+        }
+        (false, Some(_)) => {
+            problem(
+                "ability",
+                "malformed-field",
+                "ability is for a 专项职业能力证书, whose number has Z in position 16".to_string(),
+            );
+            None
+        }
+        (_, found) => found.map(str::to_string),
+    };
     let certificate_number = number_text.and_then(|text| {
         text.parse::<CertificateNumber>()
             .map_err(|error| problem("cert_no", "malformed-field", error.to_string()))
@@ -484,6 +536,8 @@ fn check_row(
                     Route::Evaluation(EvaluationBasis::Apprenticeship { apprenticeship })
                 }),
                 "contest" => reference(column).map(|result| Route::Contest { result }),
+                "foreign_type" => foreign_basis(line, text, &cell)
+                    .map(skill_ledger_domain::Route::ForeignComparison),
                 _ => reference(column).map(|title| Route::Conversion { title }),
             };
             route.map_err(|found| problems.push(found)).ok()
@@ -502,13 +556,26 @@ fn check_row(
             None
         }
     };
+    if special && !given.is_empty() {
+        problems.push(RowProblem::new(
+            line,
+            Some(given[0].0),
+            "malformed-field",
+            "a 专项职业能力证书 (Z number) takes no route column".to_string(),
+        ));
+    }
+    let certified = match (level, ability_text) {
+        (Some(level), None) => Some(Certified::Level(level)),
+        (None, Some(ability)) => Some(Certified::Ability(ability)),
+        _ => None,
+    };
     match (
         certificate_number,
         id_type,
         id_number,
         name,
         occupation,
-        level,
+        certified,
         date,
         route,
     ) {
@@ -518,7 +585,7 @@ fn check_row(
             Some(id_number),
             Some(name),
             Some(occupation),
-            Some(level),
+            Some(certified),
             Some(date),
             Some(route),
         ) if problems.is_empty() => Ok(Row {
@@ -529,12 +596,48 @@ fn check_row(
             name,
             occupation,
             work_type: cell("work_type").map(str::to_string),
-            level,
+            certified,
             date,
             route,
         }),
         _ => Err(problems),
     }
+}
+
+/// The foreign certificate of a row whose `foreign_type` is `certificate_type`: the issuer,
+/// the document and the catalogue version are then required.
+fn foreign_basis<'a>(
+    line: usize,
+    certificate_type: &str,
+    cell: &dyn Fn(&str) -> Option<&'a str>,
+) -> Result<skill_ledger_domain::ForeignComparisonBasis, RowProblem> {
+    let needed = |column: &'static str| {
+        cell(column).ok_or_else(|| {
+            RowProblem::new(
+                line,
+                Some(column),
+                "empty-field",
+                format!("{column} is empty: a foreign comparison names it"),
+            )
+        })
+    };
+    let foreign_issuer = needed("foreign_issuer")?.to_string();
+    let document_id = needed("foreign_document")?.to_string();
+    let version = needed("catalogue_version")?;
+    let catalogue_version = version.parse::<u32>().map_err(|_| {
+        RowProblem::new(
+            line,
+            Some("catalogue_version"),
+            "malformed-field",
+            format!("'{version}' is not a policy version (a whole number)"),
+        )
+    })?;
+    Ok(skill_ledger_domain::ForeignComparisonBasis {
+        catalogue_version,
+        certificate_type: certificate_type.to_string(),
+        foreign_issuer,
+        document_id,
+    })
 }
 
 /// Every row checked: the rows that are well-formed (in file order) and every problem, the
@@ -597,6 +700,7 @@ pub fn rejection_column(code: &str) -> Option<&'static str> {
         | "key-not-valid-at-date"
         | "key-revoked"
         | "duplicate-event-id"
+        | "certificate-kind-mismatch"
         | "not-own-certificate" => "cert_no",
         "certificate-year-mismatch"
         | "dated-in-future"
@@ -608,7 +712,16 @@ pub fn rejection_column(code: &str) -> Option<&'static str> {
         | "level-not-reachable"
         | "too-few-years"
         | "above-direct-recognition-limit" => "level",
-        "out-of-scope" | "unknown-occupation" | "no-catalogue" => "occupation",
+        "out-of-scope"
+        | "unknown-occupation"
+        | "no-catalogue"
+        | "not-access-controlled"
+        | "special-ability-out-of-scope" => "occupation",
+        "qualification-not-allowed" => "level",
+        "unknown-special-ability" | "special-ability-mismatch" => "ability",
+        "unknown-foreign-certificate" | "foreign-comparison-mismatch" => "foreign_type",
+        "foreign-document-used" | "foreign-document-id-mismatch" => "foreign_document",
+        "foreign-catalogue-version" => "catalogue_version",
         "unknown-work-type" => "work_type",
         "attested-basis-not-allowed" => "attested",
         "direct-recognition-not-allowed" => "direct",

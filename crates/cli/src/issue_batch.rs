@@ -116,24 +116,44 @@ pub fn sign_row(
     subject: SubjectId,
     name_commitment: NameCommitment,
 ) -> SignedEvent {
-    let kind = EventKind::LevelCertified(LevelCertified {
-        certificate_number: row.certificate_number,
-        subject,
-        name_commitment,
-        occupation: row.occupation,
-        work_type: row.work_type.clone(),
-        level: row.level,
-        issued: row.date,
-        route: row.route.clone(),
-    });
+    let kind = match &row.certified {
+        crate::batch_file::Certified::Level(level) => EventKind::LevelCertified(LevelCertified {
+            certificate_number: row.certificate_number,
+            subject,
+            name_commitment,
+            occupation: row.occupation,
+            work_type: row.work_type.clone(),
+            level: *level,
+            issued: row.date,
+            route: row.route.clone(),
+        }),
+        crate::batch_file::Certified::Ability(ability) => {
+            EventKind::SpecialAbilityCertified(skill_ledger_domain::SpecialAbilityCertified {
+                certificate_number: row.certificate_number,
+                subject,
+                name_commitment,
+                occupation: row.occupation,
+                ability: ability.clone(),
+                issued: row.date,
+            })
+        }
+    };
+    // A foreign comparison's id is its document's (one document is compared once); every
+    // other row's derives from the certificate number, so a rerun is a duplicate.
+    let id = match &row.route {
+        skill_ledger_domain::Route::ForeignComparison(basis) => {
+            skill_ledger_domain::EventId::foreign_document(
+                &basis.certificate_type,
+                &basis.document_id,
+            )
+        }
+        _ => event_id(origin, &row.certificate_number),
+    };
     SignedEvent::sign(
         origin,
         Signer::Body(row.certificate_number.registration_number()),
         key,
-        Event {
-            id: event_id(origin, &row.certificate_number),
-            kind,
-        },
+        Event { id, kind },
     )
 }
 

@@ -1132,14 +1132,22 @@ pub fn decide_without_writing(
             continue;
         };
         let id = signed.event.id;
-        if let skill_ledger_domain::EventKind::LevelCertified(certified) = &signed.event.kind {
+        // The entry that issued the certificate number, of either kind of certification.
+        let issued_at = match &signed.event.kind {
+            skill_ledger_domain::EventKind::LevelCertified(certified) => node
+                .credential(&certified.certificate_number)?
+                .map(|record| record.entry_index),
+            skill_ledger_domain::EventKind::SpecialAbilityCertified(certified) => node
+                .special_ability(&certified.certificate_number)?
+                .map(|record| record.entry_index),
+            _ => None,
+        };
+        if let Some(index) = issued_at {
             if let std::collections::hash_map::Entry::Vacant(vacant) = view.event_ids.entry(id) {
-                if let Some(record) = node.credential(&certified.certificate_number)? {
-                    let first = node.log_reader().read(record.entry_index)?;
-                    if SignedEvent::from_entry(&first).is_ok_and(|first| first.event.id == id) {
-                        vacant.insert(record.entry_index);
-                        entry_of.insert(id, Cow::Owned(first));
-                    }
+                let first = node.log_reader().read(index)?;
+                if SignedEvent::from_entry(&first).is_ok_and(|first| first.event.id == id) {
+                    vacant.insert(index);
+                    entry_of.insert(id, Cow::Owned(first));
                 }
             }
         }

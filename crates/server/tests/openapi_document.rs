@@ -265,7 +265,7 @@ fn declares_problem(operation: &Value, status: &str) -> bool {
 fn every_operation_declares_what_the_layers_and_the_extractors_answer() {
     let document = document();
     let all = operations(&document);
-    assert_eq!(all.len(), 21);
+    assert_eq!(all.len(), 22);
     for (method, path, operation) in &all {
         let label = format!("{method} {path}");
         // The concurrency bound and the request timeout answer every route.
@@ -370,6 +370,7 @@ fn the_inputs_carry_the_servers_constraints() {
     let document = document();
     for path in [
         "/v1/credentials/{cert_no}",
+        "/v1/special-abilities/{cert_no}",
         "/v1/credentials/{cert_no}/bundle",
     ] {
         let cert_no = parameter(&document, path, "cert_no");
