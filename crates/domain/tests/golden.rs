@@ -336,3 +336,65 @@ const VC_ISSUER_KEY_EVENT_HEX: &str = concat!(
     "4444444444444444444444444444444444444444444444444444444444444444",
     "474d0000",
 );
+
+/// `SpecialAbilityCertified` (tag 27, a 专项职业能力证书 of the Z series), computed
+/// independently with Python's `struct` (docs/formats.md part 3, section 6.9).
+#[test]
+fn special_ability_event_bytes() {
+    let event = Event {
+        id: EventId(std::array::from_fn(|i| i as u8)),
+        kind: EventKind::SpecialAbilityCertified(skill_ledger_domain::SpecialAbilityCertified {
+            certificate_number: "S00005000012324Z000017".parse().expect("number"),
+            subject: skill_ledger_domain::SubjectId([0x22; 32]),
+            name_commitment: skill_ledger_domain::NameCommitment([0x33; 32]),
+            occupation: "4-03-02-01".parse().expect("occupation"),
+            ability: "4-03-02-01-Z01".to_string(),
+            issued: d("2024-05-01"),
+        }),
+    };
+    assert_eq!(
+        hex::encode(encode_event(&event)),
+        concat!(
+            "000102030405060708090a0b0c0d0e0f",
+            "1b000000",
+            "5330303030353030303031323332345a303030303137",
+            "2222222222222222222222222222222222222222222222222222222222222222",
+            "3333333333333333333333333333333333333333333333333333333333333333",
+            "04030201",
+            "0e00000000000000",
+            "342d30332d30322d30312d5a3031",
+            "844d0000",
+        )
+    );
+}
+
+/// A foreign comparison's route and the id its document fixes, computed independently with
+/// Python's `hashlib` and `struct` (docs/formats.md part 3, section 6.10).
+#[test]
+fn foreign_comparison_route_bytes_and_document_id() {
+    let id = EventId::foreign_document("DE-IHK-Industriemechaniker", "IHK-2021-0042317");
+    assert_eq!(id.to_hex(), "f782af6a24eb603dadabae03a193bf86");
+    let route = skill_ledger_domain::Route::ForeignComparison(
+        skill_ledger_domain::ForeignComparisonBasis {
+            catalogue_version: 1,
+            certificate_type: "DE-IHK-Industriemechaniker".to_string(),
+            foreign_issuer: "IHK München und Oberbayern".to_string(),
+            document_id: "IHK-2021-0042317".to_string(),
+        },
+    );
+    let bytes =
+        bincode::encode_to_vec(&route, skill_ledger_domain::BINCODE_CONFIG).expect("encodes");
+    assert_eq!(
+        hex::encode(bytes),
+        concat!(
+            "04000000",
+            "01000000",
+            "1a00000000000000",
+            "44452d49484b2d496e647573747269656d656368616e696b6572",
+            "1b00000000000000",
+            "49484b204dc3bc6e6368656e20756e64204f62657262617965726e",
+            "1000000000000000",
+            "49484b2d323032312d30303432333137",
+        )
+    );
+}
