@@ -404,12 +404,7 @@ pub fn apply(
             let mut credential = records
                 .credential(&revoked.certificate_number)
                 .unwrap_or_else(|| panic!("entry {index}: revoked credential must exist"));
-            credential.status = CredentialStatus::Revoked {
-                effective: revoked.effective,
-                reason: revoked.reason.clone(),
-                by: signed.signer,
-                entry_index: index,
-            };
+            credential.status = revoked_status(revoked, signed, index);
             let mut person = records.person(&credential.subject).unwrap_or_default();
             let highest_before = person.highest_overall();
             for holding in &mut person.holdings {
@@ -459,6 +454,21 @@ pub fn apply(
         _ => crate::careers::apply_route_event(registry, records, signed, index, &mut changes),
     }
     changes
+}
+
+/// The status a `CredentialRevoked` (signed as `signed`, at log `index`) gives a
+/// certificate of any kind.
+pub(crate) fn revoked_status(
+    revoked: &crate::event::CredentialRevoked,
+    signed: &SignedEvent,
+    index: u64,
+) -> CredentialStatus {
+    CredentialStatus::Revoked {
+        effective: revoked.effective,
+        reason: revoked.reason.clone(),
+        by: signed.signer,
+        entry_index: index,
+    }
 }
 
 fn valid_counters(credential: &CredentialRecord, delta: i64, stats: &mut Vec<(StatKey, i64)>) {

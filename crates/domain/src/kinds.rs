@@ -255,12 +255,7 @@ pub(crate) fn apply_special_ability_revocation(
     let mut record = records
         .special_ability(&revoked.certificate_number)
         .unwrap_or_else(|| panic!("entry {index}: revoked special ability must exist"));
-    record.status = CredentialStatus::Revoked {
-        effective: revoked.effective,
-        reason: revoked.reason.clone(),
-        by: signed.signer,
-        entry_index: index,
-    };
+    record.status = crate::apply::revoked_status(revoked, signed, index);
     let mut career = records.career(&record.subject).unwrap_or_default();
     for held in &mut career.special_abilities {
         if held.certificate_number == record.certificate_number {
