@@ -142,6 +142,8 @@ pub fn all() -> Vec<Seed> {
     for (name, text) in [
         ("certificate", "Y000050000001241000001"),
         ("certificate-sichuan", "S000051000123243000017"),
+        ("certificate-qualification", "S00005000012324Q300017"),
+        ("certificate-special-ability", "S00005000012324Z000017"),
         ("registration", "Y000050000001"),
         ("date", "2024-02-29"),
         ("occupation", "6-18-02-04"),

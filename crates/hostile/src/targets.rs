@@ -10,9 +10,9 @@ use axum::http::{header, Method, Request, StatusCode};
 use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use skill_ledger_domain::{
-    apply, decide, encode_event, Catalogue, CertificateNumber, Date, Event, EventKind, Level,
-    MemoryLedger, OccupationCode, Policy, PolicyAdopted, RegistrationNumber, SignedEvent,
-    BINCODE_CONFIG,
+    apply, decide, encode_event, Catalogue, CertificateNumber, CredentialKind, Date, Event,
+    EventKind, Level, MemoryLedger, OccupationCode, Policy, PolicyAdopted, RegistrationNumber,
+    SignedEvent, BINCODE_CONFIG,
 };
 use skill_ledger_log::{
     entry_bundle, entry_bundle_path, leaf_hash, parse_and_verify_checkpoint, parse_signer_key_text,
@@ -515,11 +515,26 @@ pub fn certificate_number(data: &[u8]) {
         let body = number.registration_number();
         assert_eq!(body.as_str(), &text[..13]);
         assert!(body.is_well_formed());
-        let level = Level::from_national_number(number.level_number())
-            .expect("a parsed number has a level 1-5");
         let year = 2000 + i32::from(number.year_two_digits());
+        let level = || {
+            Level::from_national_number(number.level_number())
+                .expect("a parsed number of a kind with levels has a level 1-5")
+        };
+        // Each series recomposes from its own parts (docs/formats.md, certificate numbers).
+        let recomposed = match number.kind() {
+            CredentialKind::SkillLevel => {
+                CertificateNumber::compose(body, year, level(), number.serial())
+            }
+            CredentialKind::Qualification => {
+                CertificateNumber::compose_qualification(body, year, level(), number.serial())
+            }
+            CredentialKind::SpecialAbility => {
+                assert_eq!(number.level_number(), 0, "a special ability has no level");
+                CertificateNumber::compose_special_ability(body, year, number.serial())
+            }
+        };
         assert_eq!(
-            CertificateNumber::compose(body, year, level, number.serial()),
+            recomposed,
             Some(number),
             "a certificate number recomposes from its parts"
         );
