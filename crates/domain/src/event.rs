@@ -391,7 +391,23 @@ pub struct ForeignComparisonBasis {
     pub document_id: String,
 }
 
+impl ForeignComparisonBasis {
+    /// The id every comparison of this document carries ([`EventId::foreign_document`]).
+    pub fn event_id(&self) -> EventId {
+        EventId::foreign_document(&self.certificate_type, &self.document_id)
+    }
+}
+
 impl Route {
+    /// For a foreign comparison, the event id its document fixes; `None` for the other routes
+    /// (whose ids the submitter chooses).
+    pub fn foreign_document_id(&self) -> Option<EventId> {
+        match self {
+            Route::ForeignComparison(basis) => Some(basis.event_id()),
+            _ => None,
+        }
+    }
+
     pub fn id(&self) -> &'static str {
         match self {
             Route::Evaluation(_) => "evaluation",

@@ -16,7 +16,7 @@
 
 use crate::apply::{Changes, StatKey};
 use crate::event::{
-    EventId, EventKind, ForeignComparisonBasis, LevelCertified, Route, SignedEvent, Signer,
+    EventKind, ForeignComparisonBasis, LevelCertified, Route, SignedEvent, Signer,
     SpecialAbilityCertified,
 };
 use crate::ids::CredentialKind;
@@ -143,7 +143,7 @@ pub(crate) fn check_foreign_comparison(
             policy_version: policy.version,
         });
     }
-    let expected = EventId::foreign_document(&basis.certificate_type, &basis.document_id);
+    let expected = basis.event_id();
     if signed.event.id != expected {
         return Err(Rejection::ForeignDocumentIdMismatch {
             expected,

@@ -125,8 +125,9 @@ fn route_of_byte(byte: u8) -> Option<RouteKind> {
 
 /// A person value: each holding as certificate number (22) ‖ occupation (4) ‖ level rank (1) ‖
 /// issued, days since 1970 (i32 LE, 4) ‖ route (1: 0 evaluation, 1 direct, 2 contest,
-/// 3 conversion, 6 recognition, 7 foreign comparison) ‖ flags (1: bit 0 revoked, bit 1 basis revoked, bit 2 has a
-/// basis) ‖ basis position in the holdings (u16 LE, 2; 0 without a basis).
+/// 3 conversion, 6 recognition, 7 foreign comparison) ‖ flags (1: bit 0 revoked, bit 1
+/// basis revoked, bit 2 has a basis) ‖ basis position in the holdings (u16 LE, 2; 0 without
+/// a basis).
 pub(crate) fn encode_person(person: &PersonRecord, out: &mut Vec<u8>) {
     out.reserve(person.holdings.len() * HOLDING_BYTES);
     for holding in &person.holdings {
@@ -575,15 +576,12 @@ impl Projection {
                         .insert(status_key(record.entry_index), &[] as &[u8])?;
                 }
             }
+            // A special ability has no VC, so no status list bit.
             for (number, record) in &overlay.special_abilities {
                 self.tree.insert(
                     key(PREFIX_CREDENTIAL, number.as_bytes()),
                     encode_certificate_indexes(record.entry_index, &record.status),
                 )?;
-                if !record.is_valid() {
-                    self.tree
-                        .insert(status_key(record.entry_index), &[] as &[u8])?;
-                }
             }
             // A withdrawn recognition sets its bit; its career record is rewritten whole, so
             // the bits of its earlier withdrawals are written again, with the same (empty) value.

@@ -15,6 +15,15 @@ fn group(counters: &BTreeMap<String, i64>, prefix: &str) -> Map<String, Value> {
         .collect()
 }
 
+/// How many of a by-level count (level id → count) are high-skill (高级工 and above).
+fn high_skill_of(by_level: &Map<String, Value>) -> i64 {
+    Level::ALL
+        .iter()
+        .filter(|level| level.is_high_skill())
+        .filter_map(|level| by_level.get(level.id()).and_then(Value::as_i64))
+        .sum()
+}
+
 /// Share as a number with four decimals (stable bytes).
 fn share_of(part: i64, whole: i64) -> f64 {
     if whole > 0 {
@@ -116,13 +125,8 @@ pub fn stats_by_kind(counters: &BTreeMap<String, i64>) -> Value {
         });
         if kind != skill_ledger_domain::CredentialKind::SpecialAbility {
             let by_level = group(counters, &format!("{prefix}valid.level."));
-            let high_skill: i64 = Level::ALL
-                .iter()
-                .filter(|level| level.is_high_skill())
-                .filter_map(|level| by_level.get(level.id()).and_then(Value::as_i64))
-                .sum();
+            value["high_skill"] = Value::from(high_skill_of(&by_level));
             value["by_level"] = Value::Object(by_level);
-            value["high_skill"] = Value::from(high_skill);
         }
         kinds.insert(kind.id().to_string(), value);
     }
@@ -131,7 +135,8 @@ pub fn stats_by_kind(counters: &BTreeMap<String, i64>) -> Value {
 
 /// The route dimension (`stats --by route`): how the talent now standing was produced, keyed
 /// `evaluation`, `direct`, `contest`, `conversion`, `appointment`, `apprenticeship`,
-/// `foreign-comparison` and `recognition` (partner credentials recognised here: active, by level, withdrawn). For
+/// `foreign-comparison` and `recognition` (partner credentials recognised here: active, by
+/// level, withdrawn). For
 /// the credential routes, the valid credentials by level and how many are high-skill; for
 /// appointments, the current posts by level and how many ended; for apprenticeships, how
 /// many are in progress and completed. Sorted keys, no timestamps.
@@ -141,11 +146,7 @@ pub fn stats_by_route(counters: &BTreeMap<String, i64>) -> Value {
     for route in RouteKind::ALL {
         let by_level = group(counters, &format!("{}{}.level.", stat::ROUTE, route.id()));
         let total: i64 = by_level.values().filter_map(Value::as_i64).sum();
-        let high_skill: i64 = Level::ALL
-            .iter()
-            .filter(|level| level.is_high_skill())
-            .filter_map(|level| by_level.get(level.id()).and_then(Value::as_i64))
-            .sum();
+        let high_skill = high_skill_of(&by_level);
         let value = match route {
             RouteKind::Appointment => json!({
                 "current": total,
