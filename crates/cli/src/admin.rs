@@ -3,14 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::batch_file::Certified;
+use crate::issue_batch::Certification;
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 use skill_ledger_domain::{
     Audience, BodyRegistered, BodyStatusChange, CertificateNumber, CredentialRevoked, Date,
-    EvaluationBasis, Event, EventId, EventKind, IdDocumentType, Level, LevelCertified,
-    OccupationCode, Province, RegistrationNumber, Route, ScopeItem, SignedEvent, Signer,
+    EvaluationBasis, Event, EventId, EventKind, IdDocumentType, Level, OccupationCode, Province,
+    RegistrationNumber, Route, ScopeItem, SignedEvent, Signer,
 };
 use skill_ledger_log::{parse_signer_key_text, signer_key_text, verifier_key_text};
 use skill_ledger_node::{InitOptions, Node, Receipt, SubmitError};
@@ -621,7 +623,9 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
         (None, None, None) => Route::Evaluation(EvaluationBasis::PriorLevel),
     };
     let special = args.cert_no.kind() == skill_ledger_domain::CredentialKind::SpecialAbility;
-    match (special, &args.ability, args.level) {
+    let certified = match (special, args.ability, args.level) {
+        (true, Some(ability), _) => Certified::Ability(ability),
+        (false, None, Some(level)) => Certified::Level(level),
         (true, None, _) => {
             return Err(anyhow!(
                 "--cert-no {} is a 专项职业能力证书 number (Z series): give --ability CODE",
@@ -637,8 +641,7 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
             .into())
         }
         (false, None, None) => return Err(anyhow!("--level is required").into()),
-        _ => {}
-    }
+    };
     let body = args.cert_no.registration_number();
     let writer = Writer::open(&args.target)?;
     let pseudonyms = writer.pseudonyms(
@@ -658,37 +661,22 @@ pub fn issue(args: IssueArgs, json: bool) -> CliResult {
             return Err(error);
         }
     };
-    let derived_id = match &route {
-        Route::ForeignComparison(basis) => Some(EventId::foreign_document(
-            &basis.certificate_type,
-            &basis.document_id,
-        )),
-        _ => None,
-    };
-    let kind = match (args.ability, args.level) {
-        (Some(ability), _) => {
-            EventKind::SpecialAbilityCertified(skill_ledger_domain::SpecialAbilityCertified {
-                certificate_number: args.cert_no,
-                subject,
-                name_commitment,
-                occupation: args.occupation,
-                ability,
-                issued: args.date,
-            })
-        }
-        (None, level) => EventKind::LevelCertified(LevelCertified {
-            certificate_number: args.cert_no,
-            subject,
-            name_commitment,
-            occupation: args.occupation,
-            work_type: args.work_type,
-            // Checked above: a number with a level has --level.
-            level: level.unwrap_or(Level::Junior),
-            issued: args.date,
-            route,
-        }),
-    };
-    let id = match derived_id.map_or_else(|| event_id(&args.event_id), Ok) {
+    let kind = Certification {
+        certificate_number: args.cert_no,
+        subject,
+        name_commitment,
+        occupation: args.occupation,
+        work_type: args.work_type,
+        certified: &certified,
+        issued: args.date,
+        route: &route,
+    }
+    .event_kind();
+    // A comparison's id is its document's; otherwise --event-id or a random one.
+    let id = match route
+        .foreign_document_id()
+        .map_or_else(|| event_id(&args.event_id), Ok)
+    {
         Ok(id) => id,
         Err(error) => {
             writer.close()?;

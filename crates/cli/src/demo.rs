@@ -1026,7 +1026,7 @@ fn credential_kinds(
             .ok_or_else(|| anyhow!("demo certificate number out of range"))?;
     let worker = &people[4];
     node.submit(sign(
-        EventId::foreign_document(&basis.certificate_type, &basis.document_id),
+        basis.event_id(),
         EventKind::LevelCertified(LevelCertified {
             certificate_number: certificate,
             subject: subject(worker),

@@ -31,14 +31,17 @@ use clap::Args;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use skill_ledger_domain::{
-    Event, EventKind, LevelCertified, NameCommitment, PseudonymItemText, RegistrationNumber,
-    SignedEvent, Signer, SubjectId,
+    CertificateNumber, Date, Event, EventKind, LevelCertified, NameCommitment, OccupationCode,
+    PseudonymItemText, RegistrationNumber, Route, SignedEvent, Signer, SpecialAbilityCertified,
+    SubjectId,
 };
 use skill_ledger_node::Node;
 use skill_ledger_server::api::{decide_without_writing, DryRun};
 use skill_ledger_server::pseudonyms::PseudonymResponse;
 
-use crate::batch_file::{check_rows, event_id, read_table, rejection_column, Row, RowProblem};
+use crate::batch_file::{
+    check_rows, event_id, read_table, rejection_column, Certified, Row, RowProblem,
+};
 use crate::output::print_json;
 use crate::remote::{NodeClient, Refusal, TargetArg, Writer};
 use crate::submit::{post_batch, rejection_text, write_receipt, Outcome, ReceiptLine};
@@ -108,7 +111,50 @@ fn key_body(name: &str) -> Option<RegistrationNumber> {
     name.parse().ok()
 }
 
-/// The certification of a row, signed.
+/// What one certification says about its holder, from a row or from `issue`'s flags.
+pub struct Certification<'a> {
+    pub certificate_number: CertificateNumber,
+    pub subject: SubjectId,
+    pub name_commitment: NameCommitment,
+    pub occupation: OccupationCode,
+    pub work_type: Option<String>,
+    pub certified: &'a Certified,
+    pub issued: Date,
+    pub route: &'a Route,
+}
+
+impl Certification<'_> {
+    /// The event: a `LevelCertified` (a skill level, a qualification or a comparison) or,
+    /// for an ability, a `SpecialAbilityCertified`.
+    pub fn event_kind(self) -> EventKind {
+        match self.certified {
+            Certified::Level(level) => EventKind::LevelCertified(LevelCertified {
+                certificate_number: self.certificate_number,
+                subject: self.subject,
+                name_commitment: self.name_commitment,
+                occupation: self.occupation,
+                work_type: self.work_type,
+                level: *level,
+                issued: self.issued,
+                route: self.route.clone(),
+            }),
+            Certified::Ability(ability) => {
+                EventKind::SpecialAbilityCertified(SpecialAbilityCertified {
+                    certificate_number: self.certificate_number,
+                    subject: self.subject,
+                    name_commitment: self.name_commitment,
+                    occupation: self.occupation,
+                    ability: ability.clone(),
+                    issued: self.issued,
+                })
+            }
+        }
+    }
+}
+
+/// The certification of a row, signed. A foreign comparison's id is its document's (one
+/// document is compared once); every other row's derives from the certificate number, so a
+/// rerun is a duplicate.
 pub fn sign_row(
     origin: &str,
     key: &SigningKey,
@@ -116,39 +162,21 @@ pub fn sign_row(
     subject: SubjectId,
     name_commitment: NameCommitment,
 ) -> SignedEvent {
-    let kind = match &row.certified {
-        crate::batch_file::Certified::Level(level) => EventKind::LevelCertified(LevelCertified {
-            certificate_number: row.certificate_number,
-            subject,
-            name_commitment,
-            occupation: row.occupation,
-            work_type: row.work_type.clone(),
-            level: *level,
-            issued: row.date,
-            route: row.route.clone(),
-        }),
-        crate::batch_file::Certified::Ability(ability) => {
-            EventKind::SpecialAbilityCertified(skill_ledger_domain::SpecialAbilityCertified {
-                certificate_number: row.certificate_number,
-                subject,
-                name_commitment,
-                occupation: row.occupation,
-                ability: ability.clone(),
-                issued: row.date,
-            })
-        }
-    };
-    // A foreign comparison's id is its document's (one document is compared once); every
-    // other row's derives from the certificate number, so a rerun is a duplicate.
-    let id = match &row.route {
-        skill_ledger_domain::Route::ForeignComparison(basis) => {
-            skill_ledger_domain::EventId::foreign_document(
-                &basis.certificate_type,
-                &basis.document_id,
-            )
-        }
-        _ => event_id(origin, &row.certificate_number),
-    };
+    let kind = Certification {
+        certificate_number: row.certificate_number,
+        subject,
+        name_commitment,
+        occupation: row.occupation,
+        work_type: row.work_type.clone(),
+        certified: &row.certified,
+        issued: row.date,
+        route: &row.route,
+    }
+    .event_kind();
+    let id = row
+        .route
+        .foreign_document_id()
+        .unwrap_or_else(|| event_id(origin, &row.certificate_number));
     SignedEvent::sign(
         origin,
         Signer::Body(row.certificate_number.registration_number()),

@@ -229,18 +229,34 @@ impl SpecialAbilityView {
                 .and_then(|policy| policy.special_ability(&record.ability))
                 .map(|ability| ability.name.clone()),
             occupation: record.occupation.to_string(),
-            occupation_name: registry
-                .catalogue
-                .as_ref()
-                .and_then(|catalogue| catalogue.get(record.occupation))
-                .map(|occupation| occupation.name.clone()),
+            occupation_name: occupation_name(registry, record.occupation),
             issued: record.issued.to_string(),
             body: body.to_string(),
-            body_name: registry.bodies.get(&body).map(|found| found.name.clone()),
+            body_name: body_name(registry, &body),
             entry_index: record.entry_index,
             revocation,
         }
     }
+}
+
+/// An occupation's name in the catalogue in force.
+fn occupation_name(
+    registry: &Registry,
+    code: skill_ledger_domain::OccupationCode,
+) -> Option<String> {
+    registry
+        .catalogue
+        .as_ref()
+        .and_then(|catalogue| catalogue.get(code))
+        .map(|occupation| occupation.name.clone())
+}
+
+/// A registered body's name.
+fn body_name(
+    registry: &Registry,
+    number: &skill_ledger_domain::RegistrationNumber,
+) -> Option<String> {
+    registry.bodies.get(number).map(|body| body.name.clone())
 }
 
 /// `valid` or `revoked`, with how it was revoked.
@@ -289,16 +305,12 @@ impl CredentialView {
             level: credential.level.id().to_string(),
             level_name: credential.level.certificate_label(),
             occupation: credential.occupation.to_string(),
-            occupation_name: registry
-                .catalogue
-                .as_ref()
-                .and_then(|catalogue| catalogue.get(credential.occupation))
-                .map(|occupation| occupation.name.clone()),
+            occupation_name: occupation_name(registry, credential.occupation),
             work_type: credential.work_type.clone(),
             issued: credential.issued.to_string(),
             route: credential.route.id().to_string(),
             body: body.to_string(),
-            body_name: registry.bodies.get(&body).map(|record| record.name.clone()),
+            body_name: body_name(registry, &body),
             entry_index: credential.entry_index,
             revocation,
             issuer_status_warning: registry

@@ -429,10 +429,16 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                         .checked_against
                         .as_ref()
                         .map(model::checked_against);
-                    match (&verification.status, &verification.credential, checked) {
+                    match (
+                        &verification.status,
+                        &verification.credential,
+                        &verification.special_ability,
+                        checked,
+                    ) {
                         (
                             VerifyStatus::Valid | VerifyStatus::Revoked,
                             Some(credential),
+                            _,
                             Some(checked),
                         ) => {
                             // The VC of a credential of this ledger, once the ledger issues VCs.
@@ -472,40 +478,31 @@ async fn query(State(state): State<AppState>, request: Request) -> Response {
                             )
                         }
                         // A 专项职业能力证书 (no level): its ability instead of a credential.
-                        (VerifyStatus::Valid | VerifyStatus::Revoked, None, Some(checked))
-                            if verification.special_ability.is_some() =>
-                        {
-                            let view = verification.special_ability.as_ref().map(|found| {
-                                model::special_ability_page_view(
-                                    found,
-                                    &issuing_ledger_label(&cert_no, label),
-                                    &authority,
-                                    checked,
-                                )
-                            });
+                        (
+                            VerifyStatus::Valid | VerifyStatus::Revoked,
+                            None,
+                            Some(found),
+                            Some(checked),
+                        ) => {
+                            let view = model::special_ability_page_view(
+                                found,
+                                &issuing_ledger_label(&cert_no, label),
+                                &authority,
+                                checked,
+                            );
                             let url = result_url(&state, &cert_no);
-                            match view {
-                                Some(view) => (
-                                    StatusCode::OK,
-                                    Lookup::Found {
-                                        credential: Box::new(view),
-                                        qr_svg: model::qr_svg(&url),
-                                        result_url: url,
-                                        bundle_url: String::new(),
-                                        vc_url: None,
-                                    },
-                                ),
-                                // Not reached: the guard saw the ability.
-                                None => (
-                                    StatusCode::OK,
-                                    Lookup::NotFound {
-                                        cert_no: cert_no.clone(),
-                                        checked: None,
-                                    },
-                                ),
-                            }
+                            (
+                                StatusCode::OK,
+                                Lookup::Found {
+                                    credential: Box::new(view),
+                                    qr_svg: model::qr_svg(&url),
+                                    result_url: url,
+                                    bundle_url: String::new(),
+                                    vc_url: None,
+                                },
+                            )
                         }
-                        (_, _, checked) => (
+                        (_, _, _, checked) => (
                             StatusCode::OK,
                             Lookup::NotFound {
                                 cert_no: cert_no.clone(),

@@ -160,6 +160,25 @@ pub fn mirror_note(mirror: &MirrorView) -> MirrorNote {
     }
 }
 
+/// Valid, or revoked with its date and reason.
+fn status_of(revocation: Option<&crate::views::RevocationView>) -> StatusView {
+    match revocation {
+        None => StatusView::Valid,
+        Some(revocation) => StatusView::Revoked {
+            effective: revocation.effective.clone(),
+            reason: revocation.reason.clone(),
+        },
+    }
+}
+
+fn occupation_or_unknown(name: Option<&str>) -> String {
+    name.unwrap_or("（目录外职业）").to_string()
+}
+
+fn body_or_unknown(name: Option<&str>) -> String {
+    name.unwrap_or("（未知机构）").to_string()
+}
+
 /// A credential as the result page shows it, from the API's view of it (the one
 /// `verify::verify` answered with).
 pub fn credential_page_view(
@@ -169,29 +188,16 @@ pub fn credential_page_view(
     mut checked: CheckedAgainst,
 ) -> CredentialView {
     checked.authority_name = Some(authority_name.to_string());
-    let status = match &credential.revocation {
-        None => StatusView::Valid,
-        Some(revocation) => StatusView::Revoked {
-            effective: revocation.effective.clone(),
-            reason: revocation.reason.clone(),
-        },
-    };
     CredentialView {
         cert_no: credential.certificate_number.clone(),
         ledger_label: ledger_label.to_string(),
         authority_name: authority_name.to_string(),
         level: credential.level_name.clone(),
         occupation_code: credential.occupation.clone(),
-        occupation_name: credential
-            .occupation_name
-            .clone()
-            .unwrap_or_else(|| "（目录外职业）".to_string()),
+        occupation_name: occupation_or_unknown(credential.occupation_name.as_deref()),
         work_type: credential.work_type.clone(),
         body_reg_no: credential.body.clone(),
-        body_name: credential
-            .body_name
-            .clone()
-            .unwrap_or_else(|| "（未知机构）".to_string()),
+        body_name: body_or_unknown(credential.body_name.as_deref()),
         issued: credential.issued.clone(),
         route: RouteKind::ALL
             .into_iter()
@@ -221,7 +227,7 @@ pub fn credential_page_view(
                 ]
             })
             .unwrap_or_default(),
-        status,
+        status: status_of(credential.revocation.as_ref()),
         issuer_warning: credential.issuer_status_warning.as_ref().map(|warning| {
             IssuerWarningView {
                 status_name: match warning.status.as_str() {
@@ -248,29 +254,16 @@ pub fn special_ability_page_view(
     mut checked: CheckedAgainst,
 ) -> CredentialView {
     checked.authority_name = Some(authority_name.to_string());
-    let status = match &found.revocation {
-        None => StatusView::Valid,
-        Some(revocation) => StatusView::Revoked {
-            effective: revocation.effective.clone(),
-            reason: revocation.reason.clone(),
-        },
-    };
     CredentialView {
         cert_no: found.certificate_number.clone(),
         ledger_label: ledger_label.to_string(),
         authority_name: authority_name.to_string(),
         level: String::new(),
         occupation_code: found.occupation.clone(),
-        occupation_name: found
-            .occupation_name
-            .clone()
-            .unwrap_or_else(|| "（目录外职业）".to_string()),
+        occupation_name: occupation_or_unknown(found.occupation_name.as_deref()),
         work_type: None,
         body_reg_no: found.body.clone(),
-        body_name: found
-            .body_name
-            .clone()
-            .unwrap_or_else(|| "（未知机构）".to_string()),
+        body_name: body_or_unknown(found.body_name.as_deref()),
         issued: found.issued.clone(),
         route: "专项职业能力考核".to_string(),
         kind_name: found.kind_name.clone(),
@@ -279,7 +272,7 @@ pub fn special_ability_page_view(
             None => found.ability.clone(),
         }),
         foreign: Vec::new(),
-        status,
+        status: status_of(found.revocation.as_ref()),
         issuer_warning: None,
         entry_index: found.entry_index,
         checked,
