@@ -1155,6 +1155,42 @@ fn demo_samples_verify_as_valid_and_as_revoked() {
             assert_eq!(value["status"], expected_status, "{cert_no}: {value}");
         }
     }
+    // and one certificate of every other kind verifies as its kind says (issue 19)
+    let kinds = summary["samples"]["kinds"]
+        .as_array()
+        .expect("kind samples");
+    let mut seen: Vec<&str> = Vec::new();
+    for sample in kinds {
+        let kind = sample["kind"].as_str().expect("kind");
+        let cert_no = sample["cert_no"].as_str().expect("cert_no");
+        let name = sample["name"].as_str().expect("name");
+        let dir = summary["nodes"][sample["node"].as_str().expect("node")]["dir"]
+            .as_str()
+            .expect("dir");
+        let (code, status) = match kind {
+            "special_ability_revoked" => (1, "revoked"),
+            _ => (0, "valid"),
+        };
+        let value = json_ok(
+            &["verify", "--dir", dir, "--cert-no", cert_no, "--name", name],
+            code,
+        );
+        assert_eq!(value["status"], status, "{cert_no}: {value}");
+        match kind {
+            "qualification" => assert_eq!(value["kind"], "qualification", "{value}"),
+            "foreign_comparison" => assert_eq!(value["route"], "foreign-comparison", "{value}"),
+            _ => assert_eq!(value["kind"], "special_ability", "{value}"),
+        }
+        seen.push(kind);
+    }
+    for kind in [
+        "qualification",
+        "special_ability",
+        "special_ability_revoked",
+        "foreign_comparison",
+    ] {
+        assert!(seen.contains(&kind), "no {kind} sample: {summary}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
