@@ -56,7 +56,7 @@ mod state;
 mod subject;
 
 pub use apply::{apply, stat, Changes, RegistryChange, StatKey};
-pub use batch_verify::{verify_batch_grouped, verify_each};
+pub use batch_verify::{verify_batch_grouped, verify_each, verify_signed, KeyCache, SignedBytes};
 pub use careers::{current_levels, next_steps, NextStep};
 pub use date::{Date, DateParseError};
 pub use event::{

@@ -29,10 +29,10 @@ use crate::known::{KnownKeys, Tagger};
 use crate::metrics::Metrics;
 use crate::projection::{Counters, Overlay, OverlayView, Projection};
 use crate::sequencer::{
-    verify_signed_bytes, KeyCache, Message, Receipt, Sequencer, Shared, SignedBytes, Submission,
-    SubmitError, Verifier, Writer,
+    Message, Receipt, Sequencer, Shared, Submission, SubmitError, Verifier, Writer,
 };
 use crate::{Clock, SystemClock};
+use skill_ledger_domain::{KeyCache, SignedBytes};
 
 /// Entries folded per projection commit during replay and rebuild.
 const REPLAY_BATCH_ENTRIES: u64 = 8_192;
@@ -525,7 +525,7 @@ fn replay_batches(
                     signature: &signed.signature,
                 })
                 .collect();
-            let verified = verify_signed_bytes(origin, &items, key_cache);
+            let verified = skill_ledger_domain::verify_signed(origin, &items, key_cache);
             if let Some(position) = verified.iter().position(|ok| !ok) {
                 return Err(NodeError::new(
                     NodeErrorKind::Integrity,

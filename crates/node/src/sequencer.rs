@@ -17,10 +17,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use ed25519_dalek::{Signature, VerifyingKey};
 use skill_ledger_domain::{
-    apply, decide, signing_message, verify_each, EventKind, RecordView, Registry, Rejection,
-    SignedEvent,
+    apply, decide, verify_signed, EventKind, KeyCache, RecordView, Registry, Rejection,
+    SignedBytes, SignedEvent,
 };
 use skill_ledger_log::{leaf_hash, CheckpointSigner, Log, MerkleTree, SignedCheckpoint};
 
@@ -753,9 +752,8 @@ fn answer(
     }
 }
 
-/// Checks every signature of the batch: batch verification grouped by signer
-/// ([`verify_each`]) on two halves in parallel, and one-by-one only for a half that fails, to
-/// find the culprits. Weak keys never verify.
+/// Checks every signature of the batch with the one verifier of every path
+/// ([`skill_ledger_domain::verify_signed`]).
 pub(crate) fn verify_signatures(
     origin: &str,
     batch: &[Submission],
@@ -769,105 +767,5 @@ pub(crate) fn verify_signatures(
             signature: &submission.signed.signature,
         })
         .collect();
-    verify_signed_bytes(origin, &items, key_cache)
-}
-
-/// Fewest signatures a verification thread takes. A multiscalar multiplication costs less per
-/// point the more points it has (Pippenger's buckets are shared), so a batch of 512 is
-/// verified whole on one thread, while the other core decides and commits other batches,
-/// rather than as two halves: about 14 % less work per signature, and no thread started.
-const VERIFY_CHUNK_ENTRIES_MIN: usize = 512;
-
-/// One signed event as the log stores it: the event's bytes, the signer's key, the signature.
-pub(crate) struct SignedBytes<'a> {
-    pub event: &'a [u8],
-    pub public_key: &'a [u8; 32],
-    pub signature: &'a [u8; 64],
-}
-
-/// [`verify_signatures`] over any signed events (the rebuild's re-verification uses it too).
-pub(crate) fn verify_signed_bytes(
-    origin: &str,
-    batch: &[SignedBytes<'_>],
-    key_cache: &mut KeyCache,
-) -> Vec<bool> {
-    // Every signing message in one buffer: no allocation per event.
-    let prefix = signing_message(origin, &[]);
-    let event_bytes: usize = batch.iter().map(|item| item.event.len()).sum();
-    let mut buffer = Vec::with_capacity(batch.len() * prefix.len() + event_bytes);
-    let mut ends = Vec::with_capacity(batch.len());
-    for item in batch {
-        buffer.extend_from_slice(&prefix);
-        buffer.extend_from_slice(item.event);
-        ends.push(buffer.len());
-    }
-    let messages: Vec<&[u8]> = ends
-        .iter()
-        .enumerate()
-        .map(|(position, end)| {
-            let start = if position == 0 { 0 } else { ends[position - 1] };
-            &buffer[start..*end]
-        })
-        .collect();
-    let keys: Vec<Option<VerifyingKey>> = batch
-        .iter()
-        .map(|item| key_cache.get(item.public_key))
-        .collect();
-    let signatures: Vec<Signature> = batch
-        .iter()
-        .map(|item| Signature::from_bytes(item.signature))
-        .collect();
-    let mut results = vec![false; batch.len()];
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    let chunk = batch.len().div_ceil(threads).max(VERIFY_CHUNK_ENTRIES_MIN);
-    std::thread::scope(|scope| {
-        let mut chunks = results.chunks_mut(chunk).enumerate();
-        // The first chunk runs on this thread, the others on helpers.
-        let first = chunks.next();
-        for (chunk_index, out) in chunks {
-            let start = chunk_index * chunk;
-            let messages = &messages[start..start + out.len()];
-            let keys = &keys[start..start + out.len()];
-            let signatures = &signatures[start..start + out.len()];
-            scope.spawn(move || out.copy_from_slice(&verify_each(messages, keys, signatures)));
-        }
-        if let Some((_, out)) = first {
-            let len = out.len();
-            out.copy_from_slice(&verify_each(
-                &messages[..len],
-                &keys[..len],
-                &signatures[..len],
-            ));
-        }
-    });
-    results
-}
-
-/// Decompressed public keys by their bytes. Decompression costs about as much as a
-/// verification, and a ledger has few signers (its bodies and its authority), so keys are
-/// decompressed (and checked for weakness) once. Bounded: cleared when it grows too large.
-#[derive(Default)]
-pub(crate) struct KeyCache {
-    keys: std::collections::HashMap<[u8; 32], Option<VerifyingKey>, crate::projection::FastHash>,
-}
-
-const KEY_CACHE_ENTRIES_MAX: usize = 100_000;
-
-impl KeyCache {
-    fn get(&mut self, bytes: &[u8; 32]) -> Option<VerifyingKey> {
-        if let Some(key) = self.keys.get(bytes) {
-            return *key;
-        }
-        if self.keys.len() >= KEY_CACHE_ENTRIES_MAX {
-            self.keys.clear();
-        }
-        let key = VerifyingKey::from_bytes(bytes)
-            .ok()
-            .filter(|key| !key.is_weak());
-        self.keys.insert(*bytes, key);
-        key
-    }
+    verify_signed(origin, &items, key_cache)
 }

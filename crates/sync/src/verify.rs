@@ -1,98 +1,41 @@
-//! Decoding and signature verification of a batch of partner entries on all cores.
+//! Decoding of a batch of partner entries, then their signatures through the one verifier.
 //!
-//! The mirror's catch-up is bound by Ed25519 verification, as the node's ingest is; this
-//! does what the node's sequencer does (`verify_signatures` in crates/node/src/sequencer.rs):
-//! the signing message is the domain prefix and the entry's own event bytes (no
-//! re-encoding), public keys are decompressed once per signer and chunk, each chunk is
-//! batch-verified on its own thread with the signatures grouped by signer
-//! (`skill_ledger_domain::verify_each`), and a chunk whose batch fails is checked entry by
-//! entry with `verify_strict`, so one bad signature is found and named. A node and its
-//! partner's mirror therefore accept exactly the same signatures.
+//! The mirror's catch-up is bound by Ed25519 verification, as the node's ingest is. Its
+//! signatures are checked by [`skill_ledger_domain::verify_signed`], the function a node's
+//! sequencer and its re-verifying rebuild call too: the signing message is the domain prefix
+//! and the entry's own event bytes (no re-encoding), keys are decompressed once, and the batch
+//! is verified on all cores, one by one only where a chunk's batch equation fails. A node and
+//! its partner's mirror therefore accept exactly the same signatures.
 
-use std::collections::HashMap;
-
-use ed25519_dalek::{Signature, VerifyingKey};
-use skill_ledger_domain::{signing_message, SignedEvent};
-
-/// Below this many entries a chunk is not worth a thread.
-const CHUNK_ENTRIES_MIN: usize = 64;
-/// Most verification threads.
-const THREADS_MAX: usize = 8;
+use skill_ledger_domain::{verify_signed, KeyCache, SignedBytes, SignedEvent};
 
 /// One entry decoded, with whether its signature verifies for the origin.
 pub(crate) type Checked = Result<(SignedEvent, bool), String>;
 
-/// Decodes each entry and verifies its signature for `origin`, on all cores. An entry that
-/// does not decode gives the decoding error.
+/// Decodes each entry and verifies the signatures of those that decode for `origin`. An entry
+/// that does not decode gives the decoding error.
 pub(crate) fn decode_and_verify(origin: &str, entries: &[Vec<u8>]) -> Vec<Checked> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, THREADS_MAX);
-    let chunk = entries.len().div_ceil(threads).max(CHUNK_ENTRIES_MIN);
-    if entries.len() <= chunk {
-        return decode_and_verify_chunk(origin, entries);
-    }
-    std::thread::scope(|scope| {
-        let mut chunks = entries.chunks(chunk);
-        // The first chunk runs on this thread, the others on helpers.
-        let first = chunks.next().unwrap_or_default();
-        let helpers: Vec<_> = chunks
-            .map(|part| scope.spawn(move || decode_and_verify_chunk(origin, part)))
-            .collect();
-        let mut results = decode_and_verify_chunk(origin, first);
-        for helper in helpers {
-            match helper.join() {
-                Ok(part) => results.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        results
-    })
-}
-
-fn decode_and_verify_chunk(origin: &str, entries: &[Vec<u8>]) -> Vec<Checked> {
-    let prefix = signing_message(origin, &[]);
-    let mut keys: HashMap<[u8; 32], Option<VerifyingKey>> = HashMap::new();
-    let mut decoded: Vec<Result<(SignedEvent, usize), String>> = Vec::with_capacity(entries.len());
-    let mut buffer = Vec::new();
-    let mut ends = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let item = SignedEvent::from_entry_with_offset(entry).map_err(|error| error.to_string());
-        if let Ok((_, offset)) = &item {
-            buffer.extend_from_slice(&prefix);
-            buffer.extend_from_slice(&entry[*offset..]);
-        }
-        ends.push(buffer.len());
-        decoded.push(item);
-    }
-    // Messages, keys and signatures of the entries that decoded, in order.
-    let mut messages: Vec<&[u8]> = Vec::with_capacity(entries.len());
-    let mut verifying_keys: Vec<Option<VerifyingKey>> = Vec::with_capacity(entries.len());
-    let mut signatures: Vec<Signature> = Vec::with_capacity(entries.len());
-    for (position, item) in decoded.iter().enumerate() {
-        if let Ok((signed, _)) = item {
-            let start = if position == 0 { 0 } else { ends[position - 1] };
-            messages.push(&buffer[start..ends[position]]);
-            let key = *keys.entry(signed.public_key).or_insert_with(|| {
-                VerifyingKey::from_bytes(&signed.public_key)
-                    .ok()
-                    .filter(|key| !key.is_weak())
-            });
-            verifying_keys.push(key);
-            signatures.push(Signature::from_bytes(&signed.signature));
-        }
-    }
-    let verified = skill_ledger_domain::verify_each(&messages, &verifying_keys, &signatures);
+    let decoded: Vec<Result<(SignedEvent, usize), String>> = entries
+        .iter()
+        .map(|entry| SignedEvent::from_entry_with_offset(entry).map_err(|error| error.to_string()))
+        .collect();
+    let items: Vec<SignedBytes<'_>> = decoded
+        .iter()
+        .zip(entries)
+        .filter_map(|(item, entry)| {
+            let (signed, offset) = item.as_ref().ok()?;
+            Some(SignedBytes {
+                event: &entry[*offset..],
+                public_key: &signed.public_key,
+                signature: &signed.signature,
+            })
+        })
+        .collect();
+    let verified = verify_signed(origin, &items, &mut KeyCache::default());
     let mut verified = verified.into_iter();
     decoded
         .into_iter()
-        .map(|item| {
-            item.map(|(signed, _)| {
-                let ok = verified.next().unwrap_or(false);
-                (signed, ok)
-            })
-        })
+        .map(|item| item.map(|(signed, _)| (signed, verified.next().unwrap_or(false))))
         .collect()
 }
 
