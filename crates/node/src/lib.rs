@@ -25,14 +25,11 @@
 
 mod authority;
 mod bundle;
-mod careers;
 mod config;
+mod engine;
 mod error;
-mod event_index;
-mod known;
 mod metrics;
 mod node;
-mod projection;
 mod sequencer;
 mod stats;
 pub mod store;
@@ -47,16 +44,16 @@ pub use config::{
     LedgerConfig, ProjectionsConfig, SequencerConfig, VcConfig, BACKDATE_DAYS_DEFAULT,
     DEFAULT_PROJECTION_CACHE_MB,
 };
+pub use engine::event_index::EventIndex;
+pub use engine::known::{KeyFilter, KnownKeys, Tagger};
+pub use engine::layout::{Projection, PROJECTION_FORMAT};
 pub use error::{LedgerPaths, NodeError, NodeErrorKind};
-pub use event_index::EventIndex;
-pub use known::{KeyFilter, KnownKeys, Tagger};
 pub use metrics::{Histogram, Metrics};
 pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{
     rebuild, rebuild_with, InitOptions, NameCheck, Node, OpenReport, PendingReceipt,
     RebuildOptions, RebuildReport, RebuildStages, StorageSizes,
 };
-pub use projection::{Projection, PROJECTION_FORMAT};
 pub use sequencer::{Receipt, SequencerOptions, SubmitError};
 pub use stats::{stats_by_kind, stats_by_route, stats_document};
 pub use vc::{

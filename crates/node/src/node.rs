@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    apply, check_not_backdated, check_not_dated_in_future, decide, BodyRecord, Catalogue,
-    CatalogueAdopted, CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind,
-    LedgerEstablished, PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey,
-    RegistrationNumber, Registry, Rejection, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML,
+    check_not_backdated, check_not_dated_in_future, BodyRecord, Catalogue, CatalogueAdopted,
+    CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished,
+    PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber,
+    Registry, Rejection, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML,
     SAMPLE_CATALOGUE_TOML,
 };
 use skill_ledger_log::{
@@ -23,19 +23,18 @@ use skill_ledger_log::{
 };
 
 use crate::config::{LedgerConfig, SequencerConfig};
+use crate::engine::event_index::EventIndex;
+use crate::engine::known::{KnownKeys, Tagger};
+use crate::engine::layout::Projection;
+use crate::engine::overlay::Counters;
+use crate::engine::Engine;
 use crate::error::{LedgerPaths, NodeError, NodeErrorKind};
-use crate::event_index::EventIndex;
-use crate::known::{KnownKeys, Tagger};
 use crate::metrics::Metrics;
-use crate::projection::{Counters, Overlay, OverlayView, Projection};
 use crate::sequencer::{
     Message, Receipt, Sequencer, Shared, Submission, SubmitError, Verifier, Writer,
 };
 use crate::{Clock, SystemClock};
-use skill_ledger_domain::{KeyCache, SignedBytes};
-
-/// Entries folded per projection commit during replay and rebuild.
-const REPLAY_BATCH_ENTRIES: u64 = 8_192;
+use skill_ledger_domain::KeyCache;
 
 /// How a new ledger is set up by [`Node::init`].
 #[derive(Clone, Debug)]
@@ -289,7 +288,7 @@ fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, N
             _ => return Err(integrity(*index, "policy")),
         }
     }
-    let (contests, appointment_rights) = crate::careers::load_registry(projection.tree())?;
+    let (contests, appointment_rights) = crate::engine::careers::load_registry(projection.tree())?;
     Ok(Registry {
         ledger,
         catalogue,
@@ -430,170 +429,6 @@ fn open_projections(
     Ok((projection, registry, stats, cursor, event_ids, true))
 }
 
-/// Folds entries `[from, to)` into the projections, committing every few thousand. With
-/// `recheck` (the ledger's origin and a key cache) every entry's signature is verified again
-/// (batch verification on all cores) and every event is judged again by `decide` against the
-/// state before it: any failure names the entry and stops the replay.
-///
-/// Pipelined like the sequencer: batch k's projection commit runs on a thread of its own
-/// while batch k+1 is read, decoded (re-verified) and folded; the fold reads batch k's
-/// changes before the store, and batch k+1's commit waits for batch k's, so batches reach the
-/// store in order, one at a time. Whatever ends the replay, it waits for the commit under way.
-/// `fresh`: the projections were cleared (a rebuild), so a filter of the keys folded so far
-/// answers "absent" for every other credential and subject without a store read.
-#[allow(clippy::too_many_arguments)]
-fn replay(
-    log: &LogReader,
-    projection: &Projection,
-    registry: &mut Registry,
-    stats: &mut Counters,
-    ids: &mut EventIndex,
-    from: u64,
-    to: u64,
-    recheck: Option<(&str, &mut KeyCache)>,
-    fresh: bool,
-    progress: &mut dyn FnMut(u64),
-) -> Result<(), NodeError> {
-    let mut in_flight = None;
-    let replayed = replay_batches(
-        log,
-        projection,
-        (registry, stats, ids),
-        (from, to),
-        recheck,
-        fresh.then(|| KnownKeys::empty(Tagger::new())),
-        &mut in_flight,
-        progress,
-    );
-    let committed = finish_replay_commit(in_flight.take());
-    replayed.and(committed)
-}
-
-/// A replay batch's commit under way: its cursor, its changes (read by the next fold until
-/// they are in the store) and the thread writing them.
-type ReplayCommit = (u64, Arc<Overlay>, JoinHandle<Result<(), NodeError>>);
-
-fn finish_replay_commit(in_flight: Option<ReplayCommit>) -> Result<(), NodeError> {
-    match in_flight {
-        None => Ok(()),
-        Some((_, _, thread)) => match thread.join() {
-            Ok(committed) => committed,
-            Err(panic) => std::panic::resume_unwind(panic),
-        },
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn replay_batches(
-    log: &LogReader,
-    projection: &Projection,
-    (registry, stats, ids): (&mut Registry, &mut Counters, &mut EventIndex),
-    (from, to): (u64, u64),
-    mut recheck: Option<(&str, &mut KeyCache)>,
-    mut known: Option<KnownKeys>,
-    in_flight: &mut Option<ReplayCommit>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<(), NodeError> {
-    let mut entries: Vec<Vec<u8>> = Vec::new();
-    let mut start = from;
-    while start < to {
-        let end = (start + REPLAY_BATCH_ENTRIES).min(to);
-        entries.clear();
-        log.for_each(start, end, |_, entry| {
-            entries.push(entry.to_vec());
-            Ok(())
-        })?;
-        let mut decoded = Vec::with_capacity(entries.len());
-        for (offset, entry) in entries.iter().enumerate() {
-            let index = start + offset as u64;
-            let (signed, event_offset) =
-                SignedEvent::from_entry_with_offset(entry).map_err(|error| {
-                    NodeError::new(
-                        NodeErrorKind::Integrity,
-                        format!("entry {index} does not decode: {error}"),
-                    )
-                })?;
-            decoded.push((signed, event_offset));
-        }
-        if let Some((origin, key_cache)) = recheck.as_mut() {
-            let items: Vec<SignedBytes<'_>> = decoded
-                .iter()
-                .zip(&entries)
-                .map(|((signed, event_offset), entry)| SignedBytes {
-                    event: &entry[*event_offset..],
-                    public_key: &signed.public_key,
-                    signature: &signed.signature,
-                })
-                .collect();
-            let verified = skill_ledger_domain::verify_signed(origin, &items, key_cache);
-            if let Some(position) = verified.iter().position(|ok| !ok) {
-                return Err(NodeError::new(
-                    NodeErrorKind::Integrity,
-                    format!(
-                        "entry {}: its signature does not verify",
-                        start + position as u64
-                    ),
-                ));
-            }
-        }
-        let pending: Vec<(u64, Arc<Overlay>)> = in_flight
-            .iter()
-            .map(|(cursor, overlay, _)| (*cursor, overlay.clone()))
-            .collect();
-        let mut overlay = Overlay::default();
-        for (offset, (signed, _)) in decoded.iter().enumerate() {
-            let index = start + offset as u64;
-            let mut view = OverlayView::new(projection, &overlay, ids).with_pending(&pending);
-            if let Some(known) = &known {
-                view = view.with_known(known);
-            }
-            if recheck.is_some() {
-                if let Err(rejection) = decide(registry, &view, signed) {
-                    return Err(NodeError::new(
-                        NodeErrorKind::Integrity,
-                        format!(
-                            "entry {index} breaks the ledger's rules: {rejection} ({})",
-                            rejection.code()
-                        ),
-                    ));
-                }
-            }
-            let changes = apply(registry, &view, signed, index);
-            if let Some(error) = view.take_failure() {
-                return Err(error);
-            }
-            drop(view);
-            if let Some(known) = known.as_mut() {
-                known.insert_changes(&changes);
-            }
-            overlay.absorb(changes, registry, stats);
-        }
-        drop(pending);
-        // The ids are confirmed against the log, which holds these entries already.
-        for (index, id) in &overlay.new_ids {
-            ids.insert(id, *index);
-        }
-        let named = stats.named(&overlay.touched_stats);
-        // This batch's counters and id chunks build on the batch before: it goes first.
-        finish_replay_commit(in_flight.take())?;
-        let overlay = Arc::new(overlay);
-        let (store, to_write) = (projection.clone(), overlay.clone());
-        let thread = std::thread::Builder::new()
-            .name("replay-commit".to_string())
-            .spawn(move || store.commit(&to_write, &named, end))
-            .map_err(|error| {
-                NodeError::new(
-                    NodeErrorKind::Projection,
-                    format!("starting the replay's commit thread: {error}"),
-                )
-            })?;
-        *in_flight = Some((end, overlay, thread));
-        progress(end);
-        start = end;
-    }
-    Ok(())
-}
-
 impl Node {
     /// Creates a new ledger directory: keys, `ledger.toml`, and the first three entries
     /// (ledger established, catalogue adopted, policy adopted), all signed by the new
@@ -709,20 +544,11 @@ impl Node {
                 )
             })?;
         }
-        let (projection, mut registry, mut stats, cursor, mut event_ids, projections_rebuilt) =
+        let (projection, registry, stats, cursor, event_ids, projections_rebuilt) =
             open_projections(&paths, &log_reader, config.projections.cache_bytes())?;
-        replay(
-            &log_reader,
-            &projection,
-            &mut registry,
-            &mut stats,
-            &mut event_ids,
-            cursor,
-            log.entry_count(),
-            None,
-            false,
-            &mut |_| {},
-        )?;
+        let mut engine = Engine::new(projection.clone(), registry, stats, event_ids, cursor);
+        engine.replay(&log_reader, (cursor, log.entry_count()), None, &mut |_| {})?;
+        let registry = engine.registry().clone();
         let mut signer = signer;
         let today = clock.today();
         let settled = crate::authority::settle(&paths, key_files, registry.ledger.as_ref(), today)?;
@@ -763,7 +589,7 @@ impl Node {
             let scan_shared = shared.clone();
             KnownKeys::scanning(
                 projection.tree().clone(),
-                crate::projection::KNOWN_KEY_PREFIXES,
+                crate::engine::layout::KNOWN_KEY_PREFIXES,
                 "known-keys-scan",
                 move || scan_shared.scanning_known.store(false, Ordering::Release),
             )
@@ -793,18 +619,13 @@ impl Node {
             .name("projection-writer".to_string())
             .spawn(move || writer.run(writer_receiver))
             .map_err(|error| NodeError::io(dir, "start the projection writer thread for", error))?;
+        engine.set_known(known);
         let sequencer = Sequencer {
-            pending: Vec::new(),
             writer: Some(writer_sender),
             origin: config.origin.clone(),
             log,
-            projection: projection.clone(),
-            registry,
-            stats,
+            engine,
             shared: shared.clone(),
-            overlay: Overlay::default(),
-            event_ids,
-            known,
             log_dir: paths.log(),
             disk_free_min_bytes: options.disk_free_min_bytes,
             disk_full: false,
@@ -1102,7 +923,7 @@ impl Node {
         &self,
         subject: &SubjectId,
     ) -> Result<Option<skill_ledger_domain::CareerRecord>, NodeError> {
-        crate::careers::career(self.projection.tree(), subject)
+        crate::engine::careers::career(self.projection.tree(), subject)
     }
 
     /// The recognitions (互认) of credentials of the partner `origin`, active or withdrawn,
@@ -1111,7 +932,7 @@ impl Node {
         &self,
         origin: &str,
     ) -> Result<Vec<(SubjectId, skill_ledger_domain::RecognitionRecord)>, NodeError> {
-        crate::careers::recognitions(self.projection.tree(), origin)
+        crate::engine::careers::recognitions(self.projection.tree(), origin)
     }
 
     /// Compares a typed holder name with the credential's commitment.
@@ -1308,25 +1129,24 @@ pub fn rebuild_with(
     node.shutdown();
     projection.clear()?;
     stage(&mut stages.clear);
-    let mut registry = Registry::default();
-    let mut stats = Counters::default();
     let origin = node.config.origin.clone();
     let mut key_cache = KeyCache::default();
     let recheck = options
         .verify_signatures
         .then_some((origin.as_str(), &mut key_cache));
-    replay(
-        &log_reader,
-        &projection,
-        &mut registry,
-        &mut stats,
-        &mut EventIndex::default(),
+    // The projections are empty: a filter of the keys folded so far answers "absent" for
+    // every other credential and subject without a store read.
+    let mut engine = Engine::new(
+        projection.clone(),
+        Registry::default(),
+        Counters::default(),
+        EventIndex::default(),
         0,
-        entries,
-        recheck,
-        true,
-        &mut |done| progress(done, entries),
-    )?;
+    );
+    engine.set_known(KnownKeys::empty(Tagger::new()));
+    engine.replay(&log_reader, (0, entries), recheck, &mut |done| {
+        progress(done, entries)
+    })?;
     stage(&mut stages.replay);
     projection.flush()?;
     stage(&mut stages.flush);

@@ -18,16 +18,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use skill_ledger_domain::{
-    apply, decide, verify_signed, EventKind, KeyCache, RecordView, Registry, Rejection,
-    SignedBytes, SignedEvent,
+    verify_signed, EventKind, KeyCache, Registry, Rejection, SignedBytes, SignedEvent,
 };
 use skill_ledger_log::{leaf_hash, CheckpointSigner, Log, MerkleTree, SignedCheckpoint};
 
+use crate::engine::layout::Projection;
+use crate::engine::overlay::Overlay;
+use crate::engine::{Engine, Judge, Sealed};
 use crate::error::{NodeError, NodeErrorKind};
-use crate::event_index::EventIndex;
-use crate::known::KnownKeys;
 use crate::metrics::Metrics;
-use crate::projection::{Counters, Overlay, OverlayView, Projection};
 use crate::Clock;
 
 /// A durable acknowledgement: where the event is and the checkpoint that covers it.
@@ -115,20 +114,13 @@ impl Shared {
 }
 
 pub(crate) struct Sequencer {
-    /// Batches whose projection commit is still with the writer: their overlays stay readable
-    /// (newest last) until the projections hold them.
-    pub pending: Vec<(u64, Arc<Overlay>)>,
     pub writer: Option<SyncSender<WriterMessage>>,
     pub origin: String,
     pub log: Log,
-    pub projection: Projection,
-    pub registry: Registry,
-    pub stats: Counters,
+    /// The fold of decided entries into the projections (its overlays of batches still with
+    /// the writer stay readable until the projections hold them).
+    pub engine: Engine,
     pub shared: Arc<Shared>,
-    pub overlay: Overlay,
-    pub event_ids: EventIndex,
-    /// Subjects and certificate numbers the store certainly lacks (no sled read for those).
-    pub known: KnownKeys,
     /// The log directory, whose filesystem's free space is checked before each batch.
     pub log_dir: std::path::PathBuf,
     pub disk_free_min_bytes: u64,
@@ -276,8 +268,6 @@ impl Sequencer {
             }
             return;
         }
-        let projected = self.shared.projected.load(Ordering::Acquire);
-        self.pending.retain(|(end, _)| *end > projected);
         let started = Instant::now();
         let decided = self.decide_batch(batch, signature_ok);
         self.shared
@@ -287,15 +277,8 @@ impl Sequencer {
         match decided {
             Ok(outcomes) => match self.commit(batch, &outcomes) {
                 Ok(cursor) => {
-                    let overlay = Arc::new(std::mem::take(&mut self.overlay));
-                    let stats = self.stats.named(&overlay.touched_stats);
-                    if !overlay.is_empty() {
-                        self.pending.push((cursor, overlay.clone()));
-                    }
                     let work = ProjectionWork {
-                        overlay,
-                        stats,
-                        cursor,
+                        sealed: self.engine.seal(cursor),
                         batch: std::mem::take(batch),
                         outcomes,
                     };
@@ -329,19 +312,14 @@ impl Sequencer {
     fn recover_from_full_disk(&mut self, batch: &mut Vec<Submission>, error: &NodeError) {
         tracing::warn!(%error, "disk full: batch refused, the log is as before it");
         let reloaded = self.drain_writer().and_then(|()| {
-            self.pending.clear();
-            let stats = Counters::from_stored(self.projection.stats()?);
             let registry = match self.shared.registry.read() {
                 Ok(registry) => Registry::clone(&registry),
                 Err(poisoned) => Registry::clone(&poisoned.into_inner()),
             };
-            Ok((stats, registry))
+            self.engine.reload(registry)
         });
         match reloaded {
-            Ok((stats, registry)) => {
-                self.stats = stats;
-                self.registry = registry;
-                self.overlay.clear();
+            Ok(()) => {
                 for submission in batch.drain(..) {
                     let _ = submission
                         .reply
@@ -385,59 +363,47 @@ impl Sequencer {
         batch: &[Submission],
         signature_ok: &[bool],
     ) -> Result<Vec<Outcome>, NodeError> {
-        self.overlay.clear();
-        self.known.poll();
+        self.engine
+            .begin(self.shared.projected.load(Ordering::Acquire));
         let base_index = self.log.entry_count();
         let mut next_index = base_index;
         let mut accepted_entries: Vec<usize> = Vec::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for (position, submission) in batch.iter().enumerate() {
-            let view = OverlayView::new(&self.projection, &self.overlay, &self.event_ids)
-                .with_pending(&self.pending)
-                .with_known(&self.known);
-            // `Ok(changes)` when accepted, `Err(outcome)` otherwise.
-            let decided = if let Some(first) = view.event_index(&submission.signed.event.id) {
-                let first_entry = if first >= base_index {
-                    batch[accepted_entries[(first - base_index) as usize]]
-                        .entry
-                        .clone()
+            let outcome =
+                if let Some(first) = self.engine.first_index(&submission.signed.event.id)? {
+                    let first_entry = if first >= base_index {
+                        batch[accepted_entries[(first - base_index) as usize]]
+                            .entry
+                            .clone()
+                    } else {
+                        self.log.reader().read(first)?
+                    };
+                    if first_entry == submission.entry {
+                        Outcome::Duplicate(first)
+                    } else {
+                        Outcome::Rejected(skill_ledger_domain::reused_event_id(
+                            &submission.signed,
+                            first,
+                        ))
+                    }
+                } else if !signature_ok[position] {
+                    Outcome::Rejected(Rejection::BadSignature)
+                } else if let Err(rejection) = self.check_origin(&submission.signed) {
+                    Outcome::Rejected(rejection)
                 } else {
-                    self.log.reader().read(first)?
+                    match self
+                        .engine
+                        .fold(&submission.signed, next_index, Judge::Rules)?
+                    {
+                        Ok(()) => {
+                            accepted_entries.push(position);
+                            next_index += 1;
+                            Outcome::Accepted(next_index - 1)
+                        }
+                        Err(rejection) => Outcome::Rejected(rejection),
+                    }
                 };
-                if first_entry == submission.entry {
-                    Err(Outcome::Duplicate(first))
-                } else {
-                    Err(Outcome::Rejected(skill_ledger_domain::reused_event_id(
-                        &submission.signed,
-                        first,
-                    )))
-                }
-            } else if !signature_ok[position] {
-                Err(Outcome::Rejected(Rejection::BadSignature))
-            } else if let Err(rejection) = self.check_origin(&submission.signed) {
-                Err(Outcome::Rejected(rejection))
-            } else {
-                match decide(&self.registry, &view, &submission.signed) {
-                    Ok(()) => Ok(apply(&self.registry, &view, &submission.signed, next_index)),
-                    Err(rejection) => Err(Outcome::Rejected(rejection)),
-                }
-            };
-            // A store read that failed while deciding is fatal to the batch, whatever the
-            // decision was: a rejection based on a failed read would be a wrong answer.
-            if let Some(error) = view.take_failure() {
-                return Err(error);
-            }
-            let outcome = match decided {
-                Ok(changes) => {
-                    self.known.insert_changes(&changes);
-                    self.overlay
-                        .absorb(changes, &mut self.registry, &mut self.stats);
-                    accepted_entries.push(position);
-                    next_index += 1;
-                    Outcome::Accepted(next_index - 1)
-                }
-                Err(outcome) => outcome,
-            };
             outcomes.push(outcome);
         }
         Ok(outcomes)
@@ -470,15 +436,13 @@ impl Sequencer {
             .log_us
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         // The entries are in the log: the index can confirm candidates from now on.
-        for (index, id) in &self.overlay.new_ids {
-            self.event_ids.insert(id, *index);
-        }
-        if !self.overlay.registry_changes.is_empty() {
+        self.engine.confirm_ids();
+        if self.engine.registry_changed() {
             let mut shared = match self.shared.registry.write() {
                 Ok(shared) => shared,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            *shared = Arc::new(self.registry.clone());
+            *shared = Arc::new(self.engine.registry().clone());
         }
         Ok(range.end)
     }
@@ -507,10 +471,7 @@ fn stop(shared: &Shared, error: &NodeError) {
 /// What the writer does for one batch (already durable in the log): integrate it into the
 /// Merkle tree, sign a checkpoint, commit the projections, then answer its submitters.
 pub(crate) struct ProjectionWork {
-    overlay: Arc<Overlay>,
-    /// The values of the counters the batch touched, after it, by name.
-    stats: Vec<(String, i64)>,
-    cursor: u64,
+    sealed: Sealed,
     batch: Vec<Submission>,
     outcomes: Vec<Outcome>,
 }
@@ -625,7 +586,7 @@ impl Writer {
     /// Brings the tree level with the log at the group's last cursor; returns the checkpoint
     /// covering the whole group.
     fn integrate(&mut self, group: &[ProjectionWork]) -> Result<Arc<SignedCheckpoint>, NodeError> {
-        let cursor = group.last().map_or(0, |work| work.cursor);
+        let cursor = group.last().map_or(0, |work| work.sealed.cursor);
         let latest = self.shared.checkpoint.read().ok().and_then(|c| c.clone());
         if let Some(latest) = latest {
             if latest.checkpoint.size == cursor {
@@ -687,10 +648,10 @@ impl Writer {
         // The group's batches in one projection commit (their cursors are consecutive).
         let parts: Vec<(&Overlay, &[(String, i64)])> = group
             .iter()
-            .filter(|work| !work.overlay.is_empty())
-            .map(|work| (work.overlay.as_ref(), work.stats.as_slice()))
+            .filter(|work| !work.sealed.overlay.is_empty())
+            .map(|work| (work.sealed.overlay.as_ref(), work.sealed.stats.as_slice()))
             .collect();
-        let cursor = group.last().map_or(0, |work| work.cursor);
+        let cursor = group.last().map_or(0, |work| work.sealed.cursor);
         if !parts.is_empty() {
             if let Err(error) = self.projection.commit_group(&parts, cursor) {
                 stop(&self.shared, &error);

@@ -23,8 +23,8 @@ use skill_ledger_domain::{
     RegistryChange, SubjectId,
 };
 
+use super::layout::{decode, encode, key};
 use crate::error::{NodeError, NodeErrorKind};
-use crate::projection::{decode, encode, key};
 
 const PREFIX_CAREER: u8 = b'r';
 const PREFIX_CONTEST: u8 = b'n';
@@ -61,7 +61,7 @@ pub(crate) fn career(
 
 /// Adds the changed career records of a batch to its sled batch.
 pub(crate) fn persist_careers(
-    careers: &HashMap<SubjectId, CareerRecord, crate::projection::FastHash>,
+    careers: &HashMap<SubjectId, CareerRecord, super::overlay::FastHash>,
     batch: &mut sled::Batch,
 ) {
     for (subject, career) in careers {

@@ -1,0 +1,346 @@
+//! The projection engine: the one fold of log entries into the projections.
+//!
+//! Every path that takes entries in drives this engine: the sequencer (new submissions,
+//! [`crate::pipeline`]), the replay at start-up and the rebuild ([`Engine::replay`]). The
+//! engine owns what those paths share, so a rule, a record or a key layout changes in one
+//! place:
+//!
+//! * the store layout and its versioning ([`layout`]: keys, value encodings, `m/format`);
+//! * the overlay of decided but uncommitted batches and the [`RecordView`] that `decide` and
+//!   `apply` read through it ([`overlay`]);
+//! * the working registry, the statistics counters, the event-id index ([`event_index`]) and
+//!   the filter of keys the store may hold ([`known`]);
+//! * the in-order commit with the cursor: a batch is sealed once its entries are in the log,
+//!   its overlay stays readable until the store holds it, and batches reach the store one at
+//!   a time, oldest first ([`layout::Projection::commit_group`]).
+//!
+//! Signatures are checked before an entry reaches the engine, by the one verifier of every
+//! path, [`skill_ledger_domain::verify_signed`].
+//!
+//! A fold is `decide` (unless the entry is trusted: already decided when it was appended)
+//! then `apply`, against the registry and the view; its changes go into the batch's overlay,
+//! the registry and the counters. A store read that fails while folding fails the fold,
+//! whatever the rule answered.
+
+pub(crate) mod careers;
+pub(crate) mod event_index;
+pub(crate) mod known;
+pub(crate) mod layout;
+pub(crate) mod overlay;
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use skill_ledger_domain::{
+    apply, decide, EventId, KeyCache, RecordView, Registry, Rejection, SignedBytes, SignedEvent,
+};
+use skill_ledger_log::LogReader;
+
+use crate::error::{NodeError, NodeErrorKind};
+use event_index::EventIndex;
+use known::KnownKeys;
+use layout::Projection;
+use overlay::{Counters, Overlay, OverlayView};
+
+/// Whether a fold judges the entry by the rules first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Judge {
+    /// `decide`, then `apply` if it is accepted: a new submission, or a re-verifying rebuild.
+    Rules,
+    /// `apply` only: the entry was decided when it was appended (the log's integrity was
+    /// checked against the signed checkpoint at open).
+    Trusted,
+}
+
+/// A batch whose entries are in the log, on its way to the store.
+pub(crate) struct Sealed {
+    pub(crate) overlay: Arc<Overlay>,
+    /// The values of the counters the batch touched, after it, by name.
+    pub(crate) stats: Vec<(String, i64)>,
+    /// The cursor after the batch: the log's size once its entries are in.
+    pub(crate) cursor: u64,
+}
+
+/// Entries folded per projection commit during replay and rebuild.
+const REPLAY_BATCH_ENTRIES: u64 = 8_192;
+
+/// A replay batch's commit under way: its cursor and the thread writing it.
+type Commit = (u64, JoinHandle<Result<(), NodeError>>);
+
+/// The projection engine (see the module documentation).
+pub(crate) struct Engine {
+    projection: Projection,
+    registry: Registry,
+    stats: Counters,
+    event_ids: EventIndex,
+    /// Keys the store certainly lacks (no store read for those), when a filter is kept.
+    known: Option<KnownKeys>,
+    /// The batch being folded.
+    overlay: Overlay,
+    /// Sealed batches the store may not hold yet (oldest first), by their cursor.
+    pending: Vec<(u64, Arc<Overlay>)>,
+    /// The replay's commit under way on its own thread.
+    commit: Option<Commit>,
+    /// The cursor the store holds, as far as this engine knows.
+    committed: u64,
+}
+
+impl Engine {
+    /// An engine over a store holding `committed` entries, with the registry, counters and
+    /// event-id index loaded from it.
+    pub(crate) fn new(
+        projection: Projection,
+        registry: Registry,
+        stats: Counters,
+        event_ids: EventIndex,
+        committed: u64,
+    ) -> Engine {
+        Engine {
+            projection,
+            registry,
+            stats,
+            event_ids,
+            known: None,
+            overlay: Overlay::default(),
+            pending: Vec::new(),
+            commit: None,
+            committed,
+        }
+    }
+
+    /// Keeps `known` as the filter of the keys the store may hold.
+    pub(crate) fn set_known(&mut self, known: KnownKeys) {
+        self.known = Some(known);
+    }
+
+    /// The registry as folded so far.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Starts a batch: `committed` is the cursor the store holds now, so the overlays of the
+    /// batches it covers are no longer read.
+    pub(crate) fn begin(&mut self, committed: u64) {
+        self.committed = self.committed.max(committed);
+        let committed = self.committed;
+        self.pending.retain(|(end, _)| *end > committed);
+        self.overlay.clear();
+        if let Some(known) = self.known.as_mut() {
+            known.poll();
+        }
+    }
+
+    fn view(&self) -> OverlayView<'_> {
+        let view = OverlayView::new(&self.projection, &self.overlay, &self.event_ids)
+            .with_pending(&self.pending);
+        match &self.known {
+            Some(known) => view.with_known(known),
+            None => view,
+        }
+    }
+
+    /// The entry that carried `id`, if any entry folded so far did.
+    pub(crate) fn first_index(&self, id: &EventId) -> Result<Option<u64>, NodeError> {
+        let view = self.view();
+        let found = view.event_index(id);
+        match view.take_failure() {
+            Some(error) => Err(error),
+            None => Ok(found),
+        }
+    }
+
+    /// Folds `signed` as entry `index`: judged by the rules when `judge` says so, then
+    /// applied. `Ok(Err(rejection))` when the rules refuse it (nothing changes then).
+    pub(crate) fn fold(
+        &mut self,
+        signed: &SignedEvent,
+        index: u64,
+        judge: Judge,
+    ) -> Result<Result<(), Rejection>, NodeError> {
+        let view = self.view();
+        let decided = match judge {
+            Judge::Rules => decide(&self.registry, &view, signed),
+            Judge::Trusted => Ok(()),
+        };
+        let changes = decided
+            .as_ref()
+            .ok()
+            .map(|()| apply(&self.registry, &view, signed, index));
+        // A store read that failed while folding is fatal, whatever the rule answered.
+        if let Some(error) = view.take_failure() {
+            return Err(error);
+        }
+        drop(view);
+        if let Some(changes) = changes {
+            if let Some(known) = self.known.as_mut() {
+                known.insert_changes(&changes);
+            }
+            self.overlay
+                .absorb(changes, &mut self.registry, &mut self.stats);
+        }
+        Ok(decided)
+    }
+
+    /// Whether the batch so far changed the registry.
+    pub(crate) fn registry_changed(&self) -> bool {
+        !self.overlay.registry_changes.is_empty()
+    }
+
+    /// The batch's entries are in the log: its event ids join the index (which confirms a
+    /// candidate against the log).
+    pub(crate) fn confirm_ids(&mut self) {
+        for (index, id) in &self.overlay.new_ids {
+            self.event_ids.insert(id, *index);
+        }
+    }
+
+    /// Ends the batch at `cursor`: its overlay stays readable until the store holds it.
+    pub(crate) fn seal(&mut self, cursor: u64) -> Sealed {
+        let overlay = Arc::new(std::mem::take(&mut self.overlay));
+        let stats = self.stats.named(&overlay.touched_stats);
+        if !overlay.is_empty() {
+            self.pending.push((cursor, overlay.clone()));
+        }
+        Sealed {
+            overlay,
+            stats,
+            cursor,
+        }
+    }
+
+    /// Forgets every batch not in the store and reloads the counters from it, with
+    /// `registry` (the one as of the store's cursor). For a batch the log refused after it was
+    /// folded (a full disk): the state is then what a restart would load.
+    pub(crate) fn reload(&mut self, registry: Registry) -> Result<(), NodeError> {
+        self.stats = Counters::from_stored(self.projection.stats()?);
+        self.registry = registry;
+        self.pending.clear();
+        self.overlay.clear();
+        Ok(())
+    }
+
+    /// Folds entries `[from, to)` of `log` into the projections, committing every
+    /// [`REPLAY_BATCH_ENTRIES`]. With `recheck` (the ledger's origin and a key cache) every
+    /// entry's signature is verified again ([`skill_ledger_domain::verify_signed`]) and every
+    /// event judged again by the rules against the state before it: any failure names the
+    /// entry and stops the replay.
+    ///
+    /// Pipelined: batch k's commit runs on a thread of its own while batch k+1 is read,
+    /// decoded (re-verified) and folded; the fold reads batch k's overlay before the store,
+    /// and batch k+1's commit waits for batch k's, so batches reach the store in order, one at
+    /// a time. Whatever ends the replay, it waits for the commit under way.
+    pub(crate) fn replay(
+        &mut self,
+        log: &LogReader,
+        (from, to): (u64, u64),
+        recheck: Option<(&str, &mut KeyCache)>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), NodeError> {
+        let replayed = self.replay_batches(log, (from, to), recheck, progress);
+        let committed = self.finish_commit();
+        replayed.and(committed)
+    }
+
+    fn replay_batches(
+        &mut self,
+        log: &LogReader,
+        (from, to): (u64, u64),
+        mut recheck: Option<(&str, &mut KeyCache)>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), NodeError> {
+        let judge = if recheck.is_some() {
+            Judge::Rules
+        } else {
+            Judge::Trusted
+        };
+        let mut entries: Vec<Vec<u8>> = Vec::new();
+        let mut start = from;
+        while start < to {
+            let end = (start + REPLAY_BATCH_ENTRIES).min(to);
+            entries.clear();
+            log.for_each(start, end, |_, entry| {
+                entries.push(entry.to_vec());
+                Ok(())
+            })?;
+            let mut decoded = Vec::with_capacity(entries.len());
+            for (offset, entry) in entries.iter().enumerate() {
+                let index = start + offset as u64;
+                let (signed, event_offset) =
+                    SignedEvent::from_entry_with_offset(entry).map_err(|error| {
+                        NodeError::new(
+                            NodeErrorKind::Integrity,
+                            format!("entry {index} does not decode: {error}"),
+                        )
+                    })?;
+                decoded.push((signed, event_offset));
+            }
+            if let Some((origin, key_cache)) = recheck.as_mut() {
+                let items: Vec<SignedBytes<'_>> = decoded
+                    .iter()
+                    .zip(&entries)
+                    .map(|((signed, event_offset), entry)| SignedBytes {
+                        event: &entry[*event_offset..],
+                        public_key: &signed.public_key,
+                        signature: &signed.signature,
+                    })
+                    .collect();
+                let verified = skill_ledger_domain::verify_signed(origin, &items, key_cache);
+                if let Some(position) = verified.iter().position(|ok| !ok) {
+                    return Err(NodeError::new(
+                        NodeErrorKind::Integrity,
+                        format!(
+                            "entry {}: its signature does not verify",
+                            start + position as u64
+                        ),
+                    ));
+                }
+            }
+            let committed = self.committed;
+            self.begin(committed);
+            for (offset, (signed, _)) in decoded.iter().enumerate() {
+                let index = start + offset as u64;
+                if let Err(rejection) = self.fold(signed, index, judge)? {
+                    return Err(NodeError::new(
+                        NodeErrorKind::Integrity,
+                        format!(
+                            "entry {index} breaks the ledger's rules: {rejection} ({})",
+                            rejection.code()
+                        ),
+                    ));
+                }
+            }
+            // The ids are confirmed against the log, which holds these entries already.
+            self.confirm_ids();
+            let sealed = self.seal(end);
+            // This batch's counters and id chunks build on the batch before: it goes first.
+            self.finish_commit()?;
+            let store = self.projection.clone();
+            let thread = std::thread::Builder::new()
+                .name("replay-commit".to_string())
+                .spawn(move || store.commit(&sealed.overlay, &sealed.stats, sealed.cursor))
+                .map_err(|error| {
+                    NodeError::new(
+                        NodeErrorKind::Projection,
+                        format!("starting the replay's commit thread: {error}"),
+                    )
+                })?;
+            self.commit = Some((end, thread));
+            progress(end);
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Waits for the replay's commit under way, if any.
+    fn finish_commit(&mut self) -> Result<(), NodeError> {
+        let Some((cursor, thread)) = self.commit.take() else {
+            return Ok(());
+        };
+        match thread.join() {
+            Ok(committed) => committed?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        self.committed = self.committed.max(cursor);
+        Ok(())
+    }
+}
