@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{NodeError, NodeErrorKind};
-use crate::sequencer::SequencerOptions;
+use crate::pipeline::SequencerOptions;
 
 /// The contents of `ledger.toml`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -97,6 +97,47 @@ pub struct SequencerConfig {
     /// certificate; 0 bounds nothing, for a ledger importing a body's earlier certificates.
     #[serde(default = "default_backdate_days_max")]
     pub backdate_days_max: u32,
+    /// Verified batches waiting for the sequencer: the verifier runs this many batches ahead
+    /// (1 to 64). Written to `ledger.toml` only when it is not the default.
+    #[serde(
+        default = "default_verified_batches_max",
+        skip_serializing_if = "is_default_verified_batches_max"
+    )]
+    pub verified_batches_max: u32,
+    /// Decided batches waiting for the writer, their overlays readable meanwhile (1 to 64).
+    #[serde(
+        default = "default_sealed_batches_max",
+        skip_serializing_if = "is_default_sealed_batches_max"
+    )]
+    pub sealed_batches_max: u32,
+    /// Most batches the writer integrates under one checkpoint and commits as one (1 to 64).
+    #[serde(
+        default = "default_writer_group_batches_max",
+        skip_serializing_if = "is_default_writer_group_batches_max"
+    )]
+    pub writer_group_batches_max: u32,
+}
+
+/// One batch ahead: the verifier checks batch k+1 while the sequencer decides batch k.
+fn default_verified_batches_max() -> u32 {
+    1
+}
+fn is_default_verified_batches_max(value: &u32) -> bool {
+    *value == default_verified_batches_max()
+}
+/// Four decided batches may wait for the writer.
+fn default_sealed_batches_max() -> u32 {
+    4
+}
+fn is_default_sealed_batches_max(value: &u32) -> bool {
+    *value == default_sealed_batches_max()
+}
+/// Eight batches under one checkpoint signature at most.
+fn default_writer_group_batches_max() -> u32 {
+    8
+}
+fn is_default_writer_group_batches_max(value: &u32) -> bool {
+    *value == default_writer_group_batches_max()
 }
 
 /// Large batches keep throughput whatever the clients keep in flight. Batches of 512 halve
@@ -133,6 +174,9 @@ impl Default for SequencerConfig {
             queue_events_max: default_queue_events_max(),
             disk_free_min_mb: default_disk_free_min_mb(),
             backdate_days_max: default_backdate_days_max(),
+            verified_batches_max: default_verified_batches_max(),
+            sealed_batches_max: default_sealed_batches_max(),
+            writer_group_batches_max: default_writer_group_batches_max(),
         }
     }
 }
@@ -144,6 +188,9 @@ impl SequencerConfig {
             batch_delay_max: Duration::from_millis(u64::from(self.batch_delay_ms_max.min(1_000))),
             queue_events_max: self.queue_events_max.clamp(1, 1 << 22) as usize,
             disk_free_min_bytes: u64::from(self.disk_free_min_mb) << 20,
+            verified_batches_max: self.verified_batches_max.clamp(1, 64) as usize,
+            sealed_batches_max: self.sealed_batches_max.clamp(1, 64) as usize,
+            writer_group_batches_max: self.writer_group_batches_max.clamp(1, 64) as usize,
         }
     }
 }

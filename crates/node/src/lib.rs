@@ -30,7 +30,7 @@ mod engine;
 mod error;
 mod metrics;
 mod node;
-mod sequencer;
+mod pipeline;
 mod stats;
 pub mod store;
 mod vc;
@@ -54,7 +54,7 @@ pub use node::{
     rebuild, rebuild_with, InitOptions, NameCheck, Node, OpenReport, PendingReceipt,
     RebuildOptions, RebuildReport, RebuildStages, StorageSizes,
 };
-pub use sequencer::{Receipt, SequencerOptions, SubmitError};
+pub use pipeline::{Receipt, SequencerOptions, SubmitError};
 pub use stats::{stats_by_kind, stats_by_route, stats_document};
 pub use vc::{
     check_vc_base_url, signed_status_list, skill_credential, xsd_now, VcExportError, VcIssuer,

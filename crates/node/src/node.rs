@@ -3,10 +3,8 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, RwLock};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
@@ -30,9 +28,7 @@ use crate::engine::overlay::Counters;
 use crate::engine::Engine;
 use crate::error::{LedgerPaths, NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
-use crate::sequencer::{
-    Message, Receipt, Sequencer, Shared, Submission, SubmitError, Verifier, Writer,
-};
+use crate::pipeline::{Pipeline, Receipt, Shared, SubmitError};
 use crate::{Clock, SystemClock};
 use skill_ledger_domain::KeyCache;
 
@@ -141,8 +137,7 @@ pub struct Node {
     /// The retired authority key cosigns the checkpoints (a planned rotation's overlap).
     cosigned: bool,
     pseudonym_key: PseudonymKey,
-    sender: Option<SyncSender<Message>>,
-    thread: Option<JoinHandle<()>>,
+    pipeline: Pipeline,
     shared: Arc<Shared>,
     projection: Projection,
     log_reader: LogReader,
@@ -429,6 +424,110 @@ fn open_projections(
     Ok((projection, registry, stats, cursor, event_ids, true))
 }
 
+/// The keys a node signs and pseudonymises with, as settled at open.
+struct NodeKeys {
+    authority_key: SigningKey,
+    authority_next: Option<[u8; 32]>,
+    cosigned: bool,
+    pseudonym_key: PseudonymKey,
+}
+
+/// What recovery leaves for the pipeline: the log, the tree and the checkpoint level with
+/// each other, and the engine over projections level with them.
+struct Opened {
+    engine: Engine,
+    log: Log,
+    tree: MerkleTree,
+    signer: CheckpointSigner,
+    keys: NodeKeys,
+    report: OpenReport,
+}
+
+/// Recovery at open, before any submission is taken: cuts a torn tail from the log, brings
+/// the tree level with it and checks both against the last signed checkpoint, opens (or
+/// rebuilds) the projections and replays them from their cursor, settles the authority keys,
+/// and signs a checkpoint of the current size when the latest lacks a key in force.
+fn recover(
+    paths: &LedgerPaths,
+    config: &LedgerConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Opened, NodeError> {
+    let key_files = crate::authority::load_key_files(paths, config)?;
+    let pseudonym_key = load_pseudonym_key(&paths.pseudonym_key())?;
+    std::fs::create_dir_all(paths.tree())
+        .map_err(|error| NodeError::io(&paths.tree(), "create", error))?;
+    let earlier_keys = crate::authority::earlier_signing_keys(paths, &key_files)?;
+    let mut signer = CheckpointSigner::open_accepting(
+        &paths.tree(),
+        &config.origin,
+        key_files.primary.clone(),
+        &earlier_keys,
+    )?;
+    let signed_size = signer.latest().map_or(0, |latest| latest.checkpoint.size);
+    let (log, recovery) = Log::open(&paths.log(), LogOptions::default(), signed_size)?;
+    if let Some((file, offset)) = &recovery.truncated_at {
+        tracing::warn!(file = %file.display(), offset, bytes = recovery.truncated_bytes,
+            "cut a torn tail (unacknowledged) from the log");
+    }
+    let log_reader = log.reader();
+    let mut tree = MerkleTree::open(&paths.tree())?;
+    catch_up_tree(&mut tree, &log_reader, signed_size)?;
+    if let Some(latest) = signer.latest() {
+        audit(&log_reader, &tree.reader(), &latest.checkpoint, |_| {}).map_err(|error| {
+            NodeError::new(
+                NodeErrorKind::Integrity,
+                format!(
+                    "the log does not match the last signed checkpoint (size {}): {error}",
+                    latest.checkpoint.size
+                ),
+            )
+        })?;
+    }
+    let (projection, registry, stats, cursor, event_ids, projections_rebuilt) =
+        open_projections(paths, &log_reader, config.projections.cache_bytes())?;
+    let mut engine = Engine::new(projection, registry, stats, event_ids, cursor);
+    engine.replay(&log_reader, (cursor, log.entry_count()), None, &mut |_| {})?;
+    let today = clock.today();
+    let settled =
+        crate::authority::settle(paths, key_files, engine.registry().ledger.as_ref(), today)?;
+    let authority_key = settled.primary;
+    let authority_next = settled.next;
+    let cosigned = !settled.cosigners.is_empty();
+    signer.replace_key(authority_key.clone());
+    signer.set_cosigning_keys(settled.cosigners);
+    crate::authority::record_signing_key(paths, &authority_key.verifying_key().to_bytes())?;
+    tree.sync()?;
+    // A checkpoint of the current size is signed again when it lacks a signature of the
+    // keys in force (the first open after an authority key change).
+    if (signer.latest().map(|latest| latest.checkpoint.size) != Some(log.entry_count())
+        || !signer.latest_signed_by_every_key())
+        && log.entry_count() > 0
+    {
+        let time = clock
+            .now_unix_s()
+            .max(signer.latest().map_or(0, |l| l.checkpoint.time_unix_s));
+        signer.sign(&tree.reader(), log.entry_count(), time)?;
+    }
+    let replayed = recovery.entry_count - cursor.min(recovery.entry_count);
+    Ok(Opened {
+        engine,
+        log,
+        tree,
+        signer,
+        keys: NodeKeys {
+            authority_key,
+            authority_next,
+            cosigned,
+            pseudonym_key,
+        },
+        report: OpenReport {
+            recovery,
+            replayed,
+            projections_rebuilt,
+        },
+    })
+}
+
 impl Node {
     /// Creates a new ledger directory: keys, `ledger.toml`, and the first three entries
     /// (ledger established, catalogue adopted, policy adopted), all signed by the new
@@ -513,148 +612,62 @@ impl Node {
         let paths = LedgerPaths::new(dir);
         let config = LedgerConfig::load(&paths.config())?;
         let lock = lock_directory(&paths)?;
-        let key_files = crate::authority::load_key_files(&paths, &config)?;
-        let pseudonym_key = load_pseudonym_key(&paths.pseudonym_key())?;
-        std::fs::create_dir_all(paths.tree())
-            .map_err(|error| NodeError::io(&paths.tree(), "create", error))?;
-        let earlier_keys = crate::authority::earlier_signing_keys(&paths, &key_files)?;
-        let signer = CheckpointSigner::open_accepting(
-            &paths.tree(),
-            &config.origin,
-            key_files.primary.clone(),
-            &earlier_keys,
-        )?;
-        let signed_size = signer.latest().map_or(0, |latest| latest.checkpoint.size);
-        let (log, recovery) = Log::open(&paths.log(), LogOptions::default(), signed_size)?;
-        if let Some((file, offset)) = &recovery.truncated_at {
-            tracing::warn!(file = %file.display(), offset, bytes = recovery.truncated_bytes,
-                "cut a torn tail (unacknowledged) from the log");
-        }
-        let log_reader = log.reader();
-        let mut tree = MerkleTree::open(&paths.tree())?;
-        catch_up_tree(&mut tree, &log_reader, signed_size)?;
-        if let Some(latest) = signer.latest() {
-            audit(&log_reader, &tree.reader(), &latest.checkpoint, |_| {}).map_err(|error| {
-                NodeError::new(
-                    NodeErrorKind::Integrity,
-                    format!(
-                        "the log does not match the last signed checkpoint (size {}): {error}",
-                        latest.checkpoint.size
-                    ),
-                )
-            })?;
-        }
-        let (projection, registry, stats, cursor, event_ids, projections_rebuilt) =
-            open_projections(&paths, &log_reader, config.projections.cache_bytes())?;
-        let mut engine = Engine::new(projection.clone(), registry, stats, event_ids, cursor);
-        engine.replay(&log_reader, (cursor, log.entry_count()), None, &mut |_| {})?;
-        let registry = engine.registry().clone();
-        let mut signer = signer;
-        let today = clock.today();
-        let settled = crate::authority::settle(&paths, key_files, registry.ledger.as_ref(), today)?;
-        let authority_key = settled.primary;
-        let authority_next = settled.next;
-        let cosigned = !settled.cosigners.is_empty();
-        signer.replace_key(authority_key.clone());
-        signer.set_cosigning_keys(settled.cosigners);
-        crate::authority::record_signing_key(&paths, &authority_key.verifying_key().to_bytes())?;
-        tree.sync()?;
-        // A checkpoint of the current size is signed again when it lacks a signature of the
-        // keys in force (the first open after an authority key change).
-        if (signer.latest().map(|latest| latest.checkpoint.size) != Some(log.entry_count())
-            || !signer.latest_signed_by_every_key())
-            && log.entry_count() > 0
-        {
-            let time = clock
-                .now_unix_s()
-                .max(signer.latest().map_or(0, |l| l.checkpoint.time_unix_s));
-            signer.sign(&tree.reader(), log.entry_count(), time)?;
-        }
-        let checkpoint = signer.latest().cloned().map(Arc::new);
-        let shared = Arc::new(Shared {
-            registry: RwLock::new(Arc::new(registry.clone())),
-            checkpoint: RwLock::new(checkpoint),
-            stopped: Mutex::new(None),
-            metrics: Metrics::default(),
-            projected: AtomicU64::new(log.entry_count()),
-            scanning_known: std::sync::atomic::AtomicBool::new(true),
-        });
-        shared
-            .metrics
-            .tree_size
-            .store(log.entry_count(), Ordering::Relaxed);
+        let recovered = recover(&paths, &config, clock.clone())?;
+        let checkpoint = recovered.signer.latest().cloned().map(Arc::new);
+        let entries = recovered.log.entry_count();
+        let shared = Arc::new(Shared::new(
+            recovered.engine.registry().clone(),
+            checkpoint,
+            entries,
+        ));
         // The filter of held subjects and certificate numbers is scanned in the background;
         // until it arrives the sequencer asks the store, as it would without it.
         let known = {
             let scan_shared = shared.clone();
             KnownKeys::scanning(
-                projection.tree().clone(),
+                recovered.engine.projection().tree().clone(),
                 crate::engine::layout::KNOWN_KEY_PREFIXES,
                 "known-keys-scan",
                 move || scan_shared.scanning_known.store(false, Ordering::Release),
             )
             .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?
         };
-        let options = config.sequencer.options();
-        let (sender, receiver) = sync_channel(options.queue_events_max);
-        let tree_reader = tree.reader();
-        let verifier_key_text = signer.verifier_key_text();
-        let verifier = Verifier {
-            origin: config.origin.clone(),
-            options,
-            shared: shared.clone(),
-            key_cache: Default::default(),
-        };
-        let writer = Writer {
+        let Opened {
+            mut engine,
+            log,
             tree,
             signer,
-            clock: clock.clone(),
-            projection: projection.clone(),
-            shared: shared.clone(),
-            persisted: Instant::now(),
-        };
-        // Up to four decided batches wait for the writer (their overlays stay readable).
-        let (writer_sender, writer_receiver) = sync_channel(4);
-        let writer_thread = std::thread::Builder::new()
-            .name("projection-writer".to_string())
-            .spawn(move || writer.run(writer_receiver))
-            .map_err(|error| NodeError::io(dir, "start the projection writer thread for", error))?;
+            keys,
+            report,
+        } = recovered;
         engine.set_known(known);
-        let sequencer = Sequencer {
-            writer: Some(writer_sender),
-            origin: config.origin.clone(),
-            log,
-            engine,
-            shared: shared.clone(),
-            log_dir: paths.log(),
-            disk_free_min_bytes: options.disk_free_min_bytes,
-            disk_full: false,
-        };
-        // The verifier runs one batch ahead of the sequencer (a channel of one batch).
-        let (verified_sender, verified_receiver) = sync_channel(1);
-        let verifier_thread = std::thread::Builder::new()
-            .name("verifier".to_string())
-            .spawn(move || verifier.run(receiver, verified_sender))
-            .map_err(|error| NodeError::io(dir, "start the verifier thread for", error))?;
-        let thread = std::thread::Builder::new()
-            .name("sequencer".to_string())
-            .spawn(move || {
-                sequencer.run(verified_receiver);
-                let _ = verifier_thread.join();
-                let _ = writer_thread.join();
-            })
-            .map_err(|error| NodeError::io(dir, "start the sequencer thread for", error))?;
-        let replayed = recovery.entry_count - cursor.min(recovery.entry_count);
+        let projection = engine.projection().clone();
+        let log_reader = log.reader();
+        let tree_reader = tree.reader();
+        let verifier_key_text = signer.verifier_key_text();
+        let pipeline = Pipeline::start(
+            crate::pipeline::Recovered {
+                origin: config.origin.clone(),
+                options: config.sequencer.options(),
+                log,
+                log_dir: paths.log(),
+                tree,
+                signer,
+                engine,
+                projection: projection.clone(),
+                clock: clock.clone(),
+            },
+            shared.clone(),
+        )?;
         Ok((
             Node {
                 paths,
                 config,
-                authority_key,
-                authority_next,
-                cosigned,
-                pseudonym_key,
-                sender: Some(sender),
-                thread: Some(thread),
+                authority_key: keys.authority_key,
+                authority_next: keys.authority_next,
+                cosigned: keys.cosigned,
+                pseudonym_key: keys.pseudonym_key,
+                pipeline,
                 shared,
                 projection,
                 log_reader,
@@ -664,11 +677,7 @@ impl Node {
                 vc_cache: Box::default(),
                 _lock: lock,
             },
-            OpenReport {
-                recovery,
-                replayed,
-                projections_rebuilt,
-            },
+            report,
         ))
     }
 
@@ -786,41 +795,7 @@ impl Node {
             self.shared.metrics.count_rejection(rejection.code());
             return Err(SubmitError::Rejected(rejection));
         }
-        let (reply, receiver) = tokio::sync::oneshot::channel();
-        let message = Message::Submit(Box::new(Submission {
-            signed,
-            entry,
-            event_offset,
-            enqueued: Instant::now(),
-            reply,
-        }));
-        let sender = self
-            .sender
-            .as_ref()
-            .ok_or_else(|| SubmitError::Stopped("the node is closing".to_string()))?;
-        self.shared
-            .metrics
-            .queue_depth
-            .fetch_add(1, Ordering::Relaxed);
-        let sent = if block {
-            sender
-                .send(message)
-                .map_err(|_| SubmitError::Stopped("sequencer ended".to_string()))
-        } else {
-            sender.try_send(message).map_err(|error| match error {
-                TrySendError::Full(_) => SubmitError::Overloaded,
-                TrySendError::Disconnected(_) => {
-                    SubmitError::Stopped("sequencer ended".to_string())
-                }
-            })
-        };
-        if let Err(error) = sent {
-            self.shared
-                .metrics
-                .queue_depth
-                .fetch_sub(1, Ordering::Relaxed);
-            return Err(error);
-        }
+        let receiver = self.pipeline.submit(signed, (entry, event_offset), block)?;
         Ok(PendingReceipt(receiver))
     }
 
@@ -847,7 +822,7 @@ impl Node {
     /// Why submissions are refused for lack of disk space right now, if they are (read live
     /// from the filesystem: it clears as soon as space is freed).
     pub fn storage_full(&self) -> Option<String> {
-        crate::sequencer::storage_full(
+        crate::pipeline::storage_full(
             &self.paths.log(),
             self.config.sequencer.options().disk_free_min_bytes,
         )
@@ -1015,18 +990,8 @@ impl Node {
 
     /// Waits until everything queued so far is committed and the projections are flushed.
     pub fn flush(&self) -> Result<(), NodeError> {
-        let (done, wait) = std::sync::mpsc::channel();
-        if let Some(sender) = &self.sender {
-            if sender.send(Message::Flush(done)).is_ok() {
-                return match wait.recv() {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(message)) => Err(NodeError::new(NodeErrorKind::Projection, message)),
-                    Err(_) => Err(NodeError::new(
-                        NodeErrorKind::Stopped,
-                        "the sequencer ended during a flush",
-                    )),
-                };
-            }
+        if self.pipeline.flush()? {
+            return Ok(());
         }
         self.projection.flush()
     }
@@ -1039,10 +1004,7 @@ impl Node {
     }
 
     fn shutdown(&mut self) {
-        self.sender.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.pipeline.shutdown();
     }
 
     pub fn paths(&self) -> &LedgerPaths {

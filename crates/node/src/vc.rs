@@ -35,7 +35,7 @@ use skill_ledger_vc::{
 
 use crate::error::{NodeError, NodeErrorKind};
 use crate::node::{write_secret_file, Node};
-use crate::sequencer::SubmitError;
+use crate::pipeline::SubmitError;
 
 /// The path of the controller document under a ledger's public base URL.
 pub const VC_ISSUER_PATH: &str = "/v1/vc/issuer";

@@ -113,6 +113,10 @@ impl Engine {
         self.known = Some(known);
     }
 
+    pub(crate) fn projection(&self) -> &Projection {
+        &self.projection
+    }
+
     /// The registry as folded so far.
     pub(crate) fn registry(&self) -> &Registry {
         &self.registry
