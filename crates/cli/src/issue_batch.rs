@@ -493,10 +493,8 @@ fn run_local(
             )
         })
         .collect();
-    let encoded: Vec<Result<Vec<u8>, String>> = signed
-        .iter()
-        .map(|signed| signed.to_entry().map_err(|error| error.to_string()))
-        .collect();
+    let encoded: Vec<Result<Vec<u8>, skill_ledger_domain::EntryError>> =
+        signed.iter().map(|signed| signed.to_entry()).collect();
     let mut outcomes: Vec<Outcome> =
         vec![Outcome::NotSubmitted("the run stopped before this row".into()); rows.len()];
     if mode != Mode::Submit {

@@ -73,6 +73,53 @@ impl NodeError {
     }
 }
 
+/// A node failure as a value that can be kept and sent to every submitter it concerns: the
+/// kind and the message of the [`NodeError`] that caused it (which itself is not `Clone`, for
+/// its source).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    kind: NodeErrorKind,
+    message: String,
+}
+
+impl Failure {
+    pub fn new(kind: NodeErrorKind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The sequencer ended before it answered a submission (the node closed or stopped).
+    pub fn sequencer_ended() -> Failure {
+        Failure::new(
+            NodeErrorKind::Stopped,
+            "the sequencer ended before answering",
+        )
+    }
+
+    pub fn kind(&self) -> NodeErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<&NodeError> for Failure {
+    fn from(error: &NodeError) -> Failure {
+        Failure::new(error.kind(), error.to_string())
+    }
+}
+
+impl From<Failure> for NodeError {
+    fn from(failure: Failure) -> NodeError {
+        NodeError::new(failure.kind, failure.message)
+    }
+}
+
 impl From<skill_ledger_log::LogError> for NodeError {
     fn from(error: skill_ledger_log::LogError) -> NodeError {
         let kind = match error.kind() {

@@ -47,7 +47,7 @@ pub use config::{
 pub use engine::event_index::EventIndex;
 pub use engine::known::{KeyFilter, KnownKeys, Tagger};
 pub use engine::layout::{Projection, PROJECTION_FORMAT};
-pub use error::{LedgerPaths, NodeError, NodeErrorKind};
+pub use error::{Failure, LedgerPaths, NodeError, NodeErrorKind};
 pub use metrics::{Histogram, Metrics};
 pub use node::{load_pseudonym_key, read_verifier_key};
 pub use node::{

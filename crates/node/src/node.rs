@@ -116,7 +116,7 @@ impl PendingReceipt {
     pub fn wait(self) -> Result<Receipt, SubmitError> {
         self.0.blocking_recv().unwrap_or_else(|_| {
             Err(SubmitError::Stopped(
-                "the sequencer ended before answering".to_string(),
+                crate::error::Failure::sequencer_ended(),
             ))
         })
     }
@@ -129,7 +129,7 @@ impl PendingReceipt {
 /// An open ledger node. Dropping it stops the sequencer after the queued work.
 pub struct Node {
     paths: LedgerPaths,
-    config: LedgerConfig,
+    config: Box<LedgerConfig>,
     authority_key: SigningKey,
     /// The new key of an authority key change under way (`keys/authority.next.key`): the
     /// only key an `AuthorityKeyRotated` may name (crate::authority).
@@ -138,7 +138,6 @@ pub struct Node {
     cosigned: bool,
     pseudonym_key: PseudonymKey,
     pipeline: Pipeline,
-    shared: Arc<Shared>,
     projection: Projection,
     log_reader: LogReader,
     tree_reader: TreeReader,
@@ -662,13 +661,12 @@ impl Node {
         Ok((
             Node {
                 paths,
-                config,
+                config: Box::new(config),
                 authority_key: keys.authority_key,
                 authority_next: keys.authority_next,
                 cosigned: keys.cosigned,
                 pseudonym_key: keys.pseudonym_key,
                 pipeline,
-                shared,
                 projection,
                 log_reader,
                 tree_reader,
@@ -744,14 +742,14 @@ impl Node {
     fn enqueue(&self, signed: SignedEvent, block: bool) -> Result<PendingReceipt, SubmitError> {
         let (entry, event_offset) = signed
             .to_entry_with_offset()
-            .map_err(|error| SubmitError::Malformed(error.to_string()))?;
+            .map_err(SubmitError::Malformed)?;
         self.enqueue_encoded(signed, entry, event_offset, block)
     }
 
     /// Queues an already encoded entry (decoded once here), waiting for queue space.
     pub fn submit_entry_pending(&self, entry: Vec<u8>) -> Result<PendingReceipt, SubmitError> {
-        let (signed, event_offset) = SignedEvent::from_entry_with_offset(&entry)
-            .map_err(|error| SubmitError::Malformed(error.to_string()))?;
+        let (signed, event_offset) =
+            SignedEvent::from_entry_with_offset(&entry).map_err(SubmitError::Malformed)?;
         self.enqueue_encoded(signed, entry, event_offset, true)
     }
 
@@ -759,8 +757,8 @@ impl Node {
     /// the queue is full (what an HTTP handler needs: it must never block its thread). The
     /// entry is stored byte for byte as given.
     pub fn try_submit_entry(&self, entry: Vec<u8>) -> Result<PendingReceipt, SubmitError> {
-        let (signed, event_offset) = SignedEvent::from_entry_with_offset(&entry)
-            .map_err(|error| SubmitError::Malformed(error.to_string()))?;
+        let (signed, event_offset) =
+            SignedEvent::from_entry_with_offset(&entry).map_err(SubmitError::Malformed)?;
         self.enqueue_encoded(signed, entry, event_offset, false)
     }
 
@@ -771,7 +769,7 @@ impl Node {
         event_offset: usize,
         block: bool,
     ) -> Result<PendingReceipt, SubmitError> {
-        if let Some(reason) = self.shared.stopped_reason() {
+        if let Some(reason) = self.pipeline.shared().stopped_reason() {
             return Err(SubmitError::Stopped(reason));
         }
         // Admission, by this node's clock, before the event is queued for `decide` (which
@@ -792,7 +790,7 @@ impl Node {
                 _ => Ok(()),
             });
         if let Err(rejection) = admitted {
-            self.shared.metrics.count_rejection(rejection.code());
+            self.pipeline.shared().metrics.count_rejection(rejection.code());
             return Err(SubmitError::Rejected(rejection));
         }
         let receiver = self.pipeline.submit(signed, (entry, event_offset), block)?;
@@ -815,8 +813,8 @@ impl Node {
     }
 
     /// Why the node stopped accepting submissions, if it did.
-    pub fn stopped(&self) -> Option<String> {
-        self.shared.stopped_reason()
+    pub fn stopped(&self) -> Option<crate::error::Failure> {
+        self.pipeline.shared().stopped_reason()
     }
 
     /// Why submissions are refused for lack of disk space right now, if they are (read live
@@ -829,11 +827,11 @@ impl Node {
     }
 
     pub fn metrics(&self) -> &Metrics {
-        &self.shared.metrics
+        &self.pipeline.shared().metrics
     }
 
     pub fn registry(&self) -> Arc<Registry> {
-        match self.shared.registry.read() {
+        match self.pipeline.shared().registry.read() {
             Ok(registry) => registry.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
@@ -934,7 +932,7 @@ impl Node {
     }
 
     pub fn checkpoint(&self) -> Option<Arc<SignedCheckpoint>> {
-        match self.shared.checkpoint.read() {
+        match self.pipeline.shared().checkpoint.read() {
             Ok(checkpoint) => checkpoint.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
@@ -955,7 +953,7 @@ impl Node {
     /// Whether start-up work still runs in the background (the scan of held keys that lets
     /// the sequencer skip store reads): the node answers meanwhile, with less CPU to spare.
     pub fn warming_up(&self) -> bool {
-        self.shared.scanning_known.load(Ordering::Acquire)
+        self.pipeline.shared().scanning_known.load(Ordering::Acquire)
     }
 
     pub fn read_event(&self, index: u64) -> Result<SignedEvent, NodeError> {

@@ -21,7 +21,7 @@ use skill_ledger_node::{rebuild, InitOptions, Node, SubmitError};
 
 fn check_stopped(result: Result<skill_ledger_node::Receipt, SubmitError>) -> String {
     match result {
-        Err(SubmitError::Stopped(reason)) => reason,
+        Err(SubmitError::Stopped(reason)) => reason.to_string(),
         Err(other) => panic!("expected the node to stop, got {other}"),
         Ok(receipt) => panic!(
             "acknowledged entry {} although the disk failed",
@@ -103,7 +103,10 @@ fn given_the_checkpoint_cannot_be_made_durable_then_the_node_stops_and_keeps_wha
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let reason = node.stopped().unwrap_or_default();
+    let reason = node
+        .stopped()
+        .map(|failure| failure.to_string())
+        .unwrap_or_default();
     assert!(
         reason.contains("tree") || reason.contains("Input/output"),
         "the reason names the failure: {reason}"
@@ -143,7 +146,7 @@ fn given_the_tree_finds_the_disk_full_after_the_log_append_then_the_node_stops_a
 
 fn check_storage_full(result: Result<skill_ledger_node::Receipt, SubmitError>) -> String {
     match result {
-        Err(SubmitError::StorageFull(reason)) => reason,
+        Err(SubmitError::StorageFull(reason)) => reason.to_string(),
         Err(other) => panic!("expected a full-disk refusal, got {other}"),
         Ok(receipt) => panic!(
             "acknowledged entry {} although the disk is full",

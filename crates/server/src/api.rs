@@ -18,7 +18,7 @@ use skill_ledger_domain::{
     CredentialRecord, EventId, IdParseError, PersonRecord, RecordView, RegistrationNumber,
     Registry, Rejection, SignedEvent, SubjectId,
 };
-use skill_ledger_node::{stats_document, HolderBundle, Node, NodeError, SubmitError};
+use skill_ledger_node::{stats_document, Failure, HolderBundle, Node, NodeError, SubmitError};
 
 use crate::federation::PartnerCredential;
 use crate::limits::{verify_rate_limit, ApiJson, ApiPath, ApiQuery};
@@ -105,10 +105,7 @@ pub async fn submit(
         .into_receiver()
         .await
         .map_err(|_| {
-            Problem::submit_error(
-                &SubmitError::Stopped("the sequencer ended before answering".to_string()),
-                retry,
-            )
+            Problem::submit_error(&SubmitError::Stopped(Failure::sequencer_ended()), retry)
         })?
         .map_err(|error| Problem::submit_error(&error, retry))?;
     Ok(no_store(
@@ -139,9 +136,8 @@ fn admit(state: &AppState, text: &str) -> Result<(SignedEvent, Vec<u8>), Problem
             .with_field("entry")
         })?;
     let retry = state.config.retry_after_s;
-    let signed = SignedEvent::from_entry(&entry).map_err(|error| {
-        Problem::submit_error(&SubmitError::Malformed(error.to_string()), retry)
-    })?;
+    let signed = SignedEvent::from_entry(&entry)
+        .map_err(|error| Problem::submit_error(&SubmitError::Malformed(error), retry))?;
     // The mirror checks of 互认 and of joint contests happen here, at admission, not in
     // `decide` (replays must not depend on a mirror). What the home ledger alone refuses (a
     // recognition naming this ledger, a contest that is not joint) goes on to `decide`, which
@@ -980,9 +976,7 @@ pub async fn submit_batch(
                         position,
                         Some(&signed),
                         &Problem::submit_error(
-                            &SubmitError::Stopped(
-                                "the sequencer ended before answering".to_string(),
-                            ),
+                            &SubmitError::Stopped(Failure::sequencer_ended()),
                             retry,
                         ),
                     ),

@@ -895,13 +895,15 @@ pub fn sync_once(node: &Node, home_dir: &std::path::Path, partner: &Partner) {
 /// withdrawal's id and content are derived from the recognition and the revocation, so
 /// doing this again (another cycle, a restart) submits the same entry: a duplicate. Returns
 /// how many recognitions were newly withdrawn.
-pub fn withdraw_revoked_recognitions(node: &Node, partner: &Partner) -> Result<usize, String> {
+pub fn withdraw_revoked_recognitions(
+    node: &Node,
+    partner: &Partner,
+) -> Result<usize, skill_ledger_sync::WithdrawalError> {
     // Listing the recognitions scans the career records: skip it while the partner has
     // revoked nothing new since the last complete check.
     let revoked = partner
         .reader()
-        .stats()
-        .map_err(|error| error.to_string())?
+        .stats()?
         .get(skill_ledger_domain::stat::REVOKED)
         .copied()
         .unwrap_or(0);

@@ -30,7 +30,7 @@ pub fn ops_routes() -> Router<AppState> {
     )
 )]
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    let stopped = state.node.stopped();
+    let stopped = state.node.stopped().map(|failure| failure.to_string());
     let storage_full = state.node.storage_full();
     // Reads the mirrors' stores and evidence directories: off the executor.
     let federation = state.federation.clone();

@@ -282,7 +282,7 @@ impl Problem {
                 StatusCode::SERVICE_UNAVAILABLE,
                 code::STOPPED,
                 "The node has stopped accepting submissions",
-                reason.clone(),
+                reason.to_string(),
             )
             .retry_after(retry_after_s),
             SubmitError::StorageFull(reason) => Problem::new(

@@ -72,6 +72,7 @@ pub use mirror::{
 pub use recognition::{
     check_against_mirror, check_partner_result, recognition_from_mirror,
     withdraw_revoked_recognitions, withdrawals_due, RecognitionCheckError, RecognitionCheckKind,
+    WithdrawalError,
 };
 pub use transport::{NodeLog, PartnerLog, TransportError, TransportErrorKind};
 pub use witness::{

@@ -336,6 +336,26 @@ pub fn withdrawals_due(
     Ok(due)
 }
 
+/// Why [`withdraw_revoked_recognitions`] did not make every withdrawal due.
+#[derive(Debug, thiserror::Error)]
+pub enum WithdrawalError {
+    /// The home ledger's recognitions could not be listed.
+    #[error(transparent)]
+    Home(#[from] skill_ledger_node::NodeError),
+    /// The partner's mirror could not be read.
+    #[error(transparent)]
+    Mirror(#[from] crate::error::SyncError),
+    /// The withdrawals due could not be worked out from the mirror.
+    #[error(transparent)]
+    Check(#[from] RecognitionCheckError),
+    /// The node refused some withdrawals (each refusal, in order); `withdrawn` were made.
+    #[error("{}", refused.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Refused {
+        withdrawn: usize,
+        refused: Vec<skill_ledger_node::SubmitError>,
+    },
+}
+
 /// Signs, as the home authority, and submits to `node` the withdrawal of every active
 /// recognition of the partner's credentials that the partner's mirror (`reader`) now holds
 /// revoked ([`withdrawals_due`]). A withdrawal made before is the same entry again, a
@@ -344,14 +364,12 @@ pub fn withdrawals_due(
 pub fn withdraw_revoked_recognitions(
     node: &skill_ledger_node::Node,
     reader: &MirrorReader,
-) -> Result<usize, String> {
-    let recognitions = node
-        .recognitions(reader.origin())
-        .map_err(|error| error.to_string())?;
+) -> Result<usize, WithdrawalError> {
+    let recognitions = node.recognitions(reader.origin())?;
     if recognitions.iter().all(|(_, held)| !held.is_active()) {
         return Ok(0);
     }
-    let due = withdrawals_due(reader, &recognitions).map_err(|error| error.to_string())?;
+    let due = withdrawals_due(reader, &recognitions)?;
     let mut withdrawn = 0;
     let mut errors = Vec::new();
     for event in due {
@@ -371,12 +389,15 @@ pub fn withdraw_revoked_recognitions(
                     "recognition withdrawn: the origin revoked the credential"
                 );
             }
-            Err(error) => errors.push(error.to_string()),
+            Err(error) => errors.push(error),
         }
     }
     if errors.is_empty() {
         Ok(withdrawn)
     } else {
-        Err(errors.join("; "))
+        Err(WithdrawalError::Refused {
+            withdrawn,
+            refused: errors,
+        })
     }
 }

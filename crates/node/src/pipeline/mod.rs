@@ -32,12 +32,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use skill_ledger_domain::{Registry, Rejection, SignedEvent};
+use skill_ledger_domain::{EntryError, Registry, Rejection, SignedEvent};
 use skill_ledger_log::{CheckpointSigner, Log, MerkleTree, SignedCheckpoint};
 
 use crate::engine::layout::Projection;
 use crate::engine::{Engine, Sealed};
-use crate::error::{NodeError, NodeErrorKind};
+use crate::error::{Failure, NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
 use crate::Clock;
 use integrate::Integrator;
@@ -61,14 +61,15 @@ pub enum SubmitError {
     #[error("rejected ({code}): {rejection}", code = .0.code(), rejection = .0)]
     Rejected(Rejection),
     #[error("the entry is malformed: {0}")]
-    Malformed(String),
+    Malformed(EntryError),
     #[error("the submission queue is full: retry later")]
     Overloaded,
+    /// The node stopped after a failure (named, with its kind), or is closing.
     #[error("the node has stopped accepting submissions: {0}")]
-    Stopped(String),
+    Stopped(Failure),
     /// The disk holding the ledger is full: nothing was written; retry once space is freed.
     #[error("the disk is full: {0}")]
-    StorageFull(String),
+    StorageFull(Failure),
 }
 
 type Reply = tokio::sync::oneshot::Sender<Result<Receipt, SubmitError>>;
@@ -124,7 +125,7 @@ impl Default for SequencerOptions {
 pub(crate) struct Shared {
     pub(crate) registry: RwLock<Arc<Registry>>,
     pub(crate) checkpoint: RwLock<Option<Arc<SignedCheckpoint>>>,
-    stopped: Mutex<Option<String>>,
+    stopped: Mutex<Option<Failure>>,
     pub(crate) metrics: Metrics,
     /// Entries the projections hold (the cursor of the last projection commit).
     projected: AtomicU64,
@@ -153,7 +154,7 @@ impl Shared {
     }
 
     /// Why the sequencer stopped accepting submissions, if it did.
-    pub(crate) fn stopped_reason(&self) -> Option<String> {
+    pub(crate) fn stopped_reason(&self) -> Option<Failure> {
         match self.stopped.lock() {
             Ok(stopped) => stopped.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -186,7 +187,7 @@ fn stop(shared: &Shared, error: &NodeError) {
         Ok(stopped) => stopped,
         Err(poisoned) => poisoned.into_inner(),
     };
-    stopped.get_or_insert_with(|| error.to_string());
+    stopped.get_or_insert_with(|| Failure::from(error));
 }
 
 /// What the writer does for one batch (already durable in the log): integrate it into the
@@ -261,7 +262,7 @@ impl Writer {
     /// Integrates, publishes and projects the group, then answers its submitters; on a
     /// failure the node stops and the group's submitters are told so.
     fn commit(&mut self, group: &mut Vec<ProjectionWork>) {
-        let fail_all = |group: &mut Vec<ProjectionWork>, reason: String| {
+        let fail_all = |group: &mut Vec<ProjectionWork>, reason: Failure| {
             for work in group.drain(..) {
                 for submission in work.batch {
                     let _ = submission
@@ -286,7 +287,7 @@ impl Writer {
             Ok(checkpoint) => checkpoint,
             Err(error) => {
                 stop(&self.shared, &error);
-                return fail_all(group, error.to_string());
+                return fail_all(group, Failure::from(&error));
             }
         };
         let integrated = Instant::now();
@@ -296,7 +297,7 @@ impl Writer {
             .fetch_add((integrated - started).as_micros() as u64, Ordering::Relaxed);
         if let Err(error) = self.projector.project(group, cursor) {
             stop(&self.shared, &error);
-            return fail_all(group, error.to_string());
+            return fail_all(group, Failure::from(&error));
         }
         self.shared.projected.store(cursor, Ordering::Release);
         metrics
@@ -396,6 +397,11 @@ impl Pipeline {
         })
     }
 
+    /// What the pipeline shares with readers.
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// Queues one submission (`entry` is its encoding, its event's bytes from
     /// `event_offset`), waiting for queue space when `block`, else answering
     /// [`SubmitError::Overloaded`] when the queue is full.
@@ -413,22 +419,19 @@ impl Pipeline {
             enqueued: Instant::now(),
             reply,
         }));
-        let sender = self
-            .sender
-            .as_ref()
-            .ok_or_else(|| SubmitError::Stopped("the node is closing".to_string()))?;
+        let sender = self.sender.as_ref().ok_or_else(|| {
+            SubmitError::Stopped(Failure::new(NodeErrorKind::Stopped, "the node is closing"))
+        })?;
         let depth = &self.shared.metrics.queue_depth;
         depth.fetch_add(1, Ordering::Relaxed);
         let sent = if block {
             sender
                 .send(message)
-                .map_err(|_| SubmitError::Stopped("sequencer ended".to_string()))
+                .map_err(|_| SubmitError::Stopped(Failure::sequencer_ended()))
         } else {
             sender.try_send(message).map_err(|error| match error {
                 TrySendError::Full(_) => SubmitError::Overloaded,
-                TrySendError::Disconnected(_) => {
-                    SubmitError::Stopped("sequencer ended".to_string())
-                }
+                TrySendError::Disconnected(_) => SubmitError::Stopped(Failure::sequencer_ended()),
             })
         };
         if let Err(error) = sent {

@@ -19,7 +19,7 @@ use skill_ledger_log::Log;
 use super::verify::Verified;
 use super::{stop, storage_full, ProjectionWork, Shared, Submission, SubmitError, WriterMessage};
 use crate::engine::{Engine, Judge};
-use crate::error::{NodeError, NodeErrorKind};
+use crate::error::{Failure, NodeError, NodeErrorKind};
 
 pub(super) struct Sequencer {
     writer: Option<SyncSender<WriterMessage>>,
@@ -116,7 +116,10 @@ impl Sequencer {
             for submission in batch.drain(..) {
                 let _ = submission
                     .reply
-                    .send(Err(SubmitError::StorageFull(reason.clone())));
+                    .send(Err(SubmitError::StorageFull(Failure::new(
+                        NodeErrorKind::StorageFull,
+                        reason.clone(),
+                    ))));
             }
             return;
         }
@@ -175,7 +178,7 @@ impl Sequencer {
                 for submission in batch.drain(..) {
                     let _ = submission
                         .reply
-                        .send(Err(SubmitError::StorageFull(error.to_string())));
+                        .send(Err(SubmitError::StorageFull(Failure::from(error))));
                 }
             }
             Err(reload) => self.fail(batch, &reload),
@@ -195,7 +198,7 @@ impl Sequencer {
             Err(_) => return Err(stopped()),
         }
         match self.shared.stopped_reason() {
-            Some(reason) => Err(NodeError::new(NodeErrorKind::Stopped, reason)),
+            Some(reason) => Err(reason.into()),
             None => Ok(()),
         }
     }
@@ -205,7 +208,7 @@ impl Sequencer {
         for submission in batch.drain(..) {
             let _ = submission
                 .reply
-                .send(Err(SubmitError::Stopped(error.to_string())));
+                .send(Err(SubmitError::Stopped(Failure::from(error))));
         }
     }
 
