@@ -193,11 +193,17 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     PathBuf::from(os)
 }
 
-/// Injected storage faults, for tests of what the layers above do when the disk fails.
+/// Injected storage faults, for tests of what the layers above do when the disk fails: the
+/// one storage seam of every crate that writes a file.
 ///
 /// Faults are armed per directory: every matching operation on a file under it fails until
 /// [`faults::clear`] (tests in one process use separate directories). Without the
 /// `fault-injection` feature nothing can be armed and the checks compile to nothing.
+///
+/// This crate's own files (segments, the tree, the checkpoint) are checked in this module.
+/// Other crates call [`faults::check`] and [`faults::write_error`] before their own writes:
+/// the node's sled stores (`skill_ledger_node::store`: a write or a flush under an armed
+/// `Write`, `ShortWrite` or `Fsync` fails with `EIO`) and the sync crate's small files.
 pub mod faults {
     use std::path::Path;
 
@@ -264,8 +270,9 @@ pub mod faults {
             .any(|(dir, armed)| *armed == operation && path.starts_with(dir))
     }
 
+    /// `EIO` when `operation` is armed for `path`.
     #[cfg(feature = "fault-injection")]
-    pub(crate) fn check(path: &Path, operation: Operation) -> std::io::Result<()> {
+    pub fn check(path: &Path, operation: Operation) -> std::io::Result<()> {
         if is_armed(path, operation) {
             return Err(std::io::Error::from_raw_os_error(EIO));
         }
@@ -301,10 +308,17 @@ pub mod faults {
         is_armed(path, Operation::DiskFull)
     }
 
+    /// `EIO` when `operation` is armed for `path`.
     #[cfg(not(feature = "fault-injection"))]
     #[inline(always)]
-    pub(crate) fn check(_path: &Path, _operation: Operation) -> std::io::Result<()> {
+    pub fn check(_path: &Path, _operation: Operation) -> std::io::Result<()> {
         Ok(())
+    }
+
+    /// The error a write to `path` fails with when a write fault (`Write`, `ShortWrite` or
+    /// `DiskFull`) is armed for it: for writers that cannot write half their bytes.
+    pub fn write_error(path: &Path) -> Option<std::io::Error> {
+        write_fault(path).map(|fault| fault.error())
     }
 
     #[cfg(not(feature = "fault-injection"))]

@@ -65,6 +65,7 @@
 mod audit;
 mod bundle;
 mod checkpoint;
+mod clock;
 mod error;
 mod format;
 mod fsio;
@@ -84,6 +85,7 @@ pub use crate::checkpoint::{
     verifier_key_id, verifier_key_text, verifier_key_text_of, verifier_public_key, verify_note,
     Checkpoint, CheckpointSigner, SignedCheckpoint, CHECKPOINT_FILE_NAME,
 };
+pub use crate::clock::{Clock, SystemClock};
 pub use crate::error::{LogError, LogErrorKind};
 pub use crate::format::{ENTRY_BYTES_MAX_FORMAT, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES};
 /// Injected storage faults (arming them needs the `fault-injection` feature).

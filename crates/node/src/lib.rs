@@ -61,26 +61,12 @@ pub use vc::{
     VcSetup, STATUS_LIST_ENTRIES, VC_ISSUER_PATH, VC_STATUS_PATH,
 };
 
-/// Wall-clock time, behind a trait so tests and simulations can drive it.
-pub trait Clock: Send + Sync {
-    fn now_unix_s(&self) -> u64;
+pub use skill_ledger_log::{Clock, SystemClock};
 
-    /// The UTC calendar day of [`Clock::now_unix_s`]: what admission and the rotation
-    /// overlap judge dates by.
-    fn today(&self) -> skill_ledger_domain::Date {
-        skill_ledger_domain::Date::from_days_since_unix_epoch((self.now_unix_s() / 86_400) as i32)
-            .unwrap_or(skill_ledger_domain::Date::MAX)
-    }
-}
-
-/// The system clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix_s(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|duration| duration.as_secs())
-            .unwrap_or(0)
-    }
+/// The UTC calendar day of `clock`: what admission and the rotation overlap judge dates by.
+pub fn today(clock: &dyn Clock) -> skill_ledger_domain::Date {
+    i32::try_from(clock.days_since_unix_epoch())
+        .ok()
+        .and_then(skill_ledger_domain::Date::from_days_since_unix_epoch)
+        .unwrap_or(skill_ledger_domain::Date::MAX)
 }

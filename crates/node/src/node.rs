@@ -486,7 +486,7 @@ fn recover(
         open_projections(paths, &log_reader, config.projections.cache_bytes())?;
     let mut engine = Engine::new(projection, registry, stats, event_ids, cursor);
     engine.replay(&log_reader, (cursor, log.entry_count()), None, &mut |_| {})?;
-    let today = clock.today();
+    let today = crate::today(clock.as_ref());
     let settled =
         crate::authority::settle(paths, key_files, engine.registry().ledger.as_ref(), today)?;
     let authority_key = settled.primary;
@@ -714,7 +714,7 @@ impl Node {
 
     /// The node's day, UTC, by its clock.
     pub fn today(&self) -> skill_ledger_domain::Date {
-        self.clock.today()
+        crate::today(self.clock.as_ref())
     }
 
     pub fn pseudonym_key(&self) -> &PseudonymKey {
@@ -774,7 +774,7 @@ impl Node {
         }
         // Admission, by this node's clock, before the event is queued for `decide` (which
         // reads no clock): nothing dated in the future joins the log.
-        let today = self.clock.today();
+        let today = crate::today(self.clock.as_ref());
         let admitted = check_not_dated_in_future(&signed.event.kind, today)
             .and_then(|()| {
                 check_not_backdated(&signed, today, self.config.sequencer.backdate_days_max)

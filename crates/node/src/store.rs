@@ -30,6 +30,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use skill_ledger_log::faults::{self, Operation};
+
 use crate::{NodeError, NodeErrorKind};
 
 /// How long a close waits for sled to let go of the file lock before it reports it.
@@ -145,6 +147,26 @@ impl Store {
         &self.inner.db
     }
 
+    /// Flushes the database to disk, through the storage seam: a flush under an armed
+    /// `Fsync`, `Write` or `ShortWrite` fault ([`skill_ledger_log::faults`]) fails with `EIO`.
+    /// A full disk is not modelled here: the node refuses batches below its free-space floor
+    /// before a write could meet one.
+    pub fn flush(&self) -> Result<usize, sled::Error> {
+        let path = self.path();
+        for operation in [Operation::Fsync, Operation::Write, Operation::ShortWrite] {
+            faults::check(path, operation)?;
+        }
+        self.inner.db.flush()
+    }
+
+    /// Whether a write to this store is made to fail (see [`Store::flush`]).
+    fn check_write(&self) -> Result<(), sled::Error> {
+        let path = self.path();
+        faults::check(path, Operation::Write)?;
+        faults::check(path, Operation::ShortWrite)?;
+        Ok(())
+    }
+
     /// Opens (or creates) the tree `name`, holding this store open while it lives.
     pub fn tree(&self, name: &str) -> Result<StoreTree, NodeError> {
         Ok(StoreTree {
@@ -170,6 +192,28 @@ pub struct StoreTree {
 impl StoreTree {
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// sled's `insert`, through the storage seam (see [`Store::flush`]).
+    pub fn insert<K, V>(&self, key: K, value: V) -> Result<Option<sled::IVec>, sled::Error>
+    where
+        K: AsRef<[u8]>,
+        V: Into<sled::IVec>,
+    {
+        self.store.check_write()?;
+        self.tree.insert(key, value)
+    }
+
+    /// sled's `remove`, through the storage seam.
+    pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<sled::IVec>, sled::Error> {
+        self.store.check_write()?;
+        self.tree.remove(key)
+    }
+
+    /// sled's `apply_batch`, through the storage seam: all of the batch or none of it.
+    pub fn apply_batch(&self, batch: sled::Batch) -> Result<(), sled::Error> {
+        self.store.check_write()?;
+        self.tree.apply_batch(batch)
     }
 }
 

@@ -1,8 +1,13 @@
 //! Durable small files: write to a temporary name, fsync, rename, fsync the directory, so a
 //! reader sees the old content or the new, never a mix.
+//!
+//! Writes and fsyncs go through the storage seam of `skill_ledger_log::faults`, so a test or
+//! the federation simulation can make them fail like the log's own files.
 
 use std::io::Write;
 use std::path::Path;
+
+use skill_ledger_log::faults::{self, Operation};
 
 use crate::error::{Result, SyncError};
 
@@ -13,7 +18,11 @@ pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
     let target = dir.join(name);
     let mut file =
         std::fs::File::create(&temporary).map_err(|e| SyncError::io(&temporary, "create", e))?;
+    if let Some(error) = faults::write_error(&temporary) {
+        return Err(SyncError::io(&temporary, "write", error));
+    }
     file.write_all(contents)
+        .and_then(|()| faults::check(&temporary, Operation::Fsync))
         .and_then(|()| file.sync_all())
         .map_err(|e| SyncError::io(&temporary, "write", e))?;
     drop(file);
@@ -23,7 +32,8 @@ pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
 
 /// fsync of a directory, so a rename or a new entry in it survives a crash.
 pub fn sync_directory(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
+    faults::check(dir, Operation::Fsync)
+        .and_then(|()| std::fs::File::open(dir))
         .and_then(|directory| directory.sync_all())
         .map_err(|error| SyncError::io(dir, "sync directory", error))
 }

@@ -693,12 +693,12 @@ impl Projection {
         let store = self.tree.store().clone();
         store.db().drop_tree(TREE_NAME)?;
         self.tree = store.tree(TREE_NAME)?;
-        self.tree.store().db().flush()?;
+        self.tree.store().flush()?;
         Ok(())
     }
 
     pub fn flush(&self) -> Result<(), NodeError> {
-        self.tree.store().db().flush()?;
+        self.tree.store().flush()?;
         Ok(())
     }
 
