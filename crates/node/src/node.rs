@@ -9,11 +9,10 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use skill_ledger_domain::{
-    check_not_backdated, check_not_dated_in_future, BodyRecord, Catalogue, CatalogueAdopted,
+    check_not_backdated, check_not_dated_in_future, BodyRecord, CatalogueAdopted,
     CertificateNumber, CredentialRecord, Date, Event, EventId, EventKind, LedgerEstablished,
-    PersonRecord, Policy, PolicyAdopted, PolicyVersion, Province, PseudonymKey, RegistrationNumber,
-    Registry, Rejection, SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML,
-    SAMPLE_CATALOGUE_TOML,
+    PersonRecord, PolicyAdopted, Province, PseudonymKey, RegistrationNumber, Registry, Rejection,
+    SignedEvent, Signer, SubjectId, DEFAULT_POLICY_TOML, SAMPLE_CATALOGUE_TOML,
 };
 use skill_ledger_log::{
     audit, catch_up_tree, signer_key_text, CheckpointSigner, Log, LogOptions, LogReader,
@@ -21,10 +20,7 @@ use skill_ledger_log::{
 };
 
 use crate::config::{LedgerConfig, SequencerConfig};
-use crate::engine::event_index::EventIndex;
-use crate::engine::known::{KnownKeys, Tagger};
 use crate::engine::layout::Projection;
-use crate::engine::overlay::Counters;
 use crate::engine::Engine;
 use crate::error::{LedgerPaths, NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
@@ -240,59 +236,6 @@ fn directory_size(path: &Path) -> u64 {
         .sum()
 }
 
-/// Reads the catalogue and policy documents the registry needs back out of the log.
-fn load_registry(projection: &Projection, log: &LogReader) -> Result<Registry, NodeError> {
-    let (ledger, bodies, documents) = projection.load_registry_parts()?;
-    let read_document = |index: u64| -> Result<EventKind, NodeError> {
-        let entry = log.read(index)?;
-        let signed = SignedEvent::from_entry(&entry).map_err(|error| {
-            NodeError::new(
-                NodeErrorKind::Integrity,
-                format!("entry {index} does not decode: {error}"),
-            )
-        })?;
-        Ok(signed.event.kind)
-    };
-    let integrity = |index: u64, what: &str| {
-        NodeError::new(
-            NodeErrorKind::Integrity,
-            format!("entry {index} should hold a {what}; run `skill-ledger rebuild`"),
-        )
-    };
-    let catalogue = match documents.catalogue {
-        Some(index) => match read_document(index)? {
-            EventKind::CatalogueAdopted(adopted) => Some(Arc::new(
-                Catalogue::from_toml(&adopted.source_toml)
-                    .map_err(|_| integrity(index, "catalogue"))?,
-            )),
-            _ => return Err(integrity(index, "catalogue")),
-        },
-        None => None,
-    };
-    let mut policies = Vec::new();
-    for index in documents.policies.values() {
-        match read_document(*index)? {
-            EventKind::PolicyAdopted(adopted) => policies.push(PolicyVersion {
-                policy: Arc::new(
-                    Policy::from_toml(&adopted.source_toml)
-                        .map_err(|_| integrity(*index, "policy"))?,
-                ),
-                entry_index: *index,
-            }),
-            _ => return Err(integrity(*index, "policy")),
-        }
-    }
-    let (contests, appointment_rights) = crate::engine::careers::load_registry(projection.tree())?;
-    Ok(Registry {
-        ledger,
-        catalogue,
-        policies,
-        bodies,
-        contests,
-        appointment_rights,
-    })
-}
-
 /// The last projection cursor known to be flushed to disk, written at [`Node::close`] (file
 /// `projections.flushed` in the ledger directory: the cursor in decimal and a newline). sled
 /// recovers a damaged database to an earlier consistent state without an error; a cursor below
@@ -324,23 +267,17 @@ fn write_flushed_cursor(paths: &LedgerPaths, cursor: u64) -> Result<(), NodeErro
         .map_err(|error| NodeError::io(&paths.root, "fsync", error))
 }
 
-/// The projections and what the sequencer loads from them.
-type OpenedProjections = (Projection, Registry, Counters, u64, EventIndex);
-
-/// Opens the projection database and loads the registry, counters, cursor and event index.
-/// sled can panic on some damaged files: a panic is reported as an error like any other.
+/// Opens the projection database and the engine over it (registry, counters, cursor, event
+/// index). sled can panic on some damaged files: a panic is reported as an error like any
+/// other.
 fn load_projections(
     paths: &LedgerPaths,
     log_reader: &LogReader,
     cache_bytes: u64,
-) -> Result<OpenedProjections, NodeError> {
-    let load = || -> Result<OpenedProjections, NodeError> {
+) -> Result<Engine<Projection>, NodeError> {
+    let load = || -> Result<Engine<Projection>, NodeError> {
         let projection = Projection::open(&paths.projections(), log_reader.clone(), cache_bytes)?;
-        let registry = load_registry(&projection, log_reader)?;
-        let stats = Counters::from_stored(projection.stats()?);
-        let cursor = projection.cursor()?;
-        let event_ids = projection.load_event_index()?;
-        Ok((projection, registry, stats, cursor, event_ids))
+        Engine::open(projection)
     };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|panic| {
         let what = panic
@@ -363,13 +300,13 @@ fn open_projections(
     paths: &LedgerPaths,
     log_reader: &LogReader,
     cache_bytes: u64,
-) -> Result<(Projection, Registry, Counters, u64, EventIndex, bool), NodeError> {
+) -> Result<(Engine<Projection>, bool), NodeError> {
     let entries = log_reader.entry_count();
     let existed = paths.projections().exists();
     let flushed = read_flushed_cursor(paths);
     let problem = match load_projections(paths, log_reader, cache_bytes) {
         Ok(opened) => {
-            let cursor = opened.3;
+            let cursor = opened.committed();
             let problem = if cursor > entries {
                 Some(format!(
                     "its cursor ({cursor}) is ahead of the log ({entries} entries)"
@@ -393,8 +330,7 @@ fn open_projections(
                             "projection database {why}: rebuilding it from the log"
                         );
                     }
-                    let (projection, registry, stats, cursor, event_ids) = opened;
-                    return Ok((projection, registry, stats, cursor, event_ids, rebuilt));
+                    return Ok((opened, rebuilt));
                 }
                 Some(problem) => problem,
             }
@@ -418,9 +354,7 @@ fn open_projections(
             ))
         }
     }
-    let (projection, registry, stats, cursor, event_ids) =
-        load_projections(paths, log_reader, cache_bytes)?;
-    Ok((projection, registry, stats, cursor, event_ids, true))
+    Ok((load_projections(paths, log_reader, cache_bytes)?, true))
 }
 
 /// The keys a node signs and pseudonymises with, as settled at open.
@@ -434,7 +368,7 @@ struct NodeKeys {
 /// What recovery leaves for the pipeline: the log, the tree and the checkpoint level with
 /// each other, and the engine over projections level with them.
 struct Opened {
-    engine: Engine,
+    engine: Engine<Projection>,
     log: Log,
     tree: MerkleTree,
     signer: CheckpointSigner,
@@ -482,9 +416,9 @@ fn recover(
             )
         })?;
     }
-    let (projection, registry, stats, cursor, event_ids, projections_rebuilt) =
+    let (mut engine, projections_rebuilt) =
         open_projections(paths, &log_reader, config.projections.cache_bytes())?;
-    let mut engine = Engine::new(projection, registry, stats, event_ids, cursor);
+    let cursor = engine.committed();
     engine.replay(&log_reader, (cursor, log.entry_count()), None, &mut |_| {})?;
     let today = crate::today(clock.as_ref());
     let settled =
@@ -619,18 +553,6 @@ impl Node {
             checkpoint,
             entries,
         ));
-        // The filter of held subjects and certificate numbers is scanned in the background;
-        // until it arrives the sequencer asks the store, as it would without it.
-        let known = {
-            let scan_shared = shared.clone();
-            KnownKeys::scanning(
-                recovered.engine.projection().tree().clone(),
-                crate::engine::layout::KNOWN_KEY_PREFIXES,
-                "known-keys-scan",
-                move || scan_shared.scanning_known.store(false, Ordering::Release),
-            )
-            .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?
-        };
         let Opened {
             mut engine,
             log,
@@ -639,8 +561,15 @@ impl Node {
             keys,
             report,
         } = recovered;
-        engine.set_known(known);
-        let projection = engine.projection().clone();
+        // The filter of held subjects and certificate numbers is scanned in the background;
+        // until it arrives the sequencer asks the store, as it would without it.
+        let scan_shared = shared.clone();
+        engine
+            .scan_held_keys("known-keys-scan", move || {
+                scan_shared.scanning_known.store(false, Ordering::Release)
+            })
+            .map_err(|error| NodeError::io(dir, "start the key scan thread for", error))?;
+        let projection = engine.store().clone();
         let log_reader = log.reader();
         let tree_reader = tree.reader();
         let verifier_key_text = signer.verifier_key_text();
@@ -790,7 +719,10 @@ impl Node {
                 _ => Ok(()),
             });
         if let Err(rejection) = admitted {
-            self.pipeline.shared().metrics.count_rejection(rejection.code());
+            self.pipeline
+                .shared()
+                .metrics
+                .count_rejection(rejection.code());
             return Err(SubmitError::Rejected(rejection));
         }
         let receiver = self.pipeline.submit(signed, (entry, event_offset), block)?;
@@ -953,7 +885,10 @@ impl Node {
     /// Whether start-up work still runs in the background (the scan of held keys that lets
     /// the sequencer skip store reads): the node answers meanwhile, with less CPU to spare.
     pub fn warming_up(&self) -> bool {
-        self.pipeline.shared().scanning_known.load(Ordering::Acquire)
+        self.pipeline
+            .shared()
+            .scanning_known
+            .load(Ordering::Acquire)
     }
 
     pub fn read_event(&self, index: u64) -> Result<SignedEvent, NodeError> {
@@ -1096,14 +1031,7 @@ pub fn rebuild_with(
         .then_some((origin.as_str(), &mut key_cache));
     // The projections are empty: a filter of the keys folded so far answers "absent" for
     // every other credential and subject without a store read.
-    let mut engine = Engine::new(
-        projection.clone(),
-        Registry::default(),
-        Counters::default(),
-        EventIndex::default(),
-        0,
-    );
-    engine.set_known(KnownKeys::empty(Tagger::new()));
+    let mut engine = Engine::fresh(projection.clone());
     engine.replay(&log_reader, (0, entries), recheck, &mut |done| {
         progress(done, entries)
     })?;

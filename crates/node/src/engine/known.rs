@@ -156,20 +156,34 @@ impl Tagger {
     }
 }
 
-/// The filter of the keys of `tree` under `prefixes`; `None` when `stop` was raised first.
+/// The tag kind of a certificate number (of any kind: a credential with a level or a
+/// special ability).
+pub const KIND_CREDENTIAL: u8 = b'c';
+/// The tag kind of a subject's person record.
+pub const KIND_SUBJECT: u8 = b'p';
+/// The tag kind of a subject's career record.
+pub const KIND_CAREER: u8 = b'k';
+
+/// Which keys of a store a filter covers: each key prefix scanned, and the kind its keys are
+/// tagged as (the rest of the key is the tagged bytes). A kind no prefix is tagged as is not
+/// covered: the filter answers "maybe present" for it.
+pub type KeyScan = &'static [(u8, u8)];
+
+/// The filter of the keys of `tree` under the prefixes of `scan`; `None` when `stop` was
+/// raised first.
 fn scan_prefixes(
     tree: &sled::Tree,
-    prefixes: &[u8],
+    scan: &[(u8, u8)],
     tagger: &Tagger,
     stop: &AtomicBool,
 ) -> Result<Option<KeyFilter>, sled::Error> {
     let mut set = KeyFilter::default();
-    for &prefix in prefixes {
+    for &(prefix, kind) in scan {
         for (n, key) in tree.scan_prefix([prefix]).keys().enumerate() {
             if n % 4_096 == 0 && stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            set.insert(tagger.tag(prefix, &key?[1..]));
+            set.insert(tagger.tag(kind, &key?[1..]));
         }
     }
     Ok(Some(set))
@@ -178,6 +192,8 @@ fn scan_prefixes(
 /// The filter as the sequencer holds it: complete once the start-up scan has arrived.
 pub struct KnownKeys {
     tagger: Tagger,
+    /// The kinds the filter covers (see [`KeyScan`]); `None`: every kind.
+    covers: Option<Vec<u8>>,
     /// Everything the projections held at start-up plus everything accepted since, once the
     /// scan has arrived.
     complete: Option<KeyFilter>,
@@ -201,8 +217,18 @@ impl Drop for KnownKeys {
 impl KnownKeys {
     /// A filter that knows nothing yet: `scan` delivers the tags of what the store held.
     pub fn loading(tagger: Tagger, scan: Receiver<KeyFilter>) -> KnownKeys {
+        KnownKeys::loading_kinds(tagger, None, scan)
+    }
+
+    /// [`KnownKeys::loading`] covering only the kinds `covers` (`None`: every kind).
+    fn loading_kinds(
+        tagger: Tagger,
+        covers: Option<Vec<u8>>,
+        scan: Receiver<KeyFilter>,
+    ) -> KnownKeys {
         KnownKeys {
             tagger,
+            covers,
             complete: None,
             fresh: Vec::new(),
             scan: Some(scan),
@@ -211,12 +237,35 @@ impl KnownKeys {
     }
 
     /// A filter filled by a background thread (`thread_name`) that scans the keys of `tree`
-    /// under each of `prefixes` (a key's tag kind is its prefix byte, its bytes the rest of
-    /// the key). Until the scan arrives every lookup goes to the store; a scan that fails is
-    /// logged and never arrives. `done` runs when the scan thread ends, whatever happened.
+    /// under each prefix of `scan`. Until the scan arrives every lookup goes to the store; a
+    /// scan that fails is logged and never arrives. `done` runs when the scan thread ends,
+    /// whatever happened.
+    pub fn scanning_keys(
+        tree: crate::store::StoreTree,
+        scan_keys: KeyScan,
+        thread_name: &str,
+        done: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<KnownKeys> {
+        let covers = Some(scan_keys.iter().map(|(_, kind)| *kind).collect());
+        KnownKeys::scan_in_background(tree, scan_keys.to_vec(), covers, thread_name, done)
+    }
+
+    /// A filter of the keys of `tree` under each of `prefixes`, each tagged as its prefix byte
+    /// (every kind covered), filled in the background like [`KnownKeys::scanning_keys`].
     pub fn scanning(
         tree: crate::store::StoreTree,
         prefixes: &'static [u8],
+        thread_name: &str,
+        done: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<KnownKeys> {
+        let scan_keys = prefixes.iter().map(|prefix| (*prefix, *prefix)).collect();
+        KnownKeys::scan_in_background(tree, scan_keys, None, thread_name, done)
+    }
+
+    fn scan_in_background(
+        tree: crate::store::StoreTree,
+        scan_keys: Vec<(u8, u8)>,
+        covers: Option<Vec<u8>>,
         thread_name: &str,
         done: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<KnownKeys> {
@@ -227,7 +276,7 @@ impl KnownKeys {
         let thread = std::thread::Builder::new()
             .name(thread_name.to_string())
             .spawn(move || {
-                let scanned = scan_prefixes(&tree, prefixes, &scan_tagger, &scan_stop);
+                let scanned = scan_prefixes(&tree, &scan_keys, &scan_tagger, &scan_stop);
                 // Held no longer than the scan: the last handle closes the store.
                 drop(tree);
                 match scanned {
@@ -241,7 +290,7 @@ impl KnownKeys {
                 }
                 done();
             })?;
-        Ok(KnownKeys::loading(tagger, scan).with_scanner(thread, stop))
+        Ok(KnownKeys::loading_kinds(tagger, covers, scan).with_scanner(thread, stop))
     }
 
     /// Remembers the thread that sends the scan, to stop and join it on drop.
@@ -271,10 +320,20 @@ impl KnownKeys {
         }
     }
 
-    /// A filter of an empty store: complete from the start.
+    /// A filter of an empty store: complete from the start, every kind covered.
     pub fn empty(tagger: Tagger) -> KnownKeys {
+        KnownKeys::empty_kinds(tagger, None)
+    }
+
+    /// A filter of an empty store whose keys `scan` describes: complete from the start.
+    pub fn empty_of(tagger: Tagger, scan: KeyScan) -> KnownKeys {
+        KnownKeys::empty_kinds(tagger, Some(scan.iter().map(|(_, kind)| *kind).collect()))
+    }
+
+    fn empty_kinds(tagger: Tagger, covers: Option<Vec<u8>>) -> KnownKeys {
         KnownKeys {
             tagger,
+            covers,
             complete: Some(KeyFilter::default()),
             fresh: Vec::new(),
             scan: None,
@@ -288,11 +347,20 @@ impl KnownKeys {
         self.insert(tag);
     }
 
-    /// False only when the store certainly holds no key of `kind` with these bytes.
+    /// False only when the store certainly holds no key of `kind` with these bytes (a kind
+    /// the filter does not cover may always be held).
     pub fn may_hold(&self, kind: u8, bytes: &[u8]) -> bool {
-        self.complete
+        !self.covers(kind)
+            || self
+                .complete
+                .as_ref()
+                .is_none_or(|set| set.contains(self.tagger.tag(kind, bytes)))
+    }
+
+    fn covers(&self, kind: u8) -> bool {
+        self.covers
             .as_ref()
-            .is_none_or(|set| set.contains(self.tagger.tag(kind, bytes)))
+            .is_none_or(|covers| covers.contains(&kind))
     }
 
     fn insert(&mut self, tag: u64) {
@@ -303,14 +371,14 @@ impl KnownKeys {
     }
 
     pub fn insert_subject(&mut self, subject: &SubjectId) {
-        self.insert_key(b'p', &subject.0);
+        self.insert_key(KIND_SUBJECT, &subject.0);
     }
 
     pub fn insert_credential(&mut self, number: &CertificateNumber) {
-        self.insert_key(b'c', number.as_bytes());
+        self.insert_key(KIND_CREDENTIAL, number.as_bytes());
     }
 
-    /// Records the credential and person one folded event writes.
+    /// Records the credential, person and career one folded event writes.
     pub fn insert_changes(&mut self, changes: &skill_ledger_domain::Changes) {
         if let Some(credential) = &changes.credential {
             self.insert_credential(&credential.certificate_number);
@@ -321,16 +389,26 @@ impl KnownKeys {
         if let Some((subject, _)) = &changes.person {
             self.insert_subject(subject);
         }
+        if let Some((subject, _)) = &changes.career {
+            if self.covers(KIND_CAREER) {
+                self.insert_key(KIND_CAREER, &subject.0);
+            }
+        }
     }
 
     /// False only when the store certainly holds no person record for `subject`.
     pub fn may_hold_subject(&self, subject: &SubjectId) -> bool {
-        self.may_hold(b'p', &subject.0)
+        self.may_hold(KIND_SUBJECT, &subject.0)
     }
 
-    /// False only when the store certainly holds no credential numbered `number`.
+    /// False only when the store certainly holds no certificate numbered `number`.
     pub fn may_hold_credential(&self, number: &CertificateNumber) -> bool {
-        self.may_hold(b'c', number.as_bytes())
+        self.may_hold(KIND_CREDENTIAL, number.as_bytes())
+    }
+
+    /// False only when the store certainly holds no career record for `subject`.
+    pub fn may_hold_career(&self, subject: &SubjectId) -> bool {
+        self.may_hold(KIND_CAREER, &subject.0)
     }
 
     #[cfg(test)]

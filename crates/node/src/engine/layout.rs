@@ -19,14 +19,16 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use skill_ledger_domain::{
-    BodyRecord, CertificateNumber, CredentialRecord, CredentialStatus, Date, EventId, EventKind,
-    Holding, LedgerInfo, Level, OccupationCode, PersonRecord, RouteKind, SignedEvent,
-    SpecialAbilityRecord, SubjectId, BINCODE_CONFIG,
+    BodyRecord, CareerRecord, Catalogue, CertificateNumber, CredentialRecord, CredentialStatus,
+    Date, EventId, EventKind, Holding, LedgerInfo, Level, OccupationCode, PersonRecord, Policy,
+    PolicyVersion, Registry, RouteKind, SignedEvent, SpecialAbilityRecord, SubjectId,
+    BINCODE_CONFIG,
 };
 use skill_ledger_log::LogReader;
 
-use super::event_index::EventIndex;
+use super::known::{KeyScan, KIND_CREDENTIAL, KIND_SUBJECT};
 use super::overlay::{Overlay, PersistedRegistryChange};
+use super::RecordStore;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::store::{Store, StoreOptions, StoreTree};
 
@@ -41,8 +43,12 @@ const PREFIX_STAT: u8 = b's';
 /// lists is the index of the entry that issued it, stable forever; the keys sort by it, so a
 /// list is one range scan ([`Projection::status_bits_set`]).
 const PREFIX_STATUS: u8 = b'x';
-/// The keys the sequencer's filter of held keys covers (see [`super::known`]).
-pub(crate) const KNOWN_KEY_PREFIXES: &[u8] = &[PREFIX_PERSON, PREFIX_CREDENTIAL];
+/// The keys the engine's filter of held keys covers (see [`super::known`]): persons, and the
+/// certificate numbers of every kind.
+const KNOWN_KEYS: KeyScan = &[
+    (PREFIX_PERSON, KIND_SUBJECT),
+    (PREFIX_CREDENTIAL, KIND_CREDENTIAL),
+];
 const KEY_LEDGER: &[u8] = b"g/ledger";
 const KEY_CATALOGUE: &[u8] = b"g/catalogue";
 /// The sled tree that holds the projections.
@@ -424,26 +430,14 @@ impl Projection {
             .transpose()
     }
 
-    /// The entry that carried `id` among the index's candidates, confirmed against the log.
-    pub(crate) fn event_index(
-        &self,
-        ids: &EventIndex,
-        id: &EventId,
-    ) -> Result<Option<u64>, NodeError> {
-        for candidate in ids.candidates(id) {
-            if candidate < self.log.entry_count() && self.read_entry(candidate)?.event.id == *id {
-                return Ok(Some(candidate));
-            }
-        }
-        Ok(None)
-    }
-
-    /// The in-memory event-id index of everything committed, from the packed `e` chunks.
+    /// The event ids of the committed entries `[0, cursor)`, from the packed `e` chunks.
     /// Chunks may already hold ids of entries past the cursor (they are written ahead of the
     /// cursor's batch, see [`Projection::commit`]): those are left to the replay.
-    pub(crate) fn load_event_index(&self) -> Result<EventIndex, NodeError> {
-        let cursor = self.cursor()?;
-        let mut ids = EventIndex::default();
+    fn committed_event_ids(
+        &self,
+        cursor: u64,
+        each: &mut dyn FnMut(EventId, u64),
+    ) -> Result<(), NodeError> {
         let mut expected = 0u64;
         for item in self.tree.scan_prefix([PREFIX_EVENT]) {
             if expected >= cursor {
@@ -465,7 +459,7 @@ impl Projection {
                 }
                 let mut id = [0u8; 16];
                 id.copy_from_slice(bytes);
-                ids.insert(&EventId(id), index);
+                each(EventId(id), index);
             }
             expected += (value.len() / 16) as u64;
         }
@@ -475,7 +469,7 @@ impl Projection {
                 format!("{expected} ids for a cursor of {cursor}"),
             ));
         }
-        Ok(ids)
+        Ok(())
     }
 
     /// Loads the registry's bodies and ledger record, and where its documents are in the log.
@@ -720,6 +714,110 @@ impl Projection {
     }
 }
 
+/// The node's layout as the engine reads it. Credentials are read back from the log;
+/// registry documents too.
+impl RecordStore for Projection {
+    fn credential(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<CredentialRecord>, NodeError> {
+        Projection::credential(self, number)
+    }
+
+    fn special_ability(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<SpecialAbilityRecord>, NodeError> {
+        Projection::special_ability(self, number)
+    }
+
+    fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
+        Projection::person(self, subject)
+    }
+
+    fn career(&self, subject: &SubjectId) -> Result<Option<CareerRecord>, NodeError> {
+        super::careers::career(&self.tree, subject)
+    }
+
+    fn keeps_careers(&self) -> bool {
+        true
+    }
+
+    fn event_at(&self, index: u64) -> Result<Option<EventId>, NodeError> {
+        if index >= self.log.entry_count() {
+            return Ok(None);
+        }
+        Ok(Some(self.read_entry(index)?.event.id))
+    }
+
+    fn cursor(&self) -> Result<u64, NodeError> {
+        Projection::cursor(self)
+    }
+
+    fn registry(&self) -> Result<Registry, NodeError> {
+        load_registry(self)
+    }
+
+    fn stats(&self) -> Result<BTreeMap<String, i64>, NodeError> {
+        Projection::stats(self)
+    }
+
+    fn event_ids(&self, cursor: u64, each: &mut dyn FnMut(EventId, u64)) -> Result<(), NodeError> {
+        self.committed_event_ids(cursor, each)
+    }
+
+    fn key_scan(&self) -> Option<(StoreTree, KeyScan)> {
+        Some((self.tree.clone(), KNOWN_KEYS))
+    }
+}
+
+/// The registry: the bodies and ledger record the projections hold, the catalogue and policy
+/// documents read back out of the log.
+fn load_registry(projection: &Projection) -> Result<Registry, NodeError> {
+    let (ledger, bodies, documents) = projection.load_registry_parts()?;
+    let read_document = |index: u64| -> Result<EventKind, NodeError> {
+        Ok(projection.read_entry(index)?.event.kind)
+    };
+    let integrity = |index: u64, what: &str| {
+        NodeError::new(
+            NodeErrorKind::Integrity,
+            format!("entry {index} should hold a {what}; run `skill-ledger rebuild`"),
+        )
+    };
+    let catalogue = match documents.catalogue {
+        Some(index) => match read_document(index)? {
+            EventKind::CatalogueAdopted(adopted) => Some(std::sync::Arc::new(
+                Catalogue::from_toml(&adopted.source_toml)
+                    .map_err(|_| integrity(index, "catalogue"))?,
+            )),
+            _ => return Err(integrity(index, "catalogue")),
+        },
+        None => None,
+    };
+    let mut policies = Vec::new();
+    for index in documents.policies.values() {
+        match read_document(*index)? {
+            EventKind::PolicyAdopted(adopted) => policies.push(PolicyVersion {
+                policy: std::sync::Arc::new(
+                    Policy::from_toml(&adopted.source_toml)
+                        .map_err(|_| integrity(*index, "policy"))?,
+                ),
+                entry_index: *index,
+            }),
+            _ => return Err(integrity(*index, "policy")),
+        }
+    }
+    let (contests, appointment_rights) = super::careers::load_registry(&projection.tree)?;
+    Ok(Registry {
+        ledger,
+        catalogue,
+        policies,
+        bodies,
+        contests,
+        appointment_rights,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -880,7 +978,10 @@ mod tests {
         let stats = grouped.stats().unwrap();
         assert_eq!(stats.get("holders"), Some(&2));
         assert_eq!(stats.get("revoked"), Some(&1));
-        let ids = grouped.load_event_index().unwrap();
-        assert_eq!(ids.len(), 2);
+        let mut ids = 0;
+        grouped
+            .committed_event_ids(2, &mut |_, _| ids += 1)
+            .unwrap();
+        assert_eq!(ids, 2);
     }
 }

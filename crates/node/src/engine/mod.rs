@@ -28,23 +28,60 @@ pub(crate) mod known;
 pub(crate) mod layout;
 pub(crate) mod overlay;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use skill_ledger_domain::{
-    apply, decide, EventId, KeyCache, RecordView, Registry, Rejection, SignedBytes, SignedEvent,
+    apply, decide, CareerRecord, CertificateNumber, CredentialRecord, EventId, KeyCache,
+    PersonRecord, RecordView, Registry, Rejection, SignedBytes, SignedEvent, SpecialAbilityRecord,
+    SubjectId,
 };
 use skill_ledger_log::LogReader;
 
 use crate::error::{NodeError, NodeErrorKind};
+use crate::store::StoreTree;
 use event_index::EventIndex;
-use known::KnownKeys;
+use known::{KeyScan, KnownKeys, Tagger};
 use layout::Projection;
-use overlay::{Counters, Overlay, OverlayView};
+pub use overlay::Overlay;
+use overlay::{Counters, OverlayView};
+
+/// Where an engine keeps its records: the reads `decide` and `apply` need, and what an
+/// engine loads when it opens. The node's layout ([`layout::Projection`]) implements it, and
+/// so does a partner's mirror (`skill_ledger_sync`), each with its own keys; the fold, the
+/// overlays and the in-order commit are the engine's.
+pub trait RecordStore: Clone + Send + Sync + 'static {
+    /// A certificate with a level, as committed.
+    fn credential(&self, number: &CertificateNumber)
+        -> Result<Option<CredentialRecord>, NodeError>;
+    /// A 专项职业能力证书, as committed.
+    fn special_ability(
+        &self,
+        number: &CertificateNumber,
+    ) -> Result<Option<SpecialAbilityRecord>, NodeError>;
+    fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError>;
+    fn career(&self, subject: &SubjectId) -> Result<Option<CareerRecord>, NodeError>;
+    /// Whether the store keeps career records (see [`RecordView::keeps_careers`]).
+    fn keeps_careers(&self) -> bool;
+    /// The event id of committed entry `index`, if the store holds it: how a candidate of
+    /// the event-id index is confirmed.
+    fn event_at(&self, index: u64) -> Result<Option<EventId>, NodeError>;
+    /// Entries committed so far.
+    fn cursor(&self) -> Result<u64, NodeError>;
+    /// The registry as of the cursor.
+    fn registry(&self) -> Result<Registry, NodeError>;
+    /// The statistics counters as of the cursor, by name.
+    fn stats(&self) -> Result<BTreeMap<String, i64>, NodeError>;
+    /// Calls `each` with the event id of every committed entry `[0, cursor)`.
+    fn event_ids(&self, cursor: u64, each: &mut dyn FnMut(EventId, u64)) -> Result<(), NodeError>;
+    /// The tree and key prefixes a filter of held keys is built from (`None`: no filter).
+    fn key_scan(&self) -> Option<(StoreTree, KeyScan)>;
+}
 
 /// Whether a fold judges the entry by the rules first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Judge {
+pub enum Judge {
     /// `decide`, then `apply` if it is accepted: a new submission, or a re-verifying rebuild.
     Rules,
     /// `apply` only: the entry was decided when it was appended (the log's integrity was
@@ -53,12 +90,12 @@ pub(crate) enum Judge {
 }
 
 /// A batch whose entries are in the log, on its way to the store.
-pub(crate) struct Sealed {
-    pub(crate) overlay: Arc<Overlay>,
+pub struct Sealed {
+    pub overlay: Arc<Overlay>,
     /// The values of the counters the batch touched, after it, by name.
-    pub(crate) stats: Vec<(String, i64)>,
+    pub stats: Vec<(String, i64)>,
     /// The cursor after the batch: the log's size once its entries are in.
-    pub(crate) cursor: u64,
+    pub cursor: u64,
 }
 
 /// Entries folded per projection commit during replay and rebuild.
@@ -68,8 +105,8 @@ const REPLAY_BATCH_ENTRIES: u64 = 8_192;
 type Commit = (u64, JoinHandle<Result<(), NodeError>>);
 
 /// The projection engine (see the module documentation).
-pub(crate) struct Engine {
-    projection: Projection,
+pub struct Engine<S: RecordStore> {
+    store: S,
     registry: Registry,
     stats: Counters,
     event_ids: EventIndex,
@@ -85,18 +122,17 @@ pub(crate) struct Engine {
     committed: u64,
 }
 
-impl Engine {
-    /// An engine over a store holding `committed` entries, with the registry, counters and
-    /// event-id index loaded from it.
-    pub(crate) fn new(
-        projection: Projection,
-        registry: Registry,
-        stats: Counters,
-        event_ids: EventIndex,
-        committed: u64,
-    ) -> Engine {
-        Engine {
-            projection,
+impl<S: RecordStore> Engine<S> {
+    /// An engine over what `store` holds: its cursor, registry, counters and event ids. No
+    /// filter of held keys yet: every absent key is read ([`Engine::scan_held_keys`]).
+    pub fn open(store: S) -> Result<Engine<S>, NodeError> {
+        let committed = store.cursor()?;
+        let registry = store.registry()?;
+        let stats = Counters::from_stored(store.stats()?);
+        let mut event_ids = EventIndex::default();
+        store.event_ids(committed, &mut |id, index| event_ids.insert(&id, index))?;
+        Ok(Engine {
+            store,
             registry,
             stats,
             event_ids,
@@ -105,26 +141,60 @@ impl Engine {
             pending: Vec::new(),
             commit: None,
             committed,
+        })
+    }
+
+    /// An engine over an empty `store` (a rebuild): its filter of held keys is complete
+    /// from the start, so no absent key is read.
+    pub fn fresh(store: S) -> Engine<S> {
+        let known = store
+            .key_scan()
+            .map(|(_, scan)| KnownKeys::empty_of(Tagger::new(), scan));
+        Engine {
+            store,
+            registry: Registry::default(),
+            stats: Counters::default(),
+            event_ids: EventIndex::default(),
+            known,
+            overlay: Overlay::default(),
+            pending: Vec::new(),
+            commit: None,
+            committed: 0,
         }
     }
 
-    /// Keeps `known` as the filter of the keys the store may hold.
-    pub(crate) fn set_known(&mut self, known: KnownKeys) {
-        self.known = Some(known);
+    /// Builds the filter of the keys the store holds on a background thread (`thread_name`);
+    /// until it arrives every absent key is read, as before. `done` runs when the scan ends.
+    pub fn scan_held_keys(
+        &mut self,
+        thread_name: &str,
+        done: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<()> {
+        if let Some((tree, scan)) = self.store.key_scan() {
+            self.known = Some(KnownKeys::scanning_keys(tree, scan, thread_name, done)?);
+        } else {
+            done();
+        }
+        Ok(())
     }
 
-    pub(crate) fn projection(&self) -> &Projection {
-        &self.projection
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Entries the store holds, as far as this engine knows.
+    pub fn committed(&self) -> u64 {
+        self.committed
     }
 
     /// The registry as folded so far.
-    pub(crate) fn registry(&self) -> &Registry {
+    pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
     /// Starts a batch: `committed` is the cursor the store holds now, so the overlays of the
     /// batches it covers are no longer read.
-    pub(crate) fn begin(&mut self, committed: u64) {
+    pub fn begin(&mut self, committed: u64) {
         self.committed = self.committed.max(committed);
         let committed = self.committed;
         self.pending.retain(|(end, _)| *end > committed);
@@ -134,17 +204,18 @@ impl Engine {
         }
     }
 
-    fn view(&self) -> OverlayView<'_> {
-        let view = OverlayView::new(&self.projection, &self.overlay, &self.event_ids)
-            .with_pending(&self.pending);
-        match &self.known {
-            Some(known) => view.with_known(known),
-            None => view,
-        }
+    fn view(&self) -> OverlayView<'_, S> {
+        OverlayView::new(
+            &self.store,
+            &self.overlay,
+            &self.event_ids,
+            &self.pending,
+            self.known.as_ref(),
+        )
     }
 
     /// The entry that carried `id`, if any entry folded so far did.
-    pub(crate) fn first_index(&self, id: &EventId) -> Result<Option<u64>, NodeError> {
+    pub fn first_index(&self, id: &EventId) -> Result<Option<u64>, NodeError> {
         let view = self.view();
         let found = view.event_index(id);
         match view.take_failure() {
@@ -155,7 +226,7 @@ impl Engine {
 
     /// Folds `signed` as entry `index`: judged by the rules when `judge` says so, then
     /// applied. `Ok(Err(rejection))` when the rules refuse it (nothing changes then).
-    pub(crate) fn fold(
+    pub fn fold(
         &mut self,
         signed: &SignedEvent,
         index: u64,
@@ -186,20 +257,20 @@ impl Engine {
     }
 
     /// Whether the batch so far changed the registry.
-    pub(crate) fn registry_changed(&self) -> bool {
+    pub fn registry_changed(&self) -> bool {
         !self.overlay.registry_changes.is_empty()
     }
 
     /// The batch's entries are in the log: its event ids join the index (which confirms a
     /// candidate against the log).
-    pub(crate) fn confirm_ids(&mut self) {
+    pub fn confirm_ids(&mut self) {
         for (index, id) in &self.overlay.new_ids {
             self.event_ids.insert(id, *index);
         }
     }
 
     /// Ends the batch at `cursor`: its overlay stays readable until the store holds it.
-    pub(crate) fn seal(&mut self, cursor: u64) -> Sealed {
+    pub fn seal(&mut self, cursor: u64) -> Sealed {
         let overlay = Arc::new(std::mem::take(&mut self.overlay));
         let stats = self.stats.named(&overlay.touched_stats);
         if !overlay.is_empty() {
@@ -215,14 +286,16 @@ impl Engine {
     /// Forgets every batch not in the store and reloads the counters from it, with
     /// `registry` (the one as of the store's cursor). For a batch the log refused after it was
     /// folded (a full disk): the state is then what a restart would load.
-    pub(crate) fn reload(&mut self, registry: Registry) -> Result<(), NodeError> {
-        self.stats = Counters::from_stored(self.projection.stats()?);
+    pub fn reload(&mut self, registry: Registry) -> Result<(), NodeError> {
+        self.stats = Counters::from_stored(self.store.stats()?);
         self.registry = registry;
         self.pending.clear();
         self.overlay.clear();
         Ok(())
     }
+}
 
+impl Engine<Projection> {
     /// Folds entries `[from, to)` of `log` into the projections, committing every
     /// [`REPLAY_BATCH_ENTRIES`]. With `recheck` (the ledger's origin and a key cache) every
     /// entry's signature is verified again ([`skill_ledger_domain::verify_signed`]) and every
@@ -318,7 +391,7 @@ impl Engine {
             let sealed = self.seal(end);
             // This batch's counters and id chunks build on the batch before: it goes first.
             self.finish_commit()?;
-            let store = self.projection.clone();
+            let store = self.store.clone();
             let thread = std::thread::Builder::new()
                 .name("replay-commit".to_string())
                 .spawn(move || store.commit(&sealed.overlay, &sealed.stats, sealed.cursor))

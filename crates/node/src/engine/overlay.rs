@@ -2,19 +2,19 @@
 //!
 //! An [`Overlay`] holds what one batch changed, by record; an [`OverlayView`] reads the batch
 //! being decided first, then the batches whose commit is still under way (newest first), then
-//! the store ([`super::layout::Projection`]). A store failure while reading is remembered and
+//! the store ([`super::RecordStore`]). A store failure while reading is remembered and
 //! surfaced once the rule returns: a decision based on a failed read would be a wrong answer.
 
 use std::collections::{BTreeMap, HashMap};
 
 use skill_ledger_domain::{
-    BodyRecord, CertificateNumber, Changes, CredentialRecord, EventId, LedgerInfo, PersonRecord,
-    RecordView, Registry, RegistryChange, SpecialAbilityRecord, StatKey, SubjectId,
+    BodyRecord, CareerRecord, CertificateNumber, Changes, CredentialRecord, EventId, LedgerInfo,
+    PersonRecord, RecordView, Registry, RegistryChange, SpecialAbilityRecord, StatKey, SubjectId,
 };
 
 use super::event_index::EventIndex;
 use super::known::KnownKeys;
-use super::layout::Projection;
+use super::RecordStore;
 use crate::error::NodeError;
 
 /// A registry change as it is persisted.
@@ -44,6 +44,8 @@ pub struct Overlay {
     /// The accepted entries' ids in index order (what the `e` chunks and the index take in).
     pub new_ids: Vec<(u64, EventId)>,
     pub registry_changes: Vec<PersistedRegistryChange>,
+    /// The indexes of the entries that changed the registry, in order.
+    pub registry_entries: Vec<u64>,
     pub touched_stats: std::collections::HashSet<StatKey, FastHash>,
 }
 
@@ -99,6 +101,7 @@ impl Overlay {
         self.event_indexes.clear();
         self.new_ids.clear();
         self.registry_changes.clear();
+        self.registry_entries.clear();
         self.touched_stats.clear();
     }
 
@@ -119,6 +122,7 @@ impl Overlay {
                 }
             };
             self.registry_changes.push(persisted);
+            self.registry_entries.push(changes.index);
             registry.absorb(change);
         }
         if let Some(credential) = changes.credential {
@@ -142,50 +146,39 @@ impl Overlay {
     }
 }
 
-/// Reads through the overlay to the store. Store failures here are fatal to the batch, so
-/// they are remembered and surfaced by the sequencer after `decide` returns.
-pub struct OverlayView<'a> {
-    pub store: &'a Projection,
-    pub overlay: &'a Overlay,
-    pub(crate) ids: &'a EventIndex,
-    /// Overlays of earlier batches not yet in the store (newest last), with their cursors.
-    pub(crate) pending: &'a [(u64, std::sync::Arc<Overlay>)],
+/// Reads through the overlays to the store. Store failures here are fatal to the fold, so
+/// they are remembered and surfaced by the engine after `decide` and `apply` return.
+pub struct OverlayView<'a, S: RecordStore> {
+    store: &'a S,
+    overlay: &'a Overlay,
+    ids: &'a EventIndex,
+    /// Overlays of earlier batches not yet in the store (oldest first), with their cursors.
+    pending: &'a [(u64, std::sync::Arc<Overlay>)],
     /// What the store certainly does not hold (no store read for those).
     known: Option<&'a KnownKeys>,
     /// The last person read from the store: `decide` and `apply` of one event read the same
     /// person, and the second read is then free.
     person_read: std::cell::RefCell<Option<(SubjectId, Option<PersonRecord>)>>,
-    pub failure: std::cell::RefCell<Option<NodeError>>,
+    failure: std::cell::RefCell<Option<NodeError>>,
 }
 
-impl<'a> OverlayView<'a> {
+impl<'a, S: RecordStore> OverlayView<'a, S> {
     pub(crate) fn new(
-        store: &'a Projection,
+        store: &'a S,
         overlay: &'a Overlay,
         ids: &'a EventIndex,
-    ) -> OverlayView<'a> {
+        pending: &'a [(u64, std::sync::Arc<Overlay>)],
+        known: Option<&'a KnownKeys>,
+    ) -> OverlayView<'a, S> {
         OverlayView {
             store,
             overlay,
             ids,
-            pending: &[],
-            known: None,
+            pending,
+            known,
             person_read: std::cell::RefCell::new(None),
             failure: std::cell::RefCell::new(None),
         }
-    }
-
-    pub(crate) fn with_pending(
-        mut self,
-        pending: &'a [(u64, std::sync::Arc<Overlay>)],
-    ) -> OverlayView<'a> {
-        self.pending = pending;
-        self
-    }
-
-    pub(crate) fn with_known(mut self, known: &'a KnownKeys) -> OverlayView<'a> {
-        self.known = Some(known);
-        self
     }
 
     /// The overlays to read before the store, newest first.
@@ -206,19 +199,22 @@ impl<'a> OverlayView<'a> {
     pub fn take_failure(&self) -> Option<NodeError> {
         self.failure.borrow_mut().take()
     }
+
+    /// False only when the store certainly lacks the certificate `number`.
+    fn may_hold_credential(&self, number: &CertificateNumber) -> bool {
+        self.known
+            .is_none_or(|known| known.may_hold_credential(number))
+    }
 }
 
-impl RecordView for OverlayView<'_> {
+impl<S: RecordStore> RecordView for OverlayView<'_, S> {
     fn credential(&self, number: &CertificateNumber) -> Option<CredentialRecord> {
         for overlay in self.overlays() {
             if let Some(record) = overlay.credentials.get(number) {
                 return Some(record.clone());
             }
         }
-        if self
-            .known
-            .is_some_and(|known| !known.may_hold_credential(number))
-        {
+        if !self.may_hold_credential(number) {
             return None;
         }
         self.remember(self.store.credential(number))
@@ -230,10 +226,7 @@ impl RecordView for OverlayView<'_> {
                 return Some(record.clone());
             }
         }
-        if self
-            .known
-            .is_some_and(|known| !known.may_hold_credential(number))
-        {
+        if !self.may_hold_credential(number) {
             return None;
         }
         self.remember(self.store.special_ability(number))
@@ -269,19 +262,34 @@ impl RecordView for OverlayView<'_> {
                 return Some(*index);
             }
         }
-        self.remember(self.store.event_index(self.ids, id))
+        // A candidate is confirmed by the id the store holds for its entry. The index can
+        // name an entry the store does not hold: one of a batch whose commit failed.
+        for candidate in self.ids.candidates(id) {
+            match self.store.event_at(candidate) {
+                Ok(Some(held)) if held == *id => return Some(candidate),
+                Ok(_) => {}
+                Err(error) => return self.remember(Err(error)),
+            }
+        }
+        None
     }
 
-    fn career(&self, subject: &SubjectId) -> Option<skill_ledger_domain::CareerRecord> {
+    fn career(&self, subject: &SubjectId) -> Option<CareerRecord> {
         for overlay in self.overlays() {
             if let Some(record) = overlay.careers.get(subject) {
                 return Some(record.clone());
             }
         }
-        self.remember(super::careers::career(self.store.tree(), subject))
+        if self
+            .known
+            .is_some_and(|known| !known.may_hold_career(subject))
+        {
+            return None;
+        }
+        self.remember(self.store.career(subject))
     }
 
     fn keeps_careers(&self) -> bool {
-        true
+        self.store.keeps_careers()
     }
 }

@@ -322,7 +322,7 @@ pub(crate) struct Recovered {
     pub(crate) log_dir: std::path::PathBuf,
     pub(crate) tree: MerkleTree,
     pub(crate) signer: CheckpointSigner,
-    pub(crate) engine: Engine,
+    pub(crate) engine: Engine<Projection>,
     pub(crate) projection: Projection,
     pub(crate) clock: Arc<dyn Clock>,
 }

@@ -18,6 +18,7 @@ use skill_ledger_log::Log;
 
 use super::verify::Verified;
 use super::{stop, storage_full, ProjectionWork, Shared, Submission, SubmitError, WriterMessage};
+use crate::engine::layout::Projection;
 use crate::engine::{Engine, Judge};
 use crate::error::{Failure, NodeError, NodeErrorKind};
 
@@ -27,7 +28,7 @@ pub(super) struct Sequencer {
     log: Log,
     /// The fold of decided entries into the projections (its overlays of batches still with
     /// the writer stay readable until the projections hold them).
-    engine: Engine,
+    engine: Engine<Projection>,
     shared: Arc<Shared>,
     /// The log directory, whose filesystem's free space is checked before each batch.
     log_dir: std::path::PathBuf,
@@ -48,7 +49,7 @@ impl Sequencer {
         writer: SyncSender<WriterMessage>,
         origin: String,
         log: Log,
-        engine: Engine,
+        engine: Engine<Projection>,
         shared: Arc<Shared>,
         (log_dir, disk_free_min_bytes): (std::path::PathBuf, u64),
     ) -> Sequencer {
