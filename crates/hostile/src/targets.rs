@@ -391,8 +391,7 @@ pub fn mirror(data: &[u8]) {
     };
     let options = PullOptions {
         retries_max: 0,
-        sleep: |_| {},
-        now_unix_s: || fixture::CHECKPOINT_TIME_UNIX_S + 60,
+        clock: std::sync::Arc::new(FixtureClock),
         ..PullOptions::default()
     };
     let pulled = mirror.pull(&log, &options, &mut |_| {});
@@ -740,4 +739,16 @@ pub fn api_json(data: &[u8]) {
 /// The names of the targets, for the scripts and the replay test.
 pub fn names() -> BTreeSet<&'static str> {
     TARGETS.iter().map(|target| target.name).collect()
+}
+
+/// The mirror's clock in the fixtures: a minute after the checkpoints were signed; retries
+/// do not wait.
+struct FixtureClock;
+
+impl skill_ledger_log::Clock for FixtureClock {
+    fn now_unix_s(&self) -> u64 {
+        fixture::CHECKPOINT_TIME_UNIX_S + 60
+    }
+
+    fn sleep(&self, _: std::time::Duration) {}
 }

@@ -71,6 +71,7 @@ mod format;
 mod fsio;
 mod log;
 mod merkle;
+mod tiles;
 
 pub use crate::audit::{audit, catch_up_tree, AUDIT_PROGRESS_ENTRIES};
 pub use crate::bundle::{
@@ -96,3 +97,4 @@ pub use crate::merkle::{
     verify_consistency, verify_inclusion, Hash, MerkleTree, TileLevel, TreeReader, EMPTY_TREE_ROOT,
     HASHES_FILE_NAME, HASH_BYTES, TILE_HEIGHT, TILE_WIDTH_MAX,
 };
+pub use crate::tiles::{AuthenticatedTiles, TileSource};

@@ -26,7 +26,7 @@
 mod authority;
 mod bundle;
 mod config;
-mod engine;
+pub mod engine;
 mod error;
 mod metrics;
 mod node;
@@ -44,8 +44,6 @@ pub use config::{
     LedgerConfig, ProjectionsConfig, SequencerConfig, VcConfig, BACKDATE_DAYS_DEFAULT,
     DEFAULT_PROJECTION_CACHE_MB,
 };
-pub use engine::event_index::EventIndex;
-pub use engine::known::{KeyFilter, KnownKeys, Tagger};
 pub use engine::layout::{Projection, PROJECTION_FORMAT};
 pub use error::{Failure, LedgerPaths, NodeError, NodeErrorKind};
 pub use metrics::{Histogram, Metrics};

@@ -47,10 +47,9 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
-/// Seconds since the Unix epoch by the system clock.
+/// Seconds since the Unix epoch by the system clock ([`skill_ledger_log::SystemClock`]), for
+/// callers that hold no clock of their own (the CLI, the service's handlers).
 pub fn now_unix_s() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|duration| duration.as_secs())
-        .unwrap_or(0)
+    use skill_ledger_log::Clock;
+    skill_ledger_log::SystemClock.now_unix_s()
 }

@@ -26,7 +26,7 @@
 
 mod common;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,26 +118,25 @@ fn for_each_seed(name: &str, default_count: u64, scenario: fn(u64)) {
 
 const START_UNIX_S: u64 = 1_750_000_000;
 
-thread_local! {
-    /// Simulated milliseconds since `START_UNIX_S`, for the mirror's clock and backoff.
-    static NOW_MS: Cell<u64> = const { Cell::new(0) };
-}
+/// The one clock of a run: the nodes' (their sequencer threads read it), the mirrors' (last
+/// pull and evidence times) and the backoff between retries, in simulated milliseconds since
+/// `START_UNIX_S`. A backoff advances it instead of waiting.
+#[derive(Default)]
+struct SimClock(AtomicU64);
 
-fn sim_now_unix_s() -> u64 {
-    START_UNIX_S + NOW_MS.with(Cell::get) / 1000
+impl SimClock {
+    fn advance(&self, ms: u64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
 }
-
-/// The mirror's backoff sleep: time passes without waiting.
-fn sim_sleep(duration: Duration) {
-    NOW_MS.with(|now| now.set(now.get() + duration.as_millis() as u64));
-}
-
-/// The nodes' clock (their sequencer threads read it): follows the simulated time.
-struct SimClock(Arc<AtomicU64>);
 
 impl Clock for SimClock {
     fn now_unix_s(&self) -> u64 {
         START_UNIX_S + self.0.load(Ordering::SeqCst) / 1000
+    }
+
+    fn sleep(&self, duration: Duration) {
+        self.advance(duration.as_millis() as u64);
     }
 }
 
@@ -166,7 +165,7 @@ struct Side {
     body: RegistrationNumber,
     body_key: SigningKey,
     witness_key: SigningKey,
-    clock: Arc<AtomicU64>,
+    clock: Arc<SimClock>,
     node: Option<Node>,
     mirror: Option<Mirror>,
     witness: Option<Witness>,
@@ -181,10 +180,10 @@ struct Side {
 
 /// Opens a ledger directory a crashed node held, waiting briefly while the store's lock is
 /// released by the threads of the dropped node.
-fn open_node(dir: &Path, clock: &Arc<AtomicU64>) -> Node {
+fn open_node(dir: &Path, clock: &Arc<SimClock>) -> Node {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        match Node::open_with_clock(dir, Arc::new(SimClock(clock.clone()))) {
+        match Node::open_with_clock(dir, clock.clone()) {
             Ok((node, _)) => return node,
             Err(error) if std::time::Instant::now() < deadline => {
                 let _ = error;
@@ -196,7 +195,7 @@ fn open_node(dir: &Path, clock: &Arc<AtomicU64>) -> Node {
 }
 
 impl Side {
-    fn create(root: &Path, province: Province, clock: &Arc<AtomicU64>) -> Side {
+    fn create(root: &Path, province: Province, clock: &Arc<SimClock>) -> Side {
         let code = format!("{}", province.0);
         let mut options = if province == Province::CHONGQING {
             InitOptions::chongqing().importing_history()
@@ -460,6 +459,7 @@ struct Faults {
 /// What the requester sees of the responder across the link.
 struct Link<'a> {
     log: NodeLog<'a>,
+    clock: &'a SimClock,
     witness: Option<&'a Witness>,
     faults: Faults,
     rng: RefCell<Rng>,
@@ -521,7 +521,7 @@ impl WitnessTransport for Link<'_> {
         if self.lost() {
             return Err(unavailable("simulated loss of the request"));
         }
-        let now = sim_now_unix_s();
+        let now = self.clock.now_unix_s();
         let late = {
             let mut rng = self.rng.borrow_mut();
             let sent = self.sent_requests.borrow();
@@ -557,7 +557,7 @@ impl WitnessTransport for Link<'_> {
 struct World {
     _temp: tempfile::TempDir,
     sides: [Side; 2],
-    clock: Arc<AtomicU64>,
+    clock: Arc<SimClock>,
     faults: [Faults; 2],
     served_checkpoints: [RefCell<Vec<String>>; 2],
     sent_requests: [RefCell<Vec<Vec<u8>>>; 2],
@@ -579,9 +579,8 @@ struct Tally {
 
 impl World {
     fn new(seed: u64) -> World {
-        NOW_MS.with(|now| now.set(0));
         let temp = tempfile::tempdir().expect("temporary directory");
-        let clock = Arc::new(AtomicU64::new(0));
+        let clock = Arc::new(SimClock::default());
         let mut chongqing = Side::create(temp.path(), Province::CHONGQING, &clock);
         let mut sichuan = Side::create(temp.path(), Province::SICHUAN, &clock);
         let (to_sichuan, to_chongqing) = (sichuan.config(), chongqing.config());
@@ -600,15 +599,11 @@ impl World {
     }
 
     fn advance_clock(&mut self, ms: u64) {
-        NOW_MS.with(|now| now.set(now.get() + ms));
-        self.sync_clock();
-    }
-
-    fn sync_clock(&self) {
-        self.clock.store(NOW_MS.with(Cell::get), Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 
     fn link<'a>(
+        clock: &'a SimClock,
         sides: &'a [Side; 2],
         faults: Faults,
         served: &'a RefCell<Vec<String>>,
@@ -618,6 +613,7 @@ impl World {
     ) -> Link<'a> {
         Link {
             log: NodeLog::new(sides[responder].node()),
+            clock,
             witness: sides[responder].witness.as_ref(),
             faults,
             rng: RefCell::new(Rng(seed)),
@@ -643,8 +639,7 @@ impl World {
             retries_max: 2,
             backoff_ms_initial: 100,
             backoff_ms_max: 1_000,
-            sleep: sim_sleep,
-            now_unix_s: sim_now_unix_s,
+            clock: self.clock.clone(),
         };
         let link_seed = self.rng.next();
         let (sides, served, sent) = (
@@ -660,6 +655,7 @@ impl World {
         };
         let link = Link {
             log: NodeLog::new(responder.node()),
+            clock: &self.clock,
             witness: None,
             faults,
             rng: RefCell::new(Rng(link_seed)),
@@ -669,7 +665,6 @@ impl World {
         let mirror = puller.mirror.as_mut().expect("mirror open");
         let cursor_before = mirror.cursor();
         let result = mirror.pull(&link, &options, &mut |_| {});
-        self.clock.store(NOW_MS.with(Cell::get), Ordering::SeqCst);
         match result {
             Ok(report) => {
                 assert!(report.cursor_after >= cursor_before);
@@ -699,6 +694,7 @@ impl World {
         };
         let link_seed = self.rng.next();
         let link = Self::link(
+            &self.clock,
             &self.sides,
             faults,
             &self.served_checkpoints[at],
@@ -935,7 +931,9 @@ fn pull_from_branch(
     held_branch: &mut usize,
     complete: bool,
 ) -> bool {
-    let World { sides, rng, .. } = world;
+    let World {
+        sides, rng, clock, ..
+    } = world;
     let [chongqing, sichuan] = sides;
     let branches = [sichuan.node(), fork.node()];
     let served_node = branches[branch];
@@ -961,8 +959,7 @@ fn pull_from_branch(
     let options = PullOptions {
         batch_entries_max: [7, 256, 1024][rng.below(3) as usize],
         batches_max: (!complete && rng.chance(40)).then(|| 1 + rng.below(2)),
-        sleep: sim_sleep,
-        now_unix_s: sim_now_unix_s,
+        clock: clock.clone(),
         ..PullOptions::default()
     };
     match mirror.pull(&NodeLog::new(served_node), &options, &mut |_| {}) {
@@ -1072,7 +1069,7 @@ fn equivocating_partner(seed: u64) {
                 let side = [&world.sides[1], &fork][branch];
                 let witness = LocalWitness {
                     witness: world.sides[0].witness.as_ref().expect("witness"),
-                    now_unix_s: sim_now_unix_s(),
+                    now_unix_s: world.clock.now_unix_s(),
                 };
                 let answer = request_cosignature(&side.dir, side.node(), &side.partner(), &witness);
                 if let Ok(done) = answer {

@@ -101,15 +101,18 @@ impl KeyFilter {
         self.len += 1;
     }
 
+    #[cfg(test)]
     /// Keys inserted (a key that was a false positive when inserted is not counted).
     pub fn len(&self) -> usize {
         self.len
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    #[cfg(test)]
     /// Bytes of filter held.
     pub fn bytes(&self) -> usize {
         self.segments
@@ -147,12 +150,9 @@ impl Tagger {
         hasher.finish()
     }
 
+    #[cfg(test)]
     pub fn subject(&self, subject: &SubjectId) -> u64 {
         self.tag(b'p', &subject.0)
-    }
-
-    pub fn credential(&self, number: &CertificateNumber) -> u64 {
-        self.tag(b'c', number.as_bytes())
     }
 }
 
@@ -215,6 +215,7 @@ impl Drop for KnownKeys {
 }
 
 impl KnownKeys {
+    #[cfg(test)]
     /// A filter that knows nothing yet: `scan` delivers the tags of what the store held.
     pub fn loading(tagger: Tagger, scan: Receiver<KeyFilter>) -> KnownKeys {
         KnownKeys::loading_kinds(tagger, None, scan)
@@ -248,18 +249,6 @@ impl KnownKeys {
     ) -> std::io::Result<KnownKeys> {
         let covers = Some(scan_keys.iter().map(|(_, kind)| *kind).collect());
         KnownKeys::scan_in_background(tree, scan_keys.to_vec(), covers, thread_name, done)
-    }
-
-    /// A filter of the keys of `tree` under each of `prefixes`, each tagged as its prefix byte
-    /// (every kind covered), filled in the background like [`KnownKeys::scanning_keys`].
-    pub fn scanning(
-        tree: crate::store::StoreTree,
-        prefixes: &'static [u8],
-        thread_name: &str,
-        done: impl FnOnce() + Send + 'static,
-    ) -> std::io::Result<KnownKeys> {
-        let scan_keys = prefixes.iter().map(|prefix| (*prefix, *prefix)).collect();
-        KnownKeys::scan_in_background(tree, scan_keys, None, thread_name, done)
     }
 
     fn scan_in_background(
@@ -318,11 +307,6 @@ impl KnownKeys {
             // The scan failed (it logged why): keep asking the store.
             Err(std::sync::mpsc::TryRecvError::Disconnected) => self.scan = None,
         }
-    }
-
-    /// A filter of an empty store: complete from the start, every kind covered.
-    pub fn empty(tagger: Tagger) -> KnownKeys {
-        KnownKeys::empty_kinds(tagger, None)
     }
 
     /// A filter of an empty store whose keys `scan` describes: complete from the start.

@@ -37,11 +37,21 @@ fn turner() -> OccupationCode {
     "6-18-01-01".parse().expect("occupation")
 }
 
+/// A clock that stands still and never waits.
+pub struct FixedClock(pub u64);
+
+impl skill_ledger_log::Clock for FixedClock {
+    fn now_unix_s(&self) -> u64 {
+        self.0
+    }
+
+    fn sleep(&self, _: std::time::Duration) {}
+}
+
 /// Options that never sleep, with a fixed clock.
 pub fn options() -> PullOptions {
     PullOptions {
-        sleep: |_| {},
-        now_unix_s: || 1_750_000_000,
+        clock: std::sync::Arc::new(FixedClock(1_750_000_000)),
         ..PullOptions::default()
     }
 }
