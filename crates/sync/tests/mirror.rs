@@ -940,3 +940,51 @@ fn given_a_partner_whose_authority_key_rotates_then_is_recovered_when_pulled_the
     // then: refused, and nothing more is held
     assert_eq!(error.kind(), SyncErrorKind::BadCheckpoint, "{error}");
 }
+
+#[test]
+fn given_a_storage_failure_during_a_pull_when_the_mirror_pulls_again_then_it_resumes_at_its_cursor_and_holds_everything(
+) {
+    use skill_ledger_log::faults::{self, Operation};
+
+    let partner = Partner::sichuan();
+    let numbers = partner.issue(1000, "f");
+    let home = HomeLedger::chongqing();
+    let log = NodeLog::new(&partner.node);
+    let mut one_batch = options();
+    one_batch.batch_entries_max = 256;
+    one_batch.batches_max = Some(1);
+    let mut mirror = open_mirror(&home, &partner);
+    mirror
+        .pull(&log, &one_batch, &mut |_| {})
+        .expect("first batch");
+    let before = held(&mirror);
+    assert_eq!(before.cursor, 256);
+
+    // The store refuses the next batch's commit after its leaves reached the tree; then the
+    // tree refuses to sync.
+    for (part, operation) in [("db", Operation::Write), ("tree", Operation::Fsync)] {
+        let dir = mirror.dir().join(part);
+        faults::fail(&dir, operation);
+        let error = mirror
+            .pull(&log, &one_batch, &mut |_| {})
+            .expect_err("the pull fails");
+        faults::clear(&dir);
+        assert_eq!(error.kind(), SyncErrorKind::Store, "{part}: {error}");
+        assert_eq!(
+            held(&mirror),
+            before,
+            "{part}: a failed pull keeps what it held"
+        );
+    }
+
+    // The same handle resumes at its cursor (the tree is cut back to it first), and the
+    // whole, checked against the signed root at the end, is the partner's.
+    let report = pull(&mut mirror, &log);
+    assert_eq!(report.cursor_before, 256);
+    assert!(report.caught_up(), "{report:?}");
+    check_mirrors(&mirror, &partner, &numbers);
+    drop(mirror);
+    let reopened = open_mirror(&home, &partner);
+    assert_eq!(reopened.cursor(), report.cursor_after);
+    check_mirrors(&reopened, &partner, &numbers);
+}

@@ -7,8 +7,12 @@
 //! message loss (a request fails, or a witness request is acted on but its answer is lost),
 //! reordering and delay (an older checkpoint answered late, an old `add-checkpoint` request
 //! delivered again). Either node crashes and restarts at any step: its node, mirror and
-//! witness are dropped without ceremony and reopened from disk. Time is simulated: the
-//! nodes' clock and the mirror's clock and backoff sleep read one counter the seed drives.
+//! witness are dropped without ceremony and reopened from disk. The disk under a mirror fails
+//! now and then during a pull (a write or fsync fails, a write is torn, the disk is full; the
+//! log's fault seam, which sled's writes and the mirror's own files go through, from a second
+//! random stream so the steps of a seed stay as they were): the pull must fail with a storage
+//! error, keep what it held and resume once the disk is back. Time is simulated: the nodes'
+//! clock and the mirrors' clock and backoff read one [`Clock`] the seed drives.
 //!
 //! At the end the network heals; then both mirrors must hold exactly their origins (same
 //! checkpoint, same tree, the same folded credentials, persons' holdings and counters), every
@@ -39,6 +43,7 @@ use skill_ledger_domain::{
     EventId, EventKind, IdDocumentType, Level, LevelCertified, OccupationCode, Province,
     RegistrationNumber, Route, ScopeItem, SignedEvent, Signer,
 };
+use skill_ledger_log::faults::{self, Operation};
 use skill_ledger_log::{leaf_hash, verify_inclusion, Checkpoint, Hash};
 use skill_ledger_node::{Clock, InitOptions, Node};
 use skill_ledger_sync::transport::FetchResult;
@@ -562,6 +567,9 @@ struct World {
     served_checkpoints: [RefCell<Vec<String>>; 2],
     sent_requests: [RefCell<Vec<Vec<u8>>>; 2],
     rng: Rng,
+    /// Storage faults are drawn from a stream of their own, so the steps a seed takes are the
+    /// same with them as without.
+    storage: Rng,
     tally: Tally,
 }
 
@@ -575,6 +583,10 @@ struct Tally {
     cosigns_failed: u64,
     crashes: u64,
     partitions: u64,
+    /// Pulls with a storage fault armed under the puller's mirror directory.
+    storage_faults: u64,
+    /// Of those, pulls the fault failed.
+    pulls_storage_failed: u64,
 }
 
 impl World {
@@ -594,6 +606,7 @@ impl World {
             served_checkpoints: Default::default(),
             sent_requests: Default::default(),
             rng: Rng(seed),
+            storage: Rng(seed ^ 0x5354_4f52_4147_4521),
             tally: Tally::default(),
         }
     }
@@ -662,9 +675,25 @@ impl World {
             served_checkpoints: served,
             sent_requests: sent,
         };
+        // Sometimes the disk under the mirror fails: its store, its tree or its files.
+        let mirrors = puller.dir.join("mirrors");
+        let storage_fault = (!healed && self.storage.chance(20)).then(|| {
+            let operation = [
+                Operation::Write,
+                Operation::ShortWrite,
+                Operation::Fsync,
+                Operation::DiskFull,
+            ][self.storage.below(4) as usize];
+            faults::fail(&mirrors, operation);
+            operation
+        });
         let mirror = puller.mirror.as_mut().expect("mirror open");
         let cursor_before = mirror.cursor();
         let result = mirror.pull(&link, &options, &mut |_| {});
+        if storage_fault.is_some() {
+            faults::clear(&mirrors);
+            self.tally.storage_faults += 1;
+        }
         match result {
             Ok(report) => {
                 assert!(report.cursor_after >= cursor_before);
@@ -681,7 +710,21 @@ impl World {
                 self.tally.pulls_failed += 1;
                 false
             }
-            Err(error) => panic!("side {at} pulling: unexpected {:?}: {error}", error.kind()),
+            Err(error)
+                if storage_fault.is_some()
+                    && matches!(error.kind(), SyncErrorKind::Store | SyncErrorKind::Io) =>
+            {
+                assert!(
+                    mirror.cursor() >= cursor_before,
+                    "a pull the disk failed keeps what it held ({storage_fault:?}: {error})"
+                );
+                self.tally.pulls_storage_failed += 1;
+                false
+            }
+            Err(error) => panic!(
+                "side {at} pulling (storage fault {storage_fault:?}): unexpected {:?}: {error}",
+                error.kind()
+            ),
         }
     }
 
