@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::apply::{Changes, RegistryChange, StatKey};
+use crate::changes::{Changes, RegistryChange, StatKey};
 use crate::event::{
     AppointmentBasis, EvaluationBasis, EventId, EventKind, LevelCertified, Route, SignedEvent,
     Signer,

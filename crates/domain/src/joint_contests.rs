@@ -14,7 +14,7 @@
 //! joint with this one) is checked against the mirror at admission
 //! (`skill-ledger-sync`'s `recognition::check_partner_result`).
 
-use crate::apply::{Changes, RegistryChange, StatKey};
+use crate::changes::{Changes, RegistryChange, StatKey};
 use crate::event::{ContestJoined, PartnerContestResultAccepted, SignedEvent};
 use crate::rejection::Rejection;
 use crate::routes::career_of;

@@ -14,7 +14,7 @@
 //!   date fixes occupation and level, and the event id is derived from the foreign document
 //!   so that one document is compared once per ledger.
 
-use crate::apply::{Changes, StatKey};
+use crate::changes::{Changes, StatKey};
 use crate::event::{
     EventKind, ForeignComparisonBasis, LevelCertified, Route, SignedEvent, Signer,
     SpecialAbilityCertified,

@@ -35,6 +35,7 @@ mod apply;
 mod batch_verify;
 mod careers;
 mod catalogue_policy_checks;
+mod changes;
 mod date;
 mod event;
 mod holder;
@@ -55,9 +56,10 @@ mod rules;
 mod state;
 mod subject;
 
-pub use apply::{apply, stat, Changes, RegistryChange, StatKey};
+pub use apply::apply;
 pub use batch_verify::{verify_batch_grouped, verify_each, verify_signed, KeyCache, SignedBytes};
 pub use careers::{current_levels, next_steps, NextStep};
+pub use changes::{stat, Changes, RegistryChange, StatKey};
 pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,

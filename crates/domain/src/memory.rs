@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::apply::{apply, Changes};
+use crate::apply::apply;
+use crate::changes::Changes;
 use crate::event::{EventId, EventKind, SignedEvent};
 use crate::ids::CertificateNumber;
 use crate::rejection::Rejection;

@@ -25,7 +25,7 @@
 //! is marked "basis revoked"), keeps the reason in the career record and moves the counters
 //! back (`recognitions.withdrawn` counts withdrawals).
 
-use crate::apply::{Changes, StatKey};
+use crate::changes::{Changes, StatKey};
 use crate::event::{RecognitionRecorded, RecognitionWithdrawn, SignedEvent, WithdrawalReason};
 use crate::rejection::Rejection;
 use crate::routes::{career_of, check_occupation_known, policy_at};
@@ -208,7 +208,7 @@ pub(crate) fn apply_recognition(
         basis_revoked: false,
     });
     recognition_counters(recognised.level, 1, &mut changes.stats);
-    crate::apply::holder_counters(
+    crate::changes::holder_counters(
         highest_before,
         person.highest_overall(),
         recognised.date.year(),
@@ -279,7 +279,7 @@ pub(crate) fn apply_withdrawal(
         });
     }
     recognition_counters(recognition.level, -1, &mut changes.stats);
-    crate::apply::holder_counters(
+    crate::changes::holder_counters(
         highest_before,
         person.highest_overall(),
         withdrawn.effective.year(),
