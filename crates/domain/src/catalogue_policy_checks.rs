@@ -1,10 +1,10 @@
 //! Checks for the two documents an authority adopts: the catalogue and the policy.
 
 use crate::event::{CatalogueAdopted, PolicyAdopted};
+use crate::guards::DOCUMENT_BYTES_MAX;
 use crate::occupation::Catalogue;
 use crate::policy::Policy;
 use crate::rejection::Rejection;
-use crate::rules::DOCUMENT_BYTES_MAX;
 use crate::state::Registry;
 
 fn check_document_size(field: &'static str, text: &str) -> Result<(), Rejection> {

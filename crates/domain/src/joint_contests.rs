@@ -16,9 +16,8 @@
 
 use crate::changes::{Changes, RegistryChange, StatKey};
 use crate::event::{ContestJoined, PartnerContestResultAccepted, SignedEvent};
+use crate::guards::{authority_signed, career_of, check_text, NAME_CHARS_MAX};
 use crate::rejection::Rejection;
-use crate::routes::career_of;
-use crate::rules::{authority_signed, check_text, NAME_CHARS_MAX};
 use crate::state::{ContestResultRecord, RecordView, Registry};
 
 pub(crate) fn check_joined(

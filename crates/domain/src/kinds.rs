@@ -19,13 +19,13 @@ use crate::event::{
     EventKind, ForeignComparisonBasis, LevelCertified, Route, SignedEvent, Signer,
     SpecialAbilityCertified,
 };
+use crate::guards::{
+    body_signed, check_body_may_issue, check_occupation_known, check_text, check_well_formed,
+    policy_at, NAME_CHARS_MAX,
+};
 use crate::ids::CredentialKind;
 use crate::policy::Policy;
 use crate::rejection::Rejection;
-use crate::routes::{check_occupation_known, policy_at};
-use crate::rules::{
-    body_signed, check_body_may_issue, check_text, check_well_formed, NAME_CHARS_MAX,
-};
 use crate::state::{BodyRecord, CredentialStatus, RecordView, Registry, SpecialAbilityRecord};
 
 /// The rejection for an event whose id the log already holds (with other content): a

@@ -31,6 +31,7 @@
 //! assert_eq!(number.registration_number().as_str(), "S000050000123");
 //! ```
 
+mod admission;
 mod apply;
 mod batch_verify;
 mod careers;
@@ -38,6 +39,7 @@ mod catalogue_policy_checks;
 mod changes;
 mod date;
 mod event;
+mod guards;
 mod holder;
 mod ids;
 mod joint_contests;
@@ -56,6 +58,7 @@ mod rules;
 mod state;
 mod subject;
 
+pub use admission::{check_not_backdated, check_not_dated_in_future, FUTURE_DATE_TOLERANCE_DAYS};
 pub use apply::apply;
 pub use batch_verify::{verify_batch_grouped, verify_each, verify_signed, KeyCache, SignedBytes};
 pub use careers::{current_levels, next_steps, NextStep};
@@ -72,6 +75,9 @@ pub use event::{
     ScopeItem, SignedEvent, Signer, SpecialAbilityCertified, TitleEligibilityGranted, TitleLevel,
     TitleRecorded, VcIssuerKeySet, WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX,
     ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
+};
+pub use guards::{
+    CONTROLLER_ID_CHARS_MAX, DOCUMENT_BYTES_MAX, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
 };
 pub use holder::{
     check_document_number, check_holder_name, DocumentNumberError, DocumentNumberErrorKind,
@@ -105,11 +111,7 @@ pub use pseudonym_request::{
 };
 pub use rejection::Rejection;
 pub use rejection_zh::{rejection_message_zh, REJECTION_MESSAGES_ZH};
-pub use rules::{
-    check_certification_by_body, check_not_backdated, check_not_dated_in_future, decide,
-    CONTROLLER_ID_CHARS_MAX, DOCUMENT_BYTES_MAX, FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX,
-    SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
-};
+pub use rules::{check_certification_by_body, decide};
 pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,

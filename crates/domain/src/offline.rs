@@ -31,10 +31,11 @@
 use crate::apply::apply;
 use crate::date::Date;
 use crate::event::{EventKind, LevelCertified, SignedEvent, Signer};
+use crate::guards::authority_signed;
 use crate::ids::{CertificateNumber, RegistrationNumber};
 use crate::memory::MemoryLedger;
 use crate::rejection::Rejection;
-use crate::rules::{authority_signed, check_certification_by_body, decide};
+use crate::rules::{check_certification_by_body, decide};
 use crate::state::{BodyRecord, LedgerInfo, Registry, StatusChange};
 use crate::subject::NameKey;
 

@@ -27,11 +27,11 @@
 
 use crate::changes::{Changes, StatKey};
 use crate::event::{RecognitionRecorded, RecognitionWithdrawn, SignedEvent, WithdrawalReason};
-use crate::rejection::Rejection;
-use crate::routes::{career_of, check_occupation_known, policy_at};
-use crate::rules::{
-    authority_signed, check_text, check_well_formed, NAME_CHARS_MAX, TEXT_CHARS_MAX,
+use crate::guards::{
+    authority_signed, career_of, check_occupation_known, check_text, check_well_formed, policy_at,
+    NAME_CHARS_MAX, TEXT_CHARS_MAX,
 };
+use crate::rejection::Rejection;
 use crate::state::{
     Holding, RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RouteKind,
 };

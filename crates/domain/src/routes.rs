@@ -13,48 +13,15 @@ use crate::event::{
     ContestResultRecorded, EventId, LevelCertified, SignedEvent, Signer, TitleEligibilityGranted,
     TitleRecorded,
 };
+use crate::guards::{
+    authority_signed, body_signed, career_of, check_body_may_issue, check_occupation_known,
+    check_text, existing_body, policy_at, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
+};
 use crate::ladder::Level;
 use crate::occupation::OccupationCode;
 use crate::policy::Policy;
 use crate::rejection::Rejection;
-use crate::rules::{
-    authority_signed, body_signed, check_body_may_issue, check_text, existing_body, NAME_CHARS_MAX,
-    SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
-};
-use crate::state::{BodyRecord, CareerRecord, RecordView, Registry};
-use crate::subject::SubjectId;
-
-pub(crate) fn policy_at(registry: &Registry, date: Date) -> Result<&Policy, Rejection> {
-    registry
-        .policy_at(date)
-        .map(|policy| policy.as_ref())
-        .ok_or(Rejection::NoPolicyInForce { date })
-}
-
-/// The subject's career record, or `None` when the view keeps none (rules that need it are
-/// then skipped).
-pub(crate) fn career_of(records: &impl RecordView, subject: &SubjectId) -> Option<CareerRecord> {
-    records
-        .keeps_careers()
-        .then(|| records.career(subject).unwrap_or_default())
-}
-
-pub(crate) fn check_occupation_known(
-    registry: &Registry,
-    occupation: OccupationCode,
-) -> Result<(), Rejection> {
-    let catalogue = registry.catalogue.as_ref().ok_or(Rejection::NoCatalogue)?;
-    if !occupation.is_well_formed() {
-        return Err(Rejection::Malformed {
-            field: "occupation",
-            reason: "not an occupation code".to_string(),
-        });
-    }
-    if catalogue.get(occupation).is_none() {
-        return Err(Rejection::UnknownOccupation { occupation });
-    }
-    Ok(())
-}
+use crate::state::{BodyRecord, RecordView, Registry};
 
 // ---------------------------------------------------------------------------------------
 // Contests (竞赛晋升)

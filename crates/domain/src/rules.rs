@@ -4,8 +4,6 @@
 //! signature itself is checked by the caller (the node verifies in batches); `decide` checks
 //! that the key that signed is the one the log says was valid for that signer at that date.
 
-use ed25519_dalek::VerifyingKey;
-
 use crate::catalogue_policy_checks::{check_catalogue, check_policy};
 use crate::date::Date;
 use crate::event::{
@@ -13,69 +11,15 @@ use crate::event::{
     CredentialRevoked, EvaluationBasis, EventKind, LevelCertified, Route, SignedEvent, Signer,
     VcIssuerKeySet,
 };
+use crate::guards::{
+    authority_signed, body_signed, check_body_may_issue, check_key_not_revoked, check_key_not_weak,
+    check_text, check_well_formed, existing_body, require_authority, CONTROLLER_ID_CHARS_MAX,
+    NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
+};
 use crate::ids::BodyKind;
 use crate::rejection::Rejection;
 use crate::routes;
-use crate::state::{key_at, BodyRecord, BodyStatus, LedgerInfo, RecordView, Registry};
-
-/// Longest names (characters).
-pub const NAME_CHARS_MAX: usize = 200;
-/// Longest free texts: reasons, justifications, statements (characters).
-pub const TEXT_CHARS_MAX: usize = 2_000;
-/// Most occupations in one body's scope.
-pub const SCOPE_ITEMS_MAX: usize = 2_000;
-/// Longest policy or catalogue document (bytes).
-pub const DOCUMENT_BYTES_MAX: usize = 60_000;
-
-/// Days an event's date may run ahead of the admitting node's UTC date (the ledgers keep
-/// China time, UTC+8, so "today" there is up to a day ahead of UTC).
-pub const FUTURE_DATE_TOLERANCE_DAYS: i32 = 1;
-
-/// The admission check against backdating, when the ledger bounds it (`days_max` > 0,
-/// `ledger.toml` `[sequencer] backdate_days_max`): an event signed by an evaluation body may
-/// not be dated more than `days_max` days before `today`. A thief holding a body's key can
-/// then date its events at most that far back, whatever rotation it is dodging; events signed
-/// by the authority (which records history, e.g. when a ledger takes over older credentials)
-/// are not bounded. Like [`check_not_dated_in_future`] it reads the admitting node's clock,
-/// so it is not part of `decide`: replays never run it.
-pub fn check_not_backdated(
-    signed: &SignedEvent,
-    today: Date,
-    days_max: u32,
-) -> Result<(), Rejection> {
-    if days_max == 0 || !matches!(signed.signer, Signer::Body(_)) {
-        return Ok(());
-    }
-    let date = signed.event.kind.date();
-    let earliest_days = today
-        .days_since_unix_epoch()
-        .saturating_sub(i32::try_from(days_max).unwrap_or(i32::MAX));
-    if date.days_since_unix_epoch() < earliest_days {
-        return Err(Rejection::DatedTooFarBack {
-            date,
-            earliest: Date::from_days_since_unix_epoch(earliest_days).unwrap_or(date),
-            days_max,
-        });
-    }
-    Ok(())
-}
-
-/// The admission check a node runs with its own clock *before* an event is queued for
-/// `decide`: the event's date ([`EventKind::date`]: issue, effective or adoption date) is
-/// not after `today` (plus [`FUTURE_DATE_TOLERANCE_DAYS`]). It is not part of `decide`,
-/// which reads no clock: replays, rebuilds and mirrors never run it, so an entry admitted
-/// once stays valid on every replay.
-pub fn check_not_dated_in_future(kind: &EventKind, today: Date) -> Result<(), Rejection> {
-    let date = kind.date();
-    if date.days_since_unix_epoch()
-        > today
-            .days_since_unix_epoch()
-            .saturating_add(FUTURE_DATE_TOLERANCE_DAYS)
-    {
-        return Err(Rejection::DatedInFuture { date, today });
-    }
-    Ok(())
-}
+use crate::state::{BodyRecord, BodyStatus, LedgerInfo, RecordView, Registry};
 
 /// Decides whether `signed` may be appended after the state in `registry` and `records`.
 pub fn decide(
@@ -223,43 +167,6 @@ pub fn decide(
     }
 }
 
-fn require_authority(signed: &SignedEvent, event: &'static str) -> Result<(), Rejection> {
-    match signed.signer {
-        Signer::Authority => Ok(()),
-        found => Err(Rejection::WrongSigner {
-            event,
-            expected: "the authority",
-            found,
-        }),
-    }
-}
-
-/// The authority's events are judged by log position, not by the date they carry: only the
-/// key in force (the last `LedgerEstablished` / `AuthorityKeyRotated` logged) signs them, so
-/// a retired or stolen authority key signs nothing once its successor is logged, however the
-/// event is dated (the authority records history, so its dates are not bounded).
-pub(crate) fn authority_signed(
-    registry: &Registry,
-    signed: &SignedEvent,
-    event: &'static str,
-    date: Date,
-) -> Result<(), Rejection> {
-    require_authority(signed, event)?;
-    let keys = registry
-        .ledger
-        .as_ref()
-        .map(|ledger| ledger.authority_keys.as_slice())
-        .unwrap_or_default();
-    let in_force = keys.last().map(|period| period.public_key);
-    if key_at(keys, date).is_none() || in_force != Some(signed.public_key) {
-        return Err(Rejection::KeyNotValidAtDate {
-            signer: "the authority".to_string(),
-            date,
-        });
-    }
-    Ok(())
-}
-
 /// Signed with the recovery key in force, as `Signer::Recovery`.
 fn recovery_signed(
     signed: &SignedEvent,
@@ -302,9 +209,6 @@ fn check_new_authority_side_key(ledger: &LedgerInfo, key: &[u8; 32]) -> Result<(
     }
     Ok(())
 }
-
-/// The longest controller document id (in characters) a `VcIssuerKeySet` may name.
-pub const CONTROLLER_ID_CHARS_MAX: usize = 200;
 
 /// A VC issuer key: a strong key of its own (never an authority or recovery key, which sign
 /// the log), and a controller id that is an absolute http(s) URL without a fragment, query or
@@ -361,48 +265,6 @@ fn check_authority_rotation(
     Ok(())
 }
 
-/// The body's record, checked to be the signer and to hold the signing key at `date`.
-pub(crate) fn body_signed<'a>(
-    registry: &'a Registry,
-    signed: &SignedEvent,
-    event: &'static str,
-    date: Date,
-) -> Result<&'a BodyRecord, Rejection> {
-    let Signer::Body(registration_number) = signed.signer else {
-        return Err(Rejection::WrongSigner {
-            event,
-            expected: "an evaluation body",
-            found: signed.signer,
-        });
-    };
-    let body = registry
-        .bodies
-        .get(&registration_number)
-        .ok_or(Rejection::UnknownBody {
-            registration_number,
-        })?;
-    if body.key_at(date) != Some(signed.public_key) {
-        return Err(Rejection::KeyNotValidAtDate {
-            signer: format!("body {registration_number}"),
-            date,
-        });
-    }
-    check_key_not_revoked(body, signed)?;
-    Ok(body)
-}
-
-/// A key the authority declared compromised signs nothing after, whatever date the event
-/// carries: judged at log position, as the registry holds the revocations logged before.
-fn check_key_not_revoked(body: &BodyRecord, signed: &SignedEvent) -> Result<(), Rejection> {
-    match body.revocation_of(&signed.public_key) {
-        Some(revoked) => Err(Rejection::KeyRevoked {
-            signer: format!("body {}", body.registration_number),
-            revoked_by: revoked.entry_index,
-        }),
-        None => Ok(()),
-    }
-}
-
 fn check_key_revocation(registry: &Registry, revoked: &BodyKeyRevoked) -> Result<(), Rejection> {
     let body = existing_body(registry, revoked.registration_number)?;
     check_text("reason", &revoked.reason, TEXT_CHARS_MAX)?;
@@ -425,32 +287,6 @@ fn check_key_revocation(registry: &Registry, revoked: &BodyKeyRevoked) -> Result
             what: "key revocation",
             date: revoked.date,
             last: body.registered,
-        });
-    }
-    Ok(())
-}
-
-fn check_key_not_weak(key: &[u8; 32]) -> Result<(), Rejection> {
-    match VerifyingKey::from_bytes(key) {
-        Ok(key) if !key.is_weak() => Ok(()),
-        _ => Err(Rejection::WeakKey),
-    }
-}
-
-pub(crate) fn check_text(
-    field: &'static str,
-    text: &str,
-    length_max: usize,
-) -> Result<(), Rejection> {
-    if text.trim().is_empty() {
-        return Err(Rejection::EmptyField { field });
-    }
-    let length = text.chars().count();
-    if length > length_max {
-        return Err(Rejection::FieldTooLong {
-            field,
-            length,
-            length_max,
         });
     }
     Ok(())
@@ -515,18 +351,6 @@ fn check_registration(
     Ok(())
 }
 
-pub(crate) fn existing_body(
-    registry: &Registry,
-    registration_number: crate::ids::RegistrationNumber,
-) -> Result<&BodyRecord, Rejection> {
-    registry
-        .bodies
-        .get(&registration_number)
-        .ok_or(Rejection::UnknownBody {
-            registration_number,
-        })
-}
-
 fn check_key_rotation(registry: &Registry, rotated: &BodyKeyRotated) -> Result<(), Rejection> {
     let body = existing_body(registry, rotated.registration_number)?;
     check_key_not_weak(&rotated.public_key)?;
@@ -580,18 +404,6 @@ fn check_status_change(
         });
     }
     Ok(())
-}
-
-/// A decoded certificate number is read (province, year, level) only once it is well formed.
-pub(crate) fn check_well_formed(number: &crate::ids::CertificateNumber) -> Result<(), Rejection> {
-    if number.is_well_formed() {
-        return Ok(());
-    }
-    Err(Rejection::BadCertificateNumber {
-        certificate_number: String::from_utf8_lossy(number.as_bytes()).into_owned(),
-        reason: "not 22 characters: a letter, digits and the series (level digit, Q or Z)"
-            .to_string(),
-    })
 }
 
 fn check_certificate_number(certified: &LevelCertified) -> Result<(), Rejection> {
@@ -801,27 +613,6 @@ pub fn check_certification_by_body(
     check_key_not_revoked(body, signed)?;
     check_body_may_issue(body, certified.issued)?;
     check_scope(body, certified)
-}
-
-/// A body may issue at `date` only while active and inside its registration window.
-pub(crate) fn check_body_may_issue(body: &BodyRecord, date: Date) -> Result<(), Rejection> {
-    let status = body.status_at(date);
-    if status != BodyStatus::Active {
-        return Err(Rejection::BodyNotActive {
-            registration_number: body.registration_number,
-            status,
-            date,
-        });
-    }
-    if date < body.valid_from || date > body.valid_until {
-        return Err(Rejection::OutsideRegistrationWindow {
-            registration_number: body.registration_number,
-            date,
-            valid_from: body.valid_from,
-            valid_until: body.valid_until,
-        });
-    }
-    Ok(())
 }
 
 fn check_occupation(registry: &Registry, certified: &LevelCertified) -> Result<(), Rejection> {
