@@ -165,7 +165,7 @@ pub mod stat {
 }
 
 impl Registry {
-    /// Takes in a registry change produced by [`apply`].
+    /// Takes in a registry change produced by [`apply`](crate::apply).
     pub fn absorb(&mut self, change: RegistryChange) {
         match change {
             RegistryChange::Ledger(ledger) => self.ledger = Some(ledger),

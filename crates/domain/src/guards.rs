@@ -12,7 +12,9 @@ use crate::ids::{CertificateNumber, RegistrationNumber};
 use crate::occupation::OccupationCode;
 use crate::policy::Policy;
 use crate::rejection::Rejection;
-use crate::state::{key_at, BodyRecord, BodyStatus, CareerRecord, RecordView, Registry};
+use crate::state::{
+    key_at, BodyRecord, BodyStatus, CareerRecord, LedgerInfo, RecordView, Registry,
+};
 use crate::subject::SubjectId;
 
 /// Longest names (characters).
@@ -216,4 +218,12 @@ pub(crate) fn check_occupation_known(
         return Err(Rejection::UnknownOccupation { occupation });
     }
     Ok(())
+}
+
+/// The ledger's own record: every event but `LedgerEstablished` comes after it.
+pub(crate) fn established(registry: &Registry) -> Result<&LedgerInfo, Rejection> {
+    registry
+        .ledger
+        .as_ref()
+        .ok_or(Rejection::LedgerNotEstablished)
 }

@@ -32,34 +32,27 @@
 //! ```
 
 mod admission;
-mod apply;
 mod batch_verify;
 mod careers;
-mod catalogue_policy_checks;
 mod changes;
 mod date;
 mod event;
+mod events;
 mod guards;
 mod holder;
 mod ids;
-mod joint_contests;
-mod kinds;
 mod ladder;
 mod memory;
 mod occupation;
 mod offline;
 mod policy;
 mod pseudonym_request;
-mod recognition;
 mod rejection;
 mod rejection_zh;
-mod routes;
-mod rules;
 mod state;
 mod subject;
 
 pub use admission::{check_not_backdated, check_not_dated_in_future, FUTURE_DATE_TOLERANCE_DAYS};
-pub use apply::apply;
 pub use batch_verify::{verify_batch_grouped, verify_each, verify_signed, KeyCache, SignedBytes};
 pub use careers::{current_levels, next_steps, NextStep};
 pub use changes::{stat, Changes, RegistryChange, StatKey};
@@ -76,6 +69,7 @@ pub use event::{
     TitleRecorded, VcIssuerKeySet, WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX,
     ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
+pub use events::{apply, check_certification_by_body, decide, reused_event_id};
 pub use guards::{
     CONTROLLER_ID_CHARS_MAX, DOCUMENT_BYTES_MAX, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
 };
@@ -87,7 +81,6 @@ pub use holder::{
 pub use ids::{
     BodyKind, CertificateNumber, CredentialKind, IdParseError, Province, RegistrationNumber,
 };
-pub use kinds::reused_event_id;
 pub use ladder::{Level, LevelParseError};
 pub use memory::MemoryLedger;
 pub use occupation::{
@@ -111,7 +104,6 @@ pub use pseudonym_request::{
 };
 pub use rejection::Rejection;
 pub use rejection_zh::{rejection_message_zh, REJECTION_MESSAGES_ZH};
-pub use rules::{check_certification_by_body, decide};
 pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,
