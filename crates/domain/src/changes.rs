@@ -76,7 +76,8 @@ pub enum StatKey {
     RecognitionsWithdrawn,
     /// Results of a joint contest's partner side accepted here (结果互认).
     PartnerContestResults,
-    /// Certificates issued of a kind (issue 19), revoked of a kind, standing now of a kind.
+    /// Certificates issued of a kind (skill level, qualification, special ability), revoked
+    /// of a kind, standing now of a kind.
     KindIssued(crate::ids::CredentialKind),
     KindRevoked(crate::ids::CredentialKind),
     KindValid(crate::ids::CredentialKind),

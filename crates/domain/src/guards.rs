@@ -32,6 +32,7 @@ pub const DOCUMENT_BYTES_MAX: usize = 60_000;
 /// The longest controller document id (in characters) a `VcIssuerKeySet` may name.
 pub const CONTROLLER_ID_CHARS_MAX: usize = 200;
 
+/// Signed as the authority (which key is the caller's question).
 pub(crate) fn require_authority(
     signed: &SignedEvent,
     event: &'static str,
@@ -117,6 +118,7 @@ pub(crate) fn check_key_not_revoked(
     }
 }
 
+/// A new key decodes and is not of small order.
 pub(crate) fn check_key_not_weak(key: &[u8; 32]) -> Result<(), Rejection> {
     match VerifyingKey::from_bytes(key) {
         Ok(key) if !key.is_weak() => Ok(()),
@@ -124,6 +126,7 @@ pub(crate) fn check_key_not_weak(key: &[u8; 32]) -> Result<(), Rejection> {
     }
 }
 
+/// A text that is not blank and at most `length_max` characters.
 pub(crate) fn check_text(
     field: &'static str,
     text: &str,
@@ -143,6 +146,7 @@ pub(crate) fn check_text(
     Ok(())
 }
 
+/// The record of a body the log registered.
 pub(crate) fn existing_body(
     registry: &Registry,
     registration_number: RegistrationNumber,
@@ -188,6 +192,7 @@ pub(crate) fn check_well_formed(number: &CertificateNumber) -> Result<(), Reject
     })
 }
 
+/// The policy in force at `date`.
 pub(crate) fn policy_at(registry: &Registry, date: Date) -> Result<&Policy, Rejection> {
     registry
         .policy_at(date)
@@ -203,6 +208,7 @@ pub(crate) fn career_of(records: &impl RecordView, subject: &SubjectId) -> Optio
         .then(|| records.career(subject).unwrap_or_default())
 }
 
+/// A well-formed occupation code of the catalogue in force.
 pub(crate) fn check_occupation_known(
     registry: &Registry,
     occupation: OccupationCode,

@@ -21,6 +21,16 @@
 //! are read through the [`RecordView`] trait, so a node can keep them in an embedded database
 //! while tests use [`MemoryLedger`].
 //!
+//! ## Where the rules live
+//! `events/` holds one module per kind of event (or small family), each with the kind's
+//! checks for `decide` next to its step of `apply`; `events/mod.rs` holds the two functions
+//! themselves, as dispatch tables over [`EventKind`]. What the kinds share sits beside it and
+//! never imports an event module: `guards.rs` (signers, text and size limits, lookups),
+//! `changes.rs` ([`Changes`], [`StatKey`]), `careers.rs` (the basis of a holding, the
+//! revocation cascade, [`current_levels`], [`next_steps`]). `admission.rs` holds the checks a
+//! node runs with its own clock before `decide` ([`check_not_dated_in_future`],
+//! [`check_not_backdated`]).
+//!
 //! ## Example
 //! ```
 //! use skill_ledger_domain::{CertificateNumber, Level};
