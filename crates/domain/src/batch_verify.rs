@@ -189,10 +189,10 @@ const VERIFY_THREADS_MAX: usize = 8;
 /// partner's mirror), so they all accept exactly the same signatures.
 ///
 /// The signing message is [`crate::signing_message`]'s domain prefix followed by the event's
-/// own bytes. The batch is cut into chunks of at least [`VERIFY_CHUNK_ENTRIES_MIN`], one per
-/// core; each chunk is checked by [`verify_each`] (one grouped batch equation, and one by one
-/// only when it fails, to name the culprits) on a thread of its own, the first on the
-/// caller's. A key that does not decode or is weak never verifies.
+/// own bytes. The batch is cut into chunks of at least `VERIFY_CHUNK_ENTRIES_MIN` entries,
+/// one per core; each chunk is checked by [`verify_each`] (one grouped batch equation, and
+/// one by one only when it fails, to name the culprits) on a thread of its own, the first on
+/// the caller's. A key that does not decode or is weak never verifies.
 pub fn verify_signed(origin: &str, batch: &[SignedBytes<'_>], keys: &mut KeyCache) -> Vec<bool> {
     // Every signing message in one buffer: no allocation per event.
     let prefix = crate::signing_message(origin, &[]);

@@ -1,6 +1,7 @@
-//! `apply` for the routes beyond evaluation and direct recognition (issue 5), and the two
-//! things credentials gain from them: the basis a credential was built on, and the
-//! revocation cascade that marks what was built on a revoked credential "basis revoked".
+//! The person's career across the routes: the read side ([`current_levels`], [`next_steps`],
+//! [`NextStep`]), and the fold helpers the events share: the holding a new credential is
+//! built on, and the revocation cascade that marks what was built on a revoked credential
+//! (or a withdrawn recognition) "basis revoked".
 //!
 //! Nothing is deleted by a cascade: the dependants stay valid, flagged for review
 //! ([`crate::Holding::basis_revoked`], [`crate::AppointmentRecord::basis_revoked`],
@@ -8,18 +9,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::apply::{Changes, RegistryChange, StatKey};
-use crate::event::{
-    AppointmentBasis, EvaluationBasis, EventId, EventKind, LevelCertified, Route, SignedEvent,
-    Signer,
-};
+use crate::changes::Changes;
+use crate::event::{AppointmentBasis, EvaluationBasis, EventId, LevelCertified, Route};
 use crate::ids::CertificateNumber;
 use crate::ladder::Level;
-use crate::state::{
-    AppointmentRecord, AppointmentRight, ApprenticeshipRecord, CareerRecord, ContestRecord,
-    ContestResultRecord, EligibilityRecord, PersonRecord, RecordView, Registry, RightPeriod,
-    RouteKind, TitleRecord,
-};
+use crate::state::{CareerRecord, PersonRecord, RecordView, Registry, RouteKind};
 use crate::subject::SubjectId;
 
 fn position(index: usize) -> Option<u16> {
@@ -61,21 +55,6 @@ pub(crate) fn credential_basis(person: &PersonRecord, certified: &LevelCertified
         }
         _ => None,
     }
-}
-
-/// Marks the contest result promoted to `certified`.
-pub(crate) fn promote_result(
-    records: &impl RecordView,
-    certified: &LevelCertified,
-    result: EventId,
-) -> Option<(SubjectId, CareerRecord)> {
-    let mut career = records.career(&certified.subject)?;
-    let found = career
-        .contest_results
-        .iter_mut()
-        .find(|held| held.id == result)?;
-    found.promoted = Some((certified.certificate_number, certified.issued));
-    Some((certified.subject, career))
 }
 
 /// After `revoked` is marked revoked in `person`: marks every holding built on it, directly
@@ -138,7 +117,11 @@ pub(crate) fn cascade_revocation(
     marked + career_marked
 }
 
-fn career_record(
+/// The subject's career record `apply` updates.
+///
+/// # Panics
+/// When a view that keeps careers has none for the subject: `decide` found it there.
+pub(crate) fn career_record(
     records: &impl RecordView,
     subject: &SubjectId,
     index: u64,
@@ -151,185 +134,6 @@ fn career_record(
         "entry {index}: the {what} must exist"
     );
     career
-}
-
-/// `apply` for the events of the other routes.
-pub(crate) fn apply_route_event(
-    registry: &Registry,
-    records: &impl RecordView,
-    signed: &SignedEvent,
-    index: u64,
-    changes: &mut Changes,
-) {
-    let id = signed.event.id;
-    let signer_body = match signed.signer {
-        Signer::Body(number) => Some(number),
-        Signer::Authority | Signer::Recovery => None,
-    };
-    match &signed.event.kind {
-        EventKind::ContestRegistered(registered) => {
-            changes.registry = Some(RegistryChange::Contest(Box::new(ContestRecord {
-                id,
-                name: registered.name.clone(),
-                tier: registered.tier,
-                occupations: registered.occupations.clone(),
-                date: registered.date,
-                entry_index: index,
-                joint_with: Vec::new(),
-            })));
-        }
-        EventKind::ContestResultRecorded(result) => {
-            let tier = registry
-                .contests
-                .get(&result.contest)
-                .map(|contest| contest.tier)
-                .unwrap_or_else(|| panic!("entry {index}: the contest must be registered"));
-            let mut career = records.career(&result.subject).unwrap_or_default();
-            career.contest_results.push(ContestResultRecord {
-                id,
-                contest: result.contest,
-                tier,
-                occupation: result.occupation,
-                rank: result.rank,
-                award: result.award.clone(),
-                date: result.date,
-                promoted: None,
-                entry_index: index,
-            });
-            changes.career = Some((result.subject, career));
-            changes.stats.push((StatKey::ContestResults, 1));
-        }
-        EventKind::ApprenticeshipStarted(started) => {
-            let body = signer_body
-                .unwrap_or_else(|| panic!("entry {index}: an apprenticeship has a body"));
-            let mut career = records.career(&started.subject).unwrap_or_default();
-            career.apprenticeships.push(ApprenticeshipRecord {
-                id,
-                body,
-                occupation: started.occupation,
-                started: started.started,
-                completed: None,
-                entry_index: index,
-            });
-            changes.career = Some((started.subject, career));
-            changes.stats.push((StatKey::ApprenticeshipsStarted, 1));
-        }
-        EventKind::ApprenticeshipCompleted(completed) => {
-            changes.stats.push((StatKey::ApprenticeshipsCompleted, 1));
-            let Some(mut career) =
-                career_record(records, &completed.subject, index, "apprenticeship")
-            else {
-                return;
-            };
-            if let Some(found) = career
-                .apprenticeships
-                .iter_mut()
-                .find(|held| held.id == completed.apprenticeship)
-            {
-                found.completed = Some(completed.completed);
-                changes.career = Some((completed.subject, career));
-            }
-        }
-        EventKind::AppointmentRightGranted(granted) => {
-            let mut right = registry
-                .appointment_rights
-                .get(&granted.registration_number)
-                .cloned()
-                .unwrap_or(AppointmentRight {
-                    registration_number: granted.registration_number,
-                    periods: Vec::new(),
-                    first_principal: None,
-                });
-            let mut levels = granted.levels.clone();
-            levels.sort_unstable();
-            right.periods.push(RightPeriod {
-                from: granted.effective,
-                levels,
-            });
-            changes.registry = Some(RegistryChange::AppointmentRight(Box::new(right)));
-        }
-        EventKind::AppointmentMade(made) => {
-            let body =
-                signer_body.unwrap_or_else(|| panic!("entry {index}: an appointment has a body"));
-            let mut career = records.career(&made.subject).unwrap_or_default();
-            career.appointments.push(AppointmentRecord {
-                id,
-                body,
-                occupation: made.occupation,
-                level: made.level,
-                term_start: made.term_start,
-                term_end: made.term_end,
-                basis: made.basis.clone(),
-                ended: None,
-                basis_revoked: false,
-                entry_index: index,
-            });
-            changes.career = Some((made.subject, career));
-            changes
-                .stats
-                .push((StatKey::RouteLevel(RouteKind::Appointment, made.level), 1));
-            if made.level == Level::PrincipalTechnician {
-                if let Some(right) = registry.appointment_rights.get(&body) {
-                    if right
-                        .first_principal
-                        .is_none_or(|first| made.term_start < first)
-                    {
-                        let mut right = right.clone();
-                        right.first_principal = Some(made.term_start);
-                        changes.registry = Some(RegistryChange::AppointmentRight(Box::new(right)));
-                    }
-                }
-            }
-        }
-        EventKind::AppointmentEnded(ended) => {
-            changes.stats.push((StatKey::AppointmentsEnded, 1));
-            let Some(mut career) = career_record(records, &ended.subject, index, "appointment")
-            else {
-                return;
-            };
-            if let Some(found) = career
-                .appointments
-                .iter_mut()
-                .find(|appointment| appointment.id == ended.appointment)
-            {
-                found.ended = Some((ended.effective, ended.reason));
-                changes
-                    .stats
-                    .push((StatKey::RouteLevel(RouteKind::Appointment, found.level), -1));
-                changes.career = Some((ended.subject, career));
-            }
-        }
-        EventKind::TitleRecorded(recorded) => {
-            let mut career = records.career(&recorded.subject).unwrap_or_default();
-            career.titles.push(TitleRecord {
-                id,
-                title: recorded.title,
-                series: recorded.series.clone(),
-                field: recorded.field.clone(),
-                obtained: recorded.obtained,
-                entry_index: index,
-            });
-            changes.career = Some((recorded.subject, career));
-        }
-        EventKind::TitleEligibilityGranted(granted) => {
-            let mut career = records.career(&granted.subject).unwrap_or_default();
-            career.eligibilities.push(EligibilityRecord {
-                id,
-                title: granted.title,
-                series: granted.series.clone(),
-                field: granted.field.clone(),
-                basis: granted.basis,
-                date: granted.date,
-                basis_revoked: false,
-                entry_index: index,
-            });
-            changes.career = Some((granted.subject, career));
-            changes
-                .stats
-                .push((StatKey::TitleEligibilities(granted.title), 1));
-        }
-        other => panic!("entry {index}: {} is applied by apply itself", other.name()),
-    }
 }
 
 /// One thing a person may apply for next, and from when (per the latest policy).

@@ -38,7 +38,7 @@ pub const DOCUMENT_NUMBER_CHARS_MIN: usize = 5;
 /// Longest document number of the other types, after normalisation.
 pub const DOCUMENT_NUMBER_CHARS_MAX: usize = 20;
 /// Longest holder name (characters), as `decide` bounds other names.
-pub const HOLDER_NAME_CHARS_MAX: usize = crate::rules::NAME_CHARS_MAX;
+pub const HOLDER_NAME_CHARS_MAX: usize = crate::guards::NAME_CHARS_MAX;
 
 /// GB 11643-1999 weights of the first 17 digits, and the check character for each remainder.
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];

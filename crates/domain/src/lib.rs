@@ -21,6 +21,16 @@
 //! are read through the [`RecordView`] trait, so a node can keep them in an embedded database
 //! while tests use [`MemoryLedger`].
 //!
+//! ## Where the rules live
+//! `events/` holds one module per kind of event (or small family), each with the kind's
+//! checks for `decide` next to its step of `apply`; `events/mod.rs` holds the two functions
+//! themselves, as dispatch tables over [`EventKind`]. What the kinds share sits beside it and
+//! never imports an event module: `guards.rs` (signers, text and size limits, lookups),
+//! `changes.rs` ([`Changes`], [`StatKey`]), `careers.rs` (the basis of a holding, the
+//! revocation cascade, [`current_levels`], [`next_steps`]). `admission.rs` holds the checks a
+//! node runs with its own clock before `decide` ([`check_not_dated_in_future`],
+//! [`check_not_backdated`]).
+//!
 //! ## Example
 //! ```
 //! use skill_ledger_domain::{CertificateNumber, Level};
@@ -31,33 +41,31 @@
 //! assert_eq!(number.registration_number().as_str(), "S000050000123");
 //! ```
 
-mod apply;
+mod admission;
 mod batch_verify;
 mod careers;
-mod catalogue_policy_checks;
+mod changes;
 mod date;
 mod event;
+mod events;
+mod guards;
 mod holder;
 mod ids;
-mod joint_contests;
-mod kinds;
 mod ladder;
 mod memory;
 mod occupation;
 mod offline;
 mod policy;
 mod pseudonym_request;
-mod recognition;
 mod rejection;
 mod rejection_zh;
-mod routes;
-mod rules;
 mod state;
 mod subject;
 
-pub use apply::{apply, stat, Changes, RegistryChange, StatKey};
+pub use admission::{check_not_backdated, check_not_dated_in_future, FUTURE_DATE_TOLERANCE_DAYS};
 pub use batch_verify::{verify_batch_grouped, verify_each, verify_signed, KeyCache, SignedBytes};
 pub use careers::{current_levels, next_steps, NextStep};
+pub use changes::{stat, Changes, RegistryChange, StatKey};
 pub use date::{Date, DateParseError};
 pub use event::{
     encode_event, signing_message, AppointmentBasis, AppointmentEndReason, AppointmentEnded,
@@ -71,6 +79,10 @@ pub use event::{
     TitleRecorded, VcIssuerKeySet, WithdrawalReason, BINCODE_CONFIG, ENTRY_BYTES_MAX,
     ENTRY_FORMAT_VERSION, SIGNING_CONTEXT,
 };
+pub use events::{apply, check_certification_by_body, decide, reused_event_id};
+pub use guards::{
+    CONTROLLER_ID_CHARS_MAX, DOCUMENT_BYTES_MAX, NAME_CHARS_MAX, SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
+};
 pub use holder::{
     check_document_number, check_holder_name, DocumentNumberError, DocumentNumberErrorKind,
     HolderNameError, DOCUMENT_NUMBER_CHARS_MAX, DOCUMENT_NUMBER_CHARS_MIN, HOLDER_NAME_CHARS_MAX,
@@ -79,7 +91,6 @@ pub use holder::{
 pub use ids::{
     BodyKind, CertificateNumber, CredentialKind, IdParseError, Province, RegistrationNumber,
 };
-pub use kinds::reused_event_id;
 pub use ladder::{Level, LevelParseError};
 pub use memory::MemoryLedger;
 pub use occupation::{
@@ -103,11 +114,6 @@ pub use pseudonym_request::{
 };
 pub use rejection::Rejection;
 pub use rejection_zh::{rejection_message_zh, REJECTION_MESSAGES_ZH};
-pub use rules::{
-    check_certification_by_body, check_not_backdated, check_not_dated_in_future, decide,
-    CONTROLLER_ID_CHARS_MAX, DOCUMENT_BYTES_MAX, FUTURE_DATE_TOLERANCE_DAYS, NAME_CHARS_MAX,
-    SCOPE_ITEMS_MAX, TEXT_CHARS_MAX,
-};
 pub use state::{
     key_at, AppointmentRecord, AppointmentRight, ApprenticeshipRecord, BodyRecord, BodyStatus,
     CareerRecord, ContestRecord, ContestResultRecord, CredentialRecord, CredentialStatus,

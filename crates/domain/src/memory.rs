@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::apply::{apply, Changes};
+use crate::changes::Changes;
 use crate::event::{EventId, EventKind, SignedEvent};
+use crate::events::{apply, decide};
 use crate::ids::CertificateNumber;
 use crate::rejection::Rejection;
-use crate::rules::decide;
 use crate::state::{
     CareerRecord, CredentialRecord, PersonRecord, RecordView, Registry, SpecialAbilityRecord,
 };

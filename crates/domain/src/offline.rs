@@ -28,13 +28,13 @@
 //! assert_eq!(BundleRole::AuthorityChange.label(), "authority-change");
 //! ```
 
-use crate::apply::apply;
 use crate::date::Date;
 use crate::event::{EventKind, LevelCertified, SignedEvent, Signer};
+use crate::events::{apply, check_certification_by_body, decide};
+use crate::guards::authority_signed;
 use crate::ids::{CertificateNumber, RegistrationNumber};
 use crate::memory::MemoryLedger;
 use crate::rejection::Rejection;
-use crate::rules::{authority_signed, check_certification_by_body, decide};
 use crate::state::{BodyRecord, LedgerInfo, Registry, StatusChange};
 use crate::subject::NameKey;
 

@@ -1,4 +1,6 @@
-//! Joint contests (赛项共定、结果互认, issue 6).
+//! Contests (竞赛晋升) and joint contests (赛项共定、结果互认): `ContestRegistered`,
+//! `ContestResultRecorded`, `ContestJoined`, `PartnerContestResultAccepted`. A result is a
+//! basis for the contest route of a `LevelCertified` (`basis.rs`).
 //!
 //! A contest stays registered on each ledger by its own authority (`ContestRegistered`). Each
 //! authority then records that its contest is joint with the partner's (`ContestJoined`, naming
@@ -14,24 +16,102 @@
 //! joint with this one) is checked against the mirror at admission
 //! (`skill-ledger-sync`'s `recognition::check_partner_result`).
 
-use crate::apply::{Changes, RegistryChange, StatKey};
-use crate::event::{ContestJoined, PartnerContestResultAccepted, SignedEvent};
+use crate::changes::{Changes, RegistryChange, StatKey};
+use crate::event::{
+    ContestJoined, ContestRegistered, ContestResultRecorded, PartnerContestResultAccepted,
+    SignedEvent,
+};
+use crate::guards::{
+    authority_signed, career_of, check_occupation_known, check_text, established, NAME_CHARS_MAX,
+    SCOPE_ITEMS_MAX,
+};
 use crate::rejection::Rejection;
-use crate::routes::career_of;
-use crate::rules::{authority_signed, check_text, NAME_CHARS_MAX};
-use crate::state::{ContestResultRecord, RecordView, Registry};
+use crate::state::{ContestRecord, ContestResultRecord, RecordView, Registry};
 
-pub(crate) fn check_joined(
+pub(super) fn check_registered(
+    registry: &Registry,
+    signed: &SignedEvent,
+    registered: &ContestRegistered,
+) -> Result<(), Rejection> {
+    authority_signed(registry, signed, "contest_registered", registered.date)?;
+    check_text("name", &registered.name, NAME_CHARS_MAX)?;
+    if registered.occupations.is_empty() {
+        return Err(Rejection::EmptyField {
+            field: "occupations",
+        });
+    }
+    if registered.occupations.len() > SCOPE_ITEMS_MAX {
+        return Err(Rejection::FieldTooLong {
+            field: "occupations",
+            length: registered.occupations.len(),
+            length_max: SCOPE_ITEMS_MAX,
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for occupation in &registered.occupations {
+        if !seen.insert(*occupation) {
+            return Err(Rejection::DuplicateScopeOccupation {
+                occupation: *occupation,
+            });
+        }
+        check_occupation_known(registry, *occupation)?;
+    }
+    Ok(())
+}
+
+pub(super) fn check_result(
+    registry: &Registry,
+    records: &impl RecordView,
+    signed: &SignedEvent,
+    result: &ContestResultRecorded,
+) -> Result<(), Rejection> {
+    authority_signed(registry, signed, "contest_result_recorded", result.date)?;
+    let contest = registry
+        .contests
+        .get(&result.contest)
+        .ok_or(Rejection::UnknownContest {
+            contest: result.contest,
+        })?;
+    let refuse = |reason: String| Err(Rejection::ContestResultNotAllowed { reason });
+    if !contest.occupations.contains(&result.occupation) {
+        return refuse(format!(
+            "occupation {} is not contested in {}",
+            result.occupation, contest.name
+        ));
+    }
+    if result.date < contest.date {
+        return refuse(format!(
+            "the result is dated {}, before the contest was held ({})",
+            result.date, contest.date
+        ));
+    }
+    if result.rank == 0 {
+        return refuse("placings start at 1".to_string());
+    }
+    check_text("award", &result.award, NAME_CHARS_MAX)?;
+    if let Some(career) = career_of(records, &result.subject) {
+        if career
+            .contest_results
+            .iter()
+            .any(|held| held.contest == result.contest)
+        {
+            return refuse(format!(
+                "the subject already has a result in {}",
+                contest.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn check_joined(
     registry: &Registry,
     signed: &SignedEvent,
     joined: &ContestJoined,
 ) -> Result<(), Rejection> {
     authority_signed(registry, signed, "contest_joined", joined.date)?;
     check_text("partner_origin", &joined.partner_origin, NAME_CHARS_MAX)?;
-    let ledger = registry
-        .ledger
-        .as_ref()
-        .ok_or(Rejection::LedgerNotEstablished)?;
+    let ledger = established(registry)?;
     if joined.partner_origin == ledger.origin {
         return Err(Rejection::Malformed {
             field: "partner_origin",
@@ -54,7 +134,7 @@ pub(crate) fn check_joined(
     Ok(())
 }
 
-pub(crate) fn check_accepted(
+pub(super) fn check_accepted(
     registry: &Registry,
     records: &impl RecordView,
     signed: &SignedEvent,
@@ -110,7 +190,49 @@ pub(crate) fn check_accepted(
     Ok(())
 }
 
-pub(crate) fn apply_joined(registry: &Registry, joined: &ContestJoined, changes: &mut Changes) {
+pub(super) fn apply_registered(registered: &ContestRegistered, changes: &mut Changes) {
+    changes.registry = Some(RegistryChange::Contest(Box::new(ContestRecord {
+        id: changes.event_id,
+        name: registered.name.clone(),
+        tier: registered.tier,
+        occupations: registered.occupations.clone(),
+        date: registered.date,
+        entry_index: changes.index,
+        joint_with: Vec::new(),
+    })));
+}
+
+/// # Panics
+/// When the contest is not registered: `decide` found it.
+pub(super) fn apply_result(
+    registry: &Registry,
+    records: &impl RecordView,
+    result: &ContestResultRecorded,
+    changes: &mut Changes,
+) {
+    let index = changes.index;
+    let tier = registry
+        .contests
+        .get(&result.contest)
+        .map(|contest| contest.tier)
+        .unwrap_or_else(|| panic!("entry {index}: the contest must be registered"));
+    let mut career = records.career(&result.subject).unwrap_or_default();
+    career.contest_results.push(ContestResultRecord {
+        id: changes.event_id,
+        contest: result.contest,
+        tier,
+        occupation: result.occupation,
+        rank: result.rank,
+        award: result.award.clone(),
+        date: result.date,
+        promoted: None,
+        entry_index: index,
+    });
+    changes.career = Some((result.subject, career));
+    changes.stats.push((StatKey::ContestResults, 1));
+}
+
+pub(super) fn apply_joined(registry: &Registry, joined: &ContestJoined, changes: &mut Changes) {
     let index = changes.index;
     let mut contest = registry
         .contests
@@ -123,7 +245,7 @@ pub(crate) fn apply_joined(registry: &Registry, joined: &ContestJoined, changes:
     changes.registry = Some(RegistryChange::Contest(Box::new(contest)));
 }
 
-pub(crate) fn apply_accepted(
+pub(super) fn apply_accepted(
     registry: &Registry,
     records: &impl RecordView,
     accepted: &PartnerContestResultAccepted,

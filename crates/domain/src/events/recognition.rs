@@ -1,5 +1,6 @@
-//! 川渝 互认 (issue 6): the home authority recognises a partner ledger's credential, and
-//! withdraws the recognition when the origin revokes the credential (or by its own decision).
+//! 川渝 互认: `RecognitionRecorded` and `RecognitionWithdrawn`. The home authority
+//! recognises a partner ledger's credential, and withdraws the recognition when the origin
+//! revokes the credential (or by its own decision).
 //!
 //! `decide` judges a recognition by the home ledger alone: the signer, the policy's
 //! `[recognition]` section (open, `level_max`, the occupation mapping), the home catalogue,
@@ -25,18 +26,20 @@
 //! is marked "basis revoked"), keeps the reason in the career record and moves the counters
 //! back (`recognitions.withdrawn` counts withdrawals).
 
-use crate::apply::{Changes, StatKey};
+use crate::careers::cascade_revocation;
+use crate::changes::{holder_counters, Changes, StatKey};
 use crate::event::{RecognitionRecorded, RecognitionWithdrawn, SignedEvent, WithdrawalReason};
-use crate::rejection::Rejection;
-use crate::routes::{career_of, check_occupation_known, policy_at};
-use crate::rules::{
-    authority_signed, check_text, check_well_formed, NAME_CHARS_MAX, TEXT_CHARS_MAX,
+use crate::guards::{
+    authority_signed, career_of, check_occupation_known, check_text, check_well_formed,
+    established, policy_at, NAME_CHARS_MAX, TEXT_CHARS_MAX,
 };
+use crate::ladder::Level;
+use crate::rejection::Rejection;
 use crate::state::{
     Holding, RecognitionRecord, RecognitionWithdrawal, RecordView, Registry, RouteKind,
 };
 
-pub(crate) fn check_recognition(
+pub(super) fn check_recorded(
     registry: &Registry,
     records: &impl RecordView,
     signed: &SignedEvent,
@@ -45,10 +48,7 @@ pub(crate) fn check_recognition(
     let date = recognised.date;
     authority_signed(registry, signed, "recognition_recorded", date)?;
     check_text("origin", &recognised.origin, NAME_CHARS_MAX)?;
-    let ledger = registry
-        .ledger
-        .as_ref()
-        .ok_or(Rejection::LedgerNotEstablished)?;
+    let ledger = established(registry)?;
     if recognised.origin == ledger.origin {
         return Err(Rejection::RecognitionOfHomeCredential {
             origin: recognised.origin.clone(),
@@ -64,7 +64,7 @@ pub(crate) fn check_recognition(
             ),
         });
     }
-    if crate::ladder::Level::from_national_number(number.level_number()) != Some(recognised.level) {
+    if Level::from_national_number(number.level_number()) != Some(recognised.level) {
         return Err(Rejection::CertificateLevelMismatch {
             certificate_number: number,
             level: recognised.level,
@@ -124,7 +124,7 @@ pub(crate) fn check_recognition(
     Ok(())
 }
 
-pub(crate) fn check_withdrawal(
+pub(super) fn check_withdrawn(
     registry: &Registry,
     records: &impl RecordView,
     signed: &SignedEvent,
@@ -173,7 +173,7 @@ pub(crate) fn check_withdrawal(
     Ok(())
 }
 
-pub(crate) fn apply_recognition(
+pub(super) fn apply_recorded(
     records: &impl RecordView,
     recognised: &RecognitionRecorded,
     changes: &mut Changes,
@@ -208,7 +208,7 @@ pub(crate) fn apply_recognition(
         basis_revoked: false,
     });
     recognition_counters(recognised.level, 1, &mut changes.stats);
-    crate::apply::holder_counters(
+    holder_counters(
         highest_before,
         person.highest_overall(),
         recognised.date.year(),
@@ -218,7 +218,7 @@ pub(crate) fn apply_recognition(
     changes.career = Some((recognised.subject, career));
 }
 
-pub(crate) fn apply_withdrawal(
+pub(super) fn apply_withdrawn(
     records: &impl RecordView,
     withdrawn: &RecognitionWithdrawn,
     changes: &mut Changes,
@@ -250,7 +250,7 @@ pub(crate) fn apply_withdrawal(
             holding.revoked = true;
         }
     }
-    let marked = crate::careers::cascade_revocation(
+    let marked = cascade_revocation(
         records,
         &withdrawn.subject,
         recognition.certificate_number,
@@ -279,7 +279,7 @@ pub(crate) fn apply_withdrawal(
         });
     }
     recognition_counters(recognition.level, -1, &mut changes.stats);
-    crate::apply::holder_counters(
+    holder_counters(
         highest_before,
         person.highest_overall(),
         withdrawn.effective.year(),
@@ -289,7 +289,7 @@ pub(crate) fn apply_withdrawal(
     changes.career = Some((withdrawn.subject, career));
 }
 
-fn recognition_counters(level: crate::ladder::Level, delta: i64, stats: &mut Vec<(StatKey, i64)>) {
+fn recognition_counters(level: Level, delta: i64, stats: &mut Vec<(StatKey, i64)>) {
     stats.extend([
         (StatKey::RecognitionsActive, delta),
         (StatKey::RecognitionsLevel(level), delta),
