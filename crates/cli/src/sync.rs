@@ -441,7 +441,10 @@ pub fn run_mirror(args: RunArgs, json: bool) -> CliResult {
 }
 
 /// What checking a fork record with the partner's key alone shows (`None` for other kinds).
-fn fork_check(record: &EvidenceRecord, vkey: &str) -> Option<Result<String, String>> {
+fn fork_check(
+    record: &EvidenceRecord,
+    vkey: &str,
+) -> Option<Result<String, skill_ledger_sync::SyncError>> {
     (record.summary.kind == skill_ledger_sync::EvidenceKind::Fork)
         .then(|| skill_ledger_sync::evidence::verify_fork(record, vkey))
 }
@@ -450,7 +453,7 @@ fn evidence_json(record: &EvidenceRecord, vkey: &str) -> Value {
     json!({
         "fork_verified": fork_check(record, vkey).map(|checked| match checked {
             Ok(shown) => json!({"ok": true, "shows": shown}),
-            Err(why) => json!({"ok": false, "why": why}),
+            Err(why) => json!({"ok": false, "why": why.message()}),
         }),
         "path": record.path,
         "kind": record.summary.kind.id(),

@@ -100,7 +100,8 @@ pub use occupation::{
 pub use offline::{
     check_authority_chain_offline, check_credential_offline, check_holder_offline,
     check_status_offline, BundleRole, OfflineCredential, OfflineError, OfflineStatus, ProvenEvent,
-    StatedStatus, StatusStatement, TrustedKey, STATUS_NOTE_HEADER, STATUS_NOTE_LABEL,
+    StatedStatus, StatusNoteError, StatusStatement, TrustedKey, STATUS_NOTE_HEADER,
+    STATUS_NOTE_LABEL,
 };
 pub use policy::{
     AppointmentPolicy, ApprenticeshipPolicy, ContestPolicy, ContestPromotion, ConversionPolicy,

@@ -132,6 +132,13 @@ pub struct OfflineError {
     pub reason: String,
 }
 
+/// Why the body of a `status` note does not parse: which line, and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct StatusNoteError {
+    pub reason: String,
+}
+
 /// The key a verifier trusts for a ledger, as its verifier key text names it: the key name
 /// (the ledger's origin) and the Ed25519 public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -287,7 +294,11 @@ impl StatusStatement {
     }
 
     /// Parses exactly the text [`StatusStatement::to_body`] writes; the error names the line.
-    pub fn parse_body(text: &str) -> Result<StatusStatement, String> {
+    pub fn parse_body(text: &str) -> Result<StatusStatement, StatusNoteError> {
+        StatusStatement::parse_text(text).map_err(|reason| StatusNoteError { reason })
+    }
+
+    fn parse_text(text: &str) -> Result<StatusStatement, String> {
         let inner = text
             .strip_suffix('\n')
             .ok_or("the status note body does not end with a newline")?;

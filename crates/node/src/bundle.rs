@@ -166,8 +166,10 @@ pub fn verify_credential_bundle(
             ),
         })?
         .ok_or(BundleInvalid::StatusMissing)?;
-    let statement = StatusStatement::parse_body(&body)
-        .map_err(|reason| BundleInvalid::BadStatusNote { reason })?;
+    let statement =
+        StatusStatement::parse_body(&body).map_err(|error| BundleInvalid::BadStatusNote {
+            reason: error.reason,
+        })?;
     let status = check_status_offline(
         &statement,
         (&checkpoint.origin, checkpoint.size, checkpoint.root),

@@ -47,6 +47,9 @@ pub enum SyncErrorKind {
     Locked,
     /// A witness request or answer is malformed or refused.
     Witness,
+    /// An evidence record, or a consistency proof in it, is malformed or does not show what
+    /// it claims.
+    Evidence,
 }
 
 impl SyncError {

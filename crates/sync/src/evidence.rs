@@ -61,8 +61,12 @@ impl ConsistencyProof {
         text
     }
 
-    /// Parses the text form; the error names the faulty line.
-    pub fn parse(text: &str) -> std::result::Result<ConsistencyProof, String> {
+    /// Parses the text form; the error (kind `Evidence`) names the faulty line.
+    pub fn parse(text: &str) -> Result<ConsistencyProof> {
+        ConsistencyProof::parse_text(text).map_err(evidence_error)
+    }
+
+    fn parse_text(text: &str) -> std::result::Result<ConsistencyProof, String> {
         let hash = |line: &str, what: &str| -> std::result::Result<Hash, String> {
             BASE64_STANDARD
                 .decode(line)
@@ -128,7 +132,7 @@ pub fn parse_chain(text: &str) -> std::result::Result<Vec<ConsistencyProof>, Str
     }
     blocks
         .iter()
-        .map(|block| ConsistencyProof::parse(block))
+        .map(|block| ConsistencyProof::parse_text(block))
         .collect()
 }
 
@@ -139,8 +143,16 @@ const PROOF_CHAIN_MAX: usize = 4;
 /// mirror): both checkpoints are signed by the partner, and they cannot both be true, either
 /// because they have one size and two roots, or because the consistency proof shows the
 /// larger tree's first leaves hash to another root than the smaller checkpoint signs.
-/// Returns what was shown, or why the record does not show a fork.
-pub fn verify_fork(record: &EvidenceRecord, vkey: &str) -> std::result::Result<String, String> {
+/// Returns what was shown, or why the record does not show a fork (kind `Evidence`).
+pub fn verify_fork(record: &EvidenceRecord, vkey: &str) -> Result<String> {
+    fork_shown(record, vkey).map_err(evidence_error)
+}
+
+fn evidence_error(why: String) -> SyncError {
+    SyncError::new(SyncErrorKind::Evidence, why)
+}
+
+fn fork_shown(record: &EvidenceRecord, vkey: &str) -> std::result::Result<String, String> {
     if record.summary.kind != EvidenceKind::Fork {
         return Err(format!("{} is not a fork record", record.path.display()));
     }

@@ -75,8 +75,13 @@ impl AddCheckpointRequest {
         text.into_bytes()
     }
 
-    /// Parses a request body; the error says what is malformed (an HTTP 400).
-    pub fn parse(body: &[u8]) -> Result<AddCheckpointRequest, String> {
+    /// Parses a request body; the error (kind `Witness`) says what is malformed (an HTTP 400).
+    pub fn parse(body: &[u8]) -> Result<AddCheckpointRequest, SyncError> {
+        AddCheckpointRequest::parse_text(body)
+            .map_err(|why| SyncError::new(SyncErrorKind::Witness, why))
+    }
+
+    fn parse_text(body: &[u8]) -> Result<AddCheckpointRequest, String> {
         if body.len() > REQUEST_BYTES_MAX {
             return Err(format!("request body over {REQUEST_BYTES_MAX} bytes"));
         }
@@ -332,7 +337,7 @@ impl Witness {
     pub fn add_checkpoint(&self, body: &[u8], now_unix_s: u64) -> WitnessAnswer {
         let request = match AddCheckpointRequest::parse(body) {
             Ok(request) => request,
-            Err(why) => return WitnessAnswer::BadRequest(why),
+            Err(error) => return WitnessAnswer::BadRequest(error.message().to_string()),
         };
         let origin = request
             .checkpoint_note

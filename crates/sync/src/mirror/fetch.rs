@@ -130,14 +130,11 @@ impl<'a> TileFetcher<'a> {
             .fetch_with_fallback(width, |w| self.log.entry_bundle(index, w))
             .map_err(|error| self.transport_error(&format!("entry bundle {path}"), error))?;
         let served_path = entry_bundle_path(index, served_width);
-        let mut entries = parse_bundle(&bytes, usize::from(served_width)).map_err(|why| {
-            SyncError::new(
-                SyncErrorKind::BadEntry,
-                format!(
-                    "entry bundle {served_path} from {}: {why}",
-                    self.log.describe()
-                ),
-            )
+        let mut entries = parse_bundle(&bytes, usize::from(served_width)).map_err(|error| {
+            error.context(format!(
+                "entry bundle {served_path} from {}",
+                self.log.describe()
+            ))
         })?;
         entries.truncate(usize::from(width));
         Ok(entries)
@@ -328,7 +325,12 @@ impl TileFetcher<'_> {
 }
 
 /// Splits a C2SP entry bundle into exactly `count` entries.
-pub fn parse_bundle(bytes: &[u8], count: usize) -> Result<Vec<Vec<u8>>, String> {
+/// The error (kind `BadEntry`) says where the bundle goes wrong.
+pub fn parse_bundle(bytes: &[u8], count: usize) -> Result<Vec<Vec<u8>>> {
+    split_bundle(bytes, count).map_err(|why| SyncError::new(SyncErrorKind::BadEntry, why))
+}
+
+fn split_bundle(bytes: &[u8], count: usize) -> Result<Vec<Vec<u8>>, String> {
     let mut entries = Vec::with_capacity(count);
     let mut offset = 0usize;
     while offset < bytes.len() {
@@ -408,15 +410,19 @@ mod tests {
         );
         assert!(parse_bundle(&bundle, 2)
             .expect_err("extra")
+            .message()
             .contains("after its 2"));
         assert!(parse_bundle(&bundle, 4)
             .expect_err("short")
+            .message()
             .contains("holds 3"));
         assert!(parse_bundle(&bundle[..bundle.len() - 1], 3)
             .expect_err("cut")
+            .message()
             .contains("claims 3 bytes"));
         assert!(parse_bundle(&[0], 1)
             .expect_err("cut length")
+            .message()
             .contains("truncated"));
     }
 }
