@@ -3,10 +3,10 @@
 //!
 //! This crate knows nothing of credentials. An entry is an opaque byte
 //! string of at most 65535 bytes (so it fits a C2SP entry bundle's u16
-//! length). It provides four layers:
+//! length). It provides four layers, and two things every crate shares:
 //!
 //! - [`Log`] / [`LogReader`]: the log of record, append-only segment files
-//!   of checksummed frames. One writer (the sequencer) appends batches with
+//!   of checksummed frames. One writer (a node's sequencer) appends batches with
 //!   one fdatasync each; any number of readers on any threads read
 //!   committed entries with `pread`, verifying every checksum.
 //! - [`MerkleTree`] / [`TreeReader`]: the RFC 6962 tree over the entries'
@@ -19,6 +19,12 @@
 //!   are never signed, even across restarts.
 //! - [`audit`]: recomputes everything from the log and compares it with
 //!   the tree and a checkpoint.
+//! - [`AuthenticatedTiles`]: reads of *another* log's hash tiles (from any
+//!   [`TileSource`]) where every tile is checked against a signed root, for
+//!   mirrors and auditors that hold only a checkpoint.
+//! - [`Clock`] / [`SystemClock`], the one clock of the crates that read the
+//!   time, and [`faults`], the one storage seam tests fail writes and fsyncs
+//!   through (the log's files, the node's sled writes, the sync crate's files).
 //!
 //! Errors are one type, [`LogError`], whose [`LogErrorKind`] callers match
 //! on and whose context (file, byte offset, entry index) points at damage.

@@ -110,7 +110,7 @@ struct TreeShared {
     last_root: Mutex<Option<(u64, Hash)>>,
 }
 
-/// The writer of the tree, owned by the sequencer.
+/// The writer of the tree, owned by one thread (a node's writer, a mirror's pull).
 pub struct MerkleTree {
     shared: Arc<TreeShared>,
 }

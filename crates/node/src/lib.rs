@@ -2,10 +2,15 @@
 //!
 //! A [`Node`] owns a ledger directory: the log of record (`log/`), the Merkle tree and the
 //! latest signed checkpoint (`tree/`), the projections in sled (`projections/`), the keys
-//! (`keys/`) and `ledger.toml`. It runs the sequencer thread that takes signed submissions,
-//! decides them with the domain rules, makes accepted ones durable (one fsync per batch),
-//! integrates them into the tree, signs a checkpoint and folds them into the projections
-//! before answering. Queries read the projections.
+//! (`keys/`) and `ledger.toml`. Opening it recovers the directory (the log audited against the
+//! signed checkpoint, the projections trusted, replayed or rebuilt), then starts the pipeline
+//! (`pipeline/`): signed submissions are verified, decided with the domain rules and made
+//! durable (one fsync per batch), integrated into the tree, covered by a signed checkpoint and
+//! folded into the projections before they are answered. Queries read the projections.
+//!
+//! Every fold of entries into projections (new submissions, the replay, the rebuild, and a
+//! partner's mirror in `skill-ledger-sync`) goes through one [`engine::Engine`], over a
+//! [`engine::RecordStore`]: the node's own sled layout ([`Projection`]) or another.
 //!
 //! ## The key decision: the log is the truth, sled is a cache
 //! Every projection is a fold of the log, committed together with its cursor in one sled

@@ -237,7 +237,7 @@ impl Partners {
     /// Writes `partners.toml` atomically.
     pub fn save(&self, home: &Home) -> Result<()> {
         let text = format!(
-            "# Partner ledgers mirrored and witnessed by this ledger (docs/formats.md, part 4).\n{}",
+            "# Partner ledgers mirrored and witnessed by this ledger (docs/formats.md, Part 6).\n{}",
             self.to_toml()
         );
         fsutil::write_atomically(&home.dir, PARTNERS_FILE_NAME, text.as_bytes())

@@ -281,7 +281,7 @@ mod tests {
             .expect("valid cosigner")
     }
 
-    /// Golden vector (docs/formats.md, part 4): seed `[0x03; 32]`, name
+    /// Golden vector (docs/formats.md, Part 6): seed `[0x03; 32]`, name
     /// `skill-ledger/51/witness`, the checkpoint body above, time 1700000100.
     #[test]
     fn cosignature_line_golden() {

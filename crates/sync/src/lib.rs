@@ -11,8 +11,9 @@
 //!   [`PartnerLog`]: [`HttpLog`] or [`NodeLog`]), verifying the checkpoint signature, the
 //!   consistency with the checkpoint held, every entry against the signed tree and against
 //!   the ledger rules (`decide` over the partner's own registry), and folds the partner's
-//!   entries into a foreign-credential projection ([`Mirror::credential`]) in sled under
-//!   `mirrors/<origin>/`. Resumable, in bounded batches, with retries and backoff.
+//!   entries, with the node's own projection engine, into a foreign-credential projection
+//!   ([`Mirror::credential`]) in sled under `mirrors/<origin>/`. Resumable, in bounded
+//!   batches, with retries and backoff on the pull's [`skill_ledger_log::Clock`].
 //! * Fork and rule-violation [`evidence`]: two inconsistent signed checkpoints, or a signed
 //!   entry the rules refuse, are kept on disk and stop the mirror until an operator clears
 //!   the alarm ([`Mirror::alarm`] for health checks).
@@ -27,7 +28,7 @@
 //! an entry that a verified partner checkpoint does not cover. So the mirror first holds a
 //! signed checkpoint (after checking it extends the previous one), then authenticates each
 //! batch's leaf hashes against that checkpoint's root through its hash tiles
-//! (`tlog_tiles::TileHashReader`), and only then folds and commits the batch with its
+//! (`skill_ledger_log::AuthenticatedTiles`), and only then folds and commits the batch with its
 //! cursor. Each committed prefix is therefore covered by a held, signed checkpoint, and
 //! resuming never refetches a committed entry.
 //!
@@ -45,7 +46,7 @@
 //! ```
 //!
 //! Formats (mirror store, partner file, cosignatures, witness requests) are in
-//! docs/formats.md, part 4.
+//! docs/formats.md, Part 6.
 
 pub mod config;
 pub mod cosignature;

@@ -1,7 +1,7 @@
 //! The mirror's store: its keys, and the [`RecordStore`] the projection engine folds a
 //! partner's entries into.
 //!
-//! The layout is the mirror's own (docs/formats.md, part 4): credentials keep the leaf hash
+//! The layout is the mirror's own (docs/formats.md, Part 6): credentials keep the leaf hash
 //! of the entry that certified them (so the mirror can prove them), the registry is kept as
 //! the raw registry entries (`r`), and event ids as packed chunks per batch (`i`). What the
 //! fold reads through and the order of commits are the engine's
