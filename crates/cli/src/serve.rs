@@ -65,7 +65,7 @@ pub struct ServeArgs {
     /// With --access-log sampled: the share of the other requests logged, 0 to 1.
     #[arg(long, env = "SKILL_LEDGER_ACCESS_LOG_SAMPLE_RATE")]
     pub access_log_sample_rate: Option<f64>,
-    /// The address the portal's links and QR codes name, e.g. https://zscx.example.cn/
+    /// The address the portal's links and QR codes name, e.g. `https://zscx.example.cn/`
     /// (default: http:// and the address listened on; never a request's Host header).
     #[arg(long, env = "SKILL_LEDGER_PUBLIC_BASE_URL")]
     pub public_base_url: Option<String>,

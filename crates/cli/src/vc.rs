@@ -37,7 +37,7 @@ pub enum VcCommand {
 pub struct SetupArgs {
     #[command(flatten)]
     pub dir: DirArg,
-    /// The public base URL, e.g. https://zscx.example.cn (written to `[vc] base_url` of
+    /// The public base URL, e.g. `https://zscx.example.cn` (written to `[vc] base_url` of
     /// ledger.toml). Default: the `[vc] base_url` already there.
     #[arg(long)]
     pub base_url: Option<String>,

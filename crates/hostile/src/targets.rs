@@ -130,7 +130,7 @@ pub fn entry(data: &[u8]) {
 /// Event decoding and the rules: the first byte picks the signer (authority, Y body,
 /// S body, with its registered key), the rest is `bincode(Event)`. Decoding never panics and
 /// round-trips; the rules judge any decodable event without panicking; an accepted event
-/// applies consistently (see [`judge`]), and a second event after it is judged too.
+/// applies consistently (see `judge`), and a second event after it is judged too.
 pub fn event(data: &[u8]) {
     let Some((&selector, bytes)) = data.split_first() else {
         return;

@@ -197,7 +197,7 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
 /// one storage seam of every crate that writes a file.
 ///
 /// Faults are armed per directory: every matching operation on a file under it fails until
-/// [`faults::clear`] (tests in one process use separate directories). Without the
+/// `faults::clear` (tests in one process use separate directories). Without the
 /// `fault-injection` feature nothing can be armed and the checks compile to nothing.
 ///
 /// This crate's own files (segments, the tree, the checkpoint) are checked in this module.

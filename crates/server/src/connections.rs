@@ -18,7 +18,7 @@
 //! of the answers in the written bytes and tell hyper's answer from the application's by
 //! their shape, which depends on hyper's internals; the read side needs only the request
 //! framing that HTTP/1.1 defines. So each connection's stream is a
-//! [`GuardedStream`](crate::request_head::GuardedStream): it holds every request head back
+//! [`GuardedStream`](crate::request_head): it holds every request head back
 //! until `httparse` (the parser hyper uses) and our checks pass it, with lower limits than
 //! hyper's (`request_head::TARGET_BYTES_MAX`, `HEAD_BYTES_MAX`, `HEADER_FIELDS_MAX`), counts
 //! the body that follows by its `Content-Length` or chunked framing to find the next head,

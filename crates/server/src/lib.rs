@@ -1,7 +1,7 @@
 //! # skill-ledger-server: the HTTP service of a ledger node
 //!
 //! This crate puts a [`Node`](skill_ledger_node::Node) on the network with axum: the JSON
-//! API under `/v1` ([`api`]), the log in the C2SP tlog-tiles layout ([`log_routes`]),
+//! API under `/v1` ([`api`]), the log in the C2SP tlog-tiles layout ([`mod@log_routes`]),
 //! `/healthz`, `/metrics` and `/openapi.json` ([`ops`]), and the limits every public service
 //! needs ([`limits`]): request body size, request timeout, requests in flight, and a
 //! per-client verification rate. Evaluation bodies get their holders' pseudonyms from

@@ -63,7 +63,7 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// `holders.high_skill.added.year.*`).
 /// Version 4 (issue 5, every route up the ladder): 35-byte holdings (route values 2 contest
 /// and 3 conversion, a flags byte, the basis position), the `routes.*` counters, and the
-/// career records, contests and appointment rights of [`super::careers`].
+/// career records, contests and appointment rights of `super::careers`.
 /// Version 5 (issue 6, 互认): holdings with route value 6 (a recognised partner credential),
 /// career records with their recognitions, the `recognitions.*` counters.
 /// Version 6 (key compromise): body records with their revoked keys (`BodyKeyRevoked`).
@@ -292,7 +292,7 @@ impl Projection {
         Ok(projection)
     }
 
-    /// The projection tree, for [`super::careers`] (its own key prefixes, same tree, same
+    /// The projection tree, for `super::careers` (its own key prefixes, same tree, same
     /// batches).
     pub(crate) fn tree(&self) -> &StoreTree {
         &self.tree

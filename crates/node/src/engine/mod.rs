@@ -1,18 +1,18 @@
 //! The projection engine: the one fold of log entries into the projections.
 //!
 //! Every path that takes entries in drives this engine: the sequencer (new submissions,
-//! [`crate::pipeline`]), the replay at start-up and the rebuild ([`Engine::replay`]). The
+//! `crate::pipeline`), the replay at start-up and the rebuild (`Engine::replay`). The
 //! engine owns what those paths share, so a rule, a record or a key layout changes in one
 //! place:
 //!
-//! * the store layout and its versioning ([`layout`]: keys, value encodings, `m/format`);
+//! * the store layout and its versioning (`layout`: keys, value encodings, `m/format`);
 //! * the overlay of decided but uncommitted batches and the [`RecordView`] that `decide` and
-//!   `apply` read through it ([`overlay`]);
-//! * the working registry, the statistics counters, the event-id index ([`event_index`]) and
-//!   the filter of keys the store may hold ([`known`]);
+//!   `apply` read through it (`overlay`);
+//! * the working registry, the statistics counters, the event-id index (`event_index`) and
+//!   the filter of keys the store may hold (`known`);
 //! * the in-order commit with the cursor: a batch is sealed once its entries are in the log,
 //!   its overlay stays readable until the store holds it, and batches reach the store one at
-//!   a time, oldest first ([`layout::Projection::commit_group`]).
+//!   a time, oldest first (`layout::Projection::commit_group`).
 //!
 //! Signatures are checked before an entry reaches the engine, by the one verifier of every
 //! path, [`skill_ledger_domain::verify_signed`].

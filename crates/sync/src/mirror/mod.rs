@@ -25,7 +25,7 @@
 //! ## The fold is the node's
 //! The mirror only fetches, authenticates and feeds: the fold is the projection engine every
 //! node uses ([`skill_ledger_node::engine::Engine`]), over the mirror's own records
-//! ([`store`]): the same `decide` and `apply`, the same overlay of batches not yet in the store,
+//! (`store`): the same `decide` and `apply`, the same overlay of batches not yet in the store,
 //! the same event-id index and filter of held keys, the same in-order commit with the cursor.
 //!
 //! ## Invariants
@@ -36,9 +36,9 @@
 //!   waits for the commit under way, so the mirror's cursor is the store's.
 //!
 //! ## Where it lives
-//! [`fetch`] talks to the partner and authenticates what it serves; [`checkpoint`] checks
-//! and holds the partner's checkpoints and keeps evidence; [`fold`] feeds verified batches to
-//! the engine and commits them; [`store`] is the mirror's key layout; [`reader`] reads a
+//! `fetch` talks to the partner and authenticates what it serves; `checkpoint` checks
+//! and holds the partner's checkpoints and keeps evidence; `fold` feeds verified batches to
+//! the engine and commits them; `store` is the mirror's key layout; `reader` reads a
 //! mirror's store from other threads.
 
 mod checkpoint;

@@ -20,7 +20,7 @@ use crate::evidence::{self, EvidenceRecord};
 /// The partner's registry as folded up to a cursor.
 type RegistryAt = (u64, std::sync::Arc<Registry>);
 
-/// A read-only view of a mirror's store that does not need the [`Mirror`] itself: the HTTP
+/// A read-only view of a mirror's store that does not need the [`super::Mirror`] itself: the HTTP
 /// service answers verifications from it while a background pull holds the `Mirror` and
 /// talks to the partner. Reads see committed batches only (each batch commits with its
 /// cursor), and the held checkpoint is written before any entry it covers, so a credential
@@ -166,7 +166,7 @@ impl MirrorReader {
         evidence::active_alarm(&self.evidence_dir)
     }
 
-    /// Freshness and state, as [`Mirror::status`] gives it.
+    /// Freshness and state, as [`super::Mirror::status`] gives it.
     pub fn status(&self) -> Result<MirrorStatus> {
         // The cursor first: the checkpoint read after it covers at least that much.
         let cursor = self.cursor()?;
