@@ -6,11 +6,17 @@
 #   2. postgresql          Debian's PostgreSQL, an append-only event table, fsync = on,
 #                          synchronous_commit = on, COPY of 1,000 events per transaction,
 #                          Ed25519 verification in the client (bench/peers/postgres_store.py)
-#   3. eventsourcing       the Python `eventsourcing` library (PyPI) with its SQLite store,
+#   3. postgresql-rust     the same server and table fed by a compiled client: binary COPY,
+#                          batch verification with the node's ed25519-dalek on every core,
+#                          ahead of the writer (bench/peers/postgres-rust, its own package)
+#   4. eventsourcing       the Python `eventsourcing` library (PyPI) with its SQLite store,
 #                          SQLite synchronous = FULL (bench/peers/eventsourcing_store.py)
 #
+# Every peer runs twice, verifying the signatures and not (`(no verify)`: what the store
+# itself costs), unless --verify-modes says otherwise.
+#
 # Usage: bench/compare.sh [--events N] [--only SYSTEM[,SYSTEM]] [--batch B] [--keep]
-#                         [--no-verify]   (diagnostic: the peers skip the signature checks)
+#                         [--verify-modes verify,no-verify] [--no-verify (= no-verify only)]
 #
 # On a fresh Debian machine it installs what is missing (Debian's postgresql and time, and the
 # Python packages in a virtual environment under bench/.venv), builds skill-ledger (release),
@@ -22,22 +28,28 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EVENTS=100000
-ONLY="skill-ledger,postgresql,eventsourcing"
+ONLY="skill-ledger,postgresql,postgresql-rust,eventsourcing"
 BATCH=1000
 KEEP=0
-PEER_FLAGS=()
+MODES="verify,no-verify"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --events) EVENTS=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
         --batch) BATCH=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        --no-verify) PEER_FLAGS+=(--no-verify); shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        --verify-modes) MODES=$2; shift 2 ;;
+        --no-verify) MODES="no-verify"; shift ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+# The peer flags of each verification mode asked for: "" (verify) and/or "--no-verify".
+PEER_MODES=()
+[[ ",$MODES," == *",verify,"* ]] && PEER_MODES+=("")
+[[ ",$MODES," == *",no-verify,"* ]] && PEER_MODES+=("--no-verify")
+if [[ ${#PEER_MODES[@]} -eq 0 ]]; then echo "compare.sh: --verify-modes takes verify and/or no-verify" >&2; exit 2; fi
 say() { echo "compare.sh: $*" >&2; }
 
 SUDO=""
@@ -46,7 +58,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 # --- install what is missing ------------------------------------------------------------
 APT_PACKAGES=()
 [[ -x /usr/bin/time ]] || APT_PACKAGES+=(time)
-if wants postgresql && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+if { wants postgresql || wants postgresql-rust; } && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     APT_PACKAGES+=(postgresql)
 fi
 if [[ ${#APT_PACKAGES[@]} -gt 0 ]]; then
@@ -77,6 +89,11 @@ fi
 say "building skill-ledger (release)"
 (cd "$ROOT" && cargo build --release --quiet -p skill-ledger-cli)
 BIN="$ROOT/target/release/skill-ledger"
+if wants postgresql-rust; then
+    say "building the compiled PostgreSQL peer (release)"
+    cargo build --release --quiet --manifest-path "$ROOT/bench/peers/postgres-rust/Cargo.toml"
+    PG_RUST="$ROOT/bench/peers/postgres-rust/target/release/postgres-rust-peer"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/skill-ledger-compare.XXXXXX")
 chmod 755 "$WORK"
@@ -150,8 +167,8 @@ EOF
     RESULTS+=("$WORK/result-skill-ledger.json")
 fi
 
-# --- 2. PostgreSQL ----------------------------------------------------------------------
-if wants postgresql; then
+# --- 2. and 3. PostgreSQL, fed from Python and from a compiled client ---------------------
+if wants postgresql || wants postgresql-rust; then
     PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
     PG_CTL="$PGBIN/pg_ctl"
     mkdir -p "$PGDATA"
@@ -163,23 +180,40 @@ if wants postgresql; then
         -o "-c listen_addresses='' -k $PGDATA -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
         start >/dev/null
     PG_PID=$(head -1 "$PGDATA/postmaster.pid")
-    say "postgresql: ingest and rebuild"
-    (cd "$ROOT/bench/peers" && $PYTHON postgres_store.py --workload "$WORKLOAD" \
-        --conninfo "host=$PGDATA user=bench dbname=postgres" --server-pid "$PG_PID" \
-        --batch "$BATCH" ${PEER_FLAGS[@]+"${PEER_FLAGS[@]}"}) >"$WORK/result-postgresql.json"
+    CONNINFO="host=$PGDATA user=bench dbname=postgres"
+    for mode in "${PEER_MODES[@]}"; do
+        tag=${mode:+-no-verify}
+        # Each run starts from an empty table (the peers drop and create it).
+        if wants postgresql; then
+            say "postgresql (Python) ${mode:-verifying}: ingest and rebuild"
+            (cd "$ROOT/bench/peers" && $PYTHON postgres_store.py --workload "$WORKLOAD" \
+                --conninfo "$CONNINFO" --server-pid "$PG_PID" --batch "$BATCH" $mode) \
+                >"$WORK/result-postgresql$tag.json"
+            RESULTS+=("$WORK/result-postgresql$tag.json")
+        fi
+        if wants postgresql-rust; then
+            say "postgresql (compiled client) ${mode:-verifying}: ingest and rebuild"
+            (cd "$ROOT/bench/peers" && $PYTHON postgres_rust_store.py --binary "$PG_RUST" \
+                --workload "$WORKLOAD" --conninfo "$CONNINFO" --server-pid "$PG_PID" \
+                --batch "$BATCH" $mode) >"$WORK/result-postgresql-rust$tag.json"
+            RESULTS+=("$WORK/result-postgresql-rust$tag.json")
+        fi
+    done
     as_postgres "$PG_CTL" -D "$PGDATA" -m fast stop >/dev/null
-    RESULTS+=("$WORK/result-postgresql.json")
 fi
 
-# --- 3. eventsourcing (SQLite) ----------------------------------------------------------
+# --- 4. eventsourcing (SQLite) ----------------------------------------------------------
 if wants eventsourcing; then
-    mkdir -p "$WORK/eventsourcing"
-    say "eventsourcing: ingest and rebuild"
-    (cd "$ROOT/bench/peers" && $PYTHON eventsourcing_store.py --workload "$WORKLOAD" \
-        --db "$WORK/eventsourcing/ledger.sqlite" --batch "$BATCH" \
-        ${PEER_FLAGS[@]+"${PEER_FLAGS[@]}"}) \
-        >"$WORK/result-eventsourcing.json"
-    RESULTS+=("$WORK/result-eventsourcing.json")
+    for mode in "${PEER_MODES[@]}"; do
+        tag=${mode:+-no-verify}
+        rm -rf "$WORK/eventsourcing"
+        mkdir -p "$WORK/eventsourcing"
+        say "eventsourcing ${mode:-verifying}: ingest and rebuild"
+        (cd "$ROOT/bench/peers" && $PYTHON eventsourcing_store.py --workload "$WORKLOAD" \
+            --db "$WORK/eventsourcing/ledger.sqlite" --batch "$BATCH" $mode) \
+            >"$WORK/result-eventsourcing$tag.json"
+        RESULTS+=("$WORK/result-eventsourcing$tag.json")
+    done
 fi
 
 # --- the table --------------------------------------------------------------------------
