@@ -57,6 +57,33 @@ pub(crate) fn credential_basis(person: &PersonRecord, certified: &LevelCertified
     }
 }
 
+/// A holding revoked in `subject`'s person record: marks revoked the holdings of `number`
+/// that `picks` chooses, runs the [`cascade_revocation`] and counts what it marked
+/// (`basis.revoked`). Returns the person record as it now is, and the highest level it held
+/// before (for the holder counters).
+pub(crate) fn revoke_holdings(
+    records: &impl RecordView,
+    subject: &SubjectId,
+    number: CertificateNumber,
+    picks: impl Fn(&crate::state::Holding) -> bool,
+    changes: &mut Changes,
+) -> (PersonRecord, Option<Level>) {
+    let mut person = records.person(subject).unwrap_or_default();
+    let highest_before = person.highest_overall();
+    for holding in &mut person.holdings {
+        if holding.certificate_number == number && picks(holding) {
+            holding.revoked = true;
+        }
+    }
+    let marked = cascade_revocation(records, subject, number, &mut person, changes);
+    if marked > 0 {
+        changes
+            .stats
+            .push((crate::changes::StatKey::BasisRevoked, i64::from(marked)));
+    }
+    (person, highest_before)
+}
+
 /// After `revoked` is marked revoked in `person`: marks every holding built on it, directly
 /// or through others, and every post and title eligibility built on one of those, "basis
 /// revoked". Returns how many records were newly marked.

@@ -26,7 +26,7 @@
 //! is marked "basis revoked"), keeps the reason in the career record and moves the counters
 //! back (`recognitions.withdrawn` counts withdrawals).
 
-use crate::careers::cascade_revocation;
+use crate::careers::revoke_holdings;
 use crate::changes::{holder_counters, Changes, StatKey};
 use crate::event::{RecognitionRecorded, RecognitionWithdrawn, SignedEvent, WithdrawalReason};
 use crate::guards::{
@@ -241,27 +241,14 @@ pub(super) fn apply_withdrawn(
     else {
         return;
     };
-    let mut person = records.person(&withdrawn.subject).unwrap_or_default();
-    let highest_before = person.highest_overall();
-    for holding in &mut person.holdings {
-        if holding.route == RouteKind::Recognition
-            && holding.certificate_number == recognition.certificate_number
-        {
-            holding.revoked = true;
-        }
-    }
-    let marked = cascade_revocation(
+    // The recognised holding only, whatever else carries the partner's number.
+    let (person, highest_before) = revoke_holdings(
         records,
         &withdrawn.subject,
         recognition.certificate_number,
-        &mut person,
+        |holding| holding.route == RouteKind::Recognition,
         changes,
     );
-    if marked > 0 {
-        changes
-            .stats
-            .push((StatKey::BasisRevoked, i64::from(marked)));
-    }
     // The cascade may have changed the career record already: build on its version.
     let mut career = match changes.career.take() {
         Some((_, cascaded)) => cascaded,

@@ -3,7 +3,7 @@
 //! its holding revoked and runs the revocation cascade (`careers.rs`): what was built on it
 //! is marked "basis revoked".
 
-use crate::careers::cascade_revocation;
+use crate::careers::revoke_holdings;
 use crate::changes::{holder_counters, valid_counters, Changes, StatKey};
 use crate::event::{CredentialRevoked, SignedEvent, Signer};
 use crate::guards::{authority_signed, body_signed, check_text, TEXT_CHARS_MAX};
@@ -89,25 +89,13 @@ fn apply_level_revocation(
         .credential(&revoked.certificate_number)
         .unwrap_or_else(|| panic!("entry {index}: revoked credential must exist"));
     credential.status = revoked_status(revoked, signed, index);
-    let mut person = records.person(&credential.subject).unwrap_or_default();
-    let highest_before = person.highest_overall();
-    for holding in &mut person.holdings {
-        if holding.certificate_number == revoked.certificate_number {
-            holding.revoked = true;
-        }
-    }
-    let marked = cascade_revocation(
+    let (person, highest_before) = revoke_holdings(
         records,
         &credential.subject,
         revoked.certificate_number,
-        &mut person,
+        |_| true,
         changes,
     );
-    if marked > 0 {
-        changes
-            .stats
-            .push((StatKey::BasisRevoked, i64::from(marked)));
-    }
     changes.stats.push((StatKey::Revoked, 1));
     changes.stats.push((
         StatKey::KindRevoked(credential.certificate_number.kind()),
