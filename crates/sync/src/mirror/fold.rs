@@ -95,7 +95,7 @@ impl Mirror {
             let FetchedBatch {
                 start: current_start,
                 entries,
-                leaf_hashes,
+                mut leaf_hashes,
                 checked,
             } = current;
             let joined = self.time(|t| &mut t.verify_wait_us, || checked.join());
@@ -119,7 +119,11 @@ impl Mirror {
             *pending = self.start_commit(
                 sealed,
                 registry_changed,
-                (current_start, &entries, &leaf_hashes[..folded as usize]),
+                (current_start, &entries, {
+                    // The folded entries' leaves move to the commit; the rest are not needed.
+                    leaf_hashes.truncate(folded as usize);
+                    leaf_hashes
+                }),
                 target,
                 fetcher,
             )?;
@@ -191,7 +195,7 @@ impl Mirror {
         &mut self,
         sealed: Sealed,
         registry_changed: bool,
-        (start, entries, leaf_hashes): (u64, &Arc<Vec<Vec<u8>>>, &[Hash]),
+        (start, entries, leaf_hashes): (u64, &Arc<Vec<Vec<u8>>>, Vec<Hash>),
         target: &SignedCheckpoint,
         fetcher: &TileFetcher<'_>,
     ) -> Result<Option<PendingCommit>> {
@@ -200,7 +204,6 @@ impl Mirror {
             return Ok(None);
         }
         assert_eq!(start, self.cursor, "batches commit in order");
-        let leaf_hashes: Vec<Hash> = leaf_hashes.to_vec();
         let end = sealed.cursor;
         // The tree first, synced: a tree ahead of the cursor is cut back (at open, and when a
         // pull starts), a tree behind it would be damage.
