@@ -8,7 +8,8 @@
 #                          Ed25519 verification in the client (bench/peers/postgres_store.py)
 #   3. postgresql-rust     the same server and table fed by a compiled client: binary COPY,
 #                          batch verification with the node's ed25519-dalek on every core,
-#                          ahead of the writer (bench/peers/postgres-rust, its own package)
+#                          ahead of the writer (bench/peers/postgres-rust, its own package, run by
+#                          postgres_store.py --binary)
 #   4. eventsourcing       the Python `eventsourcing` library (PyPI) with its SQLite store,
 #                          SQLite synchronous = FULL (bench/peers/eventsourcing_store.py)
 #
@@ -193,7 +194,7 @@ if wants postgresql || wants postgresql-rust; then
         fi
         if wants postgresql-rust; then
             say "postgresql (compiled client) ${mode:-verifying}: ingest and rebuild"
-            (cd "$ROOT/bench/peers" && $PYTHON postgres_rust_store.py --binary "$PG_RUST" \
+            (cd "$ROOT/bench/peers" && $PYTHON postgres_store.py --binary "$PG_RUST" \
                 --workload "$WORKLOAD" --conninfo "$CONNINFO" --server-pid "$PG_PID" \
                 --batch "$BATCH" $mode) >"$WORK/result-postgresql-rust$tag.json"
             RESULTS+=("$WORK/result-postgresql-rust$tag.json")

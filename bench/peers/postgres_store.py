@@ -10,11 +10,16 @@ disk: an event is acknowledged only once it is durable, as in skill-ledger.
 Rebuild: a new connection reads every event in log order (server-side cursor) and folds a
 projection (count per body and level) in Python.
 
+With `--binary`, ingest and rebuild are done instead by the compiled client
+(bench/peers/postgres-rust: binary COPY, batch verification with ed25519-dalek on every core),
+measured the same way (its memory counted with this process's children).
+
 Prints one JSON object.
 """
 
 import argparse
 import json
+import subprocess
 import sys
 from collections import Counter
 
@@ -94,6 +99,14 @@ def rebuild(conninfo):
     }
 
 
+def run_binary(command):
+    """Runs the compiled client; it prints one JSON object."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", required=True)
@@ -105,18 +118,28 @@ def main():
         action="store_true",
         help="diagnostic: skip the signature checks (the store's own rate)",
     )
+    parser.add_argument("--binary", help="the compiled client (bench/peers/postgres-rust)")
     args = parser.parse_args()
     header = read_header(args.workload)
     with PeakMemory(args.server_pid) as memory:
-        appended = ingest(args.conninfo, args.workload, args.batch, not args.no_verify)
+        if args.binary:
+            command = [args.binary, "ingest", "--workload", args.workload,
+                       "--conninfo", args.conninfo, "--batch", str(args.batch)]
+            appended = run_binary(command + (["--no-verify"] if args.no_verify else []))
+        else:
+            appended = ingest(args.conninfo, args.workload, args.batch, not args.no_verify)
     ingest_memory = memory.as_mib()
     with PeakMemory(args.server_pid) as memory:
-        rebuilt = rebuild(args.conninfo)
+        if args.binary:
+            rebuilt = run_binary([args.binary, "rebuild", "--conninfo", args.conninfo])
+        else:
+            rebuilt = rebuild(args.conninfo)
     if rebuilt["events"] != header["events"]:
         raise SystemExit(f"rebuild read {rebuilt['events']} of {header['events']} events")
     json.dump(
         {
-            "system": "postgresql" + (" (no verify)" if args.no_verify else ""),
+            "system": ("postgresql-rust" if args.binary else "postgresql")
+            + (" (no verify)" if args.no_verify else ""),
             "events": header["events"],
             "batch": args.batch,
             "verified": not args.no_verify,
