@@ -432,6 +432,13 @@ pub fn rebuild(args: RebuildArgs, json: bool) -> CliResult {
         "digest_after": hex::encode(report.digest_after),
         "identical": identical,
         "seconds": report.seconds,
+        "stages_s": {
+            "open": report.stages.open,
+            "digest": report.stages.digest,
+            "clear": report.stages.clear,
+            "replay": report.stages.replay,
+            "flush": report.stages.flush,
+        },
         "verified_signatures": report.verified_signatures,
     });
     if json {

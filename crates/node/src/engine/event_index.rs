@@ -1,4 +1,5 @@
-//! The in-memory index of event ids: which log entry carried an event id, if any.
+//! In-memory tag tables: which log entry carried an event id, and which entry first named a
+//! subject (the key of its person record, see `super::layout`).
 //!
 //! Every submission asks "was this id seen before?" (idempotent resubmission), and almost every
 //! answer is "no". Asking sled costs a tree descent per event and a key per event on disk;
@@ -11,28 +12,51 @@
 //! id of that entry from where it keeps them (the node from its log, a partner's mirror from
 //! its packed id chunks). Tags are keyed per process (`RandomState`), so crafted ids
 //! cannot be made to collide. About 11 bytes per event at the highest load (0.75), e.g.
-//! 128 MiB for 10⁷ events.
+//! 128 MiB for 10⁷ events. The same table, keyed by subject, finds a person record
+//! ([`SubjectIndex`]).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
-use skill_ledger_domain::EventId;
+use skill_ledger_domain::{EventId, SubjectId};
+
+/// A key a [`TagIndex`] takes: hashed by its bytes, kept exactly only in the overflow map.
+pub trait TagKey: Copy + Eq + Hash {
+    fn tag_bytes(&self) -> &[u8];
+}
+
+impl TagKey for EventId {
+    fn tag_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl TagKey for SubjectId {
+    fn tag_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Event id → the entry that carried it.
+pub type EventIndex = TagIndex<EventId>;
+/// Subject → the entry that first named it, which keys its person record.
+pub type SubjectIndex = TagIndex<SubjectId>;
 
 /// Entry indexes at or above this go to the exact overflow map (slots hold `index + 1` in 32
 /// bits, 0 meaning empty).
 const SLOT_INDEX_MAX: u64 = u32::MAX as u64 - 1;
 
-pub struct EventIndex {
+pub struct TagIndex<K> {
     slots: Vec<u64>,
     len: usize,
     hasher: std::collections::hash_map::RandomState,
-    /// Ids whose index does not fit a slot (more than 4·10⁹ entries): exact.
-    overflow: HashMap<EventId, u64>,
+    /// Keys whose index does not fit a slot (more than 4·10⁹ entries): exact.
+    overflow: HashMap<K, u64>,
 }
 
-impl Default for EventIndex {
-    fn default() -> EventIndex {
-        EventIndex {
+impl<K> Default for TagIndex<K> {
+    fn default() -> TagIndex<K> {
+        TagIndex {
             slots: vec![0; 1 << 10],
             len: 0,
             hasher: std::collections::hash_map::RandomState::new(),
@@ -41,10 +65,10 @@ impl Default for EventIndex {
     }
 }
 
-impl EventIndex {
-    fn tag(&self, id: &EventId) -> u32 {
+impl<K: TagKey> TagIndex<K> {
+    fn tag(&self, id: &K) -> u32 {
         let mut hasher = self.hasher.build_hasher();
-        hasher.write(&id.0);
+        hasher.write(id.tag_bytes());
         (hasher.finish() >> 32) as u32
     }
 
@@ -54,7 +78,7 @@ impl EventIndex {
     }
 
     /// Entry indexes whose id may be `id` (to be confirmed by the caller), in probe order.
-    pub fn candidates(&self, id: &EventId) -> impl Iterator<Item = u64> + '_ {
+    pub fn candidates(&self, id: &K) -> impl Iterator<Item = u64> + '_ {
         let tag = self.tag(id);
         let mask = self.slots.len() - 1;
         let mut position = Self::home(tag, mask);
@@ -77,7 +101,7 @@ impl EventIndex {
     }
 
     /// Records that entry `index` carries `id` (which the caller knows to be new).
-    pub fn insert(&mut self, id: &EventId, index: u64) {
+    pub fn insert(&mut self, id: &K, index: u64) {
         if index > SLOT_INDEX_MAX {
             self.overflow.insert(*id, index);
             return;
@@ -107,9 +131,14 @@ impl EventIndex {
         }
     }
 
-    #[cfg(test)]
+    /// Keys held.
     pub(crate) fn len(&self) -> usize {
         self.len + self.overflow.len()
+    }
+
+    /// Bytes of table held (the overflow map aside, empty below 4·10⁹ entries).
+    pub(crate) fn bytes(&self) -> usize {
+        self.slots.len() * 8
     }
 }
 

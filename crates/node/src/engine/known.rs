@@ -164,26 +164,38 @@ pub const KIND_SUBJECT: u8 = b'p';
 /// The tag kind of a subject's career record.
 pub const KIND_CAREER: u8 = b'k';
 
-/// Which keys of a store a filter covers: each key prefix scanned, and the kind its keys are
-/// tagged as (the rest of the key is the tagged bytes). A kind no prefix is tagged as is not
-/// covered: the filter answers "maybe present" for it.
-pub type KeyScan = &'static [(u8, u8)];
+/// How a scanned key (after its prefix) and its value give the tagged bytes of each record
+/// they hold: [`whole_key`] for a key per record, or a layout's own for packed records.
+pub type Expand = fn(&[u8], &[u8], &mut dyn FnMut(&[u8]));
+
+/// One record per key, tagged by the key after its prefix.
+pub fn whole_key(key: &[u8], _value: &[u8], each: &mut dyn FnMut(&[u8])) {
+    each(key)
+}
+
+/// Which keys of a store a filter covers: each key prefix scanned, the kind its records are
+/// tagged as, and how its keys give their records' bytes. A kind no prefix is tagged as is
+/// not covered: the filter answers "maybe present" for it.
+pub type KeyScan = &'static [(u8, u8, Expand)];
 
 /// The filter of the keys of `tree` under the prefixes of `scan`; `None` when `stop` was
 /// raised first.
 fn scan_prefixes(
     tree: &sled::Tree,
-    scan: &[(u8, u8)],
+    scan: &[(u8, u8, Expand)],
     tagger: &Tagger,
     stop: &AtomicBool,
 ) -> Result<Option<KeyFilter>, sled::Error> {
     let mut set = KeyFilter::default();
-    for &(prefix, kind) in scan {
-        for (n, key) in tree.scan_prefix([prefix]).keys().enumerate() {
+    for &(prefix, kind, expand) in scan {
+        for (n, item) in tree.scan_prefix([prefix]).enumerate() {
             if n % 4_096 == 0 && stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            set.insert(tagger.tag(kind, &key?[1..]));
+            let (key, value) = item?;
+            expand(&key[1..], &value, &mut |bytes| {
+                set.insert(tagger.tag(kind, bytes))
+            });
         }
     }
     Ok(Some(set))
@@ -247,13 +259,13 @@ impl KnownKeys {
         thread_name: &str,
         done: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<KnownKeys> {
-        let covers = Some(scan_keys.iter().map(|(_, kind)| *kind).collect());
+        let covers = Some(scan_keys.iter().map(|(_, kind, _)| *kind).collect());
         KnownKeys::scan_in_background(tree, scan_keys.to_vec(), covers, thread_name, done)
     }
 
     fn scan_in_background(
         tree: crate::store::StoreTree,
-        scan_keys: Vec<(u8, u8)>,
+        scan_keys: Vec<(u8, u8, Expand)>,
         covers: Option<Vec<u8>>,
         thread_name: &str,
         done: impl FnOnce() + Send + 'static,
@@ -311,7 +323,10 @@ impl KnownKeys {
 
     /// A filter of an empty store whose keys `scan` describes: complete from the start.
     pub fn empty_of(tagger: Tagger, scan: KeyScan) -> KnownKeys {
-        KnownKeys::empty_kinds(tagger, Some(scan.iter().map(|(_, kind)| *kind).collect()))
+        KnownKeys::empty_kinds(
+            tagger,
+            Some(scan.iter().map(|(_, kind, _)| *kind).collect()),
+        )
     }
 
     fn empty_kinds(tagger: Tagger, covers: Option<Vec<u8>>) -> KnownKeys {
@@ -371,7 +386,9 @@ impl KnownKeys {
             self.insert_credential(&record.certificate_number);
         }
         if let Some((subject, _)) = &changes.person {
-            self.insert_subject(subject);
+            if self.covers(KIND_SUBJECT) {
+                self.insert_subject(subject);
+            }
         }
         if let Some((subject, _)) = &changes.career {
             if self.covers(KIND_CAREER) {

@@ -10,12 +10,23 @@
 //! sled costs a few microseconds and well over a hundred bytes on disk per key, so the layout
 //! keeps keys per event few and values lean: a credential is the index of the entry that
 //! issued it (and of the one that revoked it), read back from the log on a query; a person
-//! is a packed list of 33-byte holdings; event ids are packed 1,024 to a key by entry index
-//! and looked up in memory ([`super::event_index::EventIndex`]). `m/format` names the layout;
-//! a projection written with another layout is rebuilt from the log, never misread.
+//! is its subject and a packed list of 35-byte holdings; event ids are packed 1,024 to a key
+//! by entry index and looked up in memory ([`super::event_index::EventIndex`]). `m/format`
+//! names the layout; a projection written with another layout is rebuilt from the log, never
+//! misread.
+//!
+//! A person record is keyed by the index of the entry that created it, not by its subject: a
+//! subject is a pseudonym, uniformly random, so subject keys put each new person on a random
+//! page of sled's tree, and once the tree outgrows sled's cache every such write reads a page
+//! back from disk (the writer's CPU per event doubled from 10⁶ to 10⁷ events). Keyed by entry,
+//! new persons go to the tree's right edge, a few hot pages. The subject → entry map is held
+//! in memory ([`super::event_index::SubjectIndex`], about 11 bytes a person), rebuilt from
+//! the `p` keys at open; a candidate it names is confirmed by the subject at the head of the
+//! record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use sha2::{Digest, Sha256};
 use skill_ledger_domain::{
@@ -26,13 +37,14 @@ use skill_ledger_domain::{
 };
 use skill_ledger_log::LogReader;
 
-use super::known::{KeyScan, KIND_CREDENTIAL, KIND_SUBJECT};
-use super::overlay::{Overlay, PersistedRegistryChange};
+use super::credentials;
+use super::event_index::SubjectIndex;
+use super::known::{KeyScan, KIND_CREDENTIAL};
+use super::overlay::{FastHash, Overlay, PersistedRegistryChange};
 use super::RecordStore;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::store::{Store, StoreOptions, StoreTree};
 
-const PREFIX_CREDENTIAL: u8 = b'c';
 const PREFIX_PERSON: u8 = b'p';
 const PREFIX_EVENT: u8 = b'e';
 const PREFIX_BODY: u8 = b'b';
@@ -43,12 +55,9 @@ const PREFIX_STAT: u8 = b's';
 /// lists is the index of the entry that issued it, stable forever; the keys sort by it, so a
 /// list is one range scan ([`Projection::status_bits_set`]).
 const PREFIX_STATUS: u8 = b'x';
-/// The keys the engine's filter of held keys covers (see [`super::known`]): persons, and the
-/// certificate numbers of every kind.
-const KNOWN_KEYS: KeyScan = &[
-    (PREFIX_PERSON, KIND_SUBJECT),
-    (PREFIX_CREDENTIAL, KIND_CREDENTIAL),
-];
+/// The keys the engine's filter of held keys covers (see [`super::known`]): the certificate
+/// numbers of every kind. Persons need none: the subject index answers for them exactly.
+const KNOWN_KEYS: KeyScan = &[(credentials::PREFIX, KIND_CREDENTIAL, credentials::expand)];
 const KEY_LEDGER: &[u8] = b"g/ledger";
 const KEY_CATALOGUE: &[u8] = b"g/catalogue";
 /// The sled tree that holds the projections.
@@ -75,7 +84,9 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// Version 9 (every credential kind): holdings with route value 7 (a foreign comparison),
 /// `c` keys of 专项职业能力证书 too, career records with their special abilities, the
 /// `credentials.<kind>.*` counters.
-pub const PROJECTION_FORMAT: u32 = 9;
+/// Version 10 (issue 21, a cost per event flat with the log): person records keyed by the
+/// index of the entry that created them (`p` ‖ u64 BE), their value led by the subject.
+pub const PROJECTION_FORMAT: u32 = 10;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
 pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;
@@ -100,13 +111,6 @@ fn not_concerning(index: u64, number: &CertificateNumber) -> NodeError {
         NodeErrorKind::Integrity,
         format!("entry {index} does not concern credential {number}; run `skill-ledger rebuild`"),
     )
-}
-
-fn u64_at(bytes: &[u8], offset: usize) -> Option<u64> {
-    let slice = bytes.get(offset..offset + 8)?;
-    let mut array = [0u8; 8];
-    array.copy_from_slice(slice);
-    Some(u64::from_le_bytes(array))
 }
 
 fn route_byte(route: RouteKind) -> u8 {
@@ -190,20 +194,25 @@ pub(crate) fn decode_person(bytes: &[u8]) -> Result<PersonRecord, NodeError> {
     Ok(PersonRecord { holdings })
 }
 
-/// A credential value: the index of the issuing entry (u64 LE), then, once revoked, the index
-/// of the revoking entry (u64 LE). Everything else is read back from those entries.
-pub(crate) fn encode_credential(record: &CredentialRecord) -> Vec<u8> {
-    encode_certificate_indexes(record.entry_index, &record.status)
+/// The revoking entry of a certificate's status, if revoked.
+fn revoked_at(status: &CredentialStatus) -> Option<u64> {
+    match status {
+        CredentialStatus::Revoked { entry_index, .. } => Some(*entry_index),
+        _ => None,
+    }
 }
 
-/// The credential value of a certificate of any kind issued by entry `issued_at`.
-fn encode_certificate_indexes(issued_at: u64, status: &CredentialStatus) -> Vec<u8> {
-    let mut value = Vec::with_capacity(16);
-    value.extend_from_slice(&issued_at.to_le_bytes());
-    if let CredentialStatus::Revoked { entry_index, .. } = status {
-        value.extend_from_slice(&entry_index.to_le_bytes());
-    }
-    value
+/// The key of the person record created by entry `entry_index`.
+fn person_key(entry_index: u64) -> [u8; 9] {
+    let mut key = [PREFIX_PERSON; 9];
+    key[1..].copy_from_slice(&entry_index.to_be_bytes());
+    key
+}
+
+/// The entry index a `p` key names.
+fn person_key_index(key: &[u8]) -> Option<u64> {
+    let bytes: [u8; 8] = key.get(1..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
 }
 
 fn status_key(entry_index: u64) -> [u8; 9] {
@@ -260,6 +269,25 @@ pub type RegistryParts = (
 pub struct Projection {
     tree: StoreTree,
     log: LogReader,
+    /// Which entry keys each subject's person record: loaded from the `p` keys at open,
+    /// extended by each commit once sled holds it, shared by every clone.
+    persons: Arc<RwLock<SubjectIndex>>,
+}
+
+/// The subject index of the `p` records of `tree`.
+fn load_persons(tree: &StoreTree) -> Result<SubjectIndex, NodeError> {
+    let mut index = SubjectIndex::default();
+    for item in tree.scan_prefix([PREFIX_PERSON]) {
+        let (key, value) = item?;
+        let at = person_key_index(&key)
+            .ok_or_else(|| corrupt("person", format!("key of {} bytes", key.len())))?;
+        let subject = value
+            .get(..32)
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .ok_or_else(|| corrupt("person", format!("entry {at}: no subject")))?;
+        index.insert(&SubjectId(subject), at);
+    }
+    Ok(index)
 }
 
 impl Projection {
@@ -275,7 +303,11 @@ impl Projection {
             },
         )?;
         let tree = store.tree(TREE_NAME)?;
-        let projection = Projection { tree, log };
+        let mut projection = Projection {
+            tree,
+            log,
+            persons: Arc::default(),
+        };
         let format = projection.tree.get(KEY_FORMAT)?.and_then(|bytes| {
             let array: [u8; 4] = bytes.as_ref().try_into().ok()?;
             Some(u32::from_le_bytes(array))
@@ -289,7 +321,27 @@ impl Projection {
                 ),
             ));
         }
+        projection.persons = Arc::new(RwLock::new(load_persons(&projection.tree)?));
         Ok(projection)
+    }
+
+    /// Persons the projections hold, and the bytes of their subject index.
+    pub fn person_index_size(&self) -> (usize, usize) {
+        let index = self.persons.read().unwrap_or_else(PoisonError::into_inner);
+        (index.len(), index.bytes())
+    }
+
+    /// The committed person record of `subject` and the entry that keys it.
+    fn find_person(&self, subject: &SubjectId) -> Result<Option<(u64, sled::IVec)>, NodeError> {
+        let index = self.persons.read().unwrap_or_else(PoisonError::into_inner);
+        for at in index.candidates(subject) {
+            if let Some(value) = self.tree.get(person_key(at))? {
+                if value.get(..32) == Some(&subject.0[..]) {
+                    return Ok(Some((at, value)));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The projection tree, for `super::careers` (its own key prefixes, same tree, same
@@ -327,14 +379,14 @@ impl Projection {
         &self,
         number: &CertificateNumber,
     ) -> Result<Option<(u64, EventKind, Option<CredentialStatus>)>, NodeError> {
-        let Some(value) = self.tree.get(key(PREFIX_CREDENTIAL, number.as_bytes()))? else {
+        let (chunk, slot) = credentials::place(number);
+        let Some(value) = self.tree.get(chunk)? else {
             return Ok(None);
         };
-        let issued_at = u64_at(&value, 0).ok_or_else(|| corrupt("credential", "too short"))?;
-        let revoked_at = match value.len() {
-            8 => None,
-            16 => u64_at(&value, 8),
-            other => return Err(corrupt("credential", format!("{other} bytes"))),
+        let Some((issued_at, revoked_at)) =
+            credentials::find(&value, slot).map_err(|error| corrupt("credential", error))?
+        else {
+            return Ok(None);
         };
         let status = match revoked_at {
             None => None,
@@ -424,9 +476,8 @@ impl Projection {
     }
 
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
-        self.tree
-            .get(key(PREFIX_PERSON, &subject.0))?
-            .map(|bytes| decode_person(&bytes))
+        self.find_person(subject)?
+            .map(|(_, value)| decode_person(&value[32..]))
             .transpose()
     }
 
@@ -531,13 +582,12 @@ impl Projection {
     /// Commits the changes of a batch and moves the cursor. `stats` holds the counters the
     /// batch touched (by name) with their values after it.
     ///
-    /// Records that are a pure function of one log entry (credentials, event-id chunks) are
-    /// written first, key by key; everything that depends on earlier state (persons, bodies,
-    /// documents, counters) goes into one atomic `sled::Batch` with the cursor. sled recovers
-    /// a prefix of its log, so whenever the cursor survives a crash, so do the records
-    /// written before it; records of entries past the cursor may survive too, and replaying
-    /// those entries rewrites them with the same bytes. Key-by-key inserts cost about 2.5 µs
-    /// less per event than the same keys inside the batch (`docs/benchmarks.md`).
+    /// Records that replaying an entry writes again with the same bytes (event-id chunks,
+    /// status list bits) are written first, key by key; everything else (certificate chunks,
+    /// persons, bodies, documents, counters) goes into one atomic `sled::Batch` with the
+    /// cursor. sled recovers a prefix of its log, so whenever the cursor survives a crash, so
+    /// do the records written before it; records of entries past the cursor may survive too,
+    /// and replaying those entries rewrites them with the same bytes.
     pub fn commit(
         &self,
         overlay: &Overlay,
@@ -558,12 +608,19 @@ impl Projection {
         parts: &[(&Overlay, &[(String, i64)])],
         cursor: u64,
     ) -> Result<(), NodeError> {
+        // The certificates of every kind, by chunk, in the order the batches changed them.
+        let mut certificates: BTreeMap<credentials::ChunkKey, Vec<(u8, u64, Option<u64>)>> =
+            BTreeMap::new();
+        let mut certificate = |number: &CertificateNumber, issued: u64, status| {
+            let (chunk, slot) = credentials::place(number);
+            certificates
+                .entry(chunk)
+                .or_default()
+                .push((slot, issued, revoked_at(status)));
+        };
         for (overlay, _) in parts {
             for (number, record) in &overlay.credentials {
-                self.tree.insert(
-                    key(PREFIX_CREDENTIAL, number.as_bytes()),
-                    encode_credential(record),
-                )?;
+                certificate(number, record.entry_index, &record.status);
                 if !record.is_valid() {
                     self.tree
                         .insert(status_key(record.entry_index), &[] as &[u8])?;
@@ -571,10 +628,7 @@ impl Projection {
             }
             // A special ability has no VC, so no status list bit.
             for (number, record) in &overlay.special_abilities {
-                self.tree.insert(
-                    key(PREFIX_CREDENTIAL, number.as_bytes()),
-                    encode_certificate_indexes(record.entry_index, &record.status),
-                )?;
+                certificate(number, record.entry_index, &record.status);
             }
             // A withdrawn recognition sets its bit; its career record is rewritten whole, so
             // the bits of its earlier withdrawals are written again, with the same (empty) value.
@@ -589,13 +643,42 @@ impl Projection {
             self.pack_event_ids(&overlay.new_ids)?;
         }
         let mut batch = sled::Batch::default();
-        let mut value = Vec::new();
-        for (overlay, stats) in parts {
-            for (subject, record) in &overlay.persons {
-                value.clear();
-                encode_person(record, &mut value);
-                batch.insert(key(PREFIX_PERSON, &subject.0), value.as_slice());
+        // Each person as the last batch left it, under the key of the entry that created it:
+        // that entry is in this group, or the subject index knows it.
+        let mut created: HashMap<SubjectId, u64, FastHash> = HashMap::default();
+        let mut persons: HashMap<SubjectId, &PersonRecord, FastHash> = HashMap::default();
+        for (overlay, _) in parts {
+            created.extend(overlay.new_persons.iter().map(|(s, at)| (*s, *at)));
+            persons.extend(overlay.persons.iter().map(|(s, record)| (*s, record)));
+        }
+        // A chunk holds certificates of several entries, so it is rewritten with the cursor.
+        for (chunk, changes) in certificates {
+            let mut value = self
+                .tree
+                .get(chunk)?
+                .map(|bytes| bytes.to_vec())
+                .unwrap_or_default();
+            for (slot, issued, revoked) in changes {
+                credentials::set(&mut value, slot, issued, revoked)
+                    .map_err(|error| corrupt("credential", error))?;
             }
+            batch.insert(&chunk[..], value);
+        }
+        let mut value = Vec::new();
+        for (subject, record) in persons {
+            let at = match created.get(&subject) {
+                Some(at) => *at,
+                None => self
+                    .find_person(&subject)?
+                    .map(|(at, _)| at)
+                    .ok_or_else(|| corrupt("person", "a changed person has no record"))?,
+            };
+            value.clear();
+            value.extend_from_slice(&subject.0);
+            encode_person(record, &mut value);
+            batch.insert(&person_key(at)[..], value.as_slice());
+        }
+        for (overlay, stats) in parts {
             for change in &overlay.registry_changes {
                 match change {
                     PersistedRegistryChange::Ledger(ledger) => {
@@ -628,6 +711,12 @@ impl Projection {
         batch.insert(KEY_CURSOR, &cursor.to_le_bytes());
         batch.insert(KEY_FORMAT, &PROJECTION_FORMAT.to_le_bytes());
         self.tree.apply_batch(batch)?;
+        // Only once sled holds them: a fold that finds a person past the pending overlays
+        // finds its record.
+        let mut index = self.persons.write().unwrap_or_else(PoisonError::into_inner);
+        for (subject, at) in created {
+            index.insert(&subject, at);
+        }
         Ok(())
     }
 
@@ -687,6 +776,7 @@ impl Projection {
         let store = self.tree.store().clone();
         store.db().drop_tree(TREE_NAME)?;
         self.tree = store.tree(TREE_NAME)?;
+        *self.persons.write().unwrap_or_else(PoisonError::into_inner) = SubjectIndex::default();
         self.tree.store().flush()?;
         Ok(())
     }
@@ -881,34 +971,6 @@ mod tests {
         assert!(decode_person(&bad).is_err(), "an unknown route");
     }
 
-    #[test]
-    fn credential_values_are_the_issuing_and_revoking_entry_indexes() {
-        let held = holding(17, false);
-        let mut record = CredentialRecord {
-            certificate_number: held.certificate_number,
-            subject: SubjectId([5; 32]),
-            name_commitment: skill_ledger_domain::NameCommitment([6; 32]),
-            occupation: held.occupation,
-            work_type: None,
-            level: held.level,
-            issued: held.issued,
-            route: held.route,
-            status: CredentialStatus::Valid,
-            entry_index: 0x0102,
-        };
-        assert_eq!(hex::encode(encode_credential(&record)), "0201000000000000");
-        record.status = CredentialStatus::Revoked {
-            effective: held.issued,
-            reason: "r".to_string(),
-            by: skill_ledger_domain::Signer::Authority,
-            entry_index: 7,
-        };
-        assert_eq!(
-            hex::encode(encode_credential(&record)),
-            "02010000000000000700000000000000"
-        );
-    }
-
     /// A batch's changes and the counters it touched.
     type Batch = (Overlay, Vec<(String, i64)>);
 
@@ -922,6 +984,7 @@ mod tests {
                 holdings: vec![holding(17, false)],
             },
         );
+        first.new_persons.insert(subject, 0);
         first.new_ids.push((0, EventId([1; 16])));
         first.event_indexes.insert(EventId([1; 16]), 0);
         let mut second = Overlay::default();
@@ -937,6 +1000,7 @@ mod tests {
                 holdings: vec![holding(19, false)],
             },
         );
+        second.new_persons.insert(SubjectId([6; 32]), 1);
         second.new_ids.push((1, EventId([2; 16])));
         second.event_indexes.insert(EventId([2; 16]), 1);
         let first_stats = vec![("holders".to_string(), 1), ("revoked".to_string(), 0)];
@@ -983,5 +1047,38 @@ mod tests {
             .committed_event_ids(2, &mut |_, _| ids += 1)
             .unwrap();
         assert_eq!(ids, 2);
+    }
+
+    /// Given persons created by entries 0 and 1 and one changed later, when the store is
+    /// reopened, then their records sit under the keys of the entries that created them,
+    /// led by their subjects, and the subject index rebuilt from those keys finds them.
+    #[test]
+    fn given_persons_committed_when_reopened_then_they_are_keyed_by_their_creating_entry() {
+        let ((first, first_stats), (second, second_stats)) = two_batches();
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = empty_store(dir.path());
+            store.commit(&first, &first_stats, 1).expect("first");
+            store.commit(&second, &second_stats, 2).expect("second");
+            store.flush().expect("flush");
+        }
+        let store = empty_store(dir.path());
+        let keys: Vec<Vec<u8>> = store
+            .tree
+            .scan_prefix([PREFIX_PERSON])
+            .map(|item| item.expect("item").0.to_vec())
+            .collect();
+        assert_eq!(keys, vec![person_key(0).to_vec(), person_key(1).to_vec()]);
+        let value = store.tree.get(person_key(1)).unwrap().expect("value");
+        assert_eq!(&value[..32], &[6; 32], "the subject leads the value");
+        assert_eq!(store.person_index_size().0, 2);
+        let changed = store.person(&SubjectId([5; 32])).unwrap().expect("person");
+        assert_eq!(
+            changed.holdings.len(),
+            2,
+            "the change is under the first key"
+        );
+        assert!(store.person(&SubjectId([6; 32])).unwrap().is_some());
+        assert!(store.person(&SubjectId([7; 32])).unwrap().is_none());
     }
 }

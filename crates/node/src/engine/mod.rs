@@ -23,6 +23,7 @@
 //! whatever the rule answered.
 
 pub(crate) mod careers;
+pub(crate) mod credentials;
 pub(crate) mod event_index;
 pub(crate) mod known;
 pub(crate) mod layout;
@@ -42,7 +43,7 @@ use skill_ledger_log::LogReader;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::store::StoreTree;
 use event_index::EventIndex;
-pub use known::{KeyScan, KIND_CAREER, KIND_CREDENTIAL, KIND_SUBJECT};
+pub use known::{whole_key, Expand, KeyScan, KIND_CAREER, KIND_CREDENTIAL, KIND_SUBJECT};
 use known::{KnownKeys, Tagger};
 use layout::Projection;
 pub use overlay::Overlay;
@@ -242,6 +243,12 @@ impl<S: RecordStore> Engine<S> {
             .as_ref()
             .ok()
             .map(|()| apply(&self.registry, &view, signed, index));
+        // A person no batch and no store holds yet is created by this entry.
+        let created = changes
+            .as_ref()
+            .and_then(|changes| changes.person.as_ref())
+            .map(|(subject, _)| *subject)
+            .filter(|subject| view.person(subject).is_none());
         // A store read that failed while folding is fatal, whatever the rule answered.
         if let Some(error) = view.take_failure() {
             return Err(error);
@@ -253,6 +260,9 @@ impl<S: RecordStore> Engine<S> {
             }
             self.overlay
                 .absorb(changes, &mut self.registry, &mut self.stats);
+            if let Some(subject) = created {
+                self.overlay.new_persons.insert(subject, index);
+            }
         }
         Ok(decided)
     }

@@ -39,6 +39,9 @@ pub struct Overlay {
     pub credentials: HashMap<CertificateNumber, CredentialRecord, FastHash>,
     pub special_abilities: HashMap<CertificateNumber, SpecialAbilityRecord, FastHash>,
     pub persons: HashMap<SubjectId, PersonRecord, FastHash>,
+    /// The persons this batch created, with the entry that created each: the node's layout
+    /// keys a person record by that entry (`super::layout`).
+    pub new_persons: HashMap<SubjectId, u64, FastHash>,
     pub careers: HashMap<SubjectId, skill_ledger_domain::CareerRecord, FastHash>,
     pub event_indexes: HashMap<EventId, u64, FastHash>,
     /// The accepted entries' ids in index order (what the `e` chunks and the index take in).
@@ -97,6 +100,7 @@ impl Overlay {
         self.credentials.clear();
         self.special_abilities.clear();
         self.persons.clear();
+        self.new_persons.clear();
         self.careers.clear();
         self.event_indexes.clear();
         self.new_ids.clear();

@@ -19,7 +19,7 @@ use skill_ledger_domain::{
 };
 use skill_ledger_log::Hash;
 use skill_ledger_node::engine::{
-    KeyScan, RecordStore, Sealed, KIND_CAREER, KIND_CREDENTIAL, KIND_SUBJECT,
+    whole_key, KeyScan, RecordStore, Sealed, KIND_CAREER, KIND_CREDENTIAL, KIND_SUBJECT,
 };
 use skill_ledger_node::store::{Store, StoreOptions, StoreTree};
 use skill_ledger_node::{NodeError, NodeErrorKind};
@@ -60,10 +60,10 @@ const PREFIX_STAT: u8 = b's';
 
 /// The keys the engine's filter of held keys covers, and the kind each is tagged as.
 const HELD_KEYS: KeyScan = &[
-    (PREFIX_CREDENTIAL, KIND_CREDENTIAL),
-    (PREFIX_SPECIAL_ABILITY, KIND_CREDENTIAL),
-    (PREFIX_PERSON, KIND_SUBJECT),
-    (PREFIX_CAREER, KIND_CAREER),
+    (PREFIX_CREDENTIAL, KIND_CREDENTIAL, whole_key),
+    (PREFIX_SPECIAL_ABILITY, KIND_CREDENTIAL, whole_key),
+    (PREFIX_PERSON, KIND_SUBJECT, whole_key),
+    (PREFIX_CAREER, KIND_CAREER, whole_key),
 ];
 
 pub(super) fn store_error(message: String) -> SyncError {
