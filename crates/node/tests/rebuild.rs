@@ -35,6 +35,9 @@ fn check_rebuild_reproduces(fx: &Fixture, digest: [u8; 32], entries: u64) {
         Some(&(entries, entries)),
         "progress ends at the end"
     );
+    for leftover in ["projections.rebuild", "projections.old"] {
+        assert!(!fx.path().join(leftover).exists(), "{leftover} is gone");
+    }
 }
 
 #[test]
@@ -475,6 +478,67 @@ proptest! {
         ops in ops()
     ) {
         run(&ops);
+    }
+}
+
+/// Given a re-verifying rebuild that stops at a forged entry, when the ledger reopens, then
+/// the projections are the ones from before the rebuild (the rebuild wrote into a database of
+/// its own), and that database's leftover is removed.
+#[test]
+fn given_a_rebuild_that_fails_part_way_when_the_ledger_reopens_then_the_old_projections_stand() {
+    let (fx, digest, entries) = small_closed_ledger();
+    let forged = {
+        let mut forged = fx.junior(&y_body(), "500101199001019999", "李四");
+        forged.signature[10] ^= 0x01;
+        forged
+    };
+    smuggle_into_log(&fx, &[forged]);
+    let (node, _) = fx.reopen().expect("reopen");
+    let before = node.projection_digest().expect("digest");
+    node.close().expect("close");
+    rebuild_with(
+        &fx.path(),
+        RebuildOptions {
+            verify_signatures: true,
+        },
+        &mut |_, _| {},
+    )
+    .expect_err("the forged signature is found");
+    assert!(
+        fx.path().join("projections.rebuild").exists(),
+        "the failed rebuild left its own database, not the ledger's"
+    );
+
+    let (node, report) = fx.reopen().expect("reopen");
+    assert!(!report.projections_rebuilt);
+    assert_eq!(report.replayed, 0);
+    assert_eq!(node.projection_digest().expect("digest"), before);
+    assert_ne!(
+        before, digest,
+        "the smuggled entry is folded (trusted) at reopen"
+    );
+    assert_eq!(node.entry_count(), entries + 1);
+    assert!(!fx.path().join("projections.rebuild").exists());
+}
+
+/// Given a crash between the two renames that swap a rebuilt database in (the old one moved
+/// aside, the new one not yet in place), when the ledger reopens, then it rebuilds from the
+/// log, reproducing the projections, and removes both leftovers.
+#[test]
+fn given_a_crash_while_swapping_in_a_rebuild_when_the_ledger_reopens_then_it_rebuilds() {
+    let (fx, digest, _) = small_closed_ledger();
+    std::fs::rename(
+        fx.path().join("projections"),
+        fx.path().join("projections.old"),
+    )
+    .expect("move aside");
+    std::fs::create_dir(fx.path().join("projections.rebuild")).expect("half a rebuild");
+
+    let (node, report) = fx.reopen().expect("reopen");
+    assert!(report.projections_rebuilt, "no projections: rebuilt");
+    assert_eq!(node.projection_digest().expect("digest"), digest);
+    for leftover in ["projections.rebuild", "projections.old"] {
+        assert!(!fx.path().join(leftover).exists(), "{leftover} is removed");
     }
 }
 

@@ -767,20 +767,6 @@ impl Projection {
         Ok(())
     }
 
-    /// Removes every record (before a rebuild).
-    /// Empties the projections: the tree is dropped and made again, which frees its pages
-    /// whole (removing its keys one by one took a third of a rebuild). Other handles on this
-    /// store still name the dropped tree: only a rebuild, holding the ledger with its
-    /// sequencer stopped, calls this.
-    pub fn clear(&mut self) -> Result<(), NodeError> {
-        let store = self.tree.store().clone();
-        store.db().drop_tree(TREE_NAME)?;
-        self.tree = store.tree(TREE_NAME)?;
-        *self.persons.write().unwrap_or_else(PoisonError::into_inner) = SubjectIndex::default();
-        self.tree.store().flush()?;
-        Ok(())
-    }
-
     pub fn flush(&self) -> Result<(), NodeError> {
         self.tree.store().flush()?;
         Ok(())

@@ -313,10 +313,12 @@ impl Engine<Projection> {
     /// event judged again by the rules against the state before it: any failure names the
     /// entry and stops the replay.
     ///
-    /// Pipelined: batch k's commit runs on a thread of its own while batch k+1 is read,
-    /// decoded (re-verified) and folded; the fold reads batch k's overlay before the store,
+    /// Pipelined on three threads: a reader reads, decodes (and re-verifies) up to
+    /// [`REPLAY_BATCHES_AHEAD`] batches ahead of the fold; batch k's commit runs on a thread of
+    /// its own while batch k+1 is folded; the fold reads batch k's overlay before the store,
     /// and batch k+1's commit waits for batch k's, so batches reach the store in order, one at
-    /// a time. Whatever ends the replay, it waits for the commit under way.
+    /// a time. Whatever ends the replay, it stops the reader and waits for the commit under
+    /// way.
     pub(crate) fn replay(
         &mut self,
         log: &LogReader,
@@ -333,7 +335,7 @@ impl Engine<Projection> {
         &mut self,
         log: &LogReader,
         (from, to): (u64, u64),
-        mut recheck: Option<(&str, &mut KeyCache)>,
+        recheck: Option<(&str, &mut KeyCache)>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), NodeError> {
         let judge = if recheck.is_some() {
@@ -341,81 +343,72 @@ impl Engine<Projection> {
         } else {
             Judge::Trusted
         };
-        let mut entries: Vec<Vec<u8>> = Vec::new();
-        let mut start = from;
-        while start < to {
-            let end = (start + REPLAY_BATCH_ENTRIES).min(to);
-            entries.clear();
-            log.for_each(start, end, |_, entry| {
-                entries.push(entry.to_vec());
-                Ok(())
-            })?;
-            let mut decoded = Vec::with_capacity(entries.len());
-            for (offset, entry) in entries.iter().enumerate() {
-                let index = start + offset as u64;
-                let (signed, event_offset) =
-                    SignedEvent::from_entry_with_offset(entry).map_err(|error| {
-                        NodeError::new(
-                            NodeErrorKind::Integrity,
-                            format!("entry {index} does not decode: {error}"),
-                        )
-                    })?;
-                decoded.push((signed, event_offset));
-            }
-            if let Some((origin, key_cache)) = recheck.as_mut() {
-                let items: Vec<SignedBytes<'_>> = decoded
-                    .iter()
-                    .zip(&entries)
-                    .map(|((signed, event_offset), entry)| SignedBytes {
-                        event: &entry[*event_offset..],
-                        public_key: &signed.public_key,
-                        signature: &signed.signature,
+        std::thread::scope(|scope| {
+            // The reader reads, decodes and (re)verifies batches ahead of the fold, on a
+            // thread of its own: the fold, the commit and the reader overlap on both cores.
+            let (send, batches) = std::sync::mpsc::sync_channel(REPLAY_BATCHES_AHEAD);
+            std::thread::Builder::new()
+                .name("replay-read".to_string())
+                .spawn_scoped(scope, move || {
+                    read_batches(log, (from, to), recheck, &mut |batch| {
+                        send.send(batch).is_ok()
                     })
-                    .collect();
-                let verified = skill_ledger_domain::verify_signed(origin, &items, key_cache);
-                if let Some(position) = verified.iter().position(|ok| !ok) {
-                    return Err(NodeError::new(
-                        NodeErrorKind::Integrity,
-                        format!(
-                            "entry {}: its signature does not verify",
-                            start + position as u64
-                        ),
-                    ));
-                }
-            }
-            let committed = self.committed;
-            self.begin(committed);
-            for (offset, (signed, _)) in decoded.iter().enumerate() {
-                let index = start + offset as u64;
-                if let Err(rejection) = self.fold(signed, index, judge)? {
-                    return Err(NodeError::new(
-                        NodeErrorKind::Integrity,
-                        format!(
-                            "entry {index} breaks the ledger's rules: {rejection} ({})",
-                            rejection.code()
-                        ),
-                    ));
-                }
-            }
-            // The ids are confirmed against the log, which holds these entries already.
-            self.confirm_ids();
-            let sealed = self.seal(end);
-            // This batch's counters and id chunks build on the batch before: it goes first.
-            self.finish_commit()?;
-            let store = self.store.clone();
-            let thread = std::thread::Builder::new()
-                .name("replay-commit".to_string())
-                .spawn(move || store.commit(&sealed.overlay, &sealed.stats, sealed.cursor))
+                })
                 .map_err(|error| {
                     NodeError::new(
                         NodeErrorKind::Projection,
-                        format!("starting the replay's commit thread: {error}"),
+                        format!("starting the replay's reader thread: {error}"),
                     )
                 })?;
-            self.commit = Some((end, thread));
-            progress(end);
-            start = end;
+            // Dropping `batches` on an early return stops the reader at its next send.
+            for batch in batches {
+                let (start, decoded) = batch?;
+                self.fold_replayed(start, &decoded, judge, progress)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Folds one replayed batch of consecutive entries from `start` and starts its commit.
+    fn fold_replayed(
+        &mut self,
+        start: u64,
+        decoded: &[SignedEvent],
+        judge: Judge,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), NodeError> {
+        let end = start + decoded.len() as u64;
+        let committed = self.committed;
+        self.begin(committed);
+        for (offset, signed) in decoded.iter().enumerate() {
+            let index = start + offset as u64;
+            if let Err(rejection) = self.fold(signed, index, judge)? {
+                return Err(NodeError::new(
+                    NodeErrorKind::Integrity,
+                    format!(
+                        "entry {index} breaks the ledger's rules: {rejection} ({})",
+                        rejection.code()
+                    ),
+                ));
+            }
         }
+        // The ids are confirmed against the log, which holds these entries already.
+        self.confirm_ids();
+        let sealed = self.seal(end);
+        // This batch's counters and id chunks build on the batch before: it goes first.
+        self.finish_commit()?;
+        let store = self.store.clone();
+        let thread = std::thread::Builder::new()
+            .name("replay-commit".to_string())
+            .spawn(move || store.commit(&sealed.overlay, &sealed.stats, sealed.cursor))
+            .map_err(|error| {
+                NodeError::new(
+                    NodeErrorKind::Projection,
+                    format!("starting the replay's commit thread: {error}"),
+                )
+            })?;
+        self.commit = Some((end, thread));
+        progress(end);
         Ok(())
     }
 
@@ -431,4 +424,94 @@ impl Engine<Projection> {
         self.committed = self.committed.max(cursor);
         Ok(())
     }
+}
+
+/// Batches the replay's reader keeps ready ahead of the fold.
+const REPLAY_BATCHES_AHEAD: usize = 2;
+
+/// A batch of decoded entries from its first index, or why reading stopped.
+type ReadBatch = Result<(u64, Vec<SignedEvent>), NodeError>;
+
+/// Reads entries `[from, to)` of `log` in batches of [`REPLAY_BATCH_ENTRIES`], decodes them
+/// and, with `recheck`, verifies every signature ([`skill_ledger_domain::verify_signed`]);
+/// hands each batch (or the first failure, naming its entry) to `deliver`, until `deliver`
+/// says stop.
+fn read_batches(
+    log: &LogReader,
+    (from, to): (u64, u64),
+    mut recheck: Option<(&str, &mut KeyCache)>,
+    deliver: &mut dyn FnMut(ReadBatch) -> bool,
+) {
+    let mut entries: Vec<u8> = Vec::new();
+    let mut bounds: Vec<(usize, usize)> = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + REPLAY_BATCH_ENTRIES).min(to);
+        let batch = read_batch(
+            log,
+            (start, end),
+            recheck.as_mut(),
+            &mut entries,
+            &mut bounds,
+        );
+        let failed = batch.is_err();
+        if !deliver(batch.map(|decoded| (start, decoded))) || failed {
+            return;
+        }
+        start = end;
+    }
+}
+
+/// One batch of [`read_batches`]: the entries' bytes go into `entries` (their bounds into
+/// `bounds`), reused from batch to batch.
+fn read_batch(
+    log: &LogReader,
+    (start, end): (u64, u64),
+    recheck: Option<&mut (&str, &mut KeyCache)>,
+    entries: &mut Vec<u8>,
+    bounds: &mut Vec<(usize, usize)>,
+) -> Result<Vec<SignedEvent>, NodeError> {
+    entries.clear();
+    bounds.clear();
+    log.for_each(start, end, |_, entry| {
+        bounds.push((entries.len(), entries.len() + entry.len()));
+        entries.extend_from_slice(entry);
+        Ok(())
+    })?;
+    let mut decoded = Vec::with_capacity(bounds.len());
+    let mut event_offsets = Vec::with_capacity(bounds.len());
+    for (offset, (from, to)) in bounds.iter().enumerate() {
+        let index = start + offset as u64;
+        let (signed, event_offset) = SignedEvent::from_entry_with_offset(&entries[*from..*to])
+            .map_err(|error| {
+                NodeError::new(
+                    NodeErrorKind::Integrity,
+                    format!("entry {index} does not decode: {error}"),
+                )
+            })?;
+        decoded.push(signed);
+        event_offsets.push(from + event_offset);
+    }
+    if let Some((origin, key_cache)) = recheck {
+        let items: Vec<SignedBytes<'_>> = decoded
+            .iter()
+            .zip(bounds.iter().zip(&event_offsets))
+            .map(|(signed, ((_, to), event_from))| SignedBytes {
+                event: &entries[*event_from..*to],
+                public_key: &signed.public_key,
+                signature: &signed.signature,
+            })
+            .collect();
+        let verified = skill_ledger_domain::verify_signed(origin, &items, key_cache);
+        if let Some(position) = verified.iter().position(|ok| !ok) {
+            return Err(NodeError::new(
+                NodeErrorKind::Integrity,
+                format!(
+                    "entry {}: its signature does not verify",
+                    start + position as u64
+                ),
+            ));
+        }
+    }
+    Ok(decoded)
 }
