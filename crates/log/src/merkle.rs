@@ -351,6 +351,19 @@ impl TreeReader {
         stored.finish(result).map(|h| h.0)
     }
 
+    /// The stored leaf hashes of entries `[start, end)`, with a few large reads (the leaves
+    /// lie between interior hashes in the file, close together).
+    pub fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, LogError> {
+        if end > self.size() || start > end {
+            return Err(out_of_range(format!(
+                "leaves [{start}, {end}) are not in the tree of {}",
+                self.size()
+            )));
+        }
+        let nodes: Vec<(u8, u64)> = (start..end).map(|index| (0, index)).collect();
+        self.read_nodes(&nodes)
+    }
+
     /// Root of the tree's first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash, LogError> {
         self.check_size(size)?;

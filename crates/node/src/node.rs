@@ -411,19 +411,41 @@ fn recover(
     let log_reader = log.reader();
     let mut tree = MerkleTree::open(&paths.tree())?;
     catch_up_tree(&mut tree, &log_reader, signed_size)?;
-    if let Some(latest) = signer.latest() {
-        audit(&log_reader, &tree.reader(), &latest.checkpoint, |_| {}).map_err(|error| {
-            NodeError::new(
-                NodeErrorKind::Integrity,
-                format!(
-                    "the log does not match the last signed checkpoint (size {}): {error}",
-                    latest.checkpoint.size
-                ),
-            )
-        })?;
-    }
-    let (mut engine, projections_rebuilt) =
-        open_projections(paths, &log_reader, config.projections.cache_bytes())?;
+    // The log's integrity check and the loading of the projections (their indexes) read
+    // different files: they run side by side, and nothing is folded before the check passed.
+    let tree_reader = tree.reader();
+    let (audited, opened) = std::thread::scope(|scope| {
+        let audit_thread = std::thread::Builder::new()
+            .name("open-audit".to_string())
+            .spawn_scoped(scope, || match signer.latest() {
+                Some(latest) => audit(&log_reader, &tree_reader, &latest.checkpoint, |_| {})
+                    .map_err(|error| {
+                        NodeError::new(
+                            NodeErrorKind::Integrity,
+                            format!(
+                                "the log does not match the last signed checkpoint (size {}): \
+                                 {error}",
+                                latest.checkpoint.size
+                            ),
+                        )
+                    }),
+                None => Ok(()),
+            });
+        let opened = open_projections(paths, &log_reader, config.projections.cache_bytes());
+        let audited = match audit_thread {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(error) => Err(NodeError::io(
+                &paths.root,
+                "start the audit thread for",
+                error,
+            )),
+        };
+        (audited, opened)
+    });
+    audited?;
+    let (mut engine, projections_rebuilt) = opened?;
     let cursor = engine.committed();
     engine.replay(&log_reader, (cursor, log.entry_count()), None, &mut |_| {})?;
     let today = crate::today(clock.as_ref());

@@ -66,6 +66,18 @@ impl<K> Default for TagIndex<K> {
 }
 
 impl<K: TagKey> TagIndex<K> {
+    /// A table that takes `keys` keys without growing (growing re-places every slot).
+    pub fn with_capacity(keys: usize) -> TagIndex<K> {
+        let keys = keys.min(SLOT_INDEX_MAX as usize);
+        let slots = (keys.saturating_mul(4) / 3 + 1)
+            .next_power_of_two()
+            .max(1 << 10);
+        TagIndex {
+            slots: vec![0; slots],
+            ..TagIndex::default()
+        }
+    }
+
     fn tag(&self, id: &K) -> u32 {
         let mut hasher = self.hasher.build_hasher();
         hasher.write(id.tag_bytes());

@@ -131,7 +131,8 @@ impl<S: RecordStore> Engine<S> {
         let committed = store.cursor()?;
         let registry = store.registry()?;
         let stats = Counters::from_stored(store.stats()?);
-        let mut event_ids = EventIndex::default();
+        let mut event_ids =
+            EventIndex::with_capacity(usize::try_from(committed).unwrap_or(usize::MAX));
         store.event_ids(committed, &mut |id, index| event_ids.insert(&id, index))?;
         Ok(Engine {
             store,
