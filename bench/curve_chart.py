@@ -30,13 +30,20 @@ def load(directory):
     rows = []
     for path in glob.glob(os.path.join(directory, "ingest-N*.json")):
         n = int(re.search(r"ingest-N(\d+)\.json$", path).group(1))
-        ingest = json.load(open(path))
+        try:
+            ingest = json.load(open(path))
+        except json.JSONDecodeError:
+            print(f"skipped {path}: not a finished run", file=sys.stderr)
+            continue
         row = {"n": n, "ingest": ingest}
         for kind in ("rebuild", "rebuild-verified"):
             json_path = os.path.join(directory, f"{kind}-N{n}.json")
             time_path = os.path.join(directory, f"{kind}-N{n}.time")
             if os.path.exists(json_path) and os.path.exists(time_path):
-                report = json.load(open(json_path))
+                try:
+                    report = json.load(open(json_path))
+                except json.JSONDecodeError:
+                    continue
                 cpu_s, rss = time_file(time_path)
                 row[kind] = {
                     "rate": report["entries"] / report["seconds"],
@@ -94,13 +101,25 @@ LABELS = {
 }
 
 
+def nice(value):
+    """The smallest of 1, 2, 2.5, 5 × a power of ten at or above `value`."""
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= value:
+            return step * power
+    return 10 * power
+
+
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def panel(x0, title, series, unit):
     """One panel: `series` is {name: [(n, value)]}; returns SVG elements."""
     values = [v for points in series.values() for _, v in points]
     ns = [n for points in series.values() for n, _ in points]
     if not values:
         return []
-    top = max(values) * 1.15
+    top = nice(max(values) * 1.1)
     low_n, high_n = math.log10(min(ns)), math.log10(max(ns))
     span = max(high_n - low_n, 1)
     plot_w, plot_h = PANEL - LEFT, HEIGHT - TOP - BOTTOM
@@ -127,7 +146,7 @@ def panel(x0, title, series, unit):
     for exponent in range(math.ceil(low_n), math.floor(high_n) + 1):
         out.append(
             f'<text x="{x(10 ** exponent)}" y="{TOP + plot_h + 18}" text-anchor="middle" '
-            f'font-size="11">10^{exponent}</text>'
+            f'font-size="11">10{str(exponent).translate(SUPERSCRIPTS)}</text>'
         )
     out.append(
         f'<text x="{x0 + LEFT + plot_w / 2}" y="{HEIGHT - 20}" text-anchor="middle" '
@@ -158,14 +177,14 @@ def chart(rows, out_path):
         PANEL + 40, "CPU per event", cpu, "µs of CPU per event"
     )
     for position, name in enumerate(LABELS):
-        ly = HEIGHT - 8 - 0
-        lx = 80 + position * 200
+        ly = HEIGHT + 18
+        lx = 200 + position * 200
         elements.append(
             f'<rect x="{lx}" y="{ly - 9}" width="12" height="4" fill="{COLOURS[name]}"/>'
         )
         elements.append(f'<text x="{lx + 16}" y="{ly - 4}" font-size="11">{LABELS[name]}</text>')
     svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT + 10}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT + 30}" '
         f'font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n'
         + "\n".join(elements)
         + "\n</svg>\n"

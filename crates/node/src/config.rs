@@ -52,9 +52,8 @@ pub struct ProjectionsConfig {
 }
 
 /// The projections' sled page cache by default, MiB. sled holds several times its cache in
-/// memory, and its memory grows with the store besides: 96 MiB keeps a node of 10⁷ events under
-/// 1 GiB resident (951 MiB measured, against 1,054 with 128 MiB) for 9 % less ingest
-/// throughput at that size and none at 10⁶ (docs/benchmarks.md).
+/// memory: with 96 MiB a node of 10⁷ events peaks at 681 MiB resident during ingest and a
+/// rebuild at 1,020 MiB (docs/benchmarks.md, projection layout 10).
 pub const DEFAULT_PROJECTION_CACHE_MB: u32 = 96;
 
 fn default_projection_cache_mb() -> u32 {
