@@ -656,13 +656,7 @@ pub fn rebuild(events: u64, dir: Option<PathBuf>, json: bool) -> CliResult {
             "events_per_s": report.entries as f64 / report.seconds,
             "cpu_s": cpu_s,
             // Where the time went; `replay_events_per_s` is the fold alone.
-            "stages_s": {
-                "open": report.stages.open,
-                "digest": report.stages.digest,
-                "clear": report.stages.clear,
-                "replay": report.stages.replay,
-                "flush": report.stages.flush,
-            },
+            "stages_s": crate::query::stages_json(&report.stages),
             "replay_events_per_s": report.entries as f64 / report.stages.replay,
         })
     };

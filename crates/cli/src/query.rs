@@ -413,6 +413,18 @@ pub struct RebuildArgs {
     pub verify_signatures: bool,
 }
 
+/// Where a rebuild's seconds went (`stages_s` of the `rebuild` and `bench rebuild` reports;
+/// `replay` is the fold alone).
+pub(crate) fn stages_json(stages: &skill_ledger_node::RebuildStages) -> serde_json::Value {
+    json!({
+        "open": stages.open,
+        "digest": stages.digest,
+        "clear": stages.clear,
+        "replay": stages.replay,
+        "flush": stages.flush,
+    })
+}
+
 pub fn rebuild(args: RebuildArgs, json: bool) -> CliResult {
     let mut bar: Option<ProgressBar> = None;
     let options = skill_ledger_node::RebuildOptions {
@@ -432,13 +444,7 @@ pub fn rebuild(args: RebuildArgs, json: bool) -> CliResult {
         "digest_after": hex::encode(report.digest_after),
         "identical": identical,
         "seconds": report.seconds,
-        "stages_s": {
-            "open": report.stages.open,
-            "digest": report.stages.digest,
-            "clear": report.stages.clear,
-            "replay": report.stages.replay,
-            "flush": report.stages.flush,
-        },
+        "stages_s": stages_json(&report.stages),
         "verified_signatures": report.verified_signatures,
     });
     if json {
