@@ -143,14 +143,9 @@ impl<K: TagKey> TagIndex<K> {
         }
     }
 
-    /// Keys held.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len + self.overflow.len()
-    }
-
-    /// Bytes of table held (the overflow map aside, empty below 4·10⁹ entries).
-    pub(crate) fn bytes(&self) -> usize {
-        self.slots.len() * 8
     }
 }
 
