@@ -39,7 +39,9 @@ CREATE TABLE events (
 """
 
 
-def ingest(conninfo, workload, batch_size, verify=True):
+def prepare(conninfo):
+    """Creates the empty event table (for either client) and returns the server's durability
+    settings, refusing a server that would acknowledge before the WAL is flushed."""
     with psycopg.connect(conninfo) as conn:
         conn.execute(SCHEMA)
         conn.commit()
@@ -47,8 +49,13 @@ def ingest(conninfo, workload, batch_size, verify=True):
             name: conn.execute(f"SHOW {name}").fetchone()[0]
             for name in ("fsync", "synchronous_commit", "wal_sync_method", "full_page_writes")
         }
-        if settings["fsync"] != "on" or settings["synchronous_commit"] != "on":
-            raise SystemExit(f"the server is not durable: {settings}")
+    if settings["fsync"] != "on" or settings["synchronous_commit"] != "on":
+        raise SystemExit(f"the server is not durable: {settings}")
+    return settings
+
+
+def ingest(conninfo, workload, batch_size, verify=True):
+    with psycopg.connect(conninfo) as conn:
         wal_start = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
         conn.commit()
         events = 0
@@ -76,7 +83,6 @@ def ingest(conninfo, workload, batch_size, verify=True):
         "bytes_table_and_indexes": table_bytes,
         "bytes_heap": heap_bytes,
         "wal_bytes_per_event": float(wal_bytes) / events,
-        "settings": settings,
     }
 
 
@@ -121,6 +127,7 @@ def main():
     parser.add_argument("--binary", help="the compiled client (bench/peers/postgres-rust)")
     args = parser.parse_args()
     header = read_header(args.workload)
+    settings = prepare(args.conninfo)
     with PeakMemory(args.server_pid) as memory:
         if args.binary:
             command = [args.binary, "ingest", "--workload", args.workload,
@@ -143,7 +150,7 @@ def main():
             "events": header["events"],
             "batch": args.batch,
             "verified": not args.no_verify,
-            "ingest": {**appended, **ingest_memory},
+            "ingest": {**appended, **ingest_memory, "settings": settings},
             "rebuild": {**rebuilt, **memory.as_mib()},
             "server_version": psycopg.connect(args.conninfo).info.server_version,
         },

@@ -2,13 +2,15 @@
 //! team could build on PostgreSQL for this workload, as a peer of `skill-ledger bench ingest`
 //! in bench/compare.sh.
 //!
-//! `ingest`: a reader thread parses the workload written by `skill-ledger bench workload` and
-//! checks each entry carries its signed message and signature; a verifier stage checks every
-//! batch with `ed25519_dalek::verify_batch` (the standard batch equation, the crate the node
-//! uses), split over every core, and runs up to four batches ahead of the writer; the writer
-//! appends each batch with one binary `COPY` in one transaction. The server runs with
-//! `fsync = on` and `synchronous_commit = on` (checked), so `COMMIT` returns only once the WAL
-//! is flushed: an event is acknowledged only once it is durable, as in skill-ledger.
+//! `ingest` appends to the empty `events` table that postgres_store.py creates before it
+//! runs this client (it also checks the server's durability settings): a reader thread
+//! parses the workload written by `skill-ledger bench workload` and checks each entry carries
+//! its signed message and signature; a verifier stage checks every batch with
+//! `ed25519_dalek::verify_batch` (the standard batch equation, the crate the node uses), split
+//! over every core, and runs up to four batches ahead of the writer; the writer appends each
+//! batch with one binary `COPY` in one transaction. The server runs with `fsync = on` and
+//! `synchronous_commit = on`, so `COMMIT` returns only once the WAL is flushed: an event is
+//! acknowledged only once it is durable, as in skill-ledger.
 //! `--no-verify` skips the signature checks (what the store itself costs).
 //!
 //! `rebuild`: every event in log order through a binary `COPY … TO STDOUT`, folded into a
@@ -30,16 +32,6 @@ use postgres::{Client, NoTls};
 use serde_json::{json, Value};
 
 const FORMAT: &str = "skill-ledger/bench-workload/v1";
-
-const SCHEMA: &str = "
-DROP TABLE IF EXISTS events;
-CREATE TABLE events (
-    event_id  bytea PRIMARY KEY,
-    position  bigserial UNIQUE NOT NULL,
-    body      text NOT NULL,
-    level     text NOT NULL,
-    entry     bytea NOT NULL
-);";
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -209,20 +201,6 @@ fn ingest(
     check: bool,
 ) -> Result<Value, Failure> {
     let mut client = Client::connect(conninfo, NoTls)?;
-    client.batch_execute(SCHEMA)?;
-    let mut settings = serde_json::Map::new();
-    for name in [
-        "fsync",
-        "synchronous_commit",
-        "wal_sync_method",
-        "full_page_writes",
-    ] {
-        let value: String = client.query_one(&format!("SHOW {name}"), &[])?.get(0);
-        settings.insert(name.to_string(), Value::String(value));
-    }
-    if settings["fsync"] != "on" || settings["synchronous_commit"] != "on" {
-        return Err(format!("the server is not durable: {settings:?}").into());
-    }
     let wal_start: String = client
         .query_one("SELECT pg_current_wal_lsn()::text", &[])?
         .get(0);
@@ -264,7 +242,6 @@ fn ingest(
         "bytes_table_and_indexes": table_bytes,
         "bytes_heap": heap_bytes,
         "wal_bytes_per_event": wal_bytes / events.max(1) as f64,
-        "settings": settings,
         "verified": check,
     }))
 }
