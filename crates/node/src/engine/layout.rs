@@ -10,7 +10,7 @@
 //! sled costs a few microseconds and well over a hundred bytes on disk per key, so the layout
 //! keeps keys per event few and values lean: a credential is the index of the entry that
 //! issued it (and of the one that revoked it), read back from the log on a query; a person
-//! is its subject and a packed list of 35-byte holdings; event ids are packed 1,024 to a key
+//! is its subject and a packed list of 35-byte holdings, 32 entries' persons to a key; event ids are packed 1,024 to a key
 //! by entry index and looked up in memory ([`super::event_index::EventIndex`]). `m/format`
 //! names the layout; a projection written with another layout is rebuilt from the log, never
 //! misread.
@@ -19,10 +19,10 @@
 //! subject is a pseudonym, uniformly random, so subject keys put each new person on a random
 //! page of sled's tree, and once the tree outgrows sled's cache every such write reads a page
 //! back from disk (the writer's CPU per event doubled from 10⁶ to 10⁷ events). Keyed by entry,
-//! new persons go to the tree's right edge, a few hot pages. The subject → entry map is held
-//! in memory ([`super::event_index::SubjectIndex`], about 11 bytes a person), rebuilt from
-//! the `p` keys at open; a candidate it names is confirmed by the subject at the head of the
-//! record.
+//! new persons go to the tree's right edge, a few hot pages, and the persons of 32 consecutive
+//! entries share one key ([`super::persons`]). The subject → entry map is held in memory
+//! ([`super::event_index::SubjectIndex`], about 11 bytes a person), rebuilt from the `p`
+//! chunks at open; a candidate it names is confirmed by the subject in its record.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -41,11 +41,11 @@ use super::credentials;
 use super::event_index::SubjectIndex;
 use super::known::{KeyScan, KIND_CREDENTIAL};
 use super::overlay::{FastHash, Overlay, PersistedRegistryChange};
+use super::persons;
 use super::RecordStore;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::store::{Store, StoreOptions, StoreTree};
 
-const PREFIX_PERSON: u8 = b'p';
 const PREFIX_EVENT: u8 = b'e';
 const PREFIX_BODY: u8 = b'b';
 const PREFIX_POLICY: u8 = b'y';
@@ -86,13 +86,13 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// `credentials.<kind>.*` counters.
 /// Version 10 (issue 21, a cost per event flat with the log): person records keyed by the
 /// index of the entry that created them (`p` ‖ u64 BE), their value led by the subject.
-pub const PROJECTION_FORMAT: u32 = 10;
+pub const PROJECTION_FORMAT: u32 = 11;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
 pub const EVENT_IDS_PER_CHUNK: u64 = 1_024;
 
 /// Bytes of one packed holding in a person value.
-const HOLDING_BYTES: usize = 35;
+pub(crate) const HOLDING_BYTES: usize = 35;
 
 /// Holding flags: revoked, built on a revoked credential, has a basis position.
 const FLAG_REVOKED: u8 = 1;
@@ -202,19 +202,6 @@ fn revoked_at(status: &CredentialStatus) -> Option<u64> {
     }
 }
 
-/// The key of the person record created by entry `entry_index`.
-fn person_key(entry_index: u64) -> [u8; 9] {
-    let mut key = [PREFIX_PERSON; 9];
-    key[1..].copy_from_slice(&entry_index.to_be_bytes());
-    key
-}
-
-/// The entry index a `p` key names.
-fn person_key_index(key: &[u8]) -> Option<u64> {
-    let bytes: [u8; 8] = key.get(1..)?.try_into().ok()?;
-    Some(u64::from_be_bytes(bytes))
-}
-
 fn status_key(entry_index: u64) -> [u8; 9] {
     let mut key = [PREFIX_STATUS; 9];
     key[1..].copy_from_slice(&entry_index.to_be_bytes());
@@ -274,18 +261,31 @@ pub struct Projection {
     persons: Arc<RwLock<SubjectIndex>>,
 }
 
-/// The subject index of the `p` records of `tree`.
+/// SHA-256 over every key and value of `tree` in key order, each led by its length (u32 LE).
+fn digest_tree(tree: &StoreTree) -> Result<[u8; 32], NodeError> {
+    let mut hasher = Sha256::new();
+    for item in tree.iter() {
+        let (key, value) = item?;
+        hasher.update((key.len() as u32).to_le_bytes());
+        hasher.update(&key);
+        hasher.update((value.len() as u32).to_le_bytes());
+        hasher.update(&value);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// The subject index of the `p` chunks of `tree`.
 fn load_persons(tree: &StoreTree) -> Result<SubjectIndex, NodeError> {
     let mut index = SubjectIndex::default();
-    for item in tree.scan_prefix([PREFIX_PERSON]) {
+    for item in tree.scan_prefix([persons::PREFIX]) {
         let (key, value) = item?;
-        let at = person_key_index(&key)
+        let first = persons::first_entry(&key)
             .ok_or_else(|| corrupt("person", format!("key of {} bytes", key.len())))?;
-        let subject = value
-            .get(..32)
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-            .ok_or_else(|| corrupt("person", format!("entry {at}: no subject")))?;
-        index.insert(&SubjectId(subject), at);
+        let records = persons::records(&value)
+            .map_err(|error| corrupt("person", format!("chunk from entry {first}: {error}")))?;
+        for record in records {
+            index.insert(&SubjectId(*record.subject), first + u64::from(record.slot));
+        }
     }
     Ok(index)
 }
@@ -334,14 +334,18 @@ impl Projection {
             .len()
     }
 
-    /// The committed person record of `subject` and the entry that keys it.
-    fn find_person(&self, subject: &SubjectId) -> Result<Option<(u64, sled::IVec)>, NodeError> {
+    /// The committed person record of `subject` and the entry that created it.
+    fn find_person(&self, subject: &SubjectId) -> Result<Option<(u64, PersonRecord)>, NodeError> {
         let index = self.persons.read().unwrap_or_else(PoisonError::into_inner);
         for at in index.candidates(subject) {
-            if let Some(value) = self.tree.get(person_key(at))? {
-                if value.get(..32) == Some(&subject.0[..]) {
-                    return Ok(Some((at, value)));
-                }
+            let (chunk, slot) = persons::place(at);
+            let Some(value) = self.tree.get(chunk)? else {
+                continue;
+            };
+            let found = persons::find(&value, slot)
+                .map_err(|error| corrupt("person", format!("entry {at}: {error}")))?;
+            if let Some(record) = found.filter(|record| record.subject == &subject.0) {
+                return Ok(Some((at, decode_person(record.holdings)?)));
             }
         }
         Ok(None)
@@ -479,9 +483,7 @@ impl Projection {
     }
 
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
-        self.find_person(subject)?
-            .map(|(_, value)| decode_person(&value[32..]))
-            .transpose()
+        Ok(self.find_person(subject)?.map(|(_, person)| person))
     }
 
     /// The event ids of the committed entries `[0, cursor)`, from the packed `e` chunks.
@@ -667,7 +669,9 @@ impl Projection {
             }
             batch.insert(&chunk[..], value);
         }
-        let mut value = Vec::new();
+        // Persons by chunk; a chunk may hold persons of earlier batches, so it is read back.
+        let mut chunks: BTreeMap<persons::ChunkKey, Vec<(u8, SubjectId, &PersonRecord)>> =
+            BTreeMap::new();
         for (subject, record) in persons {
             let at = match created.get(&subject) {
                 Some(at) => *at,
@@ -676,10 +680,26 @@ impl Projection {
                     .map(|(at, _)| at)
                     .ok_or_else(|| corrupt("person", "a changed person has no record"))?,
             };
-            value.clear();
-            value.extend_from_slice(&subject.0);
-            encode_person(record, &mut value);
-            batch.insert(&person_key(at)[..], value.as_slice());
+            let (chunk, slot) = persons::place(at);
+            chunks
+                .entry(chunk)
+                .or_default()
+                .push((slot, subject, record));
+        }
+        let mut holdings = Vec::new();
+        for (chunk, changed) in chunks {
+            let mut value = self
+                .tree
+                .get(chunk)?
+                .map(|bytes| bytes.to_vec())
+                .unwrap_or_default();
+            for (slot, subject, record) in changed {
+                holdings.clear();
+                encode_person(record, &mut holdings);
+                persons::set(&mut value, slot, &subject.0, &holdings)
+                    .map_err(|error| corrupt("person", error))?;
+            }
+            batch.insert(&chunk[..], value);
         }
         for (overlay, stats) in parts {
             for change in &overlay.registry_changes {
@@ -777,15 +797,21 @@ impl Projection {
 
     /// SHA-256 over every key and value in key order: equal digests mean equal projections.
     pub fn digest(&self) -> Result<[u8; 32], NodeError> {
-        let mut hasher = Sha256::new();
-        for item in self.tree.iter() {
-            let (key, value) = item?;
-            hasher.update((key.len() as u32).to_le_bytes());
-            hasher.update(&key);
-            hasher.update((value.len() as u32).to_le_bytes());
-            hasher.update(&value);
-        }
-        Ok(hasher.finalize().into())
+        digest_tree(&self.tree)
+    }
+
+    /// [`Projection::digest`] of the database at `path` as stored, whatever its layout
+    /// version, without loading its indexes (what a rebuild compares its result with).
+    pub fn stored_digest(path: &Path, cache_bytes: u64) -> Result<[u8; 32], NodeError> {
+        let store = Store::open(
+            path,
+            StoreOptions {
+                cache_bytes,
+                flush_every_ms: Some(1_000),
+                high_throughput: true,
+            },
+        )?;
+        digest_tree(&store.tree(TREE_NAME)?)
     }
 
     pub fn size_on_disk(&self) -> Result<u64, NodeError> {
@@ -1038,9 +1064,11 @@ mod tests {
         assert_eq!(ids, 2);
     }
 
-    /// Given persons created by entries 0 and 1 and one changed later, when the store is
-    /// reopened, then their records sit under the keys of the entries that created them,
-    /// led by their subjects, and the subject index rebuilt from those keys finds them.
+    /// Given persons created by entries 0 and 1 (in two batches) and the first changed by the
+    /// second batch, when the store is reopened, then both sit in the one chunk of entries
+    /// 0–31, in the slots of their creating entries, each led by its subject, the second
+    /// batch having read back the first's chunk; the subject index rebuilt from the chunk
+    /// finds them.
     #[test]
     fn given_persons_committed_when_reopened_then_they_are_keyed_by_their_creating_entry() {
         let ((first, first_stats), (second, second_stats)) = two_batches();
@@ -1054,12 +1082,20 @@ mod tests {
         let store = empty_store(dir.path());
         let keys: Vec<Vec<u8>> = store
             .tree
-            .scan_prefix([PREFIX_PERSON])
+            .scan_prefix([persons::PREFIX])
             .map(|item| item.expect("item").0.to_vec())
             .collect();
-        assert_eq!(keys, vec![person_key(0).to_vec(), person_key(1).to_vec()]);
-        let value = store.tree.get(person_key(1)).unwrap().expect("value");
-        assert_eq!(&value[..32], &[6; 32], "the subject leads the value");
+        assert_eq!(keys, vec![persons::place(0).0.to_vec()]);
+        let value = store.tree.get(persons::place(1).0).unwrap().expect("value");
+        let records = persons::records(&value).expect("records");
+        let slots: Vec<(u8, [u8; 32], usize)> = records
+            .iter()
+            .map(|record| (record.slot, *record.subject, record.holdings.len()))
+            .collect();
+        assert_eq!(
+            slots,
+            vec![(0, [5; 32], 2 * HOLDING_BYTES), (1, [6; 32], HOLDING_BYTES)]
+        );
         assert_eq!(store.persons_indexed(), 2);
         let changed = store.person(&SubjectId([5; 32])).unwrap().expect("person");
         assert_eq!(

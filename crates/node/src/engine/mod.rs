@@ -28,6 +28,7 @@ pub(crate) mod event_index;
 pub(crate) mod known;
 pub(crate) mod layout;
 pub(crate) mod overlay;
+pub(crate) mod persons;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
