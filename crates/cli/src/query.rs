@@ -419,7 +419,6 @@ pub(crate) fn stages_json(stages: &skill_ledger_node::RebuildStages) -> serde_js
     json!({
         "open": stages.open,
         "digest": stages.digest,
-        "clear": stages.clear,
         "replay": stages.replay,
         "flush": stages.flush,
     })

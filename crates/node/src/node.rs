@@ -332,7 +332,7 @@ fn open_projections(
                             entries,
                             "projection database {why}: rebuilding it from the log"
                         );
-                        return Ok((Engine::fresh(opened.store().clone()), true));
+                        return Ok((Engine::fresh_for(opened.store().clone(), entries), true));
                     }
                     return Ok((opened, false));
                 }
@@ -360,7 +360,7 @@ fn open_projections(
     }
     let emptied = load_projections(paths, log_reader, cache_bytes)?;
     // Empty: a filter of the keys folded so far answers "absent" without a store read.
-    Ok((Engine::fresh(emptied.store().clone()), true))
+    Ok((Engine::fresh_for(emptied.store().clone(), entries), true))
 }
 
 /// The keys a node signs and pseudonymises with, as settled at open.
@@ -380,6 +380,29 @@ struct Opened {
     signer: CheckpointSigner,
     keys: NodeKeys,
     report: OpenReport,
+    /// For a rebuild: the digest of the projections as stored, and where the time went.
+    rebuilt: RebuiltAtOpen,
+}
+
+/// What recovery does with the projections.
+enum AtOpen<'a> {
+    /// Opens them (rebuilt when missing or damaged) and replays them from their cursor.
+    Load,
+    /// Folds the whole log into a fresh database ([`PROJECTIONS_REBUILDING`]), re-verifying
+    /// every entry with `recheck`; the stored projections are only digested, beside the
+    /// log's integrity check. `progress` gets (entries folded, entries).
+    Rebuild {
+        recheck: Option<(&'a str, &'a mut KeyCache)>,
+        progress: &'a mut dyn FnMut(u64, u64),
+    },
+}
+
+/// A rebuild's results from recovery.
+#[derive(Default)]
+struct RebuiltAtOpen {
+    digest_before: Option<[u8; 32]>,
+    /// The replay (the whole fold, for a rebuild).
+    replay_s: f64,
 }
 
 /// Recovery at open, before any submission is taken: cuts a torn tail from the log, brings
@@ -390,6 +413,7 @@ fn recover(
     paths: &LedgerPaths,
     config: &LedgerConfig,
     clock: Arc<dyn Clock>,
+    mut at_open: AtOpen<'_>,
 ) -> Result<Opened, NodeError> {
     let key_files = crate::authority::load_key_files(paths, config)?;
     let pseudonym_key = load_pseudonym_key(&paths.pseudonym_key())?;
@@ -414,6 +438,7 @@ fn recover(
     // The log's integrity check and the loading of the projections (their indexes) read
     // different files: they run side by side, and nothing is folded before the check passed.
     let tree_reader = tree.reader();
+    let mut rebuilt = RebuiltAtOpen::default();
     let (audited, opened) = std::thread::scope(|scope| {
         let audit_thread = std::thread::Builder::new()
             .name("open-audit".to_string())
@@ -431,7 +456,14 @@ fn recover(
                     }),
                 None => Ok(()),
             });
-        let opened = open_projections(paths, &log_reader, config.projections.cache_bytes());
+        let cache_bytes = config.projections.cache_bytes();
+        let opened = match at_open {
+            AtOpen::Load => open_projections(paths, &log_reader, cache_bytes),
+            AtOpen::Rebuild { .. } => {
+                rebuilt.digest_before = stored_digest(&paths.projections(), cache_bytes);
+                open_rebuilding(paths, &log_reader, cache_bytes)
+            }
+        };
         let audited = match audit_thread {
             Ok(thread) => thread
                 .join()
@@ -447,7 +479,20 @@ fn recover(
     audited?;
     let (mut engine, projections_rebuilt) = opened?;
     let cursor = engine.committed();
-    engine.replay(&log_reader, (cursor, log.entry_count()), None, &mut |_| {})?;
+    let entries = log.entry_count();
+    let replaying = Instant::now();
+    match &mut at_open {
+        AtOpen::Load => engine.replay(&log_reader, (cursor, entries), None, &mut |_| {})?,
+        AtOpen::Rebuild { recheck, progress } => {
+            let recheck = recheck
+                .as_mut()
+                .map(|(origin, keys)| (*origin, &mut **keys));
+            engine.replay(&log_reader, (cursor, entries), recheck, &mut |done| {
+                progress(done, entries)
+            })?
+        }
+    }
+    rebuilt.replay_s = replaying.elapsed().as_secs_f64();
     let today = crate::today(clock.as_ref());
     let settled =
         crate::authority::settle(paths, key_files, engine.registry().ledger.as_ref(), today)?;
@@ -486,7 +531,35 @@ fn recover(
             replayed,
             projections_rebuilt,
         },
+        rebuilt,
     })
+}
+
+/// The digest of the projections stored at `path` (`None` when there are none, or they do
+/// not open).
+fn stored_digest(path: &Path, cache_bytes: u64) -> Option<[u8; 32]> {
+    if !path.exists() {
+        return None;
+    }
+    std::panic::catch_unwind(|| Projection::stored_digest(path, cache_bytes))
+        .ok()?
+        .ok()
+}
+
+/// A fresh projection database at [`PROJECTIONS_REBUILDING`] (a leftover is removed first),
+/// and an engine over it whose filter of held keys is complete from the start.
+fn open_rebuilding(
+    paths: &LedgerPaths,
+    log_reader: &LogReader,
+    cache_bytes: u64,
+) -> Result<(Engine<Projection>, bool), NodeError> {
+    let fresh = paths.root.join(PROJECTIONS_REBUILDING);
+    remove_dir_if_present(&fresh)?;
+    let projection = Projection::open(&fresh, log_reader.clone(), cache_bytes)?;
+    Ok((
+        Engine::fresh_for(projection, log_reader.entry_count()),
+        true,
+    ))
 }
 
 impl Node {
@@ -573,7 +646,7 @@ impl Node {
         let paths = LedgerPaths::new(dir);
         let config = LedgerConfig::load(&paths.config())?;
         let lock = lock_directory(&paths)?;
-        let recovered = recover(&paths, &config, clock.clone())?;
+        let recovered = recover(&paths, &config, clock.clone(), AtOpen::Load)?;
         let checkpoint = recovered.signer.latest().cloned().map(Arc::new);
         let entries = recovered.log.entry_count();
         let shared = Arc::new(Shared::new(
@@ -588,6 +661,7 @@ impl Node {
             signer,
             keys,
             report,
+            rebuilt: _,
         } = recovered;
         // The filter of held subjects and certificate numbers is scanned in the background;
         // until it arrives the sequencer asks the store, as it would without it.
@@ -1020,7 +1094,9 @@ fn swap_in_rebuilt(paths: &LedgerPaths, entries: u64) -> Result<(), NodeError> {
 #[derive(Clone, Debug)]
 pub struct RebuildReport {
     pub entries: u64,
-    /// Digest of the projections before the rebuild (`None` if they were unreadable).
+    /// Digest of the projections as stored before the rebuild (`None` when there were none
+    /// or they did not open). Projections behind the log (a crash) or of another layout
+    /// version differ from the rebuilt ones.
     pub digest_before: Option<[u8; 32]>,
     pub digest_after: [u8; 32],
     pub seconds: f64,
@@ -1034,13 +1110,12 @@ pub struct RebuildReport {
 /// The stages of a rebuild, in seconds.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RebuildStages {
-    /// Opening the ledger: reading the log and checking its Merkle root against the signed
-    /// checkpoint, loading the projections.
+    /// Recovering the ledger as at any open (reading the log, checking its Merkle root
+    /// against the signed checkpoint) and, beside that check, the digest of the projections
+    /// as stored; then opening a fresh projection database.
     pub open: f64,
-    /// The digests of the projections before and after (to report whether they changed).
+    /// The digest of the rebuilt projections.
     pub digest: f64,
-    /// Closing the node and opening a fresh projection database beside the old one.
-    pub clear: f64,
     /// Folding the log into them (and re-verifying, with `verify_signatures`).
     pub replay: f64,
     /// The final flush, and the swap of the rebuilt database for the old one.
@@ -1069,62 +1144,55 @@ pub fn rebuild_with(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RebuildReport, NodeError> {
     let started = Instant::now();
-    let mut stages = RebuildStages::default();
-    let mut lap = Instant::now();
-    let mut stage = |field: &mut f64| {
-        *field += lap.elapsed().as_secs_f64();
-        lap = Instant::now();
-    };
-    let (node, _) = Node::open(dir)?;
-    node.flush()?;
-    stage(&mut stages.open);
-    let digest_before = node.projection.digest().ok();
-    stage(&mut stages.digest);
-    let entries = node.entry_count();
-    let log_reader = node.log_reader.clone();
-    let paths = node.paths.clone();
-    let origin = node.config.origin.clone();
-    let cache_bytes = node.config.projections.cache_bytes();
-    // Hold the directory lock (a duplicate of the node's descriptor shares its lock) while
-    // the node, its sequencer and its projection database are closed.
-    let lock = node
-        ._lock
-        .try_clone()
-        .map_err(|error| NodeError::io(&paths.root, "hold the lock of", error))?;
-    drop(node);
-    // Into a fresh database beside the old one: emptying sled's tree in place left its
-    // garbage to the rebuild (at 10⁷ events 5.6 GiB resident and half the speed).
-    let fresh = paths.root.join(PROJECTIONS_REBUILDING);
-    remove_dir_if_present(&fresh)?;
-    let projection = Projection::open(&fresh, log_reader.clone(), cache_bytes)?;
-    stage(&mut stages.clear);
+    let paths = LedgerPaths::new(dir);
+    let config = LedgerConfig::load(&paths.config())?;
+    let lock = lock_directory(&paths)?;
     let mut key_cache = KeyCache::default();
     let recheck = options
         .verify_signatures
-        .then_some((origin.as_str(), &mut key_cache));
-    // The projections are empty: a filter of the keys folded so far answers "absent" for
-    // every other credential without a store read.
-    let mut engine = Engine::fresh(projection.clone());
-    engine.replay(&log_reader, (0, entries), recheck, &mut |done| {
-        progress(done, entries)
-    })?;
-    drop(engine);
-    stage(&mut stages.replay);
+        .then_some((config.origin.as_str(), &mut key_cache));
+    // Recovery as at any open (the log's torn tail, the tree, the integrity check against
+    // the signed checkpoint, the keys), but its replay is the whole log into a fresh database;
+    // the stored projections are not loaded, only digested beside the integrity check.
+    let opened = recover(
+        &paths,
+        &config,
+        Arc::new(SystemClock),
+        AtOpen::Rebuild { recheck, progress },
+    )?;
+    let recovered_s = started.elapsed().as_secs_f64();
+    let entries = opened.log.entry_count();
+    let RebuiltAtOpen {
+        digest_before,
+        replay_s,
+    } = opened.rebuilt;
+    let projection = opened.engine.store().clone();
+    drop(opened.engine);
+    drop((opened.log, opened.tree, opened.signer));
+    let mut lap = Instant::now();
     projection.flush()?;
-    stage(&mut stages.flush);
+    let mut flush = lap.elapsed().as_secs_f64();
+    lap = Instant::now();
     let digest_after = projection.digest()?;
-    stage(&mut stages.digest);
+    let digest_after_s = lap.elapsed().as_secs_f64();
     drop(projection);
+    lap = Instant::now();
     swap_in_rebuilt(&paths, entries)?;
-    stage(&mut stages.flush);
+    flush += lap.elapsed().as_secs_f64();
     drop(lock);
+    let stages = RebuildStages {
+        open: (recovered_s - replay_s).max(0.0),
+        digest: digest_after_s,
+        replay: replay_s,
+        flush,
+    };
     Ok(RebuildReport {
         entries,
         digest_before,
         digest_after,
         seconds: started.elapsed().as_secs_f64(),
         stages,
-        path: paths.root,
+        path: paths.root.clone(),
         verified_signatures: options.verify_signatures,
     })
 }
