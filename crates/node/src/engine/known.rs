@@ -64,6 +64,13 @@ impl Default for KeyFilter {
 }
 
 impl KeyFilter {
+    /// A filter whose first segment holds `keys` keys, at least [`FIRST_SEGMENT_KEYS`]: sized
+    /// for the keys a store is expected to hold, a lookup probes one segment rather than one
+    /// per doubling (each probe a cache miss once the segments outgrow the cache).
+    pub fn sized_for(keys: usize) -> KeyFilter {
+        KeyFilter::with_first_segment(keys.max(FIRST_SEGMENT_KEYS))
+    }
+
     /// A filter whose first segment is sized for `keys` keys.
     pub fn with_first_segment(keys: usize) -> KeyFilter {
         KeyFilter {
@@ -185,8 +192,9 @@ fn scan_prefixes(
     scan: &[(u8, u8, Expand)],
     tagger: &Tagger,
     stop: &AtomicBool,
+    expected_keys: usize,
 ) -> Result<Option<KeyFilter>, sled::Error> {
-    let mut set = KeyFilter::default();
+    let mut set = KeyFilter::sized_for(expected_keys);
     for &(prefix, kind, expand) in scan {
         for (n, item) in tree.scan_prefix([prefix]).enumerate() {
             if n % 4_096 == 0 && stop.load(Ordering::Relaxed) {
@@ -256,17 +264,26 @@ impl KnownKeys {
     pub fn scanning_keys(
         tree: crate::store::StoreTree,
         scan_keys: KeyScan,
+        expected_keys: usize,
         thread_name: &str,
         done: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<KnownKeys> {
         let covers = Some(scan_keys.iter().map(|(_, kind, _)| *kind).collect());
-        KnownKeys::scan_in_background(tree, scan_keys.to_vec(), covers, thread_name, done)
+        KnownKeys::scan_in_background(
+            tree,
+            scan_keys.to_vec(),
+            covers,
+            expected_keys,
+            thread_name,
+            done,
+        )
     }
 
     fn scan_in_background(
         tree: crate::store::StoreTree,
         scan_keys: Vec<(u8, u8, Expand)>,
         covers: Option<Vec<u8>>,
+        expected_keys: usize,
         thread_name: &str,
         done: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<KnownKeys> {
@@ -277,7 +294,7 @@ impl KnownKeys {
         let thread = std::thread::Builder::new()
             .name(thread_name.to_string())
             .spawn(move || {
-                let scanned = scan_prefixes(&tree, &scan_keys, &scan_tagger, &scan_stop);
+                let scanned = scan_prefixes(&tree, &scan_keys, &scan_tagger, &scan_stop, expected_keys);
                 // Held no longer than the scan: the last handle closes the store.
                 drop(tree);
                 match scanned {
@@ -322,18 +339,19 @@ impl KnownKeys {
     }
 
     /// A filter of an empty store whose keys `scan` describes: complete from the start.
-    pub fn empty_of(tagger: Tagger, scan: KeyScan) -> KnownKeys {
+    pub fn empty_of(tagger: Tagger, scan: KeyScan, expected_keys: usize) -> KnownKeys {
         KnownKeys::empty_kinds(
             tagger,
             Some(scan.iter().map(|(_, kind, _)| *kind).collect()),
+            expected_keys,
         )
     }
 
-    fn empty_kinds(tagger: Tagger, covers: Option<Vec<u8>>) -> KnownKeys {
+    fn empty_kinds(tagger: Tagger, covers: Option<Vec<u8>>, expected_keys: usize) -> KnownKeys {
         KnownKeys {
             tagger,
             covers,
-            complete: Some(KeyFilter::default()),
+            complete: Some(KeyFilter::sized_for(expected_keys)),
             fresh: Vec::new(),
             scan: None,
             scanner: None,

@@ -151,9 +151,16 @@ impl<S: RecordStore> Engine<S> {
     /// An engine over an empty `store` (a rebuild): its filter of held keys is complete
     /// from the start, so no absent key is read.
     pub fn fresh(store: S) -> Engine<S> {
+        Engine::fresh_for(store, 0)
+    }
+
+    /// [`Engine::fresh`] for folding about `entries` entries: its filter of held keys is sized
+    /// for as many keys from the start (a rebuild knows the log's size).
+    pub fn fresh_for(store: S, entries: u64) -> Engine<S> {
+        let expected = usize::try_from(entries).unwrap_or(usize::MAX);
         let known = store
             .key_scan()
-            .map(|(_, scan)| KnownKeys::empty_of(Tagger::new(), scan));
+            .map(|(_, scan)| KnownKeys::empty_of(Tagger::new(), scan, expected));
         Engine {
             store,
             registry: Registry::default(),
@@ -175,7 +182,15 @@ impl<S: RecordStore> Engine<S> {
         done: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<()> {
         if let Some((tree, scan)) = self.store.key_scan() {
-            self.known = Some(KnownKeys::scanning_keys(tree, scan, thread_name, done)?);
+            // The store holds at most a key per committed entry.
+            let expected = usize::try_from(self.committed).unwrap_or(usize::MAX);
+            self.known = Some(KnownKeys::scanning_keys(
+                tree,
+                scan,
+                expected,
+                thread_name,
+                done,
+            )?);
         } else {
             done();
         }
