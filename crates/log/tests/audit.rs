@@ -90,3 +90,78 @@ fn catch_up_rebuilds_a_damaged_tree_tail() {
     let all: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
     assert_eq!(expected.append(&all).unwrap(), root);
 }
+
+/// Changes a payload byte of entry `target` in the first segment and recomputes its crc, so
+/// only the tree can tell.
+fn tamper(log_dir: &std::path::Path, target: u64) {
+    let seg = log_dir.join("00000000000000000000.seg");
+    let mut bytes = fs::read(&seg).unwrap();
+    let offset = (SEGMENT_HEADER_BYTES + target * (FRAME_HEADER_BYTES + ENTRY_BYTES)) as usize;
+    bytes[offset + 8 + 3] ^= 1;
+    let payload = bytes[offset + 8..offset + 8 + ENTRY_BYTES as usize].to_vec();
+    let crc = crc32c::crc32c_append(crc32c::crc32c(&bytes[offset..offset + 4]), &payload);
+    bytes[offset + 4..offset + 8].copy_from_slice(&crc.to_le_bytes());
+    fs::write(&seg, bytes).unwrap();
+}
+
+/// Given logs large enough for the audit to split them between two threads (the first 3/10
+/// checked and folded here, the rest checked beside), when audited sound, then each passes
+/// with progress rising to its size; when an entry of the back share is tampered, then that
+/// entry is named; when one of the front share is tampered too, then the front's, the first
+/// in log order, is named.
+#[test]
+fn an_audit_split_between_two_threads_names_the_first_tampered_entry() {
+    for n in [32_768u64, 32_769, 100_003] {
+        let dir = tempfile::tempdir().unwrap();
+        let log_dir = dir.path().join("log");
+        let (mut log, _) = Log::open(&log_dir, LogOptions::default(), 0).unwrap();
+        let mut tree = MerkleTree::open(&dir.path().join("tree")).unwrap();
+        let entries: Vec<Vec<u8>> = (0..n).map(entry).collect();
+        let refs: Vec<&[u8]> = entries.iter().map(|e| e.as_slice()).collect();
+        log.append_batch(&refs).unwrap();
+        let hashes: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+        tree.append(&hashes).unwrap();
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let mut signer =
+            CheckpointSigner::open(&dir.path().join("cp"), "example.org/log", key).unwrap();
+        let checkpoint = signer.sign(&tree.reader(), n, 1).unwrap().checkpoint;
+        let mut calls = Vec::new();
+        audit(&log.reader(), &tree.reader(), &checkpoint, |k| {
+            calls.push(k)
+        })
+        .unwrap_or_else(|error| panic!("a sound log of {n}: {error}"));
+        assert_eq!(calls.last(), Some(&n), "{n}: progress ends at the size");
+        assert!(
+            calls.windows(2).all(|w| w[0] <= w[1]),
+            "{n}: progress rises"
+        );
+        drop(log);
+
+        let back = n - 2;
+        tamper(&log_dir, back);
+        let (log, _) = Log::open(&log_dir, LogOptions::default(), n).unwrap();
+        let err = audit(&log.reader(), &tree.reader(), &checkpoint, |_| {}).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &LogErrorKind::TreeMismatch { index: back },
+            "{n}"
+        );
+        drop(log);
+
+        let front = 5;
+        tamper(&log_dir, front);
+        let (log, _) = Log::open(&log_dir, LogOptions::default(), n).unwrap();
+        let err = audit(&log.reader(), &tree.reader(), &checkpoint, |_| {}).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &LogErrorKind::TreeMismatch { index: front },
+            "{n}"
+        );
+
+        // A tree rebuilt from the tampered log matches it leaf by leaf, but not the signed root.
+        let mut rebuilt = MerkleTree::open(&dir.path().join("rebuilt")).unwrap();
+        catch_up_tree(&mut rebuilt, &log.reader(), 0).unwrap();
+        let err = audit(&log.reader(), &rebuilt.reader(), &checkpoint, |_| {}).unwrap_err();
+        assert_eq!(err.kind(), &LogErrorKind::RootMismatch { size: n }, "{n}");
+    }
+}
