@@ -261,6 +261,19 @@ pub struct Projection {
     persons: Arc<RwLock<SubjectIndex>>,
 }
 
+/// The projections' sled database at `path`: flushed in the background every second (the log
+/// of record is what is fsynced), in sled's high-throughput mode.
+fn open_store(path: &Path, cache_bytes: u64) -> Result<Store, NodeError> {
+    Store::open(
+        path,
+        StoreOptions {
+            cache_bytes,
+            flush_every_ms: Some(1_000),
+            high_throughput: true,
+        },
+    )
+}
+
 /// SHA-256 over every key and value of `tree` in key order, each led by its length (u32 LE).
 fn digest_tree(tree: &StoreTree) -> Result<[u8; 32], NodeError> {
     let mut hasher = Sha256::new();
@@ -294,15 +307,7 @@ impl Projection {
     /// Opens the projections; an error when they were written with another layout version
     /// (the node then rebuilds them from the log).
     pub fn open(path: &Path, log: LogReader, cache_bytes: u64) -> Result<Projection, NodeError> {
-        let store = Store::open(
-            path,
-            StoreOptions {
-                cache_bytes,
-                flush_every_ms: Some(1_000),
-                high_throughput: true,
-            },
-        )?;
-        let tree = store.tree(TREE_NAME)?;
+        let tree = open_store(path, cache_bytes)?.tree(TREE_NAME)?;
         let mut projection = Projection {
             tree,
             log,
@@ -658,11 +663,7 @@ impl Projection {
         }
         // A chunk holds certificates of several entries, so it is rewritten with the cursor.
         for (chunk, changes) in certificates {
-            let mut value = self
-                .tree
-                .get(chunk)?
-                .map(|bytes| bytes.to_vec())
-                .unwrap_or_default();
+            let mut value = self.stored_value(&chunk)?;
             for (slot, issued, revoked) in changes {
                 credentials::set(&mut value, slot, issued, revoked)
                     .map_err(|error| corrupt("credential", error))?;
@@ -688,11 +689,7 @@ impl Projection {
         }
         let mut holdings = Vec::new();
         for (chunk, changed) in chunks {
-            let mut value = self
-                .tree
-                .get(chunk)?
-                .map(|bytes| bytes.to_vec())
-                .unwrap_or_default();
+            let mut value = self.stored_value(&chunk)?;
             for (slot, subject, record) in changed {
                 holdings.clear();
                 encode_person(record, &mut holdings);
@@ -741,6 +738,15 @@ impl Projection {
             index.insert(&subject, at);
         }
         Ok(())
+    }
+
+    /// The value stored under `key`, empty when there is none: a chunk to extend.
+    fn stored_value(&self, key: &[u8]) -> Result<Vec<u8>, NodeError> {
+        Ok(self
+            .tree
+            .get(key)?
+            .map(|bytes| bytes.to_vec())
+            .unwrap_or_default())
     }
 
     /// Appends the ids of new entries (consecutive, in index order) to their `e` chunks; a
@@ -803,15 +809,7 @@ impl Projection {
     /// [`Projection::digest`] of the database at `path` as stored, whatever its layout
     /// version, without loading its indexes (what a rebuild compares its result with).
     pub fn stored_digest(path: &Path, cache_bytes: u64) -> Result<[u8; 32], NodeError> {
-        let store = Store::open(
-            path,
-            StoreOptions {
-                cache_bytes,
-                flush_every_ms: Some(1_000),
-                high_throughput: true,
-            },
-        )?;
-        digest_tree(&store.tree(TREE_NAME)?)
+        digest_tree(&open_store(path, cache_bytes)?.tree(TREE_NAME)?)
     }
 
     pub fn size_on_disk(&self) -> Result<u64, NodeError> {
