@@ -52,8 +52,8 @@ pub struct ProjectionsConfig {
 }
 
 /// The projections' sled page cache by default, MiB. sled holds several times its cache in
-/// memory: with 96 MiB a node of 10⁷ events peaks at 681 MiB resident during ingest and a
-/// rebuild at 1,020 MiB (docs/benchmarks.md, projection layout 10).
+/// memory: with 96 MiB a node of 10⁷ events peaks at about 550 MiB resident during ingest
+/// and a rebuild at under 700 MiB (docs/benchmarks.md, projection layout 11).
 pub const DEFAULT_PROJECTION_CACHE_MB: u32 = 96;
 
 fn default_projection_cache_mb() -> u32 {
