@@ -44,28 +44,29 @@ pub fn audit(
         ));
     }
     // The leaf hashes of `[split, size)` are recomputed and compared on a second core; this
-    // thread does `[0, split)` and folds every stored leaf hash into the root, so the two
-    // shares take about equal time (a leaf hash is about 5 SHA-256 blocks, a node 2).
+    // thread does `[0, split)` and folds every leaf hash into the root, so the two shares take
+    // about equal time (a leaf hash is about 5 SHA-256 blocks, a node 2).
     let split = audit_split(size);
     let checked_ahead = AtomicU64::new(0);
     let (front, back) = std::thread::scope(|scope| {
         let back = (split < size).then(|| {
             scope.spawn(|| {
-                check_leaves(log, tree, (split, size), &mut |done| {
-                    checked_ahead.store(done, Ordering::Relaxed);
-                    Ok(())
+                check_leaves(log, tree, (split, size), None, &mut |done| {
+                    checked_ahead.store(done, Ordering::Relaxed)
                 })
             })
         });
         let mut perfect_subtrees = CompactRange::default();
-        let front = check_leaves(log, tree, (0, split), &mut |done| {
-            progress(done + checked_ahead.load(Ordering::Relaxed));
-            Ok(())
-        })
+        let front = check_leaves(
+            log,
+            tree,
+            (0, split),
+            Some(&mut perfect_subtrees),
+            &mut |done| progress(done + checked_ahead.load(Ordering::Relaxed)),
+        )
         .and_then(|()| {
-            // Every leaf hash in the root: those of the front, checked above, and the stored
-            // ones of the back, which the other thread compares with the log.
-            let mut start = 0;
+            // The stored leaf hashes of the back, which the other thread compares with the log.
+            let mut start = split;
             while start < size {
                 let end = (start + AUDIT_READ_LEAVES).min(size);
                 for hash in tree.leaf_hashes(start, end)? {
@@ -145,14 +146,15 @@ impl CompactRange {
     }
 }
 
-/// Recomputes the leaf hash of every entry `[start, end)` and compares it with the stored
-/// one; `progress` gets the entries checked so far (of this range) about every
-/// [`AUDIT_PROGRESS_ENTRIES`].
+/// Recomputes the leaf hash of every entry `[start, end)`, compares it with the stored one
+/// and, with `fold`, appends it to that compact range; `progress` gets the entries checked so
+/// far (of this range) about every [`AUDIT_PROGRESS_ENTRIES`].
 fn check_leaves(
     log: &LogReader,
     tree: &TreeReader,
     (start, end): (u64, u64),
-    progress: &mut dyn FnMut(u64) -> Result<(), LogError>,
+    mut fold: Option<&mut CompactRange>,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<(), LogError> {
     // The stored leaf hashes, read a block at a time (one read per leaf was most of an audit).
     let mut stored: Vec<Hash> = Vec::new();
@@ -170,8 +172,11 @@ fn check_leaves(
             )
             .at_entry(index));
         }
+        if let Some(range) = fold.as_deref_mut() {
+            range.push(recomputed);
+        }
         if (index + 1 - start).is_multiple_of(AUDIT_PROGRESS_ENTRIES) {
-            progress(index + 1 - start)?;
+            progress(index + 1 - start);
         }
         Ok(())
     })

@@ -1192,7 +1192,7 @@ pub fn rebuild_with(
         digest_after,
         seconds: started.elapsed().as_secs_f64(),
         stages,
-        path: paths.root.clone(),
+        path: paths.root,
         verified_signatures: options.verify_signatures,
     })
 }

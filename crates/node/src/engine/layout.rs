@@ -10,8 +10,9 @@
 //! sled costs a few microseconds and well over a hundred bytes on disk per key, so the layout
 //! keeps keys per event few and values lean: a credential is the index of the entry that
 //! issued it (and of the one that revoked it), read back from the log on a query; a person
-//! is its subject and a packed list of 35-byte holdings, 32 entries' persons to a key; event ids are packed 1,024 to a key
-//! by entry index and looked up in memory ([`super::event_index::EventIndex`]). `m/format`
+//! is its subject and a packed list of 35-byte holdings, 32 entries' persons to a key; event
+//! ids are packed 1,024 to a key by entry index and looked up in memory
+//! ([`super::event_index::EventIndex`]). `m/format`
 //! names the layout; a projection written with another layout is rebuilt from the log, never
 //! misread.
 //!
@@ -86,6 +87,8 @@ const KEY_FORMAT: &[u8] = b"m/format";
 /// `credentials.<kind>.*` counters.
 /// Version 10 (issue 21, a cost per event flat with the log): person records keyed by the
 /// index of the entry that created them (`p` ‖ u64 BE), their value led by the subject.
+/// Version 11: the persons created by 32 consecutive entries share one `p` key
+/// ([`super::persons`]).
 pub const PROJECTION_FORMAT: u32 = 11;
 
 /// Event ids per `e` key: the ids of entries `[k·1024, (k+1)·1024)`, in order.
@@ -339,8 +342,9 @@ impl Projection {
             .len()
     }
 
-    /// The committed person record of `subject` and the entry that created it.
-    fn find_person(&self, subject: &SubjectId) -> Result<Option<(u64, PersonRecord)>, NodeError> {
+    /// The entry that created the committed person record of `subject`, and the record's
+    /// encoded holdings.
+    fn find_person(&self, subject: &SubjectId) -> Result<Option<(u64, Vec<u8>)>, NodeError> {
         let index = self.persons.read().unwrap_or_else(PoisonError::into_inner);
         for at in index.candidates(subject) {
             let (chunk, slot) = persons::place(at);
@@ -350,7 +354,7 @@ impl Projection {
             let found = persons::find(&value, slot)
                 .map_err(|error| corrupt("person", format!("entry {at}: {error}")))?;
             if let Some(record) = found.filter(|record| record.subject == &subject.0) {
-                return Ok(Some((at, decode_person(record.holdings)?)));
+                return Ok(Some((at, record.holdings.to_vec())));
             }
         }
         Ok(None)
@@ -488,7 +492,9 @@ impl Projection {
     }
 
     pub fn person(&self, subject: &SubjectId) -> Result<Option<PersonRecord>, NodeError> {
-        Ok(self.find_person(subject)?.map(|(_, person)| person))
+        self.find_person(subject)?
+            .map(|(_, holdings)| decode_person(&holdings))
+            .transpose()
     }
 
     /// The event ids of the committed entries `[0, cursor)`, from the packed `e` chunks.
