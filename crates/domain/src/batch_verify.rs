@@ -194,6 +194,22 @@ const VERIFY_THREADS_MAX: usize = 8;
 /// one by one only when it fails, to name the culprits) on a thread of its own, the first on
 /// the caller's. A key that does not decode or is weak never verifies.
 pub fn verify_signed(origin: &str, batch: &[SignedBytes<'_>], keys: &mut KeyCache) -> Vec<bool> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    verify_signed_on(origin, batch, keys, threads)
+}
+
+/// [`verify_signed`] on at most `threads` threads (at least one, the caller's, and at most
+/// `VERIFY_THREADS_MAX`): a caller that already runs one verifier per core (the re-verifying
+/// replay's readers) asks for one, so each batch is verified whole, as one equation, on the
+/// thread that read it. The answers are the same for any number of threads.
+pub fn verify_signed_on(
+    origin: &str,
+    batch: &[SignedBytes<'_>],
+    keys: &mut KeyCache,
+    threads: usize,
+) -> Vec<bool> {
     // Every signing message in one buffer: no allocation per event.
     let prefix = crate::signing_message(origin, &[]);
     let event_bytes: usize = batch.iter().map(|item| item.event.len()).sum();
@@ -219,10 +235,7 @@ pub fn verify_signed(origin: &str, batch: &[SignedBytes<'_>], keys: &mut KeyCach
         .map(|item| Signature::from_bytes(item.signature))
         .collect();
     let mut results = vec![false; batch.len()];
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, VERIFY_THREADS_MAX);
+    let threads = threads.clamp(1, VERIFY_THREADS_MAX);
     let chunk = batch.len().div_ceil(threads).max(VERIFY_CHUNK_ENTRIES_MIN);
     std::thread::scope(|scope| {
         let mut chunks = results.chunks_mut(chunk).enumerate();
@@ -326,6 +339,43 @@ mod tests {
         let (messages, signatures, mut keys) = batch(32, 2);
         keys.swap(0, 1);
         assert!(!verify_batch_grouped(&refs(&messages), &signatures, &keys));
+    }
+
+    /// Given 1,500 signed events with two spoiled in different chunks, when verified on one
+    /// thread and on four, then both answers name exactly the two.
+    #[test]
+    fn the_answers_do_not_depend_on_the_number_of_threads() {
+        let origin = "ledger.example/test";
+        let keys: Vec<SigningKey> = (0..3).map(signing_key).collect();
+        let events: Vec<Vec<u8>> = (0..1500)
+            .map(|i| format!("event {i}").into_bytes())
+            .collect();
+        let mut signatures: Vec<[u8; 64]> = events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| {
+                keys[i % 3]
+                    .sign(&crate::signing_message(origin, event))
+                    .to_bytes()
+            })
+            .collect();
+        signatures[7][3] ^= 1;
+        signatures[1201][40] ^= 1;
+        let public: Vec<[u8; 32]> = (0..1500)
+            .map(|i| keys[i % 3].verifying_key().to_bytes())
+            .collect();
+        let items: Vec<SignedBytes<'_>> = (0..1500)
+            .map(|i| SignedBytes {
+                event: &events[i],
+                public_key: &public[i],
+                signature: &signatures[i],
+            })
+            .collect();
+        for threads in [1, 4] {
+            let answers = verify_signed_on(origin, &items, &mut KeyCache::default(), threads);
+            let failed: Vec<usize> = (0..1500).filter(|i| !answers[*i]).collect();
+            assert_eq!(failed, vec![7, 1201], "on {threads} threads");
+        }
     }
 
     #[test]

@@ -63,7 +63,9 @@ mod state;
 mod subject;
 
 pub use admission::{check_not_backdated, check_not_dated_in_future, FUTURE_DATE_TOLERANCE_DAYS};
-pub use batch_verify::{verify_batch_grouped, verify_each, verify_signed, KeyCache, SignedBytes};
+pub use batch_verify::{
+    verify_batch_grouped, verify_each, verify_signed, verify_signed_on, KeyCache, SignedBytes,
+};
 pub use careers::{current_levels, next_steps, NextStep};
 pub use changes::{stat, Changes, RegistryChange, StatKey};
 pub use date::{Date, DateParseError};

@@ -14,8 +14,8 @@ use skill_ledger_domain::{
 use skill_ledger_log::{Log, LogOptions};
 use skill_ledger_node::store::{Store, StoreOptions};
 use skill_ledger_node::{
-    rebuild, rebuild_with, Clock, Node, NodeErrorKind, PendingReceipt, RebuildOptions, Receipt,
-    SubmitError,
+    rebuild, rebuild_with, Clock, Node, NodeError, NodeErrorKind, PendingReceipt, RebuildOptions,
+    RebuildReport, Receipt, SubmitError,
 };
 
 /// Checks that a full rebuild of the closed ledger at `fx` reproduces `digest` exactly.
@@ -138,6 +138,66 @@ fn given_an_entry_with_a_forged_signature_in_the_log_when_rebuilt_verifying_then
             .contains(&format!("entry {entries}: its signature does not verify")),
         "{error}"
     );
+}
+
+/// Smuggles 26,000 juniors (a little over three replay batches of 8,192 entries) into a small
+/// closed ledger, the ones at the log indexes `forged` with a spoiled signature, and rebuilds
+/// it verifying every signature.
+fn rebuild_with_forged_entries(forged: &[u64]) -> (Result<RebuildReport, NodeError>, Fixture) {
+    let (fx, _, entries) = small_closed_ledger();
+    let smuggled: Vec<SignedEvent> = (0..26_000u64)
+        .map(|n| {
+            let mut signed = fx.junior(&y_body(), &format!("5001011990{n:08}"), "李四");
+            if forged.contains(&(entries + n)) {
+                signed.signature[10] ^= 0x01;
+            }
+            signed
+        })
+        .collect();
+    smuggle_into_log(&fx, &smuggled);
+    let report = rebuild_with(
+        &fx.path(),
+        RebuildOptions {
+            verify_signatures: true,
+        },
+        &mut |_, _| {},
+    );
+    (report, fx)
+}
+
+/// Given forged signatures in two batches that different replay readers verify, when the
+/// ledger is rebuilt verifying, then the first forged entry in log order is the one named,
+/// whichever reader finishes first.
+#[test]
+fn given_forged_signatures_in_several_batches_when_rebuilt_verifying_then_the_first_is_named() {
+    for forged in [
+        [8_192 + 100, 2 * 8_192 + 5],
+        [2 * 8_192 + 5, 3 * 8_192 + 10],
+    ] {
+        let (report, _fx) = rebuild_with_forged_entries(&forged);
+        let error = report.expect_err("a forged signature is found");
+        assert_eq!(error.kind(), NodeErrorKind::Integrity, "{error}");
+        assert!(
+            error.to_string().contains(&format!(
+                "entry {}: its signature does not verify",
+                forged[0]
+            )),
+            "{forged:?}: {error}"
+        );
+    }
+}
+
+/// Given a ledger of several replay batches, all sound, when rebuilt verifying, then every
+/// entry is replayed in order and the projections are those of the trusting rebuild.
+#[test]
+fn given_a_ledger_of_several_batches_when_rebuilt_verifying_then_it_equals_the_trusting_rebuild() {
+    let (report, fx) = rebuild_with_forged_entries(&[]);
+    let verified = report.expect("a sound ledger rebuilds verifying");
+    assert!(verified.verified_signatures);
+    let trusted = rebuild(&fx.path(), &mut |_, _| {}).expect("trusting rebuild");
+    assert_eq!(verified.entries, trusted.entries);
+    assert!(verified.entries > 3 * 8_192);
+    assert_eq!(verified.digest_after, trusted.digest_after);
 }
 
 #[test]

@@ -330,9 +330,12 @@ impl Engine<Projection> {
     /// event judged again by the rules against the state before it: any failure names the
     /// entry and stops the replay.
     ///
-    /// Pipelined on three threads: a reader reads, decodes (and re-verifies) up to
-    /// [`REPLAY_BATCHES_AHEAD`] batches ahead of the fold; batch k's commit runs on a thread of
-    /// its own while batch k+1 is folded; the fold reads batch k's overlay before the store,
+    /// Pipelined: readers read, decode (and re-verify) batches up to [`REPLAY_BATCHES_AHEAD`]
+    /// each ahead of the fold (one reader trusting; re-verifying, one per core, each taking
+    /// every n-th batch whole and verifying it on its own thread, so no batch waits on a
+    /// barrier); the fold takes the batches in log order, so the first failure in log order
+    /// is the one named; batch k's commit runs on a thread of its own while batch k+1 is
+    /// folded; the fold reads batch k's overlay before the store,
     /// and batch k+1's commit waits for batch k's, so batches reach the store in order, one at
     /// a time. Whatever ends the replay, it stops the reader and waits for the commit under
     /// way.
@@ -360,25 +363,64 @@ impl Engine<Projection> {
         } else {
             Judge::Trusted
         };
+        // Re-verifying, verification is most of the work: one reader per core, each
+        // verifying whole batches on its own thread. Trusting, one reader keeps ahead.
+        let readers = if recheck.is_some() {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, REPLAY_READERS_MAX)
+        } else {
+            1
+        };
+        let (origin, caller_keys) = recheck.unzip();
+        let mut own_keys: Vec<KeyCache> = (1..readers).map(|_| KeyCache::default()).collect();
+        let key_caches: Vec<Option<&mut KeyCache>> = if origin.is_some() {
+            std::iter::once(caller_keys)
+                .chain(own_keys.iter_mut().map(Some))
+                .collect()
+        } else {
+            vec![None]
+        };
+        let batches = (to.saturating_sub(from)).div_ceil(REPLAY_BATCH_ENTRIES);
         std::thread::scope(|scope| {
-            // The reader reads, decodes and (re)verifies batches ahead of the fold, on a
-            // thread of its own: the fold, the commit and the reader overlap on both cores.
-            let (send, batches) = std::sync::mpsc::sync_channel(REPLAY_BATCHES_AHEAD);
-            std::thread::Builder::new()
-                .name("replay-read".to_string())
-                .spawn_scoped(scope, move || {
-                    read_batches(log, (from, to), recheck, &mut |batch| {
-                        send.send(batch).is_ok()
+            // Reader r reads, decodes and (re)verifies batches r, r + readers, … ahead of the
+            // fold, on a thread of its own; the fold takes them back in log order.
+            let mut channels = Vec::with_capacity(readers);
+            for (first, keys) in key_caches.into_iter().enumerate() {
+                let (send, receive) = std::sync::mpsc::sync_channel(REPLAY_BATCHES_AHEAD);
+                channels.push(receive);
+                let stride = Stride {
+                    first: first as u64,
+                    every: readers as u64,
+                };
+                let recheck = origin.zip(keys);
+                std::thread::Builder::new()
+                    .name(format!("replay-read-{first}"))
+                    .spawn_scoped(scope, move || {
+                        read_batches(log, (from, to), stride, recheck, &mut |batch| {
+                            send.send(batch).is_ok()
+                        })
                     })
-                })
-                .map_err(|error| {
-                    NodeError::new(
+                    .map_err(|error| {
+                        NodeError::new(
+                            NodeErrorKind::Projection,
+                            format!("starting the replay's reader thread: {error}"),
+                        )
+                    })?;
+            }
+            // Dropping `channels` on an early return stops every reader at its next send.
+            for k in 0..batches {
+                let reader = (k % readers as u64) as usize;
+                let Ok(batch) = channels[reader].recv() else {
+                    return Err(NodeError::new(
                         NodeErrorKind::Projection,
-                        format!("starting the replay's reader thread: {error}"),
-                    )
-                })?;
-            // Dropping `batches` on an early return stops the reader at its next send.
-            for batch in batches {
+                        format!(
+                            "the replay's reader {reader} stopped before entry {}",
+                            from + k * REPLAY_BATCH_ENTRIES
+                        ),
+                    ));
+                };
                 let (start, decoded) = batch?;
                 self.fold_replayed(start, &decoded, judge, progress)?;
             }
@@ -443,25 +485,36 @@ impl Engine<Projection> {
     }
 }
 
-/// Batches the replay's reader keeps ready ahead of the fold.
+/// Batches each of the replay's readers keeps ready ahead of the fold.
 const REPLAY_BATCHES_AHEAD: usize = 2;
+
+/// Most readers of a re-verifying replay.
+const REPLAY_READERS_MAX: usize = 8;
+
+/// Which batches a replay reader takes: `first`, `first + every`, `first + 2 every`, …
+#[derive(Clone, Copy, Debug)]
+struct Stride {
+    first: u64,
+    every: u64,
+}
 
 /// A batch of decoded entries from its first index, or why reading stopped.
 type ReadBatch = Result<(u64, Vec<SignedEvent>), NodeError>;
 
-/// Reads entries `[from, to)` of `log` in batches of [`REPLAY_BATCH_ENTRIES`], decodes them
-/// and, with `recheck`, verifies every signature ([`skill_ledger_domain::verify_signed`]);
-/// hands each batch (or the first failure, naming its entry) to `deliver`, until `deliver`
-/// says stop.
+/// Reads the batches of [`REPLAY_BATCH_ENTRIES`] entries of `[from, to)` that `stride`
+/// names, decodes them and, with `recheck`, verifies every signature on this thread
+/// ([`skill_ledger_domain::verify_signed_on`]); hands each batch (or the first failure,
+/// naming its entry) to `deliver`, until `deliver` says stop.
 fn read_batches(
     log: &LogReader,
     (from, to): (u64, u64),
+    stride: Stride,
     mut recheck: Option<(&str, &mut KeyCache)>,
     deliver: &mut dyn FnMut(ReadBatch) -> bool,
 ) {
     let mut entries: Vec<u8> = Vec::new();
     let mut bounds: Vec<(usize, usize)> = Vec::new();
-    let mut start = from;
+    let mut start = from.saturating_add(stride.first.saturating_mul(REPLAY_BATCH_ENTRIES));
     while start < to {
         let end = (start + REPLAY_BATCH_ENTRIES).min(to);
         let batch = read_batch(
@@ -475,7 +528,7 @@ fn read_batches(
         if !deliver(batch.map(|decoded| (start, decoded))) || failed {
             return;
         }
-        start = end;
+        start = start.saturating_add(stride.every.saturating_mul(REPLAY_BATCH_ENTRIES));
     }
 }
 
@@ -519,7 +572,7 @@ fn read_batch(
                 signature: &signed.signature,
             })
             .collect();
-        let verified = skill_ledger_domain::verify_signed(origin, &items, key_cache);
+        let verified = skill_ledger_domain::verify_signed_on(origin, &items, key_cache, 1);
         if let Some(position) = verified.iter().position(|ok| !ok) {
             return Err(NodeError::new(
                 NodeErrorKind::Integrity,
