@@ -392,15 +392,31 @@ pub(crate) struct Workload {
 pub(crate) const BENCH_BODIES: u64 = 16;
 const OCCUPATION: &str = "6-18-01-01";
 
+/// Subjects one set of [`BENCH_BODIES`] bodies can certify: a body's 6-digit serials of a
+/// year and level run to 999,999, over two years of issue.
+const SUBJECTS_PER_BODY_SET: u64 = BENCH_BODIES * 2 * 999_999;
+
+/// Body sets a workload of `events` events needs: one up to 6.4·10⁷ events (every run but
+/// the largest), two at 10⁸.
+fn body_sets(events: u64) -> u64 {
+    events.div_ceil(2).div_ceil(SUBJECTS_PER_BODY_SET).max(1)
+}
+
 impl Workload {
-    /// Event `i`: pairs of (初级工 on an attested basis, 中级工 four-plus years later) per subject,
-    /// spread over bodies and years so certificate serials stay in range.
+    /// Event `i`: pairs of (初级工 on an attested basis, 中级工 five years later) per subject,
+    /// spread over bodies and years so certificate serials stay in range; past the first
+    /// set's serials, a second set of bodies takes over with the same years and serials.
     fn event(&self, i: u64) -> SignedEvent {
         let subject_number = i / 2;
         let promoted = i % 2 == 1;
-        let body_index = (subject_number % BENCH_BODIES) as usize;
-        let (number, key) = &self.bodies[body_index];
-        let year_offset = ((subject_number / BENCH_BODIES) % 2) as i32;
+        let set = subject_number / SUBJECTS_PER_BODY_SET;
+        let local = subject_number % SUBJECTS_PER_BODY_SET;
+        let body_index = (set * BENCH_BODIES + local % BENCH_BODIES) as usize;
+        let (number, key) = self
+            .bodies
+            .get(body_index)
+            .unwrap_or_else(|| panic!("bench event {i} needs body {body_index}"));
+        let year_offset = ((local / BENCH_BODIES) % 2) as i32;
         let (year, level, route) = if promoted {
             (
                 2024 + year_offset,
@@ -416,7 +432,7 @@ impl Workload {
                 }),
             )
         };
-        let serial = (subject_number / (BENCH_BODIES * 2)) as u32 + 1;
+        let serial = (local / (BENCH_BODIES * 2)) as u32 + 1;
         let certificate_number = CertificateNumber::compose(*number, year, level, serial)
             .unwrap_or_else(|| panic!("bench serial {serial} out of range"));
         let mut subject = [0u8; 32];
@@ -449,13 +465,14 @@ impl Workload {
     }
 }
 
-/// Registers the benchmark's evaluation bodies on `node` (authority-signed events).
-pub(crate) fn register_bench_bodies(node: &Node) -> anyhow::Result<Workload> {
+/// Registers the evaluation bodies a workload of `events` events needs on `node`
+/// (authority-signed events): [`BENCH_BODIES`] per body set.
+pub(crate) fn register_bench_bodies(node: &Node, events: u64) -> anyhow::Result<Workload> {
     let mut workload = Workload {
         origin: node.origin().to_string(),
         bodies: Vec::new(),
     };
-    for b in 0..BENCH_BODIES {
+    for b in 0..BENCH_BODIES * body_sets(events) {
         let number: skill_ledger_domain::RegistrationNumber =
             format!("S0000500{:05}", 900 + b).parse()?;
         let key = SigningKey::from_bytes(&[(b as u8).wrapping_add(40); 32]);
@@ -515,6 +532,52 @@ pub(crate) struct Submitted {
     pub(crate) rss_mb: Vec<(u64, f64)>,
 }
 
+/// How far the submitter has read the signed workload file, and how much of that it has
+/// given back to the disk: at 10⁸ events the file is 26 GB, and the ledger it becomes must
+/// fit beside it.
+struct WorkloadConsumed {
+    read: u64,
+    released: u64,
+    /// Bytes read between two releases.
+    every: u64,
+}
+
+/// Bytes read between two releases of the workload file's read part.
+const WORKLOAD_RELEASE_BYTES: u64 = 256 << 20;
+
+impl WorkloadConsumed {
+    fn new(every: u64) -> WorkloadConsumed {
+        WorkloadConsumed {
+            read: 0,
+            released: 0,
+            every,
+        }
+    }
+
+    /// Counts `bytes` more read from `file`; every `self.every` bytes, punches the
+    /// read whole pages out of the file (its length is kept, so the offsets still hold). Best
+    /// effort: where the file system cannot punch holes, the file stays whole.
+    fn advance(&mut self, file: &std::fs::File, bytes: u64) {
+        self.read += bytes;
+        let end = self.read & !4095;
+        if end.saturating_sub(self.released) < self.every {
+            return;
+        }
+        let punched = rustix::fs::fallocate(
+            file,
+            rustix::fs::FallocateFlags::PUNCH_HOLE | rustix::fs::FallocateFlags::KEEP_SIZE,
+            self.released,
+            end - self.released,
+        );
+        if punched.is_ok() {
+            self.released = end;
+        } else {
+            // Not again: the file system keeps the file whole.
+            self.released = u64::MAX / 2;
+        }
+    }
+}
+
 /// Submits the signed workload with `window` events in flight.
 pub(crate) fn submit_workload(
     node: &Node,
@@ -538,6 +601,7 @@ pub(crate) fn submit_workload(
     let mut reader = BufReader::with_capacity(1 << 20, workload_file);
     let sample_every = (events / 20).max(1);
     let mut rss = Vec::with_capacity(21);
+    let mut consumed = WorkloadConsumed::new(WORKLOAD_RELEASE_BYTES);
     for submitted in 0..events {
         if submitted % sample_every == 0 {
             rss.push((submitted, rss_mb()));
@@ -546,6 +610,7 @@ pub(crate) fn submit_workload(
         reader.read_exact(&mut length)?;
         let mut entry = vec![0u8; u32::from_le_bytes(length) as usize];
         reader.read_exact(&mut entry)?;
+        consumed.advance(reader.get_ref(), 4 + entry.len() as u64);
         let pending = node.submit_entry_pending(entry)?;
         if sender.send(pending).is_err() {
             break;
@@ -704,7 +769,7 @@ fn ingest_into(
     options.projections.cache_mb = cache_mb;
     options.sequencer.batch_events_max = batch_events;
     let node = Node::init(root, options)?;
-    let workload = register_bench_bodies(&node)?;
+    let workload = register_bench_bodies(&node, events)?;
     let machine = MachineLimits::measure(root)?;
     let limit = machine.batch_verify_per_s;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
@@ -790,4 +855,80 @@ fn ingest_into(
     });
     node.close()?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given the largest run (10⁸ events), when the events at the edges of each body set's
+    /// serials are submitted, then every one is accepted, under a certificate number of its own.
+    #[test]
+    fn the_workload_stays_valid_and_distinct_up_to_its_largest_run() {
+        let largest = 100_000_000u64;
+        let edge = 2 * SUBJECTS_PER_BODY_SET;
+        assert_eq!(body_sets(edge), 1, "one set up to 6.4·10⁷ events");
+        assert_eq!(body_sets(edge + 1), 2);
+        assert_eq!(body_sets(largest), 2);
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let node = Node::init(
+            &dir.path().join("ledger"),
+            InitOptions::chongqing().importing_history(),
+        )
+        .expect("init");
+        let workload = register_bench_bodies(&node, largest).expect("bodies registered");
+        assert_eq!(workload.bodies.len() as u64, 2 * BENCH_BODIES);
+        let pairs = [
+            0,
+            2,
+            62,
+            edge - 66,
+            edge - 4,
+            edge - 2,
+            edge,
+            edge + 2,
+            largest - 2,
+        ];
+        let mut numbers = std::collections::BTreeSet::new();
+        for first in pairs {
+            for i in [first, first + 1] {
+                let signed = workload.event(i);
+                let EventKind::LevelCertified(certified) = &signed.event.kind else {
+                    panic!("event {i} is a certification");
+                };
+                assert!(
+                    numbers.insert(certified.certificate_number),
+                    "event {i}: {} again",
+                    certified.certificate_number
+                );
+                node.submit(signed)
+                    .unwrap_or_else(|error| panic!("event {i} refused: {error}"));
+            }
+        }
+        node.close().expect("close");
+    }
+
+    /// Given a 4 MiB workload file read in 64 KiB steps, releasing every MiB, when it is read
+    /// to its end, then its length stands and all but its last partial MiB left the disk.
+    #[test]
+    fn the_read_part_of_the_workload_file_goes_back_to_the_disk() {
+        use std::os::unix::fs::MetadataExt;
+        let mut file = tempfile::tempfile().expect("file");
+        file.write_all(&vec![7u8; 4 << 20]).expect("written");
+        file.sync_all().expect("synced");
+        let blocks_before = file.metadata().expect("metadata").blocks();
+        let mut consumed = WorkloadConsumed::new(1 << 20);
+        for _ in 0..(4 << 20) / (64 << 10) - 1 {
+            consumed.advance(&file, 64 << 10);
+        }
+        let metadata = file.metadata().expect("metadata");
+        assert_eq!(metadata.len(), 4 << 20, "the length is kept");
+        // 512-byte blocks: 3 MiB released of the 4 MiB.
+        assert_eq!(consumed.released, 3 << 20);
+        assert!(
+            metadata.blocks() <= blocks_before - (3 << 20) / 512,
+            "{} blocks of {blocks_before} left",
+            metadata.blocks()
+        );
+    }
 }

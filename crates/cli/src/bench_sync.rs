@@ -70,7 +70,7 @@ pub fn run(args: SyncArgs, json: bool) -> CliResult {
     let mut origin_options = InitOptions::chongqing().importing_history();
     origin_options.pseudonym_key = Some(shared_pseudonym_key);
     let origin = Node::init(&root.join("50"), origin_options)?;
-    let workload = register_bench_bodies(&origin)?;
+    let workload = register_bench_bodies(&origin, args.events)?;
     let signed = sign_workload(&workload, args.events, json)?;
     let bar = progress_bar(args.events, "origin ingest", json);
     let submitted = submit_workload(&origin, signed.file, args.events, 2048, &bar)?;
