@@ -1,6 +1,9 @@
 """The cost curve's table and chart from a `bench/curve.sh` output directory.
 
-Usage: python3 bench/curve_chart.py DIR OUT.svg
+Usage: python3 bench/curve_chart.py DIR [DIR ...] OUT.svg
+
+Several directories are read as one curve (e.g. `bench/curve.sh`'s output and a separate run
+at 10⁸ in the same layout of files).
 
 Prints a Markdown table (one row per N: ingest events/s, CPU per event, commit p99, bytes per
 entry, peak RSS, the batch-verification limit, both rebuilds with their CPU per event and peak
@@ -29,7 +32,10 @@ def time_file(path):
 def load(directory):
     rows = []
     for path in glob.glob(os.path.join(directory, "ingest-N*.json")):
-        n = int(re.search(r"ingest-N(\d+)\.json$", path).group(1))
+        match = re.search(r"ingest-N(\d+)\.json$", path)
+        if not match:
+            continue  # e.g. ingest-N100000-before.json: a reference run, not a point
+        n = int(match.group(1))
         try:
             ingest = json.load(open(path))
         except json.JSONDecodeError:
@@ -194,13 +200,17 @@ def chart(rows, out_path):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         raise SystemExit(__doc__)
-    rows = load(sys.argv[1])
+    directories, out = sys.argv[1:-1], sys.argv[-1]
+    rows = sorted(
+        (row for directory in directories for row in load(directory)),
+        key=lambda row: row["n"],
+    )
     if not rows:
-        raise SystemExit(f"no ingest-N*.json in {sys.argv[1]}")
+        raise SystemExit(f"no ingest-N*.json in {' '.join(directories)}")
     print(table(rows))
-    chart(rows, sys.argv[2])
+    chart(rows, out)
 
 
 if __name__ == "__main__":
