@@ -573,7 +573,7 @@ impl WorkloadConsumed {
             self.released = end;
         } else {
             // Not again: the file system keeps the file whole.
-            self.released = u64::MAX / 2;
+            self.every = u64::MAX;
         }
     }
 }

@@ -374,14 +374,12 @@ impl Engine<Projection> {
             1
         };
         let (origin, caller_keys) = recheck.unzip();
+        // Reader 0 verifies with the caller's key cache, the others with their own; trusting,
+        // the one reader has none.
         let mut own_keys: Vec<KeyCache> = (1..readers).map(|_| KeyCache::default()).collect();
-        let key_caches: Vec<Option<&mut KeyCache>> = if origin.is_some() {
-            std::iter::once(caller_keys)
-                .chain(own_keys.iter_mut().map(Some))
-                .collect()
-        } else {
-            vec![None]
-        };
+        let key_caches: Vec<Option<&mut KeyCache>> = std::iter::once(caller_keys)
+            .chain(own_keys.iter_mut().map(Some))
+            .collect();
         let batches = (to.saturating_sub(from)).div_ceil(REPLAY_BATCH_ENTRIES);
         std::thread::scope(|scope| {
             // Reader r reads, decodes and (re)verifies batches r, r + readers, … ahead of the
